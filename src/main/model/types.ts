@@ -1,0 +1,80 @@
+/** Public types of the model engine. Shapes are written TransformerLens-style in comments. */
+
+export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
+export type Device = 'cpu' | 'cuda';
+
+export type TapKind = 'resid_post' | 'mlp_act' | 'final_norm';
+
+/** A tensor inside the graph that the engine can expose as an extra output. */
+export interface TapPoint {
+  /** Human name: `resid_post.{i}`, `mlp_act.{i}`, `final_norm`. */
+  name: string;
+  kind: TapKind;
+  /** Block index for per-layer taps. */
+  layer?: number;
+  /** Name of the tensor in the ONNX graph. */
+  onnxName: string;
+  /** Last-dimension size: hidden size for residuals, intermediate size for MLP activations. */
+  width: number;
+  /** How it was found: by its exporter name, by the node pattern, or given by the user. */
+  foundBy: 'name' | 'pattern' | 'user';
+}
+
+export type NormKind = 'rms' | 'rms_plus_one' | 'layer';
+
+export interface ModelInfo {
+  dir: string;
+  onnxPath: string;
+  architecture: string;
+  modelType: string;
+  numLayers: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  vocabSize: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  maxPositions: number;
+  bosTokenId: number | null;
+  eosTokenIds: number[];
+  normKind: NormKind;
+  normEps: number;
+  taps: TapPoint[];
+  inputs: string[];
+  outputs: string[];
+  device: Device;
+  /** sha256 of the ONNX bytes (+ external data), identifies the model in stores and caches. */
+  hash: string;
+}
+
+/** A float32 tensor in row-major order. */
+export interface Tensor {
+  data: Float32Array;
+  dims: number[];
+}
+
+/** Scale MLP neurons during a forward pass: 0 ablates, >1 amplifies. */
+export interface NeuronIntervention {
+  layer: number;
+  index: number;
+  scale: number;
+}
+
+export interface ForwardRequest {
+  /** One token-id list per text; lengths may differ (right padding is added by the engine). */
+  inputIds: number[][];
+  /** Tap names (`resid_post.3`, `mlp_act.0`, `final_norm`) to return. */
+  taps?: string[];
+  /** Return logits [batch, pos, vocab]; default true. */
+  logits?: boolean;
+  interventions?: NeuronIntervention[];
+}
+
+export interface ForwardResult {
+  /** Real (unpadded) length of each text. */
+  lengths: number[];
+  /** [batch, maxLen, vocab]; positions past a text's length are padding. */
+  logits?: Tensor;
+  /** tap name → [batch, maxLen, width] */
+  taps: Record<string, Tensor>;
+}

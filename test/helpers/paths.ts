@@ -1,0 +1,19 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, found by walking up from this file (tests run from dist/test/). */
+function findRepoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+  return dir;
+}
+
+export const repoRoot = findRepoRoot();
+export const fixturesDir = join(repoRoot, 'test', 'fixtures');
+export const tinyModelDir = join(repoRoot, 'assets', 'tiny-babel');
+export const checkpointsDir = join(repoRoot, 'assets', 'tiny-babel-checkpoints');
