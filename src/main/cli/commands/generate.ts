@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import { addModelOptions, output, parseFloatOption, parseIntOption, requireText, withModel, type ModelOptions, type OutputOptions } from '../common.js';
+
+export function registerGenerate(program: Command): void {
+  addModelOptions(program.command('generate').argument('<dir>', 'model folder').description('generate a continuation (greedy unless --temperature > 0)'))
+    .requiredOption('--prompt <text>', 'prompt text')
+    .option('--max-new-tokens <n>', 'tokens to generate', parseIntOption('--max-new-tokens', 1, 100_000), 32)
+    .option('--temperature <t>', '0 = greedy', parseFloatOption('--temperature', 0, 100), 0)
+    .option('--top-p <p>', 'nucleus sampling mass', parseFloatOption('--top-p', 0, 1), 1)
+    .option('--seed <n>', 'random seed for sampling', parseIntOption('--seed', 0), 0)
+    .option('--json', 'print JSON')
+    .action(async (dir: string, o: ModelOptions & OutputOptions & { prompt: string; maxNewTokens: number; temperature: number; topP: number; seed: number }) => {
+      const prompt = requireText(o.prompt, '--prompt');
+      await withModel(dir, o, async (model) => {
+        const enc = await model.tokenizer.encode(prompt);
+        const r = await model.generate({ inputIds: enc.ids, maxNewTokens: o.maxNewTokens, temperature: o.temperature, topP: o.topP, seed: o.seed });
+        const text = await model.tokenizer.decode(r.ids);
+        output(o, { prompt, text, ids: r.ids, tokens: r.ids.map((id) => model.tokenizer.idToToken(id)), probs: r.probs, stopped_by: r.stoppedBy }, () => prompt + text);
+      });
+    });
+}

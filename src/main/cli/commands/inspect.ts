@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { addModelOptions, output, withModel, type ModelOptions, type OutputOptions } from '../common.js';
+
+export function registerInspect(program: Command): void {
+  addModelOptions(program.command('inspect').argument('<dir>', 'model folder').description('show a model\'s shape, tap points and inputs/outputs'))
+    .option('--json', 'print JSON')
+    .action(async (dir: string, o: ModelOptions & OutputOptions) => {
+      await withModel(dir, o, async (model) => {
+        const i = model.info;
+        const value = {
+          dir: i.dir,
+          onnx: i.onnxPath,
+          architecture: i.architecture,
+          model_type: i.modelType,
+          layers: i.numLayers,
+          hidden_size: i.hiddenSize,
+          intermediate_size: i.intermediateSize,
+          vocab_size: i.vocabSize,
+          heads: i.numHeads,
+          kv_heads: i.numKvHeads,
+          head_dim: i.headDim,
+          max_positions: i.maxPositions,
+          norm: i.normKind,
+          device: i.device,
+          hash: i.hash,
+          tap_points: i.taps.map((t) => ({ name: t.name, onnx_name: t.onnxName, width: t.width, found_by: t.foundBy })),
+          inputs: i.inputs,
+          outputs: i.outputs,
+        };
+        output(o, value, () =>
+          [
+            `${i.architecture} (${i.modelType}) — ${i.numLayers} layers, hidden ${i.hiddenSize}, MLP ${i.intermediateSize}, vocab ${i.vocabSize}, heads ${i.numHeads}/${i.numKvHeads} kv, context ${i.maxPositions}`,
+            `device: ${i.device}   norm: ${i.normKind}   hash: ${i.hash.slice(0, 16)}`,
+            `inputs: ${i.inputs.join(', ')}`,
+            `outputs: ${i.outputs.join(', ')}`,
+            'tap points:',
+            ...i.taps.map((t) => `  ${t.name.padEnd(14)} ${String(t.width).padStart(6)}  ${t.onnxName}  (${t.foundBy})`),
+          ].join('\n'),
+        );
+      });
+    });
+}

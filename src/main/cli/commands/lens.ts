@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { addModelOptions, output, parseIntOption, requireText, showToken, withModel, type ModelOptions, type OutputOptions } from '../common.js';
+
+export function registerLens(program: Command): void {
+  addModelOptions(program.command('lens').argument('<dir>', 'model folder').description('logit lens: top tokens at every layer and position'))
+    .requiredOption('--text <text>', 'text to run')
+    .option('--top <k>', 'tokens per position', parseIntOption('--top', 1, 1000), 5)
+    .option('--json', 'print JSON')
+    .action(async (dir: string, o: ModelOptions & OutputOptions & { text: string; top: number }) => {
+      const text = requireText(o.text);
+      await withModel(dir, o, async (model) => {
+        const enc = await model.tokenizer.encode(text);
+        const r = await model.lens({ inputIds: [enc.ids], topK: o.top });
+        const t = r.texts[0]!;
+        const value = {
+          tokens: enc.tokens,
+          ids: enc.ids,
+          layers: t.topIds.map((perPos, layer) => ({
+            layer,
+            positions: perPos.map((ids, pos) => ({
+              position: pos,
+              token: enc.tokens[pos],
+              entropy: t.entropy[layer]![pos],
+              top: ids.map((id, k) => ({ id, token: model.tokenizer.idToToken(id), prob: t.topProbs[layer]![pos]![k] })),
+            })),
+          })),
+        };
+        output(o, value, () => {
+          const lines: string[] = [];
+          for (const l of value.layers) {
+            lines.push(`layer ${l.layer}`);
+            for (const p of l.positions)
+              lines.push(`  ${String(p.position).padStart(3)} ${showToken(p.token ?? '').padEnd(12)} → ${p.top.map((x) => `${showToken(x.token)} ${(x.prob! * 100).toFixed(1)}%`).join('  ')}`);
+          }
+          return lines.join('\n');
+        });
+      });
+    });
+}

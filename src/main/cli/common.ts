@@ -1,0 +1,77 @@
+/** Options and output helpers shared by the CLI commands. */
+import { Option, type Command } from 'commander';
+import { UserError } from '../../shared/errors.js';
+import { Model } from '../model/model.js';
+import type { DeviceRequest } from '../model/types.js';
+
+export interface ModelOptions {
+  device: DeviceRequest;
+  tap?: string[];
+  arch?: string;
+}
+
+export interface OutputOptions {
+  json?: boolean;
+}
+
+export function addModelOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--device <device>', 'where to run the model').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .option('--tap <name=tensor>', 'tap point override, e.g. "mlp_act=/model/layers.{i}/mlp/Mul_output_0" (repeatable)', collect, [])
+    .option('--arch <model_type>', 'treat the model as this architecture (llama, qwen2, gemma, gpt2, ...)');
+}
+
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function openModel(dir: string, o: ModelOptions): Promise<Model> {
+  return Model.open(dir, {
+    device: o.device,
+    ...(o.tap?.length ? { taps: o.tap } : {}),
+    ...(o.arch ? { arch: o.arch } : {}),
+    log: (m) => process.stderr.write(m + '\n'),
+  });
+}
+
+/** Runs `fn` with an open model and always releases it. */
+export async function withModel<T>(dir: string, o: ModelOptions, fn: (m: Model) => Promise<T>): Promise<T> {
+  const model = await openModel(dir, o);
+  try {
+    return await fn(model);
+  } finally {
+    await model.dispose();
+  }
+}
+
+export function requireText(text: string | undefined, flag = '--text'): string {
+  if (text === undefined) throw new UserError(`${flag} is required`, `Pass the text to analyse: ${flag} "..."`);
+  if (text.trim() === '') throw new UserError(`${flag} is empty`, 'Pass a non-empty text.');
+  return text;
+}
+
+export function parseIntOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new UserError(`${name} must be an integer between ${min} and ${max}, got "${value}"`);
+    return n;
+  };
+}
+
+export function parseFloatOption(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max) throw new UserError(`${name} must be a number between ${min} and ${max}, got "${value}"`);
+    return n;
+  };
+}
+
+/** JSON on stdout with --json, else the human rendering. */
+export function output(o: OutputOptions, value: unknown, human: () => string): void {
+  process.stdout.write(o.json ? JSON.stringify(value) + '\n' : human() + '\n');
+}
+
+/** Shows a token readably: SentencePiece ▁ as a space, control characters escaped. */
+export function showToken(t: string): string {
+  return JSON.stringify(t.replaceAll('\u2581', ' ')).slice(1, -1);
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/** The `babelscope` command line: JSON on stdout with --json; progress and messages on stderr. */
+import { Command, CommanderError } from 'commander';
+import { isUserError } from '../../shared/errors.js';
+import { registerActivations } from './commands/activations.js';
+import { registerGenerate } from './commands/generate.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerLens } from './commands/lens.js';
+
+export function buildProgram(): Command {
+  const program = new Command('babelscope')
+    .description('Study how multilingual language models handle languages: activations, logit lens, language neurons.')
+    .option('--verbose', 'show stack traces of errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerInspect(program);
+  registerLens(program);
+  registerActivations(program);
+  registerGenerate(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    const verbose = argv.includes('--verbose');
+    if (isUserError(e)) {
+      process.stderr.write(`error: ${e.message}${e.hint ? `\n  ${e.hint}` : ''}\n`);
+      if (verbose && e.stack) process.stderr.write(e.stack + '\n');
+      return 1;
+    }
+    const err = e as Error;
+    process.stderr.write(`error: ${err.message ?? String(e)}\n${verbose ? (err.stack ?? '') + '\n' : '  (run with --verbose for the stack trace)\n'}`);
+    return 2;
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,19 @@
+/** Messages between the main thread and the engine worker. */
+import type { SerializedError } from '../../shared/errors.js';
+import type { GenerateRequest, GenerateResult, LensRequest, LensResult, OpenOptions } from './onnx-engine.js';
+import type { ForwardRequest, ForwardResult, ModelInfo } from './types.js';
+
+export type EngineMethods = {
+  open: (p: { dir: string; options: Omit<OpenOptions, 'log'> }) => ModelInfo;
+  forward: (p: ForwardRequest) => ForwardResult;
+  lens: (p: LensRequest) => LensResult;
+  generate: (p: GenerateRequest) => GenerateResult;
+  dispose: (p: Record<string, never>) => void;
+};
+
+export type EngineRequest = { [M in keyof EngineMethods]: { id: number; method: M; params: Parameters<EngineMethods[M]>[0] } }[keyof EngineMethods];
+
+export type EngineMessage =
+  | { type: 'reply'; id: number; result: unknown }
+  | { type: 'error'; id: number; error: SerializedError }
+  | { type: 'log'; message: string };

@@ -1,0 +1,138 @@
+/** Resolves an HF-style model folder: config, tokenizer and the ONNX file, with clear errors. */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError } from '../../shared/errors.js';
+import type { NormKind } from './types.js';
+
+export interface ModelConfig {
+  modelType: string;
+  architecture: string;
+  numLayers: number;
+  hiddenSize: number;
+  /** null when the config does not say (onnxruntime-genai); the graph then tells. */
+  intermediateSize: number | null;
+  vocabSize: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  maxPositions: number;
+  normEps: number;
+  bosTokenId: number | null;
+  eosTokenIds: number[];
+}
+
+export interface ModelFolder {
+  dir: string;
+  onnxPath: string;
+  tokenizerPath: string;
+  config: ModelConfig;
+}
+
+const ONNX_CANDIDATES = ['model.onnx', 'onnx/model.onnx', 'decoder_model_merged.onnx', 'onnx/decoder_model_merged.onnx', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx'];
+
+/** Norm flavour per HF model_type; anything else must be named with --arch. */
+export const NORM_BY_MODEL_TYPE: Record<string, NormKind> = {
+  llama: 'rms',
+  mistral: 'rms',
+  mixtral: 'rms',
+  qwen2: 'rms',
+  qwen3: 'rms',
+  phi3: 'rms',
+  olmo2: 'rms',
+  gemma: 'rms_plus_one',
+  gemma2: 'rms_plus_one',
+  gemma3_text: 'rms_plus_one',
+  gpt2: 'layer',
+  gpt_neox: 'layer',
+};
+
+export function openModelFolder(dirArg: string, opts: { arch?: string } = {}): ModelFolder {
+  const dir = resolve(dirArg);
+  if (!existsSync(dir)) throw new UserError(`model folder not found: ${dir}`, 'Pass the folder that holds config.json, tokenizer.json and model.onnx (or onnx/model.onnx).');
+  if (!statSync(dir).isDirectory()) throw new UserError(`not a folder: ${dir}`, 'Pass the model folder, not a file inside it.');
+  const rel = ONNX_CANDIDATES.find((c) => existsSync(join(dir, c)));
+  const genai = readJson(join(dir, 'genai_config.json'));
+  const genaiFile = (genai?.['model'] as { decoder?: { filename?: string } } | undefined)?.decoder?.filename;
+  const onnxRel = genaiFile && existsSync(join(dir, genaiFile)) ? genaiFile : rel;
+  if (!onnxRel) throw new UserError(`no model.onnx in ${dir}`, `Looked for ${ONNX_CANDIDATES.join(', ')}. Export the model with Optimum (optimum-cli export onnx --task text-generation-with-past) or onnxruntime-genai's model builder.`);
+  const tokenizerPath = join(dir, 'tokenizer.json');
+  if (!existsSync(tokenizerPath)) throw new UserError(`no tokenizer.json in ${dir}`, 'Copy tokenizer.json from the original Hugging Face model folder next to config.json.');
+  const hf = readJson(join(dir, 'config.json'));
+  const config = hf ? fromHfConfig(hf, opts.arch) : genai ? fromGenaiConfig(genai, opts.arch) : null;
+  if (!config) throw new UserError(`no config.json (or genai_config.json) in ${dir}`, 'Copy config.json from the original Hugging Face model folder.');
+  return { dir, onnxPath: join(dir, onnxRel), tokenizerPath, config };
+}
+
+function readJson(path: string): Record<string, unknown> | null {
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new UserError(`${path} is not valid JSON: ${(e as Error).message}`, 'Restore the file from the original model folder.');
+  }
+}
+
+function num(c: Record<string, unknown>, keys: string[], fallback?: number): number {
+  for (const k of keys) if (typeof c[k] === 'number') return c[k] as number;
+  if (fallback !== undefined) return fallback;
+  throw new UserError(`config.json has none of ${keys.join(', ')}`, 'Use the config.json that came with the model.');
+}
+
+function checkArch(modelType: string, arch: string | undefined): string {
+  const t = arch ?? modelType;
+  if (!(t in NORM_BY_MODEL_TYPE))
+    throw new UserError(
+      `unknown architecture "${modelType}" (config.json model_type)`,
+      `Known: ${Object.keys(NORM_BY_MODEL_TYPE).join(', ')}. If it is built like one of them, pass --arch NAME (e.g. --arch llama), and --tap "resid_post=TENSOR" / --tap "mlp_act=TENSOR" ({i} = layer) if its tensors are named differently.`,
+    );
+  return t;
+}
+
+function fromHfConfig(c: Record<string, unknown>, arch?: string): ModelConfig {
+  const rawType = typeof c['model_type'] === 'string' ? (c['model_type'] as string) : '(missing)';
+  const modelType = checkArch(rawType, arch);
+  const hiddenSize = num(c, ['hidden_size', 'n_embd', 'd_model']);
+  const numHeads = num(c, ['num_attention_heads', 'n_head']);
+  const eos = c['eos_token_id'];
+  const textConfig = c['text_config'] as Record<string, unknown> | undefined;
+  if (textConfig) return fromHfConfig({ ...textConfig, model_type: textConfig['model_type'] ?? modelType }, arch);
+  return {
+    modelType,
+    architecture: Array.isArray(c['architectures']) ? String(c['architectures'][0]) : modelType,
+    numLayers: num(c, ['num_hidden_layers', 'n_layer']),
+    hiddenSize,
+    intermediateSize: typeof c['intermediate_size'] === 'number' ? (c['intermediate_size'] as number) : typeof c['n_inner'] === 'number' ? (c['n_inner'] as number) : modelType === 'gpt2' ? 4 * hiddenSize : null,
+    vocabSize: num(c, ['vocab_size']),
+    numHeads,
+    numKvHeads: num(c, ['num_key_value_heads'], numHeads),
+    headDim: num(c, ['head_dim'], hiddenSize / numHeads),
+    maxPositions: num(c, ['max_position_embeddings', 'n_positions', 'n_ctx'], 2048),
+    normEps: num(c, ['rms_norm_eps', 'layer_norm_epsilon', 'layer_norm_eps'], 1e-5),
+    bosTokenId: typeof c['bos_token_id'] === 'number' ? (c['bos_token_id'] as number) : null,
+    eosTokenIds: typeof eos === 'number' ? [eos] : Array.isArray(eos) ? eos.filter((x): x is number => typeof x === 'number') : [],
+  };
+}
+
+function fromGenaiConfig(g: Record<string, unknown>, arch?: string): ModelConfig {
+  const m = (g['model'] ?? {}) as Record<string, unknown>;
+  const d = (m['decoder'] ?? {}) as Record<string, unknown>;
+  const modelType = checkArch(typeof m['type'] === 'string' ? (m['type'] as string) : '(missing)', arch);
+  const hiddenSize = num(d, ['hidden_size']);
+  const numHeads = num(d, ['num_attention_heads']);
+  const eos = m['eos_token_id'];
+  return {
+    modelType,
+    architecture: modelType,
+    numLayers: num(d, ['num_hidden_layers']),
+    hiddenSize,
+    intermediateSize: null,
+    vocabSize: num(m, ['vocab_size']),
+    numHeads,
+    numKvHeads: num(d, ['num_key_value_heads'], numHeads),
+    headDim: num(d, ['head_size'], hiddenSize / numHeads),
+    maxPositions: num(m, ['context_length'], 2048),
+    normEps: 1e-6,
+    bosTokenId: typeof m['bos_token_id'] === 'number' ? (m['bos_token_id'] as number) : null,
+    eosTokenIds: typeof eos === 'number' ? [eos] : Array.isArray(eos) ? eos.filter((x): x is number => typeof x === 'number') : [],
+  };
+}

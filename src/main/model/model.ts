@@ -1,0 +1,88 @@
+/**
+ * A loaded model as the rest of the app sees it: tokenizer on this thread, inference in a worker.
+ *
+ *   const model = await Model.open('assets/tiny-babel', { device: 'auto' });
+ *   const { ids } = await model.tokenizer.encode('Hello');
+ *   const r = await model.forward({ inputIds: [ids], taps: ['resid_post.0'] }); // taps: [batch, pos, width]
+ */
+import { Worker } from 'node:worker_threads';
+import { deserializeError } from '../../shared/errors.js';
+import type { EngineMessage, EngineMethods, EngineRequest } from './engine-protocol.js';
+import { openModelFolder } from './model-folder.js';
+import type { OpenOptions } from './onnx-engine.js';
+import { Tokenizer } from './tokenizer.js';
+import type { ModelInfo } from './types.js';
+
+export class Model {
+  private nextId = 1;
+  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly tokenizer: Tokenizer,
+    public info: ModelInfo,
+  ) {}
+
+  static async open(dir: string, options: OpenOptions = {}): Promise<Model> {
+    const folder = openModelFolder(dir, options.arch !== undefined ? { arch: options.arch } : {});
+    const tokenizer = Tokenizer.fromFile(folder.tokenizerPath);
+    const worker = new Worker(new URL('./engine-worker.js', import.meta.url));
+    const model = new Model(worker, tokenizer, null as unknown as ModelInfo);
+    worker.on('message', (m: EngineMessage) => model.onMessage(m, options.log));
+    worker.on('error', (e) => model.failAll(e));
+    worker.on('exit', (code) => model.failAll(new Error(`model worker exited (code ${code})`)));
+    const { log: _log, ...rest } = options;
+    try {
+      model.info = await model.call('open', { dir, options: rest });
+    } catch (e) {
+      await worker.terminate();
+      throw e;
+    }
+    return model;
+  }
+
+  private onMessage(m: EngineMessage, log?: (s: string) => void): void {
+    if (m.type === 'log') {
+      (log ?? ((s: string) => process.stderr.write(s + '\n')))(m.message);
+      return;
+    }
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (m.type === 'reply') p.resolve(m.result);
+    else p.reject(deserializeError(m.error));
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  private call<M extends keyof EngineMethods>(method: M, params: Parameters<EngineMethods[M]>[0]): Promise<ReturnType<EngineMethods[M]>> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ id, method, params } as EngineRequest);
+    });
+  }
+
+  forward(req: Parameters<EngineMethods['forward']>[0]) {
+    return this.call('forward', req);
+  }
+
+  lens(req: Parameters<EngineMethods['lens']>[0]) {
+    return this.call('lens', req);
+  }
+
+  generate(req: Parameters<EngineMethods['generate']>[0]) {
+    return this.call('generate', req);
+  }
+
+  async dispose(): Promise<void> {
+    try {
+      await this.call('dispose', {});
+    } finally {
+      await this.worker.terminate();
+    }
+  }
+}

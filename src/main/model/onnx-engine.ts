@@ -1,0 +1,420 @@
+/**
+ * The inference engine: one ONNX decoder, its tap points, and sessions for the instrumented variants.
+ * It blocks while onnxruntime runs, so the app uses it inside a worker (engine-worker.ts); tests may
+ * use it directly.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { UserError } from '../../shared/errors.js';
+import { instrumentModel, lensNames, scaleInputName, scaledActName, type LensSpec } from './instrument.js';
+import { cachedVariant, modelHash, readJsonCache, writeJsonCache } from './model-cache.js';
+import { NORM_BY_MODEL_TYPE, openModelFolder } from './model-folder.js';
+import { OnnxType, readOnnxGraph, type OnnxGraph } from './onnx-graph.js';
+import { discoverTaps, parseTapOverride, type HeadInfo } from './tap-discovery.js';
+import { halfToFloat } from './half.js';
+import { Writer } from './protobuf.js';
+import { sampleToken } from './sampling.js';
+import type { Device, DeviceRequest, ForwardRequest, ForwardResult, ModelInfo, NeuronIntervention, Tensor } from './types.js';
+
+export interface OpenOptions {
+  device?: DeviceRequest;
+  /** `name=tensor` overrides, as given to --tap. */
+  taps?: string[];
+  /** Treat the model as this architecture (HF model_type). */
+  arch?: string;
+  /** Called with human messages (device fallback, cache use). */
+  log?: (message: string) => void;
+}
+
+export interface LensRequest {
+  inputIds: number[][];
+  topK: number;
+  /** Optional token sets: float32 [vocab, numSets] (row-major), e.g. one column per language. */
+  tokenSets?: { data: Float32Array; numSets: number };
+}
+
+/** Per text (unpadded): [layers][positions][k] top ids and probs, entropy [layers][positions], set mass [layers][positions][sets]. */
+export interface LensResult {
+  lengths: number[];
+  texts: { topIds: number[][][]; topProbs: number[][][]; entropy: number[][]; setMass?: number[][][] }[];
+}
+
+export interface GenerateRequest {
+  inputIds: number[];
+  maxNewTokens: number;
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  interventions?: NeuronIntervention[];
+  /** Stop when one of these is produced (default: the model's eos ids). */
+  stopTokenIds?: number[];
+}
+
+export interface GenerateResult {
+  ids: number[];
+  /** Probability the model gave each generated token. */
+  probs: number[];
+  stoppedBy: 'eos' | 'length' | 'context';
+}
+
+type Variant = 'taps' | 'lens' | 'scales';
+
+interface PastInput {
+  name: string;
+  layer: number;
+  which: 'key' | 'value';
+  elemType: number;
+}
+
+export class OnnxEngine {
+  private sessions = new Map<Variant, ort.InferenceSession>();
+  private constructor(
+    readonly info: ModelInfo,
+    private readonly graphBytes: Uint8Array,
+    private readonly graph: OnnxGraph,
+    private readonly head: HeadInfo,
+    private readonly externalFiles: { location: string; path: string }[],
+    private readonly executionProviders: string[],
+    private readonly past: PastInput[],
+  ) {}
+
+  static async open(dir: string, opts: OpenOptions = {}): Promise<OnnxEngine> {
+    const log = opts.log ?? (() => {});
+    const folder = openModelFolder(dir, opts.arch !== undefined ? { arch: opts.arch } : {});
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(readFileSync(folder.onnxPath));
+    } catch (e) {
+      throw new UserError(`cannot read ${folder.onnxPath}: ${(e as Error).message}`, 'Check the file exists and is readable.');
+    }
+    let graph: OnnxGraph;
+    try {
+      graph = readOnnxGraph(bytes);
+    } catch (e) {
+      throw new UserError(`${folder.onnxPath} is not a valid ONNX model (${(e as Error).message})`, 'The file is corrupt or truncated: export it again or re-download it.');
+    }
+    const c = folder.config;
+    const intermediate = c.intermediateSize ?? inferIntermediate(graph, c.hiddenSize);
+    const overrides = (opts.taps ?? []).map(parseTapOverride);
+    const { taps, head } = discoverTaps(graph, { numLayers: c.numLayers, hiddenSize: c.hiddenSize, intermediateSize: intermediate, vocabSize: c.vocabSize }, overrides);
+    const externalFiles = [...new Set([...graph.initializers.values()].flatMap((i) => (i.location.kind === 'external' ? [i.location.file] : [])))].map((location) => ({
+      location,
+      path: join(dirname(folder.onnxPath), location),
+    }));
+    const hash = await modelHash(bytes, externalFiles.map((f) => f.path));
+    const past = graph.inputs.flatMap((i): PastInput[] => {
+      const m = /^past_key_values\.(\d+)\.(key|value)$/.exec(i.name);
+      return m ? [{ name: i.name, layer: Number(m[1]), which: m[2] as 'key' | 'value', elemType: i.elemType }] : [];
+    });
+    const known = new Set(['input_ids', 'attention_mask', 'position_ids', ...past.map((p) => p.name)]);
+    const unknown = graph.inputs.filter((i) => !known.has(i.name) && !graph.initializers.has(i.name));
+    if (!graph.inputs.some((i) => i.name === 'input_ids') || unknown.length)
+      throw new UserError(
+        `unsupported model inputs: ${graph.inputs.map((i) => i.name).join(', ')}`,
+        'Babelscope feeds input_ids, attention_mask, position_ids and past_key_values.N.key/value (Optimum text-generation-with-past exports).',
+      );
+    const { device, providers } = await pickDevice(opts.device ?? 'auto', log);
+    const info: ModelInfo = {
+      dir: folder.dir,
+      onnxPath: folder.onnxPath,
+      architecture: c.architecture,
+      modelType: opts.arch ?? c.modelType,
+      numLayers: c.numLayers,
+      hiddenSize: c.hiddenSize,
+      intermediateSize: intermediate,
+      vocabSize: c.vocabSize,
+      numHeads: c.numHeads,
+      numKvHeads: c.numKvHeads,
+      headDim: c.headDim,
+      maxPositions: c.maxPositions,
+      bosTokenId: c.bosTokenId,
+      eosTokenIds: c.eosTokenIds,
+      normKind: NORM_BY_MODEL_TYPE[opts.arch ?? c.modelType]!,
+      normEps: c.normEps,
+      taps,
+      inputs: graph.inputs.map((i) => i.name),
+      outputs: graph.outputs.map((o) => o.name),
+      device,
+      hash,
+    };
+    writeJsonCache(hash, 'info.json', { taps, head: { finalNorm: head.finalNorm, unembedding: head.unembedding } });
+    const engine = new OnnxEngine(info, bytes, graph, head, externalFiles, providers, past);
+    await engine.session('taps');
+    return engine;
+  }
+
+  /** Tensor names per tap, for a cached listing. */
+  static cachedTaps(hash: string): unknown {
+    return readJsonCache(hash, 'info.json');
+  }
+
+  private lensSpec(): LensSpec {
+    const weightName = this.finalNormParam('weight');
+    const biasName = this.info.normKind === 'layer' ? this.finalNormParam('bias') : undefined;
+    return {
+      residuals: this.info.taps.filter((t) => t.kind === 'resid_post').map((t) => t.onnxName),
+      normKind: this.info.normKind,
+      normEps: this.info.normEps,
+      normWeight: weightName,
+      ...(biasName ? { normBias: biasName } : {}),
+      unembedding: this.head.unembedding,
+      unembeddingTransposed: this.head.unembeddingTransposed,
+      opset: this.graph.opsets[''] ?? this.graph.opsets['ai.onnx'] ?? 14,
+    };
+  }
+
+  /** The final norm's weight (or bias) initializer: by name, else the [hidden] initializer feeding the norm output. */
+  private finalNormParam(which: 'weight' | 'bias'): string {
+    const names = [`model.norm.${which}`, `transformer.ln_f.${which}`, `model.final_layernorm.${which}`, `gpt_neox.final_layer_norm.${which}`];
+    const byName = names.find((n) => this.graph.initializers.has(n));
+    if (byName) return byName;
+    const producer = this.graph.nodes.find((n) => n.outputs.includes(this.head.finalNorm));
+    const param = producer?.inputs.find((i) => this.graph.initializers.get(i)?.dims.join() === String(this.info.hiddenSize));
+    if (param) return param;
+    throw new UserError(`could not find the final norm's ${which} in the graph`, 'The logit lens needs it; this exporter\'s layout is not supported yet.');
+  }
+
+  private async session(variant: Variant): Promise<ort.InferenceSession> {
+    const existing = this.sessions.get(variant);
+    if (existing) return existing;
+    const tapOutputs = this.info.taps.map((t) => t.onnxName).filter((n) => !this.info.outputs.includes(n));
+    const layers = this.info.taps.filter((t) => t.kind === 'mlp_act');
+    const { path, linked } = cachedVariant(this.info.hash, variant, this.externalFiles, () =>
+      instrumentModel(this.graphBytes, {
+        outputs: variant === 'scales' ? [...tapOutputs, ...layers.map((_, l) => scaledActName(l))] : tapOutputs,
+        ...(variant === 'lens' ? { lens: this.lensSpec() } : {}),
+        ...(variant === 'scales' ? { scales: { activations: layers.map((t) => t.onnxName), width: this.info.intermediateSize } } : {}),
+      }),
+    );
+    let session: ort.InferenceSession;
+    try {
+      const options: ort.InferenceSession.SessionOptions = { executionProviders: this.executionProviders, graphOptimizationLevel: 'all', logSeverityLevel: 3 };
+      session = linked
+        ? await ort.InferenceSession.create(path, options)
+        : await ort.InferenceSession.create(readFileSync(path), {
+            ...options,
+            externalData: this.externalFiles.map((f) => ({ path: f.location, data: readFileSync(f.path) })),
+          });
+    } catch (e) {
+      throw new UserError(`onnxruntime could not load ${this.info.onnxPath}: ${(e as Error).message.split('\n')[0]}`, 'The model may be corrupt, or use operators this onnxruntime version lacks.');
+    }
+    this.sessions.set(variant, session);
+    return session;
+  }
+
+  private checkIds(inputIds: number[][]): void {
+    if (inputIds.length === 0) throw new UserError('no texts given', 'Pass at least one text.');
+    for (const ids of inputIds) {
+      if (ids.length === 0) throw new UserError('empty text', 'Pass a text with at least one token.');
+      if (ids.length > this.info.maxPositions)
+        throw new UserError(`text is ${ids.length} tokens, longer than the model's context of ${this.info.maxPositions}`, 'Shorten the text or split it into pieces.');
+      for (const id of ids) if (!Number.isInteger(id) || id < 0 || id >= this.info.vocabSize) throw new UserError(`token id ${id} is outside the vocabulary (0..${this.info.vocabSize - 1})`);
+    }
+  }
+
+  /** Feeds for a right-padded batch with zero-length past. */
+  private feeds(inputIds: number[][], pastLen = 0): { feeds: Record<string, ort.Tensor>; maxLen: number } {
+    const b = inputIds.length;
+    const maxLen = Math.max(...inputIds.map((x) => x.length));
+    const ids = new BigInt64Array(b * maxLen);
+    const mask = new BigInt64Array(b * (pastLen + maxLen));
+    const pos = new BigInt64Array(b * maxLen);
+    inputIds.forEach((row, i) => {
+      for (let t = 0; t < maxLen; t++) {
+        ids[i * maxLen + t] = BigInt(row[t] ?? 0);
+        pos[i * maxLen + t] = BigInt(Math.min(pastLen + t, this.info.maxPositions - 1));
+      }
+      for (let t = 0; t < pastLen + maxLen; t++) mask[i * (pastLen + maxLen) + t] = t < pastLen + row.length ? 1n : 0n;
+    });
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', ids, [b, maxLen]),
+    };
+    if (this.info.inputs.includes('attention_mask')) feeds['attention_mask'] = new ort.Tensor('int64', mask, [b, pastLen + maxLen]);
+    if (this.info.inputs.includes('position_ids')) feeds['position_ids'] = new ort.Tensor('int64', pos, [b, maxLen]);
+    if (pastLen === 0)
+      for (const p of this.past) {
+        const dims = [b, this.info.numKvHeads, 0, this.info.headDim];
+        feeds[p.name] = p.elemType === OnnxType.FLOAT16 ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
+      }
+    return { feeds, maxLen };
+  }
+
+  private scaleFeeds(interventions: NeuronIntervention[]): Record<string, ort.Tensor> {
+    const w = this.info.intermediateSize;
+    const scales = [...Array(this.info.numLayers)].map(() => new Float32Array(w).fill(1));
+    for (const iv of interventions) {
+      if (iv.layer < 0 || iv.layer >= this.info.numLayers || iv.index < 0 || iv.index >= w)
+        throw new UserError(`neuron (${iv.layer}, ${iv.index}) does not exist`, `Layers are 0..${this.info.numLayers - 1}, neurons 0..${w - 1}.`);
+      scales[iv.layer]![iv.index]! *= iv.scale;
+    }
+    return Object.fromEntries(scales.map((s, l) => [scaleInputName(l), new ort.Tensor('float32', s, [w])]));
+  }
+
+  async forward(req: ForwardRequest): Promise<ForwardResult> {
+    this.checkIds(req.inputIds);
+    const wantLogits = req.logits ?? true;
+    const tapNames = req.taps ?? [];
+    const taps = tapNames.map((name) => {
+      const t = this.info.taps.find((x) => x.name === name);
+      if (!t) throw new UserError(`unknown tap "${name}"`, `Tap points of this model: resid_post.0..${this.info.numLayers - 1}, mlp_act.0..${this.info.numLayers - 1}, final_norm.`);
+      return t;
+    });
+    const withScales = (req.interventions?.length ?? 0) > 0;
+    const session = await this.session(withScales ? 'scales' : 'taps');
+    const { feeds } = this.feeds(req.inputIds);
+    if (withScales) Object.assign(feeds, this.scaleFeeds(req.interventions!));
+    const outName = (t: (typeof taps)[number]) => (withScales && t.kind === 'mlp_act' ? scaledActName(t.layer!) : t.onnxName);
+    const fetches = [...new Set([...(wantLogits ? ['logits'] : []), ...taps.map(outName)])];
+    if (fetches.length === 0) fetches.push('logits');
+    const out = await session.run(feeds, fetches);
+    const result: ForwardResult = { lengths: req.inputIds.map((x) => x.length), taps: {} };
+    if (wantLogits) result.logits = toFloat(out['logits']!);
+    for (const t of taps) result.taps[t.name] = toFloat(out[outName(t)]!);
+    return result;
+  }
+
+  async lens(req: LensRequest): Promise<LensResult> {
+    this.checkIds(req.inputIds);
+    if (!Number.isInteger(req.topK) || req.topK < 1 || req.topK > this.info.vocabSize) throw new UserError(`--top must be between 1 and ${this.info.vocabSize}`);
+    const session = await this.session('lens');
+    const { feeds, maxLen } = this.feeds(req.inputIds);
+    feeds[lensNames.kInput] = new ort.Tensor('int64', BigInt64Array.from([BigInt(req.topK)]), [1]);
+    const sets = req.tokenSets ?? { data: new Float32Array(this.info.vocabSize), numSets: 1 };
+    if (sets.data.length !== this.info.vocabSize * sets.numSets) throw new Error(`token sets must be [${this.info.vocabSize}, ${sets.numSets}]`);
+    feeds[lensNames.setsInput] = new ort.Tensor('float32', sets.data, [this.info.vocabSize, sets.numSets]);
+    const L = this.info.numLayers;
+    const fetches = [...Array(L).keys()].flatMap((l) => [lensNames.topValues(l), lensNames.topIndices(l), lensNames.entropy(l), ...(req.tokenSets ? [lensNames.setMass(l)] : [])]);
+    const out = await session.run(feeds, fetches);
+    const K = req.topK;
+    const texts = req.inputIds.map((ids, b) => {
+      const topIds: number[][][] = [];
+      const topProbs: number[][][] = [];
+      const entropy: number[][] = [];
+      const setMass: number[][][] = [];
+      for (let l = 0; l < L; l++) {
+        const pv = out[lensNames.topValues(l)]!.data as Float32Array;
+        const iv = out[lensNames.topIndices(l)]!.data as BigInt64Array;
+        const ev = out[lensNames.entropy(l)]!.data as Float32Array;
+        const sv = req.tokenSets ? (out[lensNames.setMass(l)]!.data as Float32Array) : null;
+        topIds.push(ids.map((_, t) => Array.from(iv.subarray((b * maxLen + t) * K, (b * maxLen + t + 1) * K), Number)));
+        topProbs.push(ids.map((_, t) => Array.from(pv.subarray((b * maxLen + t) * K, (b * maxLen + t + 1) * K))));
+        entropy.push(ids.map((_, t) => ev[b * maxLen + t]!));
+        if (sv) setMass.push(ids.map((_, t) => Array.from(sv.subarray((b * maxLen + t) * sets.numSets, (b * maxLen + t + 1) * sets.numSets))));
+      }
+      return { topIds, topProbs, entropy, ...(req.tokenSets ? { setMass } : {}) };
+    });
+    return { lengths: req.inputIds.map((x) => x.length), texts };
+  }
+
+  async generate(req: GenerateRequest): Promise<GenerateResult> {
+    this.checkIds([req.inputIds]);
+    if (this.past.length === 0) throw new UserError('this model has no past_key_values inputs', 'Export it with --task text-generation-with-past to generate.');
+    const withScales = (req.interventions?.length ?? 0) > 0;
+    const session = await this.session(withScales ? 'scales' : 'taps');
+    const scaleFeeds = withScales ? this.scaleFeeds(req.interventions!) : {};
+    const stop = new Set(req.stopTokenIds ?? this.info.eosTokenIds);
+    const rng = mulberry32(req.seed ?? 0);
+    const presentNames = this.past.map((p) => p.name.replace('past_key_values', 'present'));
+    const ids: number[] = [];
+    const probs: number[] = [];
+    let { feeds } = this.feeds([req.inputIds]);
+    let pastLen = 0;
+    let step = req.inputIds;
+    for (;;) {
+      const out = await session.run({ ...feeds, ...scaleFeeds }, ['logits', ...presentNames]);
+      const logits = toFloat(out['logits']!);
+      const V = this.info.vocabSize;
+      const last = logits.data.subarray((step.length - 1) * V, step.length * V);
+      const { id, prob } = sampleToken(last, { temperature: req.temperature ?? 0, topP: req.topP ?? 1, random: rng });
+      ids.push(id);
+      probs.push(prob);
+      pastLen += step.length;
+      if (stop.has(id)) return { ids, probs, stoppedBy: 'eos' };
+      if (ids.length >= req.maxNewTokens) return { ids, probs, stoppedBy: 'length' };
+      if (pastLen + 1 > this.info.maxPositions) return { ids, probs, stoppedBy: 'context' };
+      step = [id];
+      feeds = this.feeds([step], pastLen).feeds;
+      this.past.forEach((p, i) => (feeds[p.name] = out[presentNames[i]!]!));
+    }
+  }
+
+  async dispose(): Promise<void> {
+    for (const s of this.sessions.values()) await s.release();
+    this.sessions.clear();
+  }
+}
+
+function toFloat(t: ort.Tensor): Tensor {
+  const dims = [...t.dims];
+  if (t.type === 'float32') return { data: t.data as Float32Array, dims };
+  if (t.type === 'float16') return { data: halfToFloat(t.data as Uint16Array), dims };
+  throw new Error(`tap output of type ${t.type} is not supported`);
+}
+
+function inferIntermediate(g: OnnxGraph, hidden: number): number {
+  for (const init of g.initializers.values()) if (init.dims.length === 2 && init.dims[1] === hidden && init.dims[0] !== hidden && /down|c_proj|fc2|dense_4h/.test(init.name)) return init.dims[0]!;
+  for (const n of g.nodes) {
+    if (n.opType !== 'MatMul' || !/mlp/.test(n.name)) continue;
+    const w = g.initializers.get(n.inputs[1]!);
+    if (w && w.dims[1] === hidden && w.dims[0] !== hidden) return w.dims[0]!;
+  }
+  throw new UserError('config does not give the MLP width and the graph does not show it', 'Add "intermediate_size" to config.json.');
+}
+
+async function pickDevice(req: DeviceRequest, log: (m: string) => void): Promise<{ device: Device; providers: string[] }> {
+  if (req === 'cpu') return { device: 'cpu', providers: ['cpu'] };
+  const problem = await cudaProblem();
+  if (!problem) return { device: 'cuda', providers: ['cuda', 'cpu'] };
+  if (req === 'cuda')
+    throw new UserError(`CUDA was requested but is not usable: ${problem}`, 'Install the CUDA provider (see README, "GPU"), or pass --device cpu.');
+  log(`CUDA not available (${problem}); running on CPU.`);
+  return { device: 'cpu', providers: ['cpu'] };
+}
+
+let cudaCheck: Promise<string | null> | undefined;
+/** Creates a one-node session on the CUDA provider; null when that works, else why not. */
+function cudaProblem(): Promise<string | null> {
+  if (process.env['BABELSCOPE_FORCE_NO_CUDA']) return Promise.resolve('disabled by BABELSCOPE_FORCE_NO_CUDA');
+  cudaCheck ??= (async () => {
+    if (!ort.listSupportedBackends?.().some((b) => b.name === 'cuda')) return 'this onnxruntime-node build has no CUDA provider';
+    // The provider loader logs through the process-wide logger; errors still surface as exceptions.
+    ort.env.logLevel = 'fatal';
+    try {
+      // Severity 4 (fatal only): the failure is reported once, by us, not as onnxruntime's log line.
+      const s = await ort.InferenceSession.create(identityModel(), { executionProviders: ['cuda'], logSeverityLevel: 4 });
+      await s.release();
+      return null;
+    } catch (e) {
+      return (e as Error).message.split('\n')[0]!.slice(0, 200);
+    }
+  })();
+  return cudaCheck;
+}
+
+/** A tiny valid ONNX model (Identity on a float tensor) used to probe execution providers. */
+function identityModel(): Uint8Array {
+  const vi = (w: Writer, field: number, name: string) =>
+    w.message(field, (v) => v.string(1, name).message(2, (t) => t.message(1, (tt) => tt.int(1, OnnxType.FLOAT).message(2, (s) => s.message(1, (d) => d.int(1, 1))))));
+  return new Writer()
+    .int(1, 8)
+    .message(8, (o) => o.string(1, '').int(2, 14))
+    .message(7, (g) => {
+      g.message(1, (n) => n.string(1, 'x').string(2, 'y').string(3, 'id').string(4, 'Identity'));
+      g.string(2, 'probe');
+      vi(g, 11, 'x');
+      vi(g, 12, 'y');
+    })
+    .finish();
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * Minimal protobuf wire-format reading and writing: enough to walk an ONNX ModelProto without
+ * decoding weights, and to build the small fragments that are appended to it (protobuf merges a
+ * message appended to another, so new outputs and nodes can be added without re-encoding).
+ */
+
+export const enum Wire {
+  Varint = 0,
+  Fixed64 = 1,
+  Len = 2,
+  Fixed32 = 5,
+}
+
+export interface Field {
+  no: number;
+  wire: Wire;
+  /** For Varint: the value (as a number; ONNX values we read fit in 2^53). */
+  value: number;
+  /** For Len: the payload range in the buffer. */
+  start: number;
+  end: number;
+}
+
+/** Reads a varint; values of 8+ bytes go through BigInt and come back as signed int64 (ONNX uses int64). */
+export function readVarint(buf: Uint8Array, pos: number): [value: number, next: number] {
+  let value = 0;
+  let mul = 1;
+  const start = pos;
+  for (let i = 0; i < 7; i++) {
+    if (pos >= buf.length) throw new Error('truncated varint');
+    const b = buf[pos++]!;
+    value += (b & 0x7f) * mul;
+    if (b < 0x80) return [value, pos];
+    mul *= 128;
+  }
+  let big = 0n;
+  let shift = 0n;
+  for (pos = start; ; shift += 7n) {
+    if (pos >= buf.length || shift > 63n) throw new Error('bad varint');
+    const b = buf[pos++]!;
+    big |= BigInt(b & 0x7f) << shift;
+    if (b < 0x80) return [Number(BigInt.asIntN(64, big)), pos];
+  }
+}
+
+/** Iterates the fields of one message occupying buf[start, end). */
+export function* fields(buf: Uint8Array, start = 0, end = buf.length): Generator<Field> {
+  let pos = start;
+  while (pos < end) {
+    const [key, afterKey] = readVarint(buf, pos);
+    const no = Math.floor(key / 8);
+    const wire = (key & 7) as Wire;
+    if (no === 0) throw new Error(`invalid field number at byte ${pos}`);
+    pos = afterKey;
+    switch (wire) {
+      case Wire.Varint: {
+        const [value, next] = readVarint(buf, pos);
+        yield { no, wire, value, start: pos, end: next };
+        pos = next;
+        break;
+      }
+      case Wire.Len: {
+        const [len, next] = readVarint(buf, pos);
+        if (next + len > end) throw new Error(`field ${no} runs past the end of its message (byte ${pos})`);
+        yield { no, wire, value: len, start: next, end: next + len };
+        pos = next + len;
+        break;
+      }
+      case Wire.Fixed64:
+        yield { no, wire, value: 0, start: pos, end: pos + 8 };
+        pos += 8;
+        break;
+      case Wire.Fixed32:
+        yield { no, wire, value: 0, start: pos, end: pos + 4 };
+        pos += 4;
+        break;
+      default:
+        throw new Error(`unsupported wire type ${wire as number} at byte ${pos}`);
+    }
+  }
+  if (pos !== end) throw new Error('message ends inside a field');
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+export function str(buf: Uint8Array, f: Field): string {
+  return utf8.decode(buf.subarray(f.start, f.end));
+}
+
+/** Repeated int64 fields may be packed (one Len field) or not (one Varint per value). */
+export function pushInts(buf: Uint8Array, f: Field, out: number[]): void {
+  if (f.wire === Wire.Varint) {
+    out.push(f.value);
+    return;
+  }
+  let pos = f.start;
+  while (pos < f.end) {
+    const [v, next] = readVarint(buf, pos);
+    out.push(v);
+    pos = next;
+  }
+}
+
+// ---- writing ---------------------------------------------------------------------------------
+
+export class Writer {
+  private chunks: number[] = [];
+
+  varint(v: number): this {
+    if (v < 0) {
+      // Negative int64 is ten bytes of two's complement; doubles cannot hold 2^64 - 1 exactly.
+      let b = BigInt.asUintN(64, BigInt(v));
+      while (b >= 0x80n) {
+        this.chunks.push(Number(b & 0x7fn) | 0x80);
+        b >>= 7n;
+      }
+      this.chunks.push(Number(b));
+      return this;
+    }
+    while (v >= 0x80) {
+      this.chunks.push((v % 128) | 0x80);
+      v = Math.floor(v / 128);
+    }
+    this.chunks.push(v);
+    return this;
+  }
+
+  tag(no: number, wire: Wire): this {
+    return this.varint(no * 8 + wire);
+  }
+
+  int(no: number, v: number): this {
+    return this.tag(no, Wire.Varint).varint(v);
+  }
+
+  bytes(no: number, data: Uint8Array): this {
+    this.tag(no, Wire.Len).varint(data.length);
+    for (const b of data) this.chunks.push(b);
+    return this;
+  }
+
+  string(no: number, s: string): this {
+    return this.bytes(no, new TextEncoder().encode(s));
+  }
+
+  message(no: number, build: (w: Writer) => void): this {
+    const inner = new Writer();
+    build(inner);
+    return this.bytes(no, inner.finish());
+  }
+
+  float(no: number, v: number): this {
+    this.tag(no, Wire.Fixed32);
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setFloat32(0, v, true);
+    for (const x of b) this.chunks.push(x);
+    return this;
+  }
+
+  finish(): Uint8Array {
+    return Uint8Array.from(this.chunks);
+  }
+}
