@@ -54,7 +54,8 @@ export function parseTapOverride(spec: string): TapOverride {
   return { name, tensor: spec.slice(eq + 1).trim() };
 }
 
-export function discoverTaps(g: OnnxGraph, dims: ModelDims, overrides: TapOverride[] = []): { taps: TapPoint[]; head: HeadInfo } {
+/** `strategy: 'pattern'` skips the exporter names (tests use it to check both ways agree). */
+export function discoverTaps(g: OnnxGraph, dims: ModelDims, overrides: TapOverride[] = [], strategy: 'auto' | 'pattern' = 'auto'): { taps: TapPoint[]; head: HeadInfo } {
   const idx = indexGraph(g);
   const tensors = new Set<string>([...idx.producer.keys(), ...g.inputs.map((i) => i.name)]);
   const head = findHead(g, idx);
@@ -64,13 +65,13 @@ export function discoverTaps(g: OnnxGraph, dims: ModelDims, overrides: TapOverri
     byName.set(t.name, t);
   };
 
-  const residByName = findPerLayer(tensors, dims.numLayers, RESID_NAMES);
+  const residByName = strategy === 'auto' ? findPerLayer(tensors, dims.numLayers, RESID_NAMES) : null;
   const residByPattern = residByName ? null : residualChain(g, idx, dims);
   const resid = residByName ?? residByPattern;
   resid?.forEach((onnxName, i) =>
     put({ name: `resid_post.${i}`, kind: 'resid_post', layer: i, onnxName, width: dims.hiddenSize, foundBy: residByName ? 'name' : 'pattern' }),
   );
-  const actByName = findPerLayer(tensors, dims.numLayers, MLP_ACT_NAMES);
+  const actByName = strategy === 'auto' ? findPerLayer(tensors, dims.numLayers, MLP_ACT_NAMES) : null;
   const act = actByName ?? mlpActivations(g, idx, dims);
   act?.forEach((onnxName, i) =>
     put({ name: `mlp_act.${i}`, kind: 'mlp_act', layer: i, onnxName, width: dims.intermediateSize, foundBy: actByName ? 'name' : 'pattern' }),

@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+import type { CorpusText } from '../corpus/types.js';
+import { now, statement } from './statements.js';
+import type { StoredCorpus, StoredText } from './types.js';
+
+/** Stores a corpus once per distinct content: saving the same texts again returns the stored rows. */
+export function saveCorpus(db: Database, spec: string, texts: readonly CorpusText[]): StoredCorpus {
+  const contentHash = corpusHash(texts);
+  const existing = statement(db, 'SELECT id FROM corpora WHERE content_hash = ?').get(contentHash) as { id: number } | undefined;
+  if (existing) return { corpusId: existing.id, created: false, texts: readCorpusTexts(db, existing.id) };
+  const corpusId = Number(
+    statement(db, 'INSERT INTO corpora (spec, content_hash, n_texts, created_at) VALUES (?, ?, ?, ?)').run(spec, contentHash, texts.length, now())
+      .lastInsertRowid,
+  );
+  const insert = statement(db, 'INSERT INTO texts (corpus_id, lang, key, text) VALUES (?, ?, ?, ?)');
+  const stored = texts.map(({ lang, id, text }) => ({
+    textId: Number(insert.run(corpusId, lang, id, text).lastInsertRowid),
+    lang,
+    id,
+    text,
+  }));
+  return { corpusId, created: true, texts: stored };
+}
+
+export function readCorpusTexts(db: Database, corpusId: number): StoredText[] {
+  return statement(db, 'SELECT id AS textId, lang, key AS id, text FROM texts WHERE corpus_id = ? ORDER BY id').all(corpusId) as StoredText[];
+}
+
+function corpusHash(texts: readonly CorpusText[]): string {
+  const hash = createHash('sha256');
+  for (const { lang, id, text } of texts) hash.update(`${lang}\u0000${id}\u0000${text}\u0001`);
+  return hash.digest('hex');
+}

@@ -1,0 +1,5 @@
+export { openStore, type StoreOptions } from './open.js';
+export { Store } from './store.js';
+export { NeuronStatsAccumulator } from './accumulator.js';
+export { SCHEMA_VERSION, APPLICATION_ID } from './migrations.js';
+export type * from './types.js';

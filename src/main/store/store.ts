@@ -1,0 +1,174 @@
+import type { Database } from 'better-sqlite3';
+import type { CorpusText } from '../corpus/types.js';
+import type { Tensor } from '../model/types.js';
+import * as activations from './activations.js';
+import * as corpora from './corpora.js';
+import * as neuronStats from './neuron-stats.js';
+import * as pooled from './pooled.js';
+import * as progress from './progress.js';
+import * as results from './results.js';
+import * as runs from './runs.js';
+import { storeUserError } from './sqlite-errors.js';
+import type {
+  ActivationInfo,
+  CaptureBatch,
+  DoneText,
+  ModelRef,
+  NeuronCounts,
+  NeuronStats,
+  NewRun,
+  PooledRow,
+  PooledVectors,
+  RunRecord,
+  StoredCorpus,
+  StoredResult,
+  StoredText,
+} from './types.js';
+
+/**
+ * A project's SQLite store (see SCHEMA.md). Every method turns SQLite errors a user can act on (locked,
+ * disk full, not a database, …) into UserErrors; every write runs in a transaction, so a failure or a
+ * kill leaves what was committed before it intact. Made by `openStore`.
+ */
+export class Store {
+  constructor(
+    /** The better-sqlite3 connection, for queries this class does not cover. */
+    readonly db: Database,
+    readonly path: string,
+    readonly readonly: boolean,
+    private readonly busyTimeoutMs: number,
+  ) {}
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Runs `fn` in one write transaction (nested calls become savepoints); all or nothing. */
+  transaction<T>(fn: () => T): T {
+    return this.guard(() => (this.db.inTransaction ? this.db.transaction(fn)() : this.db.transaction(fn).immediate()));
+  }
+
+  // Corpora
+
+  saveCorpus(spec: string, texts: readonly CorpusText[]): StoredCorpus {
+    return this.transaction(() => corpora.saveCorpus(this.db, spec, texts));
+  }
+
+  readCorpus(corpusId: number): StoredText[] {
+    return this.guard(() => corpora.readCorpusTexts(this.db, corpusId));
+  }
+
+  // Runs
+
+  createRun(run: NewRun): RunRecord {
+    return this.transaction(() => runs.createRun(this.db, run));
+  }
+
+  findRun(nameOrId: string | number): RunRecord | undefined {
+    return this.guard(() => runs.findRun(this.db, nameOrId));
+  }
+
+  listRuns(): RunRecord[] {
+    return this.guard(() => runs.listRuns(this.db));
+  }
+
+  /** Resumes the named run (same model, kind and params, else UserError) or creates it. */
+  openRun(run: NewRun & { name: string }): { run: RunRecord; resumed: boolean } {
+    return this.transaction(() => runs.openRun(this.db, this.path, run));
+  }
+
+  /** UserError naming the run's model unless `model` has the same hash. */
+  assertSameModel(run: RunRecord, model: ModelRef): void {
+    runs.assertSameModel(run, model, this.path);
+  }
+
+  finishRun(runId: number, status: 'done' | 'failed' = 'done'): void {
+    this.transaction(() => runs.setRunStatus(this.db, runId, status));
+  }
+
+  /** Deletes a run and everything stored for it. */
+  deleteRun(runId: number): void {
+    this.transaction(() => runs.deleteRun(this.db, runId));
+  }
+
+  // Capture
+
+  /** Adds to the stored statistics of (run, layer, lang): streaming accumulation across calls. */
+  addNeuronStats(runId: number, layer: number, lang: string, counts: NeuronCounts): void {
+    this.transaction(() => neuronStats.addNeuronStats(this.db, runId, layer, lang, counts));
+  }
+
+  readNeuronStats(runId: number): NeuronStats {
+    return this.guard(() => neuronStats.readNeuronStats(this.db, runId));
+  }
+
+  /** All languages of one layer: `{ [lang]: counts }`. */
+  readLayerStats(runId: number, layer: number): Record<string, NeuronCounts> {
+    return this.guard(() => neuronStats.readLayerStats(this.db, runId, layer));
+  }
+
+  savePooled(runId: number, rows: readonly PooledVectors[]): void {
+    this.transaction(() => pooled.savePooled(this.db, runId, rows));
+  }
+
+  readPooled(runId: number, layer: number): PooledRow[] {
+    return this.guard(() => pooled.readPooled(this.db, runId, layer));
+  }
+
+  saveActivation(runId: number, textId: number, point: string, tensor: Tensor): void {
+    this.transaction(() => activations.saveActivation(this.db, runId, textId, point, tensor));
+  }
+
+  readActivation(runId: number, textId: number, point: string): Tensor | undefined {
+    return this.guard(() => activations.readActivation(this.db, runId, textId, point));
+  }
+
+  listActivations(runId: number): ActivationInfo[] {
+    return this.guard(() => activations.listActivations(this.db, runId));
+  }
+
+  /** Marks texts done; inside `transaction` with the stats they produced, or use `commitBatch`. */
+  markTextsDone(runId: number, texts: readonly (number | DoneText)[]): void {
+    this.transaction(() => progress.markTextsDone(this.db, runId, texts));
+  }
+
+  doneTextIds(runId: number): Set<number> {
+    return this.guard(() => progress.doneTextIds(this.db, runId));
+  }
+
+  /**
+   * Writes a capture batch (stats deltas, pooled vectors, raw activations) and marks its texts done,
+   * in one transaction: after a kill either all of it is stored or none, so resuming never counts twice.
+   */
+  commitBatch(runId: number, batch: CaptureBatch): void {
+    this.transaction(() => {
+      for (const delta of batch.stats ?? []) neuronStats.addNeuronStats(this.db, runId, delta.layer, delta.lang, delta);
+      if (batch.pooled) pooled.savePooled(this.db, runId, batch.pooled);
+      for (const a of batch.activations ?? []) activations.saveActivation(this.db, runId, a.textId, a.point, a.tensor);
+      progress.markTextsDone(this.db, runId, batch.done);
+    });
+  }
+
+  // Results
+
+  saveResult(runId: number | null, kind: string, params: unknown, result: unknown): number {
+    return this.transaction(() => results.saveResult(this.db, runId, kind, params, result));
+  }
+
+  latestResult<T = unknown>(runId: number | null, kind: string, params?: unknown): StoredResult<T> | undefined {
+    return this.guard(() => results.latestResult<T>(this.db, runId, kind, params));
+  }
+
+  /** `PRAGMA integrity_check`: `['ok']` for a sound file. */
+  integrityCheck(): string[] {
+    return this.guard(() => this.db.pragma('integrity_check', { simple: false }) as Array<{ integrity_check: string }>).map((r) => r.integrity_check);
+  }
+
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw storeUserError(e, this.path, this.busyTimeoutMs);
+    }
+  }
+}

@@ -1,0 +1,122 @@
+import type { ModelInfo, Tensor } from '../model/types.js';
+
+export type RunStatus = 'running' | 'done' | 'failed';
+
+/** What a run records about its model: at least the folder and hash; a whole ModelInfo fits. */
+export type ModelRef = Pick<ModelInfo, 'dir' | 'hash'> & Partial<ModelInfo>;
+
+export interface NewRun {
+  /** Unique within the store; defaults to `{kind}-{id}`. Resuming a capture finds its run by name. */
+  name?: string;
+  /** What the run does, e.g. 'capture'. */
+  kind: string;
+  model: ModelRef;
+  device?: string;
+  corpusId?: number;
+  /** Everything that changes the numbers the run stores; a resumed run must be given the same. */
+  params?: unknown;
+}
+
+export interface RunRecord {
+  id: number;
+  name: string;
+  kind: string;
+  corpusId: number | null;
+  modelDir: string;
+  modelHash: string;
+  model: ModelRef;
+  device: string | null;
+  params: unknown;
+  createdAt: string;
+  finishedAt: string | null;
+  status: RunStatus;
+}
+
+/** Streaming statistics of one layer's MLP neurons over the tokens of one language; vectors of width intermediate_size. */
+export interface NeuronCounts {
+  tokens: number;
+  /** Per neuron: number of tokens where activation > 0. */
+  positiveCounts: Float64Array;
+  sums: Float64Array;
+  sumSquares: Float64Array;
+}
+
+export interface NeuronStatsDelta extends NeuronCounts {
+  layer: number;
+  lang: string;
+}
+
+export interface NeuronStats {
+  /** Sorted language labels present in any layer. */
+  languages: string[];
+  /** 1 + the highest layer stored (0 when empty). */
+  numLayers: number;
+  /** Neurons per layer (0 when empty). */
+  width: number;
+  /** `layers[layer][lang]`; a layer with nothing stored is `{}`. */
+  layers: Array<Record<string, NeuronCounts>>;
+}
+
+/** Pooled residual vectors of one text at one layer: mean over its tokens, and its last token. */
+export interface PooledVectors {
+  textId: number;
+  layer: number;
+  mean: Float32Array;
+  last: Float32Array;
+}
+
+export interface PooledRow extends PooledVectors {
+  lang: string;
+  /** The corpus id of the text; parallel texts share it. */
+  key: string;
+}
+
+export interface ActivationInfo {
+  textId: number;
+  point: string;
+  shape: number[];
+}
+
+export interface SavedActivation {
+  textId: number;
+  point: string;
+  tensor: Tensor;
+}
+
+/** A text as stored: `textId` is the row id used by the other tables; `id` is the corpus's own id. */
+export interface StoredText {
+  textId: number;
+  lang: string;
+  id: string;
+  text: string;
+}
+
+export interface StoredCorpus {
+  corpusId: number;
+  /** False when identical content was already stored (its rows are reused). */
+  created: boolean;
+  texts: StoredText[];
+}
+
+export interface DoneText {
+  textId: number;
+  nTokens?: number;
+}
+
+/** Everything one capture batch produced; written, with its done marks, in one transaction. */
+export interface CaptureBatch {
+  stats?: readonly NeuronStatsDelta[];
+  pooled?: readonly PooledVectors[];
+  activations?: readonly SavedActivation[];
+  /** Text ids, or `{ textId, nTokens }` to record each text's token count too. */
+  done: readonly (number | DoneText)[];
+}
+
+export interface StoredResult<T = unknown> {
+  id: number;
+  runId: number | null;
+  kind: string;
+  params: unknown;
+  result: T;
+  createdAt: string;
+}

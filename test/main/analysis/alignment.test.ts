@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { alignment, type PooledVectorsByLayer } from '../../../src/main/analysis/alignment.js';
+
+const v = (...x: number[]) => Float32Array.from(x);
+const texts = (entries: Record<string, Float32Array>) => new Map(Object.entries(entries));
+const close = (a: number | null | undefined, b: number, msg?: string) => {
+  assert.ok(a !== null && a !== undefined && Math.abs(a - b) < 1e-12, `${msg ?? ''} ${a} ≉ ${b}`);
+};
+
+// eng is the standard basis; fra moves from perfect alignment (layer 0) to a permutation (layer 1) to
+// a partial match (layer 2).
+const eng = texts({ t1: v(1, 0, 0), t2: v(0, 1, 0), t3: v(0, 0, 1) });
+const layers: PooledVectorsByLayer = [
+  new Map([
+    ['eng', eng],
+    // scaled copies: cosine ignores length
+    ['fra', texts({ t1: v(2, 0, 0), t2: v(0, 3, 0), t3: v(0, 0, 0.5) })],
+  ]),
+  new Map([
+    ['eng', eng],
+    ['fra', texts({ t1: v(0, 1, 0), t2: v(0, 0, 1), t3: v(1, 0, 0) })],
+  ]),
+  new Map([
+    ['eng', eng],
+    // S (rows eng, cols fra) = [[1,0,0],[0,0,0],[0,1,1]]
+    ['fra', texts({ t1: v(1, 0, 0), t2: v(0, 0, 1), t3: v(0, 0, 1) })],
+  ]),
+];
+
+describe('alignment (MEXA)', () => {
+  const r = alignment(layers, { pivot: 'eng' });
+  const [E, F] = [0, 1];
+
+  it('perfectly aligned layer: cosine 1, retrieval 1, MEXA 1', () => {
+    const l = r.layers[0]!;
+    close(l.meanCosine[E]![F], 1);
+    assert.equal(l.retrieval[E]![F], 1);
+    assert.equal(l.retrieval[F]![E], 1);
+    assert.equal(l.mexa[E]![F], 1);
+    assert.equal(l.sharedTexts[E]![F], 3);
+  });
+
+  it('permuted layer: cosine 0, retrieval 0, MEXA 0', () => {
+    const l = r.layers[1]!;
+    close(l.meanCosine[E]![F], 0);
+    assert.equal(l.retrieval[E]![F], 0);
+    assert.equal(l.mexa[F]![E], 0);
+  });
+
+  it('partial layer: ties are misses, retrieval is directional, MEXA needs row and column', () => {
+    const l = r.layers[2]!;
+    close(l.meanCosine[E]![F], 2 / 3);
+    // eng→fra rows: t1 [1,0,0] hit; t2 [0,0,0] miss; t3 [0,1,1] tie → miss
+    close(l.retrieval[E]![F], 1 / 3);
+    // fra→eng columns: t1 [1,0,0] hit; t2 [0,0,1] miss; t3 [0,0,1] hit
+    close(l.retrieval[F]![E], 2 / 3);
+    close(l.mexa[E]![F], 1 / 3);
+    assert.equal(l.mexa[E]![F], l.mexa[F]![E], 'MEXA is symmetric');
+    // a language against itself
+    close(l.meanCosine[F]![F], 1);
+    close(l.mexa[F]![F], 1 / 3, 'fra t2 and t3 are the same vector: neither wins');
+  });
+
+  it('summarises over layers and against the pivot', () => {
+    close(r.mexaSummary.mean[E]![F], (1 + 0 + 1 / 3) / 3);
+    assert.equal(r.mexaSummary.max[E]![F], 1);
+    assert.equal(r.mexaSummary.maxLayer[E]![F], 0);
+    close(r.meanCosineSummary.mean[F]![E], (1 + 0 + 2 / 3) / 3);
+    assert.equal(r.pivot!.pivot, 'eng');
+    assert.deepEqual(r.pivot!.mexa['fra']!.slice(0, 2), [1, 0]);
+    close(r.pivot!.mexa['fra']![2], 1 / 3);
+    assert.equal(r.pivot!.max['fra'], 1);
+    assert.equal(r.pivot!.maxLayer['fra'], 0);
+    assert.deepEqual(r.languages, ['eng', 'fra']);
+    assert.deepEqual(JSON.parse(JSON.stringify(r)), r, 'serialises to JSON unchanged');
+  });
+
+  it('retrieval searches all texts of the other language; MEXA only the shared ones', () => {
+    const res = alignment([
+      new Map([
+        // eng t4 has no French counterpart but is the best match for fra t1
+        ['eng', texts({ t1: v(1, 0.2, 0), t2: v(0, 1, 0), t4: v(1, 0, 0) })],
+        ['fra', texts({ t1: v(1, 0, 0), t2: v(0, 1, 0), t3: v(0, 0, 1) })],
+      ]),
+    ]);
+    const l = res.layers[0]!;
+    assert.equal(l.sharedTexts[0]![1], 2);
+    assert.equal(l.retrieval[1]![0], 1 / 2, 'fra t1 retrieves eng t4, a miss');
+    assert.equal(l.retrieval[0]![1], 1);
+    assert.equal(l.mexa[0]![1], 1);
+  });
+
+  it('gives null where languages share no text or a language is missing, 0 for zero vectors', () => {
+    const res = alignment(
+      [
+        new Map([
+          ['eng', texts({ a: v(1, 0), b: v(0, 0) })],
+          ['deu', texts({ c: v(1, 0) })],
+          ['fra', texts({ a: v(1, 0), b: v(1, 1) })],
+        ]),
+        new Map([['eng', texts({ a: v(1, 0) })]]),
+      ],
+      { languages: ['eng', 'deu', 'fra'] },
+    );
+    const l0 = res.layers[0]!;
+    assert.equal(l0.meanCosine[0]![1], null);
+    assert.equal(l0.mexa[0]![1], null);
+    close(l0.meanCosine[0]![2], 0.5, 'cos(a)=1, cos with the zero vector b = 0');
+    assert.equal(res.layers[1]!.mexa[0]![2], null);
+    assert.equal(res.layers[1]!.mexa[0]![0], 1, 'a single text has nothing to beat');
+    assert.equal(res.mexaSummary.mean[0]![1], null);
+  });
+
+  it('rejects an unknown pivot and mismatched vector sizes', () => {
+    assert.throws(() => alignment(layers, { pivot: 'kor' }), /pivot kor/);
+    assert.throws(
+      () => alignment([new Map([['eng', texts({ a: v(1, 0), b: v(1, 0, 0) })]])]),
+      /dimensions/,
+    );
+  });
+});

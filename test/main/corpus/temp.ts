@@ -1,0 +1,16 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Writes files into a fresh temp folder; `cleanup` removes it. */
+export function tempFiles(): { write: (name: string, content: string) => string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'babelscope-corpus-'));
+  return {
+    write: (name, content) => {
+      const path = join(dir, name);
+      writeFileSync(path, content);
+      return path;
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

