@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { openModelFolder } from '../../../src/main/model/model-folder.js';
+import { readOnnxGraph } from '../../../src/main/model/onnx-graph.js';
+import { readVarint, Writer } from '../../../src/main/model/protobuf.js';
+import { discoverTaps, parseTapOverride } from '../../../src/main/model/tap-discovery.js';
+import { isUserError } from '../../../src/shared/errors.js';
+import { testModelDir } from '../../helpers/fixtures.js';
+
+const folder = openModelFolder(testModelDir);
+const graph = readOnnxGraph(readFileSync(folder.onnxPath));
+const c = folder.config;
+const dims = { numLayers: c.numLayers, hiddenSize: c.hiddenSize, intermediateSize: c.intermediateSize!, vocabSize: c.vocabSize };
+
+describe('tap discovery', () => {
+  it('finds every tap by exporter name, and the head', () => {
+    const { taps, head } = discoverTaps(graph, dims);
+    // Snapshot of the names: an accidental rename breaks this.
+    assert.deepEqual(
+      taps.map((t) => `${t.name}=${t.onnxName}`),
+      [
+        ...[...Array(dims.numLayers).keys()].flatMap((i) => [`resid_post.${i}=/model/layers.${i}/Add_1_output_0`, `mlp_act.${i}=/model/layers.${i}/mlp/act_fn/Mul_output_0`]),
+        'final_norm=/model/norm/Mul_1_output_0',
+      ],
+    );
+    assert.equal(head.logitsNode.opType, 'MatMul');
+    assert.deepEqual(graph.initializers.get(head.unembedding)?.dims, [dims.hiddenSize, dims.vocabSize]);
+  });
+
+  it('the node pattern alone finds the same tensors (for exporters with other names)', () => {
+    const byName = discoverTaps(graph, dims).taps;
+    const byPattern = discoverTaps(graph, dims, [], 'pattern').taps;
+    assert.deepEqual(
+      byPattern.map((t) => t.onnxName),
+      byName.map((t) => t.onnxName),
+    );
+    assert.ok(byPattern.filter((t) => t.kind !== 'final_norm').every((t) => t.foundBy === 'pattern'));
+  });
+
+  it('user overrides win, with {i} expanding per layer', () => {
+    const { taps } = discoverTaps(graph, dims, [parseTapOverride('mlp_act=/model/layers.{i}/mlp/Mul_output_0')]);
+    const act = taps.filter((t) => t.kind === 'mlp_act');
+    assert.deepEqual(
+      act.map((t) => t.onnxName),
+      [...Array(dims.numLayers).keys()].map((i) => `/model/layers.${i}/mlp/Mul_output_0`),
+    );
+    assert.ok(act.every((t) => t.foundBy === 'user'));
+  });
+
+  it('malformed overrides are user errors', () => {
+    for (const bad of ['mlp_act', '=x', 'attn.3=/x', 'resid_post.1=']) assert.throws(() => parseTapOverride(bad), isUserError);
+  });
+});
+
+describe('protobuf varints', () => {
+  it('round-trip small, large and negative int64 values', () => {
+    for (const v of [0, 1, 127, 128, 300, 2 ** 31, 2 ** 40 + 5, -1, -2, -(2 ** 31)]) {
+      const bytes = new Writer().varint(v).finish();
+      assert.deepEqual(readVarint(bytes, 0), [v, bytes.length], String(v));
+    }
+  });
+});
