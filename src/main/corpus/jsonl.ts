@@ -12,7 +12,8 @@ const LINE_HINT = 'Each line must be one JSON object like {"lang":"eng","id":"1.
  */
 export async function* readJsonlCorpus(path: string): AsyncGenerator<CorpusText> {
   await assertReadableFile(path);
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  const input = createReadStream(path, { encoding: 'utf8' });
+  const lines = createInterface({ input, crlfDelay: Infinity });
   const firstLineOf = new Map<string, number>();
   let lineNo = 0;
   let count = 0;
@@ -35,6 +36,7 @@ export async function* readJsonlCorpus(path: string): AsyncGenerator<CorpusText>
     }
   } finally {
     lines.close();
+    input.destroy(); // when the consumer stops early
   }
   if (count === 0) throw new UserError(`${path} has no texts.`, LINE_HINT);
 }

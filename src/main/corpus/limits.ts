@@ -6,6 +6,10 @@ export async function* limitPerLang(source: AsyncIterable<CorpusText>, limits: C
   if (maxTokensPerLang !== undefined && !countTokens) {
     throw new Error('maxTokensPerLang needs a countTokens callback');
   }
+  if (maxTextsPerLang === undefined && maxTokensPerLang === undefined) {
+    yield* source;
+    return;
+  }
   const texts = new Map<string, number>();
   const tokens = new Map<string, number>();
   const closed = new Set<string>(); // languages whose token budget is spent

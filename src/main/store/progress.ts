@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { sqliteCode } from './sqlite-errors.js';
 import { now, statement } from './statements.js';
 import type { DoneText } from './types.js';
 
@@ -8,7 +9,13 @@ export function markTextsDone(db: Database, runId: number, texts: readonly (numb
   const at = now();
   for (const text of texts) {
     const { textId, nTokens } = typeof text === 'number' ? { textId: text, nTokens: undefined } : text;
-    insert.run(runId, textId, nTokens ?? null, at);
+    try {
+      insert.run(runId, textId, nTokens ?? null, at);
+    } catch (e) {
+      // A second done mark means the caller captured the text twice: its statistics would count double.
+      if (sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new Error(`text ${textId} is already marked done in run ${runId}`);
+      throw e;
+    }
   }
 }
 

@@ -88,5 +88,10 @@ test('accumulator deltas written by commitBatch add up across batches', () => {
   assert.deepEqual([...eng.sums], [6, -2]);
   assert.deepEqual(store.doneTextIds(run.id), new Set(texts.map((t) => t.textId)));
   assert.deepEqual(store.db.prepare('SELECT n_tokens FROM capture_progress').pluck().all(), [2, 2]);
+
+  // Capturing a text twice is a bug; the whole batch is refused, so nothing counts double.
+  acc.add(0, 'eng', new Float32Array([1, 1]));
+  assert.throws(() => store.commitBatch(run.id, { stats: acc.flush(), done: [texts[0]!.textId] }), /already marked done/);
+  assert.equal(store.readNeuronStats(run.id).layers[0]!['eng']!.tokens, 4);
   store.close();
 });
