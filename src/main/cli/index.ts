@@ -3,6 +3,9 @@
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../../shared/errors.js';
 import { registerActivations } from './commands/activations.js';
+import { registerAlign } from './commands/align.js';
+import { registerCapture } from './commands/capture.js';
+import { registerLape } from './commands/lape.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerLens } from './commands/lens.js';
@@ -17,6 +20,9 @@ export function buildProgram(): Command {
   registerLens(program);
   registerActivations(program);
   registerGenerate(program);
+  registerCapture(program);
+  registerLape(program);
+  registerAlign(program);
   return program;
 }
 

@@ -1,0 +1,19 @@
+/**
+ * `npm run bench`: every benchmark, each comparison measured side by side in this one run.
+ * Pass a model folder as the first argument to measure another model than the bundled one.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchEngine } from './engine.js';
+import { benchStore } from './store.js';
+
+const repoRoot = join(fileURLToPath(import.meta.url), '..', '..', '..');
+const modelDir = process.argv[2] ?? join(repoRoot, 'assets', 'tiny-babel');
+
+function section(title: string, rows: Record<string, number | string>): void {
+  console.log(`\n## ${title}`);
+  for (const [k, v] of Object.entries(rows)) console.log(`${k.padEnd(32)} ${v}`);
+}
+
+section(`engine (${modelDir}, CPU)`, { ...(await benchEngine(modelDir)) });
+section('store at 7B scale (32 layers × 11008 neurons × 10 languages)', await benchStore());

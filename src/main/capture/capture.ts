@@ -1,0 +1,138 @@
+/**
+ * Capture: stream a corpus through the model and record, per language, MLP neuron statistics for
+ * every layer, pooled residuals per layer per text, and next-token NLL. Resumable: each flush writes
+ * the statistics together with the done marks of the texts they came from, in one transaction, so
+ * a kill at any moment leaves a file that a second run continues without double counting.
+ */
+import { UserError } from '../../shared/errors.js';
+import type { CorpusText } from '../corpus/index.js';
+import type { Model } from '../model/model.js';
+import { NeuronStatsAccumulator, type PooledVectors, type Store } from '../store/index.js';
+import { lengthSortedBatches, nextTokenNll } from './batches.js';
+
+export interface CaptureOptions {
+  /** Run name in the store; a second capture with the same name resumes it. */
+  runName: string;
+  /** The corpus source as the user wrote it (recorded with the run). */
+  corpusSpec: string;
+  batchSize: number;
+  /** Tokens per text beyond this are cut (default: the model's context). */
+  maxTokensPerText?: number;
+  /** Write to the store at least this often (ms), and when pending pooled vectors exceed flushBytes. */
+  flushIntervalMs?: number;
+  flushBytes?: number;
+  onProgress?: (p: { done: number; total: number; tokens: number }) => void;
+  /** For tests: stop after this many batches as if killed (nothing after the last flush is kept). */
+  stopAfterBatches?: number;
+}
+
+export interface CaptureSummary {
+  runId: number;
+  runName: string;
+  resumed: boolean;
+  texts: number;
+  skippedAlreadyDone: number;
+  tokens: number;
+  languages: string[];
+  meanNll: Record<string, number>;
+}
+
+export const NLL_RESULT = 'nll';
+
+export async function capture(model: Model, store: Store, texts: CorpusText[], o: CaptureOptions): Promise<CaptureSummary> {
+  if (texts.length === 0) throw new UserError('the corpus is empty', 'Pass a corpus with at least one text, e.g. --corpus udhr:eng,rus.');
+  const info = model.info;
+  const maxTokens = Math.min(o.maxTokensPerText ?? info.maxPositions, info.maxPositions);
+  const corpus = store.saveCorpus(o.corpusSpec, texts);
+  const { run, resumed } = store.openRun({
+    name: o.runName,
+    kind: 'capture',
+    model: { dir: info.dir, hash: info.hash, architecture: info.architecture, numLayers: info.numLayers, hiddenSize: info.hiddenSize, intermediateSize: info.intermediateSize },
+    device: info.device,
+    corpusId: corpus.corpusId,
+    params: { corpus: o.corpusSpec, maxTokensPerText: maxTokens, pooling: 'mean and last over tokens after <bos>' },
+  });
+  const done = store.doneTextIds(run.id);
+  const todo = corpus.texts.filter((t) => !done.has(t.textId));
+  const languages = [...new Set(corpus.texts.map((t) => t.lang))].sort();
+  const encoded = await model.tokenizer.encodeBatch(todo.map((t) => t.text));
+  const batches = lengthSortedBatches(
+    todo.map((t, i) => ({ item: t, ids: encoded[i]!.ids.slice(0, maxTokens) })),
+    o.batchSize,
+  );
+  const L = info.numLayers;
+  const H = info.hiddenSize;
+  const I = info.intermediateSize;
+  const V = info.vocabSize;
+  const taps = [...Array(L).keys()].flatMap((l) => [`mlp_act.${l}`, `resid_post.${l}`]);
+  const acc = new NeuronStatsAccumulator(L, I, languages);
+  const flushBytes = o.flushBytes ?? 64 << 20;
+  const flushInterval = o.flushIntervalMs ?? 10_000;
+  let pooled: PooledVectors[] = [];
+  let pendingDone: { textId: number; nTokens: number }[] = [];
+  let nll = new Map<string, { sum: number; count: number }>();
+  let lastFlush = Date.now();
+  let tokens = 0;
+  let processed = 0;
+
+  const flush = () => {
+    if (pendingDone.length === 0) return;
+    const previous = store.latestResult<Record<string, { sum: number; count: number }>>(run.id, NLL_RESULT)?.result ?? {};
+    const merged = { ...previous };
+    for (const [lang, v] of nll) merged[lang] = { sum: (merged[lang]?.sum ?? 0) + v.sum, count: (merged[lang]?.count ?? 0) + v.count };
+    store.transaction(() => {
+      store.commitBatch(run.id, { stats: acc.flush(), pooled, done: pendingDone });
+      store.saveResult(run.id, NLL_RESULT, {}, merged);
+    });
+    pooled = [];
+    pendingDone = [];
+    nll = new Map();
+    lastFlush = Date.now();
+  };
+
+  for (const [b, batch] of batches.entries()) {
+    if (o.stopAfterBatches !== undefined && b >= o.stopAfterBatches) return summary(false);
+    const r = await model.forward({ inputIds: batch.map((x) => x.ids), taps });
+    const maxLen = Math.max(...batch.map((x) => x.ids.length));
+    batch.forEach(({ item, ids }, i) => {
+      // The <bos> position is the same for every language; leave it out of language statistics.
+      const first = info.bosTokenId !== null && ids[0] === info.bosTokenId && ids.length > 1 ? 1 : 0;
+      const n = ids.length - first;
+      for (let l = 0; l < L; l++) {
+        const act = r.taps[`mlp_act.${l}`]!.data;
+        acc.add(l, item.lang, act.subarray((i * maxLen + first) * I, (i * maxLen + ids.length) * I));
+        const resid = r.taps[`resid_post.${l}`]!.data;
+        const mean = new Float32Array(H);
+        for (let t = first; t < ids.length; t++) for (let h = 0; h < H; h++) mean[h]! += resid[(i * maxLen + t) * H + h]!;
+        for (let h = 0; h < H; h++) mean[h]! /= n;
+        const last = resid.slice((i * maxLen + ids.length - 1) * H, (i * maxLen + ids.length) * H);
+        pooled.push({ textId: item.textId, layer: l, mean, last });
+      }
+      const x = nextTokenNll(r.logits!.data, V, ids, i * maxLen * V);
+      const cur = nll.get(item.lang) ?? { sum: 0, count: 0 };
+      nll.set(item.lang, { sum: cur.sum + x.sum, count: cur.count + x.count });
+      pendingDone.push({ textId: item.textId, nTokens: ids.length });
+      tokens += ids.length;
+    });
+    processed += batch.length;
+    o.onProgress?.({ done: done.size + processed, total: corpus.texts.length, tokens });
+    if (Date.now() - lastFlush > flushInterval || pooled.length * 2 * H * 4 > flushBytes) flush();
+  }
+  flush();
+  store.finishRun(run.id, 'done');
+  return summary(true);
+
+  function summary(_complete: boolean): CaptureSummary {
+    const totals = store.latestResult<Record<string, { sum: number; count: number }>>(run.id, NLL_RESULT)?.result ?? {};
+    return {
+      runId: run.id,
+      runName: run.name,
+      resumed,
+      texts: processed,
+      skippedAlreadyDone: done.size,
+      tokens,
+      languages,
+      meanNll: Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, v.count ? v.sum / v.count : NaN])),
+    };
+  }
+}

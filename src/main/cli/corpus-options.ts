@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { readCorpus, type CorpusText } from '../corpus/index.js';
+import type { Model } from '../model/model.js';
+import { parseIntOption } from './common.js';
+
+export interface CorpusOptions {
+  corpus: string;
+  maxTextsPerLang?: number;
+  maxTokensPerLang?: number;
+}
+
+export function addCorpusOptions(cmd: Command, flag = '--corpus <src>', what = 'texts: udhr:eng,rus,… or a JSONL file of {"lang","id","text"}'): Command {
+  return cmd
+    .requiredOption(flag, what)
+    .option('--max-texts-per-lang <n>', 'use at most this many texts per language', parseIntOption('--max-texts-per-lang', 1))
+    .option('--max-tokens-per-lang <n>', 'use texts per language until this many tokens', parseIntOption('--max-tokens-per-lang', 1));
+}
+
+/** Reads the corpus with the per-language limits; token limits count with the model's tokenizer. */
+export function loadCorpus(spec: string, o: Omit<CorpusOptions, 'corpus'>, model?: Model): Promise<CorpusText[]> {
+  return readCorpus(spec, {
+    ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}),
+    ...(o.maxTokensPerLang !== undefined && model
+      ? { maxTokensPerLang: o.maxTokensPerLang, countTokens: async (t: string) => (await model.tokenizer.encode(t)).ids.length }
+      : {}),
+  });
+}
