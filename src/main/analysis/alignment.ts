@@ -24,6 +24,30 @@ import { UserError } from '../../shared/errors.js';
 /** [layer] language → text id → pooled vector [hidden]. */
 export type PooledVectorsByLayer = ReadonlyArray<ReadonlyMap<string, ReadonlyMap<string, Float32Array>>>;
 
+/** A pooled row as the store keeps it: parallel texts share `key`. */
+export interface PooledRowLike {
+  layer: number;
+  lang: string;
+  key: string;
+  mean: Float32Array;
+  last: Float32Array;
+}
+
+/** Group pooled rows (any order) into `PooledVectorsByLayer`, taking the mean or the last-token vector. */
+export function pooledVectorsByLayer(rows: Iterable<PooledRowLike>, pooling: 'mean' | 'last'): PooledVectorsByLayer {
+  const layers: Map<string, Map<string, Float32Array>>[] = [];
+  for (const r of rows) {
+    if (!(Number.isInteger(r.layer) && r.layer >= 0)) throw new UserError(`alignment: bad layer ${r.layer}`);
+    while (layers.length <= r.layer) layers.push(new Map());
+    const byLang = layers[r.layer]!;
+    let texts = byLang.get(r.lang);
+    if (!texts) byLang.set(r.lang, (texts = new Map()));
+    if (texts.has(r.key)) throw new UserError(`alignment: text ${r.key} appears twice for ${r.lang} at layer ${r.layer}`);
+    texts.set(r.key, pooling === 'mean' ? r.mean : r.last);
+  }
+  return layers;
+}
+
 export interface AlignmentOptions {
   /** Languages and their order in the matrices; default: every language seen, in first-seen order. */
   languages?: string[];

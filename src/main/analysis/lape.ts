@@ -43,6 +43,26 @@ export interface LapeStats {
   layers: LanguageLayerCounts[][];
 }
 
+/**
+ * Build `LapeStats` from per-layer records keyed by language (the store's `NeuronStats` shape:
+ * `layers[layer][lang] = { tokens, positiveCounts }`). Every language must be present at every layer.
+ */
+export function lapeStatsFromLayers(
+  languages: readonly string[],
+  layers: ReadonlyArray<Readonly<Record<string, { tokens: number; positiveCounts: Float64Array }>>>,
+): LapeStats {
+  return {
+    languages: [...languages],
+    layers: layers.map((byLang, l) =>
+      languages.map((lang) => {
+        const c = byLang[lang];
+        if (!c) throw new UserError(`LAPE: no activation counts for ${lang} at layer ${l}`, 'capture every language over every layer');
+        return { tokenCount: c.tokens, positiveCounts: c.positiveCounts };
+      }),
+    ),
+  };
+}
+
 export interface LapeOptions {
   /** Share of all neurons (all layers together) to select; default 0.01. */
   topRate?: number;

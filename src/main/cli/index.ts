@@ -2,6 +2,7 @@
 /** The `babelscope` command line: JSON on stdout with --json; progress and messages on stderr. */
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../../shared/errors.js';
+import { registerAblate } from './commands/ablate.js';
 import { registerActivations } from './commands/activations.js';
 import { registerAlign } from './commands/align.js';
 import { registerCapture } from './commands/capture.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerCapture(program);
   registerLape(program);
   registerAlign(program);
+  registerAblate(program);
   return program;
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { alignment, type PooledVectorsByLayer } from '../../../src/main/analysis/alignment.js';
+import { alignment, pooledVectorsByLayer, type PooledVectorsByLayer } from '../../../src/main/analysis/alignment.js';
 
 const v = (...x: number[]) => Float32Array.from(x);
 const texts = (entries: Record<string, Float32Array>) => new Map(Object.entries(entries));
@@ -110,6 +110,20 @@ describe('alignment (MEXA)', () => {
     assert.equal(res.layers[1]!.mexa[0]![2], null);
     assert.equal(res.layers[1]!.mexa[0]![0], 1, 'a single text has nothing to beat');
     assert.equal(res.mexaSummary.mean[0]![1], null);
+  });
+
+  it('groups store rows by layer, language and key', () => {
+    const rows = [
+      { layer: 1, lang: 'eng', key: 'a', mean: v(1, 0), last: v(0, 1) },
+      { layer: 0, lang: 'fra', key: 'a', mean: v(2, 0), last: v(0, 2) },
+      { layer: 1, lang: 'fra', key: 'a', mean: v(3, 0), last: v(0, 3) },
+    ];
+    const last = pooledVectorsByLayer(rows, 'last');
+    assert.equal(last.length, 2);
+    assert.deepEqual(last[1]!.get('fra')!.get('a'), v(0, 3));
+    assert.deepEqual(pooledVectorsByLayer(rows, 'mean')[0]!.get('fra')!.get('a'), v(2, 0));
+    assert.equal(last[0]!.get('eng'), undefined);
+    assert.throws(() => pooledVectorsByLayer([rows[0]!, rows[0]!], 'mean'), /appears twice/);
   });
 
   it('rejects an unknown pivot and mismatched vector sizes', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { lape, type LapeOptions, type LapeStats, type NeuronRef } from '../../../src/main/analysis/lape.js';
+import { lape, lapeStatsFromLayers, type LapeOptions, type LapeStats, type NeuronRef } from '../../../src/main/analysis/lape.js';
 import { kthValueQuantile, roundHalfEven } from '../../../src/main/analysis/quantile.js';
 import { mulberry32, randInt } from './prng.js';
 
@@ -9,7 +9,6 @@ import { mulberry32, randInt } from './prng.js';
  * identify.py, to hold the optimised module to.
  */
 function referenceLape(stats: LapeStats, o: Required<LapeOptions>) {
-  const K = stats.languages.length;
   const pyRound = (x: number) => {
     const r = Math.round(x);
     return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r; // Math.round sends .5 up; Python to even
@@ -52,7 +51,6 @@ function referenceLape(stats: LapeStats, o: Required<LapeOptions>) {
       .map((c): NeuronRef => [c.l, c.n])
       .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   });
-  void K;
   return { neurons, selected: top.map((c): NeuronRef => [c.l, c.n]), filter, bar };
 }
 
@@ -194,6 +192,17 @@ describe('lape', () => {
     // {0 ×13, .7, .75, .8, .85, .9, .9, .9, .95} → 0.9; only p > 0.9 passes: cmn [1,150]
     assert.equal(r.thresholds.activationBar, 0.9);
     assert.deepEqual(r.neurons, { eng: [], rus: [], cmn: [[1, 150]] });
+  });
+
+  it('takes the store shape (layers[layer][lang] = { tokens, positiveCounts })', () => {
+    const stats = plantedStats();
+    const layersByLang = stats.layers.map((layer) =>
+      Object.fromEntries(layer.map((c, k) => [languages[k]!, { tokens: c.tokenCount, positiveCounts: c.positiveCounts }])),
+    );
+    const fromStore = lapeStatsFromLayers(languages, layersByLang);
+    assert.deepEqual(lape(fromStore, { topRate: 7 / 800 }).neurons, lape(stats, { topRate: 7 / 800 }).neurons);
+    delete layersByLang[2]!['rus'];
+    assert.throws(() => lapeStatsFromLayers(languages, layersByLang), /no activation counts for rus at layer 2/);
   });
 
   it('rejects bad input with clear errors', () => {

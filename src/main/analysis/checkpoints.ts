@@ -1,0 +1,93 @@
+/**
+ * The same analyses over several model folders (training checkpoints), side by side:
+ * - jaccard[lang][i][j] = |N_i ∩ N_j| / |N_i ∪ N_j| of the language's LAPE neuron sets (a neuron is
+ *   `[layer, index]`) at checkpoints i and j; 1 when both sets are empty; null when a checkpoint's LAPE
+ *   result does not have the language;
+ * - neuronCounts[lang][i] and perLayer[lang][i][layer] from each LAPE result;
+ * - nll[lang][i]: mean NLL per language per checkpoint, as given (null where missing);
+ * - workingTop1[label][i][layer]: the overall top-1 share of each working-language label, when the
+ *   checkpoints come with a working-language result.
+ */
+import { UserError } from '../../shared/errors.js';
+import type { LapeResult } from './lape.js';
+import type { WorkingLanguageResult } from './working-language.js';
+
+export interface CheckpointInput {
+  /** Checkpoint name (e.g. the folder or the training step). */
+  name: string;
+  lape: LapeResult;
+  /** language → mean NLL at this checkpoint. */
+  nll?: Readonly<Record<string, number>>;
+  workingLanguage?: WorkingLanguageResult;
+}
+
+export interface CheckpointComparison {
+  checkpoints: string[];
+  /** LAPE languages over all checkpoints, first-seen order. */
+  languages: string[];
+  /** language → [checkpoint][checkpoint] Jaccard overlap of neuron sets. */
+  jaccard: Record<string, (number | null)[][]>;
+  /** language → [checkpoint] number of neurons (null where the language is missing). */
+  neuronCounts: Record<string, (number | null)[]>;
+  /** language → [checkpoint] neurons per layer (null where the language is missing). */
+  perLayer: Record<string, (number[] | null)[]>;
+  /** Languages with an NLL at some checkpoint, first-seen order. */
+  nllLanguages: string[];
+  /** language → [checkpoint] mean NLL. */
+  nll: Record<string, (number | null)[]>;
+  /** label → [checkpoint] per-layer top-1 share (null where the checkpoint has no such result). */
+  workingTop1: Record<string, (number[] | null)[]>;
+}
+
+/** Jaccard index of two sets (1 for two empty sets). */
+export function jaccard<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): number {
+  if (a.size === 0 && b.size === 0) return 1;
+  let inter = 0;
+  for (const x of a) if (b.has(x)) inter++;
+  return inter / (a.size + b.size - inter);
+}
+
+/** Compare LAPE neurons, NLL and working language across checkpoints. */
+export function compareCheckpoints(checkpoints: readonly CheckpointInput[]): CheckpointComparison {
+  const names = checkpoints.map((c) => c.name);
+  if (new Set(names).size !== names.length) throw new UserError('checkpoint names must be distinct');
+  const languages: string[] = [];
+  for (const c of checkpoints) for (const l of c.lape.languages) if (!languages.includes(l)) languages.push(l);
+
+  const sets = checkpoints.map((c) => {
+    const m = new Map<string, Set<string>>();
+    for (const lang of c.lape.languages) m.set(lang, new Set((c.lape.neurons[lang] ?? []).map(([l, n]) => `${l}:${n}`)));
+    return m;
+  });
+  const jac: Record<string, (number | null)[][]> = {};
+  const neuronCounts: Record<string, (number | null)[]> = {};
+  const perLayer: Record<string, (number[] | null)[]> = {};
+  for (const lang of languages) {
+    jac[lang] = sets.map((a) =>
+      sets.map((b) => {
+        const sa = a.get(lang);
+        const sb = b.get(lang);
+        return sa && sb ? jaccard(sa, sb) : null;
+      }),
+    );
+    neuronCounts[lang] = sets.map((s) => s.get(lang)?.size ?? null);
+    perLayer[lang] = checkpoints.map((c) => (c.lape.languages.includes(lang) ? [...(c.lape.perLayer[lang] ?? [])] : null));
+  }
+
+  const nllLanguages: string[] = [];
+  for (const c of checkpoints) for (const l of Object.keys(c.nll ?? {})) if (!nllLanguages.includes(l)) nllLanguages.push(l);
+  const nll: Record<string, (number | null)[]> = {};
+  for (const lang of nllLanguages) nll[lang] = checkpoints.map((c) => c.nll?.[lang] ?? null);
+
+  const labels: string[] = [];
+  for (const c of checkpoints) for (const l of c.workingLanguage?.labels ?? []) if (!labels.includes(l)) labels.push(l);
+  const workingTop1: Record<string, (number[] | null)[]> = {};
+  for (const label of labels) {
+    workingTop1[label] = checkpoints.map((c) => {
+      const row = c.workingLanguage?.overall.top1Share[label];
+      return row ? [...row] : null;
+    });
+  }
+
+  return { checkpoints: names, languages, jaccard: jac, neuronCounts, perLayer, nllLanguages, nll, workingTop1 };
+}
