@@ -6,10 +6,12 @@ import { registerAblate } from './commands/ablate.js';
 import { registerActivations } from './commands/activations.js';
 import { registerAlign } from './commands/align.js';
 import { registerCapture } from './commands/capture.js';
+import { registerCompare } from './commands/compare.js';
 import { registerLape } from './commands/lape.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerLens } from './commands/lens.js';
+import { registerWorkingLanguage } from './commands/working-language.js';
 
 export function buildProgram(): Command {
   const program = new Command('babelscope')
@@ -25,6 +27,8 @@ export function buildProgram(): Command {
   registerLape(program);
   registerAlign(program);
   registerAblate(program);
+  registerWorkingLanguage(program);
+  registerCompare(program);
   return program;
 }
 

@@ -58,7 +58,8 @@ export interface GenerateResult {
   stoppedBy: 'eos' | 'length' | 'context';
 }
 
-type Variant = 'taps' | 'lens' | 'scales';
+/** plain: the model as exported; taps: + tap outputs; lens: + in-graph logit lens; scales: + neuron scale inputs. */
+type Variant = 'plain' | 'taps' | 'lens' | 'scales';
 
 interface PastInput {
   name: string;
@@ -180,7 +181,7 @@ export class OnnxEngine {
     if (existing) return existing;
     const tapOutputs = this.info.taps.map((t) => t.onnxName).filter((n) => !this.info.outputs.includes(n));
     const layers = this.info.taps.filter((t) => t.kind === 'mlp_act');
-    const { path, linked } = cachedVariant(this.info.hash, variant, this.externalFiles, () =>
+    const { path, linked } = variant === 'plain' ? { path: this.info.onnxPath, linked: true } : cachedVariant(this.info.hash, variant, this.externalFiles, () =>
       instrumentModel(this.graphBytes, {
         outputs: variant === 'scales' ? [...tapOutputs, ...layers.map((_, l) => scaledActName(l))] : tapOutputs,
         ...(variant === 'lens' ? { lens: this.lensSpec() } : {}),
@@ -261,7 +262,7 @@ export class OnnxEngine {
       return t;
     });
     const withScales = (req.interventions?.length ?? 0) > 0;
-    const session = await this.session(withScales ? 'scales' : 'taps');
+    const session = await this.session(withScales ? 'scales' : taps.length ? 'taps' : 'plain');
     const { feeds } = this.feeds(req.inputIds);
     if (withScales) Object.assign(feeds, this.scaleFeeds(req.interventions!));
     const outName = (t: (typeof taps)[number]) => (withScales && t.kind === 'mlp_act' ? scaledActName(t.layer!) : t.onnxName);

@@ -1,0 +1,54 @@
+/**
+ * Working language per layer over a corpus: token languages from the corpus's own token statistics
+ * (script as extra evidence), then the in-graph logit lens reduces each position to its top-1 token
+ * and the probability mass on each language's token set.
+ */
+import { DEFAULT_LANGUAGE_SCRIPTS, tokenLanguages, WorkingLanguageAccumulator, type TokenLanguages, type WorkingLanguageResult } from '../analysis/working-language.js';
+import type { CorpusText } from '../corpus/index.js';
+import type { Model } from '../model/model.js';
+import { lengthSortedBatches } from './batches.js';
+
+export interface WorkingLanguageRun {
+  tokens: TokenLanguages;
+  result: WorkingLanguageResult;
+}
+
+export async function workingLanguageOverCorpus(
+  model: Model,
+  texts: CorpusText[],
+  o: { batchSize: number; minShare?: number; minCount?: number; onProgress?: (done: number, total: number) => void },
+): Promise<WorkingLanguageRun> {
+  const V = model.info.vocabSize;
+  const enc = await model.tokenizer.encodeBatch(texts.map((t) => t.text));
+  const tokenized = texts.map((item, i) => ({ item, ids: enc[i]!.ids.slice(0, model.info.maxPositions) }));
+  const counts = new Map<string, Uint32Array>();
+  for (const { item, ids } of tokenized) {
+    let c = counts.get(item.lang);
+    if (!c) counts.set(item.lang, (c = new Uint32Array(V)));
+    for (const id of ids) if (id !== model.info.bosTokenId) c[id]!++;
+  }
+  const tokenTexts = [...Array(V).keys()].map((id) => model.tokenizer.idToToken(id).replaceAll('\u2581', ' '));
+  const tokens = tokenLanguages(counts, {
+    tokenTexts,
+    languageScripts: DEFAULT_LANGUAGE_SCRIPTS,
+    ...(o.minShare !== undefined ? { minShare: o.minShare } : {}),
+    ...(o.minCount !== undefined ? { minCount: o.minCount } : {}),
+  });
+  const S = tokens.labels.length;
+  const sets = new Float32Array(V * S);
+  tokens.tokenLabel.forEach((label, id) => (sets[id * S + label] = 1));
+  const acc = new WorkingLanguageAccumulator(tokens, model.info.numLayers);
+  let done = 0;
+  for (const batch of lengthSortedBatches(tokenized, o.batchSize)) {
+    const r = await model.lens({ inputIds: batch.map((b) => b.ids), topK: 1, tokenSets: { data: sets, numSets: S } });
+    batch.forEach(({ item, ids }, i) => {
+      const t = r.texts[i]!;
+      const first = ids[0] === model.info.bosTokenId ? 1 : 0;
+      for (let l = 0; l < model.info.numLayers; l++)
+        for (let p = first; p < ids.length; p++) acc.addMass(l, t.setMass![l]![p]!, t.topIds[l]![p]![0]!, item.lang);
+    });
+    done += batch.length;
+    o.onProgress?.(done, tokenized.length);
+  }
+  return { tokens, result: acc.result() };
+}

@@ -1,0 +1,49 @@
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { compareCheckpoints, type CheckpointInput } from '../../analysis/checkpoints.js';
+import type { WorkingLanguageResult } from '../../analysis/working-language.js';
+import { NLL_RESULT } from '../../capture/capture.js';
+import { latestLape, openExistingStore, requireCaptureRun } from '../../capture/stored-runs.js';
+import { UserError } from '../../../shared/errors.js';
+import { collect, output, type OutputOptions } from '../common.js';
+import { WORKING_LANGUAGE_RESULT } from './working-language.js';
+
+export function registerCompare(program: Command): void {
+  program
+    .command('compare')
+    .description('checkpoints side by side: Jaccard overlap of LAPE neuron sets, counts per layer, mean NLL, working language')
+    .option('--db <file>', 'a capture file per checkpoint, in training order (repeat)', collect, [])
+    .option('--run <name>', 'capture run to read in each file', 'capture')
+    .option('--json', 'print JSON')
+    .action((o: OutputOptions & { db: string[]; run: string }) => {
+      if (o.db.length < 2) throw new UserError('compare needs at least two --db files', 'One capture file per checkpoint: --db ckpt1.db --db ckpt2.db');
+      const inputs: CheckpointInput[] = o.db.map((path) => {
+        const store = openExistingStore(path, true);
+        try {
+          const run = requireCaptureRun(store, o.run);
+          const nll = store.latestResult<Record<string, { sum: number; count: number }>>(run.id, NLL_RESULT)?.result;
+          const wl = store.latestResult<WorkingLanguageResult>(run.id, WORKING_LANGUAGE_RESULT)?.result;
+          return {
+            name: basename(run.modelDir),
+            lape: latestLape(store, run),
+            ...(nll ? { nll: Object.fromEntries(Object.entries(nll).map(([k, v]) => [k, v.sum / Math.max(1, v.count)])) } : {}),
+            ...(wl ? { workingLanguage: wl } : {}),
+          };
+        } finally {
+          store.close();
+        }
+      });
+      const c = compareCheckpoints(inputs);
+      output(o, c, () => {
+        const lines = [`checkpoints: ${c.checkpoints.join(' → ')}`, 'LAPE neurons per language:'];
+        for (const l of c.languages) lines.push(`  ${l.padEnd(6)} ${c.neuronCounts[l]!.map((v) => String(v ?? '–').padStart(5)).join('')}`);
+        lines.push('Jaccard overlap with the previous checkpoint:');
+        for (const l of c.languages) lines.push(`  ${l.padEnd(6)} ${c.checkpoints.slice(1).map((_, i) => (c.jaccard[l]![i]![i + 1] ?? NaN).toFixed(2).padStart(6)).join('')}`);
+        if (c.nllLanguages.length) {
+          lines.push('mean NLL per language:');
+          for (const l of c.nllLanguages) lines.push(`  ${l.padEnd(6)} ${c.nll[l]!.map((v) => (v === null ? '–' : v.toFixed(3)).padStart(8)).join('')}`);
+        }
+        return lines.join('\n');
+      });
+    });
+}
