@@ -33,6 +33,8 @@ export function registerCompare(program: Command): void {
           store.close();
         }
       });
+      // Checkpoints are named by model folder; when folders share a name, by capture file instead.
+      if (new Set(inputs.map((i) => i.name)).size < inputs.length) inputs.forEach((input, k) => (input.name = basename(o.db[k]!)));
       const c = compareCheckpoints(inputs);
       output(o, c, () => {
         const lines = [`checkpoints: ${c.checkpoints.join(' → ')}`, 'LAPE neurons per language:'];
