@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixturesDir, tinyModelDir } from './paths.js';
+import { checkpointsDir, fixturesDir, tinyModelDir } from './paths.js';
 
 /** The bundled model, or another folder with its own reference file (for development). */
 export const testModelDir = process.env['BABELSCOPE_TEST_MODEL'] ?? tinyModelDir;
@@ -45,3 +45,8 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
 }
+
+/** Training checkpoints in order; the last is the bundled model itself. */
+export const testCheckpointDirs: string[] = process.env['BABELSCOPE_TEST_CHECKPOINTS']
+  ? process.env['BABELSCOPE_TEST_CHECKPOINTS'].split(':')
+  : [join(checkpointsDir, '01-english'), join(checkpointsDir, '02-multilingual-mid'), testModelDir];

