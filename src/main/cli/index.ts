@@ -6,11 +6,14 @@ import { registerAblate } from './commands/ablate.js';
 import { registerActivations } from './commands/activations.js';
 import { registerAlign } from './commands/align.js';
 import { registerCapture } from './commands/capture.js';
+import { registerCodeSwitch } from './commands/codeswitch.js';
+import { registerFertility } from './commands/fertility.js';
 import { registerCompare } from './commands/compare.js';
 import { registerLape } from './commands/lape.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerLens } from './commands/lens.js';
+import { registerStart } from './commands/start.js';
 import { registerWorkingLanguage } from './commands/working-language.js';
 
 export function buildProgram(): Command {
@@ -19,6 +22,7 @@ export function buildProgram(): Command {
     .option('--verbose', 'show stack traces of errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerStart(program);
   registerInspect(program);
   registerLens(program);
   registerActivations(program);
@@ -27,6 +31,8 @@ export function buildProgram(): Command {
   registerLape(program);
   registerAlign(program);
   registerAblate(program);
+  registerCodeSwitch(program);
+  registerFertility(program);
   registerWorkingLanguage(program);
   registerCompare(program);
   return program;

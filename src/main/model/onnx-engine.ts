@@ -369,7 +369,7 @@ async function pickDevice(req: DeviceRequest, log: (m: string) => void): Promise
   if (!problem) return { device: 'cuda', providers: ['cuda', 'cpu'] };
   if (req === 'cuda')
     throw new UserError(`CUDA was requested but is not usable: ${problem}`, 'Install the CUDA provider (see README, "GPU"), or pass --device cpu.');
-  log(`CUDA not available (${problem}); running on CPU.`);
+  log(`CUDA not available (${problem}); running on CPU. For the GPU see README, "GPU" (npm run install-cuda).`);
   return { device: 'cpu', providers: ['cpu'] };
 }
 
@@ -387,7 +387,8 @@ function cudaProblem(): Promise<string | null> {
       await s.release();
       return null;
     } catch (e) {
-      return (e as Error).message.split('\n')[0]!.slice(0, 200);
+      const message = (e as Error).message.split('\n')[0]!.slice(0, 200);
+      return /Failed to load shared library/.test(message) ? "onnxruntime's CUDA provider libraries are not installed" : message;
     }
   })();
   return cudaCheck;
