@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchCapture } from './capture.js';
 import { benchEngine } from './engine.js';
 import { benchStore } from './store.js';
 
@@ -16,4 +17,5 @@ function section(title: string, rows: Record<string, number | string>): void {
 }
 
 section(`engine (${modelDir}, CPU)`, { ...(await benchEngine(modelDir)) });
+section(`capture (${modelDir}, CPU; includes tokenizing and SQLite writes)`, await benchCapture(modelDir));
 section('store at 7B scale (32 layers × 11008 neurons × 10 languages)', await benchStore());

@@ -8,7 +8,7 @@ import { UserError } from '../../shared/errors.js';
 import type { CorpusText } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
 import { NeuronStatsAccumulator, type PooledVectors, type Store } from '../store/index.js';
-import { lengthSortedBatches, nextTokenNll } from './batches.js';
+import { lengthSortedBatches } from './batches.js';
 
 export interface CaptureOptions {
   /** Run name in the store; a second capture with the same name resumes it. */
@@ -63,8 +63,6 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   const L = info.numLayers;
   const H = info.hiddenSize;
   const I = info.intermediateSize;
-  const V = info.vocabSize;
-  const taps = [...Array(L).keys()].flatMap((l) => [`mlp_act.${l}`, `resid_post.${l}`]);
   const acc = new NeuronStatsAccumulator(L, I, languages);
   const flushBytes = o.flushBytes ?? 64 << 20;
   const flushInterval = o.flushIntervalMs ?? 10_000;
@@ -91,26 +89,19 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   };
 
   for (const [b, batch] of batches.entries()) {
-    if (o.stopAfterBatches !== undefined && b >= o.stopAfterBatches) return summary(false);
-    const r = await model.forward({ inputIds: batch.map((x) => x.ids), taps });
-    const maxLen = Math.max(...batch.map((x) => x.ids.length));
+    if (o.stopAfterBatches !== undefined && b >= o.stopAfterBatches) return summary();
+    const r = await model.captureStats(batch.map((x) => x.ids));
     batch.forEach(({ item, ids }, i) => {
-      // The <bos> position is the same for every language; leave it out of language statistics.
-      const first = info.bosTokenId !== null && ids[0] === info.bosTokenId && ids.length > 1 ? 1 : 0;
-      const n = ids.length - first;
+      const n = r.counted[i]!;
       for (let l = 0; l < L; l++) {
-        const act = r.taps[`mlp_act.${l}`]!.data;
-        acc.add(l, item.lang, act.subarray((i * maxLen + first) * I, (i * maxLen + ids.length) * I));
-        const resid = r.taps[`resid_post.${l}`]!.data;
-        const mean = new Float32Array(H);
-        for (let t = first; t < ids.length; t++) for (let h = 0; h < H; h++) mean[h]! += resid[(i * maxLen + t) * H + h]!;
+        const s = r.layers[l]!;
+        acc.addReduced(l, item.lang, n, s.positive.subarray(i * I, (i + 1) * I), s.sums.subarray(i * I, (i + 1) * I), s.sumSquares.subarray(i * I, (i + 1) * I));
+        const mean = s.residSum.slice(i * H, (i + 1) * H);
         for (let h = 0; h < H; h++) mean[h]! /= n;
-        const last = resid.slice((i * maxLen + ids.length - 1) * H, (i * maxLen + ids.length) * H);
-        pooled.push({ textId: item.textId, layer: l, mean, last });
+        pooled.push({ textId: item.textId, layer: l, mean, last: s.residLast.slice(i * H, (i + 1) * H) });
       }
-      const x = nextTokenNll(r.logits!.data, V, ids, i * maxLen * V);
       const cur = nll.get(item.lang) ?? { sum: 0, count: 0 };
-      nll.set(item.lang, { sum: cur.sum + x.sum, count: cur.count + x.count });
+      nll.set(item.lang, { sum: cur.sum + r.nllSum[i]!, count: cur.count + r.nllCount[i]! });
       pendingDone.push({ textId: item.textId, nTokens: ids.length });
       tokens += ids.length;
     });
@@ -120,9 +111,9 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   }
   flush();
   store.finishRun(run.id, 'done');
-  return summary(true);
+  return summary();
 
-  function summary(_complete: boolean): CaptureSummary {
+  function summary(): CaptureSummary {
     const totals = store.latestResult<Record<string, { sum: number; count: number }>>(run.id, NLL_RESULT)?.result ?? {};
     return {
       runId: run.id,

@@ -31,6 +31,17 @@ async function handle(req: EngineRequest): Promise<{ result: unknown; transfer: 
       const taps = Object.fromEntries(Object.entries(r.taps).map(([k, v]) => [k, own(v)]));
       return { result: { lengths: r.lengths, taps, ...(r.logits ? { logits: own(r.logits) } : {}) }, transfer };
     }
+    case 'captureStats': {
+      const r = await engine.captureStats(req.params.inputIds);
+      const transfer: ArrayBuffer[] = [];
+      const own = (a: Float32Array) => {
+        const copy = new Float32Array(a);
+        transfer.push(copy.buffer as ArrayBuffer);
+        return copy;
+      };
+      const layers = r.layers.map((l) => ({ positive: own(l.positive), sums: own(l.sums), sumSquares: own(l.sumSquares), residSum: own(l.residSum), residLast: own(l.residLast) }));
+      return { result: { ...r, layers }, transfer };
+    }
     case 'lens':
       return { result: await engine.lens(req.params), transfer: [] };
     case 'generate':

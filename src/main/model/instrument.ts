@@ -37,6 +37,23 @@ export const lensNames = {
   setsInput: 'babelscope.lens.token_sets',
 };
 
+/** Names of the capture reductions: per text, summed over its masked positions. */
+export const captureNames = {
+  /** float32 [batch, pos, 1]: 1 for positions that count (real tokens after <bos>), else 0. */
+  tokenMask: 'babelscope.capture.token_mask',
+  /** float32 [batch, pos, 1]: 1 at each text's last token. */
+  lastMask: 'babelscope.capture.last_mask',
+  /** int64 [batch, pos, 1]: the next token at each position (any valid id where unused). */
+  targets: 'babelscope.capture.targets',
+  positive: (l: number) => `babelscope.capture.${l}.positive`,
+  sums: (l: number) => `babelscope.capture.${l}.sums`,
+  sumSquares: (l: number) => `babelscope.capture.${l}.sum_squares`,
+  residSum: (l: number) => `babelscope.capture.${l}.resid_sum`,
+  residLast: (l: number) => `babelscope.capture.${l}.resid_last`,
+  /** float32 [batch, pos, 1]: −log p(target) at each position. */
+  nll: 'babelscope.capture.nll',
+};
+
 export const scaleInputName = (layer: number) => `babelscope.mlp_scale.${layer}`;
 export const scaledActName = (layer: number) => `babelscope.mlp_act_scaled.${layer}`;
 
@@ -170,6 +187,63 @@ function lensGraphFields(spec: LensSpec): Writer {
   return w;
 }
 
+export interface CaptureSpec {
+  /** Per layer: the MLP activation and the residual after the block. */
+  activations: string[];
+  residuals: string[];
+  logits: string;
+  opset: number;
+}
+
+/**
+ * Reduces activations in the graph to what a capture stores: per text and neuron the count of
+ * activations > 0, their sum and sum of squares; per text the residual summed over positions and at
+ * the last token; per position the NLL of the next token. Only [batch, width] tensors leave the session.
+ */
+function captureGraphFields(spec: CaptureSpec): Writer {
+  const w = new Writer();
+  const nodes: NodeSpec[] = [];
+  const p = 'babelscope.capture';
+  const axisPos = `${p}.axis_pos`;
+  encodeInitializer(w, axisPos, OnnxType.INT64, [1], int64Raw([1]));
+  const sumOverPositions = (x: string, out: string) =>
+    nodes.push(
+      spec.opset >= 13
+        ? { op: 'ReduceSum', inputs: [x, axisPos], outputs: [out], attrs: [{ name: 'keepdims', int: 0 }] }
+        : { op: 'ReduceSum', inputs: [x], outputs: [out], attrs: [{ name: 'axes', ints: [1] }, { name: 'keepdims', int: 0 }] },
+    );
+  encodeInitializer(w, `${p}.zero`, OnnxType.FLOAT, [], float32Raw([0]));
+  const m = captureNames.tokenMask;
+  spec.activations.forEach((act, l) => {
+    const t = (s: string) => `${p}.${l}.${s}`;
+    nodes.push({ op: 'Greater', inputs: [act, `${p}.zero`], outputs: [t('gt')] });
+    nodes.push({ op: 'Cast', inputs: [t('gt')], outputs: [t('gt_f')], attrs: [{ name: 'to', int: OnnxType.FLOAT }] });
+    nodes.push({ op: 'Mul', inputs: [t('gt_f'), m], outputs: [t('gt_m')] });
+    sumOverPositions(t('gt_m'), captureNames.positive(l));
+    nodes.push({ op: 'Mul', inputs: [act, m], outputs: [t('act_m')] });
+    sumOverPositions(t('act_m'), captureNames.sums(l));
+    nodes.push({ op: 'Mul', inputs: [t('act_m'), act], outputs: [t('act_sq')] });
+    sumOverPositions(t('act_sq'), captureNames.sumSquares(l));
+    const resid = spec.residuals[l]!;
+    nodes.push({ op: 'Mul', inputs: [resid, m], outputs: [t('resid_m')] });
+    sumOverPositions(t('resid_m'), captureNames.residSum(l));
+    nodes.push({ op: 'Mul', inputs: [resid, captureNames.lastMask], outputs: [t('resid_l')] });
+    sumOverPositions(t('resid_l'), captureNames.residLast(l));
+  });
+  nodes.push({ op: 'LogSoftmax', inputs: [spec.logits], outputs: [`${p}.logp`], attrs: [{ name: 'axis', int: -1 }] });
+  nodes.push({ op: 'GatherElements', inputs: [`${p}.logp`, captureNames.targets], outputs: [`${p}.target_logp`], attrs: [{ name: 'axis', int: 2 }] });
+  nodes.push({ op: 'Neg', inputs: [`${p}.target_logp`], outputs: [captureNames.nll] });
+  nodes.forEach((n, i) => encodeNode(w, n, 20_000 + i));
+  encodeValueInfo(w, 11, captureNames.tokenMask, OnnxType.FLOAT, ['batch', 'pos', 1]);
+  encodeValueInfo(w, 11, captureNames.lastMask, OnnxType.FLOAT, ['batch', 'pos', 1]);
+  encodeValueInfo(w, 11, captureNames.targets, OnnxType.INT64, ['batch', 'pos', 1]);
+  spec.activations.forEach((_, l) => {
+    for (const name of [captureNames.positive(l), captureNames.sums(l), captureNames.sumSquares(l), captureNames.residSum(l), captureNames.residLast(l)]) encodeValueInfo(w, 12, name);
+  });
+  encodeValueInfo(w, 12, captureNames.nll);
+  return w;
+}
+
 export interface ScaleSpec {
   /** The MLP activation tensor per layer (`mlp_act.{i}`) that gets multiplied by a scale input. */
   activations: string[];
@@ -180,6 +254,7 @@ export interface InstrumentOptions {
   outputs: string[];
   lens?: LensSpec;
   scales?: ScaleSpec;
+  capture?: CaptureSpec;
 }
 
 /** Returns new model bytes with the requested instrumentation. */
@@ -197,7 +272,8 @@ export function instrumentModel(model: Uint8Array, opts: InstrumentOptions): Uin
     });
   }
   const lensFields = opts.lens ? lensGraphFields(opts.lens).finish() : new Uint8Array();
-  const graphFragment = concat([extra.finish(), lensFields]);
+  const captureFields = opts.capture ? captureGraphFields(opts.capture).finish() : new Uint8Array();
+  const graphFragment = concat([extra.finish(), lensFields, captureFields]);
   const fragment = new Writer().bytes(7, graphFragment).finish();
   return concat([base, fragment]);
 }

@@ -74,6 +74,11 @@ export class Model {
     return this.call('lens', req);
   }
 
+  /** Per-text neuron statistics, pooled residuals and NLL of a batch, reduced in the graph (see OnnxEngine.captureStats). */
+  captureStats(inputIds: number[][]) {
+    return this.call('captureStats', { inputIds });
+  }
+
   generate(req: Parameters<EngineMethods['generate']>[0]) {
     return this.call('generate', req);
   }

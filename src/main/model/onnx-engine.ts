@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../../shared/errors.js';
-import { instrumentModel, lensNames, scaleInputName, scaledActName, type LensSpec } from './instrument.js';
+import { captureNames, instrumentModel, lensNames, scaleInputName, scaledActName, type LensSpec } from './instrument.js';
 import { cachedVariant, modelHash, readJsonCache, writeJsonCache } from './model-cache.js';
 import { NORM_BY_MODEL_TYPE, openModelFolder } from './model-folder.js';
 import { OnnxType, readOnnxGraph, type OnnxGraph } from './onnx-graph.js';
@@ -59,7 +59,18 @@ export interface GenerateResult {
 }
 
 /** plain: the model as exported; taps: + tap outputs; lens: + in-graph logit lens; scales: + neuron scale inputs. */
-type Variant = 'plain' | 'taps' | 'lens' | 'scales';
+type Variant = 'plain' | 'taps' | 'lens' | 'scales' | 'capture';
+
+/** What a capture keeps of one batch, reduced in the graph. Per layer, each tensor is [batch, width] row-major. */
+export interface CaptureStats {
+  lengths: number[];
+  /** Positions counted per text: its real tokens after a leading <bos>. */
+  counted: number[];
+  layers: { positive: Float32Array; sums: Float32Array; sumSquares: Float32Array; residSum: Float32Array; residLast: Float32Array }[];
+  /** Per text: summed next-token NLL and the number of predictions in it. */
+  nllSum: number[];
+  nllCount: number[];
+}
 
 interface PastInput {
   name: string;
@@ -179,13 +190,23 @@ export class OnnxEngine {
   private async session(variant: Variant): Promise<ort.InferenceSession> {
     const existing = this.sessions.get(variant);
     if (existing) return existing;
-    const tapOutputs = this.info.taps.map((t) => t.onnxName).filter((n) => !this.info.outputs.includes(n));
+    const tapOutputs = variant === 'capture' ? [] : this.info.taps.map((t) => t.onnxName).filter((n) => !this.info.outputs.includes(n));
     const layers = this.info.taps.filter((t) => t.kind === 'mlp_act');
     const { path, linked } = variant === 'plain' ? { path: this.info.onnxPath, linked: true } : cachedVariant(this.info.hash, variant, this.externalFiles, () =>
       instrumentModel(this.graphBytes, {
         outputs: variant === 'scales' ? [...tapOutputs, ...layers.map((_, l) => scaledActName(l))] : tapOutputs,
         ...(variant === 'lens' ? { lens: this.lensSpec() } : {}),
         ...(variant === 'scales' ? { scales: { activations: layers.map((t) => t.onnxName), width: this.info.intermediateSize } } : {}),
+        ...(variant === 'capture'
+          ? {
+              capture: {
+                activations: layers.map((t) => t.onnxName),
+                residuals: this.info.taps.filter((t) => t.kind === 'resid_post').map((t) => t.onnxName),
+                logits: this.info.outputs.includes('logits') ? 'logits' : this.info.outputs[0]!,
+                opset: this.graph.opsets[''] ?? this.graph.opsets['ai.onnx'] ?? 14,
+              },
+            }
+          : {}),
       }),
     );
     let session: ort.InferenceSession;
@@ -273,6 +294,53 @@ export class OnnxEngine {
     if (wantLogits) result.logits = toFloat(out['logits']!);
     for (const t of taps) result.taps[t.name] = toFloat(out[outName(t)]!);
     return result;
+  }
+
+  /** The statistics a capture stores, reduced inside the graph so only [batch, width] tensors come back. */
+  async captureStats(inputIds: number[][]): Promise<CaptureStats> {
+    this.checkIds(inputIds);
+    const session = await this.session('capture');
+    const { feeds, maxLen } = this.feeds(inputIds);
+    const B = inputIds.length;
+    const mask = new Float32Array(B * maxLen);
+    const last = new Float32Array(B * maxLen);
+    const targets = new BigInt64Array(B * maxLen);
+    const counted: number[] = [];
+    inputIds.forEach((ids, b) => {
+      const first = this.info.bosTokenId !== null && ids[0] === this.info.bosTokenId && ids.length > 1 ? 1 : 0;
+      for (let t = first; t < ids.length; t++) mask[b * maxLen + t] = 1;
+      last[b * maxLen + ids.length - 1] = 1;
+      for (let t = 0; t + 1 < ids.length; t++) targets[b * maxLen + t] = BigInt(ids[t + 1]!);
+      counted.push(ids.length - first);
+    });
+    feeds[captureNames.tokenMask] = new ort.Tensor('float32', mask, [B, maxLen, 1]);
+    feeds[captureNames.lastMask] = new ort.Tensor('float32', last, [B, maxLen, 1]);
+    feeds[captureNames.targets] = new ort.Tensor('int64', targets, [B, maxLen, 1]);
+    const L = this.info.numLayers;
+    const fetches = [
+      ...[...Array(L).keys()].flatMap((l) => [captureNames.positive(l), captureNames.sums(l), captureNames.sumSquares(l), captureNames.residSum(l), captureNames.residLast(l)]),
+      captureNames.nll,
+    ];
+    const out = await session.run(feeds, fetches);
+    const f = (name: string) => toFloat(out[name]!).data;
+    const nll = f(captureNames.nll);
+    return {
+      lengths: inputIds.map((x) => x.length),
+      counted,
+      layers: [...Array(L).keys()].map((l) => ({
+        positive: f(captureNames.positive(l)),
+        sums: f(captureNames.sums(l)),
+        sumSquares: f(captureNames.sumSquares(l)),
+        residSum: f(captureNames.residSum(l)),
+        residLast: f(captureNames.residLast(l)),
+      })),
+      nllSum: inputIds.map((ids, b) => {
+        let s = 0;
+        for (let t = 0; t + 1 < ids.length; t++) s += nll[b * maxLen + t]!;
+        return s;
+      }),
+      nllCount: inputIds.map((ids) => ids.length - 1),
+    };
   }
 
   async lens(req: LensRequest): Promise<LensResult> {

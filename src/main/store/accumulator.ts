@@ -39,12 +39,7 @@ export class NeuronStatsAccumulator {
     const tokens = acts.length / width;
     if (tokenMask && tokenMask.length !== tokens) throw new Error(`tokenMask has ${tokenMask.length} entries for ${tokens} tokens`);
 
-    const key = `${layer}\u0000${lang}`;
-    let acc = this.pending.get(key);
-    if (!acc) {
-      acc = { tokens: 0, positiveCounts: new Float64Array(width), sums: new Float64Array(width), sumSquares: new Float64Array(width) };
-      this.pending.set(key, acc);
-    }
+    const acc = this.sumsFor(layer, lang);
     const { positiveCounts, sums, sumSquares } = acc;
     for (let t = 0; t < tokens; t++) {
       if (tokenMask && !tokenMask[t]) continue;
@@ -57,6 +52,33 @@ export class NeuronStatsAccumulator {
         sumSquares[j]! += v * v;
       }
     }
+  }
+
+  /**
+   * Adds statistics already reduced over `tokens` positions (e.g. inside the ONNX graph): per neuron
+   * the count of activations > 0, their sum and sum of squares.
+   */
+  addReduced(layer: number, lang: string, tokens: number, positive: ArrayLike<number>, sums: ArrayLike<number>, sumSquares: ArrayLike<number>): void {
+    if (positive.length !== this.width || sums.length !== this.width || sumSquares.length !== this.width) throw new Error(`reduced statistics must have width ${this.width}`);
+    const acc = this.sumsFor(layer, lang);
+    acc.tokens += tokens;
+    for (let j = 0; j < this.width; j++) {
+      acc.positiveCounts[j]! += positive[j]!;
+      acc.sums[j]! += sums[j]!;
+      acc.sumSquares[j]! += sumSquares[j]!;
+    }
+  }
+
+  private sumsFor(layer: number, lang: string): Sums {
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.numLayers) throw new Error(`layer ${layer} is outside 0..${this.numLayers - 1}`);
+    if (!this.languages.has(lang)) throw new Error(`language "${lang}" is not one of ${[...this.languages].join(', ')}`);
+    const key = `${layer}\u0000${lang}`;
+    let acc = this.pending.get(key);
+    if (!acc) {
+      acc = { tokens: 0, positiveCounts: new Float64Array(this.width), sums: new Float64Array(this.width), sumSquares: new Float64Array(this.width) };
+      this.pending.set(key, acc);
+    }
+    return acc;
   }
 
   /** Tokens added since the last flush, summed over layers and languages. */

@@ -1,0 +1,105 @@
+/** `babelscope fertility` end to end: the built CLI, the bundled tokenizer vs one with fewer merges, UDHR. */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCli } from '../../helpers/cli.js';
+import { testModelDir } from '../../helpers/fixtures.js';
+
+interface Stats {
+  texts: number;
+  words: number;
+  tokens: number;
+  tokens_per_word: number;
+  split_word_share: number;
+  tokens_per_char: number;
+  premium: number;
+  paired_texts: number;
+}
+
+interface FertilityJson {
+  pivot: string;
+  languages: string[];
+  tokenizers: { name: string; path: string; vocab_size: number }[];
+  by_tokenizer: Record<string, Record<string, Stats>>;
+}
+
+const CORPUS = ['--corpus', 'udhr:eng,rus,deu', '--max-texts-per-lang', '20'];
+
+describe('babelscope fertility', () => {
+  let tmp: string;
+  let truncated: string;
+  const bundled = basename(testModelDir);
+
+  before(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'babelscope-fertility-'));
+    // The same vocabulary with only the first 200 BPE merges: words fall into more pieces.
+    const tokenizer = JSON.parse(readFileSync(join(testModelDir, 'tokenizer.json'), 'utf8')) as { model: { merges: unknown[] } };
+    assert.ok(tokenizer.model.merges.length > 200);
+    tokenizer.model.merges = tokenizer.model.merges.slice(0, 200);
+    truncated = join(tmp, 'truncated');
+    mkdirSync(truncated);
+    writeFileSync(join(truncated, 'tokenizer.json'), JSON.stringify(tokenizer));
+  });
+
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('--json: fewer merges give more tokens per word in every language; the pivot premium is 1', async () => {
+    // The third argument names the bundled tokenizer.json file again: its name gets a suffix.
+    const r = await runCli(['fertility', testModelDir, truncated, join(testModelDir, 'tokenizer.json'), ...CORPUS, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as FertilityJson;
+    assert.equal(j.pivot, 'eng');
+    assert.deepEqual(j.languages, ['eng', 'rus', 'deu']);
+    assert.deepEqual(
+      j.tokenizers.map((t) => t.name),
+      [bundled, 'truncated', `${bundled}-2`],
+    );
+    const base = j.by_tokenizer[bundled]!;
+    const fewer = j.by_tokenizer['truncated']!;
+    assert.deepEqual(j.by_tokenizer[`${bundled}-2`], base);
+    for (const lang of j.languages) {
+      for (const s of [base[lang]!, fewer[lang]!]) {
+        assert.equal(s.texts, 20);
+        assert.ok(s.tokens_per_word >= 1, `${lang}: ${s.tokens_per_word} tokens per word`);
+        assert.ok(s.split_word_share >= 0 && s.split_word_share <= 1);
+        assert.ok(s.tokens_per_char > 0 && s.tokens_per_char <= s.tokens_per_word);
+        assert.equal(s.paired_texts, 20);
+      }
+      assert.ok(fewer[lang]!.tokens_per_word > base[lang]!.tokens_per_word, `${lang}: ${fewer[lang]!.tokens_per_word} vs ${base[lang]!.tokens_per_word}`);
+      assert.ok(fewer[lang]!.split_word_share >= base[lang]!.split_word_share);
+    }
+    assert.equal(base['eng']!.premium, 1);
+    assert.equal(fewer['eng']!.premium, 1);
+    assert.ok(base['rus']!.premium > 0);
+  });
+
+  it('prints the metrics side by side without --json', async () => {
+    const r = await runCli(['fertility', testModelDir, truncated, ...CORPUS, '--pivot', 'rus']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^tokens per word$/m);
+    assert.match(r.stdout, /^premium: tokens \/ rus tokens on parallel texts$/m);
+    assert.match(r.stdout, new RegExp(`^lang +${bundled} +truncated$`, 'm'));
+    assert.match(r.stdout, /^rus +1\.000 +1\.000$/m);
+  });
+
+  it('a missing tokenizer file is a user error', async () => {
+    const r = await runCli(['fertility', testModelDir, join(tmp, 'nope', 'tokenizer.json'), ...CORPUS]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error: no such tokenizer file or folder: .*nope/);
+  });
+
+  it('a folder without tokenizer.json is a user error', async () => {
+    const r = await runCli(['fertility', tmp, ...CORPUS]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error: no tokenizer\.json in /);
+  });
+
+  it('a pivot language missing from the corpus is a user error listing the languages', async () => {
+    const r = await runCli(['fertility', testModelDir, ...CORPUS, '--pivot', 'fra']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error: pivot language "fra" is not in the corpus/);
+    assert.match(r.stderr, /eng, rus, deu/);
+  });
+});
