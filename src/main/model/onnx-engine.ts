@@ -14,6 +14,7 @@ import { OnnxType, readOnnxGraph, type OnnxGraph } from './onnx-graph.js';
 import { discoverTaps, parseTapOverride, type HeadInfo } from './tap-discovery.js';
 import { halfToFloat } from './half.js';
 import { Writer } from './protobuf.js';
+import { mulberry32 } from '../../shared/random.js';
 import { sampleToken } from './sampling.js';
 import type { Device, DeviceRequest, ForwardRequest, ForwardResult, ModelInfo, NeuronIntervention, Tensor } from './types.js';
 
@@ -476,15 +477,4 @@ function identityModel(): Uint8Array {
       vi(g, 12, 'y');
     })
     .finish();
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

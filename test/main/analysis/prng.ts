@@ -1,14 +1,5 @@
-/** A small seeded PRNG (mulberry32) so synthetic test data is the same on every run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded randomness so synthetic test data is the same on every run. */
+export { mulberry32 } from '../../../src/shared/random.js';
 
 /** Integer in [lo, hi] (inclusive). */
 export function randInt(rand: () => number, lo: number, hi: number): number {
