@@ -1,0 +1,33 @@
+/** DESIGN.md layering: src/shared imports nothing from Node or the app; native modules stay in their folders. */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { it } from 'node:test';
+import { repoRoot } from './helpers/paths.js';
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+const importsOf = (file: string) => [...readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)].map((m) => m[1]!);
+
+it('src/shared imports no Node module and nothing outside src/shared', () => {
+  for (const file of sources(join(repoRoot, 'src', 'shared')))
+    for (const spec of importsOf(file)) {
+      assert.ok(!spec.startsWith('node:'), `${relative(repoRoot, file)} imports ${spec}`);
+      assert.ok(spec.startsWith('./'), `${relative(repoRoot, file)} imports ${spec}`);
+    }
+});
+
+it('onnxruntime-node and better-sqlite3 are imported only in src/main/model and src/main/store', () => {
+  for (const file of sources(join(repoRoot, 'src'))) {
+    const rel = relative(repoRoot, file);
+    for (const spec of importsOf(file)) {
+      if (spec === 'onnxruntime-node') assert.match(rel, /^src\/main\/model\//, rel);
+      if (spec === 'better-sqlite3') assert.match(rel, /^src\/main\/store\//, rel);
+    }
+  }
+});
