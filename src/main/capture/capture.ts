@@ -7,7 +7,7 @@
 import { UserError } from '../../shared/errors.js';
 import type { CorpusText } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
-import { NeuronStatsAccumulator, type PooledVectors, type Store } from '../store/index.js';
+import { NeuronStatsAccumulator, type PooledVectors, type SavedActivation, type Store } from '../store/index.js';
 import { lengthSortedBatches } from './batches.js';
 
 export interface CaptureOptions {
@@ -21,6 +21,8 @@ export interface CaptureOptions {
   /** Write to the store at least this often (ms), and when pending pooled vectors exceed flushBytes. */
   flushIntervalMs?: number;
   flushBytes?: number;
+  /** Also keep the raw activations (every tap point, [pos, width]) of the first N texts of each language. */
+  keepActivationsPerLang?: number;
   onProgress?: (p: { done: number; total: number; tokens: number }) => void;
   /** For tests: stop after this many batches as if killed (nothing after the last flush is kept). */
   stopAfterBatches?: number;
@@ -67,6 +69,8 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   const flushBytes = o.flushBytes ?? 64 << 20;
   const flushInterval = o.flushIntervalMs ?? 10_000;
   let pooled: PooledVectors[] = [];
+  let kept: SavedActivation[] = [];
+  const keepIds = textsToKeep(corpus.texts, o.keepActivationsPerLang ?? 0);
   let pendingDone: { textId: number; nTokens: number }[] = [];
   let nll = new Map<string, { sum: number; count: number }>();
   let lastFlush = Date.now();
@@ -79,10 +83,11 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
     const merged = { ...previous };
     for (const [lang, v] of nll) merged[lang] = { sum: (merged[lang]?.sum ?? 0) + v.sum, count: (merged[lang]?.count ?? 0) + v.count };
     store.transaction(() => {
-      store.commitBatch(run.id, { stats: acc.flush(), pooled, done: pendingDone });
+      store.commitBatch(run.id, { stats: acc.flush(), pooled, activations: kept, done: pendingDone });
       store.saveResult(run.id, NLL_RESULT, {}, merged);
     });
     pooled = [];
+    kept = [];
     pendingDone = [];
     nll = new Map();
     lastFlush = Date.now();
@@ -105,6 +110,11 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
       pendingDone.push({ textId: item.textId, nTokens: ids.length });
       tokens += ids.length;
     });
+    for (const { item, ids } of batch.filter((x) => keepIds.has(x.item.textId))) {
+      const taps = info.taps.map((t) => t.name);
+      const r = await model.forward({ inputIds: [ids], taps, logits: false });
+      for (const name of taps) kept.push({ textId: item.textId, point: name, tensor: { data: r.taps[name]!.data, dims: r.taps[name]!.dims.slice(1) } });
+    }
     processed += batch.length;
     o.onProgress?.({ done: done.size + processed, total: corpus.texts.length, tokens });
     if (Date.now() - lastFlush > flushInterval || pooled.length * 2 * H * 4 > flushBytes) flush();
@@ -112,6 +122,17 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   flush();
   store.finishRun(run.id, 'done');
   return summary();
+
+  function textsToKeep(all: { textId: number; lang: string }[], perLang: number): Set<number> {
+    const seen = new Map<string, number>();
+    const keep = new Set<number>();
+    for (const t of all) {
+      const n = seen.get(t.lang) ?? 0;
+      if (n < perLang) keep.add(t.textId);
+      seen.set(t.lang, n + 1);
+    }
+    return keep;
+  }
 
   function summary(): CaptureSummary {
     const totals = store.latestResult<Record<string, { sum: number; count: number }>>(run.id, NLL_RESULT)?.result ?? {};

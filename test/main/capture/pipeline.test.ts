@@ -90,6 +90,29 @@ describe('analysis pipeline on the bundled model', () => {
     }
   });
 
+  it('--keep-activations stores raw taps of the first texts per language, as the engine gives them', async () => {
+    const path = join(tmp, 'keep.db');
+    await json(['capture', testModelDir, '--corpus', 'udhr:eng,rus', '--max-texts-per-lang', '3', '--keep-activations', '1', '--db', path, '--device', 'cpu']);
+    const store = openStore(path, { readonly: true });
+    const model = await Model.open(testModelDir, { device: 'cpu' });
+    try {
+      const run = store.findRun('capture')!;
+      const kept = store.listActivations(run.id);
+      const textIds = [...new Set(kept.map((k) => k.textId))];
+      assert.equal(textIds.length, 2);
+      assert.equal(kept.length, 2 * model.info.taps.length);
+      const text = store.readCorpus(run.corpusId!).find((t) => t.textId === textIds[0])!;
+      const { ids } = await model.tokenizer.encode(text.text);
+      const direct = await model.forward({ inputIds: [ids], taps: ['mlp_act.1'], logits: false });
+      const stored = store.readActivation(run.id, text.textId, 'mlp_act.1')!;
+      assert.deepEqual(stored.dims, [ids.length, model.info.intermediateSize]);
+      assert.deepEqual(Array.from(stored.data), Array.from(direct.taps['mlp_act.1']!.data));
+    } finally {
+      store.close();
+      await model.dispose();
+    }
+  });
+
   it('an interrupted capture resumes to exactly the uninterrupted totals', async () => {
     const texts = await readCorpus('udhr:eng,cmn', { maxTextsPerLang: 6 });
     const model = await Model.open(testModelDir, { device: 'cpu' });

@@ -11,8 +11,9 @@ export function registerCapture(program: Command): void {
     .option('--run <name>', 'run name in the file; the same name resumes', 'capture')
     .option('--batch <n>', 'texts per forward pass', parseIntOption('--batch', 1, 4096), 8)
     .option('--max-tokens-per-text <n>', 'cut texts longer than this', parseIntOption('--max-tokens-per-text', 2))
+    .option('--keep-activations <n>', 'also store raw activations (all tap points) of the first N texts per language', parseIntOption('--keep-activations', 0), 0)
     .option('--json', 'print JSON')
-    .action(async (dir: string, o: ModelOptions & OutputOptions & CorpusOptions & { db: string; run: string; batch: number; maxTokensPerText?: number }) => {
+    .action(async (dir: string, o: ModelOptions & OutputOptions & CorpusOptions & { db: string; run: string; batch: number; maxTokensPerText?: number; keepActivations: number }) => {
       await withModel(dir, o, async (model) => {
         const texts = await loadCorpus(o.corpus, o, model);
         const store = openStore(o.db);
@@ -22,6 +23,7 @@ export function registerCapture(program: Command): void {
             runName: o.run,
             corpusSpec: o.corpus,
             batchSize: o.batch,
+            keepActivationsPerLang: o.keepActivations,
             ...(o.maxTokensPerText !== undefined ? { maxTokensPerText: o.maxTokensPerText } : {}),
             onProgress: (p) => bar.update(p.done, p.total, `${p.tokens} tokens`),
           });
