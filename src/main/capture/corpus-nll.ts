@@ -25,5 +25,5 @@ export async function meanNllByLanguage(model: Model, corpus: TokenizedCorpus, b
       sums.set(item.lang, { sum: cur.sum + x.sum, count: cur.count + x.count });
     });
   }
-  return Object.fromEntries([...sums].map(([lang, v]) => [lang, v.sum / Math.max(1, v.count)]));
+  return Object.fromEntries([...sums].sort(([a], [b]) => (a < b ? -1 : 1)).map(([lang, v]) => [lang, v.sum / Math.max(1, v.count)]));
 }
