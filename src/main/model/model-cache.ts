@@ -3,7 +3,7 @@
  * Hashes of big external-data files are memoised by (path, size, mtime) so a second open is fast.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, linkSync, openSync, fsyncSync, closeSync, writeSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, linkSync, unlinkSync, openSync, fsyncSync, closeSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -74,9 +74,12 @@ export function cachedVariant(hash: string, variant: string, externalFiles: { lo
   let linked = true;
   for (const ext of externalFiles) {
     const link = join(dir, ext.location);
-    if (existsSync(link)) continue;
+    // The link must be this folder's own file: a copy of the model elsewhere has the same hash but
+    // may be edited in place later, and a link to it would silently load other weights.
+    if (existsSync(link) && statSync(link).ino === statSync(ext.path).ino) continue;
     try {
       mkdirSync(join(link, '..'), { recursive: true });
+      if (existsSync(link)) unlinkSync(link);
       linkSync(ext.path, link);
     } catch {
       linked = false;
