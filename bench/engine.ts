@@ -2,8 +2,34 @@
  * Engine throughput on the bundled model: tokens/s of a plain forward (the model as exported, logits
  * only) and of a forward returning every tap, interleaved in one run so machine noise hits both alike.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Model } from '../src/main/model/model.js';
 import { openCorpus } from '../src/main/corpus/index.js';
+
+/** Opening time with an empty model cache (hash + instrument + session) and with a warm one. */
+export async function benchOpen(modelDir: string): Promise<Record<string, number>> {
+  const previous = process.env['BABELSCOPE_CACHE'];
+  const cache = mkdtempSync(join(tmpdir(), 'babelscope-bench-cache-'));
+  process.env['BABELSCOPE_CACHE'] = cache;
+  try {
+    const time = async () => {
+      const t0 = performance.now();
+      const m = await Model.open(modelDir, { device: 'cpu' });
+      const ms = performance.now() - t0;
+      await m.dispose();
+      return ms;
+    };
+    const cold = await time();
+    const warm = await time();
+    return { open_cold_ms: Math.round(cold), open_warm_ms: Math.round(warm) };
+  } finally {
+    if (previous === undefined) delete process.env['BABELSCOPE_CACHE'];
+    else process.env['BABELSCOPE_CACHE'] = previous;
+    rmSync(cache, { recursive: true, force: true });
+  }
+}
 
 export interface EngineBench {
   tokens_per_batch: number;

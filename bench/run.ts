@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCapture } from './capture.js';
-import { benchEngine } from './engine.js';
+import { benchEngine, benchOpen } from './engine.js';
 import { benchStore } from './store.js';
 
 const repoRoot = join(fileURLToPath(import.meta.url), '..', '..', '..');
@@ -16,6 +16,6 @@ function section(title: string, rows: Record<string, number | string>): void {
   for (const [k, v] of Object.entries(rows)) console.log(`${k.padEnd(32)} ${v}`);
 }
 
-section(`engine (${modelDir}, CPU)`, { ...(await benchEngine(modelDir)) });
+section(`engine (${modelDir}, CPU)`, { ...(await benchOpen(modelDir)), ...(await benchEngine(modelDir)) });
 section(`capture (${modelDir}, CPU; includes tokenizing and SQLite writes)`, await benchCapture(modelDir));
 section('store at 7B scale (32 layers × 11008 neurons × 10 languages)', await benchStore());

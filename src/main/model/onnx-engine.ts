@@ -3,11 +3,12 @@
  * It blocks while onnxruntime runs, so the app uses it inside a worker (engine-worker.ts); tests may
  * use it directly.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../../shared/errors.js';
-import { captureNames, instrumentModel, lensNames, scaleInputName, scaledActName, type LensSpec } from './instrument.js';
+import { captureNames, instrumentModel, lensNames, scaleInputName, scaledActName, type InstrumentOptions, type LensSpec } from './instrument.js';
 import { cachedVariant, modelHash, readJsonCache, writeJsonCache } from './model-cache.js';
 import { NORM_BY_MODEL_TYPE, openModelFolder } from './model-folder.js';
 import { OnnxType, readOnnxGraph, type OnnxGraph } from './onnx-graph.js';
@@ -16,7 +17,7 @@ import { halfToFloat } from './half.js';
 import { Writer } from './protobuf.js';
 import { mulberry32 } from '../../shared/random.js';
 import { sampleToken } from './sampling.js';
-import type { Device, DeviceRequest, ForwardRequest, ForwardResult, ModelInfo, NeuronIntervention, Tensor } from './types.js';
+import type { Device, DeviceRequest, NormKind, ForwardRequest, ForwardResult, ModelInfo, NeuronIntervention, Tensor } from './types.js';
 
 export interface OpenOptions {
   device?: DeviceRequest;
@@ -163,29 +164,42 @@ export class OnnxEngine {
   }
 
   private lensSpec(): LensSpec {
-    const weightName = this.finalNormParam('weight');
-    const biasName = this.info.normKind === 'layer' ? this.finalNormParam('bias') : undefined;
+    const norm = this.finalNormParams();
     return {
       residuals: this.info.taps.filter((t) => t.kind === 'resid_post').map((t) => t.onnxName),
-      normKind: this.info.normKind,
+      normKind: norm.kind,
       normEps: this.info.normEps,
-      normWeight: weightName,
-      ...(biasName ? { normBias: biasName } : {}),
+      normWeight: norm.weight,
+      ...(norm.bias ? { normBias: norm.bias } : {}),
       unembedding: this.head.unembedding,
       unembeddingTransposed: this.head.unembeddingTransposed,
       opset: this.graph.opsets[''] ?? this.graph.opsets['ai.onnx'] ?? 14,
     };
   }
 
-  /** The final norm's weight (or bias) initializer: by name, else the [hidden] initializer feeding the norm output. */
-  private finalNormParam(which: 'weight' | 'bias'): string {
-    const names = [`model.norm.${which}`, `transformer.ln_f.${which}`, `model.final_layernorm.${which}`, `gpt_neox.final_layer_norm.${which}`];
-    const byName = names.find((n) => this.graph.initializers.has(n));
-    if (byName) return byName;
-    const producer = this.graph.nodes.find((n) => n.outputs.includes(this.head.finalNorm));
-    const param = producer?.inputs.find((i) => this.graph.initializers.get(i)?.dims.join() === String(this.info.hiddenSize));
-    if (param) return param;
-    throw new UserError(`could not find the final norm's ${which} in the graph`, 'The logit lens needs it; this exporter\'s layout is not supported yet.');
+  /**
+   * The final norm's parameters for the lens. For RMS norms, the tensor the graph itself multiplies the
+   * normalised vector by, taken as is: exporters fold Gemma's (1 + weight) into one constant, so adding
+   * 1 again would be wrong, while an unfolded graph computes it in a node whose output we reuse.
+   */
+  private finalNormParams(): { weight: string; bias?: string; kind: NormKind } {
+    const H = String(this.info.hiddenSize);
+    const isHiddenVector = (t: string) => this.graph.initializers.get(t)?.dims.join() === H;
+    const producer = (t: string) => this.graph.nodes.find((n) => n.outputs.includes(t));
+    let node = producer(this.head.finalNorm);
+    for (let hops = 0; node && hops < 4 && (node.opType === 'Cast' || node.opType === 'Reshape'); hops++) node = producer(node.inputs[0]!);
+    if (this.info.normKind === 'layer') {
+      if (node?.opType === 'LayerNormalization') return { weight: node.inputs[1]!, ...(node.inputs[2] ? { bias: node.inputs[2] } : {}), kind: 'layer' };
+      const names = ['transformer.ln_f', 'model.final_layernorm', 'gpt_neox.final_layer_norm', 'model.norm'];
+      const base = names.find((n) => this.graph.initializers.has(`${n}.weight`));
+      if (base) return { weight: `${base}.weight`, ...(this.graph.initializers.has(`${base}.bias`) ? { bias: `${base}.bias` } : {}), kind: 'layer' };
+    } else if (node?.opType === 'SimplifiedLayerNormalization' || node?.opType === 'SkipSimplifiedLayerNormalization') {
+      return { weight: node.inputs[node.opType === 'SimplifiedLayerNormalization' ? 1 : 2]!, kind: 'rms' };
+    } else if (node?.opType === 'Mul') {
+      const scale = node.inputs.find((i) => isHiddenVector(i) || (producer(i)?.inputs.some(isHiddenVector) ?? false));
+      if (scale) return { weight: scale, kind: 'rms' };
+    }
+    throw new UserError('could not find the final norm\'s weight in the graph', 'The logit lens needs it; this exporter\'s layout is not supported yet.');
   }
 
   private async session(variant: Variant): Promise<ort.InferenceSession> {
@@ -193,23 +207,27 @@ export class OnnxEngine {
     if (existing) return existing;
     const tapOutputs = variant === 'capture' ? [] : this.info.taps.map((t) => t.onnxName).filter((n) => !this.info.outputs.includes(n));
     const layers = this.info.taps.filter((t) => t.kind === 'mlp_act');
-    const { path, linked } = variant === 'plain' ? { path: this.info.onnxPath, linked: true } : cachedVariant(this.info.hash, variant, this.externalFiles, () =>
-      instrumentModel(this.graphBytes, {
-        outputs: variant === 'scales' ? [...tapOutputs, ...layers.map((_, l) => scaledActName(l))] : tapOutputs,
-        ...(variant === 'lens' ? { lens: this.lensSpec() } : {}),
-        ...(variant === 'scales' ? { scales: { activations: layers.map((t) => t.onnxName), width: this.info.intermediateSize } } : {}),
-        ...(variant === 'capture'
-          ? {
-              capture: {
-                activations: layers.map((t) => t.onnxName),
-                residuals: this.info.taps.filter((t) => t.kind === 'resid_post').map((t) => t.onnxName),
-                logits: this.info.outputs.includes('logits') ? 'logits' : this.info.outputs[0]!,
-                opset: this.graph.opsets[''] ?? this.graph.opsets['ai.onnx'] ?? 14,
-              },
-            }
-          : {}),
-      }),
-    );
+    const spec: InstrumentOptions = {
+      outputs: variant === 'scales' ? [...tapOutputs, ...layers.map((_, l) => scaledActName(l))] : tapOutputs,
+      ...(variant === 'lens' ? { lens: this.lensSpec() } : {}),
+      ...(variant === 'scales' ? { scales: { activations: layers.map((t) => t.onnxName), width: this.info.intermediateSize } } : {}),
+      ...(variant === 'capture'
+        ? {
+            capture: {
+              activations: layers.map((t) => t.onnxName),
+              residuals: this.info.taps.filter((t) => t.kind === 'resid_post').map((t) => t.onnxName),
+              logits: this.info.outputs.includes('logits') ? 'logits' : this.info.outputs[0]!,
+              opset: this.graph.opsets[''] ?? this.graph.opsets['ai.onnx'] ?? 14,
+            },
+          }
+        : {}),
+    };
+    // The cached file is keyed by what was instrumented too: other --tap overrides give another graph.
+    const specKey = createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 12);
+    const { path, linked } =
+      variant === 'plain'
+        ? { path: this.info.onnxPath, linked: true }
+        : cachedVariant(this.info.hash, `${variant}-${specKey}`, this.externalFiles, () => instrumentModel(this.graphBytes, spec));
     let session: ort.InferenceSession;
     try {
       const options: ort.InferenceSession.SessionOptions = { executionProviders: this.executionProviders, graphOptimizationLevel: 'all', logSeverityLevel: 3 };

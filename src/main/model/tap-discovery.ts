@@ -32,7 +32,7 @@ const RESID_NAMES = [
 const MLP_ACT_NAMES = [
   (i: number) => `/model/layers.${i}/mlp/act_fn/Mul_output_0`,
   (i: number) => `/model/layers.${i}/mlp/act_fn/Mul/output_0`,
-  (i: number) => `/model/layers.${i}/mlp/act_fn/Mul_3_output_0`, // gelu(tanh) decomposed (Gemma)
+  (i: number) => `/model/layers.${i}/mlp/act_fn/Mul_5_output_0`, // gelu(tanh) decomposed (Gemma)
   (i: number) => `/model/layers.${i}/mlp/act_fn/Gelu_output_0`,
   (i: number) => `/transformer/h.${i}/mlp/act/Mul_3_output_0`, // GPT-2 gelu_new
   (i: number) => `/transformer/h.${i}/mlp/act/Mul_1_output_0`,
@@ -65,17 +65,24 @@ export function discoverTaps(g: OnnxGraph, dims: ModelDims, overrides: TapOverri
     byName.set(t.name, t);
   };
 
+  // Names are the first guess; where the node pattern also finds a tensor, it decides (an exporter's
+  // name can exist and mean something else: Gemma's `act_fn/Mul_output_0` is gate², not the activation).
+  const pick = (byName: string[] | null, byPattern: string[] | null, i: number) => {
+    const p = byPattern?.[i];
+    const n = byName?.[i];
+    if (p !== undefined) return { onnxName: p, foundBy: p === n ? ('name' as const) : ('pattern' as const) };
+    return n !== undefined ? { onnxName: n, foundBy: 'name' as const } : null;
+  };
   const residByName = strategy === 'auto' ? findPerLayer(tensors, dims.numLayers, RESID_NAMES) : null;
-  const residByPattern = residByName ? null : residualChain(g, idx, dims);
-  const resid = residByName ?? residByPattern;
-  resid?.forEach((onnxName, i) =>
-    put({ name: `resid_post.${i}`, kind: 'resid_post', layer: i, onnxName, width: dims.hiddenSize, foundBy: residByName ? 'name' : 'pattern' }),
-  );
+  const residByPattern = residualChain(g, idx, dims);
   const actByName = strategy === 'auto' ? findPerLayer(tensors, dims.numLayers, MLP_ACT_NAMES) : null;
-  const act = actByName ?? mlpActivations(g, idx, dims);
-  act?.forEach((onnxName, i) =>
-    put({ name: `mlp_act.${i}`, kind: 'mlp_act', layer: i, onnxName, width: dims.intermediateSize, foundBy: actByName ? 'name' : 'pattern' }),
-  );
+  const actByPattern = mlpActivations(g, idx, dims);
+  for (let i = 0; i < dims.numLayers; i++) {
+    const r = pick(residByName, residByPattern, i);
+    if (r) put({ name: `resid_post.${i}`, kind: 'resid_post', layer: i, ...r, width: dims.hiddenSize });
+    const a = pick(actByName, actByPattern, i);
+    if (a) put({ name: `mlp_act.${i}`, kind: 'mlp_act', layer: i, ...a, width: dims.intermediateSize });
+  }
   put({ name: 'final_norm', kind: 'final_norm', onnxName: head.finalNorm, width: dims.hiddenSize, foundBy: 'pattern' });
 
   for (const o of overrides) {
@@ -153,15 +160,30 @@ function residualChain(g: OnnxGraph, idx: GraphIndex, dims: ModelDims): string[]
     (n) => n.opType === 'Gather' && g.initializers.get(n.inputs[0]!)?.dims.join() === `${dims.vocabSize},${dims.hiddenSize}`,
   );
   if (!embed) return null;
+  const consumers = (t: string) => idx.consumers.get(t) ?? [];
+  // A float→float Cast (HF norms' `.to(float32)`) can stand between a residual and the Add reading it.
+  const nextAdd = (t: string): { add: OnnxNode; via: string } | null => {
+    const aliases = [t, ...consumers(t).filter((n) => n.opType === 'Cast').map((n) => n.outputs[0]!)];
+    for (const via of aliases) {
+      const add = consumers(via).find((n) => n.opType === 'Add' && !n.inputs.every((i) => i === via));
+      if (add) return { add, via };
+    }
+    return null;
+  };
   let current = embed.outputs[0]!;
+  // Scaled embeddings (Gemma multiplies by sqrt(d_model)) come before block 0.
+  if (!nextAdd(current)) {
+    const scale = consumers(current).find((n) => n.opType === 'Mul' && n.inputs.some((i) => isConstant(g, idx, i)));
+    if (scale) current = scale.outputs[0]!;
+  }
   const adds: string[] = [];
   for (let guard = 0; guard < 4 * dims.numLayers + 8; guard++) {
-    const next = (idx.consumers.get(current) ?? []).find((n) => n.opType === 'Add' && !n.inputs.every((i) => i === current));
-    if (!next) break;
+    const found = nextAdd(current);
+    if (!found) break;
     // Skip positional-embedding adds (GPT-2: wte + wpe): the other input comes from a Gather too.
-    const other = next.inputs.find((i) => i !== current);
+    const other = found.add.inputs.find((i) => i !== found.via);
     const otherProducer = other ? idx.producer.get(other) : undefined;
-    current = next.outputs[0]!;
+    current = found.add.outputs[0]!;
     if (adds.length === 0 && otherProducer?.opType === 'Gather') continue;
     adds.push(current);
   }
@@ -169,19 +191,40 @@ function residualChain(g: OnnxGraph, idx: GraphIndex, dims: ModelDims): string[]
   return [...Array(dims.numLayers).keys()].map((i) => adds[2 * i + 1]!);
 }
 
-/** The input of the down projection (weight [intermediate, hidden]); gated MLPs multiply act × up first. */
+function isConstant(g: OnnxGraph, idx: GraphIndex, t: string): boolean {
+  return g.initializers.has(t) || idx.producer.get(t)?.opType === 'Constant';
+}
+
+/** Shape of a projection's weight as [in, out], whether it is a MatMul or a Gemm (transB flips it). */
+function projectionShape(g: OnnxGraph, n: OnnxNode): string | undefined {
+  if (n.opType !== 'MatMul' && n.opType !== 'Gemm') return undefined;
+  const dims = g.initializers.get(n.inputs[1]!)?.dims;
+  if (!dims || dims.length !== 2) return undefined;
+  return (n.opType === 'Gemm' && n.attributes['transB'] === 1 ? [dims[1], dims[0]] : dims).join();
+}
+
+/**
+ * The input of the down projection (weight [intermediate, hidden]); gated MLPs multiply act × up first,
+ * and Conv1D exports (GPT-2) reshape to 2-D around a Gemm.
+ */
 function mlpActivations(g: OnnxGraph, idx: GraphIndex, dims: ModelDims): string[] | null {
-  const shapeOf = (name: string) => g.initializers.get(name)?.dims.join();
-  const downs = g.nodes.filter((n) => n.opType === 'MatMul' && shapeOf(n.inputs[1]!) === `${dims.intermediateSize},${dims.hiddenSize}`);
+  const down = `${dims.intermediateSize},${dims.hiddenSize}`;
+  const up = `${dims.hiddenSize},${dims.intermediateSize}`;
+  const downs = g.nodes.filter((n) => projectionShape(g, n) === down);
   if (downs.length !== dims.numLayers) return null;
-  return downs.map((down) => {
-    const input = down.inputs[0]!;
+  const skipReshape = (t: string) => {
+    const p = idx.producer.get(t);
+    return p?.opType === 'Reshape' ? p.inputs[0]! : t;
+  };
+  const isUp = (t: string) => {
+    const p = idx.producer.get(skipReshape(t));
+    const proj = p?.opType === 'Add' ? p.inputs.map((i) => idx.producer.get(i)).find((q) => q && projectionShape(g, q) === up) : p;
+    return proj !== undefined && projectionShape(g, proj) === up;
+  };
+  return downs.map((d) => {
+    const input = skipReshape(d.inputs[0]!);
     const mul = idx.producer.get(input);
     if (mul?.opType === 'Mul') {
-      const isUp = (t: string) => {
-        const p = idx.producer.get(t);
-        return p?.opType === 'MatMul' && shapeOf(p.inputs[1]!) === `${dims.hiddenSize},${dims.intermediateSize}`;
-      };
       const [x, y] = mul.inputs as [string, string];
       if (isUp(y) && !isUp(x)) return x;
       if (isUp(x) && !isUp(y)) return y;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openModelFolder } from '../../../src/main/model/model-folder.js';
 import { readOnnxGraph } from '../../../src/main/model/onnx-graph.js';
@@ -7,6 +8,7 @@ import { readVarint, Writer } from '../../../src/main/model/protobuf.js';
 import { discoverTaps, parseTapOverride } from '../../../src/main/model/tap-discovery.js';
 import { isUserError } from '../../../src/shared/errors.js';
 import { testModelDir } from '../../helpers/fixtures.js';
+import { fixturesDir } from '../../helpers/paths.js';
 
 const folder = openModelFolder(testModelDir);
 const graph = readOnnxGraph(readFileSync(folder.onnxPath));
@@ -60,4 +62,17 @@ describe('protobuf varints', () => {
       assert.deepEqual(readVarint(bytes, 0), [v, bytes.length], String(v));
     }
   });
+});
+
+describe('tap discovery on other exporters\' graphs (GPT-2, Gemma, Qwen2 fixtures)', () => {
+  for (const arch of ['gpt2', 'gemma', 'qwen2']) {
+    it(`${arch}: the node pattern alone finds the taps, and decides where a name misleads`, () => {
+      const f = openModelFolder(join(fixturesDir, 'arch', arch));
+      const g = readOnnxGraph(readFileSync(f.onnxPath));
+      const d = { numLayers: f.config.numLayers, hiddenSize: f.config.hiddenSize, intermediateSize: f.config.intermediateSize!, vocabSize: f.config.vocabSize };
+      const auto = discoverTaps(g, d).taps.map((t) => t.onnxName);
+      assert.deepEqual(discoverTaps(g, d, [], 'pattern').taps.map((t) => t.onnxName), auto);
+      if (arch === 'gemma') assert.equal(auto[1], '/model/layers.0/mlp/act_fn/Mul_5_output_0');
+    });
+  }
 });
