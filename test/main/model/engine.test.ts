@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Model } from '../../../src/main/model/model.js';
-import { decode, loadReference, maxAbsDiff, testModelDir, type Reference } from '../../helpers/fixtures.js';
+import { join } from 'node:path';
+import { decode, loadReference, maxAbsDiff, testCheckpointDirs, testModelDir, type Reference } from '../../helpers/fixtures.js';
+import { fixturesDir } from '../../helpers/paths.js';
 
 const TOL = 1e-4;
 
@@ -122,5 +124,22 @@ describe('engine vs torch reference', () => {
     const same = await model.forward({ inputIds: ids, taps: ['resid_post.3'], interventions: [{ layer: 1, index: 0, scale: 1 }] });
     const base = await model.forward({ inputIds: ids, taps: ['resid_post.3'] });
     assert.ok(maxAbsDiff(same.taps['resid_post.3']!.data, base.taps['resid_post.3']!.data) <= 1e-6);
+  });
+});
+
+describe('a training checkpoint (model.onnx at the folder root, weights inline)', () => {
+  it('gives the torch logits of that checkpoint', async () => {
+    const ref = loadReference(join(fixturesDir, 'tiny-babel-01-english-reference.json'));
+    const model = await Model.open(testCheckpointDirs[0]!, { device: 'cpu' });
+    try {
+      for (const t of ref.texts) {
+        const enc = await model.tokenizer.encode(t.text);
+        assert.deepEqual(enc.ids, t.input_ids);
+        const r = await model.forward({ inputIds: [t.input_ids] });
+        assert.ok(maxAbsDiff(r.logits!.data, decode(t.logits)) <= TOL);
+      }
+    } finally {
+      await model.dispose();
+    }
   });
 });
