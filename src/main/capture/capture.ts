@@ -40,6 +40,7 @@ export interface CaptureSummary {
 }
 
 export const NLL_RESULT = 'nll';
+const TOKENIZE_CHUNK = 1024;
 
 export async function capture(model: Model, store: Store, texts: CorpusText[], o: CaptureOptions): Promise<CaptureSummary> {
   if (texts.length === 0) throw new UserError('the corpus is empty', 'Pass a corpus with at least one text, e.g. --corpus udhr:eng,rus.');
@@ -57,11 +58,17 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   const done = store.doneTextIds(run.id);
   const todo = corpus.texts.filter((t) => !done.has(t.textId));
   const languages = [...new Set(corpus.texts.map((t) => t.lang))].sort();
-  const encoded = await model.tokenizer.encodeBatch(todo.map((t) => t.text));
-  const batches = lengthSortedBatches(
-    todo.map((t, i) => ({ item: t, ids: encoded[i]!.ids.slice(0, maxTokens) })),
-    o.batchSize,
-  );
+  // Token ids are made a chunk at a time (sorted by length within it) so memory does not grow with the corpus.
+  async function* batches() {
+    for (let c = 0; c < todo.length; c += TOKENIZE_CHUNK) {
+      const chunk = todo.slice(c, c + TOKENIZE_CHUNK);
+      const encoded = await model.tokenizer.encodeBatch(chunk.map((t) => t.text));
+      yield* lengthSortedBatches(
+        chunk.map((t, i) => ({ item: t, ids: encoded[i]!.ids.slice(0, maxTokens) })),
+        o.batchSize,
+      );
+    }
+  }
   const L = info.numLayers;
   const H = info.hiddenSize;
   const I = info.intermediateSize;
@@ -93,8 +100,9 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
     lastFlush = Date.now();
   };
 
-  for (const [b, batch] of batches.entries()) {
-    if (o.stopAfterBatches !== undefined && b >= o.stopAfterBatches) return summary();
+  let b = 0;
+  for await (const batch of batches()) {
+    if (o.stopAfterBatches !== undefined && b++ >= o.stopAfterBatches) return summary();
     const r = await model.captureStats(batch.map((x) => x.ids));
     batch.forEach(({ item, ids }, i) => {
       const n = r.counted[i]!;
