@@ -88,15 +88,3 @@ export function cachedVariant(hash: string, variant: string, externalFiles: { lo
   if (!existsSync(path)) atomicWrite(path, build());
   return { path, linked };
 }
-
-export function writeJsonCache(hash: string, name: string, value: unknown): void {
-  atomicWrite(join(cacheRoot(), 'models', hash, name), JSON.stringify(value));
-}
-
-export function readJsonCache<T>(hash: string, name: string): T | null {
-  try {
-    return JSON.parse(readFileSync(join(cacheRoot(), 'models', hash, name), 'utf8')) as T;
-  } catch {
-    return null;
-  }
-}
