@@ -11,6 +11,18 @@ const post = (m: EngineMessage, transfer: ArrayBuffer[] = []) => port.postMessag
 let engine: OnnxEngine | null = null;
 let queue: Promise<unknown> = Promise.resolve();
 
+/**
+ * Output tensors own their buffers (onnxruntime-node copies results into fresh ArrayBuffers), so they
+ * move to the main thread without a copy; a view into a shared buffer (a subarray, a converted fp16
+ * tensor's slice) is copied first so the move cannot detach anything else.
+ */
+function transferable(a: Float32Array, transfer: ArrayBuffer[]): Float32Array {
+  const whole = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && !transfer.includes(a.buffer as ArrayBuffer);
+  const out = whole ? a : new Float32Array(a);
+  transfer.push(out.buffer as ArrayBuffer);
+  return out;
+}
+
 async function handle(req: EngineRequest): Promise<{ result: unknown; transfer: ArrayBuffer[] }> {
   if (req.method === 'open') {
     await engine?.dispose();
@@ -21,24 +33,15 @@ async function handle(req: EngineRequest): Promise<{ result: unknown; transfer: 
   switch (req.method) {
     case 'forward': {
       const r: ForwardResult = await engine.forward(req.params);
-      // Copies: onnxruntime may own the output buffers, so transfer fresh ones.
       const transfer: ArrayBuffer[] = [];
-      const own = (t: { data: Float32Array; dims: number[] }) => {
-        const data = new Float32Array(t.data);
-        transfer.push(data.buffer as ArrayBuffer);
-        return { data, dims: t.dims };
-      };
+      const own = (t: { data: Float32Array; dims: number[] }) => ({ data: transferable(t.data, transfer), dims: t.dims });
       const taps = Object.fromEntries(Object.entries(r.taps).map(([k, v]) => [k, own(v)]));
       return { result: { lengths: r.lengths, taps, ...(r.logits ? { logits: own(r.logits) } : {}) }, transfer };
     }
     case 'captureStats': {
       const r = await engine.captureStats(req.params.inputIds);
       const transfer: ArrayBuffer[] = [];
-      const own = (a: Float32Array) => {
-        const copy = new Float32Array(a);
-        transfer.push(copy.buffer as ArrayBuffer);
-        return copy;
-      };
+      const own = (a: Float32Array) => transferable(a, transfer);
       const layers = r.layers.map((l) => ({ positive: own(l.positive), sums: own(l.sums), sumSquares: own(l.sumSquares), residSum: own(l.residSum), residLast: own(l.residLast) }));
       return { result: { ...r, layers }, transfer };
     }
