@@ -1,0 +1,127 @@
+/**
+ * LAPE with a known answer, through the real path: an ONNX model whose layer-0 MLP neurons were planted
+ * to fire only on tokens of one script (test/fixtures/planted, made by scripts/make_planted_model.py) →
+ * `babelscope capture` → `babelscope lape`, on a real SQLite file.
+ *
+ * In that model attention writes nothing and mlp_act.0[5] > 0 exactly for the Cyrillic tokens of the
+ * vocabulary, [17] for the Han tokens, [42] for the Arabic ones (the id lists are in planted.json); every
+ * other neuron is blind to script and fires on about 30 % of tokens in any language.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Tokenizer } from '../../../src/main/model/tokenizer.js';
+import { openStore, type NeuronStats } from '../../../src/main/store/index.js';
+import { runCli } from '../../helpers/cli.js';
+import { fixturesDir } from '../../helpers/paths.js';
+
+const modelDir = join(fixturesDir, 'planted');
+const CORPUS = 'udhr:eng,rus,cmn,arb';
+const LANGS = ['arb', 'cmn', 'eng', 'rus'];
+
+interface Planted {
+  neurons: { layer: number; index: number; script: string; lang: string; token_ids: number[] }[];
+}
+const planted = JSON.parse(readFileSync(join(modelDir, 'planted.json'), 'utf8')) as Planted;
+const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as { max_position_embeddings: number; bos_token_id: number };
+
+type Ref = [number, number];
+interface LapeJson {
+  languages: string[];
+  neurons: Record<string, Ref[]>;
+  per_layer: Record<string, number[]>;
+  thresholds: { filter: number; activationBar: number | null };
+  options: { topRate: number; filterRate: number; activationBarRatio: number };
+}
+
+const cli = async (args: string[]) => {
+  const r = await runCli([...args, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+};
+
+describe('LAPE finds neurons planted to fire on one script only', () => {
+  let tmp: string;
+  let db: string;
+  let stats: NeuronStats;
+  /** lang → the ids capture counted (all texts of that language). */
+  const tokens: Record<string, number[]> = {};
+  /** lang → planted neuron index → share of the language's tokens on which it fired (stored counts). */
+  const p: Record<string, Record<number, number>> = {};
+
+  before(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'babelscope-planted-'));
+    db = join(tmp, 'run.db');
+    const s = await cli(['capture', modelDir, '--corpus', CORPUS, '--max-texts-per-lang', '20', '--db', db, '--device', 'cpu']);
+    assert.deepEqual(s.languages, LANGS);
+    assert.equal(s.texts, 80);
+    const store = openStore(db, { readonly: true });
+    try {
+      const run = store.findRun('capture')!;
+      stats = store.readNeuronStats(run.id);
+      // What capture counts: the ids of each text cut to the context, without the leading <s>.
+      const tokenizer = Tokenizer.fromFile(join(modelDir, 'tokenizer.json'));
+      for (const lang of LANGS) tokens[lang] = [];
+      for (const t of store.readCorpus(run.corpusId!)) {
+        const ids = (await tokenizer.encode(t.text)).ids.slice(0, config.max_position_embeddings);
+        tokens[t.lang]!.push(...(ids[0] === config.bos_token_id && ids.length > 1 ? ids.slice(1) : ids));
+      }
+    } finally {
+      store.close();
+    }
+    for (const lang of LANGS) {
+      const got = stats.layers[0]![lang]!;
+      p[lang] = Object.fromEntries(planted.neurons.map((n) => [n.index, got.positiveCounts[n.index]! / got.tokens]));
+    }
+    console.log('planted p by language:', JSON.stringify(p));
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('stores, for each planted neuron, exactly as many positive tokens as the corpus has tokens of its script', () => {
+    assert.deepEqual(stats.languages, LANGS);
+    for (const lang of LANGS) {
+      const got = stats.layers[0]![lang]!;
+      assert.equal(got.tokens, tokens[lang]!.length, `${lang} token count`);
+      for (const n of planted.neurons) {
+        const ids = new Set(n.token_ids);
+        const expected = tokens[lang]!.filter((id) => ids.has(id)).length;
+        assert.equal(got.positiveCounts[n.index], expected, `[0,${n.index}] (${n.script}) on ${lang}`);
+        // Own language: most of its tokens; the UDHR in the other three languages has none of this script.
+        if (lang === n.lang) assert.ok(expected > 0.5 * got.tokens, `${n.script} share of ${lang}: ${expected}/${got.tokens}`);
+        else assert.equal(expected, 0, `${lang} has ${n.script} tokens`);
+      }
+    }
+  });
+
+  it('default options: the one selected neuron (1 % of 128) is the lowest-index planted neuron, for rus', async () => {
+    // top_rate 0.01 × 128 neurons rounds to 1 selected neuron. The three planted neurons all have entropy
+    // exactly 0 (p > 0 for one language only); LAPE breaks ties by the lower index, so [0,5] is selected.
+    const r = (await cli(['lape', '--db', db])) as LapeJson;
+    console.log('lape (defaults):', JSON.stringify(r));
+    assert.deepEqual(r.options, { topRate: 0.01, filterRate: 0.95, activationBarRatio: 0.95, activationBarOver: 'all' });
+    assert.deepEqual(r.neurons, { arb: [], cmn: [], eng: [], rus: [[0, 5]] });
+    assert.deepEqual(r.per_layer, { arb: [0, 0], cmn: [0, 0], eng: [0, 0], rus: [1, 0] });
+  });
+
+  it('top rate 0.025 (3 of 128 neurons): exactly the three planted neurons, each for its own language', async () => {
+    // round(128 × 0.025) = 3 = the number of planted neurons, so the answer is known completely.
+    const r = (await cli(['lape', '--db', db, '--top-rate', '0.025'])) as LapeJson;
+    console.log('lape (top rate 0.025):', JSON.stringify(r));
+    assert.deepEqual(r.neurons, { arb: [[0, 42]], cmn: [[0, 17]], eng: [], rus: [[0, 5]] });
+    // τ_f = τ_a = the 0.95 quantile of all 512 p; each planted neuron's p for its language is above it.
+    assert.equal(r.thresholds.activationBar, r.thresholds.filter);
+    for (const n of planted.neurons) assert.ok(p[n.lang]![n.index]! > r.thresholds.filter, `${n.lang} p ${p[n.lang]![n.index]} vs τ ${r.thresholds.filter}`);
+  });
+
+  it('top rate 0.03 (4 neurons): each planted neuron belongs to its language only, eng has none of them', async () => {
+    // round(128 × 0.03) = 4: the three planted neurons plus the unplanted neuron of lowest entropy.
+    const r = (await cli(['lape', '--db', db, '--top-rate', '0.03'])) as LapeJson;
+    console.log('lape (top rate 0.03):', JSON.stringify(r));
+    const has = (lang: string, index: number) => r.neurons[lang]!.some(([l, n]) => l === 0 && n === index);
+    for (const n of planted.neurons) {
+      for (const lang of LANGS) assert.equal(has(lang, n.index), lang === n.lang, `[0,${n.index}] in ${lang}`);
+    }
+  });
+});
