@@ -27,6 +27,11 @@ export interface OpenOptions {
   arch?: string;
   /** Called with human messages (device fallback, cache use). */
   log?: (message: string) => void;
+  /**
+   * How many instrumented variants (plain, taps, lens, scales, capture) may be loaded at once; each
+   * holds a copy of the weights. Default 2, or BABELSCOPE_MAX_SESSIONS.
+   */
+  maxSessions?: number;
 }
 
 export interface LensRequest {
@@ -82,6 +87,7 @@ interface PastInput {
 }
 
 export class OnnxEngine {
+  /** Open sessions, least recently used first. Each holds its own copy of the weights. */
   private sessions = new Map<Variant, ort.InferenceSession>();
   private constructor(
     readonly info: ModelInfo,
@@ -91,6 +97,7 @@ export class OnnxEngine {
     private readonly externalFiles: { location: string; path: string }[],
     private readonly executionProviders: string[],
     private readonly past: PastInput[],
+    private readonly maxSessions: number,
   ) {}
 
   static async open(dir: string, opts: OpenOptions = {}): Promise<OnnxEngine> {
@@ -152,8 +159,10 @@ export class OnnxEngine {
       device,
       hash,
     };
-    const engine = new OnnxEngine(info, bytes, graph, head, externalFiles, providers, past);
-    await engine.session('taps');
+    const maxSessions = opts.maxSessions ?? Number(process.env['BABELSCOPE_MAX_SESSIONS'] ?? 2);
+    if (!Number.isInteger(maxSessions) || maxSessions < 1) throw new UserError(`maxSessions must be a positive integer, not ${maxSessions}`, 'Set BABELSCOPE_MAX_SESSIONS to 1 or more.');
+    const engine = new OnnxEngine(info, bytes, graph, head, externalFiles, providers, past, maxSessions);
+    await engine.session('plain');
     return engine;
   }
 
@@ -196,9 +205,24 @@ export class OnnxEngine {
     throw new UserError('could not find the final norm\'s weight in the graph', 'The logit lens needs it; this exporter\'s layout is not supported yet.');
   }
 
+  /** For logits alone any loaded variant without extra nodes will do; the plain model otherwise. */
+  private logitsOnlyVariant(): Variant {
+    return this.sessions.has('taps') && !this.sessions.has('plain') ? 'taps' : 'plain';
+  }
+
   private async session(variant: Variant): Promise<ort.InferenceSession> {
     const existing = this.sessions.get(variant);
-    if (existing) return existing;
+    if (existing) {
+      this.sessions.delete(variant);
+      this.sessions.set(variant, existing);
+      return existing;
+    }
+    // onnxruntime cannot share weights between sessions, so at most maxSessions variants stay loaded.
+    while (this.sessions.size >= this.maxSessions) {
+      const [oldest, s] = this.sessions.entries().next().value as [Variant, ort.InferenceSession];
+      this.sessions.delete(oldest);
+      await s.release();
+    }
     const tapOutputs = variant === 'capture' ? [] : this.info.taps.map((t) => t.onnxName).filter((n) => !this.info.outputs.includes(n));
     const layers = this.info.taps.filter((t) => t.kind === 'mlp_act');
     const spec: InstrumentOptions = {
@@ -296,7 +320,7 @@ export class OnnxEngine {
       return t;
     });
     const withScales = (req.interventions?.length ?? 0) > 0;
-    const session = await this.session(withScales ? 'scales' : taps.length ? 'taps' : 'plain');
+    const session = await this.session(withScales ? 'scales' : taps.length ? 'taps' : this.logitsOnlyVariant());
     const { feeds } = this.feeds(req.inputIds);
     if (withScales) Object.assign(feeds, this.scaleFeeds(req.interventions!));
     const outName = (t: (typeof taps)[number]) => (withScales && t.kind === 'mlp_act' ? scaledActName(t.layer!) : t.onnxName);
@@ -393,7 +417,7 @@ export class OnnxEngine {
     this.checkIds([req.inputIds]);
     if (this.past.length === 0) throw new UserError('this model has no past_key_values inputs', 'Export it with --task text-generation-with-past to generate.');
     const withScales = (req.interventions?.length ?? 0) > 0;
-    const session = await this.session(withScales ? 'scales' : 'taps');
+    const session = await this.session(withScales ? 'scales' : this.logitsOnlyVariant());
     const scaleFeeds = withScales ? this.scaleFeeds(req.interventions!) : {};
     const stop = new Set(req.stopTokenIds ?? this.info.eosTokenIds);
     const rng = mulberry32(req.seed ?? 0);

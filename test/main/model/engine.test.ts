@@ -143,3 +143,20 @@ describe('a training checkpoint (model.onnx at the folder root, weights inline)'
     }
   });
 });
+
+describe('session budget', () => {
+  it('with one session allowed, switching variants reloads them and gives the same numbers', async () => {
+    const ref = loadReference();
+    const ids = [ref.texts[1]!.input_ids];
+    const model = await Model.open(testModelDir, { device: 'cpu', maxSessions: 1 });
+    try {
+      const a = await model.forward({ inputIds: ids, taps: ['resid_post.2'] });
+      const lens = await model.lens({ inputIds: ids, topK: 1 });
+      const b = await model.forward({ inputIds: ids, taps: ['resid_post.2'] });
+      assert.equal(maxAbsDiff(a.taps['resid_post.2']!.data, b.taps['resid_post.2']!.data), 0);
+      assert.equal(lens.texts[0]!.topIds[0]![0]![0], ref.texts[1]!.lens[0]![0]!.ids[0]);
+    } finally {
+      await model.dispose();
+    }
+  });
+});
