@@ -47,6 +47,17 @@ export const NORM_BY_MODEL_TYPE: Record<string, NormKind> = {
 };
 
 export function openModelFolder(dirArg: string, opts: { arch?: string } = {}): ModelFolder {
+  const { dir, onnxPath, genai } = resolveOnnxPath(dirArg);
+  const tokenizerPath = join(dir, 'tokenizer.json');
+  if (!existsSync(tokenizerPath)) throw new UserError(`no tokenizer.json in ${dir}`, 'Copy tokenizer.json from the original Hugging Face model folder next to config.json.');
+  const hf = readJson(join(dir, 'config.json'));
+  const config = hf ? fromHfConfig(hf, opts.arch) : genai ? fromGenaiConfig(genai, opts.arch) : null;
+  if (!config) throw new UserError(`no config.json (or genai_config.json) in ${dir}`, 'Copy config.json from the original Hugging Face model folder.');
+  return { dir, onnxPath, tokenizerPath, config };
+}
+
+/** The folder's ONNX file, without reading its config (listing tensors must work for unknown architectures). */
+export function resolveOnnxPath(dirArg: string): { dir: string; onnxPath: string; genai: Record<string, unknown> | null } {
   const dir = resolve(dirArg);
   if (!existsSync(dir)) throw new UserError(`model folder not found: ${dir}`, 'Pass the folder that holds config.json, tokenizer.json and model.onnx (or onnx/model.onnx).');
   if (!statSync(dir).isDirectory()) throw new UserError(`not a folder: ${dir}`, 'Pass the model folder, not a file inside it.');
@@ -55,12 +66,7 @@ export function openModelFolder(dirArg: string, opts: { arch?: string } = {}): M
   const genaiFile = (genai?.['model'] as { decoder?: { filename?: string } } | undefined)?.decoder?.filename;
   const onnxRel = genaiFile && existsSync(join(dir, genaiFile)) ? genaiFile : rel;
   if (!onnxRel) throw new UserError(`no model.onnx in ${dir}`, `Looked for ${ONNX_CANDIDATES.join(', ')}. Export the model with Optimum (optimum-cli export onnx --task text-generation-with-past) or onnxruntime-genai's model builder.`);
-  const tokenizerPath = join(dir, 'tokenizer.json');
-  if (!existsSync(tokenizerPath)) throw new UserError(`no tokenizer.json in ${dir}`, 'Copy tokenizer.json from the original Hugging Face model folder next to config.json.');
-  const hf = readJson(join(dir, 'config.json'));
-  const config = hf ? fromHfConfig(hf, opts.arch) : genai ? fromGenaiConfig(genai, opts.arch) : null;
-  if (!config) throw new UserError(`no config.json (or genai_config.json) in ${dir}`, 'Copy config.json from the original Hugging Face model folder.');
-  return { dir, onnxPath: join(dir, onnxRel), tokenizerPath, config };
+  return { dir, onnxPath: join(dir, onnxRel), genai };
 }
 
 function readJson(path: string): Record<string, unknown> | null {

@@ -90,7 +90,7 @@ export function discoverTaps(g: OnnxGraph, dims: ModelDims, overrides: TapOverri
     for (const layer of layers) {
       const tensor = layer === null ? o.tensor : o.tensor.replaceAll('{i}', String(layer));
       if (!tensors.has(tensor))
-        throw new UserError(`--tap ${o.name}: no tensor named "${tensor}" in the graph`, 'Run `babelscope inspect DIR --json` to list the graph\'s tensors near each layer.');
+        throw new UserError(`--tap ${o.name}: no tensor named "${tensor}" in the graph`, 'Run `babelscope inspect DIR --tensors N` to list the graph\'s tensors of layer N.');
       const name = layer === null ? o.name : `${o.name}.${layer}`;
       const kind = name.startsWith('resid_post') ? 'resid_post' : name.startsWith('mlp_act') ? 'mlp_act' : 'final_norm';
       const l = kind === 'final_norm' ? undefined : Number(name.split('.')[1]);
@@ -123,7 +123,7 @@ function missingTap(kind: string, layer: number, g: OnnxGraph): UserError {
     .slice(0, 8);
   return new UserError(
     `could not find ${kind}.${layer} in this graph (neither by exporter name nor by node pattern)`,
-    `Tensors of layer ${layer} include: ${sample.join(', ') || '(none named by layer)'}. Pass it explicitly, e.g. --tap "${kind}=<tensor name with {i} for the layer>".`,
+    `Tensors of layer ${layer} include: ${sample.join(', ') || '(none named by layer)'} (all: babelscope inspect DIR --tensors ${layer}). Pass it explicitly, e.g. --tap "${kind}=<tensor name with {i} for the layer>".`,
   );
 }
 

@@ -123,6 +123,16 @@ describe('bad input gives a one-line error, a hint, no stack, exit ≠ 0', () =>
     const r = await runCli(['inspect', dir, '--arch', 'llama', '--json', '--device', 'cpu']);
     assert.equal(r.code, 0, r.stderr);
   });
+  it('inspect --tensors lists a layer\'s tensors even for an unknown architecture', async () => {
+    const dir = copyModel('unknown-arch-tensors');
+    const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, model_type: 'mystery' }));
+    const r = await runCli(['inspect', dir, '--tensors', '2', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.ok(j.tensors.some((t: { name: string; op: string }) => t.name === '/model/layers.2/mlp/act_fn/Mul_output_0' && t.op === 'Mul'));
+    assert.ok(j.tensors.every((t: { name: string }) => !t.name.includes('layers.1/')));
+  });
   it('a --tap naming a missing tensor', () => expectUserError(['inspect', testModelDir, '--device', 'cpu', '--tap', 'mlp_act=/no/such/{i}'], /no tensor named "\/no\/such\/0"/));
   it('text longer than the context', () => expectUserError(['lens', testModelDir, '--device', 'cpu', '--text', 'word '.repeat(2000)], /longer than the model's context/));
   it('empty text', () => expectUserError(['lens', testModelDir, '--text', '   '], /--text is empty/));

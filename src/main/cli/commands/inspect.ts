@@ -1,10 +1,17 @@
 import type { Command } from 'commander';
-import { addModelOptions, output, withModel, type ModelOptions, type OutputOptions } from '../common.js';
+import { layerTensors } from '../../model/graph-listing.js';
+import { addModelOptions, output, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 
 export function registerInspect(program: Command): void {
   addModelOptions(program.command('inspect').argument('<dir>', 'model folder').description('show a model\'s shape, tap points and inputs/outputs'))
+    .option('--tensors <layer>', 'list the graph tensors of this layer (to find names for --tap); works even when tap discovery fails', parseIntOption('--tensors', 0))
     .option('--json', 'print JSON')
-    .action(async (dir: string, o: ModelOptions & OutputOptions) => {
+    .action(async (dir: string, o: ModelOptions & OutputOptions & { tensors?: number }) => {
+      if (o.tensors !== undefined) {
+        const tensors = layerTensors(dir, o.tensors);
+        output(o, { layer: o.tensors, tensors }, () => tensors.map((t) => `${t.op.padEnd(24)} ${t.name}`).join('\n') || `no nodes named for layer ${o.tensors}`);
+        return;
+      }
       await withModel(dir, o, async (model) => {
         const i = model.info;
         const value = {
