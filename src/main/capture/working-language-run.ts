@@ -13,11 +13,12 @@ export interface WorkingLanguageRun {
   result: WorkingLanguageResult;
 }
 
-export async function workingLanguageOverCorpus(
+/** Each token's language from its frequency share per language in the corpus (script as extra evidence). */
+export async function tokenLanguagesOfCorpus(
   model: Model,
   texts: CorpusText[],
-  o: { batchSize: number; minShare?: number; minCount?: number; onProgress?: (done: number, total: number) => void },
-): Promise<WorkingLanguageRun> {
+  o: { minShare?: number; minCount?: number } = {},
+): Promise<{ tokens: TokenLanguages; tokenized: { item: CorpusText; ids: number[] }[]; sets: { data: Float32Array; numSets: number } }> {
   const V = model.info.vocabSize;
   const enc = await model.tokenizer.encodeBatch(texts.map((t) => t.text));
   const tokenized = texts.map((item, i) => ({ item, ids: enc[i]!.ids.slice(0, model.info.maxPositions) }));
@@ -34,13 +35,23 @@ export async function workingLanguageOverCorpus(
     ...(o.minShare !== undefined ? { minShare: o.minShare } : {}),
     ...(o.minCount !== undefined ? { minCount: o.minCount } : {}),
   });
+  // One indicator column per label: the in-graph lens sums each position's probability per column.
   const S = tokens.labels.length;
-  const sets = new Float32Array(V * S);
-  tokens.tokenLabel.forEach((label, id) => (sets[id * S + label] = 1));
+  const data = new Float32Array(V * S);
+  tokens.tokenLabel.forEach((label, id) => (data[id * S + label] = 1));
+  return { tokens, tokenized, sets: { data, numSets: S } };
+}
+
+export async function workingLanguageOverCorpus(
+  model: Model,
+  texts: CorpusText[],
+  o: { batchSize: number; minShare?: number; minCount?: number; onProgress?: (done: number, total: number) => void },
+): Promise<WorkingLanguageRun> {
+  const { tokens, tokenized, sets } = await tokenLanguagesOfCorpus(model, texts, o);
   const acc = new WorkingLanguageAccumulator(tokens, model.info.numLayers);
   let done = 0;
   for (const batch of lengthSortedBatches(tokenized, o.batchSize)) {
-    const r = await model.lens({ inputIds: batch.map((b) => b.ids), topK: 1, tokenSets: { data: sets, numSets: S } });
+    const r = await model.lens({ inputIds: batch.map((b) => b.ids), topK: 1, tokenSets: sets });
     batch.forEach(({ item, ids }, i) => {
       const t = r.texts[i]!;
       const first = ids[0] === model.info.bosTokenId ? 1 : 0;

