@@ -93,7 +93,7 @@ export class OnnxEngine {
     readonly info: ModelInfo,
     private readonly graphBytes: Uint8Array,
     private readonly graph: OnnxGraph,
-    private readonly head: HeadInfo,
+    private readonly head: HeadInfo | null,
     private readonly externalFiles: { location: string; path: string }[],
     private readonly executionProviders: string[],
     private readonly past: PastInput[],
@@ -167,7 +167,12 @@ export class OnnxEngine {
   }
 
   private lensSpec(): LensSpec {
-    const norm = this.finalNormParams();
+    if (!this.head)
+      throw new UserError(
+        'this graph does not make its logits with a plain MatMul/Gemm of a [hidden, vocab] weight (quantized?), so the logit lens is unavailable',
+        'Taps, generation and capture still work; for the lens use an unquantized export.',
+      );
+    const norm = this.finalNormParams(this.head);
     return {
       residuals: this.info.taps.filter((t) => t.kind === 'resid_post').map((t) => t.onnxName),
       normKind: norm.kind,
@@ -185,11 +190,11 @@ export class OnnxEngine {
    * normalised vector by, taken as is: exporters fold Gemma's (1 + weight) into one constant, so adding
    * 1 again would be wrong, while an unfolded graph computes it in a node whose output we reuse.
    */
-  private finalNormParams(): { weight: string; bias?: string; kind: NormKind } {
+  private finalNormParams(head: HeadInfo): { weight: string; bias?: string; kind: NormKind } {
     const H = String(this.info.hiddenSize);
     const isHiddenVector = (t: string) => this.graph.initializers.get(t)?.dims.join() === H;
     const producer = (t: string) => this.graph.nodes.find((n) => n.outputs.includes(t));
-    let node = producer(this.head.finalNorm);
+    let node = producer(head.finalNorm);
     for (let hops = 0; node && hops < 4 && (node.opType === 'Cast' || node.opType === 'Reshape'); hops++) node = producer(node.inputs[0]!);
     if (this.info.normKind === 'layer') {
       if (node?.opType === 'LayerNormalization') return { weight: node.inputs[1]!, ...(node.inputs[2] ? { bias: node.inputs[2] } : {}), kind: 'layer' };

@@ -55,10 +55,10 @@ export function parseTapOverride(spec: string): TapOverride {
 }
 
 /** `strategy: 'pattern'` skips the exporter names (tests use it to check both ways agree). */
-export function discoverTaps(g: OnnxGraph, dims: ModelDims, overrides: TapOverride[] = [], strategy: 'auto' | 'pattern' = 'auto'): { taps: TapPoint[]; head: HeadInfo } {
+export function discoverTaps(g: OnnxGraph, dims: ModelDims, overrides: TapOverride[] = [], strategy: 'auto' | 'pattern' = 'auto'): { taps: TapPoint[]; head: HeadInfo | null } {
   const idx = indexGraph(g);
   const tensors = new Set<string>([...idx.producer.keys(), ...g.inputs.map((i) => i.name)]);
-  const head = findHead(g, idx);
+  const head = findHead(g, idx, dims);
   const taps: TapPoint[] = [];
   const byName = new Map<string, TapPoint>();
   const put = (t: TapPoint) => {
@@ -83,7 +83,7 @@ export function discoverTaps(g: OnnxGraph, dims: ModelDims, overrides: TapOverri
     const a = pick(actByName, actByPattern, i);
     if (a) put({ name: `mlp_act.${i}`, kind: 'mlp_act', layer: i, ...a, width: dims.intermediateSize });
   }
-  put({ name: 'final_norm', kind: 'final_norm', onnxName: head.finalNorm, width: dims.hiddenSize, foundBy: 'pattern' });
+  if (head) put({ name: 'final_norm', kind: 'final_norm', onnxName: head.finalNorm, width: dims.hiddenSize, foundBy: 'pattern' });
 
   for (const o of overrides) {
     const layers = /\.\d+$/.test(o.name) || o.name === 'final_norm' ? [null] : [...Array(dims.numLayers).keys()];
@@ -112,7 +112,8 @@ export function discoverTaps(g: OnnxGraph, dims: ModelDims, overrides: TapOverri
       taps.push(t);
     }
   }
-  taps.push(byName.get('final_norm')!);
+  const finalNorm = byName.get('final_norm');
+  if (finalNorm) taps.push(finalNorm);
   return { taps, head };
 }
 
@@ -135,7 +136,12 @@ function findPerLayer(tensors: Set<string>, n: number, patterns: ((i: number) =>
   return null;
 }
 
-function findHead(g: OnnxGraph, idx: GraphIndex): HeadInfo {
+/**
+ * The unembedding: the MatMul/Gemm that makes `logits` from the final norm, with its [hidden, vocab]
+ * weight (or [vocab, hidden] transposed). Null when the graph does it otherwise (e.g. quantized
+ * MatMulInteger): taps and generation still work, only the logit lens and final_norm need it.
+ */
+function findHead(g: OnnxGraph, idx: GraphIndex, dims: ModelDims): HeadInfo | null {
   const logitsOut = g.outputs.find((o) => o.name === 'logits') ?? g.outputs[0];
   if (!logitsOut) throw new UserError('the model has no outputs', 'Export it with a `logits` output (Optimum: task text-generation-with-past).');
   // Walk back from logits over elementwise wrappers (Cast, Add bias, Mul scale, Tanh softcap) to the MatMul.
@@ -144,13 +150,17 @@ function findHead(g: OnnxGraph, idx: GraphIndex): HeadInfo {
     const next: OnnxNode | undefined = node.inputs.map((i) => idx.producer.get(i)).find((p) => p !== undefined);
     node = next;
   }
-  if (!node) throw new UserError(`could not find the MatMul that produces "${logitsOut.name}"`, 'The unembedding must be a MatMul or Gemm; pass --tap final_norm=TENSOR if the graph is unusual.');
+  if (!node) return null;
   const [a, b] = node.inputs as [string, string];
-  const transB = node.opType === 'Gemm' && node.attributes['transB'] === 1;
+  const shape = (t: string) => g.initializers.get(t)?.dims.join();
+  const hv = `${dims.hiddenSize},${dims.vocabSize}`;
+  const vh = `${dims.vocabSize},${dims.hiddenSize}`;
   // Tied embeddings are often exported as Transpose(embed_tokens.weight) feeding the MatMul.
   const bProducer = idx.producer.get(b);
-  if (bProducer?.opType === 'Transpose' && g.initializers.has(bProducer.inputs[0]!))
+  if (bProducer?.opType === 'Transpose' && shape(bProducer.inputs[0]!) === vh)
     return { logitsNode: node, finalNorm: a, unembedding: bProducer.inputs[0]!, unembeddingTransposed: true };
+  const transB = node.opType === 'Gemm' && node.attributes['transB'] === 1;
+  if (shape(b) !== (transB ? vh : hv)) return null;
   return { logitsNode: node, finalNorm: a, unembedding: b, unembeddingTransposed: transB };
 }
 

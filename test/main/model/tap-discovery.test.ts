@@ -26,8 +26,24 @@ describe('tap discovery', () => {
         'final_norm=/model/norm/Mul_1_output_0',
       ],
     );
+    assert.ok(head);
     assert.equal(head.logitsNode.opType, 'MatMul');
     assert.deepEqual(graph.initializers.get(head.unembedding)?.dims, [dims.hiddenSize, dims.vocabSize]);
+  });
+
+  it('a graph whose logits do not come from a [hidden, vocab] MatMul still gives every layer tap, without the head', () => {
+    // Rename the unembedding weight's use so the MatMul reads a tensor of unknown shape, as a quantized export would.
+    const { head } = discoverTaps(graph, dims);
+    const unembedding = head!.unembedding;
+    const quantized = {
+      ...graph,
+      nodes: graph.nodes.map((n) => (n === head!.logitsNode ? { ...n, inputs: [n.inputs[0]!, 'dequantized_weight'] } : n)),
+      initializers: new Map([...graph.initializers].filter(([name]) => name !== unembedding)),
+    };
+    const r = discoverTaps(quantized, dims);
+    assert.equal(r.head, null);
+    assert.equal(r.taps.length, 2 * dims.numLayers);
+    assert.ok(r.taps.every((t) => t.kind !== 'final_norm'));
   });
 
   it('the node pattern alone finds the same tensors (for exporters with other names)', () => {
