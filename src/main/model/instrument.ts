@@ -57,6 +57,28 @@ export const captureNames = {
 export const scaleInputName = (layer: number) => `babelscope.mlp_scale.${layer}`;
 export const scaledActName = (layer: number) => `babelscope.mlp_act_scaled.${layer}`;
 
+/** Name of the float32 copy of a tensor, made for models computing in float16/bfloat16. */
+export const float32Name = (t: string) => `babelscope.f32/${t}`;
+
+/**
+ * Hands out float32 versions of graph tensors: the tensor itself in a float32 model, else a Cast made
+ * once. onnxruntime's JS API cannot read bfloat16, and the added reductions compute in float32.
+ */
+class FloatCasts {
+  readonly nodes: NodeSpec[] = [];
+  private made = new Set<string>();
+  constructor(readonly floatType: number) {}
+
+  f32(t: string): string {
+    if (this.floatType === OnnxType.FLOAT) return t;
+    if (!this.made.has(t)) {
+      this.made.add(t);
+      this.nodes.push({ op: 'Cast', inputs: [t], outputs: [float32Name(t)], attrs: [{ name: 'to', int: OnnxType.FLOAT }] });
+    }
+    return float32Name(t);
+  }
+}
+
 interface NodeSpec {
   op: string;
   inputs: string[];
@@ -116,7 +138,7 @@ function float32Raw(values: number[]): Uint8Array {
 }
 
 /** Adds nodes computing the logit lens of every residual; returns the extra graph fields. */
-function lensGraphFields(spec: LensSpec): Writer {
+function lensGraphFields(spec: LensSpec, casts: FloatCasts): Writer {
   const w = new Writer();
   const nodes: NodeSpec[] = [];
   const p = 'babelscope.lens';
@@ -131,18 +153,19 @@ function lensGraphFields(spec: LensSpec): Writer {
         : { op, inputs: [x], outputs: [out], attrs: [{ name: 'axes', ints: [-1] }, { name: 'keepdims', int: 1 }] },
     );
   };
-  let weight = spec.normWeight;
+  let weight = casts.f32(spec.normWeight);
   if (spec.normKind === 'rms_plus_one') {
     encodeInitializer(w, `${p}.one`, OnnxType.FLOAT, [], float32Raw([1]));
-    nodes.push({ op: 'Add', inputs: [spec.normWeight, `${p}.one`], outputs: [`${p}.norm_weight`] });
+    nodes.push({ op: 'Add', inputs: [weight, `${p}.one`], outputs: [`${p}.norm_weight`] });
     weight = `${p}.norm_weight`;
   }
-  let unembed = spec.unembedding;
+  let unembed = casts.f32(spec.unembedding);
   if (spec.unembeddingTransposed) {
-    nodes.push({ op: 'Transpose', inputs: [spec.unembedding], outputs: [`${p}.unembed`], attrs: [{ name: 'perm', ints: [1, 0] }] });
+    nodes.push({ op: 'Transpose', inputs: [unembed], outputs: [`${p}.unembed`], attrs: [{ name: 'perm', ints: [1, 0] }] });
     unembed = `${p}.unembed`;
   }
-  spec.residuals.forEach((x, l) => {
+  const normBias = spec.normBias === undefined ? undefined : casts.f32(spec.normBias);
+  spec.residuals.map((x) => casts.f32(x)).forEach((x, l) => {
     const t = (s: string) => `${p}.${l}.${s}`;
     let centered = x;
     if (spec.normKind === 'layer') {
@@ -157,8 +180,8 @@ function lensGraphFields(spec: LensSpec): Writer {
     nodes.push({ op: 'Div', inputs: [centered, t('std')], outputs: [t('normed')] });
     nodes.push({ op: 'Mul', inputs: [t('normed'), weight], outputs: [t('scaled')] });
     let normOut = t('scaled');
-    if (spec.normBias) {
-      nodes.push({ op: 'Add', inputs: [t('scaled'), spec.normBias], outputs: [t('biased')] });
+    if (normBias) {
+      nodes.push({ op: 'Add', inputs: [t('scaled'), normBias], outputs: [t('biased')] });
       normOut = t('biased');
     }
     nodes.push({ op: 'MatMul', inputs: [normOut, unembed], outputs: [t('logits')] });
@@ -200,7 +223,7 @@ export interface CaptureSpec {
  * activations > 0, their sum and sum of squares; per text the residual summed over positions and at
  * the last token; per position the NLL of the next token. Only [batch, width] tensors leave the session.
  */
-function captureGraphFields(spec: CaptureSpec): Writer {
+function captureGraphFields(spec: CaptureSpec, casts: FloatCasts): Writer {
   const w = new Writer();
   const nodes: NodeSpec[] = [];
   const p = 'babelscope.capture';
@@ -214,7 +237,7 @@ function captureGraphFields(spec: CaptureSpec): Writer {
     );
   encodeInitializer(w, `${p}.zero`, OnnxType.FLOAT, [], float32Raw([0]));
   const m = captureNames.tokenMask;
-  spec.activations.forEach((act, l) => {
+  spec.activations.map((a) => casts.f32(a)).forEach((act, l) => {
     const t = (s: string) => `${p}.${l}.${s}`;
     nodes.push({ op: 'Greater', inputs: [act, `${p}.zero`], outputs: [t('gt')] });
     nodes.push({ op: 'Cast', inputs: [t('gt')], outputs: [t('gt_f')], attrs: [{ name: 'to', int: OnnxType.FLOAT }] });
@@ -224,13 +247,13 @@ function captureGraphFields(spec: CaptureSpec): Writer {
     sumOverPositions(t('act_m'), captureNames.sums(l));
     nodes.push({ op: 'Mul', inputs: [t('act_m'), act], outputs: [t('act_sq')] });
     sumOverPositions(t('act_sq'), captureNames.sumSquares(l));
-    const resid = spec.residuals[l]!;
+    const resid = casts.f32(spec.residuals[l]!);
     nodes.push({ op: 'Mul', inputs: [resid, m], outputs: [t('resid_m')] });
     sumOverPositions(t('resid_m'), captureNames.residSum(l));
     nodes.push({ op: 'Mul', inputs: [resid, captureNames.lastMask], outputs: [t('resid_l')] });
     sumOverPositions(t('resid_l'), captureNames.residLast(l));
   });
-  nodes.push({ op: 'LogSoftmax', inputs: [spec.logits], outputs: [`${p}.logp`], attrs: [{ name: 'axis', int: -1 }] });
+  nodes.push({ op: 'LogSoftmax', inputs: [casts.f32(spec.logits)], outputs: [`${p}.logp`], attrs: [{ name: 'axis', int: -1 }] });
   nodes.push({ op: 'GatherElements', inputs: [`${p}.logp`, captureNames.targets], outputs: [`${p}.target_logp`], attrs: [{ name: 'axis', int: 2 }] });
   nodes.push({ op: 'Neg', inputs: [`${p}.target_logp`], outputs: [captureNames.nll] });
   nodes.forEach((n, i) => encodeNode(w, n, 20_000 + i));
@@ -255,25 +278,36 @@ export interface InstrumentOptions {
   lens?: LensSpec;
   scales?: ScaleSpec;
   capture?: CaptureSpec;
+  /** The model's float type (TensorProto data type, default FLOAT); otherwise outputs are cast to float32. */
+  floatType?: number;
 }
 
 /** Returns new model bytes with the requested instrumentation. */
 export function instrumentModel(model: Uint8Array, opts: InstrumentOptions): Uint8Array {
   const extra = new Writer();
-  for (const name of opts.outputs) encodeValueInfo(extra, 12, name);
+  const casts = new FloatCasts(opts.floatType ?? OnnxType.FLOAT);
+  for (const name of opts.outputs) encodeValueInfo(extra, 12, casts.f32(name));
   let base = model;
   if (opts.scales) {
     const renames = new Map<string, string>();
     opts.scales.activations.forEach((act, l) => renames.set(act, scaledActName(l)));
     base = renameNodeInputs(model, renames);
     opts.scales.activations.forEach((act, l) => {
-      encodeNode(extra, { op: 'Mul', inputs: [act, scaleInputName(l)], outputs: [scaledActName(l)] }, 10_000 + l);
+      // Scales arrive as float32; a float16 model multiplies by them in its own type.
+      let scale = scaleInputName(l);
+      if (casts.floatType !== OnnxType.FLOAT) {
+        encodeNode(extra, { op: 'Cast', inputs: [scale], outputs: [`${scale}.cast`], attrs: [{ name: 'to', int: casts.floatType }] }, 11_000 + l);
+        scale = `${scale}.cast`;
+      }
+      encodeNode(extra, { op: 'Mul', inputs: [act, scale], outputs: [scaledActName(l)] }, 10_000 + l);
       encodeValueInfo(extra, 11, scaleInputName(l), OnnxType.FLOAT, [opts.scales!.width]);
     });
   }
-  const lensFields = opts.lens ? lensGraphFields(opts.lens).finish() : new Uint8Array();
-  const captureFields = opts.capture ? captureGraphFields(opts.capture).finish() : new Uint8Array();
-  const graphFragment = concat([extra.finish(), lensFields, captureFields]);
+  const lensFields = opts.lens ? lensGraphFields(opts.lens, casts).finish() : new Uint8Array();
+  const captureFields = opts.capture ? captureGraphFields(opts.capture, casts).finish() : new Uint8Array();
+  const castFields = new Writer();
+  casts.nodes.forEach((n, i) => encodeNode(castFields, n, 30_000 + i));
+  const graphFragment = concat([extra.finish(), lensFields, captureFields, castFields.finish()]);
   const fragment = new Writer().bytes(7, graphFragment).finish();
   return concat([base, fragment]);
 }

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../../shared/errors.js';
-import { captureNames, instrumentModel, lensNames, scaleInputName, scaledActName, type InstrumentOptions, type LensSpec } from './instrument.js';
+import { captureNames, float32Name, instrumentModel, lensNames, scaleInputName, scaledActName, type InstrumentOptions, type LensSpec } from './instrument.js';
 import { cachedVariant, modelHash } from './model-cache.js';
 import { NORM_BY_MODEL_TYPE, openModelFolder } from './model-folder.js';
 import { OnnxType, readOnnxGraph, type OnnxGraph } from './onnx-graph.js';
@@ -210,6 +210,11 @@ export class OnnxEngine {
     throw new UserError('could not find the final norm\'s weight in the graph', 'The logit lens needs it; this exporter\'s layout is not supported yet.');
   }
 
+  /** The type the model computes in, read off its logits output (float16/bfloat16 exports exist). */
+  private floatType(): number {
+    return (this.graph.outputs.find((o) => o.name === 'logits') ?? this.graph.outputs[0])?.elemType || OnnxType.FLOAT;
+  }
+
   /** For logits alone any loaded variant without extra nodes will do; the plain model otherwise. */
   private logitsOnlyVariant(): Variant {
     return this.sessions.has('taps') && !this.sessions.has('plain') ? 'taps' : 'plain';
@@ -231,6 +236,7 @@ export class OnnxEngine {
     const tapOutputs = variant === 'capture' ? [] : this.info.taps.map((t) => t.onnxName).filter((n) => !this.info.outputs.includes(n));
     const layers = this.info.taps.filter((t) => t.kind === 'mlp_act');
     const spec: InstrumentOptions = {
+      floatType: this.floatType(),
       outputs: variant === 'scales' ? [...tapOutputs, ...layers.map((_, l) => scaledActName(l))] : tapOutputs,
       ...(variant === 'lens' ? { lens: this.lensSpec() } : {}),
       ...(variant === 'scales' ? { scales: { activations: layers.map((t) => t.onnxName), width: this.info.intermediateSize } } : {}),
@@ -328,7 +334,10 @@ export class OnnxEngine {
     const session = await this.session(withScales ? 'scales' : taps.length ? 'taps' : this.logitsOnlyVariant());
     const { feeds } = this.feeds(req.inputIds);
     if (withScales) Object.assign(feeds, this.scaleFeeds(req.interventions!));
-    const outName = (t: (typeof taps)[number]) => (withScales && t.kind === 'mlp_act' ? scaledActName(t.layer!) : t.onnxName);
+    const outName = (t: (typeof taps)[number]) => {
+      const name = withScales && t.kind === 'mlp_act' ? scaledActName(t.layer!) : t.onnxName;
+      return this.floatType() === OnnxType.FLOAT ? name : float32Name(name);
+    };
     const fetches = [...new Set([...(wantLogits ? ['logits'] : []), ...taps.map(outName)])];
     if (fetches.length === 0) fetches.push('logits');
     const out = await session.run(feeds, fetches);
