@@ -91,7 +91,7 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
     for (const [lang, v] of nll) merged[lang] = { sum: (merged[lang]?.sum ?? 0) + v.sum, count: (merged[lang]?.count ?? 0) + v.count };
     store.transaction(() => {
       store.commitBatch(run.id, { stats: acc.flush(), pooled, activations: kept, done: pendingDone });
-      store.saveResult(run.id, NLL_RESULT, {}, merged);
+      store.replaceResult(run.id, NLL_RESULT, {}, merged);
     });
     pooled = [];
     kept = [];

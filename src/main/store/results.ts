@@ -25,6 +25,12 @@ export function saveResult(db: Database, runId: number | null, kind: string, par
   );
 }
 
+/** Stores a result that supersedes every earlier one of its kind for the run (running totals). */
+export function replaceResult(db: Database, runId: number | null, kind: string, params: unknown, result: unknown): number {
+  statement(db, 'DELETE FROM results WHERE run_id IS ? AND kind = ?').run(runId, kind);
+  return saveResult(db, runId, kind, params, result);
+}
+
 /** The newest result of this kind for the run (null: results not tied to one run), optionally with these exact params. */
 export function latestResult<T = unknown>(db: Database, runId: number | null, kind: string, params?: unknown): StoredResult<T> | undefined {
   const row = (

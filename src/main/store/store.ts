@@ -155,6 +155,11 @@ export class Store {
     return this.transaction(() => results.saveResult(this.db, runId, kind, params, result));
   }
 
+  /** Like saveResult, and removes the run's earlier results of this kind in the same transaction. */
+  replaceResult(runId: number | null, kind: string, params: unknown, result: unknown): number {
+    return this.transaction(() => results.replaceResult(this.db, runId, kind, params, result));
+  }
+
   latestResult<T = unknown>(runId: number | null, kind: string, params?: unknown): StoredResult<T> | undefined {
     return this.guard(() => results.latestResult<T>(this.db, runId, kind, params));
   }

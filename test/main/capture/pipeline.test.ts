@@ -118,13 +118,20 @@ describe('analysis pipeline on the bundled model', () => {
     const model = await Model.open(testModelDir, { device: 'cpu' });
     const whole = openStore(join(tmp, 'whole.db'));
     const parts = openStore(join(tmp, 'parts.db'));
+    const wholeNll = async () => {
+      const r = whole.latestResult<Record<string, { sum: number; count: number }>>(whole.findRun('c')!.id, 'nll')!.result;
+      return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.sum / v.count]));
+    };
     try {
       await capture(model, whole, texts, { runName: 'c', corpusSpec: 'x', batchSize: 2 });
       await capture(model, parts, texts, { runName: 'c', corpusSpec: 'x', batchSize: 2, flushIntervalMs: 0, stopAfterBatches: 2 });
       const half = parts.readNeuronStats(parts.findRun('c')!.id);
       assert.ok(half.layers[0]!['eng']!.tokens + (half.layers[0]!['cmn']?.tokens ?? 0) > 0, 'first batches were flushed');
-      const s = await capture(model, parts, texts, { runName: 'c', corpusSpec: 'x', batchSize: 2 });
+      const s = await capture(model, parts, texts, { runName: 'c', corpusSpec: 'x', batchSize: 2, flushIntervalMs: 0 });
       assert.equal(s.resumed, true);
+      // NLL totals are one running row, replaced at each flush, and equal the uninterrupted totals.
+      assert.equal((parts.db.prepare("SELECT count(*) AS n FROM results WHERE kind = 'nll'").get() as { n: number }).n, 1);
+      for (const [lang, v] of Object.entries(s.meanNll)) assert.ok(Math.abs(v - (await wholeNll())[lang]!) < 1e-4, lang);
       assert.equal(s.skippedAlreadyDone, 4);
       const a = whole.readNeuronStats(whole.findRun('c')!.id);
       const b = parts.readNeuronStats(parts.findRun('c')!.id);
