@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { UserError } from '../../shared/errors.js';
 import { sqliteCode } from './sqlite-errors.js';
 import { now, statement } from './statements.js';
 import type { DoneText } from './types.js';
@@ -12,8 +13,13 @@ export function markTextsDone(db: Database, runId: number, texts: readonly (numb
     try {
       insert.run(runId, textId, nTokens ?? null, at);
     } catch (e) {
-      // A second done mark means the caller captured the text twice: its statistics would count double.
-      if (sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new Error(`text ${textId} is already marked done in run ${runId}`);
+      // A second done mark means the text was captured twice (two captures of one run at the same
+      // time): refusing the batch keeps its statistics from counting double.
+      if (sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+        throw new UserError(
+          `text ${textId} is already marked done in run ${runId}; this batch was not stored`,
+          'Another capture may be writing the same run: run one capture per run name at a time, then rerun to resume.',
+        );
       throw e;
     }
   }
