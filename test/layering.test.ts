@@ -8,7 +8,7 @@ import { repoRoot } from './helpers/paths.js';
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
     const p = join(dir, f);
-    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
+    return statSync(p).isDirectory() ? sources(p) : /\.c?ts$/.test(p) ? [p] : [];
   });
 }
 
@@ -29,5 +29,17 @@ it('onnxruntime-node and better-sqlite3 are imported only in src/main/model and 
       if (spec === 'onnxruntime-node') assert.match(rel, /^src\/main\/model\//, rel);
       if (spec === 'better-sqlite3') assert.match(rel, /^src\/main\/store\//, rel);
     }
+  }
+});
+
+it('src/renderer imports only itself and src/shared (no Node, no app modules)', () => {
+  for (const file of sources(join(repoRoot, 'src', 'renderer')))
+    for (const spec of importsOf(file)) assert.ok(spec.startsWith('./') || spec.startsWith('../shared/'), `${relative(repoRoot, file)} imports ${spec}`);
+});
+
+it('electron is imported only by the shell in src/main/electron', () => {
+  for (const file of sources(join(repoRoot, 'src'))) {
+    const rel = relative(repoRoot, file);
+    if (importsOf(file).includes('electron') || /require\('electron'\)/.test(readFileSync(file, 'utf8'))) assert.match(rel, /^src\/main\/electron\//, rel);
   }
 });

@@ -13,7 +13,9 @@ import { registerLape } from './commands/lape.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerLens } from './commands/lens.js';
+import { registerServe } from './commands/serve.js';
 import { registerStart } from './commands/start.js';
+import { registerTour } from './commands/tour.js';
 import { registerWorkingLanguage } from './commands/working-language.js';
 
 export function buildProgram(): Command {
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerStart(program);
+  registerServe(program);
+  registerTour(program);
   registerInspect(program);
   registerLens(program);
   registerActivations(program);

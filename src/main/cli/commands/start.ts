@@ -1,30 +1,61 @@
-import { join } from 'node:path';
+/**
+ * `npm start`: the desktop app. Electron when its binary is there (electron's own installer fetches it
+ * on first launch); otherwise one line saying why, and browser mode: the same renderer, served locally.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { workingLanguageOverCorpus } from '../../capture/working-language-run.js';
-import { readCorpus } from '../../corpus/index.js';
-import { addModelOptions, withModel, type ModelOptions } from '../common.js';
+import { addModelOptions, parseIntOption } from '../common.js';
+import { serve, type ServeOptions } from './serve.js';
 
-/** dist/src/main/cli/commands → the package root. */
-export const bundledModelDir = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..', '..', 'assets', 'tiny-babel');
+const require = createRequire(import.meta.url);
+const electronMain = join(fileURLToPath(import.meta.url), '..', '..', '..', 'electron', 'main.js');
+
+/**
+ * The Electron binary's path, or why there is none. Its install script is not run by npm install
+ * (denied in allowScripts: it downloads, and installs must work offline), so the first launch runs it.
+ */
+export function electronBinary(): { path: string } | { problem: string } {
+  if (process.env['BABELSCOPE_NO_ELECTRON']) return { problem: 'disabled by BABELSCOPE_NO_ELECTRON' };
+  let pkgDir: string;
+  try {
+    pkgDir = dirname(require.resolve('electron/package.json'));
+  } catch {
+    return { problem: 'the electron package is not installed' };
+  }
+  const installed = (): string | null => {
+    try {
+      const full = join(pkgDir, 'dist', readFileSync(join(pkgDir, 'path.txt'), 'utf8').trim());
+      return existsSync(full) ? full : null;
+    } catch {
+      return null;
+    }
+  };
+  const ready = installed();
+  if (ready) return { path: ready };
+  const r = spawnSync(process.execPath, [join(pkgDir, 'install.js')], { cwd: pkgDir, encoding: 'utf8', stdio: 'pipe', timeout: 300_000 });
+  const after = installed();
+  if (after) return { path: after };
+  const why = `${r.stderr ?? ''}\n${r.error?.message ?? ''}`.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('at ') && !/^[{}\]]/.test(l));
+  return { problem: `its binary could not be downloaded${why.length ? `: ${why[0]!.slice(0, 120)}` : ''}` };
+}
 
 export function registerStart(program: Command): void {
-  addModelOptions(program.command('start').argument('[dir]', 'model folder (default: the bundled tiny-babel model)').description('a short tour: the model, then its working language per layer on parallel UDHR text'))
-    .action(async (dir: string | undefined, o: ModelOptions) => {
-      const modelDir = dir ?? bundledModelDir;
-      await withModel(modelDir, o, async (model) => {
-        const i = model.info;
-        const say = (s = '') => process.stdout.write(s + '\n');
-        say(`Babelscope — ${modelDir}`);
-        say(`${i.architecture}: ${i.numLayers} layers, d_model ${i.hiddenSize}, d_mlp ${i.intermediateSize}, vocab ${i.vocabSize}, on ${i.device}`);
-        say(`tap points: resid_post.0..${i.numLayers - 1}, mlp_act.0..${i.numLayers - 1}, final_norm`);
-        const texts = await readCorpus('udhr:eng,deu,rus,cmn,arb', { maxTextsPerLang: 8 });
-        const { result } = await workingLanguageOverCorpus(model, texts, { batchSize: 8 });
-        say('\nWorking language per layer (logit lens): share of top-1 tokens in the text\'s own language');
-        say('text'.padEnd(8) + [...Array(result.numLayers).keys()].map((l) => `L${l}`.padStart(7)).join(''));
-        for (const [lang, table] of Object.entries(result.byTextLanguage))
-          say(lang.padEnd(8) + (table.top1Share[lang] ?? []).map((v) => `${(v * 100).toFixed(0)}%`.padStart(7)).join(''));
-        say('\nNext: npx babelscope --help  (capture → lape → ablate, align, codeswitch, fertility, compare)');
-      });
+  addModelOptions(program.command('start').argument('[dir]', 'model folder (default: the bundled tiny-babel model)').description('open the Babelscope app: Electron when available, else browser mode'))
+    .option('--browser', 'browser mode even when Electron is available')
+    .option('--port <n>', 'port of the local backend in browser mode', parseIntOption('--port', 0, 65535))
+    .action(async (dir: string | undefined, o: ServeOptions & { browser?: boolean }) => {
+      const electron = o.browser ? { problem: '--browser was given' } : electronBinary();
+      if ('path' in electron) {
+        const child = spawn(electron.path, [electronMain, ...(dir ? [dir] : [])], { stdio: 'inherit', env: { ...process.env, BABELSCOPE_NODE: process.execPath } });
+        const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 0)));
+        process.exitCode = code;
+        return;
+      }
+      process.stderr.write(`Electron is not available (${electron.problem}); starting browser mode.\n`);
+      await serve(dir, o);
     });
 }
