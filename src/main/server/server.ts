@@ -25,6 +25,8 @@ const INDEX = join(packageRoot, 'src', 'renderer', 'index.html');
 const MIME: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.html': 'text/html' };
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+const COOKIE = 'babelscope_token';
+
 export interface ServerHandle {
   /** The URL to open, token included. */
   url: string;
@@ -49,8 +51,12 @@ export async function startServer(model: Model, opts: { port?: number; token?: s
     if (req.method === 'POST' && url.pathname === '/api/rpc') return rpc(req, res);
     if (req.method !== 'GET') return send(res, 405, 'text/plain', 'method not allowed');
     if (url.pathname === '/') {
-      if (url.searchParams.get('token') !== token) return send(res, 403, 'text/plain', 'Open the URL printed by `babelscope serve` (it carries the access token).');
-      return send(res, 200, 'text/html', await readFile(INDEX), { 'content-security-policy': CSP });
+      const byQuery = url.searchParams.get('token') === token;
+      if (!byQuery && !hasTokenCookie(req)) return send(res, 403, 'text/plain', 'Open the URL printed by `babelscope serve` (it carries the access token).');
+      // As Jupyter does: the token URL sets a same-site cookie, so a reload of the page (whose address
+      // bar no longer shows the token) still works.
+      const cookie: Record<string, string> = byQuery ? { 'set-cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/` } : {};
+      return send(res, 200, 'text/html', await readFile(INDEX), { 'content-security-policy': CSP, ...cookie });
     }
     if (url.pathname === '/vendor/plotly.min.js') return send(res, 200, 'text/javascript', await readFile(PLOTLY));
     for (const [prefix, { root, types }] of Object.entries(STATIC)) {
@@ -66,8 +72,15 @@ export async function startServer(model: Model, opts: { port?: number; token?: s
     send(res, 404, 'text/plain', 'not found');
   }
 
+  function hasTokenCookie(req: IncomingMessage): boolean {
+    return (req.headers.cookie ?? '').split(';').some((c) => c.trim() === `${COOKIE}=${token}`);
+  }
+
   async function rpc(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.headers[TOKEN_HEADER] !== token) return send(res, 403, 'application/json', JSON.stringify({ error: { name: 'Forbidden', message: 'missing or wrong token' } }));
+    // A cross-site page cannot send this JSON (it would need a CORS preflight we never answer), and the
+    // SameSite=Strict cookie is not sent from other sites at all.
+    if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return send(res, 415, 'application/json', JSON.stringify({ error: { name: 'BadRequest', message: 'send JSON (content-type: application/json)' } }));
+    if (req.headers[TOKEN_HEADER] !== token && !hasTokenCookie(req)) return send(res, 403, 'application/json', JSON.stringify({ error: { name: 'Forbidden', message: 'missing or wrong token' } }));
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) {

@@ -1,0 +1,39 @@
+/**
+ * The part of Plotly (served as the global `Plotly` from /vendor/plotly.min.js) this page uses,
+ * typed by hand: no @types/plotly.js dependency.
+ */
+
+export type Datum = number | string | null;
+
+/** A trace; only the fields the page sets are named, the rest pass through. */
+export interface Trace {
+  type: 'heatmap' | 'scatter';
+  name?: string;
+  x?: Datum[];
+  y?: Datum[];
+  z?: number[][];
+  text?: string[][] | string[];
+  customdata?: unknown[];
+  [key: string]: unknown;
+}
+
+export type Layout = Record<string, unknown>;
+export type Config = Record<string, unknown>;
+
+/** A plotted element: Plotly keeps the figure on it. */
+export type PlotElement = HTMLElement & { data?: Trace[]; layout?: Layout };
+
+export interface PlotlyStatic {
+  react(el: HTMLElement, data: Trace[], layout?: Layout, config?: Config): Promise<PlotElement>;
+  purge(el: HTMLElement): void;
+  downloadImage(el: HTMLElement, opts: { format: 'svg' | 'png'; filename: string; width?: number; height?: number; scale?: number }): Promise<string>;
+  Plots: { resize(el: HTMLElement): Promise<void> };
+}
+
+declare const Plotly: PlotlyStatic | undefined;
+
+/** The global Plotly, or an error that says what is missing. */
+export function plotly(): PlotlyStatic {
+  if (typeof Plotly === 'undefined') throw new Error('Plotly did not load (/vendor/plotly.min.js)');
+  return Plotly;
+}
