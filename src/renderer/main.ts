@@ -158,16 +158,25 @@ async function runLens(rpc: RpcClient): Promise<void> {
   }
 }
 
+/** What the Electron shell's preload exposes (absent in a browser). */
+interface ShellBridge {
+  saveFile(name: string, data: string): Promise<string | null>;
+}
+
 async function exportSvg(button: HTMLButtonElement): Promise<void> {
   const el = $(button.dataset.export ?? '');
   try {
     const layout = (el as { layout?: { width?: number; height?: number } }).layout;
-    await plotly().downloadImage(el, {
-      format: 'svg',
-      filename: button.dataset.filename ?? 'babelscope',
-      width: layout?.width ?? (el.clientWidth || 900),
-      height: layout?.height ?? (el.clientHeight || 400),
-    });
+    const size = { width: layout?.width ?? (el.clientWidth || 900), height: layout?.height ?? (el.clientHeight || 400) };
+    const filename = button.dataset.filename ?? 'babelscope';
+    const shell = (window as unknown as { babelscopeShell?: ShellBridge }).babelscopeShell;
+    if (shell) {
+      // In the desktop app: a native save dialog instead of the browser's downloads folder.
+      const url = await plotly().toImage(el, { format: 'svg', ...size });
+      await shell.saveFile(`${filename}.svg`, decodeURIComponent(url.slice(url.indexOf(',') + 1)));
+      return;
+    }
+    await plotly().downloadImage(el, { format: 'svg', filename, ...size });
   } catch (e) {
     showError(e);
   }

@@ -26,6 +26,7 @@ export type PlotElement = HTMLElement & { data?: Trace[]; layout?: Layout };
 export interface PlotlyStatic {
   react(el: HTMLElement, data: Trace[], layout?: Layout, config?: Config): Promise<PlotElement>;
   purge(el: HTMLElement): void;
+  toImage(el: HTMLElement, opts: { format: 'svg' | 'png'; width?: number; height?: number }): Promise<string>;
   downloadImage(el: HTMLElement, opts: { format: 'svg' | 'png'; filename: string; width?: number; height?: number; scale?: number }): Promise<string>;
   Plots: { resize(el: HTMLElement): Promise<void> };
 }

@@ -140,6 +140,29 @@ describe('logit lens page (real model, server and Chromium)', () => {
     assert.ok(svg.includes('layer'), 'the axis title is in the SVG');
   });
 
+  it('in the desktop shell, Export SVG hands the SVG to the preload\'s native save instead of downloading', async () => {
+    // The preload (src/main/electron/preload.cts) exposes window.babelscopeShell; here a stand-in records the call.
+    const shellPage = await page.context().newPage();
+    const shellProblems = collectProblems(shellPage);
+    await shellPage.addInitScript(() => {
+      const w = globalThis as unknown as { babelscopeShell: unknown; savedFiles: [string, string][] };
+      w.savedFiles = [];
+      w.babelscopeShell = { saveFile: async (name: string, data: string) => (w.savedFiles.push([name, data]), `/saved/${name}`) };
+    });
+    await shellPage.goto(server.url);
+    await shellPage.fill('#lens-text', 'Hello world.');
+    const expected = (await rpc('lens', { text: 'Hello world.' })) as LensView;
+    await shellPage.click('#run');
+    await shellPage.waitForFunction(heatmapShows, expected.tokens.length, { timeout: 10_000 });
+    await shellPage.click('button[data-export=lens-heatmap]');
+    await shellPage.waitForFunction(() => (globalThis as unknown as { savedFiles: unknown[] }).savedFiles.length > 0, undefined, { timeout: 10_000 });
+    const saved = await shellPage.evaluate(() => (globalThis as unknown as { savedFiles: [string, string][] }).savedFiles);
+    assert.equal(saved[0]![0], 'logit-lens.svg');
+    assert.match(saved[0]![1], /^<svg[\s>]/);
+    assert.deepEqual(shellProblems, []);
+    await shellPage.close();
+  });
+
   it('runs again on Ctrl+Enter (Russian UDHR) and the page reads well (screenshot)', async () => {
     await page.fill('#lens-text', RUSSIAN);
     const expected = (await rpc('lens', { text: RUSSIAN, languages: ['eng', 'deu', 'rus', 'cmn'] })) as LensView;
