@@ -22,3 +22,10 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** Runs a command with --json, requires exit 0 (stderr as the failure message) and parses stdout. */
+export async function runCliJson(args: string[], env: Record<string, string> = {}): Promise<any> {
+  const r = await runCli([...args, '--json'], env);
+  if (r.code !== 0) throw new Error(`babelscope ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}

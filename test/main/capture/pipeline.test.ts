@@ -9,15 +9,11 @@ import { capture } from '../../../src/main/capture/capture.js';
 import { readCorpus } from '../../../src/main/corpus/index.js';
 import { Model } from '../../../src/main/model/model.js';
 import { openStore } from '../../../src/main/store/index.js';
-import { cliPath, runCli } from '../../helpers/cli.js';
+import { cliPath, runCli, runCliJson } from '../../helpers/cli.js';
 import { testCheckpointDirs, testModelDir } from '../../helpers/fixtures.js';
 
 const CORPUS = 'udhr:eng,rus,cmn,arb';
-const json = async (args: string[]) => {
-  const r = await runCli([...args, '--json']);
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout);
-};
+const json = runCliJson;
 
 describe('analysis pipeline on the bundled model', () => {
   let tmp: string;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Tokenizer } from '../../../src/main/model/tokenizer.js';
 import { openStore, type NeuronStats } from '../../../src/main/store/index.js';
-import { runCli } from '../../helpers/cli.js';
+import { runCliJson } from '../../helpers/cli.js';
 import { fixturesDir } from '../../helpers/paths.js';
 
 const modelDir = join(fixturesDir, 'planted');
@@ -36,11 +36,7 @@ interface LapeJson {
   options: { topRate: number; filterRate: number; activationBarRatio: number };
 }
 
-const cli = async (args: string[]) => {
-  const r = await runCli([...args, '--json']);
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout);
-};
+const cli = runCliJson;
 
 describe('LAPE finds neurons planted to fire on one script only', () => {
   let tmp: string;
