@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requestProblem, TOKEN_HEADER, type BackendRequest } from '../../shared/backend-contract.js';
-import { serializeError } from '../../shared/errors.js';
+import { isUserError, serializeError } from '../../shared/errors.js';
 import type { Model } from '../model/model.js';
 import { createBackend } from './backend.js';
 
@@ -101,6 +101,8 @@ export async function startServer(model: Model, opts: { port?: number; token?: s
       const result = await (backend[method] as (p: unknown) => Promise<unknown>)(params);
       send(res, 200, 'application/json', JSON.stringify({ result }));
     } catch (e) {
+      // Bugs are logged with their stack here; the page gets the message (and hint) only.
+      if (!isUserError(e)) process.stderr.write(`error in ${method}: ${(e as Error).stack ?? String(e)}\n`);
       const { stack: _stack, ...error } = serializeError(e);
       send(res, 200, 'application/json', JSON.stringify({ error }));
     }
