@@ -80,19 +80,21 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   const keepIds = textsToKeep(corpus.texts, o.keepActivationsPerLang ?? 0);
   let pendingDone: { textId: number; nTokens: number }[] = [];
   let nll = new Map<string, { sum: number; count: number }>();
+  // Running NLL totals as stored (a resumed run starts from its own); replaced, not re-read, at each flush.
+  let nllTotals = store.latestResult<Record<string, { sum: number; count: number }>>(run.id, NLL_RESULT)?.result ?? {};
   let lastFlush = Date.now();
   let tokens = 0;
   let processed = 0;
 
   const flush = () => {
     if (pendingDone.length === 0) return;
-    const previous = store.latestResult<Record<string, { sum: number; count: number }>>(run.id, NLL_RESULT)?.result ?? {};
-    const merged = { ...previous };
+    const merged = { ...nllTotals };
     for (const [lang, v] of nll) merged[lang] = { sum: (merged[lang]?.sum ?? 0) + v.sum, count: (merged[lang]?.count ?? 0) + v.count };
     store.transaction(() => {
       store.commitBatch(run.id, { stats: acc.flush(), pooled, activations: kept, done: pendingDone });
       store.replaceResult(run.id, NLL_RESULT, {}, merged);
     });
+    nllTotals = merged;
     pooled = [];
     kept = [];
     pendingDone = [];
@@ -143,7 +145,7 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   }
 
   function summary(): CaptureSummary {
-    const totals = store.latestResult<Record<string, { sum: number; count: number }>>(run.id, NLL_RESULT)?.result ?? {};
+    const totals = nllTotals;
     return {
       runId: run.id,
       runName: run.name,
