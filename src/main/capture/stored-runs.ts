@@ -1,8 +1,8 @@
 /** Reading what a capture stored, in the shapes the analyses take. */
 import { existsSync } from 'node:fs';
 import { UserError } from '../../shared/errors.js';
-import type { LapeResult, LapeStats } from '../analysis/lape.js';
-import type { PooledVectorsByLayer } from '../analysis/alignment.js';
+import { lapeStatsFromLayers, type LapeResult, type LapeStats } from '../analysis/lape.js';
+import { pooledVectorsByLayer, type PooledVectorsByLayer } from '../analysis/alignment.js';
 import { openStore, type RunRecord, type Store } from '../store/index.js';
 
 export function openExistingStore(path: string, readonly = false): Store {
@@ -25,29 +25,14 @@ export function requireCaptureRun(store: Store, name: string): RunRecord {
 export function lapeStatsOf(store: Store, run: RunRecord): LapeStats {
   const s = store.readNeuronStats(run.id);
   if (s.numLayers === 0) throw new UserError(`run "${run.name}" has no neuron statistics yet`, 'Let `babelscope capture` finish (or resume it) first.');
-  return {
-    languages: s.languages,
-    layers: s.layers.map((byLang) =>
-      s.languages.map((lang) => {
-        const c = byLang[lang];
-        return { tokenCount: c?.tokens ?? 0, positiveCounts: c?.positiveCounts ?? new Float64Array(s.width) };
-      }),
-    ),
-  };
+  return lapeStatsFromLayers(s.languages, s.layers);
 }
 
 export function pooledByLayer(store: Store, run: RunRecord, numLayers: number, which: 'mean' | 'last'): PooledVectorsByLayer {
-  const layers = [];
-  for (let l = 0; l < numLayers; l++) {
-    const byLang = new Map<string, Map<string, Float32Array>>();
-    for (const row of store.readPooled(run.id, l)) {
-      let m = byLang.get(row.lang);
-      if (!m) byLang.set(row.lang, (m = new Map()));
-      m.set(row.key, row[which]);
-    }
-    layers.push(byLang);
-  }
-  return layers;
+  return pooledVectorsByLayer(
+    [...Array(numLayers).keys()].flatMap((l) => store.readPooled(run.id, l)),
+    which,
+  );
 }
 
 export const LAPE_RESULT = 'lape';
