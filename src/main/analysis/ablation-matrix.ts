@@ -11,6 +11,7 @@
  * Ties count as max; null entries (not measured) are ignored; a flag is null when the diagonal delta is.
  */
 import { UserError } from '../../shared/errors.js';
+import type { AblationMatrix, DiagonalEntry } from '../../shared/result-types.js';
 
 export interface AblationInput {
   /** evaluated language → mean NLL with no intervention. */
@@ -19,30 +20,7 @@ export interface AblationInput {
   ablated: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
-export interface DiagonalEntry {
-  delta: number | null;
-  isRowMax: boolean | null;
-  isColumnMax: boolean | null;
-}
-
-export interface AblationMatrix {
-  /** Row labels (deactivated languages). */
-  deactivated: string[];
-  /** Column labels (evaluated languages). */
-  evaluated: string[];
-  /** [evaluated] baseline NLL. */
-  baseline: (number | null)[];
-  /** [deactivated][evaluated] NLL. */
-  nll: (number | null)[][];
-  /** [deactivated][evaluated] NLL − baseline. */
-  delta: (number | null)[][];
-  /** language (both a row and a column) → diagonal entry. */
-  diagonal: Record<string, DiagonalEntry>;
-  /** How many diagonal entries are the max of their row / of their column, out of `diagonalSize`. */
-  rowMaxCount: number;
-  columnMaxCount: number;
-  diagonalSize: number;
-}
+export type { AblationMatrix, DiagonalEntry };
 
 function finite(v: number | undefined, what: string): number | null {
   if (v === undefined) return null;

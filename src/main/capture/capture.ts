@@ -7,6 +7,7 @@
 import { UserError } from '../../shared/errors.js';
 import type { CorpusText } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
+import type { NllTotals } from '../../shared/result-kinds.js';
 import { NeuronStatsAccumulator, type PooledVectors, type SavedActivation, type Store } from '../store/index.js';
 import { lengthSortedBatches } from './batches.js';
 
@@ -26,6 +27,11 @@ export interface CaptureOptions {
   onProgress?: (p: { done: number; total: number; tokens: number }) => void;
   /** For tests: stop after this many batches as if killed (nothing after the last flush is kept). */
   stopAfterBatches?: number;
+  /**
+   * Aborting stops after the batch in progress: what is done is flushed, the run is marked
+   * `interrupted` and the same capture resumes it.
+   */
+  signal?: AbortSignal;
 }
 
 export interface CaptureSummary {
@@ -37,6 +43,11 @@ export interface CaptureSummary {
   tokens: number;
   languages: string[];
   meanNll: Record<string, number>;
+  /** True when `signal` stopped it: the run is `interrupted`, resumable. */
+  interrupted: boolean;
+  /** Texts of the corpus captured so far in this run, and all of them. */
+  capturedTexts: number;
+  totalTexts: number;
 }
 
 export const NLL_RESULT = 'nll';
@@ -81,18 +92,20 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   let pendingDone: { textId: number; nTokens: number }[] = [];
   let nll = new Map<string, { sum: number; count: number }>();
   // Running NLL totals as stored (a resumed run starts from its own); replaced, not re-read, at each flush.
-  let nllTotals = store.latestResult<Record<string, { sum: number; count: number }>>(run.id, NLL_RESULT)?.result ?? {};
+  let nllTotals: NllTotals = store.latestResult(run.id, 'nll')?.result ?? {};
   let lastFlush = Date.now();
   let tokens = 0;
   let processed = 0;
 
-  const flush = () => {
-    if (pendingDone.length === 0) return;
+  /** Writes what is pending; with `finalStatus`, also ends the run, in the same transaction. */
+  const flush = (finalStatus?: 'done' | 'interrupted' | 'failed') => {
+    if (pendingDone.length === 0 && !finalStatus) return;
     const merged = { ...nllTotals };
     for (const [lang, v] of nll) merged[lang] = { sum: (merged[lang]?.sum ?? 0) + v.sum, count: (merged[lang]?.count ?? 0) + v.count };
     store.transaction(() => {
-      store.commitBatch(run.id, { stats: acc.flush(), pooled, activations: kept, done: pendingDone });
-      store.replaceResult(run.id, NLL_RESULT, {}, merged);
+      if (pendingDone.length) store.commitBatch(run.id, { stats: acc.flush(), pooled, activations: kept, done: pendingDone });
+      if (finalStatus) store.finishRun(run.id, finalStatus);
+      store.saveResult('nll', { runId: run.id, params: {}, result: merged, inputs: { run: run.id } });
     });
     nllTotals = merged;
     pooled = [];
@@ -103,35 +116,52 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   };
 
   let b = 0;
-  for await (const batch of batches()) {
-    if (o.stopAfterBatches !== undefined && b++ >= o.stopAfterBatches) return summary();
-    const r = await model.captureStats(batch.map((x) => x.ids));
-    batch.forEach(({ item, ids }, i) => {
-      const n = r.counted[i]!;
-      for (let l = 0; l < L; l++) {
-        const s = r.layers[l]!;
-        acc.addReduced(l, item.lang, n, s.positive.subarray(i * I, (i + 1) * I), s.sums.subarray(i * I, (i + 1) * I), s.sumSquares.subarray(i * I, (i + 1) * I));
-        const mean = s.residSum.slice(i * H, (i + 1) * H);
-        for (let h = 0; h < H; h++) mean[h]! /= n;
-        pooled.push({ textId: item.textId, layer: l, mean, last: s.residLast.slice(i * H, (i + 1) * H) });
-      }
-      const cur = nll.get(item.lang) ?? { sum: 0, count: 0 };
-      nll.set(item.lang, { sum: cur.sum + r.nllSum[i]!, count: cur.count + r.nllCount[i]! });
-      pendingDone.push({ textId: item.textId, nTokens: ids.length });
-      tokens += ids.length;
-    });
-    for (const { item, ids } of batch.filter((x) => keepIds.has(x.item.textId))) {
-      const taps = info.taps.map((t) => t.name);
-      const r = await model.forward({ inputIds: [ids], taps, logits: false });
-      for (const name of taps) kept.push({ textId: item.textId, point: name, tensor: { data: r.taps[name]!.data, dims: r.taps[name]!.dims.slice(1) } });
-    }
-    processed += batch.length;
-    o.onProgress?.({ done: done.size + processed, total: corpus.texts.length, tokens });
-    if (Date.now() - lastFlush > flushInterval || pooled.length * 2 * H * 4 > flushBytes) flush();
+  let interrupted: boolean | null;
+  try {
+    interrupted = await captureBatches();
+  } catch (e) {
+    // Keep what the finished batches produced and mark the run failed (it stays resumable); if the
+    // store itself is what failed, the original error says why.
+    try {
+      flush('failed');
+    } catch {}
+    throw e;
   }
-  flush();
-  store.finishRun(run.id, 'done');
-  return summary();
+  if (interrupted === null) return summary(false);
+  flush(interrupted ? 'interrupted' : 'done');
+  return summary(interrupted);
+
+  /** true when aborted, false when the corpus is done, null when stopped as if killed (tests). */
+  async function captureBatches(): Promise<boolean | null> {
+    for await (const batch of batches()) {
+      if (o.signal?.aborted) return true;
+      if (o.stopAfterBatches !== undefined && b++ >= o.stopAfterBatches) return null;
+      const r = await model.captureStats(batch.map((x) => x.ids));
+      batch.forEach(({ item, ids }, i) => {
+        const n = r.counted[i]!;
+        for (let l = 0; l < L; l++) {
+          const s = r.layers[l]!;
+          acc.addReduced(l, item.lang, n, s.positive.subarray(i * I, (i + 1) * I), s.sums.subarray(i * I, (i + 1) * I), s.sumSquares.subarray(i * I, (i + 1) * I));
+          const mean = s.residSum.slice(i * H, (i + 1) * H);
+          for (let h = 0; h < H; h++) mean[h]! /= n;
+          pooled.push({ textId: item.textId, layer: l, mean, last: s.residLast.slice(i * H, (i + 1) * H) });
+        }
+        const cur = nll.get(item.lang) ?? { sum: 0, count: 0 };
+        nll.set(item.lang, { sum: cur.sum + r.nllSum[i]!, count: cur.count + r.nllCount[i]! });
+        pendingDone.push({ textId: item.textId, nTokens: ids.length });
+        tokens += ids.length;
+      });
+      for (const { item, ids } of batch.filter((x) => keepIds.has(x.item.textId))) {
+        const taps = info.taps.map((t) => t.name);
+        const r = await model.forward({ inputIds: [ids], taps, logits: false });
+        for (const name of taps) kept.push({ textId: item.textId, point: name, tensor: { data: r.taps[name]!.data, dims: r.taps[name]!.dims.slice(1) } });
+      }
+      processed += batch.length;
+      o.onProgress?.({ done: done.size + processed, total: corpus.texts.length, tokens });
+      if (Date.now() - lastFlush > flushInterval || pooled.length * 2 * H * 4 > flushBytes) flush();
+    }
+    return o.signal?.aborted ?? false;
+  }
 
   function textsToKeep(all: { textId: number; lang: string }[], perLang: number): Set<number> {
     const seen = new Map<string, number>();
@@ -144,9 +174,12 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
     return keep;
   }
 
-  function summary(): CaptureSummary {
+  function summary(interrupted: boolean): CaptureSummary {
     const totals = nllTotals;
     return {
+      interrupted,
+      capturedTexts: done.size + processed - pendingDone.length,
+      totalTexts: corpus.texts.length,
       runId: run.id,
       runName: run.name,
       resumed,

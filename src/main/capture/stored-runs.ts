@@ -1,9 +1,9 @@
 /** Reading what a capture stored, in the shapes the analyses take. */
 import { existsSync } from 'node:fs';
 import { UserError } from '../../shared/errors.js';
-import { lapeStatsFromLayers, type LapeResult, type LapeStats } from '../analysis/lape.js';
+import { lapeStatsFromLayers, type LapeStats } from '../analysis/lape.js';
 import { pooledVectorsByLayer, type PooledVectorsByLayer } from '../analysis/alignment.js';
-import { openStore, type RunRecord, type Store } from '../store/index.js';
+import { openStore, type RunRecord, type RunStatus, type Store, type StoredResult } from '../store/index.js';
 
 export function openExistingStore(path: string, readonly = false): Store {
   if (!existsSync(path)) throw new UserError(`no such file: ${path}`, 'Create it first with `babelscope capture DIR --corpus SRC --db FILE`.');
@@ -37,8 +37,50 @@ export function pooledByLayer(store: Store, run: RunRecord, numLayers: number, w
 
 export const LAPE_RESULT = 'lape';
 
-export function latestLape(store: Store, run: RunRecord): LapeResult {
-  const r = store.latestResult<LapeResult>(run.id, LAPE_RESULT);
-  if (!r) throw new UserError(`no LAPE result for run "${run.name}" in ${store.path}`, `Run \`babelscope lape --db ${store.path}\` first.`);
-  return r.result;
+/** A LAPE selection with the run it was made from. */
+export type LapeSelection = StoredResult<'lape'> & { run: RunRecord };
+
+/**
+ * The LAPE selection to use: result `selectionId` (`--selection ID`), else the latest of the run
+ * named `runName` (default `capture`). A run name that disagrees with the selection's run is an error.
+ */
+export function lapeSelection(store: Store, runName: string | undefined, selectionId?: number): LapeSelection {
+  if (selectionId === undefined) {
+    const run = requireCaptureRun(store, runName ?? 'capture');
+    const r = store.latestResult(run.id, 'lape');
+    if (!r) throw new UserError(`no LAPE selection for run "${run.name}" in ${store.path}`, `Run \`babelscope lape --db ${store.path} --run ${run.name}\` first.`);
+    return { ...r, run };
+  }
+  const r = store.findResult(selectionId);
+  if (r?.kind !== 'lape') {
+    const ids = store.listResults('lape').map((s) => `#${s.id}`);
+    throw new UserError(`no LAPE selection #${selectionId} in ${store.path}`, ids.length ? `LAPE selections here: ${ids.join(', ')}.` : `Run \`babelscope lape --db ${store.path}\` first.`);
+  }
+  const run = r.runId === null ? undefined : store.findRun(r.runId);
+  if (!run) throw new UserError(`LAPE selection #${selectionId} in ${store.path} has no run`, 'Pick a selection made from a capture run.');
+  if (runName !== undefined && runName !== run.name) {
+    throw new UserError(`LAPE selection #${selectionId} was made from run "${run.name}", not "${runName}"`, 'Drop --run, or pass a selection of that run.');
+  }
+  return { ...(r as StoredResult<'lape'>), run };
+}
+
+/** One line naming a selection, its settings and whether its data was partial; printed wherever one is used. */
+export function describeSelection(s: LapeSelection, path: string): string {
+  const o = s.params;
+  return (
+    `LAPE selection #${s.id} of run "${s.run.name}" in ${path}: top-rate ${o.topRate}, filter-rate ${o.filterRate}, activation-bar-ratio ${o.activationBarRatio}, ` +
+    `${s.result.selected.length} neurons` +
+    (s.partial ? `; made from partial data (${inputRunStatus(s) ?? 'unfinished'} capture)` : '')
+  );
+}
+
+/** The status its input run had when a result was computed. */
+export function inputRunStatus(r: StoredResult): RunStatus | null {
+  return r.inputs.find((i) => i.target === 'run')?.runStatus ?? null;
+}
+
+/** A warning when a capture run has not finished (still capturing, interrupted or failed): its numbers cover part of the corpus. */
+export function partialRunWarning(run: RunRecord): string | null {
+  if (run.status === 'done') return null;
+  return `warning: run "${run.name}" is ${run.status === 'running' ? 'still capturing (or was killed)' : run.status}: these numbers cover only the texts captured so far`;
 }

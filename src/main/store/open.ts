@@ -79,13 +79,22 @@ function checkIdentity(db: Database.Database, path: string): void {
 }
 
 function migrate(db: Database.Database): void {
-  while (userVersion(db) < SCHEMA_VERSION) {
-    db.transaction(() => {
-      // Re-read inside the write lock: another process may have migrated meanwhile.
-      const version = userVersion(db);
-      if (version >= SCHEMA_VERSION) return;
-      migrations[version]!(db);
-      db.pragma(`user_version = ${version + 1}`);
-    }).immediate();
+  if (userVersion(db) >= SCHEMA_VERSION) return;
+  // Foreign keys cannot be switched inside a transaction; off while tables are rebuilt, checked before each commit.
+  db.pragma('foreign_keys = OFF');
+  try {
+    while (userVersion(db) < SCHEMA_VERSION) {
+      db.transaction(() => {
+        // Re-read inside the write lock: another process may have migrated meanwhile.
+        const version = userVersion(db);
+        if (version >= SCHEMA_VERSION) return;
+        migrations[version]!(db);
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length) throw new Error(`schema migration ${version} → ${version + 1} broke ${broken.length} foreign keys`);
+        db.pragma(`user_version = ${version + 1}`);
+      }).immediate();
+    }
+  } finally {
+    db.pragma('foreign_keys = ON');
   }
 }

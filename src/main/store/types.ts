@@ -1,6 +1,7 @@
+import type { RunStatus } from '../../shared/result-kinds.js';
 import type { ModelInfo, Tensor } from '../model/types.js';
 
-export type RunStatus = 'running' | 'done' | 'failed';
+export type { InputsOf, ParamsOf, ResultInput, ResultKind, ResultOf, RunStatus, StoredResult } from '../../shared/result-kinds.js';
 
 /** What a run records about its model: at least the folder and hash; a whole ModelInfo fits. */
 export type ModelRef = Pick<ModelInfo, 'dir' | 'hash'> & Partial<ModelInfo>;
@@ -110,13 +111,4 @@ export interface CaptureBatch {
   activations?: readonly SavedActivation[];
   /** Text ids, or `{ textId, nTokens }` to record each text's token count too. */
   done: readonly (number | DoneText)[];
-}
-
-export interface StoredResult<T = unknown> {
-  id: number;
-  runId: number | null;
-  kind: string;
-  params: unknown;
-  result: T;
-  createdAt: string;
 }

@@ -36,7 +36,7 @@ interface ResponseJson {
 interface CodeSwitchJson {
   prompt_count: number;
   samples: number;
-  intervention: { mode: string; lang: string; scale: number; neurons: number } | null;
+  intervention: { mode: string; lang: string; scale: number; neurons: number; selection: number } | null;
   overall: Summary;
   by_language: Record<string, Summary>;
   matrix: { rows: string[]; columns: string[]; counts: number[][]; rates: number[][] };
@@ -127,6 +127,7 @@ describe('babelscope codeswitch', () => {
     let db: string;
     let lang: string;
     let neurons: number;
+    let selection: number;
 
     before(async () => {
       tmp = mkdtempSync(join(tmpdir(), 'babelscope-codeswitch-'));
@@ -137,7 +138,9 @@ describe('babelscope codeswitch', () => {
       // default activation bar (95 % quantile of all p) at 1 and leaves no neuron a language: lower it.
       const l = await runCli(['lape', '--db', db, '--top-rate', '0.05', '--activation-bar-ratio', '0.5', '--json']);
       assert.equal(l.code, 0, l.stderr);
-      const counts = Object.entries((JSON.parse(l.stdout) as { neurons: Record<string, unknown[]> }).neurons).map(([k, v]) => [k, v.length] as const);
+      const lapeJson = JSON.parse(l.stdout) as { neurons: Record<string, unknown[]>; selection: { id: number } };
+      selection = lapeJson.selection.id;
+      const counts = Object.entries(lapeJson.neurons).map(([k, v]) => [k, v.length] as const);
       [lang, neurons] = counts.reduce((best, x) => (x[1] > best[1] ? x : best));
       assert.ok(neurons > 0, `LAPE gave no language any neuron: ${JSON.stringify(counts)}`);
     });
@@ -147,6 +150,7 @@ describe('babelscope codeswitch', () => {
     it('--ablate LANG generates with its neurons zeroed and compares with the baseline', async () => {
       const j = parse(await runCli(['codeswitch', testModelDir, ...PROMPTS, '--db', db, '--ablate', lang, '--json']));
       assert.deepEqual(j.intervention && { mode: j.intervention.mode, lang: j.intervention.lang, scale: j.intervention.scale, neurons: j.intervention.neurons }, { mode: 'ablate', lang, scale: 0, neurons });
+      assert.equal(j.intervention?.selection, selection, 'the LAPE selection used is recorded');
       assert.equal(j.responses.length, 4 * 2);
       assertWellFormed(j);
       assert.ok(j.baseline);

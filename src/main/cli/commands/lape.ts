@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { lape, LAPE_DEFAULTS } from '../../analysis/lape.js';
-import { LAPE_RESULT, lapeStatsOf, openExistingStore, requireCaptureRun } from '../../capture/stored-runs.js';
+import { lapeStatsOf, openExistingStore, partialRunWarning, requireCaptureRun } from '../../capture/stored-runs.js';
 import { output, parseFloatOption, type OutputOptions } from '../common.js';
 
 export function registerLape(program: Command): void {
@@ -18,10 +18,13 @@ export function registerLape(program: Command): void {
       try {
         const run = requireCaptureRun(store, o.run);
         const result = lape(lapeStatsOf(store, run), { topRate: o.topRate, filterRate: o.filterRate, activationBarRatio: o.activationBarRatio });
-        store.saveResult(run.id, LAPE_RESULT, result.options, result);
-        output(o, { languages: result.languages, neurons: result.neurons, per_layer: result.perLayer, thresholds: result.thresholds, options: result.options }, () =>
+        const id = store.saveResult('lape', { runId: run.id, params: result.options, result, inputs: { run: run.id } });
+        const warning = partialRunWarning(run);
+        if (warning) process.stderr.write(warning + '\n');
+        const selection = { id, run: run.name, runStatus: run.status, partial: run.status !== 'done' };
+        output(o, { selection, languages: result.languages, neurons: result.neurons, perLayer: result.perLayer, thresholds: result.thresholds, options: result.options }, () =>
           [
-            `LAPE on run "${run.name}": ${result.selected.length} neurons selected (top ${o.topRate * 100}%)`,
+            `LAPE selection #${id} on run "${run.name}": ${result.selected.length} neurons selected (top ${o.topRate * 100}%)`,
             `${'lang'.padEnd(6)} ${'total'.padStart(6)}  per layer`,
             ...result.languages.map((l) => `${l.padEnd(6)} ${String(result.neurons[l]!.length).padStart(6)}  ${result.perLayer[l]!.join(' ')}`),
           ].join('\n'),

@@ -2,10 +2,8 @@ import type { Command } from 'commander';
 import { workingLanguageOverCorpus } from '../../capture/working-language-run.js';
 import { openExistingStore, requireCaptureRun } from '../../capture/stored-runs.js';
 import { addModelOptions, output, parseFloatOption, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
-import { addCorpusOptions, loadCorpus, type CorpusOptions } from '../corpus-options.js';
+import { addCorpusOptions, corpusParams, loadCorpus, type CorpusOptions } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
-
-export const WORKING_LANGUAGE_RESULT = 'working-language';
 
 export function registerWorkingLanguage(program: Command): void {
   addCorpusOptions(addModelOptions(program.command('working-language').argument('<dir>', 'model folder').description('per layer: language shares of logit-lens top-1 tokens and mean probability mass per language')))
@@ -25,8 +23,8 @@ export function registerWorkingLanguage(program: Command): void {
           const bar = progressBar('working-language');
           const { tokens, result } = await workingLanguageOverCorpus(model, texts, { batchSize: o.batch, minShare: o.minShare, minCount: o.minCount, onProgress: (d, t) => bar.update(d, t) });
           bar.stop();
-          if (store && run) store.saveResult(run.id, WORKING_LANGUAGE_RESULT, { corpus: o.corpus, minShare: o.minShare, minCount: o.minCount }, result);
-          output(o, { tokens_per_label: tokens.tokensPerLabel, ...result }, () => {
+          const resultId = store && run ? store.saveResult('working-language', { runId: run.id, params: { ...corpusParams(o), minShare: o.minShare, minCount: o.minCount }, result, inputs: {} }) : null;
+          output(o, { ...(resultId !== null ? { resultId } : {}), tokensPerLabel: tokens.tokensPerLabel, ...result }, () => {
             const lines = [`token languages from the corpus: ${Object.entries(tokens.tokensPerLabel).map(([k, v]) => `${k} ${v}`).join(', ')}`];
             lines.push(`share of logit-lens top-1 tokens per layer (all texts):`);
             lines.push('layer'.padEnd(9) + [...Array(result.numLayers).keys()].map((l) => String(l).padStart(6)).join(''));

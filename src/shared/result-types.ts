@@ -1,0 +1,87 @@
+/**
+ * The shapes of the analysis results Babelscope stores (see result-kinds.ts) and returns. They live in
+ * src/shared so the store, the public API, the plot specs and the renderer all name the same types; the
+ * analyses in src/main/analysis compute them. Keys are camelCase, in memory, in the store's JSON and in
+ * every `--json` output.
+ */
+
+// LAPE (src/main/analysis/lape.ts)
+
+export interface LapeOptions {
+  /** Share of all neurons (all layers together) to select; default 0.01. */
+  topRate?: number;
+  /** Quantile of all p below which (inclusive) a neuron's largest p drops it; default 0.95. */
+  filterRate?: number;
+  /** Quantile that p must exceed for a selected neuron to be assigned to a language; default 0.95. */
+  activationBarRatio?: number;
+  /** Values the activation-bar quantile is taken over: all p (reference code, default) or selected. */
+  activationBarOver?: 'all' | 'selected';
+}
+
+/** A neuron as `[layer, index]`. */
+export type NeuronRef = [layer: number, index: number];
+
+export interface LapeResult {
+  languages: string[];
+  /** language → its neurons, sorted by layer then index. */
+  neurons: Record<string, NeuronRef[]>;
+  /** language → [layers] number of its neurons per layer. */
+  perLayer: Record<string, number[]>;
+  /** The options used, defaults filled in. */
+  options: Required<LapeOptions>;
+  /** The quantile values used: τ_f (filter) and τ_a (activation bar; null when nothing was selected). */
+  thresholds: { filter: number; activationBar: number | null };
+  /** All selected neurons, lowest entropy first (some may belong to no language). */
+  selected: NeuronRef[];
+  /** [layers] neurons per layer. */
+  neuronsPerLayer: number[];
+}
+
+// Ablation matrix (src/main/analysis/ablation-matrix.ts)
+
+export interface DiagonalEntry {
+  delta: number | null;
+  isRowMax: boolean | null;
+  isColumnMax: boolean | null;
+}
+
+export interface AblationMatrix {
+  /** Row labels (deactivated languages). */
+  deactivated: string[];
+  /** Column labels (evaluated languages). */
+  evaluated: string[];
+  /** [evaluated] baseline NLL. */
+  baseline: (number | null)[];
+  /** [deactivated][evaluated] NLL. */
+  nll: (number | null)[][];
+  /** [deactivated][evaluated] NLL − baseline. */
+  delta: (number | null)[][];
+  /** language (both a row and a column) → diagonal entry. */
+  diagonal: Record<string, DiagonalEntry>;
+  /** How many diagonal entries are the max of their row / of their column, out of `diagonalSize`. */
+  rowMaxCount: number;
+  columnMaxCount: number;
+  diagonalSize: number;
+}
+
+// Working language (src/main/analysis/working-language.ts)
+
+/** Per-layer working-language statistics for one group of positions. */
+export interface WorkingLanguageTable {
+  /** [layers] positions counted (top-1). */
+  positions: number[];
+  /** [layers] positions whose probability mass was given. */
+  massPositions: number[];
+  /** label → [layers] share of top-1 tokens with that label. */
+  top1Share: Record<string, number[]>;
+  /** label → [layers] mean probability mass on the label's tokens (0 where no mass was given). */
+  meanMass: Record<string, number[]>;
+}
+
+export interface WorkingLanguageResult {
+  labels: string[];
+  numLayers: number;
+  overall: WorkingLanguageTable;
+  /** text language → table over the positions of texts in that language. */
+  byTextLanguage: Record<string, WorkingLanguageTable>;
+}
