@@ -6,6 +6,7 @@ import { pooledVectorsByLayer, type PooledVectorsByLayer } from '../analysis/ali
 import { openStore, type RunRecord, type RunStatus, type Store, type StoredResult } from '../store/index.js';
 
 export function openExistingStore(path: string, readonly = false): Store {
+  if (path.trim() === '') throw new UserError('--db is empty', 'Pass the path of a store file written by `babelscope capture`, e.g. --db project.db.');
   if (!existsSync(path)) throw new UserError(`no such file: ${path}`, 'Create it first with `babelscope capture DIR --corpus SRC --db FILE`.');
   return openStore(path, { readonly });
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `babelscope` command line: JSON on stdout with --json; progress and messages on stderr. */
 import { Command, CommanderError } from 'commander';
-import { isUserError } from '../../shared/errors.js';
+import { CancellationError, isUserError } from '../../shared/errors.js';
 import { registerAblate } from './commands/ablate.js';
 import { registerActivations } from './commands/activations.js';
 import { registerAlign } from './commands/align.js';
@@ -50,6 +50,11 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     const verbose = argv.includes('--verbose');
+    // Ctrl-C: the command saved what it could and says how to go on; 130 is the shell's code for SIGINT.
+    if (e instanceof CancellationError) {
+      process.stderr.write(`${e.message}\n`);
+      return 130;
+    }
     if (isUserError(e)) {
       process.stderr.write(`error: ${e.message}${e.hint ? `\n  ${e.hint}` : ''}\n`);
       if (verbose && e.stack) process.stderr.write(e.stack + '\n');

@@ -14,33 +14,33 @@ interface Summary {
   lpr: number;
   wpr: number | null;
   lcpr: number;
-  code_switch_rate: number;
-  mean_cmi: number;
+  codeSwitchRate: number;
+  meanCMI: number;
 }
 
 interface ResponseJson {
-  prompt_id: string;
+  promptId: string;
   lang: string;
   mode: 'greedy' | 'sample';
   sample: number | null;
   seed: number | null;
-  prompt_tokens: number;
+  promptTokens: number;
   text: string;
   ids: number[];
   cmi: number;
-  switch_points: number[];
-  first_off_target: { word_index: number; char_offset: number; lang: string; token_index: number | null; position: number | null } | null;
+  switchPoints: number[];
+  firstOffTarget: { wordIndex: number; charOffset: number; lang: string; tokenIndex: number | null; position: number | null } | null;
   changed?: boolean;
 }
 
 interface CodeSwitchJson {
-  prompt_count: number;
+  promptCount: number;
   samples: number;
   intervention: { mode: string; lang: string; scale: number; neurons: number; selection: number } | null;
   overall: Summary;
-  by_language: Record<string, Summary>;
+  byLanguage: Record<string, Summary>;
   matrix: { rows: string[]; columns: string[]; counts: number[][]; rates: number[][] };
-  baseline?: { overall: Summary; changed_responses: number };
+  baseline?: { overall: Summary; changedResponses: number };
   responses: ResponseJson[];
 }
 
@@ -50,23 +50,23 @@ function assertRate(v: number | null, what: string): void {
 }
 
 function assertWellFormed(j: CodeSwitchJson): void {
-  for (const [name, s] of [['overall', j.overall], ...Object.entries(j.by_language)] as [string, Summary][]) {
+  for (const [name, s] of [['overall', j.overall], ...Object.entries(j.byLanguage)] as [string, Summary][]) {
     assertRate(s.lpr, `${name} LPR`);
     assertRate(s.wpr, `${name} WPR`);
     assertRate(s.lcpr, `${name} LCPR`);
-    assertRate(s.code_switch_rate, `${name} code-switch rate`);
-    assert.ok(s.mean_cmi >= 0 && s.mean_cmi <= 100);
+    assertRate(s.codeSwitchRate, `${name} code-switch rate`);
+    assert.ok(s.meanCMI >= 0 && s.meanCMI <= 100);
   }
-  assert.equal(j.by_language['eng']!.wpr, null, 'WPR does not apply to Latin-script languages');
+  assert.equal(j.byLanguage['eng']!.wpr, null, 'WPR does not apply to Latin-script languages');
   assert.deepEqual(j.matrix.rows, ['eng', 'rus']);
   for (const row of j.matrix.rates) for (const r of row) assertRate(r, 'matrix rate');
   for (const r of j.responses) {
     assert.ok(r.cmi >= 0 && r.cmi <= 100);
     assert.ok(r.ids.length >= 1 && r.ids.length <= 12);
-    const f = r.first_off_target;
-    if (f && f.token_index !== null) {
-      assert.ok(f.token_index >= 0 && f.token_index < r.ids.length, `token index ${f.token_index} of ${r.ids.length}`);
-      assert.equal(f.position, r.prompt_tokens + f.token_index);
+    const f = r.firstOffTarget;
+    if (f && f.tokenIndex !== null) {
+      assert.ok(f.tokenIndex >= 0 && f.tokenIndex < r.ids.length, `token index ${f.tokenIndex} of ${r.ids.length}`);
+      assert.equal(f.position, r.promptTokens + f.tokenIndex);
       assert.notEqual(f.lang, r.lang);
     }
   }
@@ -81,7 +81,7 @@ describe('babelscope codeswitch', () => {
   it('--json: metrics in [0, 1], prompts × (1 + samples) responses, sampled ones reproducible with --seed', async () => {
     const args = ['codeswitch', testModelDir, ...PROMPTS, '--samples', '2', '--seed', '7', '--json'];
     const [a, b] = (await Promise.all([runCli(args), runCli(args)])).map(parse);
-    assert.equal(a!.prompt_count, 4);
+    assert.equal(a!.promptCount, 4);
     assert.equal(a!.responses.length, 4 * (1 + 2));
     assert.equal(a!.overall.responses, 12);
     assert.equal(a!.intervention, null);
@@ -155,7 +155,7 @@ describe('babelscope codeswitch', () => {
       assertWellFormed(j);
       assert.ok(j.baseline);
       assert.equal(j.baseline.overall.responses, 8);
-      assert.equal(j.baseline.changed_responses, j.responses.filter((r) => r.changed === true).length);
+      assert.equal(j.baseline.changedResponses, j.responses.filter((r) => r.changed === true).length);
       for (const r of j.responses) assert.equal(typeof r.changed, 'boolean');
     });
 

@@ -18,11 +18,11 @@ describe('babelscope CLI on the bundled model', () => {
     const r = await runCli(['inspect', testModelDir, '--json', '--device', 'cpu']);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
-    assert.equal(j.model_type, 'llama');
-    assert.equal(j.tap_points.length, 2 * j.layers + 1);
-    assert.equal(j.tap_points[0].name, 'resid_post.0');
-    assert.equal(j.tap_points[0].onnx_name, '/model/layers.0/Add_1_output_0');
-    assert.equal(j.tap_points[1].onnx_name, '/model/layers.0/mlp/act_fn/Mul_output_0');
+    assert.equal(j.modelType, 'llama');
+    assert.equal(j.tapPoints.length, 2 * j.layers + 1);
+    assert.equal(j.tapPoints[0].name, 'resid_post.0');
+    assert.equal(j.tapPoints[0].onnxName, '/model/layers.0/Add_1_output_0');
+    assert.equal(j.tapPoints[1].onnxName, '/model/layers.0/mlp/act_fn/Mul_output_0');
     assert.ok(j.inputs.includes('past_key_values.0.key'));
   });
 
@@ -48,13 +48,13 @@ describe('babelscope CLI on the bundled model', () => {
     const j = JSON.parse(r.stdout);
     for (const layer of j.layers)
       for (const pos of layer.positions) {
-        const total = Object.values(pos.language_mass as Record<string, number>).reduce((a, b) => a + b, 0);
+        const total = Object.values(pos.languageMass as Record<string, number>).reduce((a, b) => a + b, 0);
         assert.ok(Math.abs(total - 1) < 1e-4, `mass sums to ${total}`);
-        assert.deepEqual(Object.keys(pos.language_mass), ['eng', 'rus', 'shared', 'unknown']);
+        assert.deepEqual(Object.keys(pos.languageMass), ['eng', 'rus', 'shared', 'unknown']);
       }
     // The last layer of a Russian sentence puts most mass on Russian tokens.
     const last = j.layers[j.layers.length - 1];
-    const rus = last.positions.slice(1).map((p: { language_mass: Record<string, number> }) => p.language_mass['rus']!);
+    const rus = last.positions.slice(1).map((p: { languageMass: Record<string, number> }) => p.languageMass['rus']!);
     assert.ok(rus.reduce((a: number, b: number) => a + b, 0) / rus.length > 0.5);
   });
 

@@ -106,24 +106,24 @@ export function registerCodeSwitch(program: Command): void {
         const result = {
           model: dir,
           prompts: o.prompts,
-          prompt_count: prompts.length,
+          promptCount: prompts.length,
           samples: o.samples,
-          max_new_tokens: o.maxNewTokens,
-          max_prompt_tokens: o.maxPromptTokens,
+          maxNewTokens: o.maxNewTokens,
+          maxPromptTokens: o.maxPromptTokens,
           temperature: o.temperature,
-          top_p: o.topP,
+          topP: o.topP,
           seed: o.seed,
           intervention: intervention?.info ?? null,
           overall: overallJson(report),
-          by_language: byLanguageJson(report),
+          byLanguage: byLanguageJson(report),
           matrix: report.matrix,
           ...(baselineReport && baseline
             ? {
                 baseline: {
                   overall: overallJson(baselineReport),
-                  by_language: byLanguageJson(baselineReport),
+                  byLanguage: byLanguageJson(baselineReport),
                   matrix: baselineReport.matrix,
-                  changed_responses: responses.filter((r) => r.changed).length,
+                  changedResponses: responses.filter((r) => r.changed).length,
                 },
               }
             : {}),
@@ -165,14 +165,14 @@ function responseId(g: GeneratedResponse): string {
 function summaryJson(s: LanguageConfusionSummary) {
   return {
     responses: s.responses,
-    non_skipped: s.nonSkipped,
-    line_errors: s.lineErrors,
-    word_errors: s.wordErrors,
+    nonSkipped: s.nonSkipped,
+    lineErrors: s.lineErrors,
+    wordErrors: s.wordErrors,
     lpr: s.lpr,
     wpr: s.wpr,
     lcpr: s.lcpr,
-    code_switch_rate: s.codeSwitchRate,
-    mean_cmi: s.meanCMI,
+    codeSwitchRate: s.codeSwitchRate,
+    meanCMI: s.meanCMI,
   };
 }
 
@@ -182,7 +182,7 @@ function byLanguageJson(r: CodeSwitchReport) {
 
 function overallJson(r: CodeSwitchReport) {
   const o = r.overall;
-  return { responses: o.responses, lpr: o.lpr, wpr: o.wpr, lcpr: o.lcpr, code_switch_rate: o.codeSwitchRate, mean_cmi: o.meanCMI };
+  return { responses: o.responses, lpr: o.lpr, wpr: o.wpr, lcpr: o.lcpr, codeSwitchRate: o.codeSwitchRate, meanCMI: o.meanCMI };
 }
 
 async function describeResponses(model: Model, generated: GeneratedResponse[], analyses: ResponseAnalysis[], baseline: GeneratedResponse[] | null) {
@@ -194,47 +194,47 @@ async function describeResponses(model: Model, generated: GeneratedResponse[], a
       if (a.firstOffTarget) {
         const tokenIndex = await tokenIndexAtChar(model.tokenizer, g.ids, a.firstOffTarget.charOffset);
         firstOffTarget = {
-          word_index: a.firstOffTarget.wordIndex,
+          wordIndex: a.firstOffTarget.wordIndex,
           word: a.words[a.firstOffTarget.wordIndex]!.text,
-          char_offset: a.firstOffTarget.charOffset,
+          charOffset: a.firstOffTarget.charOffset,
           lang: a.firstOffTarget.lang,
-          token_index: tokenIndex,
+          tokenIndex,
           /** Position in the whole sequence (prompt + generated), for `lens` / `activations`. */
           position: tokenIndex === null ? null : g.promptTokens + tokenIndex,
           token: tokenIndex === null ? null : model.tokenizer.idToToken(g.ids[tokenIndex]!),
         };
       }
       return {
-        prompt_id: g.promptId,
+        promptId: g.promptId,
         lang: g.lang,
         mode: g.mode,
         sample: g.sample,
         seed: g.seed,
-        prompt_tokens: g.promptTokens,
+        promptTokens: g.promptTokens,
         text: g.text,
         ids: g.ids,
-        stopped_by: g.stoppedBy,
+        stoppedBy: g.stoppedBy,
         skipped: a.skipped,
-        line_error: a.lineError,
-        word_error: a.wordError,
-        code_switch: a.codeSwitch,
-        switched_to: a.switchedTo,
+        lineError: a.lineError,
+        wordError: a.wordError,
+        codeSwitch: a.codeSwitch,
+        switchedTo: a.switchedTo,
         cmi: a.cmi,
-        switch_points: a.switchPoints,
-        first_off_target: firstOffTarget,
-        ...(b ? { changed: b.ids.length !== g.ids.length || b.ids.some((id, k) => id !== g.ids[k]), baseline_text: b.text } : {}),
+        switchPoints: a.switchPoints,
+        firstOffTarget,
+        ...(b ? { changed: b.ids.length !== g.ids.length || b.ids.some((id, k) => id !== g.ids[k]), baselineText: b.text } : {}),
       };
     }),
   );
 }
 
 type CodeSwitchJson = {
-  prompt_count: number;
+  promptCount: number;
   samples: number;
-  max_new_tokens: number;
+  maxNewTokens: number;
   intervention: InterventionInfo | null;
   responses: Awaited<ReturnType<typeof describeResponses>>;
-  baseline?: { changed_responses: number };
+  baseline?: { changedResponses: number };
 };
 
 const num = (v: number | null, digits = 3): string => (v === null ? '–' : v.toFixed(digits));
@@ -243,7 +243,7 @@ function renderHuman(j: CodeSwitchJson, report: CodeSwitchReport, baseline: Code
   const lines: string[] = [];
   const iv = j.intervention;
   lines.push(
-    `${j.prompt_count} prompts × (greedy + ${j.samples} sampled) = ${j.responses.length} responses of ≤ ${j.max_new_tokens} tokens` +
+    `${j.promptCount} prompts × (greedy + ${j.samples} sampled) = ${j.responses.length} responses of ≤ ${j.maxNewTokens} tokens` +
       (iv ? `; ${iv.lang}'s ${iv.neurons} neurons of LAPE selection #${iv.selection} ×${iv.scale} (${iv.mode})` : ''),
   );
   const table = (r: CodeSwitchReport, title?: string): void => {
@@ -256,18 +256,18 @@ function renderHuman(j: CodeSwitchJson, report: CodeSwitchReport, baseline: Code
   };
   if (baseline) table(baseline, 'without intervention:');
   table(report, iv ? `with ${iv.lang}'s neurons ×${iv.scale}:` : undefined);
-  if (j.baseline) lines.push(`${j.baseline.changed_responses}/${j.responses.length} responses changed by the intervention`);
+  if (j.baseline) lines.push(`${j.baseline.changedResponses}/${j.responses.length} responses changed by the intervention`);
   const m = report.matrix;
   const switches = m.rows.flatMap((r, i) => m.columns.map((c, k) => ({ r, c, n: m.counts[i]![k]!, rate: m.rates[i]![k]! })).filter((x) => x.n > 0));
   lines.push(switches.length ? `switched to: ${switches.map((x) => `${x.r}→${x.c} ${x.n} (${(100 * x.rate).toFixed(0)}%)`).join(', ')}` : 'no response switched language');
-  const offTarget = j.responses.filter((r) => r.first_off_target);
+  const offTarget = j.responses.filter((r) => r.firstOffTarget);
   if (offTarget.length) {
     lines.push('first off-target word per response:');
     for (const r of offTarget) {
-      const f = r.first_off_target!;
-      const where = f.token_index === null ? 'token ?' : `token ${f.token_index} (position ${f.position}, "${showToken(f.token ?? '')}")`;
+      const f = r.firstOffTarget!;
+      const where = f.tokenIndex === null ? 'token ?' : `token ${f.tokenIndex} (position ${f.position}, "${showToken(f.token ?? '')}")`;
       const text = r.text.replace(/\s+/g, ' ');
-      lines.push(`  ${r.lang} ${r.prompt_id} ${r.mode === 'greedy' ? 'greedy' : `sample ${r.sample}`}: ${f.lang} "${f.word}" at word ${f.word_index}, ${where}: ${text.length > 70 ? text.slice(0, 69) + '…' : text}`);
+      lines.push(`  ${r.lang} ${r.promptId} ${r.mode === 'greedy' ? 'greedy' : `sample ${r.sample}`}: ${f.lang} "${f.word}" at word ${f.wordIndex}, ${where}: ${text.length > 70 ? text.slice(0, 69) + '…' : text}`);
     }
   }
   return lines.join('\n');

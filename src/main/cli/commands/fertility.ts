@@ -32,8 +32,8 @@ export function registerFertility(program: Command): void {
         corpus: o.corpus,
         pivot: report.pivot,
         languages: report.languages,
-        tokenizers: files.map((f) => ({ name: f.name, path: f.path, vocab_size: tokenizers.find((t) => t.name === f.name)!.tokenizer.vocabSize() })),
-        by_tokenizer: Object.fromEntries(
+        tokenizers: files.map((f) => ({ name: f.name, path: f.path, vocabSize: tokenizers.find((t) => t.name === f.name)!.tokenizer.vocabSize() })),
+        byTokenizer: Object.fromEntries(
           Object.entries(report.byTokenizer).map(([name, byLang]) => [name, Object.fromEntries(Object.entries(byLang).map(([lang, s]) => [lang, statsJson(s)]))]),
         ),
       };
@@ -47,17 +47,17 @@ function statsJson(s: FertilityStats) {
     words: s.words,
     chars: s.chars,
     tokens: s.tokens,
-    split_words: s.splitWords,
-    tokens_per_word: s.tokensPerWord,
-    split_word_share: s.splitWordShare,
-    tokens_per_char: s.tokensPerChar,
+    splitWords: s.splitWords,
+    tokensPerWord: s.tokensPerWord,
+    splitWordShare: s.splitWordShare,
+    tokensPerChar: s.tokensPerChar,
     premium: s.premium,
-    premium_mean_of_ratios: s.premiumMeanOfRatios,
-    paired_texts: s.pairedTexts,
+    premiumMeanOfRatios: s.premiumMeanOfRatios,
+    pairedTexts: s.pairedTexts,
   };
 }
 
-function renderHuman(r: FertilityReport, tokenizers: { name: string; vocab_size: number }[]): string {
+function renderHuman(r: FertilityReport, tokenizers: { name: string; vocabSize: number }[]): string {
   const w = Math.max(10, ...r.tokenizers.map((n) => n.length + 2));
   const metrics: [string, (s: FertilityStats) => number | null][] = [
     ['tokens per word', (s) => s.tokensPerWord],
@@ -65,7 +65,7 @@ function renderHuman(r: FertilityReport, tokenizers: { name: string; vocab_size:
     ['tokens per character', (s) => s.tokensPerChar],
     [`premium: tokens / ${r.pivot} tokens on parallel texts`, (s) => s.premium],
   ];
-  const lines = [`tokenizers: ${tokenizers.map((t) => `${t.name} (${t.vocab_size} tokens)`).join(', ')}`];
+  const lines = [`tokenizers: ${tokenizers.map((t) => `${t.name} (${t.vocabSize} tokens)`).join(', ')}`];
   for (const [title, get] of metrics) {
     lines.push('', title);
     lines.push('lang'.padEnd(8) + r.tokenizers.map((n) => n.padStart(w)).join(''));

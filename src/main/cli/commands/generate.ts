@@ -15,7 +15,7 @@ export function registerGenerate(program: Command): void {
         const enc = await model.tokenizer.encode(prompt);
         const r = await model.generate({ inputIds: enc.ids, maxNewTokens: o.maxNewTokens, temperature: o.temperature, topP: o.topP, seed: o.seed });
         const text = await model.tokenizer.decode(r.ids);
-        output(o, { prompt, text, ids: r.ids, tokens: r.ids.map((id) => model.tokenizer.idToToken(id)), probs: r.probs, stopped_by: r.stoppedBy }, () => prompt + text);
+        output(o, { prompt, text, ids: r.ids, tokens: r.ids.map((id) => model.tokenizer.idToToken(id)), probs: r.probs, stoppedBy: r.stoppedBy }, () => prompt + text);
       });
     });
 }

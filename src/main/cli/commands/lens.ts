@@ -27,7 +27,7 @@ export function registerLens(program: Command): void {
               position: pos,
               token: enc.tokens[pos],
               entropy: t.entropy[layer]![pos],
-              ...(langs ? { language_mass: mass(layer, pos) } : {}),
+              ...(langs ? { languageMass: mass(layer, pos) } : {}),
               top: ids.map((id, k) => ({ id, token: model.tokenizer.idToToken(id), prob: t.topProbs[layer]![pos]![k] })),
             })),
           })),
@@ -39,7 +39,7 @@ export function registerLens(program: Command): void {
             for (const p of l.positions)
               lines.push(
                 `  ${String(p.position).padStart(3)} ${showToken(p.token ?? '').padEnd(12)} → ${p.top.map((x) => `${showToken(x.token)} ${(x.prob! * 100).toFixed(1)}%`).join('  ')}` +
-                  (p.language_mass ? `   | ${Object.entries(p.language_mass).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`).join(' ')}` : ''),
+                  (p.languageMass ? `   | ${Object.entries(p.languageMass).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`).join(' ')}` : ''),
               );
           }
           return lines.join('\n');

@@ -15,7 +15,7 @@ export function registerWorkingLanguage(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (dir: string, o: ModelOptions & OutputOptions & CorpusOptions & { batch: number; minShare: number; minCount: number; db?: string; run: string }) => {
       await withModel(dir, o, async (model) => {
-        const store = o.db ? openExistingStore(o.db) : null;
+        const store = o.db !== undefined ? openExistingStore(o.db) : null;
         try {
           const run = store ? requireCaptureRun(store, o.run) : null;
           if (store && run) store.assertSameModel(run, model.info);
