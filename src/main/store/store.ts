@@ -167,8 +167,10 @@ export class Store {
     return this.guard(() => results.latestResult(this.db, runId, kind, params));
   }
 
-  findResult(id: number): StoredResult | undefined {
-    return this.guard(() => results.findResult(this.db, id));
+  /** A result by id; with `kind`, only if it is of that kind (typed accordingly). */
+  findResult<K extends ResultKind = ResultKind>(id: number, kind?: K): StoredResult<K> | undefined {
+    const r = this.guard(() => results.findResult(this.db, id));
+    return r && (kind === undefined || r.kind === kind) ? (r as StoredResult<K>) : undefined;
   }
 
   /** Results of this kind, oldest first (of one run when `runId` is given). */
