@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `babelscope` command line: JSON on stdout with --json; progress and messages on stderr. */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CancellationError, isUserError } from '../../shared/errors.js';
 import { registerAblate } from './commands/ablate.js';
@@ -18,9 +19,15 @@ import { registerStart } from './commands/start.js';
 import { registerTour } from './commands/tour.js';
 import { registerWorkingLanguage } from './commands/working-language.js';
 
+/** This package's version, from its package.json (dist/src/main/cli → the package root). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('babelscope')
     .description('Study how multilingual language models handle languages: activations, logit lens, language neurons.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('--verbose', 'show stack traces of errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();

@@ -88,7 +88,7 @@ function checkArch(modelType: string, arch: string | undefined): string {
   const t = arch ?? modelType;
   if (!(t in NORM_BY_MODEL_TYPE))
     throw new UserError(
-      `unknown architecture "${modelType}" (config.json model_type)`,
+      arch !== undefined ? `unknown architecture "${arch}" (--arch)` : `unknown architecture "${modelType}" (config.json model_type)`,
       `Known: ${Object.keys(NORM_BY_MODEL_TYPE).join(', ')}. If it is built like one of them, pass --arch NAME (e.g. --arch llama), and --tap "resid_post=TENSOR" / --tap "mlp_act=TENSOR" ({i} = layer) if its tensors are named differently.`,
     );
   return t;

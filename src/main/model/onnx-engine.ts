@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { UserError } from '../../shared/errors.js';
 import { captureNames, float32Name, instrumentModel, lensNames, scaleInputName, scaledActName, type InstrumentOptions, type LensSpec } from './instrument.js';
 import { cachedVariant, modelHash } from './model-cache.js';
+import { checkConfigAgainstGraph } from './config-check.js';
 import { NORM_BY_MODEL_TYPE, openModelFolder } from './model-folder.js';
 import { OnnxType, readOnnxGraph, type OnnxGraph } from './onnx-graph.js';
 import { discoverTaps, parseTapOverride, type HeadInfo } from './tap-discovery.js';
@@ -116,6 +117,7 @@ export class OnnxEngine {
       throw new UserError(`${folder.onnxPath} is not a valid ONNX model (${(e as Error).message})`, 'The file is corrupt or truncated: export it again or re-download it.');
     }
     const c = folder.config;
+    checkConfigAgainstGraph(folder.dir, c, graph);
     const intermediate = c.intermediateSize ?? inferIntermediate(graph, c.hiddenSize);
     const overrides = (opts.taps ?? []).map(parseTapOverride);
     const { taps, head } = discoverTaps(graph, { numLayers: c.numLayers, hiddenSize: c.hiddenSize, intermediateSize: intermediate, vocabSize: c.vocabSize }, overrides);

@@ -132,6 +132,19 @@ describe('bad input gives a one-line error, a hint, no stack, exit ≠ 0', () =>
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, model_type: 'mystery' }));
     return expectUserError(['inspect', dir], /unknown architecture "mystery"[\s\S]*--tap/);
   });
+  for (const [key, value, what] of [
+    ['num_hidden_layers', 2, /config\.json gives 2 as the layers, but the ONNX graph has 4 \(from past_key_values/],
+    ['hidden_size', 64, /config\.json gives 64 as the hidden size, but the ONNX graph has \d+ \(from token embedding/],
+    ['vocab_size', 1000, /config\.json gives 1000 as the vocabulary size, but the ONNX graph has \d+/],
+  ] as const) {
+    it(`a config.json whose ${key} disagrees with the graph names both values`, () => {
+      const dir = copyModel(`mismatch-${key}`);
+      const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, [key]: value }));
+      return expectUserError(['lens', dir, '--text', 'Hello', '--device', 'cpu'], what);
+    });
+  }
+  it('--arch with an unknown name names it', () => expectUserError(['lens', testModelDir, '--text', 'Hello', '--arch', 'bogus', '--device', 'cpu'], /"bogus"/));
   it('--arch makes an unknown architecture usable', async () => {
     const dir = copyModel('arch-override');
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));

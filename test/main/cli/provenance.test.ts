@@ -4,13 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore } from '../../../src/main/store/index.js';
 import { cliPath, runCli, type CliResult } from '../../helpers/cli.js';
 import { testModelDir } from '../../helpers/fixtures.js';
+import { repoRoot } from '../../helpers/paths.js';
 import { readSchemaDoc } from '../../helpers/schema-doc.js';
 
 const CORPUS = ['--corpus', 'udhr:eng,rus', '--max-texts-per-lang', '6', '--device', 'cpu'];
@@ -242,6 +243,15 @@ describe('robustness', () => {
       assert.equal(after.latestResult(run.id, 'nll')!.partial, false);
     } finally {
       after.close();
+    }
+  });
+
+  it('--version prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await runCli([flag]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), version);
     }
   });
 
