@@ -19,12 +19,14 @@ export interface AblationInput {
   ablated: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
+/** One language's own deactivation: its Δ NLL and whether it is the largest of its row and column. */
 export interface DiagonalEntry {
   delta: number | null;
   isRowMax: boolean | null;
   isColumnMax: boolean | null;
 }
 
+/** The deactivated × evaluated NLL matrix (see the module comment). */
 export interface AblationMatrix {
   /** Row labels (deactivated languages). */
   deactivated: string[];

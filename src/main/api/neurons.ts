@@ -14,6 +14,7 @@ import { withStore, withStoreSync, type ProjectStore } from './store.js';
 export { LAPE_DEFAULTS };
 export type { LapeResult, NeuronRef, AblationMatrix };
 
+/** Options of `lape`. */
 export interface LapeOptions {
   /** A store or its path, holding a finished (or partial) capture. */
   store: ProjectStore | string;
@@ -58,6 +59,7 @@ export function storedLape(options: { store: ProjectStore | string; run?: string
   return withStoreSync(options.store, { readonly: true, create: false }, (store) => latestLape(store, requireCaptureRun(store, options.run ?? 'capture')));
 }
 
+/** Options of `meanNll`. */
 export interface MeanNllOptions extends LongRunningOptions, CorpusLimitOptions {
   model: Model;
   corpus: CorpusSource;
@@ -74,6 +76,7 @@ export async function meanNll(options: MeanNllOptions): Promise<Record<string, n
   return meanNllByLanguage(options.model, corpus, options.batch ?? 8, options.interventions ?? []);
 }
 
+/** Options of `ablate`. */
 export interface AblateOptions extends LongRunningOptions, CorpusLimitOptions {
   model: Model;
   /** Texts to evaluate the NLL on. */

@@ -13,6 +13,7 @@ import type { CaptureStats, GenerateRequest, GenerateResult, LensRequest, LensRe
 import { Tokenizer } from './tokenizer.js';
 import type { ForwardRequest, ForwardResult, ModelInfo } from './types.js';
 
+/** A loaded model: its tokenizer on this thread, inference in a worker thread (open with `openModel`, release with `dispose`). */
 export class Model {
   private nextId = 1;
   private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
