@@ -11,6 +11,7 @@ import type { EngineMessage, EngineMethods, EngineRequest } from './engine-proto
 import { openModelFolder } from './model-folder.js';
 import type { CaptureStats, GenerateRequest, GenerateResult, LensRequest, LensResult, OpenOptions } from './onnx-engine.js';
 import { Tokenizer } from './tokenizer.js';
+import { engineStackMb } from './worker-stack.js';
 import type { ForwardRequest, ForwardResult, ModelInfo } from './types.js';
 
 /** A loaded model: its tokenizer on this thread, inference in a worker thread (open with `openModel`, release with `dispose`). */
@@ -27,7 +28,7 @@ export class Model {
   static async open(dir: string, options: OpenOptions = {}): Promise<Model> {
     const folder = openModelFolder(dir, options.arch !== undefined ? { arch: options.arch } : {});
     const tokenizer = Tokenizer.fromFile(folder.tokenizerPath);
-    const worker = new Worker(new URL('./engine-worker.js', import.meta.url));
+    const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { resourceLimits: { stackSizeMb: engineStackMb() } });
     const model = new Model(worker, tokenizer, null as unknown as ModelInfo);
     worker.on('message', (m: EngineMessage) => model.onMessage(m, options.log));
     worker.on('error', (e) => model.failAll(e));
