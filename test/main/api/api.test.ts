@@ -105,7 +105,8 @@ describe('babelscope API', () => {
     assert.deepEqual(store.result(r.resultId!).result, JSON.parse(JSON.stringify(direct)));
     assert.equal(store.results({ kind: 'lape' })[0]!.id, r.resultId);
 
-    const m = await ablate({ model, store, corpus: CORPUS, maxTextsPerLang: 4 });
+    const m = await ablate({ model, store, corpus: CORPUS, maxTextsPerLang: 4, randomSets: 1 });
+    assert.ok(m.randomDelta, 'the chance level of random neuron sets is measured');
     assert.deepEqual(m.deactivated, r.languages.filter((l) => r.neurons[l]!.length > 0));
     assert.equal(store.latestResult('capture', 'ablation')!.id, m.resultId);
     // The matrix's numbers are the same forward passes as meanNll.
@@ -117,10 +118,13 @@ describe('babelscope API', () => {
     store.close();
   });
 
-  it('ablate with explicit neurons needs no store and saves nothing', async () => {
-    const m = await ablate({ model, corpus: [{ lang: 'eng', id: '1', text: 'Everyone has the right to life, liberty and security of person.' }], neurons: { eng: [[0, 1], [1, 2]] } });
+  it('ablate with a LAPE result in hand needs no store and saves nothing', async () => {
+    const r = lape({ store: join(tmp, 'whole.db'), topRate: 0.02, save: false });
+    assert.equal(r.resultId, null);
+    const m = await ablate({ model, corpus: [{ lang: 'eng', id: '1', text: 'Everyone has the right to life, liberty and security of person.' }], lape: r, randomSets: 0 });
     assert.equal(m.resultId, null);
-    assert.deepEqual(m.deactivated, ['eng']);
+    assert.deepEqual(m.evaluated, ['eng']);
+    assert.equal(m.randomDelta, null);
   });
 
   it('align, workingLanguage and compareCheckpoints read and write the store', async () => {
