@@ -58,6 +58,7 @@ export interface AlignmentOptions {
 /** A language × language matrix, rows and columns in `AlignmentResult.languages` order. */
 export type PairMatrix = (number | null)[][];
 
+/** Alignment numbers of one layer. */
 export interface LayerAlignment {
   layer: number;
   /** [a][b] mean cosine similarity of parallel texts. */
@@ -70,6 +71,7 @@ export interface LayerAlignment {
   sharedTexts: number[][];
 }
 
+/** Mean and max over layers of a per-layer score. */
 export interface PairSummary {
   mean: PairMatrix;
   max: PairMatrix;
@@ -77,6 +79,7 @@ export interface PairSummary {
   maxLayer: PairMatrix;
 }
 
+/** Every language against one pivot language, per layer. */
 export interface PivotAlignment {
   pivot: string;
   /** language → [layers] MEXA against the pivot (null where undefined). */
@@ -86,6 +89,7 @@ export interface PivotAlignment {
   maxLayer: Record<string, number | null>;
 }
 
+/** Cross-lingual alignment per layer (similarities, retrieval, MEXA). */
 export interface AlignmentResult {
   languages: string[];
   layers: LayerAlignment[];

@@ -7,6 +7,7 @@ import { withStore, type ProjectStore } from './store.js';
 
 export type { CaptureSummary };
 
+/** Options of `capture`. */
 export interface CaptureOptions extends LongRunningOptions, CorpusLimitOptions {
   model: Model;
   /** A store or the path of its file (created when missing). */

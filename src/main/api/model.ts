@@ -21,6 +21,7 @@ export const bundledCheckpointDirs: readonly string[] = [
   bundledModelDir,
 ];
 
+/** Options of `openModel`. */
 export interface OpenModelOptions {
   /** Where to run: `auto` (CUDA when it works, else CPU, saying why), `cpu` or `cuda`. Default `auto`. */
   device?: DeviceRequest;
@@ -116,6 +117,7 @@ export function layerTensorNames(dir: string, layer: number): { name: string; op
   return layerTensors(dir, layer);
 }
 
+/** Options of `lens`. */
 export interface LensOptions {
   text: string;
   /** Tokens per layer and position; default 5. */
@@ -127,6 +129,7 @@ export interface LensOptions {
   languages?: CorpusSource;
 }
 
+/** The logit lens of one text at every layer and position. */
 export interface LensOutput {
   tokens: string[];
   ids: number[];
@@ -173,6 +176,7 @@ export async function lens(model: Model, options: LensOptions): Promise<LensOutp
   };
 }
 
+/** Options of `activations`. */
 export interface ActivationsOptions {
   text: string;
   /** `mlp` = `mlp_act.{layer}` (act_fn(gate_proj x)), `residual` = `resid_post.{layer}`. */
@@ -180,6 +184,7 @@ export interface ActivationsOptions {
   layer: number;
 }
 
+/** One layer's activations for every token of a text. */
 export interface ActivationsOutput {
   tokens: string[];
   /** The tap point read, e.g. `mlp_act.2`. */
@@ -206,6 +211,7 @@ export async function activations(model: Model, options: ActivationsOptions): Pr
   return { tokens: enc.tokens, point: tap, shape: [enc.ids.length, width], values };
 }
 
+/** Options of `generate`. */
 export interface GenerateOptions {
   prompt: string;
   /** Default 32. */
@@ -220,6 +226,7 @@ export interface GenerateOptions {
   interventions?: NeuronIntervention[];
 }
 
+/** A generated continuation. */
 export interface GenerateOutput {
   prompt: string;
   /** The continuation, special tokens skipped. */
