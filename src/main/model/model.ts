@@ -80,6 +80,11 @@ export class Model {
     return this.call('captureStats', { inputIds });
   }
 
+  /** Summed next-token NLL per text, reduced in the graph; interventions scale neurons (ablation). */
+  nll(req: Parameters<EngineMethods['nll']>[0]) {
+    return this.call('nll', req);
+  }
+
   generate(req: Parameters<EngineMethods['generate']>[0]) {
     return this.call('generate', req);
   }
