@@ -5,6 +5,7 @@ import { Model } from '../../../src/main/model/model.js';
 import { join } from 'node:path';
 import { decode, loadReference, maxAbsDiff, testCheckpointDirs, testModelDir, type Reference } from '../../helpers/fixtures.js';
 import { fixturesDir } from '../../helpers/paths.js';
+import { nextTokenNll } from '../../../src/main/capture/batches.js';
 
 const TOL = 1e-4;
 
@@ -145,6 +146,30 @@ describe('a training checkpoint (model.onnx at the folder root, weights inline)'
 });
 
 describe('one session, features switched by inputs', () => {
+  it('in-graph NLL equals the NLL computed from the logits, with and without ablated neurons', async () => {
+    const ref = loadReference();
+    const ids = ref.texts.map((t) => t.input_ids);
+    const model = await Model.open(testModelDir, { device: 'cpu' });
+    try {
+      for (const interventions of [[], [{ layer: 2, index: 5, scale: 0 }, { layer: 0, index: 7, scale: 0 }]]) {
+        const r = await model.nll({ inputIds: ids, interventions });
+        const f = await model.forward({ inputIds: ids, interventions });
+        const maxLen = Math.max(...ids.map((x) => x.length));
+        const V = model.info.vocabSize;
+        ids.forEach((x, i) => {
+          const want = nextTokenNll(f.logits!.data, V, x, i * maxLen * V);
+          assert.equal(r.nllCount[i], want.count);
+          assert.ok(Math.abs(r.nllSum[i]! - want.sum) <= 1e-3 * want.count, `text ${i}: ${r.nllSum[i]} vs ${want.sum}`);
+        });
+      }
+      const plain = await model.nll({ inputIds: ids });
+      const ablated = await model.nll({ inputIds: ids, interventions: [{ layer: 2, index: 5, scale: 0 }] });
+      assert.notDeepEqual(plain.nllSum, ablated.nllSum);
+    } finally {
+      await model.dispose();
+    }
+  });
+
   it('lens, capture, NLL, scales and taps interleaved on one model give the same numbers each time', async () => {
     const ref = loadReference();
     const ids = [ref.texts[1]!.input_ids];
