@@ -17,6 +17,7 @@ import type {
   NeuronCounts,
   NeuronStats,
   NewRun,
+  PooledDtype,
   PooledRow,
   PooledVectors,
   RunRecord,
@@ -107,12 +108,19 @@ export class Store {
     return this.guard(() => neuronStats.readLayerStats(this.db, runId, layer));
   }
 
-  savePooled(runId: number, rows: readonly PooledVectors[]): void {
-    this.transaction(() => pooled.savePooled(this.db, runId, rows));
+  /** Stores pooled vectors, as float16 unless asked otherwise (rows beyond the half range stay float32). */
+  savePooled(runId: number, rows: readonly PooledVectors[], dtype: PooledDtype = 'float16'): void {
+    this.transaction(() => pooled.savePooled(this.db, runId, rows, dtype));
   }
 
-  readPooled(runId: number, layer: number): PooledRow[] {
-    return this.guard(() => pooled.readPooled(this.db, runId, layer));
+  /** Pooled vectors of one layer, decoded to float32 whatever their stored type; `only` reads one kind. */
+  readPooled(runId: number, layer: number, only?: 'mean' | 'last'): PooledRow[] {
+    return this.guard(() => pooled.readPooled(this.db, runId, layer, only));
+  }
+
+  /** The layers a run has pooled vectors for, ascending. */
+  pooledLayers(runId: number): number[] {
+    return this.guard(() => pooled.pooledLayers(this.db, runId));
   }
 
   saveActivation(runId: number, textId: number, point: string, tensor: Tensor): void {
@@ -143,7 +151,7 @@ export class Store {
   commitBatch(runId: number, batch: CaptureBatch): void {
     this.transaction(() => {
       for (const delta of batch.stats ?? []) neuronStats.addNeuronStats(this.db, runId, delta.layer, delta.lang, delta);
-      if (batch.pooled) pooled.savePooled(this.db, runId, batch.pooled);
+      if (batch.pooled) pooled.savePooled(this.db, runId, batch.pooled, batch.pooledDtype);
       for (const a of batch.activations ?? []) activations.saveActivation(this.db, runId, a.textId, a.point, a.tensor);
       progress.markTextsDone(this.db, runId, batch.done);
     });
