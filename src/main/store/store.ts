@@ -3,6 +3,8 @@ import type { CorpusText } from '../corpus/types.js';
 import type { Tensor } from '../model/types.js';
 import * as activations from './activations.js';
 import * as corpora from './corpora.js';
+import * as merge from './merge.js';
+import type { MergedShard, MergeOutcome, MergeSource, MergeTarget } from './merge.js';
 import * as neuronStats from './neuron-stats.js';
 import * as pooled from './pooled.js';
 import * as progress from './progress.js';
@@ -12,6 +14,7 @@ import { storeUserError } from './sqlite-errors.js';
 import type {
   ActivationInfo,
   CaptureBatch,
+  CorpusInfo,
   DoneText,
   ModelRef,
   NeuronCounts,
@@ -57,6 +60,11 @@ export class Store {
 
   readCorpus(corpusId: number): StoredText[] {
     return this.guard(() => corpora.readCorpusTexts(this.db, corpusId));
+  }
+
+  /** A corpus's spec, content hash and size (undefined when there is no such corpus). */
+  corpusInfo(corpusId: number): CorpusInfo | undefined {
+    return this.guard(() => corpora.corpusInfo(this.db, corpusId));
   }
 
   // Runs
@@ -155,6 +163,21 @@ export class Store {
       for (const a of batch.activations ?? []) activations.saveActivation(this.db, runId, a.textId, a.point, a.tensor);
       progress.markTextsDone(this.db, runId, batch.done);
     });
+  }
+
+  // Shards
+
+  /**
+   * Adds another store's capture run into one of this store's (see merge.ts): all of it in one
+   * transaction, with `alsoInTransaction`; refuses texts counted already, skips a source merged before.
+   */
+  mergeCaptureRun(target: MergeTarget, source: MergeSource, alsoInTransaction: () => void = () => {}): MergeOutcome {
+    return this.guard(() => merge.mergeCaptureRun(this.db, target, source, alsoInTransaction));
+  }
+
+  /** The shards merged into a run, in merge order. */
+  mergedShards(runId: number): MergedShard[] {
+    return this.guard(() => merge.mergedShards(this.db, runId));
   }
 
   // Results

