@@ -4,7 +4,7 @@
  * the statistics together with the done marks of the texts they came from, in one transaction, so
  * a kill at any moment leaves a file that a second run continues without double counting.
  */
-import { UserError } from '../../shared/errors.js';
+import { CancellationError, UserError } from '../../shared/errors.js';
 import type { CorpusText } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
 import { NeuronStatsAccumulator, type PooledVectors, type SavedActivation, type Store } from '../store/index.js';
@@ -33,6 +33,8 @@ export interface CaptureOptions {
   /** Also keep the raw activations (every tap point, [pos, width]) of the first N texts of each language. */
   keepActivationsPerLang?: number;
   onProgress?: (p: { done: number; total: number; tokens: number }) => void;
+  /** Aborting stops the capture between batches: what was done is written, then a CancellationError is thrown. */
+  signal?: AbortSignal;
   /** For tests: stop after this many batches as if killed (nothing after the last flush is kept). */
   stopAfterBatches?: number;
 }
@@ -176,6 +178,12 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   let b = 0;
   while (inflight) {
     if (o.stopAfterBatches !== undefined && b++ >= o.stopAfterBatches) return summary();
+    if (o.signal?.aborted) {
+      flush();
+      throw new CancellationError(
+        `capture of run "${run.name}" was stopped after ${alreadyDone + processed} of ${mine.length} texts; they are stored, and capturing again with the same run name resumes it`,
+      );
+    }
     const queued = await submit();
     record(inflight.batch, await inflight.result);
     for (const { item, ids } of inflight.batch.filter((x) => keepIds.has(x.item.textId))) {
