@@ -1,7 +1,7 @@
 /** Tokenizer fertility and parity (Rust et al. 2021, Petrov et al. 2023), side by side for several tokenizers. */
 import { UserError } from '../../shared/errors.js';
-import { fertility as fertilityOf, type FertilityStats, type TokenizeWords } from '../analysis/fertility.js';
-import { resolveTokenizerFiles, wordTokenCounter } from '../capture/tokenizer-files.js';
+import { fertility as fertilityOf, type FertilityStats, type TokenizeText } from '../analysis/fertility.js';
+import { resolveTokenizerFiles, textTokenSpans } from '../capture/tokenizer-files.js';
 import { Tokenizer } from '../model/tokenizer.js';
 import { loadCorpus, type CorpusSource } from './corpus.js';
 
@@ -35,6 +35,8 @@ export interface FertilityRow {
 export interface FertilityOutput {
   corpus: string;
   pivot: string;
+  /** How texts were split into words and tokens. */
+  segmentation: { method: string; locales: Record<string, string>; tokens: string };
   languages: string[];
   tokenizers: { name: string; path: string; vocab_size: number }[];
   /** tokenizer name → language → numbers. */
@@ -53,12 +55,13 @@ export async function fertility(options: FertilityOptions): Promise<FertilityOut
   if (!languages.includes(pivot)) {
     throw new UserError(`pivot language "${pivot}" is not in the corpus`, `Languages of ${corpusName}: ${languages.join(', ')}; choose the pivot among them.`);
   }
-  const counters: Record<string, TokenizeWords> = {};
-  for (const t of tokenizers) counters[t.name] = await wordTokenCounter(t.tokenizer, texts);
+  const counters: Record<string, TokenizeText> = {};
+  for (const t of tokenizers) counters[t.name] = await textTokenSpans(t.tokenizer, texts);
   const report = fertilityOf(texts, counters, { pivot });
   return {
     corpus: corpusName,
     pivot: report.pivot,
+    segmentation: { method: report.segmentation, locales: report.locales, tokens: 'each text tokenized whole, without special tokens' },
     languages: report.languages,
     tokenizers: tokenizers.map((t) => ({ name: t.name, path: t.path, vocab_size: t.tokenizer.vocabSize() })),
     by_tokenizer: Object.fromEntries(
