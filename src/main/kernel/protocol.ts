@@ -9,6 +9,7 @@ import { inspect } from 'node:util';
 import { transformSync } from 'esbuild';
 import type { MimeBundle } from '../../shared/kernel-types.js';
 import { Executor, InterruptedError, type CellContext, type CellError } from './executor.js';
+import { LANGUAGE_INFO } from './language-info.js';
 import { packageRoot } from './resolve.js';
 import type { FromMain } from './thread-protocol.js';
 import { makeMessage, PROTOCOL_VERSION, type MessageHeader, type ReceivedMessage } from './wire.js';
@@ -18,14 +19,6 @@ interface Running {
   finish: (r: { ok: true; value: unknown } | { ok: false; error: CellError }) => void;
 }
 
-export const LANGUAGE_INFO = {
-  name: 'typescript',
-  version: '5',
-  mimetype: 'text/typescript',
-  file_extension: '.ts',
-  pygments_lexer: 'typescript',
-  codemirror_mode: 'text/typescript',
-};
 
 const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
