@@ -238,7 +238,7 @@ async function describeResponses(model: Model, generated: GeneratedResponse[], a
       const b = baseline?.[i];
       let firstOffTarget: ResponseOutput['first_off_target'] = null;
       if (a.firstOffTarget) {
-        const tokenIndex = await tokenIndexAtChar(model.tokenizer, g.ids, a.firstOffTarget.charOffset);
+        const tokenIndex = await tokenIndexAtChar(model.tokenizer, g.promptIds, g.ids, a.firstOffTarget.charOffset);
         firstOffTarget = {
           word_index: a.firstOffTarget.wordIndex,
           word: a.words[a.firstOffTarget.wordIndex]!.text,

@@ -1,4 +1,5 @@
 /** Opening a model and reading it one text at a time: lens, activations, generation, its description. */
+import { continuationText } from '../capture/continuation.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
@@ -250,7 +251,7 @@ export async function generate(model: Model, options: GenerateOptions): Promise<
     seed: options.seed ?? 0,
     ...(options.interventions?.length ? { interventions: options.interventions } : {}),
   });
-  const text = await model.tokenizer.decode(r.ids);
+  const { text } = await continuationText(model.tokenizer, enc.ids, r.ids);
   return { prompt, text, ids: r.ids, tokens: r.ids.map((id) => model.tokenizer.idToToken(id)), probs: r.probs, stopped_by: r.stoppedBy };
 }
 
