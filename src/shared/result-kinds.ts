@@ -8,6 +8,7 @@ import type { AblationMatrix, LapeOptions, LapeResult, WorkingLanguageResult } f
 
 /** `running` while capturing, `interrupted` after Ctrl-C (resumable), `failed` after an error. */
 export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted';
+/** Every run status, in the order a run goes through them. */
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'done', 'failed', 'interrupted'];
 
 /** A capture's running next-token NLL totals per language (summed over each text's predictions). */
@@ -27,20 +28,26 @@ export interface CorpusParams {
 export interface ResultKinds {
   nll: { params: Record<string, never>; result: NllTotals; inputs: { run: 'run' } };
   lape: { params: Required<LapeOptions>; result: LapeResult; inputs: { run: 'run' } };
-  ablation: { params: CorpusParams & { scale: number }; result: AblationMatrix; inputs: { run: 'run'; selection: 'lape' } };
+  /** `randomSets`/`seed` are absent in ablations stored before chance levels existed (none drawn). */
+  ablation: { params: CorpusParams & { scale: number; randomSets?: number; seed?: number }; result: AblationMatrix; inputs: { run: 'run'; selection: 'lape' } };
   /** Computed by the model from a corpus and kept with a capture run (for compare); it reads none of the run's data. */
   'working-language': { params: CorpusParams & { minShare: number; minCount: number }; result: WorkingLanguageResult; inputs: Record<never, never> };
 }
 
+/** A stored result kind: `nll`, `lape`, `ablation`, `working-language`, … */
 export type ResultKind = keyof ResultKinds;
+/** The parameters stored with a result of kind K. */
 export type ParamsOf<K extends ResultKind> = ResultKinds[K]['params'];
+/** The result stored for kind K. */
 export type ResultOf<K extends ResultKind> = ResultKinds[K]['result'];
 /** What an input role refers to: a run, or a result of the named kind. */
 export type InputTarget = 'run' | ResultKind;
+/** The input roles of kind K (`run`, `selection`, …). */
 export type InputRole<K extends ResultKind> = keyof ResultKinds[K]['inputs'] & string;
 /** The inputs a writer gives: role → run id or result id. */
 export type InputsOf<K extends ResultKind> = { [R in InputRole<K>]: number };
 
+/** One entry of the kind table at run time. */
 export interface ResultKindInfo<K extends ResultKind> {
   /** One line for SCHEMA.md and `--help`. */
   description: string;
@@ -49,6 +56,7 @@ export interface ResultKindInfo<K extends ResultKind> {
   replaces: boolean;
 }
 
+/** The kind table at run time: each kind's description, input roles and whether it keeps one result per run. */
 export const RESULT_KINDS: { readonly [K in ResultKind]: ResultKindInfo<K> } = {
   nll: { description: "a capture's running next-token NLL totals per language", inputs: { run: 'run' }, replaces: true },
   lape: { description: 'a LAPE neuron selection (babelscope lape)', inputs: { run: 'run' }, replaces: false },
@@ -56,6 +64,7 @@ export const RESULT_KINDS: { readonly [K in ResultKind]: ResultKindInfo<K> } = {
   'working-language': { description: 'working language per layer over a corpus (babelscope working-language --db)', inputs: {}, replaces: false },
 };
 
+/** Whether `kind` is a kind of the table. */
 export function isResultKind(kind: string): kind is ResultKind {
   return Object.prototype.hasOwnProperty.call(RESULT_KINDS, kind);
 }

@@ -7,6 +7,7 @@
 
 // LAPE (src/main/analysis/lape.ts)
 
+/** LAPE thresholds (Tang et al. 2024). */
 export interface LapeOptions {
   /** Share of all neurons (all layers together) to select; default 0.01. */
   topRate?: number;
@@ -21,6 +22,7 @@ export interface LapeOptions {
 /** A neuron as `[layer, index]`. */
 export type NeuronRef = [layer: number, index: number];
 
+/** Language-specific neurons selected by LAPE. */
 export interface LapeResult {
   languages: string[];
   /** language → its neurons, sorted by layer then index. */
@@ -39,12 +41,21 @@ export interface LapeResult {
 
 // Ablation matrix (src/main/analysis/ablation-matrix.ts)
 
+/** One language's own deactivation: its Δ NLL and whether it is the largest of its row and column. */
 export interface DiagonalEntry {
   delta: number | null;
   isRowMax: boolean | null;
   isColumnMax: boolean | null;
+  /** delta minus the largest other delta of its row / column (> 0 exactly when it wins). */
+  rowMargin: number | null;
+  columnMargin: number | null;
+  /** The delta of a same-size random neuron set on this language (chance level); null without one. */
+  randomDelta: number | null;
+  /** delta − randomDelta. */
+  excessOverRandom: number | null;
 }
 
+/** The deactivated × evaluated NLL matrix (see the module comment). */
 export interface AblationMatrix {
   /** Row labels (deactivated languages). */
   deactivated: string[];
@@ -56,6 +67,10 @@ export interface AblationMatrix {
   nll: (number | null)[][];
   /** [deactivated][evaluated] NLL − baseline. */
   delta: (number | null)[][];
+  /** [deactivated][evaluated] NLL − baseline with a random neuron set of the same size per layer as the row's; null without random draws. */
+  randomDelta: (number | null)[][] | null;
+  /** Random draws averaged in `randomDelta` (0: none). */
+  randomDraws: number;
   /** language (both a row and a column) → diagonal entry. */
   diagonal: Record<string, DiagonalEntry>;
   /** How many diagonal entries are the max of their row / of their column, out of `diagonalSize`. */
@@ -78,6 +93,7 @@ export interface WorkingLanguageTable {
   meanMass: Record<string, number[]>;
 }
 
+/** Working language per layer, over all texts and per text language. */
 export interface WorkingLanguageResult {
   labels: string[];
   numLayers: number;

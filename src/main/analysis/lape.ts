@@ -66,6 +66,7 @@ export function lapeStatsFromLayers(
 
 export type { LapeOptions, LapeResult, NeuronRef };
 
+/** The reference implementation's defaults. */
 export const LAPE_DEFAULTS: Readonly<Required<LapeOptions>> = {
   topRate: 0.01,
   filterRate: 0.95,

@@ -62,9 +62,11 @@ export function ablationOf(): AblationMatrix {
     baseline: [2],
     nll: [[2.5]],
     delta: [[0.5]],
-    diagonal: { eng: { delta: 0.5, isRowMax: true, isColumnMax: true } },
-    rowMaxCount: 1,
-    columnMaxCount: 1,
+    randomDelta: null,
+    randomDraws: 0,
+    diagonal: { eng: { delta: 0.5, isRowMax: null, isColumnMax: null, rowMargin: null, columnMargin: null, randomDelta: null, excessOverRandom: null } },
+    rowMaxCount: 0,
+    columnMaxCount: 0,
     diagonalSize: 1,
   };
 }

@@ -1,0 +1,295 @@
+/**
+ * Code-switching: generate from prompts in each language (greedy + sampled), optionally with a
+ * language's LAPE neurons ablated or amplified, and measure language confusion (LCB LPR/WPR/LCPR),
+ * code-switch rate, CMI and the first off-target token of each response.
+ */
+import { UserError } from '../../shared/errors.js';
+import { codeSwitchReport, type CodeSwitchReport, type LanguageConfusionSummary, type ResponseAnalysis } from '../analysis/codeswitch.js';
+import { createFastTextIdentifier, type LanguageIdentifier } from '../analysis/language-id.js';
+import { generateResponses, tokenIndexAtChar, type GeneratedResponse, type GenerationPlan } from '../capture/codeswitch-run.js';
+import { languageNeuronInterventions } from '../capture/language-interventions.js';
+import { describeSelection, lapeSelection, requireCaptureRun } from '../capture/stored-runs.js';
+import type { Model } from '../model/model.js';
+import type { NeuronIntervention } from '../model/types.js';
+import { limitsOf } from './capture.js';
+import { loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
+import { progressWithAbort, type LongRunningOptions } from './progress.js';
+import { withStoreSync, type ProjectStore } from './store.js';
+
+/** Options of `codeSwitch`. */
+export interface CodeSwitchOptions extends LongRunningOptions, CorpusLimitOptions {
+  model: Model;
+  /** Prompts; a response should stay in its prompt's language. */
+  prompts: CorpusSource;
+  /** Scale one language's LAPE neurons (from `store`) while generating. */
+  intervention?: {
+    mode: 'ablate' | 'amplify';
+    lang: string;
+    /** The store (or path) with the LAPE result. */
+    store: ProjectStore | string;
+    /** Capture run whose newest LAPE selection to use; default `capture`. */
+    run?: string;
+    /** The LAPE selection (stored result id) to use instead of the run's newest. */
+    selection?: number;
+    /** Scale for `amplify`; default 2. */
+    factor?: number;
+  };
+  /** With an intervention, also generate without it and compare; default true. */
+  baseline?: boolean;
+  /** Tokens per response; default 48. */
+  maxNewTokens?: number;
+  /** Prompts keep their first N tokens; default 64. */
+  maxPromptTokens?: number;
+  /** Sampled responses per prompt besides the greedy one; default 1. */
+  samples?: number;
+  /** Default 0.8. */
+  temperature?: number;
+  /** Default 0.95. */
+  topP?: number;
+  /** Seed of the sampled responses; default 0. */
+  seed?: number;
+  /** Language identifier for lines and words; default fastText lid.176. */
+  identifier?: LanguageIdentifier;
+  /** The model folder as recorded in the output (default: the model's own folder). */
+  modelName?: string;
+}
+
+/** The intervention as applied. */
+export interface InterventionInfo {
+  mode: 'ablate' | 'amplify';
+  lang: string;
+  scale: number;
+  neurons: number;
+  db: string;
+  run: string;
+  /** The LAPE selection (result id) whose neurons were scaled. */
+  selection: number;
+  /** True when that selection was made from a capture that had not finished. */
+  partial: boolean;
+  /** One line naming the selection and its settings, for logs. */
+  description: string;
+}
+
+/** LCB numbers of one prompt language (or all). */
+export interface ConfusionSummary {
+  responses: number;
+  nonSkipped: number;
+  lineErrors: number;
+  wordErrors: number;
+  /** Line pass rate: share of responses whose every line is in the prompt language. */
+  lpr: number;
+  /** Word pass rate (null where words cannot be told apart). */
+  wpr: number | null;
+  /** Harmonic mean of LPR and WPR. */
+  lcpr: number;
+  codeSwitchRate: number;
+  meanCMI: number;
+}
+
+/** LCB numbers over all prompt languages. */
+export type OverallSummary = Pick<ConfusionSummary, 'responses' | 'lpr' | 'wpr' | 'lcpr' | 'codeSwitchRate' | 'meanCMI'>;
+
+/** Prompt language × switched-to language: responses that switched to it (counts, and share of the row's responses). */
+export interface SwitchMatrix {
+  rows: string[];
+  columns: string[];
+  counts: number[][];
+  rates: number[][];
+}
+
+/** One generated response and its analysis. */
+export interface ResponseOutput {
+  promptId: string;
+  lang: string;
+  mode: 'greedy' | 'sample';
+  sample: number | null;
+  seed: number | null;
+  promptTokens: number;
+  text: string;
+  ids: number[];
+  stoppedBy: 'eos' | 'length' | 'context';
+  skipped: boolean;
+  lineError: boolean | null;
+  wordError: boolean | null;
+  codeSwitch: boolean;
+  switchedTo: string[];
+  cmi: number;
+  switchPoints: number[];
+  /** The first word not in the prompt language, and the generated token that produced it. */
+  firstOffTarget: {
+    wordIndex: number;
+    word: string;
+    charOffset: number;
+    lang: string;
+    tokenIndex: number | null;
+    /** Position in the whole sequence (prompt + generated), for `lens` / `activations`. */
+    position: number | null;
+    token: string | null;
+  } | null;
+  /** With a baseline: whether the intervention changed the response, and the response without it. */
+  changed?: boolean;
+  baselineText?: string;
+}
+
+/** Everything `codeSwitch` measured, with its parameters and every response. */
+export interface CodeSwitchOutput {
+  model: string;
+  prompts: string;
+  promptCount: number;
+  samples: number;
+  maxNewTokens: number;
+  maxPromptTokens: number;
+  temperature: number;
+  topP: number;
+  seed: number;
+  intervention: InterventionInfo | null;
+  overall: OverallSummary;
+  byLanguage: Record<string, ConfusionSummary>;
+  matrix: SwitchMatrix;
+  /** The same numbers without the intervention (with `intervention` and `baseline`). */
+  baseline?: { overall: OverallSummary; byLanguage: Record<string, ConfusionSummary>; matrix: SwitchMatrix; changedResponses: number };
+  responses: ResponseOutput[];
+}
+
+/** Reads the intervention's neurons (UserError when the store or language has none). */
+export function codeSwitchInterventions(i: NonNullable<CodeSwitchOptions['intervention']>): { info: InterventionInfo; interventions: NeuronIntervention[] } {
+  const scale = i.mode === 'ablate' ? 0 : (i.factor ?? 2);
+  return withStoreSync(i.store, { readonly: true, create: false }, (store) => {
+    const selection = lapeSelection(store, i.run, i.selection);
+    const interventions = languageNeuronInterventions(selection.result, i.lang, scale);
+    return {
+      info: {
+        mode: i.mode,
+        lang: i.lang,
+        scale,
+        neurons: interventions.length,
+        db: store.path,
+        run: selection.run.name,
+        selection: selection.id,
+        partial: selection.partial,
+        description: describeSelection(selection, store.path),
+      },
+      interventions,
+    };
+  });
+}
+
+/** Generates and analyses; see the module comment. */
+export async function codeSwitch(options: CodeSwitchOptions): Promise<CodeSwitchOutput> {
+  const { model } = options;
+  const intervention = options.intervention ? codeSwitchInterventions(options.intervention) : null;
+  if (intervention) {
+    withStoreSync(options.intervention!.store, { readonly: true, create: false }, (store) => store.assertSameModel(requireCaptureRun(store, intervention.info.run), model.info));
+  }
+  const identifier = options.identifier ?? (await createFastTextIdentifier());
+  const promptsName = typeof options.prompts === 'string' ? options.prompts : 'array';
+  const prompts = await loadCorpus(options.prompts, { ...limitsOf(options), model });
+  if (prompts.length === 0) throw new UserError(`no prompts in ${promptsName}`);
+  const plan: GenerationPlan = {
+    samples: options.samples ?? 1,
+    maxNewTokens: options.maxNewTokens ?? 48,
+    temperature: options.temperature ?? 0.8,
+    topP: options.topP ?? 0.95,
+    seed: options.seed ?? 0,
+    maxPromptTokens: options.maxPromptTokens ?? 64,
+  };
+  const runs = intervention && (options.baseline ?? true) ? 2 : 1;
+  const perRun = prompts.length * (1 + plan.samples);
+  const baselineProgress = progressWithAbort(options, 'baseline', 'code-switching');
+  const baseline = runs === 2 ? await generateResponses(model, prompts, plan, (d) => baselineProgress(d, runs * perRun)) : null;
+  const offset = runs === 2 ? perRun : 0;
+  const progress = progressWithAbort(options, intervention ? `${intervention.info.mode} ${intervention.info.lang}` : 'generate', 'code-switching');
+  const generated = await generateResponses(model, prompts, { ...plan, ...(intervention ? { interventions: intervention.interventions } : {}) }, (d) => progress(offset + d, runs * perRun));
+  const analyse = (g: GeneratedResponse[]) => codeSwitchReport(g.map((r) => ({ id: responseId(r), expected: r.lang, text: r.text })), identifier);
+  const report = analyse(generated);
+  const baselineReport = baseline ? analyse(baseline) : null;
+  const responses = await describeResponses(model, generated, report.responses, baseline);
+  return {
+    model: options.modelName ?? model.info.dir,
+    prompts: promptsName,
+    promptCount: prompts.length,
+    samples: plan.samples,
+    maxNewTokens: plan.maxNewTokens,
+    maxPromptTokens: plan.maxPromptTokens,
+    temperature: plan.temperature,
+    topP: plan.topP,
+    seed: plan.seed,
+    intervention: intervention?.info ?? null,
+    overall: overallJson(report),
+    byLanguage: byLanguageJson(report),
+    matrix: report.matrix,
+    ...(baselineReport
+      ? { baseline: { overall: overallJson(baselineReport), byLanguage: byLanguageJson(baselineReport), matrix: baselineReport.matrix, changedResponses: responses.filter((r) => r.changed).length } }
+      : {}),
+    responses,
+  };
+}
+
+function responseId(g: GeneratedResponse): string {
+  return `${g.lang}/${g.promptId}/${g.mode === 'greedy' ? 'greedy' : `sample${g.sample}`}`;
+}
+
+function summaryJson(s: LanguageConfusionSummary): ConfusionSummary {
+  return {
+    responses: s.responses,
+    nonSkipped: s.nonSkipped,
+    lineErrors: s.lineErrors,
+    wordErrors: s.wordErrors,
+    lpr: s.lpr,
+    wpr: s.wpr,
+    lcpr: s.lcpr,
+    codeSwitchRate: s.codeSwitchRate,
+    meanCMI: s.meanCMI,
+  };
+}
+
+function byLanguageJson(r: CodeSwitchReport): Record<string, ConfusionSummary> {
+  return Object.fromEntries(Object.entries(r.byLanguage).map(([lang, s]) => [lang, summaryJson(s)]));
+}
+
+function overallJson(r: CodeSwitchReport): OverallSummary {
+  const o = r.overall;
+  return { responses: o.responses, lpr: o.lpr, wpr: o.wpr, lcpr: o.lcpr, codeSwitchRate: o.codeSwitchRate, meanCMI: o.meanCMI };
+}
+
+async function describeResponses(model: Model, generated: GeneratedResponse[], analyses: ResponseAnalysis[], baseline: GeneratedResponse[] | null): Promise<ResponseOutput[]> {
+  return Promise.all(
+    generated.map(async (g, i) => {
+      const a = analyses[i]!;
+      const b = baseline?.[i];
+      let firstOffTarget: ResponseOutput['firstOffTarget'] = null;
+      if (a.firstOffTarget) {
+        const tokenIndex = await tokenIndexAtChar(model.tokenizer, g.promptIds, g.ids, a.firstOffTarget.charOffset);
+        firstOffTarget = {
+          wordIndex: a.firstOffTarget.wordIndex,
+          word: a.words[a.firstOffTarget.wordIndex]!.text,
+          charOffset: a.firstOffTarget.charOffset,
+          lang: a.firstOffTarget.lang,
+          tokenIndex: tokenIndex,
+          position: tokenIndex === null ? null : g.promptTokens + tokenIndex,
+          token: tokenIndex === null ? null : model.tokenizer.idToToken(g.ids[tokenIndex]!),
+        };
+      }
+      return {
+        promptId: g.promptId,
+        lang: g.lang,
+        mode: g.mode,
+        sample: g.sample,
+        seed: g.seed,
+        promptTokens: g.promptTokens,
+        text: g.text,
+        ids: g.ids,
+        stoppedBy: g.stoppedBy,
+        skipped: a.skipped,
+        lineError: a.lineError,
+        wordError: a.wordError,
+        codeSwitch: a.codeSwitch,
+        switchedTo: a.switchedTo,
+        cmi: a.cmi,
+        switchPoints: a.switchPoints,
+        firstOffTarget: firstOffTarget,
+        ...(b ? { changed: b.ids.length !== g.ids.length || b.ids.some((id, k) => id !== g.ids[k]), baselineText: b.text } : {}),
+      };
+    }),
+  );
+}
