@@ -1,4 +1,6 @@
 import type { Database } from 'better-sqlite3';
+import { canonicalJson } from '../../shared/canonical-json.js';
+import { ablationMatrix } from '../analysis/ablation-matrix.js';
 
 /** `PRAGMA application_id` of a Babelscope store ("BSCP"): tells our files from other SQLite files. */
 export const APPLICATION_ID = 0x42534350;
@@ -130,7 +132,8 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
   /**
    * Provenance: runs may be `interrupted`; every result records the runs and results it was computed
    * from (`result_inputs`) and whether that data was partial. Existing results get their run as
-   * input, and an ablation the LAPE selection it used (the run's latest one saved before it).
+   * input, and an ablation the LAPE selection it used (the run's latest one saved before it) and
+   * today's result shape.
    */
   function resultProvenance(db) {
     db.exec(`
@@ -170,6 +173,16 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
       UPDATE results SET partial = 1 WHERE kind = 'ablation' AND EXISTS (
         SELECT 1 FROM result_inputs i JOIN results l ON l.id = i.input_result_id WHERE i.result_id = results.id AND l.partial = 1);
     `);
+    // Ablations stored before chance levels and strict wins: their diagonal again from their own NLL
+    // (ties are no longer wins; margins added; no random sets were drawn).
+    const update = db.prepare('UPDATE results SET result_json = ? WHERE id = ?');
+    for (const row of db.prepare("SELECT id, result_json FROM results WHERE kind = 'ablation'").all() as { id: number; result_json: string }[]) {
+      const old = JSON.parse(row.result_json) as { deactivated: string[]; evaluated: string[]; baseline: (number | null)[]; nll: (number | null)[][]; randomDraws?: number };
+      if (old.randomDraws !== undefined) continue;
+      const byLang = (values: readonly (number | null)[]) => Object.fromEntries(old.evaluated.flatMap((e, j) => (values[j] === null || values[j] === undefined ? [] : [[e, values[j]!]])));
+      const ablated = Object.fromEntries(old.deactivated.map((d, i) => [d, byLang(old.nll[i] ?? [])]));
+      update.run(canonicalJson(ablationMatrix({ baseline: byLang(old.baseline), ablated })), row.id);
+    }
   },
 ];
 

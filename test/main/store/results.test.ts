@@ -100,7 +100,19 @@ test('a version 1 store is migrated: runs may be interrupted, old results get th
   const insertResult = db.prepare("INSERT INTO results (run_id, kind, params_json, result_json, created_at) VALUES (?, ?, ?, ?, 't')");
   const lape1 = Number(insertResult.run(done, 'lape', JSON.stringify(lapeOf(0.01).options), JSON.stringify(lapeOf(0.01))).lastInsertRowid);
   const lape2 = Number(insertResult.run(done, 'lape', JSON.stringify(lapeOf(0.02).options), JSON.stringify(lapeOf(0.02))).lastInsertRowid);
-  const ablation = Number(insertResult.run(done, 'ablation', '{"corpus":"x","scale":0}', JSON.stringify(ablationOf())).lastInsertRowid);
+  // An ablation as version 1 stored it: no chance level, no margins, a tie counted as a win.
+  const v1Ablation = {
+    deactivated: ['eng', 'rus'],
+    evaluated: ['eng', 'rus'],
+    baseline: [2, 3],
+    nll: [[2.5, 3.5], [2.1, 3.4]],
+    delta: [[0.5, 0.5], [0.1, 0.4]],
+    diagonal: { eng: { delta: 0.5, isRowMax: true, isColumnMax: true }, rus: { delta: 0.4, isRowMax: true, isColumnMax: false } },
+    rowMaxCount: 2,
+    columnMaxCount: 1,
+    diagonalSize: 2,
+  };
+  const ablation = Number(insertResult.run(done, 'ablation', '{"corpus":"x","scale":0}', JSON.stringify(v1Ablation)).lastInsertRowid);
   insertResult.run(done, 'lape', JSON.stringify(lapeOf(0.03).options), JSON.stringify(lapeOf(0.03)));
   const nll = Number(insertResult.run(running, 'nll', '{}', '{"eng":{"sum":1,"count":1}}').lastInsertRowid);
   db.close();
@@ -116,6 +128,14 @@ test('a version 1 store is migrated: runs may be interrupted, old results get th
     const a = store.findResult(ablation)!;
     assert.deepEqual(a.inputs.map((i) => [i.role, i.id]), [['run', done], ['selection', lape2]]);
     assert.equal(a.partial, false);
+    // Its result now has today's shape, recomputed from its own NLL: the tie in eng's row is no win.
+    const m = store.findResult(ablation, 'ablation')!.result;
+    assert.deepEqual(m.nll, v1Ablation.nll);
+    assert.equal(m.randomDelta, null);
+    assert.equal(m.randomDraws, 0);
+    const eng = m.diagonal['eng']!;
+    assert.deepEqual({ ...eng, columnMargin: Number(eng.columnMargin!.toFixed(12)) }, { delta: 0.5, isRowMax: false, isColumnMax: true, rowMargin: 0, columnMargin: 0.4, randomDelta: null, excessOverRandom: null });
+    assert.equal(m.rowMaxCount, 1);
     assert.equal(store.findResult(lape1)!.inputs[0]!.runStatus, 'done');
     assert.equal(store.findResult(nll)!.partial, true, 'results of a run still running are partial');
     store.finishRun(running, 'interrupted');
