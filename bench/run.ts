@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCapture } from './capture.js';
 import { benchEngine, benchOpen } from './engine.js';
+import { benchKernel } from './kernel.js';
 import { benchStore } from './store.js';
 
 const repoRoot = join(fileURLToPath(import.meta.url), '..', '..', '..');
@@ -19,3 +20,4 @@ function section(title: string, rows: Record<string, number | string>): void {
 section(`engine (${modelDir}, CPU)`, { ...(await benchOpen(modelDir)), ...(await benchEngine(modelDir)) });
 section(`capture (${modelDir}, CPU; includes tokenizing and SQLite writes)`, await benchCapture(modelDir));
 section('store at 7B scale (32 layers × 11008 neurons × 10 languages)', await benchStore());
+section('notebook kernel (Node client over ZeroMQ, this machine)', await benchKernel());
