@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
+import { continuationText } from '../capture/continuation.js';
 import { tokenLanguagesOfCorpus } from '../capture/working-language-run.js';
 import { layerTensors } from '../model/graph-listing.js';
 import { Model } from '../model/model.js';
@@ -125,9 +126,14 @@ export interface LensOptions {
    * from this corpus (`udhr:eng,rus`, a JSONL path, or an array of `{lang,id,text}`).
    */
   languages?: CorpusSource;
+  /** With `languages`: the token→language rule's options, as for `workingLanguage` (default 0.8 and 5). */
+  minShare?: number;
+  minCount?: number;
 }
 
 export interface LensOutput {
+  /** With `languages`: how many vocabulary tokens each language label owns. */
+  tokens_per_label?: Record<string, number>;
   tokens: string[];
   ids: number[];
   /** `layers[layer].positions[position]`: the logit lens of the residual after block `layer`. */
@@ -152,12 +158,18 @@ export interface LensOutput {
 export async function lens(model: Model, options: LensOptions): Promise<LensOutput> {
   const text = requireText(options.text, 'text');
   const enc = await model.tokenizer.encode(text);
-  const langs = options.languages ? await tokenLanguagesOfCorpus(model, await loadCorpus(options.languages)) : null;
+  const langs = options.languages
+    ? await tokenLanguagesOfCorpus(model, await loadCorpus(options.languages), {
+        ...(options.minShare !== undefined ? { minShare: options.minShare } : {}),
+        ...(options.minCount !== undefined ? { minCount: options.minCount } : {}),
+      })
+    : null;
   const r = await model.lens({ inputIds: [enc.ids], topK: options.top ?? 5, ...(langs ? { tokenSets: langs.sets } : {}) });
   const t = r.texts[0]!;
   const mass = (layer: number, pos: number): Record<string, number> =>
     Object.fromEntries(langs!.tokens.labels.map((label, k) => [label, t.setMass![layer]![pos]![k]!]));
   return {
+    ...(langs ? { tokens_per_label: langs.tokens.tokensPerLabel } : {}),
     tokens: enc.tokens,
     ids: enc.ids,
     layers: t.topIds.map((perPos, layer) => ({
@@ -222,7 +234,7 @@ export interface GenerateOptions {
 
 export interface GenerateOutput {
   prompt: string;
-  /** The continuation, special tokens skipped. */
+  /** The continuation as it reads after the prompt (its first space kept), special tokens skipped. */
   text: string;
   ids: number[];
   tokens: string[];
@@ -243,7 +255,7 @@ export async function generate(model: Model, options: GenerateOptions): Promise<
     seed: options.seed ?? 0,
     ...(options.interventions?.length ? { interventions: options.interventions } : {}),
   });
-  const text = await model.tokenizer.decode(r.ids);
+  const { text } = await continuationText(model.tokenizer, enc.ids, r.ids);
   return { prompt, text, ids: r.ids, tokens: r.ids.map((id) => model.tokenizer.idToToken(id)), probs: r.probs, stopped_by: r.stoppedBy };
 }
 

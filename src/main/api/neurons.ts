@@ -1,7 +1,8 @@
 /** Language-specific neurons: LAPE selection from a capture, and their ablation. */
 import { UserError } from '../../shared/errors.js';
-import { ablationMatrix, type AblationMatrix } from '../analysis/ablation-matrix.js';
+import type { AblationMatrix } from '../analysis/ablation-matrix.js';
 import { lape as lapeOf, LAPE_DEFAULTS, type LapeOptions as LapeAnalysisOptions, type LapeResult, type NeuronRef } from '../analysis/lape.js';
+import { ablationOverCorpus } from '../capture/ablation-run.js';
 import { meanNllByLanguage, tokenizeCorpus } from '../capture/corpus-nll.js';
 import { LAPE_RESULT, lapeStatsOf, latestLape, requireCaptureRun } from '../capture/stored-runs.js';
 import type { Model } from '../model/model.js';
@@ -86,6 +87,10 @@ export interface AblateOptions extends LongRunningOptions, CorpusLimitOptions {
   neurons?: Record<string, NeuronRef[]>;
   /** Multiply the neurons by this instead of 0. */
   scale?: number;
+  /** Chance level: per language, scale this many random neuron sets with as many neurons per layer as its own; default 1 (0: none). */
+  randomSets?: number;
+  /** Seed of the random neuron sets; default 0. */
+  seed?: number;
   /** Texts per forward pass; default 8. */
   batch?: number;
   /** The corpus as recorded with the saved result (default: the source string, or `array`). */
@@ -104,21 +109,13 @@ export interface AblationOutput extends AblationMatrix {
 export async function ablate(options: AblateOptions): Promise<AblationOutput> {
   if (!options.store && !options.neurons) throw new UserError('ablate needs a store with a LAPE result, or neurons', 'Pass { store: "run.db" } after lape(), or { neurons: { eng: [[layer, index], …] } }.');
   const scale = options.scale ?? 0;
+  const randomSets = options.randomSets ?? 1;
+  const seed = options.seed ?? 0;
   const run = async (neurons: Record<string, NeuronRef[]>): Promise<AblationMatrix> => {
     const model = options.model;
-    const corpus = await tokenizeCorpus(model, await loadCorpus(options.corpus, { ...limitsOf(options), model }));
-    const langs = Object.keys(neurons).filter((l) => (neurons[l]?.length ?? 0) > 0);
+    const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
     const progress = progressWithAbort(options, 'ablate', 'ablation');
-    const batch = options.batch ?? 8;
-    progress(0, langs.length + 1, 'baseline');
-    const baseline = await meanNllByLanguage(model, corpus, batch);
-    const ablated: Record<string, Record<string, number>> = {};
-    for (const [i, lang] of langs.entries()) {
-      progress(i + 1, langs.length + 1, lang);
-      ablated[lang] = await meanNllByLanguage(model, corpus, batch, neurons[lang]!.map(([layer, index]) => ({ layer, index, scale })));
-    }
-    progress(langs.length + 1, langs.length + 1);
-    return ablationMatrix({ baseline, ablated });
+    return ablationOverCorpus(model, neurons, texts, { scale, batchSize: options.batch ?? 8, randomSets, seed, onProgress: progress });
   };
   if (options.neurons && !options.store) return { ...(await run(options.neurons)), resultId: null };
   return withStore(options.store!, {}, async (store) => {
@@ -127,7 +124,7 @@ export async function ablate(options: AblateOptions): Promise<AblationOutput> {
     const neurons = options.neurons ?? latestLape(store, capture).neurons;
     const m = await run(neurons);
     const corpus = options.corpusName ?? (typeof options.corpus === 'string' ? options.corpus : 'array');
-    const resultId = store.saveResult(capture.id, 'ablation', { corpus, scale }, m);
+    const resultId = store.saveResult(capture.id, 'ablation', { corpus, scale, randomSets, seed }, m);
     return { ...m, resultId };
   });
 }
