@@ -14,6 +14,7 @@ export interface LanguagePrediction {
   prob: number;
 }
 
+/** Identifies the language of a line or word, with probabilities. */
 export interface LanguageIdentifier {
   /** Predictions for `text`, most probable first (may be empty). */
   identify(text: string): LanguagePrediction[];

@@ -1,5 +1,5 @@
 /**
- * Unicode script of a piece of text, as *evidence* for a natural language (never as proof: DESIGN.md,
+ * Unicode script of a piece of text, as *evidence* for a natural language (never as proof: ARCHITECTURE.md,
  * "Nothing may assume scripts alone tell languages apart").
  *
  * Each code point is classified by its Unicode `Script` property (regex `\p{Script=…}`, i.e. the ranges

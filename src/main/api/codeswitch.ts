@@ -17,6 +17,7 @@ import { loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus
 import { progressWithAbort, type LongRunningOptions } from './progress.js';
 import { withStoreSync, type ProjectStore } from './store.js';
 
+/** Options of `codeSwitch`. */
 export interface CodeSwitchOptions extends LongRunningOptions, CorpusLimitOptions {
   model: Model;
   /** Prompts; a response should stay in its prompt's language. */
@@ -80,6 +81,7 @@ export interface ConfusionSummary {
   mean_cmi: number;
 }
 
+/** LCB numbers over all prompt languages. */
 export type OverallSummary = Pick<ConfusionSummary, 'responses' | 'lpr' | 'wpr' | 'lcpr' | 'code_switch_rate' | 'mean_cmi'>;
 
 /** Prompt language × switched-to language: responses that switched to it (counts, and share of the row's responses). */
@@ -90,6 +92,7 @@ export interface SwitchMatrix {
   rates: number[][];
 }
 
+/** One generated response and its analysis. */
 export interface ResponseOutput {
   prompt_id: string;
   lang: string;
@@ -125,6 +128,7 @@ export interface ResponseOutput {
   baseline_text?: string;
 }
 
+/** Everything `codeSwitch` measured, with its parameters and every response. */
 export interface CodeSwitchOutput {
   model: string;
   prompts: string;

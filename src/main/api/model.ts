@@ -22,6 +22,7 @@ export const bundledCheckpointDirs: readonly string[] = [
   bundledModelDir,
 ];
 
+/** Options of `openModel`. */
 export interface OpenModelOptions {
   /** Where to run: `auto` (CUDA when it works, else CPU, saying why), `cpu` or `cuda`. Default `auto`. */
   device?: DeviceRequest;
@@ -117,6 +118,7 @@ export function layerTensorNames(dir: string, layer: number): { name: string; op
   return layerTensors(dir, layer);
 }
 
+/** Options of `lens`. */
 export interface LensOptions {
   text: string;
   /** Tokens per layer and position; default 5. */
@@ -131,6 +133,7 @@ export interface LensOptions {
   minCount?: number;
 }
 
+/** The logit lens of one text at every layer and position. */
 export interface LensOutput {
   /** With `languages`: how many vocabulary tokens each language label owns. */
   tokens_per_label?: Record<string, number>;
@@ -185,6 +188,7 @@ export async function lens(model: Model, options: LensOptions): Promise<LensOutp
   };
 }
 
+/** Options of `activations`. */
 export interface ActivationsOptions {
   text: string;
   /** `mlp` = `mlp_act.{layer}` (act_fn(gate_proj x)), `residual` = `resid_post.{layer}`. */
@@ -192,6 +196,7 @@ export interface ActivationsOptions {
   layer: number;
 }
 
+/** One layer's activations for every token of a text. */
 export interface ActivationsOutput {
   tokens: string[];
   /** The tap point read, e.g. `mlp_act.2`. */
@@ -218,6 +223,7 @@ export async function activations(model: Model, options: ActivationsOptions): Pr
   return { tokens: enc.tokens, point: tap, shape: [enc.ids.length, width], values };
 }
 
+/** Options of `generate`. */
 export interface GenerateOptions {
   prompt: string;
   /** Default 32. */
@@ -232,6 +238,7 @@ export interface GenerateOptions {
   interventions?: NeuronIntervention[];
 }
 
+/** A generated continuation. */
 export interface GenerateOutput {
   prompt: string;
   /** The continuation as it reads after the prompt (its first space kept), special tokens skipped. */

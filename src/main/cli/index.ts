@@ -10,6 +10,7 @@ import { registerCodeSwitch } from './commands/codeswitch.js';
 import { registerFertility } from './commands/fertility.js';
 import { registerCompare } from './commands/compare.js';
 import { registerLape } from './commands/lape.js';
+import { registerMerge } from './commands/merge.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerLens } from './commands/lens.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerActivations(program);
   registerGenerate(program);
   registerCapture(program);
+  registerMerge(program);
   registerLape(program);
   registerAlign(program);
   registerAblate(program);
