@@ -326,6 +326,12 @@ function summarise(perLayer: PairMatrix[], layerIds: number[], L: number): PairS
 
 function checkLanguages(languages: string[], pivot: string | undefined): number {
   if (new Set(languages).size !== languages.length) throw new UserError('alignment: languages must be distinct');
+  if (languages.length < 2) {
+    throw new UserError(
+      `alignment needs at least two languages, got ${languages.length}${languages.length ? ` (${languages.join(', ')})` : ''}`,
+      'Alignment compares translations: capture parallel texts (same id) in two or more languages.',
+    );
+  }
   const pivotIndex = pivot === undefined ? -1 : languages.indexOf(pivot);
   if (pivot !== undefined && pivotIndex < 0) {
     throw new UserError(`alignment: pivot ${pivot} is not among the languages`, `languages: ${languages.join(', ')}`);

@@ -129,8 +129,12 @@ describe('alignment (MEXA)', () => {
   it('rejects an unknown pivot and mismatched vector sizes', () => {
     assert.throws(() => alignment(layers, { pivot: 'kor' }), /pivot kor/);
     assert.throws(
-      () => alignment([new Map([['eng', texts({ a: v(1, 0), b: v(1, 0, 0) })]])]),
+      () => alignment([new Map([['eng', texts({ a: v(1, 0), b: v(1, 0, 0) })], ['deu', texts({ a: v(1, 0) })]])]),
       /dimensions/,
     );
+  });
+
+  it('needs at least two languages (one would score MEXA 1.00)', () => {
+    assert.throws(() => alignment([new Map([['eng', texts({ a: v(1, 0), b: v(0, 1) })]])]), /at least two languages, got 1 \(eng\)/);
   });
 });
