@@ -5,8 +5,9 @@
  */
 import type { LensView, ModelSummary } from '../shared/backend-contract.js';
 import { languageMassChart, lensHeatmap } from './lens-figures.js';
-import { plotly } from './plotly.js';
-import { createRpcClient, errorHint, type RpcClient } from './rpc.js';
+import { loadPlotly } from './plotly.js';
+import { Connection, errorHint, takeToken } from './connection.js';
+import './style.css';
 
 const LANGUAGES: { code: string; name: string }[] = [
   { code: 'eng', name: 'English' },
@@ -26,17 +27,6 @@ function $<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
   if (!el) throw new Error(`#${id} is missing from index.html`);
   return el as T;
-}
-
-/** Takes the token from `?token=` and removes it from the address bar (and history), as Jupyter does. */
-function takeToken(): string {
-  const url = new URL(location.href);
-  const token = url.searchParams.get('token') ?? '';
-  if (url.searchParams.has('token')) {
-    url.searchParams.delete('token');
-    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
-  }
-  return token;
 }
 
 function showError(e: unknown): void {
@@ -112,7 +102,7 @@ function chosenLanguages(): string[] {
 let lastView: LensView | null = null;
 
 async function renderView(view: LensView): Promise<void> {
-  const P = plotly();
+  const P = await loadPlotly();
   $('results').hidden = false;
   const heat = $('lens-heatmap');
   const { data, layout } = lensHeatmap(view, heat.parentElement?.clientWidth ?? 800);
@@ -137,7 +127,7 @@ function setBusy(busy: boolean): void {
   document.body.classList.toggle('busy', busy);
 }
 
-async function runLens(rpc: RpcClient): Promise<void> {
+async function runLens(rpc: Connection): Promise<void> {
   if (document.body.classList.contains('busy')) return;
   const text = $<HTMLTextAreaElement>('lens-text').value;
   const status = $('status');
@@ -172,11 +162,11 @@ async function exportSvg(button: HTMLButtonElement): Promise<void> {
     const shell = (window as unknown as { babelscopeShell?: ShellBridge }).babelscopeShell;
     if (shell) {
       // In the desktop app: a native save dialog instead of the browser's downloads folder.
-      const url = await plotly().toImage(el, { format: 'svg', ...size });
+      const url = await (await loadPlotly()).toImage(el, { format: 'svg', ...size });
       await shell.saveFile(`${filename}.svg`, decodeURIComponent(url.slice(url.indexOf(',') + 1)));
       return;
     }
-    await plotly().downloadImage(el, { format: 'svg', filename, ...size });
+    await (await loadPlotly()).downloadImage(el, { format: 'svg', filename, ...size });
   } catch (e) {
     showError(e);
   }
@@ -184,7 +174,7 @@ async function exportSvg(button: HTMLButtonElement): Promise<void> {
 
 async function start(): Promise<void> {
   const token = takeToken();
-  const rpc = createRpcClient(token);
+  const rpc = new Connection(token);
   renderLanguageChoices();
 
   const form = $<HTMLFormElement>('lens-form');

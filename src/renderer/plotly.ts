@@ -1,6 +1,7 @@
 /**
- * The part of Plotly (served as the global `Plotly` from /vendor/plotly.min.js) this page uses,
- * typed by hand: no @types/plotly.js dependency.
+ * The part of Plotly (served as the global `Plotly` from /vendor/plotly.min.js, loaded on first use:
+ * it is 4 MB and most sessions start without a figure) this page uses, typed by hand: no
+ * @types/plotly.js dependency.
  */
 
 export type Datum = number | string | null;
@@ -26,15 +27,27 @@ export type PlotElement = HTMLElement & { data?: Trace[]; layout?: Layout };
 export interface PlotlyStatic {
   react(el: HTMLElement, data: Trace[], layout?: Layout, config?: Config): Promise<PlotElement>;
   purge(el: HTMLElement): void;
-  toImage(el: HTMLElement, opts: { format: 'svg' | 'png'; width?: number; height?: number }): Promise<string>;
+  toImage(el: HTMLElement, opts: { format: 'svg' | 'png' | 'jpeg'; width?: number; height?: number; scale?: number }): Promise<string>;
   downloadImage(el: HTMLElement, opts: { format: 'svg' | 'png'; filename: string; width?: number; height?: number; scale?: number }): Promise<string>;
   Plots: { resize(el: HTMLElement): Promise<void> };
 }
 
 declare const Plotly: PlotlyStatic | undefined;
 
-/** The global Plotly, or an error that says what is missing. */
-export function plotly(): PlotlyStatic {
-  if (typeof Plotly === 'undefined') throw new Error('Plotly did not load (/vendor/plotly.min.js)');
-  return Plotly;
+let loading: Promise<PlotlyStatic> | null = null;
+
+/** Plotly, loaded once; an error that says what is missing when it cannot be. */
+export function loadPlotly(): Promise<PlotlyStatic> {
+  if (typeof Plotly !== 'undefined') return Promise.resolve(Plotly);
+  loading ??= new Promise<PlotlyStatic>((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = '/vendor/plotly.min.js';
+    script.onload = () => (typeof Plotly === 'undefined' ? reject(new Error('Plotly did not define itself (/vendor/plotly.min.js)')) : resolve(Plotly));
+    script.onerror = () => {
+      loading = null;
+      reject(new Error('Plotly did not load (/vendor/plotly.min.js)'));
+    };
+    document.head.append(script);
+  });
+  return loading;
 }

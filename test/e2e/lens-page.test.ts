@@ -9,6 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { TOKEN_HEADER, type BackendMethod, type BackendMethods, type LensView, type ModelSummary } from '../../src/shared/backend-contract.js';
 import { startServer, type ServerHandle } from '../../src/main/server/server.js';
+import { ModelSlot } from '../../src/main/server/model-slot.js';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Model } from '../../src/main/model/model.js';
 import { tinyModelDir } from '../helpers/paths.js';
 import { collectProblems, heatmapShows, launchChromium, plotData, rawRequest, type PlottedTrace } from './browser.js';
@@ -63,7 +66,7 @@ describe('logit lens page (real model, server and Chromium)', () => {
 
   before(async () => {
     [model, browser] = await Promise.all([Model.open(tinyModelDir, { device: 'cpu' }), launchChromium()]);
-    server = await startServer(model);
+    server = await startServer({ models: ModelSlot.of(model) });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1, acceptDownloads: true });
     page = await context.newPage();
     problems = collectProblems(page);
@@ -191,10 +194,10 @@ describe('logit lens page (real model, server and Chromium)', () => {
     assert.equal(await error.isVisible(), false);
   });
 
-  it('a reload (the token is gone from the address bar) still works, by the same-site cookie', async () => {
+  it('a reload (the token is gone from the address bar) still works: the tab keeps the token, no cookie does', async () => {
     await page.reload();
     assert.equal(page.url(), `${server.origin}/`);
-    // The header comes from the `model` RPC, authenticated by the cookie alone now.
+    // The header comes from the `model` call, made with the token this tab kept in sessionStorage.
     type Doc = { getElementById(id: string): { textContent: string | null } | null };
     await page.waitForFunction(() => /\d+ layers/.test((globalThis as unknown as { document: Doc }).document.getElementById('model-summary')?.textContent ?? ''), undefined, { timeout: 10_000 });
     await page.fill('#lens-text', 'Hello world.');
@@ -202,11 +205,26 @@ describe('logit lens page (real model, server and Chromium)', () => {
     await page.click('#run');
     await heatmapWith(expected.tokens.length);
     assert.equal(await page.locator('#error').isVisible(), false);
+    assert.deepEqual(await page.context().cookies(), [], 'no cookie at all');
   });
 
-  it('refuses requests without the token, without the header, or with a foreign Host; serves the page with a CSP', async () => {
-    assert.equal((await fetch(`${server.origin}/`)).status, 403);
-    assert.equal((await fetch(`${server.origin}/?token=wrong`)).status, 403);
+  it('another web server on 127.0.0.1 (another port) receives no Babelscope token from this browser', async () => {
+    // Cookies are not scoped by port: a token cookie would be sent here too. This is what broke before.
+    const seen: string[] = [];
+    const other = createHttpServer((req, res) => {
+      seen.push(`${req.headers.cookie ?? ''} ${req.url ?? ''}`);
+      res.end('<!doctype html><title>other</title>');
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', () => r()));
+    const otherPage = await page.context().newPage();
+    await otherPage.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`);
+    await otherPage.close();
+    await new Promise<void>((r) => other.close(() => r()));
+    assert.ok(seen.length > 0);
+    for (const s of seen) assert.ok(!s.includes(server.token), `the other server saw the token: ${s}`);
+  });
+
+  it('refuses calls without the token or with a foreign Host; serves the page with a CSP and no inline script', async () => {
     const noHeader = await fetch(`${server.origin}/api/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'model', params: {} }) });
     assert.equal(noHeader.status, 403);
     const wrongHeader = await fetch(`${server.origin}/api/rpc`, { method: 'POST', headers: { 'content-type': 'application/json', [TOKEN_HEADER]: 'nope' }, body: JSON.stringify({ method: 'model', params: {} }) });
@@ -214,8 +232,6 @@ describe('logit lens page (real model, server and Chromium)', () => {
     // A form post from another site cannot send JSON; the RPC refuses anything else.
     const formPost = await fetch(`${server.origin}/api/rpc`, { method: 'POST', headers: { 'content-type': 'text/plain', [TOKEN_HEADER]: server.token }, body: '{}' });
     assert.equal(formPost.status, 415);
-    const wrongCookie = await fetch(`${server.origin}/`, { headers: { cookie: 'babelscope_token=nope' } });
-    assert.equal(wrongCookie.status, 403);
     const port = new URL(server.origin).port;
     const rebound = await rawRequest(server.url, { headers: { host: `evil.example:${port}` } });
     assert.equal(rebound.status, 403);
@@ -228,7 +244,7 @@ describe('logit lens page (real model, server and Chromium)', () => {
 
     const html = await fetch(server.url);
     assert.equal(html.status, 200);
-    assert.match(html.headers.get('set-cookie') ?? '', /^babelscope_token=[0-9a-f]+; HttpOnly; SameSite=Strict; Path=\/$/);
+    assert.equal(html.headers.get('set-cookie'), null);
     const csp = html.headers.get('content-security-policy') ?? '';
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /script-src 'self'(;|$)/);

@@ -5,6 +5,7 @@ import { UserError } from '../../shared/errors.js';
 const require = createRequire(import.meta.url);
 const { Tokenizer: HfTokenizer } = require('tokenizers') as typeof import('tokenizers');
 
+/** A tokenized text. */
 export interface Encoded {
   ids: number[];
   tokens: string[];
@@ -12,6 +13,7 @@ export interface Encoded {
   offsets: [number, number][];
 }
 
+/** A model's tokenizer (Hugging Face `tokenizers`): encode, decode, vocabulary. */
 export class Tokenizer {
   private constructor(private readonly tk: InstanceType<typeof HfTokenizer>) {}
 
@@ -36,6 +38,11 @@ export class Tokenizer {
 
   decode(ids: number[], skipSpecialTokens = true): Promise<string> {
     return this.tk.decode(ids, skipSpecialTokens);
+  }
+
+  /** Decodes each id sequence on its own (one native call). */
+  decodeBatch(ids: number[][], skipSpecialTokens = true): Promise<string[]> {
+    return ids.length ? this.tk.decodeBatch(ids, skipSpecialTokens) : Promise.resolve([]);
   }
 
   idToToken(id: number): string {

@@ -1,21 +1,51 @@
-/** The backend's methods, implemented over a loaded model (the renderer calls them through /api/rpc). */
+/** The backend's methods (src/shared/backend-contract.ts), over the workbench's model and workspace. */
 import type { BackendMethods, LensView, ModelSummary } from '../../shared/backend-contract.js';
 import { UserError } from '../../shared/errors.js';
 import { tokenLanguagesOfCorpus } from '../capture/working-language-run.js';
 import { readCorpus } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
+import type { ModelSlot } from './model-slot.js';
 
-type Async<T> = { [K in keyof T]: T[K] extends (p: infer P) => infer R ? (p: P) => Promise<R> : never };
-export type Backend = Async<BackendMethods>;
+/** Who is calling: events go back to that page only; `connection` names it (closing it ends its sessions). */
+export interface CallContext {
+  emit(event: string, data: unknown): void;
+  connection: string;
+}
 
-export function createBackend(model: Model): Backend {
+type Methods = { [K in keyof BackendMethods]: (p: Parameters<BackendMethods[K]>[0], ctx: CallContext) => Promise<ReturnType<BackendMethods[K]>> };
+export type Backend = Methods & {
+  /** A page's socket closed. */
+  closed?(connection: string): void;
+  dispose(): Promise<void>;
+};
+
+export interface BackendOptions {
+  models: ModelSlot;
+  workspace: string;
+}
+
+export function summarize(model: Model): ModelSummary {
+  const i = model.info;
+  return {
+    dir: i.dir,
+    architecture: i.architecture,
+    numLayers: i.numLayers,
+    hiddenSize: i.hiddenSize,
+    intermediateSize: i.intermediateSize,
+    vocabSize: i.vocabSize,
+    device: i.device,
+    taps: i.taps.map((t) => t.name),
+  };
+}
+
+export function createBackend({ models }: BackendOptions): Backend {
   const languageSets = new Map<string, ReturnType<typeof tokenLanguagesOfCorpus>>();
-  // Token languages come from the UDHR in those languages; computed once per language set.
-  const setsFor = (languages: string[]) => {
-    const key = [...languages].sort().join(',');
+  // Token languages come from the UDHR in those languages; computed once per model and language set.
+  const setsFor = (model: Model, languages: string[]) => {
+    const key = `${model.info.hash}:${[...languages].sort().join(',')}`;
     let sets = languageSets.get(key);
     if (!sets) {
-      sets = readCorpus(`udhr:${key}`).then((texts) => tokenLanguagesOfCorpus(model, texts));
+      sets = readCorpus(`udhr:${[...languages].sort().join(',')}`).then((texts) => tokenLanguagesOfCorpus(model, texts));
       languageSets.set(key, sets);
       sets.catch(() => languageSets.delete(key));
     }
@@ -24,23 +54,14 @@ export function createBackend(model: Model): Backend {
 
   return {
     async model(): Promise<ModelSummary> {
-      const i = model.info;
-      return {
-        dir: i.dir,
-        architecture: i.architecture,
-        numLayers: i.numLayers,
-        hiddenSize: i.hiddenSize,
-        intermediateSize: i.intermediateSize,
-        vocabSize: i.vocabSize,
-        device: i.device,
-        taps: i.taps.map((t) => t.name),
-      };
+      return summarize(await models.get());
     },
 
     async lens({ text, languages }): Promise<LensView> {
       if (text.trim() === '') throw new UserError('the text is empty', 'Type a sentence to run the logit lens on.');
+      const model = await models.get();
       const enc = await model.tokenizer.encode(text);
-      const langs = languages?.length ? await setsFor(languages) : null;
+      const langs = languages?.length ? await setsFor(model, languages) : null;
       const r = await model.lens({ inputIds: [enc.ids], topK: 1, ...(langs ? { tokenSets: langs.sets } : {}) });
       const t = r.texts[0]!;
       const labels = langs?.tokens.labels ?? [];
@@ -57,5 +78,7 @@ export function createBackend(model: Model): Backend {
         ),
       };
     },
+
+    async dispose(): Promise<void> {},
   };
 }

@@ -1,30 +1,65 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { UserError } from '../../../shared/errors.js';
+import { ModelSlot } from '../../server/model-slot.js';
 import { startServer } from '../../server/server.js';
-import { addModelOptions, openModel, parseIntOption, type ModelOptions } from '../common.js';
+import { parseIntOption } from '../common.js';
+import type { DeviceRequest } from '../../model/types.js';
+import { Option } from 'commander';
 import { bundledModelDir } from './tour.js';
 
-export interface ServeOptions extends ModelOptions {
+export interface ServeOptions {
   port?: number;
   json?: boolean;
+  /** commander's --no-open */
+  open?: boolean;
+  model?: string;
+  device: DeviceRequest;
 }
 
-/** Serves the renderer for a model until SIGINT/SIGTERM; prints the URL (with its token) on stdout. */
+/** Opens `url` in the default browser, as Jupyter does; a machine without one just gets the printed URL. */
+function openBrowser(url: string): void {
+  const [cmd, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]];
+  const child = spawn(cmd as string, args as string[], { stdio: 'ignore', detached: true });
+  child.on('error', () => {});
+  child.unref();
+}
+
+function workspaceDir(dir: string | undefined): string {
+  const ws = resolve(dir ?? '.');
+  if (!existsSync(ws) || !statSync(ws).isDirectory()) throw new UserError(`${ws} is not a folder`, 'Pass the folder that holds (or will hold) your notebooks: babelscope serve DIR');
+  return ws;
+}
+
+/** Serves the workbench for a workspace folder until SIGINT/SIGTERM; prints the URL (with its token) on stdout. */
 export async function serve(dir: string | undefined, o: ServeOptions): Promise<void> {
-  const model = await openModel(dir ?? bundledModelDir, o);
-  const server = await startServer(model, o.port !== undefined ? { port: o.port } : {});
-  process.stdout.write(o.json ? JSON.stringify({ url: server.url, origin: server.origin }) + '\n' : `Babelscope is running at ${server.url}\n(Ctrl+C stops it)\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
+  const workspace = workspaceDir(dir);
+  const models = new ModelSlot(resolve(o.model ?? bundledModelDir), o.device);
+  const server = await startServer({ models, workspace, ...(o.port !== undefined ? { port: o.port } : {}) });
+  process.stdout.write(o.json ? JSON.stringify({ url: server.url, origin: server.origin }) + '\n' : `Babelscope is running at ${server.url}\n(workspace ${workspace}; Ctrl+C stops it)\n`);
+  if (o.open !== false && !o.json) openBrowser(server.url);
+  await new Promise<void>((done) => {
+    const stop = () => done();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
   await server.close();
-  await model.dispose();
+  await models.dispose();
+}
+
+export function addServeOptions(cmd: Command): Command {
+  return cmd
+    .option('--port <n>', 'port (default: any free one)', parseIntOption('--port', 0, 65535))
+    .option('--no-open', 'do not open a browser')
+    .option('--model <dir>', 'model folder for the panels (default: the bundled tiny-babel model)')
+    .addOption(new Option('--device <device>', 'where to run the model').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .option('--json', 'print {"url","origin"} as JSON (and open no browser)');
 }
 
 export function registerServe(program: Command): void {
-  addModelOptions(program.command('serve').argument('[dir]', 'model folder (default: the bundled tiny-babel model)').description('serve the Babelscope app on 127.0.0.1 (browser mode); prints the URL with its access token'))
-    .option('--port <n>', 'port (default: any free one)', parseIntOption('--port', 0, 65535))
-    .option('--json', 'print {"url","origin"} as JSON')
-    .action((dir: string | undefined, o: ServeOptions) => serve(dir, o));
+  addServeOptions(
+    program.command('serve').argument('[dir]', 'workspace folder with your notebooks (default: the current folder)').description('serve the Babelscope workbench on 127.0.0.1 (browser mode); prints the URL with its access token'),
+  ).action((dir: string | undefined, o: ServeOptions) => serve(dir, o));
 }

@@ -8,8 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { addModelOptions, parseIntOption } from '../common.js';
-import { serve, type ServeOptions } from './serve.js';
+import { addServeOptions, serve, type ServeOptions } from './serve.js';
 
 const require = createRequire(import.meta.url);
 const electronMain = join(fileURLToPath(import.meta.url), '..', '..', '..', 'electron', 'main.js');
@@ -44,9 +43,8 @@ export function electronBinary(): { path: string } | { problem: string } {
 }
 
 export function registerStart(program: Command): void {
-  addModelOptions(program.command('start').argument('[dir]', 'model folder (default: the bundled tiny-babel model)').description('open the Babelscope app: Electron when available, else browser mode'))
+  addServeOptions(program.command('start').argument('[dir]', 'workspace folder with your notebooks (default: the current folder)').description('open the Babelscope app: Electron when available, else browser mode'))
     .option('--browser', 'browser mode even when Electron is available')
-    .option('--port <n>', 'port of the local backend in browser mode', parseIntOption('--port', 0, 65535))
     .action(async (dir: string | undefined, o: ServeOptions & { browser?: boolean }) => {
       const electron = o.browser ? { problem: '--browser was given' } : electronBinary();
       if ('path' in electron) {

@@ -1,0 +1,130 @@
+/** Language-specific neurons: LAPE selection from a capture, and their ablation. */
+import { UserError } from '../../shared/errors.js';
+import type { AblationMatrix } from '../analysis/ablation-matrix.js';
+import { ablationOverCorpus } from '../capture/ablation-run.js';
+import { lape as lapeOf, LAPE_DEFAULTS, type LapeOptions as LapeAnalysisOptions, type LapeResult, type NeuronRef } from '../analysis/lape.js';
+import { meanNllByLanguage, tokenizeCorpus } from '../capture/corpus-nll.js';
+import { LAPE_RESULT, lapeStatsOf, latestLape, requireCaptureRun } from '../capture/stored-runs.js';
+import type { Model } from '../model/model.js';
+import type { NeuronIntervention } from '../model/types.js';
+import { limitsOf } from './capture.js';
+import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
+import { progressWithAbort, throwIfAborted, type LongRunningOptions } from './progress.js';
+import { withStore, withStoreSync, type ProjectStore } from './store.js';
+
+export { LAPE_DEFAULTS };
+export type { LapeResult, NeuronRef, AblationMatrix };
+
+/** Options of `lape`. */
+export interface LapeOptions {
+  /** A store or its path, holding a finished (or partial) capture. */
+  store: ProjectStore | string;
+  /** The capture run to read; default `capture`. */
+  run?: string;
+  /** Share of all neurons (all layers) to select; default 0.01. */
+  topRate?: number;
+  /** Quantile of all p that a neuron's largest p must exceed; default 0.95. */
+  filterRate?: number;
+  /** Quantile p must exceed for a selected neuron to be assigned to a language; default 0.95. */
+  activationBarRatio?: number;
+  /** Store the result in the file (default true; false for a read-only store). */
+  save?: boolean;
+}
+
+/** A LAPE result and the id it was stored under (null when not saved). */
+export interface LapeOutput extends LapeResult {
+  resultId: number | null;
+}
+
+/**
+ * Language-specific neurons by LAPE (Tang et al. 2024) from a capture's per-language activation
+ * counts; stored in the file as a `lape` result.
+ */
+export function lape(options: LapeOptions): LapeOutput {
+  const save = options.save ?? true;
+  return withStoreSync(options.store, { readonly: !save, create: false }, (store) => {
+    const run = requireCaptureRun(store, options.run ?? 'capture');
+    const o: LapeAnalysisOptions = {
+      topRate: options.topRate ?? LAPE_DEFAULTS.topRate,
+      filterRate: options.filterRate ?? LAPE_DEFAULTS.filterRate,
+      activationBarRatio: options.activationBarRatio ?? LAPE_DEFAULTS.activationBarRatio,
+    };
+    const result = lapeOf(lapeStatsOf(store, run), o);
+    const resultId = save ? store.saveResult(run.id, LAPE_RESULT, result.options, result) : null;
+    return { ...result, resultId };
+  });
+}
+
+/** The newest stored LAPE result of a capture run. */
+export function storedLape(options: { store: ProjectStore | string; run?: string }): LapeResult {
+  return withStoreSync(options.store, { readonly: true, create: false }, (store) => latestLape(store, requireCaptureRun(store, options.run ?? 'capture')));
+}
+
+/** Options of `meanNll`. */
+export interface MeanNllOptions extends LongRunningOptions, CorpusLimitOptions {
+  model: Model;
+  corpus: CorpusSource;
+  /** Neurons to scale during the forward passes (0 ablates). */
+  interventions?: NeuronIntervention[];
+  /** Texts per forward pass; default 8. */
+  batch?: number;
+}
+
+/** Mean next-token NLL (nats per token) per language, optionally with neurons scaled. */
+export async function meanNll(options: MeanNllOptions): Promise<Record<string, number>> {
+  const corpus = await tokenizeCorpus(options.model, await loadCorpus(options.corpus, { ...limitsOf(options), model: options.model }));
+  throwIfAborted(options.signal, 'meanNll');
+  return meanNllByLanguage(options.model, corpus, options.batch ?? 8, options.interventions ?? []);
+}
+
+/** Options of `ablate`. */
+export interface AblateOptions extends LongRunningOptions, CorpusLimitOptions {
+  model: Model;
+  /** Texts to evaluate the NLL on. */
+  corpus: CorpusSource;
+  /** The store with the LAPE result to use (its newest for `run`); the ablation matrix is saved there. */
+  store?: ProjectStore | string;
+  /** Capture run whose LAPE neurons to use; default `capture`. */
+  run?: string;
+  /** Instead of a store's newest: this LAPE result (e.g. from `lape()` with other thresholds). Not saved without `store`. */
+  lape?: LapeResult;
+  /** Multiply the neurons by this instead of 0. */
+  scale?: number;
+  /** Chance level: per language, this many random neuron sets with as many neurons per layer as its own; default 1, 0 for none. */
+  randomSets?: number;
+  /** Seed of the random sets; default 0. */
+  seed?: number;
+  /** Texts per forward pass; default 8. */
+  batch?: number;
+}
+
+/** The deactivation matrix and the id it was stored under (null without a store). */
+export interface AblationOutput extends AblationMatrix {
+  resultId: number | null;
+}
+
+/**
+ * LAPE validation: zero (or scale) each language's neurons in turn and measure the mean NLL per
+ * evaluated language; a deactivated × evaluated matrix whose diagonal should rise most, with the
+ * chance level of same-size random neuron sets.
+ */
+export async function ablate(options: AblateOptions): Promise<AblationOutput> {
+  if (!options.store && !options.lape) throw new UserError('ablate needs a store with a LAPE result, or a LAPE result', 'Pass { store: "run.db" } after lape({ store }), or { lape: result }.');
+  const scale = options.scale ?? 0;
+  const randomSets = options.randomSets ?? 1;
+  const seed = options.seed ?? 0;
+  const run = async (lapeResult: LapeResult): Promise<AblationMatrix> => {
+    const model = options.model;
+    const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
+    const progress = progressWithAbort(options, 'ablate', 'ablation');
+    return ablationOverCorpus(model, lapeResult, texts, { scale, batchSize: options.batch ?? 8, randomSets, seed, onProgress: progress });
+  };
+  if (!options.store) return { ...(await run(options.lape!)), resultId: null };
+  return withStore(options.store, { create: false }, async (store) => {
+    const capture = requireCaptureRun(store, options.run ?? 'capture');
+    store.assertSameModel(capture, options.model.info);
+    const m = await run(options.lape ?? latestLape(store, capture));
+    const resultId = store.saveResult(capture.id, 'ablation', { corpus: corpusLabel(options.corpus), scale, randomSets, seed }, m);
+    return { ...m, resultId };
+  });
+}
