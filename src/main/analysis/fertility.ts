@@ -2,10 +2,13 @@
  * Tokenizer fertility and parity (Rust et al. 2021; Petrov et al. 2023), side by side for several
  * tokenizers.
  *
- * Words come from `segmentWords` (words.ts): Unicode whitespace separates words, and in scripts
- * written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) each character counts as
- * a word. Characters are code points of the words (whitespace excluded). The caller tokenizes: a
- * `TokenizeWords` function returns how many tokens each word becomes.
+ * Tokens are those of each text tokenized whole (no special tokens), as the model sees it: tokenizing
+ * word by word would count a SentencePiece space marker per word, and in scripts written without
+ * spaces one per character. Words come from a real word segmenter (`WordSegmenter`; by default
+ * `icuWordSegmenter`, ICU word breaking through `Intl.Segmenter`, with dictionaries for Chinese,
+ * Japanese, Thai, Lao, Khmer and Burmese): its word-like segments, punctuation and spaces left out.
+ * Characters are the text's code points, whitespace excluded. A word is split when ≥ 2 of the text's
+ * tokens overlap it (by the tokenizer's offsets).
  *
  * Per tokenizer and language, over all texts of that language (corpus-level ratios, not means of
  * per-text ratios):
@@ -17,10 +20,10 @@
  *   null when the language shares no id with the pivot (or the pivot texts have no tokens).
  */
 import { UserError } from '../../shared/errors.js';
-import { codePointLength, splitWords } from './words.js';
+import { codePointLength, icuWordSegmenter, type WordSegmenter } from './words.js';
 
-/** Token count of each word, in order (`result[i]` tokens for `words[i]`). */
-export type TokenizeWords = (words: string[]) => number[];
+/** Token spans of a whole text: [start, end) in code points, one per token (special tokens left out). */
+export type TokenizeText = (text: string) => readonly (readonly [number, number])[];
 
 export interface FertilityText {
   /** Parallel texts share an id across languages. */
@@ -32,6 +35,8 @@ export interface FertilityText {
 export interface FertilityOptions {
   /** Language premiums are relative to; default 'eng'. */
   pivot?: string;
+  /** Word segmentation; default {@link icuWordSegmenter}. */
+  segmenter?: WordSegmenter;
 }
 
 /** Counts for one text under one tokenizer. */
@@ -60,6 +65,10 @@ export interface FertilityStats {
 
 export interface FertilityReport {
   pivot: string;
+  /** How words were found, e.g. "Intl.Segmenter word (ICU 78.2)". */
+  segmentation: string;
+  /** language → locale the segmenter used for it. */
+  locales: Record<string, string>;
   tokenizers: string[];
   /** Languages in first-seen order. */
   languages: string[];
@@ -67,23 +76,29 @@ export interface FertilityReport {
   byTokenizer: Record<string, Record<string, FertilityStats>>;
 }
 
-/** Measure one text with one tokenizer. */
-export function measureText(text: string, tokenizeWords: TokenizeWords): TextMeasure {
-  const words = splitWords(text);
-  const counts = words.length ? tokenizeWords(words) : [];
-  if (counts.length !== words.length) {
-    throw new UserError(`tokenizeWords returned ${counts.length} counts for ${words.length} words`);
+/** Measure one text of language `lang` with one tokenizer. */
+export function measureText(text: string, lang: string, tokenize: TokenizeText, segmenter: WordSegmenter = icuWordSegmenter): TextMeasure {
+  const words = segmenter.words(text, lang);
+  const chars = codePointLength(text.replace(/\s/gu, ''));
+  const tokens = tokenize(text);
+  // Which word each code point belongs to (-1: none), to find the words each token overlaps.
+  const wordAt = new Int32Array(codePointLength(text)).fill(-1);
+  words.forEach((w, k) => wordAt.fill(k, w.start, w.end));
+  const tokensOnWord = new Uint32Array(words.length);
+  for (const [start, end] of tokens) {
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end >= start && end <= wordAt.length)) {
+      throw new UserError(`tokenizer offset [${start}, ${end}) is outside the text (${wordAt.length} characters)`);
+    }
+    let last = -1;
+    for (let c = start; c < end; c++) {
+      const k = wordAt[c]!;
+      if (k >= 0 && k !== last) tokensOnWord[k]!++;
+      last = k;
+    }
   }
-  let tokens = 0;
   let split = 0;
-  for (const c of counts) {
-    if (!(Number.isInteger(c) && c >= 0)) throw new UserError(`tokenizeWords returned an invalid token count: ${c}`);
-    tokens += c;
-    if (c >= 2) split++;
-  }
-  let chars = 0;
-  for (const w of words) chars += codePointLength(w);
-  return { words: words.length, chars, tokens, splitWords: split };
+  for (const n of tokensOnWord) if (n >= 2) split++;
+  return { words: words.length, chars, tokens: tokens.length, splitWords: split };
 }
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
@@ -91,10 +106,11 @@ const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
 /** Fertility, split share, tokens per character and premium per language for each tokenizer. */
 export function fertility(
   texts: readonly FertilityText[],
-  tokenizers: Readonly<Record<string, TokenizeWords>>,
+  tokenizers: Readonly<Record<string, TokenizeText>>,
   options: FertilityOptions = {},
 ): FertilityReport {
   const pivot = options.pivot ?? 'eng';
+  const segmenter = options.segmenter ?? icuWordSegmenter;
   const languages: string[] = [];
   const seenKeys = new Set<string>();
   for (const t of texts) {
@@ -108,7 +124,7 @@ export function fertility(
   const byTokenizer: Record<string, Record<string, FertilityStats>> = {};
   for (const name of names) {
     const tokenize = tokenizers[name]!;
-    const measures = texts.map((t) => measureText(t.text, tokenize));
+    const measures = texts.map((t) => measureText(t.text, t.lang, tokenize, segmenter));
     const pivotTokens = new Map<string, number>();
     texts.forEach((t, i) => {
       if (t.lang === pivot) pivotTokens.set(t.id, measures[i]!.tokens);
@@ -160,5 +176,6 @@ export function fertility(
     }
     byTokenizer[name] = perLang;
   }
-  return { pivot, tokenizers: names, languages, byTokenizer };
+  const locales = Object.fromEntries(languages.map((l) => [l, segmenter.locale(l)]));
+  return { pivot, segmentation: segmenter.name, locales, tokenizers: names, languages, byTokenizer };
 }

@@ -1,5 +1,6 @@
 /**
- * Word segmentation shared by fertility and code-switching analyses.
+ * Word segmentation. `icuWordSegmenter` (ICU word breaking) is what fertility counts as words; the
+ * character rule below (`segmentWords`) is what the code-switching analysis uses.
  *
  * Rule (deterministic, independent of ICU dictionaries):
  * - words are separated by Unicode whitespace (`\s` with the `u` flag: the White_Space property);
@@ -90,3 +91,60 @@ export function codePointLength(s: string): number {
   for (const _ of s) n++;
   return n;
 }
+
+/** A word as a [start, end) span of code points. */
+export interface WordSpan {
+  start: number;
+  end: number;
+}
+
+/** A word segmenter: the words of a text in a given language, and a name saying how it finds them. */
+export interface WordSegmenter {
+  readonly name: string;
+  words(text: string, lang: string): WordSpan[];
+  /** The locale used for `lang`. */
+  locale(lang: string): string;
+}
+
+const icuSegmenters = new Map<string, Intl.Segmenter>();
+function icuSegmenterFor(lang: string): Intl.Segmenter {
+  let s = icuSegmenters.get(lang);
+  if (!s) {
+    try {
+      s = new Intl.Segmenter(lang, { granularity: 'word' });
+    } catch {
+      s = new Intl.Segmenter(undefined, { granularity: 'word' }); // not a BCP 47 tag (e.g. a programming language)
+    }
+    icuSegmenters.set(lang, s);
+  }
+  return s;
+}
+
+/**
+ * ICU word breaking (Unicode UAX #29 plus ICU's dictionaries for Chinese, Japanese, Thai, Lao, Khmer
+ * and Burmese) through `Intl.Segmenter`; words are its word-like segments (letters, digits, ideographs),
+ * not punctuation or spaces. The language code is the locale (ICU maps ISO 639-3 `cmn` to `zh`).
+ */
+export const icuWordSegmenter: WordSegmenter = {
+  name: `Intl.Segmenter word (ICU ${process.versions.icu ?? '?'})`,
+  locale: (lang) => icuSegmenterFor(lang).resolvedOptions().locale,
+  words(text, lang) {
+    const out: WordSpan[] = [];
+    // Segment indices are UTF-16 offsets: walk the text once to turn them into code point offsets.
+    let u16 = 0;
+    let cp = 0;
+    const toCodePoint = (index: number): number => {
+      while (u16 < index) {
+        u16 += text.codePointAt(u16)! > 0xffff ? 2 : 1;
+        cp++;
+      }
+      return cp;
+    };
+    for (const seg of icuSegmenterFor(lang).segment(text)) {
+      if (!seg.isWordLike) continue;
+      const start = toCodePoint(seg.index);
+      out.push({ start, end: toCodePoint(seg.index + seg.segment.length) });
+    }
+    return out;
+  },
+};

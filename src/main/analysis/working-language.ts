@@ -1,12 +1,7 @@
 /**
  * Working language per layer (Babel Tower; logit lens after Wendler et al. 2024).
  *
- * 1. `tokenLanguages` gives every vocabulary token a language from corpus statistics: the language
- *    holding at least `minShare` of the token's occurrences (counted over the per-language corpora),
- *    `shared` when no language does, `unknown` when the token was seen fewer than `minCount` times.
- *    Unicode script is extra evidence only: with `tokenTexts` and `languageScripts`, an `unknown` token
- *    whose script belongs to exactly one of the languages gets that language (source `script`).
- *    Count-based labels are never overridden by script (a language may be a programming language).
+ * 1. Each vocabulary token gets a language by the rule of `token-language.ts` (re-exported here).
  * 2. `WorkingLanguageAccumulator` streams logit-lens results, one (layer, position) at a time, and
  *    reports per layer:
  *    - top1Share[label][layer]: share of positions whose top-1 token has that label (sums to 1 over
@@ -16,109 +11,10 @@
  *    Results are kept overall and per text language (the language of the text being read).
  */
 import { UserError } from '../../shared/errors.js';
-import { languagesWithScript, scriptOf, type Script } from './script.js';
+import type { TokenLanguages } from './token-language.js';
 
 export { scriptOf, scriptCounts, DEFAULT_LANGUAGE_SCRIPTS, type Script } from './script.js';
-
-export const SHARED = 'shared';
-export const UNKNOWN = 'unknown';
-
-export interface TokenLanguageOptions {
-  /** Share of a token's occurrences a language needs to own it (≥); default 0.5. */
-  minShare?: number;
-  /** Occurrences (all languages together) below which a token is `unknown`; default 5. */
-  minCount?: number;
-  /** Decoded text of each token id (for script evidence). */
-  tokenTexts?: readonly string[];
-  /** language → scripts it is written in (for script evidence); languages without an entry never match. */
-  languageScripts?: Readonly<Record<string, readonly Script[]>>;
-}
-
-/** How a token got its label. */
-export type TokenLanguageSource = 'counts' | 'script' | 'none';
-
-export interface TokenLanguages {
-  /** The corpus languages, in the order of `countsPerLang`. */
-  languages: string[];
-  /** `languages`, then `shared`, then `unknown`: the label set. */
-  labels: string[];
-  /** [vocab] index into `labels` for each token id. */
-  tokenLabel: number[];
-  /** [vocab] how each token got its label. */
-  source: TokenLanguageSource[];
-  /** label → number of tokens with it. */
-  tokensPerLabel: Record<string, number>;
-  options: { minShare: number; minCount: number };
-}
-
-/**
- * Assign each token id a language from per-language token frequency counts
- * (`countsPerLang`: language → [vocab] occurrences of each token id in that language's corpus).
- * When two languages both reach `minShare` (possible only for minShare ≤ 0.5) the token is `shared`.
- */
-export function tokenLanguages(
-  countsPerLang: ReadonlyMap<string, Uint32Array>,
-  options: TokenLanguageOptions = {},
-): TokenLanguages {
-  const minShare = options.minShare ?? 0.5;
-  const minCount = options.minCount ?? 5;
-  const languages = [...countsPerLang.keys()];
-  if (languages.length === 0) throw new UserError('tokenLanguages needs counts for at least one language');
-  for (const l of languages) {
-    if (l === SHARED || l === UNKNOWN) throw new UserError(`"${l}" is reserved and cannot be a language label`);
-  }
-  const counts = [...countsPerLang.values()];
-  const vocab = counts[0]!.length;
-  if (counts.some((c) => c.length !== vocab)) throw new UserError('tokenLanguages: count arrays differ in vocabulary size');
-  if (options.tokenTexts && options.tokenTexts.length < vocab) {
-    throw new UserError(`tokenLanguages: ${options.tokenTexts.length} token texts for a vocabulary of ${vocab}`);
-  }
-  const labels = [...languages, SHARED, UNKNOWN];
-  const sharedIdx = languages.length;
-  const unknownIdx = languages.length + 1;
-  const tokenLabel = new Array<number>(vocab);
-  const source = new Array<TokenLanguageSource>(vocab);
-  const scriptOwner = new Map<Script, number>();
-  const scriptOwnerOf = (s: Script): number => {
-    let hit = scriptOwner.get(s);
-    if (hit === undefined) {
-      const owners = options.languageScripts ? languagesWithScript(s, languages, options.languageScripts) : [];
-      hit = owners.length === 1 ? languages.indexOf(owners[0]!) : -1;
-      scriptOwner.set(s, hit);
-    }
-    return hit;
-  };
-  for (let t = 0; t < vocab; t++) {
-    let total = 0;
-    for (const c of counts) total += c[t]!;
-    let label = unknownIdx;
-    let src: TokenLanguageSource = 'none';
-    if (total >= minCount && total > 0) {
-      label = sharedIdx;
-      src = 'counts';
-      let owners = 0;
-      counts.forEach((c, k) => {
-        if (c[t]! / total >= minShare) {
-          owners++;
-          label = k;
-        }
-      });
-      if (owners !== 1) label = sharedIdx;
-    } else if (options.tokenTexts && options.languageScripts) {
-      const s = scriptOf(options.tokenTexts[t]!);
-      const owner = s === 'Common' ? -1 : scriptOwnerOf(s);
-      if (owner >= 0) {
-        label = owner;
-        src = 'script';
-      }
-    }
-    tokenLabel[t] = label;
-    source[t] = src;
-  }
-  const tokensPerLabel: Record<string, number> = Object.fromEntries(labels.map((l) => [l, 0]));
-  for (const l of tokenLabel) tokensPerLabel[labels[l]!]!++;
-  return { languages, labels, tokenLabel, source, tokensPerLabel, options: { minShare, minCount } };
-}
+export * from './token-language.js';
 
 /** Per-layer working-language statistics for one group of positions. */
 export interface WorkingLanguageTable {

@@ -4,7 +4,7 @@
  * the statistics together with the done marks of the texts they came from, in one transaction, so
  * a kill at any moment leaves a file that a second run continues without double counting.
  */
-import { UserError } from '../../shared/errors.js';
+import { CancellationError, UserError } from '../../shared/errors.js';
 import type { CorpusText } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
 import { NeuronStatsAccumulator, type PooledVectors, type SavedActivation, type Store } from '../store/index.js';
@@ -24,6 +24,8 @@ export interface CaptureOptions {
   /** Also keep the raw activations (every tap point, [pos, width]) of the first N texts of each language. */
   keepActivationsPerLang?: number;
   onProgress?: (p: { done: number; total: number; tokens: number }) => void;
+  /** Aborting stops the capture between batches: what was done is written, then a CancellationError is thrown. */
+  signal?: AbortSignal;
   /** For tests: stop after this many batches as if killed (nothing after the last flush is kept). */
   stopAfterBatches?: number;
 }
@@ -105,6 +107,10 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   let b = 0;
   for await (const batch of batches()) {
     if (o.stopAfterBatches !== undefined && b++ >= o.stopAfterBatches) return summary();
+    if (o.signal?.aborted) {
+      flush();
+      throw new CancellationError(`capture of run "${run.name}" was stopped after ${done.size + processed} of ${corpus.texts.length} texts; they are stored, and capturing again with the same run name resumes it`);
+    }
     const r = await model.captureStats(batch.map((x) => x.ids));
     batch.forEach(({ item, ids }, i) => {
       const n = r.counted[i]!;

@@ -1,9 +1,8 @@
-/** Tokenizers named on the command line, and per-word token counts for the fertility analysis. */
+/** Tokenizers named on the command line, and the token spans of whole texts for the fertility analysis. */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../../shared/errors.js';
-import type { TokenizeWords } from '../analysis/fertility.js';
-import { splitWords } from '../analysis/words.js';
+import type { TokenizeText } from '../analysis/fertility.js';
 import { Tokenizer } from '../model/tokenizer.js';
 
 export interface NamedTokenizerFile {
@@ -29,22 +28,21 @@ export function resolveTokenizerFiles(args: readonly string[]): NamedTokenizerFi
 }
 
 /**
- * Tokenizes every distinct word of `texts` once (without special tokens) and returns the lookup the
- * fertility analysis calls.
+ * Tokenizes every distinct text of `texts` whole, once (without special tokens, as the model sees it),
+ * and returns the lookup of token spans the fertility analysis calls.
  */
-export async function wordTokenCounter(tokenizer: Tokenizer, texts: readonly { text: string }[]): Promise<TokenizeWords> {
-  const words = [...new Set(texts.flatMap((t) => splitWords(t.text)))];
-  const counts = new Map<string, number>();
-  const batch = 1024;
-  for (let i = 0; i < words.length; i += batch) {
-    const chunk = words.slice(i, i + batch);
+export async function textTokenSpans(tokenizer: Tokenizer, texts: readonly { text: string }[]): Promise<TokenizeText> {
+  const distinct = [...new Set(texts.map((t) => t.text))];
+  const spans = new Map<string, [number, number][]>();
+  const batch = 256;
+  for (let i = 0; i < distinct.length; i += batch) {
+    const chunk = distinct.slice(i, i + batch);
     const encoded = await tokenizer.encodeBatch(chunk, false);
-    chunk.forEach((w, k) => counts.set(w, encoded[k]!.ids.length));
+    chunk.forEach((t, k) => spans.set(t, encoded[k]!.offsets));
   }
-  return (ws) =>
-    ws.map((w) => {
-      const c = counts.get(w);
-      if (c === undefined) throw new Error(`word not counted in advance: ${JSON.stringify(w)}`);
-      return c;
-    });
+  return (text) => {
+    const s = spans.get(text);
+    if (s === undefined) throw new Error(`text not tokenized in advance: ${JSON.stringify(text.slice(0, 40))}`);
+    return s;
+  };
 }

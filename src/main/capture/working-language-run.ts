@@ -3,9 +3,12 @@
  * (script as extra evidence), then the in-graph logit lens reduces each position to its top-1 token
  * and the probability mass on each language's token set.
  */
-import { DEFAULT_LANGUAGE_SCRIPTS, tokenLanguages, WorkingLanguageAccumulator, type TokenLanguages, type WorkingLanguageResult } from '../analysis/working-language.js';
+import { tokenLanguages, type TokenEvidence, type TokenLanguages } from '../analysis/token-language.js';
+import { DEFAULT_LANGUAGE_SCRIPTS } from '../analysis/script.js';
+import { WorkingLanguageAccumulator, type WorkingLanguageResult } from '../analysis/working-language.js';
 import type { CorpusText } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
+import type { Tokenizer } from '../model/tokenizer.js';
 import { lengthSortedBatches } from './batches.js';
 
 export interface WorkingLanguageRun {
@@ -13,11 +16,29 @@ export interface WorkingLanguageRun {
   result: WorkingLanguageResult;
 }
 
+/** Options of the token→language rule (`analysis/token-language.ts`), the same for every command. */
+export interface TokenLanguageRuleOptions {
+  minShare?: number;
+  minCount?: number;
+  /** Extra evidence beside scripts (e.g. keyword lists of programming languages). */
+  evidence?: readonly TokenEvidence[];
+}
+
+/**
+ * The decoded text of every token id, for text-based evidence: null for special tokens and for pieces
+ * that are not whole characters (byte-fallback and byte-level pieces decode to U+FFFD).
+ */
+export async function tokenTexts(tokenizer: Tokenizer, vocabSize: number): Promise<(string | null)[]> {
+  const ids = [...Array(vocabSize).keys()].map((id) => [id]);
+  const [plain, withSpecial] = await Promise.all([tokenizer.decodeBatch(ids, true), tokenizer.decodeBatch(ids, false)]);
+  return plain.map((text, id) => (text.includes('\uFFFD') || (text === '' && withSpecial[id] !== '') ? null : text));
+}
+
 /** Each token's language from its frequency share per language in the corpus (script as extra evidence). */
 export async function tokenLanguagesOfCorpus(
   model: Model,
   texts: CorpusText[],
-  o: { minShare?: number; minCount?: number } = {},
+  o: TokenLanguageRuleOptions = {},
 ): Promise<{ tokens: TokenLanguages; tokenized: { item: CorpusText; ids: number[] }[]; sets: { data: Float32Array; numSets: number } }> {
   const V = model.info.vocabSize;
   const enc = await model.tokenizer.encodeBatch(texts.map((t) => t.text));
@@ -28,12 +49,12 @@ export async function tokenLanguagesOfCorpus(
     if (!c) counts.set(item.lang, (c = new Uint32Array(V)));
     for (const id of ids) if (id !== model.info.bosTokenId) c[id]!++;
   }
-  const tokenTexts = [...Array(V).keys()].map((id) => model.tokenizer.idToToken(id).replaceAll('\u2581', ' '));
   const tokens = tokenLanguages(counts, {
-    tokenTexts,
+    tokenTexts: await tokenTexts(model.tokenizer, V),
     languageScripts: DEFAULT_LANGUAGE_SCRIPTS,
     ...(o.minShare !== undefined ? { minShare: o.minShare } : {}),
     ...(o.minCount !== undefined ? { minCount: o.minCount } : {}),
+    ...(o.evidence ? { evidence: o.evidence } : {}),
   });
   // One indicator column per label: the in-graph lens sums each position's probability per column.
   const S = tokens.labels.length;
@@ -45,7 +66,7 @@ export async function tokenLanguagesOfCorpus(
 export async function workingLanguageOverCorpus(
   model: Model,
   texts: CorpusText[],
-  o: { batchSize: number; minShare?: number; minCount?: number; onProgress?: (done: number, total: number) => void },
+  o: TokenLanguageRuleOptions & { batchSize: number; onProgress?: (done: number, total: number) => void },
 ): Promise<WorkingLanguageRun> {
   const { tokens, tokenized, sets } = await tokenLanguagesOfCorpus(model, texts, o);
   const acc = new WorkingLanguageAccumulator(tokens, model.info.numLayers);

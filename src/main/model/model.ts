@@ -9,9 +9,10 @@ import { Worker } from 'node:worker_threads';
 import { deserializeError } from '../../shared/errors.js';
 import type { EngineMessage, EngineMethods, EngineRequest } from './engine-protocol.js';
 import { openModelFolder } from './model-folder.js';
-import type { OpenOptions } from './onnx-engine.js';
+import type { CaptureStats, GenerateRequest, GenerateResult, LensRequest, LensResult, OpenOptions } from './onnx-engine.js';
 import { Tokenizer } from './tokenizer.js';
-import type { ModelInfo } from './types.js';
+import { engineStackMb } from './worker-stack.js';
+import type { ForwardRequest, ForwardResult, ModelInfo } from './types.js';
 
 export class Model {
   private nextId = 1;
@@ -26,7 +27,7 @@ export class Model {
   static async open(dir: string, options: OpenOptions = {}): Promise<Model> {
     const folder = openModelFolder(dir, options.arch !== undefined ? { arch: options.arch } : {});
     const tokenizer = Tokenizer.fromFile(folder.tokenizerPath);
-    const worker = new Worker(new URL('./engine-worker.js', import.meta.url));
+    const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { resourceLimits: { stackSizeMb: engineStackMb() } });
     const model = new Model(worker, tokenizer, null as unknown as ModelInfo);
     worker.on('message', (m: EngineMessage) => model.onMessage(m, options.log));
     worker.on('error', (e) => model.failAll(e));
@@ -66,20 +67,23 @@ export class Model {
     });
   }
 
-  forward(req: Parameters<EngineMethods['forward']>[0]) {
+  /** One forward pass over a batch: logits and the taps asked for, optionally with neurons scaled. */
+  forward(req: ForwardRequest): Promise<ForwardResult> {
     return this.call('forward', req);
   }
 
-  lens(req: Parameters<EngineMethods['lens']>[0]) {
+  /** The logit lens at every layer and position, computed in the graph: top-k, entropy, mass per token set. */
+  lens(req: LensRequest): Promise<LensResult> {
     return this.call('lens', req);
   }
 
   /** Per-text neuron statistics, pooled residuals and NLL of a batch, reduced in the graph (see OnnxEngine.captureStats). */
-  captureStats(inputIds: number[][]) {
+  captureStats(inputIds: number[][]): Promise<CaptureStats> {
     return this.call('captureStats', { inputIds });
   }
 
-  generate(req: Parameters<EngineMethods['generate']>[0]) {
+  /** Continues one prompt token by token (greedy, or sampled with temperature / top-p). */
+  generate(req: GenerateRequest): Promise<GenerateResult> {
     return this.call('generate', req);
   }
 

@@ -38,6 +38,11 @@ export class Tokenizer {
     return this.tk.decode(ids, skipSpecialTokens);
   }
 
+  /** Decodes each id sequence on its own (one native call). */
+  decodeBatch(ids: number[][], skipSpecialTokens = true): Promise<string[]> {
+    return ids.length ? this.tk.decodeBatch(ids, skipSpecialTokens) : Promise.resolve([]);
+  }
+
   idToToken(id: number): string {
     return this.tk.idToToken(id) ?? `<${id}>`;
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fertility, measureText, type TokenizeWords } from '../../../src/main/analysis/fertility.js';
-import { segmentWords, splitWords } from '../../../src/main/analysis/words.js';
+import { fertility, measureText, type TokenizeText } from '../../../src/main/analysis/fertility.js';
+import { icuWordSegmenter, segmentWords, splitWords, type WordSegmenter } from '../../../src/main/analysis/words.js';
 
 describe('word segmentation', () => {
   it('splits on Unicode whitespace and keeps punctuation with its word', () => {
@@ -33,11 +33,34 @@ describe('word segmentation', () => {
   });
 });
 
-/** A fake tokenizer: a word becomes ceil(code points / size) tokens. */
+/** Words split on whitespace (a deterministic stand-in for ICU in the arithmetic tests). */
+const spaced: WordSegmenter = {
+  name: 'whitespace',
+  locale: (l) => l,
+  words: (text) => {
+    const out: { start: number; end: number }[] = [];
+    let start = -1;
+    const cps = [...text];
+    cps.forEach((ch, i) => {
+      if (/\s/u.test(ch)) {
+        if (start >= 0) out.push({ start, end: i });
+        start = -1;
+      } else if (start < 0) start = i;
+    });
+    if (start >= 0) out.push({ start, end: cps.length });
+    return out;
+  },
+};
+
+/** A fake tokenizer of whole texts: each whitespace-separated run falls into pieces of `size` code points. */
 const chunked =
-  (size: number): TokenizeWords =>
-  (words) =>
-    words.map((w) => Math.ceil([...w].length / size));
+  (size: number): TokenizeText =>
+  (text) =>
+    spaced.words(text, '').flatMap(({ start, end }) => {
+      const spans: [number, number][] = [];
+      for (let s = start; s < end; s += size) spans.push([s, Math.min(end, s + size)]);
+      return spans;
+    });
 
 describe('fertility', () => {
   const texts = [
@@ -46,19 +69,26 @@ describe('fertility', () => {
     { id: 's1', lang: 'rus', text: 'кошка сидела' }, // 2 words, 11 chars
     { id: 's2', lang: 'rus', text: 'привет мир' }, // 2 words, 9 chars
     { id: 's3', lang: 'rus', text: 'да' }, // no English counterpart
-    { id: 's1', lang: 'cmn', text: '猫坐着' }, // 3 words, 3 chars
+    { id: 's1', lang: 'cmn', text: '猫坐着' }, // 1 whitespace word, 3 chars
   ];
+  const opts = { segmenter: spaced };
 
-  it('measures one text', () => {
-    assert.deepEqual(measureText('the cat sat', chunked(2)), { words: 3, chars: 9, tokens: 6, splitWords: 3 });
-    assert.deepEqual(measureText('', chunked(2)), { words: 0, chars: 0, tokens: 0, splitWords: 0 });
+  it('measures one text from the tokens of the whole text', () => {
+    assert.deepEqual(measureText('the cat sat', 'eng', chunked(2), spaced), { words: 3, chars: 9, tokens: 6, splitWords: 3 });
+    assert.deepEqual(measureText('', 'eng', chunked(2), spaced), { words: 0, chars: 0, tokens: 0, splitWords: 0 });
+    // One token across two words counts once in the total and splits neither word.
+    assert.deepEqual(measureText('ab cd', 'eng', () => [[0, 5]], spaced), { words: 2, chars: 4, tokens: 1, splitWords: 0 });
+    // Three byte pieces of one character split its word.
+    assert.deepEqual(measureText('a 中', 'cmn', () => [[0, 1], [2, 3], [2, 3], [2, 3]], spaced), { words: 2, chars: 2, tokens: 4, splitWords: 1 });
+    assert.throws(() => measureText('ab', 'eng', () => [[0, 3]], spaced), /outside the text/);
   });
 
   it('reports fertility, split share, tokens per char and premium per tokenizer', () => {
-    const r = fertility(texts, { char3: chunked(3), char5: chunked(5) });
+    const r = fertility(texts, { char3: chunked(3), char5: chunked(5) }, opts);
     assert.deepEqual(r.tokenizers, ['char3', 'char5']);
     assert.deepEqual(r.languages, ['eng', 'rus', 'cmn']);
     assert.equal(r.pivot, 'eng');
+    assert.equal(r.segmentation, 'whitespace');
     // char3: eng the(1) cat(1) sat(1) hello(2) world(2) = 7 tokens over 5 words, 19 chars, 2 split
     const e3 = r.byTokenizer['char3']!['eng']!;
     assert.deepEqual(e3, {
@@ -82,11 +112,11 @@ describe('fertility', () => {
     assert.equal(r3.pairedTexts, 2);
     assert.equal(r3.premium, 7 / 7);
     assert.equal(r3.premiumMeanOfRatios, (4 / 3 + 3 / 4) / 2);
-    // cmn: each character one token; s1 English has 3 tokens
+    // cmn: one token for the three characters; s1 English has 3 tokens
     const c3 = r.byTokenizer['char3']!['cmn']!;
     assert.equal(c3.tokensPerWord, 1);
-    assert.equal(c3.tokensPerChar, 1);
-    assert.equal(c3.premium, 3 / 3);
+    assert.equal(c3.tokensPerChar, 1 / 3);
+    assert.equal(c3.premium, 1 / 3);
     // char5: every word one token
     const e5 = r.byTokenizer['char5']!['eng']!;
     assert.equal(e5.tokensPerWord, 1);
@@ -95,15 +125,14 @@ describe('fertility', () => {
   });
 
   it('gives null premium without a pivot counterpart, and honours another pivot', () => {
-    const r = fertility(texts, { t: chunked(3) }, { pivot: 'rus' });
+    const r = fertility(texts, { t: chunked(3) }, { pivot: 'rus', segmenter: spaced });
     assert.equal(r.byTokenizer['t']!['eng']!.premium, 7 / 7);
-    const noPivot = fertility([{ id: 'x', lang: 'deu', text: 'Hallo' }], { t: chunked(3) });
+    const noPivot = fertility([{ id: 'x', lang: 'deu', text: 'Hallo' }], { t: chunked(3) }, opts);
     assert.equal(noPivot.byTokenizer['t']!['deu']!.premium, null);
     assert.equal(noPivot.byTokenizer['t']!['deu']!.pairedTexts, 0);
   });
 
-  it('rejects tokenizers that miscount and duplicate ids', () => {
-    assert.throws(() => fertility(texts, { bad: () => [1] }), /returned 1 counts for 3 words/);
+  it('rejects duplicate ids', () => {
     assert.throws(
       () =>
         fertility(
@@ -115,5 +144,32 @@ describe('fertility', () => {
         ),
       /appears twice/,
     );
+  });
+});
+
+describe('ICU word segmentation', () => {
+  const words = (text: string, lang: string) => icuWordSegmenter.words(text, lang).map((w) => [...text].slice(w.start, w.end).join(''));
+
+  it('finds words, not characters, in Chinese, Japanese and Thai, and leaves punctuation out', () => {
+    for (const [lang, text] of [
+      ['cmn', '人人生而自由，在尊严和权利上一律平等。'],
+      ['jpn', 'すべての人間は、生まれながらにして自由であり、かつ、尊厳と権利とについて平等である。'],
+      ['tha', 'มนุษย์ทั้งหลายเกิดมามีอิสระและเสมอภาคกันในเกียรติศักดิ์และสิทธิ'],
+    ] as const) {
+      const w = words(text, lang);
+      const letters = [...text].filter((c) => /\p{L}/u.test(c)).length;
+      assert.ok(w.length > 3 && w.length < letters * 0.8, `${lang}: ${w.length} words for ${letters} letters: ${w.join('|')}`);
+      assert.ok(w.every((x) => !/[，。、]/u.test(x)), `${lang}: punctuation is no word`);
+      assert.equal(w.join(''), [...text].filter((c) => !/[\p{P}\s]/u.test(c)).join(''), `${lang}: words cover every letter`);
+    }
+    assert.equal(icuWordSegmenter.locale('cmn'), 'zh');
+    assert.match(icuWordSegmenter.name, /^Intl\.Segmenter word \(ICU /);
+  });
+
+  it('gives spans in code points, across characters outside the BMP', () => {
+    assert.deepEqual(words('a 😀 𠀀bc, d', 'eng'), ['a', '𠀀', 'bc', 'd']);
+    const spans = icuWordSegmenter.words('😀 hello', 'eng');
+    assert.deepEqual(spans, [{ start: 2, end: 7 }]);
+    assert.ok(icuWordSegmenter.words('x', 'c++').length === 1, 'a label that is no locale falls back to the root locale');
   });
 });

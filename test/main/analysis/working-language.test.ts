@@ -44,52 +44,6 @@ describe('scriptOf', () => {
   });
 });
 
-describe('tokenLanguages', () => {
-  // vocab of 8 token ids
-  const counts = new Map<string, Uint32Array>([
-    ['eng', Uint32Array.from([90, 10, 50, 0, 2, 0, 0, 0])],
-    ['rus', Uint32Array.from([10, 90, 50, 6, 1, 0, 0, 0])],
-    ['python', Uint32Array.from([0, 0, 0, 0, 1, 0, 0, 40])],
-  ]);
-  it('gives a token the language holding at least half its occurrences, else shared/unknown', () => {
-    const t = tokenLanguages(counts);
-    const names = t.tokenLabel.map((i) => t.labels[i]);
-    // 50/50 eng–rus: both reach 0.5 → shared; token 4 has 4 < 5 occurrences → unknown
-    assert.deepEqual(names, ['eng', 'rus', 'shared', 'rus', 'unknown', 'unknown', 'unknown', 'python']);
-    assert.deepEqual(t.labels, ['eng', 'rus', 'python', 'shared', 'unknown']);
-    assert.deepEqual(t.tokensPerLabel, { eng: 1, rus: 2, python: 1, shared: 1, unknown: 3 });
-    assert.deepEqual(t.source, ['counts', 'counts', 'counts', 'counts', 'none', 'none', 'none', 'counts']);
-  });
-  it('honours minShare and minCount', () => {
-    const t = tokenLanguages(counts, { minShare: 0.95, minCount: 1 });
-    const names = t.tokenLabel.map((i) => t.labels[i]);
-    assert.deepEqual(names, ['shared', 'shared', 'shared', 'rus', 'shared', 'unknown', 'unknown', 'python']);
-  });
-  it('uses script only as extra evidence for tokens the counts leave unknown', () => {
-    const t = tokenLanguages(counts, {
-      tokenTexts: ['the', 'и', 'ok', 'да', 'Привет', 'мир', '的', 'def'],
-      languageScripts: { eng: ['Latin'], rus: ['Cyrillic'] },
-    });
-    const names = t.tokenLabel.map((i) => t.labels[i]);
-    // token 4 ('Привет') and 5 ('мир') are too rare for counts, Cyrillic → rus; '的' has no owner
-    assert.deepEqual(names, ['eng', 'rus', 'shared', 'rus', 'rus', 'rus', 'unknown', 'python']);
-    assert.equal(t.source[5], 'script');
-  });
-  it('rejects reserved labels and mismatched vocabularies', () => {
-    assert.throws(() => tokenLanguages(new Map([['shared', new Uint32Array(2)]])), /reserved/);
-    assert.throws(
-      () =>
-        tokenLanguages(
-          new Map([
-            ['eng', new Uint32Array(2)],
-            ['rus', new Uint32Array(3)],
-          ]),
-        ),
-      /vocabulary size/,
-    );
-  });
-});
-
 describe('working language per layer', () => {
   // vocab: 0,1 eng; 2,3 rus; 4 shared (by counts)
   const tokens = tokenLanguages(

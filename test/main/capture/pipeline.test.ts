@@ -192,6 +192,19 @@ describe('analysis pipeline on the bundled model', () => {
     assert.deepEqual([...r.evaluated].sort(), ['arb', 'cmn', 'eng', 'rus']);
     assert.ok(r.deactivated.length > 0);
     for (const row of r.nll) for (const v of row) assert.ok(v > 0);
+    // The chance level: one same-size random set per deactivated language, by default.
+    assert.equal(r.randomDraws, 1);
+    assert.equal(r.randomDelta.length, r.deactivated.length);
+    for (const lang of r.deactivated) assert.equal(typeof r.diagonal[lang].randomDelta, 'number');
+  });
+
+  it('ablate --scale 1 changes nothing and so wins nothing', async () => {
+    const r = await json(['ablate', testModelDir, '--db', db, '--corpus', CORPUS, '--max-texts-per-lang', '2', '--scale', '1', '--random-sets', '0', '--device', 'cpu']);
+    assert.ok(r.diagonalSize > 0);
+    for (const row of r.delta) for (const v of row) assert.equal(v, 0);
+    assert.deepEqual([r.rowMaxCount, r.columnMaxCount], [0, 0]);
+    for (const d of Object.values(r.diagonal) as { columnMargin: number; isColumnMax: boolean }[]) assert.deepEqual([d.columnMargin, d.isColumnMax], [0, false]);
+    assert.equal(r.randomDelta, null);
   });
 
   it('working-language shares sum to 1 per layer', async () => {

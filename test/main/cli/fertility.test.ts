@@ -4,6 +4,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { readCorpus } from '../../../src/main/corpus/index.js';
+import { Tokenizer } from '../../../src/main/model/tokenizer.js';
 import { runCli } from '../../helpers/cli.js';
 import { testModelDir } from '../../helpers/fixtures.js';
 
@@ -73,6 +75,32 @@ describe('babelscope fertility', () => {
     assert.equal(base['eng']!.premium, 1);
     assert.equal(fewer['eng']!.premium, 1);
     assert.ok(base['rus']!.premium > 0);
+  });
+
+  it('counts the tokens of each text tokenized whole and ICU words, in Chinese, Japanese and Thai', async () => {
+    const langs = ['cmn', 'jpn', 'tha'];
+    const r = await runCli(['fertility', testModelDir, '--corpus', `udhr:${langs.join(',')}`, '--max-texts-per-lang', '8', '--pivot', 'cmn', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as FertilityJson & { segmentation: { method: string; locales: Record<string, string> } };
+    assert.match(j.segmentation.method, /^Intl\.Segmenter word \(ICU /);
+    assert.deepEqual(j.segmentation.locales, { cmn: 'zh', jpn: 'ja', tha: 'th' });
+    const tokenizer = Tokenizer.fromFile(join(testModelDir, 'tokenizer.json'));
+    const texts = await readCorpus(`udhr:${langs.join(',')}`, { maxTextsPerLang: 8 });
+    for (const lang of langs) {
+      const mine = texts.filter((t) => t.lang === lang);
+      let tokens = 0;
+      let words = 0;
+      const seg = new Intl.Segmenter(lang, { granularity: 'word' });
+      for (const t of mine) {
+        tokens += (await tokenizer.encode(t.text, false)).ids.length;
+        for (const w of seg.segment(t.text)) if (w.isWordLike) words++;
+      }
+      const s = j.by_tokenizer[bundled]![lang]!;
+      assert.equal(s.tokens, tokens, `${lang}: tokens of the texts tokenized whole`);
+      assert.equal(s.words, words, `${lang}: ICU word-like segments`);
+      const chars = mine.reduce((n, t) => n + [...t.text.replace(/\s/gu, '')].length, 0);
+      assert.ok(words < chars * 0.8, `${lang}: ${words} words for ${chars} characters (words, not characters)`);
+    }
   });
 
   it('prints the metrics side by side without --json', async () => {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { ablationMatrix } from '../../analysis/ablation-matrix.js';
-import { meanNllByLanguage, tokenizeCorpus } from '../../capture/corpus-nll.js';
+import { ablationOverCorpus } from '../../capture/ablation-run.js';
 import { latestLape, openExistingStore, requireCaptureRun } from '../../capture/stored-runs.js';
 import { addModelOptions, output, parseFloatOption, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { addCorpusOptions, loadCorpus, type CorpusOptions } from '../corpus-options.js';
@@ -11,36 +10,41 @@ export function registerAblate(program: Command): void {
     .requiredOption('--db <file>', 'SQLite file with a LAPE result (babelscope lape)')
     .option('--run <name>', 'capture run whose LAPE neurons to use', 'capture')
     .option('--scale <s>', 'multiply the neurons by this instead of 0', parseFloatOption('--scale', 0, 1000), 0)
+    .option('--random-sets <n>', 'chance level: per language, scale this many random neuron sets with as many neurons per layer as its own (0: none)', parseIntOption('--random-sets', 0, 100), 1)
+    .option('--seed <n>', 'seed of the random neuron sets', parseIntOption('--seed', 0), 0)
     .option('--batch <n>', 'texts per forward pass', parseIntOption('--batch', 1, 4096), 8)
     .option('--json', 'print JSON')
-    .action(async (dir: string, o: ModelOptions & OutputOptions & CorpusOptions & { db: string; run: string; scale: number; batch: number }) => {
+    .action(async (dir: string, o: ModelOptions & OutputOptions & CorpusOptions & { db: string; run: string; scale: number; batch: number; randomSets: number; seed: number }) => {
       const store = openExistingStore(o.db);
       try {
         const run = requireCaptureRun(store, o.run);
         const lapeResult = latestLape(store, run);
         await withModel(dir, o, async (model) => {
           store.assertSameModel(run, model.info);
-          const corpus = await tokenizeCorpus(model, await loadCorpus(o.corpus, o, model));
           const bar = progressBar('ablate');
-          const langs = lapeResult.languages.filter((l) => (lapeResult.neurons[l]?.length ?? 0) > 0);
-          bar.update(0, langs.length + 1);
-          const baseline = await meanNllByLanguage(model, corpus, o.batch);
-          const ablated: Record<string, Record<string, number>> = {};
-          for (const [i, lang] of langs.entries()) {
-            bar.update(i + 1, langs.length + 1, lang);
-            ablated[lang] = await meanNllByLanguage(model, corpus, o.batch, lapeResult.neurons[lang]!.map(([layer, index]) => ({ layer, index, scale: o.scale })));
-          }
-          bar.update(langs.length + 1, langs.length + 1);
+          const m = await ablationOverCorpus(model, lapeResult, await loadCorpus(o.corpus, o, model), {
+            scale: o.scale,
+            batchSize: o.batch,
+            randomSets: o.randomSets,
+            seed: o.seed,
+            onProgress: (d, t, what) => bar.update(d, t, what),
+          });
           bar.stop();
-          const m = ablationMatrix({ baseline, ablated });
-          store.saveResult(run.id, 'ablation', { corpus: o.corpus, scale: o.scale }, m);
+          store.saveResult(run.id, 'ablation', { corpus: o.corpus, scale: o.scale, randomSets: o.randomSets, seed: o.seed }, m);
           output(o, m, () => {
             const w = 8;
             const lines = [`mean NLL with each language's neurons ×${o.scale} (rows) evaluated per language (columns); Δ vs baseline`];
             lines.push(''.padEnd(10) + m.evaluated.map((e) => e.padStart(w)).join(''));
             lines.push('baseline'.padEnd(10) + m.baseline.map((v) => (v === null ? '–' : v.toFixed(3)).padStart(w)).join(''));
-            m.deactivated.forEach((d, i) => lines.push(`−${d}`.padEnd(10) + m.delta[i]!.map((v) => (v === null ? '–' : (v >= 0 ? '+' : '') + v.toFixed(3)).padStart(w)).join('')));
-            lines.push(`diagonal is the largest rise in its column for ${m.columnMaxCount}/${m.diagonalSize} languages, in its row for ${m.rowMaxCount}/${m.diagonalSize}`);
+            const cell = (v: number | null) => (v === null ? '–' : (v >= 0 ? '+' : '') + v.toFixed(3)).padStart(w);
+            m.deactivated.forEach((d, i) => lines.push(`−${d}`.padEnd(10) + m.delta[i]!.map(cell).join('')));
+            if (m.randomDelta) {
+              // The chance level of each diagonal entry: a random set as large (per layer) as that language's, on that language.
+              lines.push('random'.padEnd(10) + m.evaluated.map((e) => cell(m.diagonal[e]?.randomDelta ?? null)).join('') + `   (same-size random neuron sets, mean of ${m.randomDraws})`);
+            }
+            lines.push(`diagonal is strictly the largest rise in its column for ${m.columnMaxCount}/${m.diagonalSize} languages, in its row for ${m.rowMaxCount}/${m.diagonalSize}`);
+            const margins = Object.entries(m.diagonal).map(([l, d]) => `${l} ${cell(d.columnMargin).trim()}/${cell(d.rowMargin).trim()}${d.excessOverRandom === null ? '' : `, ${cell(d.excessOverRandom).trim()} over random`}`);
+            lines.push(`margin of the diagonal over the column/row runner-up: ${margins.join('; ')}`);
             return lines.join('\n');
           });
         });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../../shared/errors.js';
-import { fertility, type FertilityReport, type FertilityStats, type TokenizeWords } from '../../analysis/fertility.js';
-import { resolveTokenizerFiles, wordTokenCounter } from '../../capture/tokenizer-files.js';
+import { fertility, type FertilityReport, type FertilityStats, type TokenizeText } from '../../analysis/fertility.js';
+import { resolveTokenizerFiles, textTokenSpans } from '../../capture/tokenizer-files.js';
 import { Tokenizer } from '../../model/tokenizer.js';
 import { output, type OutputOptions } from '../common.js';
 import { addCorpusOptions, loadCorpus, type CorpusOptions } from '../corpus-options.js';
@@ -25,12 +25,13 @@ export function registerFertility(program: Command): void {
       if (!languages.includes(o.pivot)) {
         throw new UserError(`pivot language "${o.pivot}" is not in the corpus`, `Languages of ${o.corpus}: ${languages.join(', ')} (pass --pivot LANG).`);
       }
-      const counters: Record<string, TokenizeWords> = {};
-      for (const t of tokenizers) counters[t.name] = await wordTokenCounter(t.tokenizer, texts);
+      const counters: Record<string, TokenizeText> = {};
+      for (const t of tokenizers) counters[t.name] = await textTokenSpans(t.tokenizer, texts);
       const report = fertility(texts, counters, { pivot: o.pivot });
       const result = {
         corpus: o.corpus,
         pivot: report.pivot,
+        segmentation: { method: report.segmentation, locales: report.locales, tokens: 'each text tokenized whole, without special tokens' },
         languages: report.languages,
         tokenizers: files.map((f) => ({ name: f.name, path: f.path, vocab_size: tokenizers.find((t) => t.name === f.name)!.tokenizer.vocabSize() })),
         by_tokenizer: Object.fromEntries(
@@ -65,7 +66,10 @@ function renderHuman(r: FertilityReport, tokenizers: { name: string; vocab_size:
     ['tokens per character', (s) => s.tokensPerChar],
     [`premium: tokens / ${r.pivot} tokens on parallel texts`, (s) => s.premium],
   ];
-  const lines = [`tokenizers: ${tokenizers.map((t) => `${t.name} (${t.vocab_size} tokens)`).join(', ')}`];
+  const lines = [
+    `tokenizers: ${tokenizers.map((t) => `${t.name} (${t.vocab_size} tokens)`).join(', ')}`,
+    `tokens: each text tokenized whole; words: ${r.segmentation}, word-like segments (locale ${r.languages.map((l) => `${l}→${r.locales[l]}`).join(', ')})`,
+  ];
   for (const [title, get] of metrics) {
     lines.push('', title);
     lines.push('lang'.padEnd(8) + r.tokenizers.map((n) => n.padStart(w)).join(''));

@@ -1,17 +1,16 @@
 import type { Command } from 'commander';
 import { workingLanguageOverCorpus } from '../../capture/working-language-run.js';
 import { openExistingStore, requireCaptureRun } from '../../capture/stored-runs.js';
-import { addModelOptions, output, parseFloatOption, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
+import { addModelOptions, output, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { addCorpusOptions, loadCorpus, type CorpusOptions } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
+import { addTokenLanguageOptions } from '../token-language-options.js';
 
 export const WORKING_LANGUAGE_RESULT = 'working-language';
 
 export function registerWorkingLanguage(program: Command): void {
-  addCorpusOptions(addModelOptions(program.command('working-language').argument('<dir>', 'model folder').description('per layer: language shares of logit-lens top-1 tokens and mean probability mass per language')))
+  addTokenLanguageOptions(addCorpusOptions(addModelOptions(program.command('working-language').argument('<dir>', 'model folder').description('per layer: language shares of logit-lens top-1 tokens and mean probability mass per language'))))
     .option('--batch <n>', 'texts per forward pass', parseIntOption('--batch', 1, 4096), 8)
-    .option('--min-share <r>', 'share of a token\'s occurrences a language needs to own it', parseFloatOption('--min-share', 0, 1), 0.5)
-    .option('--min-count <n>', 'occurrences below which a token\'s language is unknown', parseIntOption('--min-count', 1), 5)
     .option('--db <file>', 'also store the result with this file\'s capture run (for compare)')
     .option('--run <name>', 'capture run to attach the result to', 'capture')
     .option('--json', 'print JSON')

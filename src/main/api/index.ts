@@ -1,0 +1,48 @@
+/**
+ * The Babelscope API: `import { … } from "babelscope"`. The one public surface that notebook cells,
+ * users' scripts, the CLI and the backend call. Every function takes an options object and returns a
+ * typed result; long operations take `onProgress` and an `AbortSignal`.
+ *
+ * @example
+ *   import { openModel, capture, lape, bundledModelDir } from 'babelscope';
+ *   const model = await openModel(bundledModelDir, { device: 'cpu' });
+ *   await capture({ model, store: 'run.db', corpus: 'udhr:eng,rus,cmn', maxTextsPerLang: 20 });
+ *   const neurons = lape({ store: 'run.db' });
+ *   await model.dispose();
+ *
+ * @packageDocumentation
+ */
+export { openModel, withModel, describeModel, layerTensorNames, lens, activations, generate, bundledModelDir, bundledCheckpointDirs } from './model.js';
+export type { OpenModelOptions, ModelDescription, LensOptions, LensOutput, ActivationsOptions, ActivationsOutput, GenerateOptions, GenerateOutput } from './model.js';
+export { loadCorpus, corpusLabel } from './corpus.js';
+export type { CorpusSource, CorpusLimitOptions, LoadCorpusOptions } from './corpus.js';
+export { openStore, ProjectStore } from './store.js';
+export type { OpenStoreOptions, ResultInfo } from './store.js';
+export { capture } from './capture.js';
+export type { CaptureOptions, CaptureSummary } from './capture.js';
+export { lape, storedLape, meanNll, ablate, LAPE_DEFAULTS } from './neurons.js';
+export type { LapeOptions, LapeOutput, LapeResult, NeuronRef, MeanNllOptions, AblateOptions, AblationOutput, AblationMatrix } from './neurons.js';
+export { workingLanguage, WORKING_LANGUAGE_RESULT } from './working-language.js';
+export type { WorkingLanguageOptions, WorkingLanguageOutput, WorkingLanguageResult } from './working-language.js';
+export { align } from './alignment.js';
+export type { AlignOptions, AlignOutput, AlignmentResult } from './alignment.js';
+export { codeSwitch } from './codeswitch.js';
+export type { CodeSwitchOptions, CodeSwitchOutput, InterventionInfo, ConfusionSummary, OverallSummary, SwitchMatrix, ResponseOutput } from './codeswitch.js';
+export { fertility } from './fertility.js';
+export type { FertilityOptions, FertilityOutput, FertilityRow } from './fertility.js';
+export { compareCheckpoints } from './checkpoints.js';
+export type { CompareCheckpointsOptions, CheckpointComparison } from './checkpoints.js';
+export type { Progress, LongRunningOptions } from './progress.js';
+export { Model } from '../model/model.js';
+export type { ModelInfo, TapPoint, TapKind, NormKind, Device, NeuronIntervention, Tensor, ForwardRequest, ForwardResult, DeviceRequest } from '../model/types.js';
+export type { OpenOptions, LensRequest, LensResult, GenerateRequest, GenerateResult, CaptureStats } from '../model/onnx-engine.js';
+export type { Tokenizer, Encoded } from '../model/tokenizer.js';
+export type { DiagonalEntry } from '../analysis/ablation-matrix.js';
+export type { LayerAlignment, PairSummary, PivotAlignment, PairMatrix } from '../analysis/alignment.js';
+export type { LapeOptions as LapeAnalysisOptions } from '../analysis/lape.js';
+export type { WorkingLanguageTable } from '../analysis/working-language.js';
+export type { LanguageIdentifier, LanguagePrediction } from '../analysis/language-id.js';
+export type { CorpusText } from '../corpus/index.js';
+export type { RunRecord, RunStatus, ModelRef, StoredResult } from '../store/index.js';
+export { UserError, CancellationError, isUserError } from '../../shared/errors.js';
+export * from '../../shared/plots/index.js';

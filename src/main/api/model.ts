@@ -1,0 +1,254 @@
+/** Opening a model and reading it one text at a time: lens, activations, generation, its description. */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../../shared/errors.js';
+import { tokenLanguagesOfCorpus } from '../capture/working-language-run.js';
+import { layerTensors } from '../model/graph-listing.js';
+import { Model } from '../model/model.js';
+import type { DeviceRequest, NeuronIntervention } from '../model/types.js';
+import { loadCorpus, type CorpusSource } from './corpus.js';
+
+/** The package root (dist/src/main/api → four levels up). */
+const packageRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..');
+
+/** The bundled trained model `assets/tiny-babel` (Llama architecture, 11 UDHR languages). */
+export const bundledModelDir: string = join(packageRoot, 'assets', 'tiny-babel');
+
+/** The bundled model's training checkpoints in training order; the last is `bundledModelDir` itself. */
+export const bundledCheckpointDirs: readonly string[] = [
+  join(packageRoot, 'assets', 'tiny-babel-checkpoints', '01-english'),
+  join(packageRoot, 'assets', 'tiny-babel-checkpoints', '02-multilingual-mid'),
+  bundledModelDir,
+];
+
+export interface OpenModelOptions {
+  /** Where to run: `auto` (CUDA when it works, else CPU, saying why), `cpu` or `cuda`. Default `auto`. */
+  device?: DeviceRequest;
+  /**
+   * Tap point overrides, `name=tensor`: `"mlp_act=/model/layers.{i}/mlp/Mul_output_0"` (`{i}` = layer)
+   * or `"resid_post.3=TENSOR"`. Needed only when discovery from the graph fails.
+   */
+  taps?: string[];
+  /** Treat the model as this architecture (Hugging Face `model_type`: llama, qwen2, gemma, gpt2, …). */
+  arch?: string;
+  /** Receives human messages (device fallback, cache use); default: stderr. */
+  log?: (message: string) => void;
+}
+
+/**
+ * Opens a Hugging Face style model folder (`config.json`, `tokenizer.json`, `model.onnx` or
+ * `onnx/model.onnx`). Inference runs in a worker thread; call `model.dispose()` when done.
+ *
+ * @example
+ *   const model = await openModel(bundledModelDir, { device: 'cpu' });
+ *   console.log(model.info.numLayers);
+ */
+export function openModel(dir: string = bundledModelDir, options: OpenModelOptions = {}): Promise<Model> {
+  return Model.open(dir, {
+    device: options.device ?? 'auto',
+    ...(options.taps?.length ? { taps: options.taps } : {}),
+    ...(options.arch ? { arch: options.arch } : {}),
+    log: options.log ?? ((m) => process.stderr.write(m + '\n')),
+  });
+}
+
+/** Opens a model, runs `fn` with it and always releases it. */
+export async function withModel<T>(dir: string, options: OpenModelOptions, fn: (model: Model) => Promise<T>): Promise<T> {
+  const model = await openModel(dir, options);
+  try {
+    return await fn(model);
+  } finally {
+    await model.dispose();
+  }
+}
+
+/** What `inspect` shows about a model. */
+export interface ModelDescription {
+  dir: string;
+  onnx: string;
+  architecture: string;
+  model_type: string;
+  layers: number;
+  hidden_size: number;
+  intermediate_size: number;
+  vocab_size: number;
+  heads: number;
+  kv_heads: number;
+  head_dim: number;
+  max_positions: number;
+  /** `rms`, `rms_plus_one` (Gemma) or `layer`. */
+  norm: string;
+  device: string;
+  /** sha256 of the ONNX bytes and external data. */
+  hash: string;
+  tap_points: { name: string; onnx_name: string; width: number; found_by: 'name' | 'pattern' | 'user' }[];
+  inputs: string[];
+  outputs: string[];
+}
+
+/** The model's shape, tap points and graph inputs/outputs. */
+export function describeModel(model: Model): ModelDescription {
+  const i = model.info;
+  return {
+    dir: i.dir,
+    onnx: i.onnxPath,
+    architecture: i.architecture,
+    model_type: i.modelType,
+    layers: i.numLayers,
+    hidden_size: i.hiddenSize,
+    intermediate_size: i.intermediateSize,
+    vocab_size: i.vocabSize,
+    heads: i.numHeads,
+    kv_heads: i.numKvHeads,
+    head_dim: i.headDim,
+    max_positions: i.maxPositions,
+    norm: i.normKind,
+    device: i.device,
+    hash: i.hash,
+    tap_points: i.taps.map((t) => ({ name: t.name, onnx_name: t.onnxName, width: t.width, found_by: t.foundBy })),
+    inputs: i.inputs,
+    outputs: i.outputs,
+  };
+}
+
+/** The graph tensors of one layer with the op that makes each (to write a `taps` override); needs no working taps. */
+export function layerTensorNames(dir: string, layer: number): { name: string; op: string }[] {
+  return layerTensors(dir, layer);
+}
+
+export interface LensOptions {
+  text: string;
+  /** Tokens per layer and position; default 5. */
+  top?: number;
+  /**
+   * Also give the probability mass per language at every layer and position; token languages come
+   * from this corpus (`udhr:eng,rus`, a JSONL path, or an array of `{lang,id,text}`).
+   */
+  languages?: CorpusSource;
+}
+
+export interface LensOutput {
+  tokens: string[];
+  ids: number[];
+  /** `layers[layer].positions[position]`: the logit lens of the residual after block `layer`. */
+  layers: {
+    layer: number;
+    positions: {
+      position: number;
+      token: string | undefined;
+      /** Entropy (nats) of the lens distribution. */
+      entropy: number | undefined;
+      /** Probability mass per language label (with `languages`). */
+      language_mass?: Record<string, number>;
+      top: { id: number; token: string; prob: number | undefined }[];
+    }[];
+  }[];
+}
+
+/**
+ * Logit lens (Wendler et al. 2024): the residual after each block through the model's own final norm
+ * and unembedding; top tokens, probabilities and entropy at every layer and position.
+ */
+export async function lens(model: Model, options: LensOptions): Promise<LensOutput> {
+  const text = requireText(options.text, 'text');
+  const enc = await model.tokenizer.encode(text);
+  const langs = options.languages ? await tokenLanguagesOfCorpus(model, await loadCorpus(options.languages)) : null;
+  const r = await model.lens({ inputIds: [enc.ids], topK: options.top ?? 5, ...(langs ? { tokenSets: langs.sets } : {}) });
+  const t = r.texts[0]!;
+  const mass = (layer: number, pos: number): Record<string, number> =>
+    Object.fromEntries(langs!.tokens.labels.map((label, k) => [label, t.setMass![layer]![pos]![k]!]));
+  return {
+    tokens: enc.tokens,
+    ids: enc.ids,
+    layers: t.topIds.map((perPos, layer) => ({
+      layer,
+      positions: perPos.map((ids, pos) => ({
+        position: pos,
+        token: enc.tokens[pos],
+        entropy: t.entropy[layer]![pos],
+        ...(langs ? { language_mass: mass(layer, pos) } : {}),
+        top: ids.map((id, k) => ({ id, token: model.tokenizer.idToToken(id), prob: t.topProbs[layer]![pos]![k] })),
+      })),
+    })),
+  };
+}
+
+export interface ActivationsOptions {
+  text: string;
+  /** `mlp` = `mlp_act.{layer}` (act_fn(gate_proj x)), `residual` = `resid_post.{layer}`. */
+  point: 'mlp' | 'residual';
+  layer: number;
+}
+
+export interface ActivationsOutput {
+  tokens: string[];
+  /** The tap point read, e.g. `mlp_act.2`. */
+  point: string;
+  /** [positions, width] */
+  shape: [number, number];
+  /** `values[position][unit]` */
+  values: number[][];
+}
+
+/** One layer's MLP neuron activations or residual stream for every token of a text. */
+export async function activations(model: Model, options: ActivationsOptions): Promise<ActivationsOutput> {
+  const text = requireText(options.text, 'text');
+  if (options.point !== 'mlp' && options.point !== 'residual') throw new UserError(`point must be "mlp" or "residual", got "${String(options.point)}"`);
+  if (!Number.isInteger(options.layer) || options.layer < 0 || options.layer >= model.info.numLayers) {
+    throw new UserError(`layer ${options.layer} does not exist`, `This model has layers 0..${model.info.numLayers - 1}.`);
+  }
+  const tap = `${options.point === 'mlp' ? 'mlp_act' : 'resid_post'}.${options.layer}`;
+  const enc = await model.tokenizer.encode(text);
+  const r = await model.forward({ inputIds: [enc.ids], taps: [tap], logits: false });
+  const t = r.taps[tap]!;
+  const width = t.dims[2]!;
+  const values = enc.ids.map((_, p) => Array.from(t.data.subarray(p * width, (p + 1) * width)));
+  return { tokens: enc.tokens, point: tap, shape: [enc.ids.length, width], values };
+}
+
+export interface GenerateOptions {
+  prompt: string;
+  /** Default 32. */
+  maxNewTokens?: number;
+  /** 0 (default) is greedy. */
+  temperature?: number;
+  /** Nucleus sampling mass; default 1. */
+  topP?: number;
+  /** Seed of the sampler; default 0. */
+  seed?: number;
+  /** Scale MLP neurons while generating: `{ layer, index, scale }`, 0 ablates, > 1 amplifies. */
+  interventions?: NeuronIntervention[];
+}
+
+export interface GenerateOutput {
+  prompt: string;
+  /** The continuation, special tokens skipped. */
+  text: string;
+  ids: number[];
+  tokens: string[];
+  /** Probability the model gave each generated token. */
+  probs: number[];
+  stopped_by: 'eos' | 'length' | 'context';
+}
+
+/** Continues a prompt (greedy unless `temperature` > 0), optionally with neurons scaled. */
+export async function generate(model: Model, options: GenerateOptions): Promise<GenerateOutput> {
+  const prompt = requireText(options.prompt, 'prompt');
+  const enc = await model.tokenizer.encode(prompt);
+  const r = await model.generate({
+    inputIds: enc.ids,
+    maxNewTokens: options.maxNewTokens ?? 32,
+    temperature: options.temperature ?? 0,
+    topP: options.topP ?? 1,
+    seed: options.seed ?? 0,
+    ...(options.interventions?.length ? { interventions: options.interventions } : {}),
+  });
+  const text = await model.tokenizer.decode(r.ids);
+  return { prompt, text, ids: r.ids, tokens: r.ids.map((id) => model.tokenizer.idToToken(id)), probs: r.probs, stopped_by: r.stoppedBy };
+}
+
+function requireText(text: string | undefined, what: string): string {
+  if (typeof text !== 'string') throw new UserError(`${what} is required`, `Pass the ${what} to analyse.`);
+  if (text.trim() === '') throw new UserError(`${what} is empty`, `Pass a non-empty ${what}.`);
+  return text;
+}

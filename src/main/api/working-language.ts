@@ -1,0 +1,62 @@
+/** Working language per layer over a corpus (Babel Tower): shares of logit-lens top-1 tokens and language mass. */
+import type { WorkingLanguageResult } from '../analysis/working-language.js';
+import { requireCaptureRun } from '../capture/stored-runs.js';
+import { workingLanguageOverCorpus } from '../capture/working-language-run.js';
+import type { Model } from '../model/model.js';
+import { limitsOf } from './capture.js';
+import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
+import { progressWithAbort, type LongRunningOptions } from './progress.js';
+import { withStore, type ProjectStore } from './store.js';
+
+export type { WorkingLanguageResult };
+
+/** Result kind under which working-language results are stored with a capture run. */
+export const WORKING_LANGUAGE_RESULT = 'working-language';
+
+export interface WorkingLanguageOptions extends LongRunningOptions, CorpusLimitOptions {
+  model: Model;
+  corpus: CorpusSource;
+  /** Texts per forward pass; default 8. */
+  batch?: number;
+  /** Share of a token's occurrences a language needs to own it; default 0.5. */
+  minShare?: number;
+  /** Occurrences below which a token's language is unknown; default 5. */
+  minCount?: number;
+  /** Also store the result with this store's capture run (for `compareCheckpoints`). */
+  store?: ProjectStore | string;
+  /** The capture run to attach it to; default `capture`. */
+  run?: string;
+}
+
+export interface WorkingLanguageOutput extends WorkingLanguageResult {
+  /** How many vocabulary tokens each language label owns (from the corpus statistics). */
+  tokens_per_label: Record<string, number>;
+  /** The id of the stored result (null without a store). */
+  resultId: number | null;
+}
+
+/**
+ * Per layer, over a corpus: the share of each language among the logit-lens top-1 tokens, and the
+ * mean probability mass on each language's tokens (token languages from the corpus's own statistics).
+ */
+export async function workingLanguage(options: WorkingLanguageOptions): Promise<WorkingLanguageOutput> {
+  const { model } = options;
+  const minShare = options.minShare ?? 0.5;
+  const minCount = options.minCount ?? 5;
+  const compute = async () => {
+    const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
+    const progress = progressWithAbort(options, 'working-language', 'working language');
+    return workingLanguageOverCorpus(model, texts, { batchSize: options.batch ?? 8, minShare, minCount, onProgress: (d, t) => progress(d, t) });
+  };
+  if (!options.store) {
+    const { tokens, result } = await compute();
+    return { tokens_per_label: tokens.tokensPerLabel, ...result, resultId: null };
+  }
+  return withStore(options.store, { create: false }, async (store) => {
+    const run = requireCaptureRun(store, options.run ?? 'capture');
+    store.assertSameModel(run, model.info);
+    const { tokens, result } = await compute();
+    const resultId = store.saveResult(run.id, WORKING_LANGUAGE_RESULT, { corpus: corpusLabel(options.corpus), minShare, minCount }, result);
+    return { tokens_per_label: tokens.tokensPerLabel, ...result, resultId };
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * LAPE validation over a corpus: the baseline NLL, each language's neurons scaled in turn, and as many
+ * neurons per layer chosen at random (the chance level), all with the same texts and batches.
+ */
+import { ablationMatrix, randomNeuronSetLike, type AblationMatrix } from '../analysis/ablation-matrix.js';
+import type { LapeResult } from '../analysis/lape.js';
+import type { CorpusText } from '../corpus/index.js';
+import type { Model } from '../model/model.js';
+import { mulberry32 } from '../../shared/random.js';
+import { meanNllByLanguage, tokenizeCorpus } from './corpus-nll.js';
+
+export interface AblationRunOptions {
+  /** What the neurons are multiplied by (0 ablates). */
+  scale: number;
+  batchSize: number;
+  /** Random same-size neuron sets per language for the chance level (0: none). */
+  randomSets: number;
+  /** Seed of the random draws. */
+  seed: number;
+  /** Called before each pass: `done` of `total` passes, with what the next one scales. */
+  onProgress?: (done: number, total: number, what?: string) => void;
+}
+
+export async function ablationOverCorpus(model: Model, lape: LapeResult, texts: CorpusText[], o: AblationRunOptions): Promise<AblationMatrix> {
+  const corpus = await tokenizeCorpus(model, texts);
+  const langs = lape.languages.filter((l) => (lape.neurons[l]?.length ?? 0) > 0);
+  const total = 1 + langs.length * (1 + o.randomSets);
+  let done = 0;
+  o.onProgress?.(done, total, 'baseline');
+  const baseline = await meanNllByLanguage(model, corpus, o.batchSize);
+  const ablated: Record<string, Record<string, number>> = {};
+  const random: Record<string, Record<string, number>> = {};
+  const rand = mulberry32(o.seed);
+  for (const lang of langs) {
+    const neurons = lape.neurons[lang]!;
+    o.onProgress?.(++done, total, lang);
+    ablated[lang] = await meanNllByLanguage(model, corpus, o.batchSize, neurons.map(([layer, index]) => ({ layer, index, scale: o.scale })));
+    for (let k = 0; k < o.randomSets; k++) {
+      o.onProgress?.(++done, total, `random ${lang}`);
+      const set = randomNeuronSetLike(neurons, model.info.intermediateSize, rand);
+      const nll = await meanNllByLanguage(model, corpus, o.batchSize, set.map(([layer, index]) => ({ layer, index, scale: o.scale })));
+      const acc = (random[lang] ??= {});
+      for (const [e, v] of Object.entries(nll)) acc[e] = (acc[e] ?? 0) + v / o.randomSets;
+    }
+  }
+  o.onProgress?.(total, total);
+  return ablationMatrix({ baseline, ablated, ...(o.randomSets > 0 ? { random, randomDraws: o.randomSets } : {}) });
+}

@@ -1,0 +1,251 @@
+/** Figure specs for the analyses (pure: data in, Plotly JSON out), in the style of style.ts. */
+import { axis, baseLayout, DIVERGING, OKABE_ITO, SEQUENTIAL, seriesStyle, SIZE, withAlpha } from './style.js';
+import type { PlotFigure, PlotTrace } from './types.js';
+
+/** Matrix values; null = not measured (drawn as a gap). */
+export type Cell = number | null;
+
+const LAYER_AXIS = 'layer (block index)';
+
+export interface LayerLanguageHeatmapInput {
+  /** Row labels (languages). */
+  languages: readonly string[];
+  /** `values[language][layer]`. */
+  values: readonly (readonly Cell[])[];
+  /** What a cell is, with its unit: e.g. `share of logit-lens top-1 tokens`. */
+  valueTitle: string;
+  title?: string;
+  /** Colour range; default [0, 1]. */
+  range?: [number, number];
+  /** Write each value in its cell (d3 format); default `.2f`, `''` for none. */
+  cellFormat?: string;
+}
+
+/** Layer × language heatmap (e.g. the working language: share of top-1 tokens per layer per language). */
+export function layerLanguageHeatmap(input: LayerLanguageHeatmapInput): PlotFigure {
+  const layers = Math.max(0, ...input.values.map((r) => r.length));
+  const format = input.cellFormat ?? '.2f';
+  const [zmin, zmax] = input.range ?? [0, 1];
+  return {
+    data: [
+      {
+        type: 'heatmap',
+        x: [...Array(layers).keys()],
+        y: [...input.languages],
+        z: input.values.map((r) => [...r]),
+        zmin,
+        zmax,
+        colorscale: SEQUENTIAL,
+        colorbar: { title: { text: input.valueTitle, side: 'right' }, thickness: 14 },
+        ...(format ? { texttemplate: `%{z:${format}}`, textfont: { size: 10 } } : {}),
+        hovertemplate: `%{y}, layer %{x}: %{z:.3f}<extra></extra>`,
+        xgap: 1,
+        ygap: 1,
+      },
+    ],
+    layout: baseLayout(input.title, {
+      height: Math.max(SIZE.height * 0.6, 120 + 26 * input.languages.length),
+      xaxis: axis(LAYER_AXIS, { dtick: 1 }),
+      yaxis: axis('language', { autorange: 'reversed', type: 'category' }),
+    }),
+  };
+}
+
+export interface LineSeries {
+  name: string;
+  /** `values[layer]` (or per x). */
+  values: readonly Cell[];
+  /** Lower and upper edge of a band around the line (e.g. ± one standard deviation, a 95% interval). */
+  lower?: readonly Cell[];
+  upper?: readonly Cell[];
+}
+
+export interface LayerLinesInput {
+  series: readonly LineSeries[];
+  /** The y quantity with its unit, e.g. `probability mass on the language's tokens`. */
+  yTitle: string;
+  title?: string;
+  /** A reference level drawn as a dashed grey line, e.g. chance retrieval accuracy. */
+  chance?: { value: number; label?: string };
+  /** x values (default 0, 1, …) and their title (default the layer). */
+  x?: readonly (number | string)[];
+  xTitle?: string;
+  yRange?: [number, number];
+}
+
+/** Per-layer lines, one per series, each with an optional shaded band and an optional chance level. */
+export function layerLines(input: LayerLinesInput): PlotFigure {
+  const n = Math.max(0, ...input.series.map((s) => s.values.length));
+  const x = input.x ? [...input.x] : [...Array(n).keys()];
+  const data: PlotTrace[] = [];
+  input.series.forEach((s, i) => {
+    const { color, dash } = seriesStyle(i);
+    if (s.lower && s.upper) {
+      data.push({ type: 'scatter', mode: 'lines', x, y: [...s.lower], line: { width: 0 }, hoverinfo: 'skip', showlegend: false, legendgroup: s.name, name: `${s.name} (lower)` });
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        x,
+        y: [...s.upper],
+        line: { width: 0 },
+        fill: 'tonexty',
+        fillcolor: withAlpha(color, 0.2),
+        hoverinfo: 'skip',
+        showlegend: false,
+        legendgroup: s.name,
+        name: `${s.name} (upper)`,
+      });
+    }
+    data.push({ type: 'scatter', mode: 'lines+markers', name: s.name, legendgroup: s.name, x, y: [...s.values], line: { color, dash, width: 2 }, marker: { color, size: 5 } });
+  });
+  if (input.chance) {
+    data.push({
+      type: 'scatter',
+      mode: 'lines',
+      name: input.chance.label ?? 'chance',
+      x: [x[0] ?? 0, x[x.length - 1] ?? 0],
+      y: [input.chance.value, input.chance.value],
+      line: { color: '#7F7F7F', dash: 'dash', width: 1.5 },
+      hoverinfo: 'name+y',
+    });
+  }
+  return {
+    data,
+    layout: baseLayout(input.title, {
+      xaxis: axis(input.xTitle ?? LAYER_AXIS, input.x ? {} : { dtick: 1 }),
+      yaxis: axis(input.yTitle, input.yRange ? { range: input.yRange } : {}),
+    }),
+  };
+}
+
+export interface NeuronCountsInput {
+  /** language → neurons per layer (LapeResult.perLayer). */
+  perLayer: Readonly<Record<string, readonly number[]>>;
+  title?: string;
+  /** Bars side by side (default) or stacked. */
+  mode?: 'group' | 'stack';
+}
+
+/** Language-specific neurons per layer per language (LAPE), as bars. */
+export function neuronCountsChart(input: NeuronCountsInput): PlotFigure {
+  const langs = Object.keys(input.perLayer);
+  return {
+    data: langs.map((lang, i) => {
+      const counts = input.perLayer[lang]!;
+      return { type: 'bar', name: lang, x: [...counts.keys()], y: [...counts], marker: { color: OKABE_ITO[i % OKABE_ITO.length], ...(i >= OKABE_ITO.length ? { pattern: { shape: '/' } } : {}) } };
+    }),
+    layout: baseLayout(input.title, {
+      barmode: input.mode ?? 'group',
+      bargap: 0.15,
+      xaxis: axis(LAYER_AXIS, { dtick: 1 }),
+      yaxis: axis('language-specific neurons (count)'),
+    }),
+  };
+}
+
+export interface SimilarityMatrixInput {
+  /** Row and column labels (languages). */
+  labels: readonly string[];
+  matrix: readonly (readonly Cell[])[];
+  title?: string;
+  /** Default `cosine similarity`. */
+  valueTitle?: string;
+  /** Default [-1, 1] … or the data's range when `range: 'data'`. */
+  range?: [number, number] | 'data';
+  columnLabels?: readonly string[];
+}
+
+/** A language × language similarity matrix (e.g. one layer's cosine similarities). */
+export function similarityMatrix(input: SimilarityMatrixInput): PlotFigure {
+  const values = input.matrix.flat().filter((v): v is number => v !== null && Number.isFinite(v));
+  const [zmin, zmax] = input.range === 'data' ? [Math.min(...values), Math.max(...values)] : (input.range ?? [-1, 1]);
+  const side = Math.max(320, 120 + 40 * input.labels.length);
+  return {
+    data: [
+      {
+        type: 'heatmap',
+        x: [...(input.columnLabels ?? input.labels)],
+        y: [...input.labels],
+        z: input.matrix.map((r) => [...r]),
+        zmin,
+        zmax,
+        colorscale: SEQUENTIAL,
+        colorbar: { title: { text: input.valueTitle ?? 'cosine similarity', side: 'right' }, thickness: 14 },
+        texttemplate: '%{z:.2f}',
+        textfont: { size: 10 },
+        hovertemplate: '%{y} × %{x}: %{z:.3f}<extra></extra>',
+        xgap: 1,
+        ygap: 1,
+      },
+    ],
+    layout: baseLayout(input.title, {
+      width: side + 110,
+      height: side,
+      xaxis: axis('language', { type: 'category', constrain: 'domain' }),
+      yaxis: axis('language', { type: 'category', autorange: 'reversed', scaleanchor: 'x', constrain: 'domain' }),
+    }),
+  };
+}
+
+export interface DeactivationMatrixInput {
+  /** Row labels: the language whose neurons were deactivated. */
+  deactivated: readonly string[];
+  /** Column labels: the language evaluated. */
+  evaluated: readonly string[];
+  /** `delta[deactivated][evaluated]`: NLL with the neurons deactivated − baseline NLL. */
+  delta: readonly (readonly Cell[])[];
+  title?: string;
+}
+
+/**
+ * The LAPE deactivation matrix: Δ mean NLL of each evaluated language when each language's neurons
+ * are zeroed; the diagonal should rise most. Takes an `AblationMatrix` as it is.
+ */
+export function deactivationMatrix(input: DeactivationMatrixInput): PlotFigure {
+  const values = input.delta.flat().filter((v): v is number => v !== null && Number.isFinite(v));
+  const bound = Math.max(1e-9, ...values.map(Math.abs));
+  const side = Math.max(320, 120 + 40 * Math.max(input.evaluated.length, input.deactivated.length));
+  return {
+    data: [
+      {
+        type: 'heatmap',
+        x: [...input.evaluated],
+        y: [...input.deactivated],
+        z: input.delta.map((r) => [...r]),
+        zmin: -bound,
+        zmax: bound,
+        zmid: 0,
+        colorscale: DIVERGING,
+        colorbar: { title: { text: 'Δ mean NLL (nats/token)', side: 'right' }, thickness: 14 },
+        texttemplate: '%{z:+.2f}',
+        textfont: { size: 10 },
+        hovertemplate: "%{y}'s neurons off, %{x} text: Δ %{z:+.3f} nats/token<extra></extra>",
+        xgap: 1,
+        ygap: 1,
+      },
+    ],
+    layout: baseLayout(input.title, {
+      width: side + 130,
+      height: side,
+      xaxis: axis('evaluated language', { type: 'category', side: 'bottom' }),
+      yaxis: axis('deactivated language (its LAPE neurons zeroed)', { type: 'category', autorange: 'reversed' }),
+    }),
+  };
+}
+
+export interface CheckpointEvolutionInput {
+  /** Checkpoint names in training order. */
+  checkpoints: readonly string[];
+  /** One line per language (or quantity): `values[checkpoint]`. */
+  series: readonly LineSeries[];
+  /** The y quantity with its unit, e.g. `mean NLL (nats/token)`. */
+  yTitle: string;
+  title?: string;
+  yRange?: [number, number];
+}
+
+/** A quantity across training checkpoints, one line per language (Babel Tower style). */
+export function checkpointEvolution(input: CheckpointEvolutionInput): PlotFigure {
+  const fig = layerLines({ series: input.series, yTitle: input.yTitle, x: input.checkpoints, xTitle: 'training checkpoint', ...(input.title ? { title: input.title } : {}), ...(input.yRange ? { yRange: input.yRange } : {}) });
+  return { data: fig.data, layout: { ...fig.layout, xaxis: { ...(fig.layout['xaxis'] as object), type: 'category' } } };
+}

@@ -1,0 +1,19 @@
+/** Plotly figure specs for the analyses: pure, shared by the kernel, the renderer and scripts. */
+export type { PlotFigure, PlotTrace, PlotLayout } from './types.js';
+export { OKABE_ITO, DASHES, FONT, SIZE, SEQUENTIAL, DIVERGING, seriesStyle } from './style.js';
+export {
+  layerLanguageHeatmap,
+  layerLines,
+  neuronCountsChart,
+  similarityMatrix,
+  deactivationMatrix,
+  checkpointEvolution,
+  type Cell,
+  type LayerLanguageHeatmapInput,
+  type LineSeries,
+  type LayerLinesInput,
+  type NeuronCountsInput,
+  type SimilarityMatrixInput,
+  type DeactivationMatrixInput,
+  type CheckpointEvolutionInput,
+} from './figures.js';
