@@ -4,7 +4,7 @@
  * their types from here, so adding an analysis result is one entry in `ResultKinds` and one in
  * `RESULT_KINDS` (and its section in src/main/store/SCHEMA.md, which a test holds to this table).
  */
-import type { AblationMatrix, LapeOptions, LapeResult, WorkingLanguageResult } from './result-types.js';
+import type { AblationMatrix, AlignmentResult, LapeOptions, LapeResult, WorkingLanguageResult } from './result-types.js';
 
 /** `running` while capturing, `interrupted` after Ctrl-C (resumable), `failed` after an error. */
 export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted';
@@ -30,6 +30,7 @@ export interface ResultKinds {
   lape: { params: Required<LapeOptions>; result: LapeResult; inputs: { run: 'run' } };
   /** `randomSets`/`seed` are absent in ablations stored before chance levels existed (none drawn). */
   ablation: { params: CorpusParams & { scale: number; randomSets?: number; seed?: number }; result: AblationMatrix; inputs: { run: 'run'; selection: 'lape' } };
+  alignment: { params: { pool: 'mean' | 'last'; pivot: string | null }; result: AlignmentResult & { pool: 'mean' | 'last' }; inputs: { run: 'run' } };
   /** Computed by the model from a corpus and kept with a capture run (for compare); it reads none of the run's data. */
   'working-language': { params: CorpusParams & { minShare: number; minCount: number }; result: WorkingLanguageResult; inputs: Record<never, never> };
 }
@@ -61,6 +62,7 @@ export const RESULT_KINDS: { readonly [K in ResultKind]: ResultKindInfo<K> } = {
   nll: { description: "a capture's running next-token NLL totals per language", inputs: { run: 'run' }, replaces: true },
   lape: { description: 'a LAPE neuron selection (babelscope lape)', inputs: { run: 'run' }, replaces: false },
   ablation: { description: 'the deactivation NLL matrix of a LAPE selection (babelscope ablate)', inputs: { run: 'run', selection: 'lape' }, replaces: false },
+  alignment: { description: 'cross-lingual alignment per layer from pooled residuals (babelscope align)', inputs: { run: 'run' }, replaces: false },
   'working-language': { description: 'working language per layer over a corpus (babelscope working-language --db)', inputs: {}, replaces: false },
 };
 

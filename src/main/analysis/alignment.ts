@@ -15,12 +15,20 @@
  *   Symmetric. With a single shared text there is nothing to beat and the score is 1 (the reference
  *   would fail on an empty max).
  * Entries are null where a pair shares no id (or a language is missing at a layer).
+ * Chance levels, so a score can be read (`LayerAlignment.chance`):
+ * - MEXA: 1/(2n − 1) with n shared ids: with similarities that ignore translation, the diagonal
+ *   entry is the strict maximum of its row and column (2n − 1 exchangeable entries) with that
+ *   probability; 1 for n = 1;
+ * - retrieval a → b: 1/|b|, the chance that the translation is the nearest of b's |b| texts;
+ * - mean cosine: the mean cosine of NON-translations (S[i][j], i ≠ j, over the shared ids), since
+ *   pooled residuals are anisotropic and any two texts can have cosine 0.9; null for n = 1.
  * Summary over layers: mean, max and the first layer reaching the max, per pair, ignoring null layers.
  *
  * Cost: per layer and language pair, |a| × |b| dot products of the hidden size, on unit vectors in
  * float32, a block of rows at a time (a `SimilarityKernel`: the float32 JS one here, or onnxruntime's
  * multi-threaded Gemm from src/main/model): memory is one layer's vectors plus one block of S.
  */
+import type { AlignmentResult, LayerAlignment, PairMatrix, PairSummary, PivotAlignment } from '../../shared/result-types.js';
 import { UserError } from '../../shared/errors.js';
 
 /** [layer] language → text id → pooled vector [hidden]. */
@@ -66,51 +74,7 @@ export interface AlignmentOptions {
   kernel?: SimilarityKernel;
 }
 
-/** A language × language matrix, rows and columns in `AlignmentResult.languages` order. */
-export type PairMatrix = (number | null)[][];
-
-/** Alignment numbers of one layer. */
-export interface LayerAlignment {
-  /** The model layer (block index) these scores are for. */
-  layer: number;
-  /** [a][b] mean cosine similarity of parallel texts. */
-  meanCosine: PairMatrix;
-  /** [a][b] retrieval accuracy from a to b (see module comment). */
-  retrieval: PairMatrix;
-  /** [a][b] MEXA alignment score (symmetric). */
-  mexa: PairMatrix;
-  /** [a][b] number of ids present in both languages. */
-  sharedTexts: number[][];
-}
-
-/** Mean and max over layers of a per-layer score. */
-export interface PairSummary {
-  mean: PairMatrix;
-  max: PairMatrix;
-  /** Model layer where the max is first reached. */
-  maxLayer: PairMatrix;
-}
-
-/** Every language against one pivot language, per layer. */
-export interface PivotAlignment {
-  pivot: string;
-  /** language → [layers] MEXA against the pivot (null where undefined). */
-  mexa: Record<string, (number | null)[]>;
-  mean: Record<string, number | null>;
-  max: Record<string, number | null>;
-  maxLayer: Record<string, number | null>;
-}
-
-/** Cross-lingual alignment per layer (similarities, retrieval, MEXA). */
-export interface AlignmentResult {
-  languages: string[];
-  layers: LayerAlignment[];
-  /** Over layers, per pair: MEXA mean/max. */
-  mexaSummary: PairSummary;
-  /** Over layers, per pair: mean cosine mean/max. */
-  meanCosineSummary: PairSummary;
-  pivot: PivotAlignment | null;
-}
+export type { AlignmentResult, LayerAlignment, PairMatrix, PairSummary, PivotAlignment };
 
 /**
  * Computes C = A · Bᵀ for row-major A [m × dim] and B [n × dim] (float32): the similarity block of
@@ -181,6 +145,10 @@ interface PairScores {
   retrievalAB: number | null;
   retrievalBA: number | null;
   mexa: number | null;
+  nonParallelCosine: number | null;
+  chanceRetrievalAB: number | null;
+  chanceRetrievalBA: number | null;
+  chanceMexa: number | null;
 }
 
 /** Elements of S computed at a time (4 MiB of float32). */
@@ -198,6 +166,8 @@ class PairScorer {
   private readonly rowRivalShared: Float64Array;
   private readonly colRivalAll: Float64Array;
   private readonly colRivalShared: Float64Array;
+  private offSum = 0;
+  private offCount = 0;
   readonly shared: number;
 
   constructor(
@@ -252,7 +222,11 @@ class PairScorer {
         const colShared = this.partnerOfCol[j]! >= 0;
         if (rowShared) {
           if (s > rivalAll) rivalAll = s;
-          if (colShared && s > rivalShared) rivalShared = s;
+          if (colShared) {
+            if (s > rivalShared) rivalShared = s;
+            this.offSum += s;
+            this.offCount++;
+          }
         }
         if (colShared) {
           if (s > this.colRivalAll[j]!) this.colRivalAll[j] = s;
@@ -266,7 +240,9 @@ class PairScorer {
 
   scores(): PairScores {
     const n = this.shared;
-    if (n === 0) return { shared: 0, meanCosine: null, retrievalAB: null, retrievalBA: null, mexa: null };
+    if (n === 0) {
+      return { shared: 0, meanCosine: null, retrievalAB: null, retrievalBA: null, mexa: null, nonParallelCosine: null, chanceRetrievalAB: null, chanceRetrievalBA: null, chanceMexa: null };
+    }
     let cosSum = 0;
     let hitsAB = 0;
     let hitsBA = 0;
@@ -280,7 +256,17 @@ class PairScorer {
       if (d > this.colRivalAll[j]!) hitsBA++;
       if (d > this.rowRivalShared[i]! && d > this.colRivalShared[j]!) mexaHits++;
     }
-    return { shared: n, meanCosine: cosSum / n, retrievalAB: hitsAB / n, retrievalBA: hitsBA / n, mexa: mexaHits / n };
+    return {
+      shared: n,
+      meanCosine: cosSum / n,
+      retrievalAB: hitsAB / n,
+      retrievalBA: hitsBA / n,
+      mexa: mexaHits / n,
+      nonParallelCosine: this.offCount ? this.offSum / this.offCount : null,
+      chanceRetrievalAB: 1 / this.b.ids.length,
+      chanceRetrievalBA: 1 / this.a.ids.length,
+      chanceMexa: 1 / (2 * n - 1),
+    };
   }
 }
 
@@ -326,6 +312,12 @@ function summarise(perLayer: PairMatrix[], layerIds: number[], L: number): PairS
 
 function checkLanguages(languages: string[], pivot: string | undefined): number {
   if (new Set(languages).size !== languages.length) throw new UserError('alignment: languages must be distinct');
+  if (languages.length < 2) {
+    throw new UserError(
+      `alignment needs at least two languages, got ${languages.length}${languages.length ? ` (${languages.join(', ')})` : ''}`,
+      'Alignment compares translations: capture parallel texts (same id) in two or more languages.',
+    );
+  }
   const pivotIndex = pivot === undefined ? -1 : languages.indexOf(pivot);
   if (pivot !== undefined && pivotIndex < 0) {
     throw new UserError(`alignment: pivot ${pivot} is not among the languages`, `languages: ${languages.join(', ')}`);
@@ -339,6 +331,7 @@ class LayerMatrices {
   readonly retrieval: PairMatrix;
   readonly mexa: PairMatrix;
   readonly sharedTexts: number[][];
+  readonly chance: { meanCosine: PairMatrix; retrieval: PairMatrix; mexa: PairMatrix };
   readonly units: (Unit | null)[];
 
   constructor(
@@ -352,6 +345,7 @@ class LayerMatrices {
     this.retrieval = mk<number | null>(null);
     this.mexa = mk<number | null>(null);
     this.sharedTexts = mk(0);
+    this.chance = { meanCosine: mk<number | null>(null), retrieval: mk<number | null>(null), mexa: mk<number | null>(null) };
     this.units = languages.map((lang) => {
       const t = texts.get(lang);
       return t && t.size > 0 ? normalise(layer, lang, t) : null;
@@ -370,10 +364,14 @@ class LayerMatrices {
     this.mexa[a]![b] = this.mexa[b]![a] = s.mexa;
     this.retrieval[a]![b] = s.retrievalAB;
     this.retrieval[b]![a] = s.retrievalBA;
+    this.chance.meanCosine[a]![b] = this.chance.meanCosine[b]![a] = s.nonParallelCosine;
+    this.chance.mexa[a]![b] = this.chance.mexa[b]![a] = s.chanceMexa;
+    this.chance.retrieval[a]![b] = s.chanceRetrievalAB;
+    this.chance.retrieval[b]![a] = s.chanceRetrievalBA;
   }
 
   result(): LayerAlignment {
-    return { layer: this.layer, meanCosine: this.meanCosine, retrieval: this.retrieval, mexa: this.mexa, sharedTexts: this.sharedTexts };
+    return { layer: this.layer, meanCosine: this.meanCosine, retrieval: this.retrieval, mexa: this.mexa, sharedTexts: this.sharedTexts, chance: this.chance };
   }
 }
 
@@ -387,9 +385,15 @@ function assemble(languages: string[], results: LayerAlignment[], pivotName: str
   );
   let pivot: PivotAlignment | null = null;
   if (pivotIndex >= 0) {
-    const p: PivotAlignment = { pivot: pivotName!, mexa: {}, mean: {}, max: {}, maxLayer: {} };
+    const p: PivotAlignment = { pivot: pivotName!, mexa: {}, mean: {}, max: {}, maxLayer: {}, chanceMexa: {}, meanCosine: {}, nonParallelCosine: {}, retrieval: {}, chanceRetrieval: {} };
     languages.forEach((lang, a) => {
-      p.mexa[lang] = results.map((r) => r.mexa[a]![pivotIndex]!);
+      const perLayer = (m: (r: LayerAlignment) => PairMatrix) => results.map((r) => m(r)[a]![pivotIndex]!);
+      p.mexa[lang] = perLayer((r) => r.mexa);
+      p.chanceMexa[lang] = perLayer((r) => r.chance.mexa).filter((v) => v !== null).at(-1) ?? null;
+      p.meanCosine[lang] = perLayer((r) => r.meanCosine);
+      p.nonParallelCosine[lang] = perLayer((r) => r.chance.meanCosine);
+      p.retrieval[lang] = perLayer((r) => r.retrieval);
+      p.chanceRetrieval[lang] = perLayer((r) => r.chance.retrieval);
       p.mean[lang] = mexaSummary.mean[a]![pivotIndex]!;
       p.max[lang] = mexaSummary.max[a]![pivotIndex]!;
       p.maxLayer[lang] = mexaSummary.maxLayer[a]![pivotIndex]!;

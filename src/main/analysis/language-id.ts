@@ -8,7 +8,7 @@
  */
 import { toIso6393 } from './language-codes.js';
 
-/** One language a text may be in, with its probability. */
+/** A language-ID label (ISO 639-3) and its probability. */
 export interface LanguagePrediction {
   lang: string;
   /** Probability in [0, 1]. */

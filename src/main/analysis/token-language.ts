@@ -21,10 +21,14 @@
 import { UserError } from '../../shared/errors.js';
 import { DEFAULT_LANGUAGE_SCRIPTS, scriptOf, type Script } from './script.js';
 
+/** The label of tokens common to several languages (punctuation, digits, the space marker, shared words). */
 export const SHARED = 'shared';
+/** The label of tokens seen too rarely to tell. */
 export const UNKNOWN = 'unknown';
 
+/** Default share of a token's (per-token normalised) frequency a language needs to own it. */
 export const DEFAULT_MIN_SHARE = 0.8;
+/** Default number of occurrences below which a token's language comes from its script alone. */
 export const DEFAULT_MIN_COUNT = 5;
 
 /** Extra evidence on which languages a token may belong to. */

@@ -4,10 +4,8 @@ import { UserError } from '../../shared/errors.js';
 import { compareCheckpoints as compare, type CheckpointComparison, type CheckpointInput } from '../analysis/checkpoints.js';
 import { canonicalJson } from '../../shared/canonical-json.js';
 import type { ParamsOf, RunStatus } from '../../shared/result-kinds.js';
-import { NLL_RESULT } from '../capture/capture.js';
-import { describeSelection, lapeSelection, partialRunWarning } from '../capture/stored-runs.js';
+import { checkpointInputOf, describeSelection, lapeSelection, partialRunWarning } from '../capture/stored-runs.js';
 import { withStoreSync, type ProjectStore } from './store.js';
-import { WORKING_LANGUAGE_RESULT } from './working-language.js';
 
 export type { CheckpointComparison };
 
@@ -74,14 +72,7 @@ export function compareCheckpoints(options: CompareCheckpointsOptions): Checkpoi
         params: selection.params,
         description: describeSelection(selection, store.path),
       });
-      const nll = store.latestResult(run.id, NLL_RESULT)?.result;
-      const wl = store.latestResult(run.id, WORKING_LANGUAGE_RESULT)?.result;
-      return {
-        name: basename(run.modelDir),
-        lape: selection.result,
-        ...(nll ? { nll: Object.fromEntries(Object.entries(nll).map(([k, v]) => [k, v.sum / Math.max(1, v.count)])) } : {}),
-        ...(wl ? { workingLanguage: wl } : {}),
-      };
+      return checkpointInputOf(store, selection);
     }),
   );
   warnings.push(...selectionSettingWarnings(selections));

@@ -27,7 +27,7 @@ export interface MergedSourceSummary {
   alreadyMerged: boolean;
 }
 
-/** What `mergeShards` did, and whether the merged run now has every text. */
+/** What `mergeShards` added into the output store. */
 export interface MergeSummary {
   out: string;
   runName: string;
@@ -49,7 +49,7 @@ interface SourceRun {
   nll: NllTotals;
 }
 
-/** Adds sharded captures (`capture --shard I/N`) into the store at `outPath`; see the module comment. */
+/** Adds sharded capture stores (`capture --shard I/N`) into one store; refuses different models, corpora or settings and overlapping shards. */
 export function mergeShards(outPath: string, sourcePaths: readonly string[], o: MergeOptions = {}): MergeSummary {
   const runName = o.run ?? 'capture';
   if (sourcePaths.length === 0) throw new UserError('merge needs at least one source store', 'babelscope merge OUT.db SHARD0.db SHARD1.db …');

@@ -1,9 +1,13 @@
 /** Reading what a capture stored, in the shapes the analyses take. */
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { UserError } from '../../shared/errors.js';
 import { lapeStatsFromLayers, type LapeStats } from '../analysis/lape.js';
 import { alignmentByLayer, pooledVectorsByLayer, type AlignmentResult, type AsyncSimilarityKernel, type PooledLayer, type PooledVectorsByLayer } from '../analysis/alignment.js';
 import { openStore, type RunRecord, type RunStatus, type Store, type StoredResult } from '../store/index.js';
+import type { CheckpointInput } from '../analysis/checkpoints.js';
+import { NLL_RESULT } from './capture.js';
+import { WORKING_LANGUAGE_RESULT } from './working-language-run.js';
 
 export function openExistingStore(path: string, readonly = false): Store {
   if (path.trim() === '') throw new UserError('--db is empty', 'Pass the path of a store file written by `babelscope capture`, e.g. --db project.db.');
@@ -59,6 +63,7 @@ export function alignStoredRun(store: Store, run: RunRecord, o: { pool: 'mean' |
 }
 
 export const LAPE_RESULT = 'lape';
+export const ALIGNMENT_RESULT = 'alignment' as const;
 
 /** A LAPE selection with the run it was made from. */
 export type LapeSelection = StoredResult<'lape'> & { run: RunRecord };
@@ -106,4 +111,19 @@ export function inputRunStatus(r: StoredResult): RunStatus | null {
 export function partialRunWarning(run: RunRecord): string | null {
   if (run.status === 'done') return null;
   return `warning: run "${run.name}" is ${run.status === 'running' ? 'still capturing (or was killed)' : run.status}: these numbers cover only the texts captured so far`;
+}
+
+/** What `compare` reads from one checkpoint's store: the LAPE selection given, and the run's newest NLL, working-language and alignment results. */
+export function checkpointInputOf(store: Store, selection: LapeSelection): CheckpointInput {
+  const { run } = selection;
+  const nll = store.latestResult(run.id, NLL_RESULT)?.result;
+  const wl = store.latestResult(run.id, WORKING_LANGUAGE_RESULT)?.result;
+  const al = store.latestResult(run.id, ALIGNMENT_RESULT)?.result;
+  return {
+    name: basename(run.modelDir),
+    lape: selection.result,
+    ...(nll ? { nll: Object.fromEntries(Object.entries(nll).map(([k, v]) => [k, v.sum / Math.max(1, v.count)])) } : {}),
+    ...(wl ? { workingLanguage: wl } : {}),
+    ...(al ? { alignment: al } : {}),
+  };
 }

@@ -132,7 +132,7 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
   /**
    * Provenance: runs may be `interrupted`; every result records the runs and results it was computed
    * from (`result_inputs`) and whether that data was partial. Existing results get their run as
-   * input, and an ablation the LAPE selection it used (the run's latest one saved before it) and
+   * input (but working-language results, which read none of it), and an ablation the LAPE selection it used (the run's latest one saved before it) and
    * today's result shape.
    */
   function resultProvenance(db) {
@@ -165,11 +165,12 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
       ) WITHOUT ROWID;
       CREATE INDEX result_inputs_by_input ON result_inputs (input_result_id);
       INSERT INTO result_inputs (result_id, role, run_id, run_status)
-        SELECT results.id, 'run', runs.id, runs.status FROM results JOIN runs ON runs.id = results.run_id;
+        SELECT results.id, 'run', runs.id, runs.status FROM results JOIN runs ON runs.id = results.run_id
+        WHERE results.kind <> 'working-language';
       INSERT INTO result_inputs (result_id, role, input_result_id)
         SELECT a.id, 'selection', (SELECT max(l.id) FROM results l WHERE l.run_id = a.run_id AND l.kind = 'lape' AND l.id < a.id)
         FROM results a WHERE a.kind = 'ablation';
-      UPDATE results SET partial = 1 WHERE run_id IN (SELECT id FROM runs WHERE status <> 'done');
+      UPDATE results SET partial = 1 WHERE kind <> 'working-language' AND run_id IN (SELECT id FROM runs WHERE status <> 'done');
       UPDATE results SET partial = 1 WHERE kind = 'ablation' AND EXISTS (
         SELECT 1 FROM result_inputs i JOIN results l ON l.id = i.input_result_id WHERE i.result_id = results.id AND l.partial = 1);
     `);

@@ -159,7 +159,7 @@ describe('provenance of stored results', () => {
       // root ignores permissions: run the commands as nobody then, which the modes do stop.
       const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
       for (const args of [
-        ['align', '--db', join(ro, 'a.db')],
+        ['align', '--db', join(ro, 'a.db'), '--no-save'],
         ['compare', '--db', join(ro, 'a.db'), '--db', join(ro, 'b.db')],
       ]) {
         const r = await runAs(asUser, [...args, '--json']);

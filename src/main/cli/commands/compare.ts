@@ -6,7 +6,7 @@ import { collect, output, parseIntOption, requireDbPath, type OutputOptions } fr
 export function registerCompare(program: Command): void {
   program
     .command('compare')
-    .description('checkpoints side by side: Jaccard overlap of LAPE neuron sets, counts per layer, mean NLL, working language')
+    .description('checkpoints side by side: Jaccard overlap of LAPE neuron sets, counts per layer, mean NLL, working language, MEXA')
     .option('--db <file>', 'a capture file per checkpoint, in training order (repeat)', collect, [])
     .option('--selection <id>', 'LAPE selection (result id) to use in each file, in --db order (repeat); default: the latest of --run', collectInt('--selection'), [])
     .option('--run <name>', 'capture run to read in each file (default: capture)')
@@ -28,6 +28,13 @@ export function registerCompare(program: Command): void {
         if (c.nllLanguages.length) {
           lines.push('mean NLL per language:');
           for (const l of c.nllLanguages) lines.push(`  ${l.padEnd(6)} ${c.nll[l]!.map((v) => (v === null ? '–' : v.toFixed(3)).padStart(8)).join('')}`);
+        }
+        const al = c.alignment;
+        if (al) {
+          lines.push(`MEXA vs ${al.pivot}, mean over layers (chance level in brackets; babelscope align stores it):`);
+          for (const l of al.languages) {
+            lines.push(`  ${l.padEnd(6)} ${al.mean[l]!.map((v, i) => (v === null ? '–' : `${v.toFixed(2)} (${al.chance[l]![i]?.toFixed(2) ?? '–'})`).padStart(12)).join('')}`);
+          }
         }
         return lines.join('\n');
       });
