@@ -121,6 +121,19 @@ describe('provenance of stored results', () => {
     }
   });
 
+  it('align stores its result with the run it read as input', async () => {
+    const r = await json(['align', '--db', db, '--pool', 'last', '--kernel', 'js']);
+    const store = openStore(db, { readonly: true });
+    try {
+      const stored = store.latestResult(store.findRun('capture')!.id, 'alignment')!;
+      assert.deepEqual(stored.params, { pivot: 'eng', pool: 'last' });
+      assert.deepEqual(stored.inputs.map((i) => [i.role, i.id, i.runStatus]), [['run', store.findRun('capture')!.id, 'done']]);
+      assert.deepEqual(stored.result.languages, r.out.languages);
+    } finally {
+      store.close();
+    }
+  });
+
   it('what is stored matches SCHEMA.md: every kind with its documented params, inputs and result keys, in camelCase', () => {
     const doc = readSchemaDoc();
     const store = openStore(db, { readonly: true });
