@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { AlignmentResult } from '../../analysis/alignment.js';
-import { ALIGNMENT_RESULT, alignStoredRun, openExistingStore, requireCaptureRun } from '../../capture/stored-runs.js';
+import { ALIGNMENT_RESULT, alignStoredRun, openExistingStore, partialRunWarning, requireCaptureRun } from '../../capture/stored-runs.js';
 import { createSimilarityKernel } from '../../model/similarity-kernel.js';
 import type { DeviceRequest } from '../../model/types.js';
 import { output, type OutputOptions } from '../common.js';
@@ -23,8 +23,10 @@ export function registerAlign(program: Command): void {
       try {
         const run = requireCaptureRun(store, o.run);
         const r = await alignStoredRun(store, run, { pool: o.pool, pivot: o.pivot, ...(kernel ? { kernel: kernel.run } : {}) });
-        if (o.save) store.saveResult(ALIGNMENT_RESULT, { runId: run.id, params: { pool: o.pool, pivot: r.pivot?.pivot ?? null }, result: { pool: o.pool, ...r }, inputs: { run: run.id } });
-        output(o, { pool: o.pool, ...r }, () => renderAlignment(run.name, o.pool, r));
+        const resultId = o.save ? store.saveResult(ALIGNMENT_RESULT, { runId: run.id, params: { pool: o.pool, pivot: r.pivot?.pivot ?? null }, result: { pool: o.pool, ...r }, inputs: { run: run.id } }) : null;
+        const warning = partialRunWarning(run);
+        if (warning) process.stderr.write(warning + '\n');
+        output(o, { resultId, partial: run.status !== 'done', pool: o.pool, ...r }, () => renderAlignment(run.name, o.pool, r));
       } finally {
         await kernel?.dispose();
         store.close();
