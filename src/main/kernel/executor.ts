@@ -6,6 +6,8 @@
  * with terminateExecution corrupts Node's async-id stack and aborts the process.
  */
 import { Console } from 'node:console';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import type { MimeBundle } from '../../shared/kernel-types.js';
@@ -156,6 +158,8 @@ export class Executor {
       ctx.sink.display(bundle, metadata);
     };
     g['display'] = makeDisplay(displayBundle);
+    // CommonJS habits of other JS kernels: require() resolves from the notebook's folder.
+    g['require'] = createRequire(join(this.cwd(), 'notebook.cjs'));
     g[HELPER] = {
       import: (spec: string) => import(resolveSpecifier(String(spec), this.cwd())),
       importMeta: { url: pathToFileURL(`${this.cwd()}/notebook.ts`).href, dirname: this.cwd() },

@@ -54,6 +54,7 @@ describe('kernel through the Node client', () => {
     assert.equal(r.outcome.status, 'ok', JSON.stringify(r.outputs));
     assert.equal(result(r.outputs)?.data['text/plain'], "[ 'a/b', 'function', 'esm default', 6, 'next to the notebook' ]");
     assert.equal(result((await run('twice(5)')).outputs)?.data['text/plain'], '10', 'imports persist to later cells');
+    assert.equal(result((await run('require("cjs-pkg").add(2, 3)')).outputs)?.data['text/plain'], '5', 'require() resolves from the notebook folder');
   });
 
   it('streams console.log while the cell runs, console.error as stderr', async () => {
