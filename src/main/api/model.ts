@@ -1,5 +1,4 @@
 /** Opening a model and reading it one text at a time: lens, activations, generation, its description. */
-import { continuationText } from '../capture/continuation.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
