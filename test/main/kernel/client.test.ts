@@ -1,11 +1,12 @@
 /** The kernel process driven through the Node client: state, imports, outputs, errors, interrupt, death, restart. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CellOutput, KernelDeath } from '../../../src/shared/kernel-types.js';
 import { KernelClient } from '../../../src/main/kernel/client.js';
+import { writeNotebookPackages } from '../../helpers/notebooks.js';
 
 const text = (outs: readonly CellOutput[], name = 'stdout') => outs.filter((o) => o.output_type === 'stream' && o.name === name).map((o) => (o as { text: string }).text).join('');
 const result = (outs: readonly CellOutput[]) => outs.find((o) => o.output_type === 'execute_result') as { data: Record<string, unknown> } | undefined;
@@ -16,12 +17,7 @@ describe('kernel through the Node client', () => {
   before(async () => {
     // A notebook folder with its own npm packages: one ESM-only, one CommonJS.
     dir = mkdtempSync(join(tmpdir(), 'babelscope-nb-'));
-    mkdirSync(join(dir, 'node_modules', 'esm-only'), { recursive: true });
-    writeFileSync(join(dir, 'node_modules', 'esm-only', 'package.json'), JSON.stringify({ name: 'esm-only', type: 'module', exports: { '.': { import: './index.js' } } }));
-    writeFileSync(join(dir, 'node_modules', 'esm-only', 'index.js'), 'export const twice = (x) => 2 * x; export default "esm default";');
-    mkdirSync(join(dir, 'node_modules', 'cjs-pkg'), { recursive: true });
-    writeFileSync(join(dir, 'node_modules', 'cjs-pkg', 'package.json'), JSON.stringify({ name: 'cjs-pkg', main: 'main.js' }));
-    writeFileSync(join(dir, 'node_modules', 'cjs-pkg', 'main.js'), 'exports.add = (a, b) => a + b;');
+    writeNotebookPackages(dir);
     writeFileSync(join(dir, 'helper.js'), 'export const fromFolder = "next to the notebook";');
     kernel = await KernelClient.start({ cwd: dir });
   });
