@@ -110,7 +110,8 @@ export function compileCell(source: string, filename: string, cellId = 0): Compi
 
   const last = [...body].reverse().find((s) => s.type !== 'EmptyStatement');
   if (last?.type === 'ExpressionStatement' && !last['directive']) {
-    edits.push({ start: last['expression'].start, end: last['expression'].start, text: 'return (' });
+    // Before any other insertion at the same place (e.g. the resume( of an await that starts the expression).
+    edits.push({ start: last['expression'].start, end: last['expression'].start, text: 'return (', order: -0.5 });
     edits.push({ start: last['expression'].end, end: last['expression'].end, text: ')' });
   }
 

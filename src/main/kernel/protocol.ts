@@ -4,6 +4,7 @@
  * `Interrupted` error) and the next request starts.
  */
 import { readFileSync } from 'node:fs';
+import { setImmediate } from 'node:timers';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { transformSync } from 'esbuild';

@@ -95,9 +95,14 @@ describe('kernel through the Node client', () => {
     assert.equal((await kernel.isComplete('1 + 1')).status, 'complete');
   });
 
-  it('interrupts a synchronous infinite loop and an async one, keeping earlier state', async () => {
+  it('interrupts a synchronous infinite loop, an async one and one in a timer callback, keeping earlier state', async () => {
     await run('const kept = "still here"');
-    for (const loop of ['let spins = 0; while (true) { spins++ }', 'while (true) { await new Promise((r) => setTimeout(r, 10)) }']) {
+    const loops = [
+      'let spins = 0; while (true) { spins++ }',
+      'while (true) { await new Promise((r) => setTimeout(r, 10)) }',
+      'setTimeout(() => { while (true) {} }, 10); await new Promise((r) => setTimeout(r, 60_000))',
+    ];
+    for (const loop of loops) {
       const h = kernel.execute(loop);
       setTimeout(() => void kernel.interrupt(), 300);
       const outcome = await h.done;
