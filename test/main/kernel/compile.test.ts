@@ -23,6 +23,8 @@ it('top-level declarations persist and can be declared again', async () => {
 it('returns the last expression, including one that starts with await, and not a declaration', async () => {
   assert.equal(await run('await Promise.resolve(41) + 1'), 42);
   assert.equal(await run('const cF = 1'), undefined);
+  assert.deepEqual(await run('const cG = await Promise.resolve({ cH: 2 });\nconst { cH } = cG;\n({ cH, twice: cH * 2 })'), { cH: 2, twice: 4 });
+  assert.deepEqual(await run('const cI = [await Promise.resolve(1), await Promise.resolve(2)], cJ = await Promise.resolve(3);\n[...cI, cJ]'), [1, 2, 3]);
   assert.equal(await run('import { join } from "node:path"\nimport * as cPath from "node:path"\ncPath.basename(join("a", "b.ts"))'), 'b.ts');
 });
 
