@@ -22,6 +22,10 @@ export interface OpenOptions {
   taps?: string[];
   /** Treat the model as this architecture (HF model_type). */
   arch?: string;
+  /** Which ONNX file of the folder: a variant (`fp16`, `q4f16`, `quantized`: model_<variant>.onnx) … */
+  variant?: string;
+  /** … or a path inside the folder (`onnx/model_q4f16.onnx`). */
+  file?: string;
   /** Called with human messages (device fallback, cache use). */
   log?: (message: string) => void;
 }
@@ -97,7 +101,8 @@ export class OnnxEngine {
 
   static async open(dir: string, opts: OpenOptions = {}): Promise<OnnxEngine> {
     const log = opts.log ?? (() => {});
-    const d = await describeModel(dir, { ...(opts.taps ? { taps: opts.taps } : {}), ...(opts.arch !== undefined ? { arch: opts.arch } : {}) }, 'run');
+    const { device: _device, log: _log, ...describe } = opts;
+    const d = await describeModel(dir, describe, 'run');
     const { device, providers } = await pickDevice(opts.device ?? 'auto', log);
     const info: ModelInfo = { ...d.info, device, hash: d.hash! };
     let lens: LensSpec | undefined;
