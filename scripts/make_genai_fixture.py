@@ -59,7 +59,19 @@ def weights():
     return w
 
 
-def build_graph(w):
+def quantize_q4(weight, block=32):
+    """MatMulNBits (bits 4, no zero points: 8) of a [K, N] weight: B [N, K/block, block/2] uint8, scales [N * K/block]."""
+    wt = weight.T.contiguous().numpy()  # [N, K]
+    n, k = wt.shape
+    blocks = wt.reshape(n, k // block, block)
+    scales = np.maximum(np.abs(blocks).max(-1), 1e-8) / 7.0
+    q = np.clip(np.round(blocks / scales[..., None]) + 8, 0, 15).astype(np.uint8)
+    packed = (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)
+    deq = ((q.astype(np.float32) - 8) * scales[..., None]).reshape(n, k).T
+    return packed, scales.astype(np.float32).reshape(-1), torch.from_numpy(np.ascontiguousarray(deq))
+
+
+def build_graph(w, q4_head=False):
     nodes, inits = [], []
 
     def init(name, t, dtype=np.float32):
@@ -123,8 +135,15 @@ def build_graph(w):
     init("model.norm.weight", w["norm"].numpy())
     final = node("SkipSimplifiedLayerNormalization", [x, skip, "model.norm.weight"], [f"/model/layers.{L}/final_norm_layernorm/output_0"],
                  f"/model/layers.{L}/final_norm_layernorm/SkipLayerNorm", domain="com.microsoft", epsilon=EPS)
-    init("lm_head.MatMul.weight", w["lm_head"].numpy())
-    node("MatMul", [final, "lm_head.MatMul.weight"], ["logits"], "/lm_head/MatMul")
+    if q4_head:
+        packed, scales, _ = quantize_q4(w["lm_head"])
+        init("lm_head.MatMul.weight_Q4", packed, np.uint8)
+        init("lm_head.MatMul.weight_scales", scales)
+        node("MatMulNBits", [final, "lm_head.MatMul.weight_Q4", "lm_head.MatMul.weight_scales"], ["logits"], "/lm_head/MatMul_Q4",
+             domain="com.microsoft", K=H, N=V, bits=4, block_size=32, accuracy_level=0)
+    else:
+        init("lm_head.MatMul.weight", w["lm_head"].numpy())
+        node("MatMul", [final, "lm_head.MatMul.weight"], ["logits"], "/lm_head/MatMul")
 
     inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"]),
               helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch_size", "total_sequence_length"])]
@@ -186,6 +205,8 @@ def main():
     model = build_graph(w)
     # (onnx.checker does not know the contrib ops; onnxruntime checks the graph when it loads it)
     onnx.save_model(model, os.path.join(OUT, "model.onnx"))
+    # The same model with a 4-bit MatMulNBits unembedding (the q4 variant); its reference uses the dequantized head.
+    onnx.save_model(build_graph(w, q4_head=True), os.path.join(OUT, "model_q4.onnx"))
     genai = {"model": {
         "type": "llama", "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0, "context_length": CTX, "vocab_size": V,
         "decoder": {"filename": "model.onnx", "head_size": HD, "hidden_size": H, "num_attention_heads": NH,
@@ -221,6 +242,19 @@ def main():
            "ablation": {"layer": 1, "neurons": list(range(8)), "scale": 0.0, "logits": b64f32(ablated[0])}}
     with open(os.path.join(OUT, "reference.json"), "w") as f:
         json.dump(ref, f)
+    wq = dict(w, lm_head=quantize_q4(w["lm_head"])[2])
+    q4_texts = []
+    for lang, ids in TEXTS:
+        logits, resid, acts, final = forward(wq, ids)
+        lens = []
+        for l in range(L):
+            probs = F.softmax(rms(resid[l], w["norm"]) @ wq["lm_head"], -1)
+            top = torch.topk(probs, 5, -1)
+            lens.append([{"ids": top.indices[t].tolist(), "probs": [round(float(x), 7) for x in top.values[t]]} for t in range(len(ids))])
+        q4_texts.append({"lang": lang, "text": "", "input_ids": ids, "tokens": [], "logits": b64f32(logits), "resid_post": b64f32(resid),
+                         "mlp_act": b64f32(acts), "final_norm": b64f32(final), "lens": lens})
+    with open(os.path.join(OUT, "reference_q4.json"), "w") as f:
+        json.dump(dict(ref, texts=q4_texts), f)
     print(f"wrote {OUT}: {os.path.getsize(os.path.join(OUT, 'model.onnx'))} bytes")
 
 

@@ -382,8 +382,8 @@ function toFloat(t: ort.Tensor): Tensor {
 function lensSpec(info: ModelInfo, graph: OnnxGraph, head: HeadInfo | null): LensSpec {
   if (!head)
     throw new UserError(
-      'this graph does not make its logits with a plain MatMul/Gemm of a [hidden, vocab] weight (quantized?), so the logit lens is unavailable',
-      'Taps, generation and capture still work; for the lens use an unquantized export.',
+      'no final norm found before the logits, so the logit lens is unavailable',
+      'Taps, generation and capture still work.',
     );
   const norm = finalNormParams(info, graph, head);
   return {
@@ -393,6 +393,9 @@ function lensSpec(info: ModelInfo, graph: OnnxGraph, head: HeadInfo | null): Len
     ...(norm.bias ? { normBias: norm.bias } : {}),
     unembedding: head.unembedding,
     unembeddingTransposed: head.unembeddingTransposed,
+    ...(head.unembedding === null
+      ? { head: { input: head.finalNorm, output: head.logits, nodes: head.nodes.map((n) => ({ op: n.opType, domain: n.domain, inputs: n.inputs, outputs: n.outputs, rawAttributes: n.rawAttributes })) } }
+      : {}),
   };
 }
 

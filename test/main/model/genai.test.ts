@@ -81,3 +81,33 @@ describe('onnxruntime-genai builder graph', () => {
     assert.ok(stats.nllSum.every((x) => Number.isFinite(x) && x > 0));
   });
 });
+
+describe('4-bit MatMulNBits unembedding (the q4 variant)', () => {
+  it('the lens re-runs the graph\'s own quantized head on each layer: top-5 equal the dequantized reference', async () => {
+    const ref = loadReference(join(dir, 'reference_q4.json'));
+    const model = await Model.open(dir, { device: 'cpu', variant: 'q4', log: () => {} });
+    try {
+      assert.match(model.info.onnxPath, /model_q4\.onnx$/);
+      assert.ok(model.info.taps.some((t) => t.kind === 'final_norm'));
+      for (const t of ref.texts) {
+        const f = await model.forward({ inputIds: [t.input_ids], taps: ['resid_post.1'] });
+        assert.ok(maxAbsDiff(f.logits!.data, decode(t.logits)) <= TOL, `${t.lang} logits`);
+        const r = await model.lens({ inputIds: [t.input_ids], topK: 5 });
+        t.lens.forEach((perPos, l) =>
+          perPos.forEach((want, p) => {
+            assert.deepEqual(r.texts[0]!.topIds[l]![p], want.ids, `${t.lang} layer ${l} pos ${p}`);
+            assert.ok(maxAbsDiff(r.texts[0]!.topProbs[l]![p]!, want.probs) <= TOL);
+          }),
+        );
+        // The last layer's lens is the model's own output distribution.
+        const V = model.info.vocabSize;
+        const last = t.input_ids.length - 1;
+        const row = f.logits!.data.subarray(last * V, (last + 1) * V);
+        const top = [...row.keys()].sort((a, b) => row[b]! - row[a]!)[0];
+        assert.equal(r.texts[0]!.topIds[model.info.numLayers - 1]![last]![0], top);
+      }
+    } finally {
+      await model.dispose();
+    }
+  });
+});
