@@ -206,7 +206,6 @@ export async function benchAblation(modelDir: string, perLang = 20): Promise<Rec
     const rand = mulberry32(7);
     const I = model.info.intermediateSize;
     const neurons = Object.fromEntries(languages.map((lang) => [lang, [...Array(model.info.numLayers).keys()].flatMap((layer) => [...Array(Math.ceil(I / 100)).keys()].map(() => [layer, Math.floor(rand() * I)] as [number, number]))]));
-    const lape = { languages, neurons } as unknown as LapeResult;
     const batchSize = 8;
     await capture(model, openStore(join(dir, 'warm.db')), corpus.slice(0, 8), { runName: 'warm', corpusSpec: 'bench', batchSize });
     let t0 = performance.now();
@@ -215,7 +214,7 @@ export async function benchAblation(modelDir: string, perLang = 20): Promise<Rec
     store.close();
     const captureMs = performance.now() - t0;
     t0 = performance.now();
-    await ablationOverCorpus(model, lape, corpus, { scale: 0, batchSize, randomSets: 0, seed: 1 });
+    await ablationOverCorpus(model, neurons, corpus, { scale: 0, batchSize, randomSets: 0, seed: 1 });
     const ablationMs = performance.now() - t0;
     return {
       languages: L,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCapture } from './capture.js';
 import { benchEngine, benchOpen } from './engine.js';
+import { benchKernel } from './kernel.js';
 import { benchStore } from './store.js';
 import { benchAblation, benchInlineGraph, benchMemory, benchOneSession } from './model-scale.js';
 
@@ -31,3 +32,4 @@ section(`one session at size (${big}, CPU)`, hasLarge ? await benchOneSession(bi
 section(`peak RSS per feature, fresh process each (${big}, CPU)`, await benchMemory(big));
 section(`graph with inline weights (${big})`, await benchInlineGraph(big));
 section('store at 7B scale (32 layers × 11008 neurons × 10 languages)', await benchStore());
+section('notebook kernel (Node client over ZeroMQ, this machine)', await benchKernel());

@@ -63,6 +63,7 @@ export function lapeStatsFromLayers(
   };
 }
 
+/** LAPE thresholds (Tang et al. 2024). */
 export interface LapeOptions {
   /** Share of all neurons (all layers together) to select; default 0.01. */
   topRate?: number;
@@ -77,6 +78,7 @@ export interface LapeOptions {
 /** A neuron as `[layer, index]`. */
 export type NeuronRef = [layer: number, index: number];
 
+/** Language-specific neurons selected by LAPE. */
 export interface LapeResult {
   languages: string[];
   /** language → its neurons, sorted by layer then index. */
@@ -93,6 +95,7 @@ export interface LapeResult {
   neuronsPerLayer: number[];
 }
 
+/** The reference implementation's defaults. */
 export const LAPE_DEFAULTS: Readonly<Required<LapeOptions>> = {
   topRate: 0.01,
   filterRate: 0.95,
@@ -107,7 +110,12 @@ function checkRate(name: string, v: number): void {
 /** Per-neuron activation probabilities, flat: [(layerOffset + neuron) × K + language]. */
 function activationProbabilities(stats: LapeStats): { probs: Float64Array; neuronsPerLayer: number[] } {
   const K = stats.languages.length;
-  if (K === 0) throw new UserError('LAPE needs at least one language');
+  if (K < 2) {
+    throw new UserError(
+      `LAPE needs at least two languages, got ${K}${K ? ` (${stats.languages.join(', ')})` : ''}`,
+      'A neuron is language-specific only relative to other languages: capture a corpus with two or more languages.',
+    );
+  }
   if (new Set(stats.languages).size !== K) throw new UserError('LAPE languages must be distinct');
   if (stats.layers.length === 0) throw new UserError('LAPE needs at least one layer');
   const neuronsPerLayer = stats.layers.map((layer, l) => {

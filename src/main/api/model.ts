@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
+import { continuationText } from '../capture/continuation.js';
 import { tokenLanguagesOfCorpus } from '../capture/working-language-run.js';
 import { layerTensors } from '../model/graph-listing.js';
 import { Model } from '../model/model.js';
@@ -21,6 +22,7 @@ export const bundledCheckpointDirs: readonly string[] = [
   bundledModelDir,
 ];
 
+/** Options of `openModel`. */
 export interface OpenModelOptions {
   /** Where to run: `auto` (CUDA when it works, else CPU, saying why), `cpu` or `cuda`. Default `auto`. */
   device?: DeviceRequest;
@@ -116,6 +118,7 @@ export function layerTensorNames(dir: string, layer: number): { name: string; op
   return layerTensors(dir, layer);
 }
 
+/** Options of `lens`. */
 export interface LensOptions {
   text: string;
   /** Tokens per layer and position; default 5. */
@@ -125,9 +128,15 @@ export interface LensOptions {
    * from this corpus (`udhr:eng,rus`, a JSONL path, or an array of `{lang,id,text}`).
    */
   languages?: CorpusSource;
+  /** With `languages`: the token→language rule's options, as for `workingLanguage` (default 0.8 and 5). */
+  minShare?: number;
+  minCount?: number;
 }
 
+/** The logit lens of one text at every layer and position. */
 export interface LensOutput {
+  /** With `languages`: how many vocabulary tokens each language label owns. */
+  tokens_per_label?: Record<string, number>;
   tokens: string[];
   ids: number[];
   /** `layers[layer].positions[position]`: the logit lens of the residual after block `layer`. */
@@ -152,12 +161,18 @@ export interface LensOutput {
 export async function lens(model: Model, options: LensOptions): Promise<LensOutput> {
   const text = requireText(options.text, 'text');
   const enc = await model.tokenizer.encode(text);
-  const langs = options.languages ? await tokenLanguagesOfCorpus(model, await loadCorpus(options.languages)) : null;
+  const langs = options.languages
+    ? await tokenLanguagesOfCorpus(model, await loadCorpus(options.languages), {
+        ...(options.minShare !== undefined ? { minShare: options.minShare } : {}),
+        ...(options.minCount !== undefined ? { minCount: options.minCount } : {}),
+      })
+    : null;
   const r = await model.lens({ inputIds: [enc.ids], topK: options.top ?? 5, ...(langs ? { tokenSets: langs.sets } : {}) });
   const t = r.texts[0]!;
   const mass = (layer: number, pos: number): Record<string, number> =>
     Object.fromEntries(langs!.tokens.labels.map((label, k) => [label, t.setMass![layer]![pos]![k]!]));
   return {
+    ...(langs ? { tokens_per_label: langs.tokens.tokensPerLabel } : {}),
     tokens: enc.tokens,
     ids: enc.ids,
     layers: t.topIds.map((perPos, layer) => ({
@@ -173,6 +188,7 @@ export async function lens(model: Model, options: LensOptions): Promise<LensOutp
   };
 }
 
+/** Options of `activations`. */
 export interface ActivationsOptions {
   text: string;
   /** `mlp` = `mlp_act.{layer}` (act_fn(gate_proj x)), `residual` = `resid_post.{layer}`. */
@@ -180,6 +196,7 @@ export interface ActivationsOptions {
   layer: number;
 }
 
+/** One layer's activations for every token of a text. */
 export interface ActivationsOutput {
   tokens: string[];
   /** The tap point read, e.g. `mlp_act.2`. */
@@ -206,6 +223,7 @@ export async function activations(model: Model, options: ActivationsOptions): Pr
   return { tokens: enc.tokens, point: tap, shape: [enc.ids.length, width], values };
 }
 
+/** Options of `generate`. */
 export interface GenerateOptions {
   prompt: string;
   /** Default 32. */
@@ -220,9 +238,10 @@ export interface GenerateOptions {
   interventions?: NeuronIntervention[];
 }
 
+/** A generated continuation. */
 export interface GenerateOutput {
   prompt: string;
-  /** The continuation, special tokens skipped. */
+  /** The continuation as it reads after the prompt (its first space kept), special tokens skipped. */
   text: string;
   ids: number[];
   tokens: string[];
@@ -243,7 +262,7 @@ export async function generate(model: Model, options: GenerateOptions): Promise<
     seed: options.seed ?? 0,
     ...(options.interventions?.length ? { interventions: options.interventions } : {}),
   });
-  const text = await model.tokenizer.decode(r.ids);
+  const { text } = await continuationText(model.tokenizer, enc.ids, r.ids);
   return { prompt, text, ids: r.ids, tokens: r.ids.map((id) => model.tokenizer.idToToken(id)), probs: r.probs, stopped_by: r.stoppedBy };
 }
 

@@ -14,6 +14,7 @@ import { Tokenizer } from './tokenizer.js';
 import { engineStackMb } from './worker-stack.js';
 import type { ForwardRequest, ForwardResult, ModelInfo, NeuronIntervention } from './types.js';
 
+/** A loaded model: its tokenizer on this thread, inference in a worker thread (open with `openModel`, release with `dispose`). */
 export class Model {
   private nextId = 1;
   private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();

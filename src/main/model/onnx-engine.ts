@@ -16,6 +16,7 @@ import { mulberry32 } from '../../shared/random.js';
 import { sampleToken } from './sampling.js';
 import type { DeviceRequest, NormKind, ForwardRequest, ForwardResult, ModelInfo, NeuronIntervention, Tensor } from './types.js';
 
+/** How the engine opens a model folder. */
 export interface OpenOptions {
   device?: DeviceRequest;
   /** `name=tensor` overrides, as given to --tap. */
@@ -30,6 +31,7 @@ export interface OpenOptions {
   log?: (message: string) => void;
 }
 
+/** A batch for the in-graph logit lens. */
 export interface LensRequest {
   inputIds: number[][];
   topK: number;
@@ -43,6 +45,7 @@ export interface LensResult {
   texts: { topIds: number[][][]; topProbs: number[][][]; entropy: number[][]; setMass?: number[][][] }[];
 }
 
+/** One prompt to continue, and how. */
 export interface GenerateRequest {
   inputIds: number[];
   maxNewTokens: number;
@@ -54,6 +57,7 @@ export interface GenerateRequest {
   stopTokenIds?: number[];
 }
 
+/** The generated tokens. */
 export interface GenerateResult {
   ids: number[];
   /** Probability the model gave each generated token. */

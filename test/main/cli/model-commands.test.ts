@@ -72,8 +72,10 @@ describe('babelscope CLI on the bundled model', () => {
     const r = await runCli(['generate', testModelDir, '--prompt', g.prompt, '--max-new-tokens', '4', '--json', '--device', 'cpu']);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
-    assert.deepEqual(j.ids, g.generated_ids.slice(0, j.ids.length));
-    assert.equal(typeof j.text, 'string');
+    assert.equal(j.stopped_by, 'length');
+    assert.deepEqual(j.ids, g.generated_ids.slice(0, 4), 'four greedy tokens, equal to the torch reference');
+    // The continuation keeps the first token's space ("the right to", not "the rightto").
+    assert.equal(j.text, ' ' + g.generated_text.split(' ').slice(0, 4).join(' '));
   });
 
   it('--device auto falls back to CPU with one message when CUDA is missing', async () => {
