@@ -100,8 +100,16 @@ def build_graph(w, q4_head=False):
     init("cos_cache", w["cos"].numpy())
     init("sin_cache", w["sin"].numpy())
 
-    init("model.embed_tokens.weight", w["embed"].numpy())
-    x = node("Gather", ["model.embed_tokens.weight", "input_ids"], ["/model/embed_tokens/Gather/output_0"], "/model/embed_tokens/Gather")
+    if q4_head:
+        # 4-bit block-quantized embedding, as the builder's int4 exports with a shared/quantized embedding
+        packed, scales, _ = quantize_q4(w["embed"].T.contiguous())  # rows = tokens: [V, H/32, 16]
+        init("model.embed_tokens.weight_Q4", packed.reshape(V, H // 2), np.uint8)
+        init("model.embed_tokens.weight_scales", scales.reshape(V, H // 32))
+        x = node("GatherBlockQuantized", ["model.embed_tokens.weight_Q4", "input_ids", "model.embed_tokens.weight_scales"], ["/model/embed_tokens/GatherBlockQuantized/output_0"],
+                 "/model/embed_tokens/GatherBlockQuantized", domain="com.microsoft", gather_axis=0, quantize_axis=1, block_size=32, bits=4)
+    else:
+        init("model.embed_tokens.weight", w["embed"].numpy())
+        x = node("Gather", ["model.embed_tokens.weight", "input_ids"], ["/model/embed_tokens/Gather/output_0"], "/model/embed_tokens/Gather")
     skip = None  # the previous block's MLP output, added by the next SkipSimplifiedLayerNormalization
     for i, lw in enumerate(w["layers"]):
         pre = f"/model/layers.{i}"
@@ -242,7 +250,7 @@ def main():
            "ablation": {"layer": 1, "neurons": list(range(8)), "scale": 0.0, "logits": b64f32(ablated[0])}}
     with open(os.path.join(OUT, "reference.json"), "w") as f:
         json.dump(ref, f)
-    wq = dict(w, lm_head=quantize_q4(w["lm_head"])[2])
+    wq = dict(w, lm_head=quantize_q4(w["lm_head"])[2], embed=quantize_q4(w["embed"].T.contiguous())[2].T.contiguous())
     q4_texts = []
     for lang, ids in TEXTS:
         logits, resid, acts, final = forward(wq, ids)

@@ -220,8 +220,11 @@ const FUSED_SKIP_NORM = /^Skip(Simplified)?LayerNormalization$/;
  * onnxruntime-genai graphs. A fused norm without output 3 gets one (recorded in `sumOutputs`).
  */
 function residualChain(g: OnnxGraph, idx: GraphIndex, dims: ModelDims, sumOutputs: SumOutput[]): string[] | null {
+  // The token embedding: a Gather of a [vocab, hidden] table, or a block-quantized one (GatherBlockQuantized).
   const embed = g.nodes.find(
-    (n) => n.opType === 'Gather' && g.initializers.get(n.inputs[0]!)?.dims.join() === `${dims.vocabSize},${dims.hiddenSize}`,
+    (n) =>
+      (n.opType === 'Gather' && g.initializers.get(n.inputs[0]!)?.dims.join() === `${dims.vocabSize},${dims.hiddenSize}`) ||
+      (n.opType === 'GatherBlockQuantized' && g.initializers.get(n.inputs[0]!)?.dims[0] === dims.vocabSize),
   );
   if (!embed) return null;
   const consumers = (t: string) => idx.consumers.get(t) ?? [];

@@ -82,8 +82,8 @@ describe('onnxruntime-genai builder graph', () => {
   });
 });
 
-describe('4-bit MatMulNBits unembedding (the q4 variant)', () => {
-  it('the lens re-runs the graph\'s own quantized head on each layer: top-5 equal the dequantized reference', async () => {
+describe('4-bit GatherBlockQuantized embedding and MatMulNBits unembedding (the q4 variant)', () => {
+  it('taps are found from the quantized embedding; the lens re-runs the graph\'s own quantized head: top-5 equal the dequantized reference', async () => {
     const ref = loadReference(join(dir, 'reference_q4.json'));
     const model = await Model.open(dir, { device: 'cpu', variant: 'q4', log: () => {} });
     try {
@@ -92,6 +92,9 @@ describe('4-bit MatMulNBits unembedding (the q4 variant)', () => {
       for (const t of ref.texts) {
         const f = await model.forward({ inputIds: [t.input_ids], taps: ['resid_post.1'] });
         assert.ok(maxAbsDiff(f.logits!.data, decode(t.logits)) <= TOL, `${t.lang} logits`);
+        const T = t.input_ids.length;
+        const H = model.info.hiddenSize;
+        assert.ok(maxAbsDiff(f.taps['resid_post.1']!.data, decode(t.resid_post).subarray(T * H, 2 * T * H)) <= TOL, `${t.lang} resid_post.1`);
         const r = await model.lens({ inputIds: [t.input_ids], topK: 5 });
         t.lens.forEach((perPos, l) =>
           perPos.forEach((want, p) => {
