@@ -71,7 +71,7 @@ def quantize_q4(weight, block=32):
     return packed, scales.astype(np.float32).reshape(-1), torch.from_numpy(np.ascontiguousarray(deq))
 
 
-def build_graph(w, q4_head=False):
+def build_graph(w, q4_head=False, int8_head=False):
     nodes, inits = [], []
 
     def init(name, t, dtype=np.float32):
@@ -143,7 +143,20 @@ def build_graph(w, q4_head=False):
     init("model.norm.weight", w["norm"].numpy())
     final = node("SkipSimplifiedLayerNormalization", [x, skip, "model.norm.weight"], [f"/model/layers.{L}/final_norm_layernorm/output_0"],
                  f"/model/layers.{L}/final_norm_layernorm/SkipLayerNorm", domain="com.microsoft", epsilon=EPS)
-    if q4_head:
+    if int8_head:
+        # Dynamic int8, as onnxruntime's quantize_dynamic writes it (the `_quantized` exports).
+        wl = w["lm_head"].numpy()
+        w_scale = np.float32(np.abs(wl).max() / 127.0)
+        init("lm_head.weight_quantized", np.clip(np.round(wl / w_scale), -127, 127).astype(np.int8), np.int8)
+        init("lm_head.weight_scale", np.array(w_scale, dtype=np.float32))
+        init("lm_head.weight_zero_point", np.array(0, dtype=np.int8), np.int8)
+        q = "/lm_head/MatMul_quant"
+        node("DynamicQuantizeLinear", [final], [f"{q}/x_q", f"{q}/x_scale", f"{q}/x_zp"], f"{final}_QuantizeLinear")
+        node("MatMulInteger", [f"{q}/x_q", "lm_head.weight_quantized", f"{q}/x_zp", "lm_head.weight_zero_point"], [f"{q}/int32"], "/lm_head/MatMul_quant")
+        node("Cast", [f"{q}/int32"], [f"{q}/float"], "/lm_head/MatMul_quant_output_0_cast", to=TensorProto.FLOAT)
+        node("Mul", [f"{q}/x_scale", "lm_head.weight_scale"], [f"{q}/scale"], "/lm_head/MatMul_quant_scales_mul")
+        node("Mul", [f"{q}/float", f"{q}/scale"], ["logits"], "/lm_head/MatMul_quant_output_scale_mul")
+    elif q4_head:
         packed, scales, _ = quantize_q4(w["lm_head"])
         init("lm_head.MatMul.weight_Q4", packed, np.uint8)
         init("lm_head.MatMul.weight_scales", scales)
@@ -215,6 +228,8 @@ def main():
     onnx.save_model(model, os.path.join(OUT, "model.onnx"))
     # The same model with a 4-bit MatMulNBits unembedding (the q4 variant); its reference uses the dequantized head.
     onnx.save_model(build_graph(w, q4_head=True), os.path.join(OUT, "model_q4.onnx"))
+    # … and with a dynamic int8 unembedding (the quantized variant); no reference: activations are quantized per call.
+    onnx.save_model(build_graph(w, int8_head=True), os.path.join(OUT, "model_quantized.onnx"))
     genai = {"model": {
         "type": "llama", "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0, "context_length": CTX, "vocab_size": V,
         "decoder": {"filename": "model.onnx", "head_size": HD, "hidden_size": H, "num_attention_heads": NH,

@@ -114,3 +114,31 @@ describe('4-bit GatherBlockQuantized embedding and MatMulNBits unembedding (the 
     }
   });
 });
+
+describe('dynamic int8 unembedding (the quantized variant: DynamicQuantizeLinear → MatMulInteger → scale)', () => {
+  it('the lens re-runs the quantized head: at the last layer it is exactly the model\'s own next-token distribution', async () => {
+    const ref = loadReference(join(dir, 'reference.json'));
+    const model = await Model.open(dir, { device: 'cpu', variant: 'quantized', log: () => {} });
+    try {
+      const L = model.info.numLayers;
+      const V = model.info.vocabSize;
+      for (const t of ref.texts) {
+        const f = await model.forward({ inputIds: [t.input_ids] });
+        const r = await model.lens({ inputIds: [t.input_ids], topK: 3 });
+        t.input_ids.forEach((_, p) => {
+          const row = f.logits!.data.subarray(p * V, (p + 1) * V);
+          const max = Math.max(...row);
+          const z = row.reduce((s, x) => s + Math.exp(x - max), 0);
+          const order = [...row.keys()].sort((a, b) => row[b]! - row[a]!).slice(0, 3);
+          assert.deepEqual(r.texts[0]!.topIds[L - 1]![p], order, `${t.lang} pos ${p}`);
+          assert.ok(maxAbsDiff(r.texts[0]!.topProbs[L - 1]![p]!, order.map((i) => Math.exp(row[i]! - max) / z)) <= 1e-5);
+        });
+        // Earlier layers give proper distributions too, close to the float model's lens.
+        const agree = t.lens.flatMap((perPos, l) => perPos.map((want, p) => r.texts[0]!.topIds[l]![p]![0] === want.ids[0])).filter(Boolean).length;
+        assert.ok(agree / (L * t.input_ids.length) >= 0.8, `${agree} of ${L * t.input_ids.length} lens top-1 agree with the float model`);
+      }
+    } finally {
+      await model.dispose();
+    }
+  });
+});
