@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lengthSortedBatches } from '../src/main/capture/batches.js';
-import { capture } from '../src/main/capture/capture.js';
+import { budgetBatches } from '../src/main/capture/batches.js';
+import { capture, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS } from '../src/main/capture/capture.js';
 import { readCorpus } from '../src/main/corpus/index.js';
 import { Model } from '../src/main/model/model.js';
 import { openStore } from '../src/main/store/index.js';
@@ -21,16 +21,16 @@ export async function benchCapture(modelDir: string, rounds = 5): Promise<Record
     const enc = await model.tokenizer.encodeBatch(texts.map((t) => t.text));
     const items = texts.map((item, i) => ({ item, ids: enc[i]!.ids.slice(0, model.info.maxPositions) }));
     const tokens = items.reduce((s, x) => s + x.ids.length, 0);
-    const batchSize = 8;
+    const budget = { maxBatchTokens: DEFAULT_MAX_BATCH_TOKENS, maxBatchSize: DEFAULT_MAX_BATCH_SIZE };
     const plain: number[] = [];
     const captured: number[] = [];
     for (let r = 0; r < rounds; r++) {
       let t0 = performance.now();
-      for (const batch of lengthSortedBatches(items, batchSize)) await model.forward({ inputIds: batch.map((b) => b.ids) });
+      for (const batch of budgetBatches(items, budget)) await model.forward({ inputIds: batch.map((b) => b.ids) });
       plain.push(tokens / ((performance.now() - t0) / 1000));
       const store = openStore(join(dir, `run-${r}.db`));
       t0 = performance.now();
-      await capture(model, store, texts, { runName: 'bench', corpusSpec: 'bench', batchSize });
+      await capture(model, store, texts, { runName: 'bench', corpusSpec: 'bench' });
       captured.push(tokens / ((performance.now() - t0) / 1000));
       store.close();
     }
