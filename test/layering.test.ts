@@ -1,4 +1,4 @@
-/** DESIGN.md layering: src/shared imports nothing from Node or the app; native modules stay in their folders. */
+/** ARCHITECTURE.md layering: src/shared imports nothing from Node or the app; native modules stay in their folders. */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';

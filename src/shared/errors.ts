@@ -13,6 +13,7 @@ export class UserError extends Error {
   }
 }
 
+/** The operation was stopped (an aborted signal, an interrupted cell); what it had stored stays. */
 export class CancellationError extends Error {
   readonly kind = 'cancelled' as const;
   constructor(message = 'Cancelled') {
@@ -21,6 +22,7 @@ export class CancellationError extends Error {
   }
 }
 
+/** True for a UserError, also one that crossed a worker or RPC boundary. */
 export function isUserError(e: unknown): e is UserError {
   return e instanceof Error && (e as { kind?: unknown }).kind === 'user';
 }

@@ -30,6 +30,7 @@ export interface AblationInput {
   randomDraws?: number;
 }
 
+/** One language's own deactivation: its Δ NLL and whether it is the largest of its row and column. */
 export interface DiagonalEntry {
   delta: number | null;
   isRowMax: boolean | null;
@@ -43,6 +44,7 @@ export interface DiagonalEntry {
   excessOverRandom: number | null;
 }
 
+/** The deactivated × evaluated NLL matrix (see the module comment). */
 export interface AblationMatrix {
   /** Row labels (deactivated languages). */
   deactivated: string[];

@@ -69,6 +69,7 @@ export interface AlignmentOptions {
 /** A language × language matrix, rows and columns in `AlignmentResult.languages` order. */
 export type PairMatrix = (number | null)[][];
 
+/** Alignment numbers of one layer. */
 export interface LayerAlignment {
   /** The model layer (block index) these scores are for. */
   layer: number;
@@ -82,6 +83,7 @@ export interface LayerAlignment {
   sharedTexts: number[][];
 }
 
+/** Mean and max over layers of a per-layer score. */
 export interface PairSummary {
   mean: PairMatrix;
   max: PairMatrix;
@@ -89,6 +91,7 @@ export interface PairSummary {
   maxLayer: PairMatrix;
 }
 
+/** Every language against one pivot language, per layer. */
 export interface PivotAlignment {
   pivot: string;
   /** language → [layers] MEXA against the pivot (null where undefined). */
@@ -98,6 +101,7 @@ export interface PivotAlignment {
   maxLayer: Record<string, number | null>;
 }
 
+/** Cross-lingual alignment per layer (similarities, retrieval, MEXA). */
 export interface AlignmentResult {
   languages: string[];
   layers: LayerAlignment[];

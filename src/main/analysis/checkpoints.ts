@@ -21,6 +21,7 @@ export interface CheckpointInput {
   workingLanguage?: WorkingLanguageResult;
 }
 
+/** Checkpoints side by side, in training order. */
 export interface CheckpointComparison {
   checkpoints: string[];
   /** LAPE languages over all checkpoints, first-seen order. */

@@ -63,6 +63,7 @@ export function lapeStatsFromLayers(
   };
 }
 
+/** LAPE thresholds (Tang et al. 2024). */
 export interface LapeOptions {
   /** Share of all neurons (all layers together) to select; default 0.01. */
   topRate?: number;
@@ -77,6 +78,7 @@ export interface LapeOptions {
 /** A neuron as `[layer, index]`. */
 export type NeuronRef = [layer: number, index: number];
 
+/** Language-specific neurons selected by LAPE. */
 export interface LapeResult {
   languages: string[];
   /** language → its neurons, sorted by layer then index. */
@@ -93,6 +95,7 @@ export interface LapeResult {
   neuronsPerLayer: number[];
 }
 
+/** The reference implementation's defaults. */
 export const LAPE_DEFAULTS: Readonly<Required<LapeOptions>> = {
   topRate: 0.01,
   filterRate: 0.95,

@@ -1,5 +1,5 @@
 /**
- * Unicode script of a piece of text, as *evidence* for a natural language (never as proof: DESIGN.md,
+ * Unicode script of a piece of text, as *evidence* for a natural language (never as proof: ARCHITECTURE.md,
  * "Nothing may assume scripts alone tell languages apart").
  *
  * Each code point is classified by its Unicode `Script` property (regex `\p{Script=…}`, i.e. the ranges
@@ -161,3 +161,11 @@ export function languagesWithScript(
 ): string[] {
   return languages.filter((l) => languageScripts[l]?.includes(script) ?? false);
 }
+
+/**
+ * Scripts of which at least one must appear for a language to be considered: Japanese is written with
+ * kana beside Han, so Han-only text is not taken for Japanese.
+ */
+export const DEFAULT_REQUIRED_SCRIPTS: Readonly<Record<string, readonly Script[]>> = {
+  jpn: ['Hiragana', 'Katakana'],
+};

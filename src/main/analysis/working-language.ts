@@ -28,6 +28,7 @@ export interface WorkingLanguageTable {
   meanMass: Record<string, number[]>;
 }
 
+/** Working language per layer, over all texts and per text language. */
 export interface WorkingLanguageResult {
   labels: string[];
   numLayers: number;

@@ -5,6 +5,7 @@ import { withStoreSync, type ProjectStore } from './store.js';
 
 export type { AlignmentResult };
 
+/** Options of `align`. */
 export interface AlignOptions {
   /** A store or its path with a capture of parallel texts (same id across languages). */
   store: ProjectStore | string;
@@ -16,6 +17,7 @@ export interface AlignOptions {
   pivot?: string;
 }
 
+/** Alignment per layer, with the pooling it used. */
 export interface AlignOutput extends AlignmentResult {
   pool: 'mean' | 'last';
 }

@@ -10,6 +10,7 @@ import { withStore, type ProjectStore } from './store.js';
 export type { CaptureSummary, PoolingChoice, Shard };
 export { mergeShards, type MergeOptions, type MergeSummary } from '../capture/merge-shards.js';
 
+/** Options of `capture`. */
 export interface CaptureOptions extends LongRunningOptions, CorpusLimitOptions {
   model: Model;
   /** A store or the path of its file (created when missing). */

@@ -10,6 +10,7 @@ import { WORKING_LANGUAGE_RESULT } from './working-language.js';
 
 export type { CheckpointComparison };
 
+/** Options of `compareCheckpoints`. */
 export interface CompareCheckpointsOptions {
   /** One store (or path) per checkpoint, in training order, each with a capture and a LAPE result. */
   stores: readonly (ProjectStore | string)[];

@@ -16,6 +16,7 @@ import { loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus
 import { progressWithAbort, type LongRunningOptions } from './progress.js';
 import { withStoreSync, type ProjectStore } from './store.js';
 
+/** Options of `codeSwitch`. */
 export interface CodeSwitchOptions extends LongRunningOptions, CorpusLimitOptions {
   model: Model;
   /** Prompts; a response should stay in its prompt's language. */
@@ -77,6 +78,7 @@ export interface ConfusionSummary {
   mean_cmi: number;
 }
 
+/** LCB numbers over all prompt languages. */
 export type OverallSummary = Pick<ConfusionSummary, 'responses' | 'lpr' | 'wpr' | 'lcpr' | 'code_switch_rate' | 'mean_cmi'>;
 
 /** Prompt language × switched-to language: responses that switched to it (counts, and share of the row's responses). */
@@ -87,6 +89,7 @@ export interface SwitchMatrix {
   rates: number[][];
 }
 
+/** One generated response and its analysis. */
 export interface ResponseOutput {
   prompt_id: string;
   lang: string;
@@ -120,6 +123,7 @@ export interface ResponseOutput {
   baseline_text?: string;
 }
 
+/** Everything `codeSwitch` measured, with its parameters and every response. */
 export interface CodeSwitchOutput {
   model: string;
   prompts: string;
@@ -234,7 +238,7 @@ async function describeResponses(model: Model, generated: GeneratedResponse[], a
       const b = baseline?.[i];
       let firstOffTarget: ResponseOutput['first_off_target'] = null;
       if (a.firstOffTarget) {
-        const tokenIndex = await tokenIndexAtChar(model.tokenizer, g.ids, a.firstOffTarget.charOffset);
+        const tokenIndex = await tokenIndexAtChar(model.tokenizer, g.promptIds, g.ids, a.firstOffTarget.charOffset);
         firstOffTarget = {
           word_index: a.firstOffTarget.wordIndex,
           word: a.words[a.firstOffTarget.wordIndex]!.text,

@@ -11,6 +11,7 @@ import type { Model } from '../model/model.js';
  */
 export type CorpusSource = string | readonly CorpusText[];
 
+/** Per-language limits on a corpus. */
 export interface CorpusLimitOptions {
   /** Keep at most this many texts per language (the first ones). */
   maxTextsPerLang?: number;
@@ -18,6 +19,7 @@ export interface CorpusLimitOptions {
   maxTokensPerLang?: number;
 }
 
+/** Options of `loadCorpus`. */
 export interface LoadCorpusOptions extends CorpusLimitOptions {
   /** Whose tokenizer counts tokens for `maxTokensPerLang`. */
   model?: Model;

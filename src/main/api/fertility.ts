@@ -5,6 +5,7 @@ import { resolveTokenizerFiles, textTokenSpans } from '../capture/tokenizer-file
 import { Tokenizer } from '../model/tokenizer.js';
 import { loadCorpus, type CorpusSource } from './corpus.js';
 
+/** Options of `fertility`. */
 export interface FertilityOptions {
   /** `tokenizer.json` files or model folders holding one; named by folder (or file name). */
   tokenizers: readonly string[];
@@ -32,6 +33,7 @@ export interface FertilityRow {
   paired_texts: number;
 }
 
+/** Fertility and parity per tokenizer per language. */
 export interface FertilityOutput {
   corpus: string;
   pivot: string;

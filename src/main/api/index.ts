@@ -35,7 +35,7 @@ export type { CompareCheckpointsOptions, CheckpointComparison } from './checkpoi
 export type { Progress, LongRunningOptions } from './progress.js';
 export { Model } from '../model/model.js';
 export type { ModelInfo, TapPoint, TapKind, NormKind, Device, NeuronIntervention, Tensor, ForwardRequest, ForwardResult, DeviceRequest } from '../model/types.js';
-export type { OpenOptions, LensRequest, LensResult, GenerateRequest, GenerateResult, CaptureStats } from '../model/onnx-engine.js';
+export type { OpenOptions, LensRequest, LensResult, GenerateRequest, GenerateResult, CaptureStats, NllResult } from '../model/onnx-engine.js';
 export type { Tokenizer, Encoded } from '../model/tokenizer.js';
 export type { DiagonalEntry } from '../analysis/ablation-matrix.js';
 export type { LayerAlignment, PairSummary, PivotAlignment, PairMatrix } from '../analysis/alignment.js';

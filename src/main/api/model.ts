@@ -1,4 +1,5 @@
 /** Opening a model and reading it one text at a time: lens, activations, generation, its description. */
+import { continuationText } from '../capture/continuation.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
@@ -21,6 +22,7 @@ export const bundledCheckpointDirs: readonly string[] = [
   bundledModelDir,
 ];
 
+/** Options of `openModel`. */
 export interface OpenModelOptions {
   /** Where to run: `auto` (CUDA when it works, else CPU, saying why), `cpu` or `cuda`. Default `auto`. */
   device?: DeviceRequest;
@@ -116,6 +118,7 @@ export function layerTensorNames(dir: string, layer: number): { name: string; op
   return layerTensors(dir, layer);
 }
 
+/** Options of `lens`. */
 export interface LensOptions {
   text: string;
   /** Tokens per layer and position; default 5. */
@@ -127,6 +130,7 @@ export interface LensOptions {
   languages?: CorpusSource;
 }
 
+/** The logit lens of one text at every layer and position. */
 export interface LensOutput {
   tokens: string[];
   ids: number[];
@@ -173,6 +177,7 @@ export async function lens(model: Model, options: LensOptions): Promise<LensOutp
   };
 }
 
+/** Options of `activations`. */
 export interface ActivationsOptions {
   text: string;
   /** `mlp` = `mlp_act.{layer}` (act_fn(gate_proj x)), `residual` = `resid_post.{layer}`. */
@@ -180,6 +185,7 @@ export interface ActivationsOptions {
   layer: number;
 }
 
+/** One layer's activations for every token of a text. */
 export interface ActivationsOutput {
   tokens: string[];
   /** The tap point read, e.g. `mlp_act.2`. */
@@ -206,6 +212,7 @@ export async function activations(model: Model, options: ActivationsOptions): Pr
   return { tokens: enc.tokens, point: tap, shape: [enc.ids.length, width], values };
 }
 
+/** Options of `generate`. */
 export interface GenerateOptions {
   prompt: string;
   /** Default 32. */
@@ -220,6 +227,7 @@ export interface GenerateOptions {
   interventions?: NeuronIntervention[];
 }
 
+/** A generated continuation. */
 export interface GenerateOutput {
   prompt: string;
   /** The continuation, special tokens skipped. */
@@ -243,7 +251,7 @@ export async function generate(model: Model, options: GenerateOptions): Promise<
     seed: options.seed ?? 0,
     ...(options.interventions?.length ? { interventions: options.interventions } : {}),
   });
-  const text = await model.tokenizer.decode(r.ids);
+  const { text } = await continuationText(model.tokenizer, enc.ids, r.ids);
   return { prompt, text, ids: r.ids, tokens: r.ids.map((id) => model.tokenizer.idToToken(id)), probs: r.probs, stopped_by: r.stoppedBy };
 }
 

@@ -1,19 +1,21 @@
 /** Language-specific neurons: LAPE selection from a capture, and their ablation. */
 import { UserError } from '../../shared/errors.js';
-import { ablationMatrix, type AblationMatrix } from '../analysis/ablation-matrix.js';
+import type { AblationMatrix } from '../analysis/ablation-matrix.js';
+import { ablationOverCorpus } from '../capture/ablation-run.js';
 import { lape as lapeOf, LAPE_DEFAULTS, type LapeOptions as LapeAnalysisOptions, type LapeResult, type NeuronRef } from '../analysis/lape.js';
 import { meanNllByLanguage, tokenizeCorpus } from '../capture/corpus-nll.js';
 import { LAPE_RESULT, lapeStatsOf, latestLape, requireCaptureRun } from '../capture/stored-runs.js';
 import type { Model } from '../model/model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { limitsOf } from './capture.js';
-import { loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
+import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
 import { progressWithAbort, throwIfAborted, type LongRunningOptions } from './progress.js';
 import { withStore, withStoreSync, type ProjectStore } from './store.js';
 
 export { LAPE_DEFAULTS };
 export type { LapeResult, NeuronRef, AblationMatrix };
 
+/** Options of `lape`. */
 export interface LapeOptions {
   /** A store or its path, holding a finished (or partial) capture. */
   store: ProjectStore | string;
@@ -58,6 +60,7 @@ export function storedLape(options: { store: ProjectStore | string; run?: string
   return withStoreSync(options.store, { readonly: true, create: false }, (store) => latestLape(store, requireCaptureRun(store, options.run ?? 'capture')));
 }
 
+/** Options of `meanNll`. */
 export interface MeanNllOptions extends LongRunningOptions, CorpusLimitOptions {
   model: Model;
   corpus: CorpusSource;
@@ -74,6 +77,7 @@ export async function meanNll(options: MeanNllOptions): Promise<Record<string, n
   return meanNllByLanguage(options.model, corpus, options.batch ?? 8, options.interventions ?? []);
 }
 
+/** Options of `ablate`. */
 export interface AblateOptions extends LongRunningOptions, CorpusLimitOptions {
   model: Model;
   /** Texts to evaluate the NLL on. */
@@ -82,14 +86,16 @@ export interface AblateOptions extends LongRunningOptions, CorpusLimitOptions {
   store?: ProjectStore | string;
   /** Capture run whose LAPE neurons to use; default `capture`. */
   run?: string;
-  /** Instead of a store: the neurons of each language, e.g. `lapeResult.neurons` or random sets. */
-  neurons?: Record<string, NeuronRef[]>;
+  /** Instead of a store's newest: this LAPE result (e.g. from `lape()` with other thresholds). Not saved without `store`. */
+  lape?: LapeResult;
   /** Multiply the neurons by this instead of 0. */
   scale?: number;
+  /** Chance level: per language, this many random neuron sets with as many neurons per layer as its own; default 1, 0 for none. */
+  randomSets?: number;
+  /** Seed of the random sets; default 0. */
+  seed?: number;
   /** Texts per forward pass; default 8. */
   batch?: number;
-  /** The corpus as recorded with the saved result (default: the source string, or `array`). */
-  corpusName?: string;
 }
 
 /** The deactivation matrix and the id it was stored under (null without a store). */
@@ -99,35 +105,26 @@ export interface AblationOutput extends AblationMatrix {
 
 /**
  * LAPE validation: zero (or scale) each language's neurons in turn and measure the mean NLL per
- * evaluated language; a deactivated × evaluated matrix whose diagonal should rise most.
+ * evaluated language; a deactivated × evaluated matrix whose diagonal should rise most, with the
+ * chance level of same-size random neuron sets.
  */
 export async function ablate(options: AblateOptions): Promise<AblationOutput> {
-  if (!options.store && !options.neurons) throw new UserError('ablate needs a store with a LAPE result, or neurons', 'Pass { store: "run.db" } after lape(), or { neurons: { eng: [[layer, index], …] } }.');
+  if (!options.store && !options.lape) throw new UserError('ablate needs a store with a LAPE result, or a LAPE result', 'Pass { store: "run.db" } after lape({ store }), or { lape: result }.');
   const scale = options.scale ?? 0;
-  const run = async (neurons: Record<string, NeuronRef[]>): Promise<AblationMatrix> => {
+  const randomSets = options.randomSets ?? 1;
+  const seed = options.seed ?? 0;
+  const run = async (lapeResult: LapeResult): Promise<AblationMatrix> => {
     const model = options.model;
-    const corpus = await tokenizeCorpus(model, await loadCorpus(options.corpus, { ...limitsOf(options), model }));
-    const langs = Object.keys(neurons).filter((l) => (neurons[l]?.length ?? 0) > 0);
+    const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
     const progress = progressWithAbort(options, 'ablate', 'ablation');
-    const batch = options.batch ?? 8;
-    progress(0, langs.length + 1, 'baseline');
-    const baseline = await meanNllByLanguage(model, corpus, batch);
-    const ablated: Record<string, Record<string, number>> = {};
-    for (const [i, lang] of langs.entries()) {
-      progress(i + 1, langs.length + 1, lang);
-      ablated[lang] = await meanNllByLanguage(model, corpus, batch, neurons[lang]!.map(([layer, index]) => ({ layer, index, scale })));
-    }
-    progress(langs.length + 1, langs.length + 1);
-    return ablationMatrix({ baseline, ablated });
+    return ablationOverCorpus(model, lapeResult, texts, { scale, batchSize: options.batch ?? 8, randomSets, seed, onProgress: progress });
   };
-  if (options.neurons && !options.store) return { ...(await run(options.neurons)), resultId: null };
-  return withStore(options.store!, {}, async (store) => {
+  if (!options.store) return { ...(await run(options.lape!)), resultId: null };
+  return withStore(options.store, { create: false }, async (store) => {
     const capture = requireCaptureRun(store, options.run ?? 'capture');
     store.assertSameModel(capture, options.model.info);
-    const neurons = options.neurons ?? latestLape(store, capture).neurons;
-    const m = await run(neurons);
-    const corpus = options.corpusName ?? (typeof options.corpus === 'string' ? options.corpus : 'array');
-    const resultId = store.saveResult(capture.id, 'ablation', { corpus, scale }, m);
+    const m = await run(options.lape ?? latestLape(store, capture));
+    const resultId = store.saveResult(capture.id, 'ablation', { corpus: corpusLabel(options.corpus), scale, randomSets, seed }, m);
     return { ...m, resultId };
   });
 }

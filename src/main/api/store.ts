@@ -4,6 +4,7 @@ import { isUserError, UserError } from '../../shared/errors.js';
 import { openStore as openInternalStore, type RunRecord, type Store, type StoredResult } from '../store/index.js';
 import { storeUserError } from '../store/sqlite-errors.js';
 
+/** Options of `openStore`. */
 export interface OpenStoreOptions {
   /** Open without writing (a missing file is then an error). Default false. */
   readonly?: boolean;

@@ -13,6 +13,7 @@ export type { WorkingLanguageResult };
 /** Result kind under which working-language results are stored with a capture run. */
 export const WORKING_LANGUAGE_RESULT = 'working-language';
 
+/** Options of `workingLanguage`. */
 export interface WorkingLanguageOptions extends LongRunningOptions, CorpusLimitOptions {
   model: Model;
   corpus: CorpusSource;
@@ -28,6 +29,7 @@ export interface WorkingLanguageOptions extends LongRunningOptions, CorpusLimitO
   run?: string;
 }
 
+/** The working language per layer, the token counts per language label, and the stored id. */
 export interface WorkingLanguageOutput extends WorkingLanguageResult {
   /** How many vocabulary tokens each language label owns (from the corpus statistics). */
   tokens_per_label: Record<string, number>;

@@ -39,6 +39,7 @@ export interface CaptureOptions {
   stopAfterBatches?: number;
 }
 
+/** What one capture call did. */
 export interface CaptureSummary {
   runId: number;
   runName: string;

@@ -13,7 +13,9 @@ import { registerLape } from './commands/lape.js';
 import { registerMerge } from './commands/merge.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerKernel } from './commands/kernel.js';
 import { registerLens } from './commands/lens.js';
+import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
 import { registerStart } from './commands/start.js';
 import { registerTour } from './commands/tour.js';
@@ -41,6 +43,8 @@ export function buildProgram(): Command {
   registerFertility(program);
   registerWorkingLanguage(program);
   registerCompare(program);
+  registerKernel(program);
+  registerRun(program);
   return program;
 }
 

@@ -5,6 +5,7 @@ import { UserError } from '../../shared/errors.js';
 const require = createRequire(import.meta.url);
 const { Tokenizer: HfTokenizer } = require('tokenizers') as typeof import('tokenizers');
 
+/** A tokenized text. */
 export interface Encoded {
   ids: number[];
   tokens: string[];
@@ -12,6 +13,7 @@ export interface Encoded {
   offsets: [number, number][];
 }
 
+/** A model's tokenizer (Hugging Face `tokenizers`): encode, decode, vocabulary. */
 export class Tokenizer {
   private constructor(private readonly tk: InstanceType<typeof HfTokenizer>) {}
 

@@ -1,8 +1,10 @@
 /** Public types of the model engine. Shapes are written TransformerLens-style in comments. */
 
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
+/** Where a model runs. */
 export type Device = 'cpu' | 'cuda';
 
+/** What a tap point reads. */
 export type TapKind = 'resid_post' | 'mlp_act' | 'final_norm';
 
 /** A tensor inside the graph that the engine can expose as an extra output. */
@@ -20,8 +22,10 @@ export interface TapPoint {
   foundBy: 'name' | 'pattern' | 'user';
 }
 
+/** The model's norm: RMSNorm, Gemma's RMSNorm with weight + 1, or LayerNorm. */
 export type NormKind = 'rms' | 'rms_plus_one' | 'layer';
 
+/** A loaded model's shape, tap points, graph inputs/outputs, device and hash. */
 export interface ModelInfo {
   dir: string;
   onnxPath: string;
@@ -60,6 +64,7 @@ export interface NeuronIntervention {
   scale: number;
 }
 
+/** A batch for one forward pass. */
 export interface ForwardRequest {
   /** One token-id list per text; lengths may differ (right padding is added by the engine). */
   inputIds: number[][];
@@ -70,6 +75,7 @@ export interface ForwardRequest {
   interventions?: NeuronIntervention[];
 }
 
+/** Logits and tapped tensors of one forward pass. */
 export interface ForwardResult {
   /** Real (unpadded) length of each text. */
   lengths: number[];

@@ -1,5 +1,6 @@
 import type { ModelInfo, Tensor } from '../model/types.js';
 
+/** A run is `running` until it finishes (`done`) or fails; an interrupted capture stays `running` and resumes. */
 export type RunStatus = 'running' | 'done' | 'failed';
 
 /** What a run records about its model: at least the folder and hash; a whole ModelInfo fits. */
@@ -17,6 +18,7 @@ export interface NewRun {
   params?: unknown;
 }
 
+/** A run as stored in the `runs` table. */
 export interface RunRecord {
   id: number;
   name: string;
@@ -129,6 +131,7 @@ export interface CaptureBatch {
   done: readonly (number | DoneText)[];
 }
 
+/** An analysis result as stored in the `results` table. */
 export interface StoredResult<T = unknown> {
   id: number;
   runId: number | null;

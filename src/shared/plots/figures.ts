@@ -7,6 +7,7 @@ export type Cell = number | null;
 
 const LAYER_AXIS = 'layer (block index)';
 
+/** Data of `layerLanguageHeatmap`. */
 export interface LayerLanguageHeatmapInput {
   /** Row labels (languages). */
   languages: readonly string[];
@@ -51,6 +52,7 @@ export function layerLanguageHeatmap(input: LayerLanguageHeatmapInput): PlotFigu
   };
 }
 
+/** One line of a line figure, with an optional band. */
 export interface LineSeries {
   name: string;
   /** `values[layer]` (or per x). */
@@ -60,6 +62,7 @@ export interface LineSeries {
   upper?: readonly Cell[];
 }
 
+/** Data of `layerLines`. */
 export interface LayerLinesInput {
   series: readonly LineSeries[];
   /** The y quantity with its unit, e.g. `probability mass on the language's tokens`. */
@@ -118,6 +121,7 @@ export function layerLines(input: LayerLinesInput): PlotFigure {
   };
 }
 
+/** Data of `neuronCountsChart` (a `LapeResult` fits). */
 export interface NeuronCountsInput {
   /** language → neurons per layer (LapeResult.perLayer). */
   perLayer: Readonly<Record<string, readonly number[]>>;
@@ -143,6 +147,7 @@ export function neuronCountsChart(input: NeuronCountsInput): PlotFigure {
   };
 }
 
+/** Data of `similarityMatrix`. */
 export interface SimilarityMatrixInput {
   /** Row and column labels (languages). */
   labels: readonly string[];
@@ -187,6 +192,7 @@ export function similarityMatrix(input: SimilarityMatrixInput): PlotFigure {
   };
 }
 
+/** Data of `deactivationMatrix` (an `AblationMatrix` fits). */
 export interface DeactivationMatrixInput {
   /** Row labels: the language whose neurons were deactivated. */
   deactivated: readonly string[];
@@ -233,6 +239,7 @@ export function deactivationMatrix(input: DeactivationMatrixInput): PlotFigure {
   };
 }
 
+/** Data of `checkpointEvolution`. */
 export interface CheckpointEvolutionInput {
   /** Checkpoint names in training order. */
   checkpoints: readonly string[];

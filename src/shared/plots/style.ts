@@ -11,6 +11,7 @@ export const OKABE_ITO: readonly string[] = ['#0072B2', '#D55E00', '#009E73', '#
 /** Line dashes, cycled after the palette so more than eight series stay distinguishable without colour. */
 export const DASHES: readonly string[] = ['solid', 'dash', 'dot', 'dashdot'];
 
+/** The font of every figure. */
 export const FONT = { family: 'Helvetica, Arial, "Liberation Sans", sans-serif', size: 12, color: '#000000' } as const;
 export const TITLE_FONT_SIZE = 14;
 

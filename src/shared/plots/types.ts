@@ -3,6 +3,7 @@
 /** One trace; keys as in Plotly's JSON schema. */
 export type PlotTrace = { type: string; name?: string } & Record<string, unknown>;
 
+/** A Plotly layout object. */
 export type PlotLayout = Record<string, unknown>;
 
 /** A Plotly figure: what `Plotly.newPlot(div, data, layout)` draws and what the kernel sends as `application/vnd.plotly.v1+json`. */

@@ -1,6 +1,7 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UserError } from '../../../shared/errors.js';
 import { codeSwitchReport, type CodeSwitchReport, type LanguageConfusionSummary, type ResponseAnalysis } from '../../analysis/codeswitch.js';
+import { LANGUAGE_LABEL_SYSTEM } from '../../analysis/language-codes.js';
 import { createFastTextIdentifier } from '../../analysis/language-id.js';
 import { generateResponses, tokenIndexAtChar, type GeneratedResponse, type GenerationPlan } from '../../capture/codeswitch-run.js';
 import { languageNeuronInterventions } from '../../capture/language-interventions.js';
@@ -25,6 +26,7 @@ interface CodeSwitchCliOptions extends ModelOptions, OutputOptions, Omit<CorpusO
   topP: number;
   seed: number;
   baseline: boolean;
+  wordLevel: 'inherit' | 'model';
 }
 
 interface InterventionInfo {
@@ -54,6 +56,11 @@ export function registerCodeSwitch(program: Command): void {
     .option('--temperature <t>', 'sampling temperature', parseFloatOption('--temperature', 0, 100), 0.8)
     .option('--top-p <p>', 'nucleus sampling mass', parseFloatOption('--top-p', 0, 1), 0.95)
     .option('--seed <n>', 'random seed of the sampled responses', parseIntOption('--seed', 0), 0)
+    .addOption(
+      new Option('--word-level <how>', "language of words in a script shared by several languages (Latin, Cyrillic, Han): 'inherit' from their line, or 'model': word-level identification (fastText on the word alone), needed for CMI between same-script languages")
+        .choices(['inherit', 'model'])
+        .default('inherit'),
+    )
     .option('--json', 'print JSON')
     .action(async (dir: string, o: CodeSwitchCliOptions) => {
       const intervention = loadIntervention(o);
@@ -89,11 +96,13 @@ export function registerCodeSwitch(program: Command): void {
         const report = codeSwitchReport(
           generated.map((g) => ({ id: responseId(g), expected: g.lang, text: g.text })),
           identifier,
+          { wordLevel: o.wordLevel },
         );
         const baselineReport = baseline
           ? codeSwitchReport(
               baseline.map((g) => ({ id: responseId(g), expected: g.lang, text: g.text })),
               identifier,
+              { wordLevel: o.wordLevel },
             )
           : null;
         const responses = await describeResponses(model, generated, report.responses, baseline);
@@ -108,6 +117,8 @@ export function registerCodeSwitch(program: Command): void {
           top_p: o.topP,
           seed: o.seed,
           intervention: intervention?.info ?? null,
+          word_level: o.wordLevel,
+          language_labels: LANGUAGE_LABEL_SYSTEM,
           overall: overallJson(report),
           by_language: byLanguageJson(report),
           matrix: report.matrix,
@@ -182,12 +193,13 @@ async function describeResponses(model: Model, generated: GeneratedResponse[], a
       const b = baseline?.[i];
       let firstOffTarget = null;
       if (a.firstOffTarget) {
-        const tokenIndex = await tokenIndexAtChar(model.tokenizer, g.ids, a.firstOffTarget.charOffset);
+        const tokenIndex = await tokenIndexAtChar(model.tokenizer, g.promptIds, g.ids, a.firstOffTarget.charOffset);
         firstOffTarget = {
           word_index: a.firstOffTarget.wordIndex,
           word: a.words[a.firstOffTarget.wordIndex]!.text,
           char_offset: a.firstOffTarget.charOffset,
           lang: a.firstOffTarget.lang,
+          basis: a.firstOffTarget.basis,
           token_index: tokenIndex,
           /** Position in the whole sequence (prompt + generated), for `lens` / `activations`. */
           position: tokenIndex === null ? null : g.promptTokens + tokenIndex,
@@ -249,6 +261,7 @@ function renderHuman(j: CodeSwitchJson, report: CodeSwitchReport, baseline: Code
   if (j.baseline) lines.push(`${j.baseline.changed_responses}/${j.responses.length} responses changed by the intervention`);
   const m = report.matrix;
   const switches = m.rows.flatMap((r, i) => m.columns.map((c, k) => ({ r, c, n: m.counts[i]![k]!, rate: m.rates[i]![k]! })).filter((x) => x.n > 0));
+  lines.push('language labels: ISO 639-3 (macrolanguages: zh→cmn, ar→arb, fa→pes, … see --json language_labels)');
   lines.push(switches.length ? `switched to: ${switches.map((x) => `${x.r}→${x.c} ${x.n} (${(100 * x.rate).toFixed(0)}%)`).join(', ')}` : 'no response switched language');
   const offTarget = j.responses.filter((r) => r.first_off_target);
   if (offTarget.length) {
@@ -257,7 +270,7 @@ function renderHuman(j: CodeSwitchJson, report: CodeSwitchReport, baseline: Code
       const f = r.first_off_target!;
       const where = f.token_index === null ? 'token ?' : `token ${f.token_index} (position ${f.position}, "${showToken(f.token ?? '')}")`;
       const text = r.text.replace(/\s+/g, ' ');
-      lines.push(`  ${r.lang} ${r.prompt_id} ${r.mode === 'greedy' ? 'greedy' : `sample ${r.sample}`}: ${f.lang} "${f.word}" at word ${f.word_index}, ${where}: ${text.length > 70 ? text.slice(0, 69) + '…' : text}`);
+      lines.push(`  ${r.lang} ${r.prompt_id} ${r.mode === 'greedy' ? 'greedy' : `sample ${r.sample}`}: ${f.lang} "${f.word}" at word ${f.word_index}${f.basis === 'line' ? ' (its line)' : ''}, ${where}: ${text.length > 70 ? text.slice(0, 69) + '…' : text}`);
     }
   }
   return lines.join('\n');

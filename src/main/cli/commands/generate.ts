@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { continuationText } from '../../capture/continuation.js';
 import { addModelOptions, output, parseFloatOption, parseIntOption, requireText, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 
 export function registerGenerate(program: Command): void {
@@ -14,7 +15,7 @@ export function registerGenerate(program: Command): void {
       await withModel(dir, o, async (model) => {
         const enc = await model.tokenizer.encode(prompt);
         const r = await model.generate({ inputIds: enc.ids, maxNewTokens: o.maxNewTokens, temperature: o.temperature, topP: o.topP, seed: o.seed });
-        const text = await model.tokenizer.decode(r.ids);
+        const { text } = await continuationText(model.tokenizer, enc.ids, r.ids);
         output(o, { prompt, text, ids: r.ids, tokens: r.ids.map((id) => model.tokenizer.idToToken(id)), probs: r.probs, stopped_by: r.stoppedBy }, () => prompt + text);
       });
     });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { layerTensors } from '../../model/graph-listing.js';
-import { addModelOptions, output, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
+import { describeModel } from '../../model/model-description.js';
+import { addModelOptions, output, parseIntOption, type ModelOptions, type OutputOptions } from '../common.js';
 
 export function registerInspect(program: Command): void {
   addModelOptions(program.command('inspect').argument('<dir>', 'model folder').description('show a model\'s shape, tap points and inputs/outputs'))
@@ -12,8 +13,10 @@ export function registerInspect(program: Command): void {
         output(o, { layer: o.tensors, tensors }, () => tensors.map((t) => `${t.op.padEnd(24)} ${t.name}`).join('\n') || `no nodes named for layer ${o.tensors}`);
         return;
       }
-      await withModel(dir, o, async (model) => {
-        const i = model.info;
+      // The graph alone: no onnxruntime session, no weights read (the hash shows once a run computed it).
+      const d = await describeModel(dir, { ...(o.tap?.length ? { taps: o.tap } : {}), ...(o.arch ? { arch: o.arch } : {}) }, 'inspect');
+      {
+        const i = d.info;
         const value = {
           dir: i.dir,
           onnx: i.onnxPath,
@@ -28,8 +31,7 @@ export function registerInspect(program: Command): void {
           head_dim: i.headDim,
           max_positions: i.maxPositions,
           norm: i.normKind,
-          device: i.device,
-          hash: i.hash,
+          hash: d.hash,
           tap_points: i.taps.map((t) => ({ name: t.name, onnx_name: t.onnxName, width: t.width, found_by: t.foundBy })),
           inputs: i.inputs,
           outputs: i.outputs,
@@ -37,13 +39,13 @@ export function registerInspect(program: Command): void {
         output(o, value, () =>
           [
             `${i.architecture} (${i.modelType}) — ${i.numLayers} layers, hidden ${i.hiddenSize}, MLP ${i.intermediateSize}, vocab ${i.vocabSize}, heads ${i.numHeads}/${i.numKvHeads} kv, context ${i.maxPositions}`,
-            `device: ${i.device}   norm: ${i.normKind}   hash: ${i.hash.slice(0, 16)}`,
+            `norm: ${i.normKind}   hash: ${d.hash ? d.hash.slice(0, 16) : '(computed on the first run)'}`,
             `inputs: ${i.inputs.join(', ')}`,
             `outputs: ${i.outputs.join(', ')}`,
             'tap points:',
             ...i.taps.map((t) => `  ${t.name.padEnd(14)} ${String(t.width).padStart(6)}  ${t.onnxName}  (${t.foundBy})`),
           ].join('\n'),
         );
-      });
+      }
     });
 }

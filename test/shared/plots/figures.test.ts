@@ -1,0 +1,107 @@
+/** Figure specs: shapes follow the data, every axis names its quantity, colours come from the colour-blind-safe palette. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  checkpointEvolution,
+  deactivationMatrix,
+  layerLanguageHeatmap,
+  layerLines,
+  neuronCountsChart,
+  OKABE_ITO,
+  seriesStyle,
+  similarityMatrix,
+  type PlotFigure,
+} from '../../../src/shared/plots/index.js';
+
+const axisTitle = (f: PlotFigure, axis: 'xaxis' | 'yaxis') => ((f.layout[axis] as { title: { text: string } }).title.text);
+
+/** What every figure shares: JSON-clean, the house font, titled axes, a white background. */
+function assertHouseStyle(f: PlotFigure): void {
+  assert.deepEqual(JSON.parse(JSON.stringify(f)), f, 'a figure is plain JSON (no undefined, no functions)');
+  assert.match((f.layout['font'] as { family: string }).family, /Helvetica, Arial/);
+  assert.equal(f.layout['plot_bgcolor'], '#FFFFFF');
+  assert.ok(axisTitle(f, 'xaxis').length > 0);
+  assert.ok(axisTitle(f, 'yaxis').length > 0);
+}
+
+describe('plot specs', () => {
+  it('layer × language heatmap: rows are languages, columns layers, nulls kept as gaps', () => {
+    const f = layerLanguageHeatmap({ languages: ['eng', 'rus'], values: [[0.1, 0.5, null], [0.9, 0.2, 0.3]], valueTitle: 'share of logit-lens top-1 tokens', title: 'Working language' });
+    assertHouseStyle(f);
+    const t = f.data[0]!;
+    assert.equal(t.type, 'heatmap');
+    assert.deepEqual(t['x'], [0, 1, 2]);
+    assert.deepEqual(t['y'], ['eng', 'rus']);
+    assert.equal((t['z'] as unknown[][])[0]![2], null);
+    assert.equal(t['colorscale'], 'Viridis');
+    assert.equal(axisTitle(f, 'xaxis'), 'layer (block index)');
+    assert.equal((t['colorbar'] as { title: { text: string } }).title.text, 'share of logit-lens top-1 tokens');
+  });
+
+  it('per-layer lines: a band is two invisible edges filled between, drawn under its line; chance is a dashed level', () => {
+    const f = layerLines({
+      series: [
+        { name: 'eng', values: [1, 2, 3], lower: [0.5, 1.5, 2.5], upper: [1.5, 2.5, 3.5] },
+        { name: 'rus', values: [3, 2, 1] },
+      ],
+      yTitle: 'retrieval accuracy (share of texts)',
+      chance: { value: 0.25, label: 'chance (1/4)' },
+    });
+    assertHouseStyle(f);
+    assert.deepEqual(f.data.map((t) => t.name), ['eng (lower)', 'eng (upper)', 'eng', 'rus', 'chance (1/4)']);
+    assert.equal(f.data[1]!['fill'], 'tonexty');
+    assert.match(f.data[1]!['fillcolor'] as string, /^rgba\(0, 114, 178, 0\.2\)$/); // OKABE_ITO[0] = #0072B2
+    assert.equal((f.data[2]!['line'] as { color: string }).color, OKABE_ITO[0]);
+    assert.equal((f.data[3]!['line'] as { color: string }).color, OKABE_ITO[1]);
+    const chance = f.data[4]!;
+    assert.deepEqual(chance['y'], [0.25, 0.25]);
+    assert.deepEqual(chance['x'], [0, 2]);
+    assert.equal((chance['line'] as { dash: string }).dash, 'dash');
+  });
+
+  it('series past the palette repeat its colours with another dash', () => {
+    assert.deepEqual(seriesStyle(0), { color: OKABE_ITO[0], dash: 'solid' });
+    assert.deepEqual(seriesStyle(OKABE_ITO.length), { color: OKABE_ITO[0], dash: 'dash' });
+    const f = layerLines({ series: [...Array(11).keys()].map((i) => ({ name: `l${i}`, values: [i] })), yTitle: 'y (unit)' });
+    const styles = f.data.map((t) => JSON.stringify(t['line']));
+    assert.equal(new Set(styles).size, 11, 'eleven languages, eleven distinct line styles');
+  });
+
+  it('neuron counts: one bar trace per language over the layers', () => {
+    const f = neuronCountsChart({ perLayer: { eng: [3, 0, 1], rus: [0, 2, 5] }, title: 'LAPE neurons' });
+    assertHouseStyle(f);
+    assert.deepEqual(f.data.map((t) => [t.type, t.name, t['y']]), [['bar', 'eng', [3, 0, 1]], ['bar', 'rus', [0, 2, 5]]]);
+    assert.deepEqual(f.data[0]!['x'], [0, 1, 2]);
+    assert.equal(axisTitle(f, 'yaxis'), 'language-specific neurons (count)');
+    assert.equal(f.layout['barmode'], 'group');
+  });
+
+  it('similarity matrix: square, labelled both ways, default range [-1, 1] or the data range', () => {
+    const m = [[1, 0.4], [0.4, 1]];
+    const f = similarityMatrix({ labels: ['eng', 'rus'], matrix: m });
+    assertHouseStyle(f);
+    assert.deepEqual([f.data[0]!['zmin'], f.data[0]!['zmax']], [-1, 1]);
+    assert.equal((f.layout['yaxis'] as { scaleanchor: string }).scaleanchor, 'x');
+    const g = similarityMatrix({ labels: ['eng', 'rus'], matrix: m, range: 'data' });
+    assert.deepEqual([g.data[0]!['zmin'], g.data[0]!['zmax']], [0.4, 1]);
+  });
+
+  it('deactivation matrix: diverging colours symmetric around zero, signed cell text, NLL unit', () => {
+    const f = deactivationMatrix({ deactivated: ['eng', 'rus'], evaluated: ['eng', 'rus', 'cmn'], delta: [[0.8, 0.1, null], [-0.2, 1.5, 0]] });
+    assertHouseStyle(f);
+    const t = f.data[0]!;
+    assert.deepEqual([t['zmin'], t['zmid'], t['zmax']], [-1.5, 0, 1.5]);
+    assert.equal(t['texttemplate'], '%{z:+.2f}');
+    assert.match((t['colorbar'] as { title: { text: string } }).title.text, /nats\/token/);
+    assert.deepEqual(t['y'], ['eng', 'rus']);
+    assert.deepEqual(t['x'], ['eng', 'rus', 'cmn']);
+  });
+
+  it('checkpoint evolution: checkpoints as categories in training order', () => {
+    const f = checkpointEvolution({ checkpoints: ['01-english', '02-mid', '03-final'], series: [{ name: 'rus', values: [6.1, 4.2, 3.3] }], yTitle: 'mean NLL (nats/token)' });
+    assertHouseStyle(f);
+    assert.deepEqual(f.data[0]!['x'], ['01-english', '02-mid', '03-final']);
+    assert.equal((f.layout['xaxis'] as { type: string }).type, 'category');
+    assert.equal(axisTitle(f, 'xaxis'), 'training checkpoint');
+  });
+});
