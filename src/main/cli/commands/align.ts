@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
-import { alignStoredRun, openExistingStore, requireCaptureRun } from '../../capture/stored-runs.js';
-import { createSimilarityKernel } from '../../model/similarity-kernel.js';
+import { align } from '../../api/alignment.js';
+import { openExistingStore } from '../../capture/stored-runs.js';
 import type { DeviceRequest } from '../../model/types.js';
 import { output, type OutputOptions } from '../common.js';
 
@@ -16,23 +16,16 @@ export function registerAlign(program: Command): void {
     .addOption(new Option('--device <device>', 'where the onnx kernel runs').choices(['auto', 'cpu', 'cuda']).default('cpu'))
     .option('--json', 'print JSON')
     .action(async (o: OutputOptions & { db: string; run: string; pool: 'mean' | 'last'; pivot: string; kernel: 'onnx' | 'js'; device: DeviceRequest }) => {
-      const store = openExistingStore(o.db, true);
-      const kernel = o.kernel === 'onnx' ? await createSimilarityKernel(o.device, (m) => process.stderr.write(m + '\n')) : undefined;
-      try {
-        const run = requireCaptureRun(store, o.run);
-        const r = await alignStoredRun(store, run, { pool: o.pool, pivot: o.pivot, ...(kernel ? { kernel: kernel.run } : {}) });
-        output(o, { pool: o.pool, ...r }, () => {
-          const lines = [`alignment of run "${run.name}" (${o.pool} pooling), languages: ${r.languages.join(', ')}`];
-          if (r.pivot) {
-            lines.push(`MEXA vs ${r.pivot.pivot} per layer (${r.layers.map((l) => l.layer).join(' ')}):`);
-            for (const l of r.languages) lines.push(`  ${l.padEnd(6)} ${r.pivot.mexa[l]!.map((v) => (v === null ? '  –  ' : v.toFixed(2))).join(' ')}   mean ${fmt(r.pivot.mean[l])} max ${fmt(r.pivot.max[l])}`);
-          }
-          return lines.join('\n');
-        });
-      } finally {
-        await kernel?.dispose();
-        store.close();
-      }
+      openExistingStore(o.db, true).close(); // a missing file is a UserError saying how to make one
+      const r = await align({ store: o.db, run: o.run, pool: o.pool, pivot: o.pivot, kernel: o.kernel, device: o.device });
+      output(o, r, () => {
+        const lines = [`alignment of run "${o.run}" (${o.pool} pooling), languages: ${r.languages.join(', ')}`];
+        if (r.pivot) {
+          lines.push(`MEXA vs ${r.pivot.pivot} per layer (${r.layers.map((l) => l.layer).join(' ')}):`);
+          for (const l of r.languages) lines.push(`  ${l.padEnd(6)} ${r.pivot.mexa[l]!.map((v) => (v === null ? '  –  ' : v.toFixed(2))).join(' ')}   mean ${fmt(r.pivot.mean[l])} max ${fmt(r.pivot.max[l])}`);
+        }
+        return lines.join('\n');
+      });
     });
 }
 
