@@ -1,6 +1,6 @@
 /** Cross-lingual alignment across layers (MEXA) from a capture's pooled residuals. */
 import type { AlignmentResult } from '../analysis/alignment.js';
-import { alignStoredRun, requireCaptureRun } from '../capture/stored-runs.js';
+import { ALIGNMENT_RESULT, alignStoredRun, requireCaptureRun } from '../capture/stored-runs.js';
 import { createSimilarityKernel } from '../model/similarity-kernel.js';
 import type { DeviceRequest } from '../model/types.js';
 import { withStore, type ProjectStore } from './store.js';
@@ -20,10 +20,14 @@ export interface AlignOptions {
   kernel?: 'onnx' | 'js';
   /** Where the onnx kernel runs; default `cpu`. */
   device?: DeviceRequest;
+  /** Store the result with the capture run (for `compareCheckpoints`); default true (false opens the store read-only). */
+  save?: boolean;
 }
 
 export interface AlignOutput extends AlignmentResult {
   pool: 'mean' | 'last';
+  /** The id of the stored result (null when not saved). */
+  resultId: number | null;
 }
 
 /**
@@ -34,12 +38,15 @@ export interface AlignOutput extends AlignmentResult {
  */
 export async function align(options: AlignOptions): Promise<AlignOutput> {
   const pool = options.pool ?? 'mean';
+  const pivot = options.pivot ?? 'eng';
+  const save = options.save ?? true;
   const kernel = (options.kernel ?? 'onnx') === 'onnx' ? await createSimilarityKernel(options.device ?? 'cpu', (m) => process.stderr.write(m + '\n')) : undefined;
   try {
-    return await withStore(options.store, { readonly: true, create: false }, async (store) => {
+    return await withStore(options.store, { readonly: !save, create: false }, async (store) => {
       const run = requireCaptureRun(store, options.run ?? 'capture');
-      const r = await alignStoredRun(store, run, { pool, pivot: options.pivot ?? 'eng', ...(kernel ? { kernel: kernel.run } : {}) });
-      return { pool, ...r };
+      const r = { pool, ...(await alignStoredRun(store, run, { pool, pivot, ...(kernel ? { kernel: kernel.run } : {}) })) };
+      const resultId = save ? store.saveResult(run.id, ALIGNMENT_RESULT, { pool, pivot: r.pivot?.pivot ?? null }, r) : null;
+      return { ...r, resultId };
     });
   } finally {
     await kernel?.dispose();
