@@ -4,7 +4,7 @@
  * their types from here, so adding an analysis result is one entry in `ResultKinds` and one in
  * `RESULT_KINDS` (and its section in src/main/store/SCHEMA.md, which a test holds to this table).
  */
-import type { AblationMatrix, AlignmentResult, LapeOptions, LapeResult, WorkingLanguageResult } from './result-types.js';
+import type { AblationMatrix, AlignmentResult, LapeOptions, LapeResult, SelectivityOptions, SelectivityResult, WorkingLanguageResult } from './result-types.js';
 
 /** `running` while capturing, `interrupted` after Ctrl-C (resumable), `failed` after an error. */
 export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted';
@@ -27,7 +27,8 @@ export interface CorpusParams {
  */
 export interface ResultKinds {
   nll: { params: Record<string, never>; result: NllTotals; inputs: { run: 'run' } };
-  lape: { params: Required<LapeOptions>; result: LapeResult; inputs: { run: 'run' } };
+  /** A neuron selection: LAPE (params are its options) or `selectivity` (params carry `method`). */
+  lape: { params: Required<LapeOptions> | ({ method: 'selectivity' } & Required<SelectivityOptions>); result: LapeResult | SelectivityResult; inputs: { run: 'run' } };
   /** `randomSets`/`seed` are absent in ablations stored before chance levels existed (none drawn). */
   ablation: { params: CorpusParams & { scale: number; randomSets?: number; seed?: number }; result: AblationMatrix; inputs: { run: 'run'; selection: 'lape' } };
   alignment: { params: { pool: 'mean' | 'last'; pivot: string | null }; result: AlignmentResult & { pool: 'mean' | 'last' }; inputs: { run: 'run' } };
@@ -60,7 +61,7 @@ export interface ResultKindInfo<K extends ResultKind> {
 /** The kind table at run time: each kind's description, input roles and whether it keeps one result per run. */
 export const RESULT_KINDS: { readonly [K in ResultKind]: ResultKindInfo<K> } = {
   nll: { description: "a capture's running next-token NLL totals per language", inputs: { run: 'run' }, replaces: true },
-  lape: { description: 'a LAPE neuron selection (babelscope lape)', inputs: { run: 'run' }, replaces: false },
+  lape: { description: 'a neuron selection, LAPE or selectivity (babelscope lape)', inputs: { run: 'run' }, replaces: false },
   ablation: { description: 'the deactivation NLL matrix of a LAPE selection (babelscope ablate)', inputs: { run: 'run', selection: 'lape' }, replaces: false },
   alignment: { description: 'cross-lingual alignment per layer from pooled residuals (babelscope align)', inputs: { run: 'run' }, replaces: false },
   'working-language': { description: 'working language per layer over a corpus (babelscope working-language --db)', inputs: {}, replaces: false },

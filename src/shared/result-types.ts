@@ -22,21 +22,65 @@ export interface LapeOptions {
 /** A neuron as `[layer, index]`. */
 export type NeuronRef = [layer: number, index: number];
 
-/** Language-specific neurons selected by LAPE. */
-export interface LapeResult {
+/** What every neuron-selection method gives (LAPE, selectivity): what ablation and comparisons read. */
+export interface NeuronSelection {
+  /** 'selectivity' for that method; absent or 'lape' for LAPE. */
+  method?: 'lape' | 'selectivity';
   languages: string[];
   /** language → its neurons, sorted by layer then index. */
   neurons: Record<string, NeuronRef[]>;
   /** language → [layers] number of its neurons per layer. */
   perLayer: Record<string, number[]>;
+  /** All selected neurons (some may belong to no language). */
+  selected: NeuronRef[];
+  /** [layers] neurons per layer. */
+  neuronsPerLayer: number[];
+}
+
+/** Language-specific neurons selected by LAPE. */
+export interface LapeResult extends NeuronSelection {
+  method?: 'lape';
   /** The options used, defaults filled in. */
   options: Required<LapeOptions>;
   /** The quantile values used: τ_f (filter) and τ_a (activation bar; null when nothing was selected). */
   thresholds: { filter: number; activationBar: number | null };
-  /** All selected neurons, lowest entropy first (some may belong to no language). */
-  selected: NeuronRef[];
-  /** [layers] neurons per layer. */
-  neuronsPerLayer: number[];
+}
+
+// Selectivity (src/main/analysis/selectivity.ts)
+
+/** Thresholds of the selectivity method (no quota): an effect-size floor and a false-discovery rate. */
+export interface SelectivityOptions {
+  /** Cohen's h floor between the language's p and the highest other p; default 0.8 ("large"). */
+  minEffect?: number;
+  /** Benjamini–Hochberg false-discovery rate over all neurons × languages; default 0.05. */
+  fdr?: number;
+}
+
+/** One selected (neuron, language) with the numbers that selected it. */
+export interface SelectiveNeuron {
+  layer: number;
+  index: number;
+  lang: string;
+  /** Activation probability for the language. */
+  p: number;
+  /** The highest activation probability among the other languages, and that language. */
+  runnerUp: number;
+  runnerUpLang: string;
+  /** Cohen's h between p and runnerUp. */
+  effect: number;
+  /** Intersection–union p-value, and its Benjamini–Hochberg adjusted value. */
+  pValue: number;
+  qValue: number;
+}
+
+/** Language-selective neurons by the selectivity method: every (neuron, language) beating all other languages by a large, significant margin. */
+export interface SelectivityResult extends NeuronSelection {
+  method: 'selectivity';
+  options: Required<SelectivityOptions>;
+  /** Number of tests the FDR is controlled over (neurons × languages). */
+  tests: number;
+  /** Every selected (neuron, language), largest effect first. */
+  details: SelectiveNeuron[];
 }
 
 // Ablation matrix (src/main/analysis/ablation-matrix.ts)

@@ -9,6 +9,7 @@ export interface DocumentedKind {
   optionalParams: string[];
   inputs: string[];
   result: string[];
+  optionalResult: string[];
   /** `language → …`: the result is keyed by language and `result` lists the keys of each value. */
   keyedByLanguage: boolean;
 }
@@ -73,7 +74,8 @@ export function readSchemaDoc(): SchemaDoc {
         params: params.map((p) => p.replace(/\?$/, '')),
         optionalParams: params.filter((p) => p.endsWith('?')).map((p) => p.slice(0, -1)),
         inputs: keysOf(field('inputs')),
-        result: keysOf(result),
+        result: keysOf(result).map((k) => k.replace(/\?$/, '')),
+        optionalResult: keysOf(result).filter((k) => k.endsWith('?')).map((k) => k.slice(0, -1)),
         keyedByLanguage: result.trim().startsWith('language →'),
       });
     }

@@ -25,7 +25,7 @@
  * Arithmetic is float64 (the reference divides int counts in float32, so the last bits can differ).
  */
 import { UserError } from '../../shared/errors.js';
-import type { LapeOptions, LapeResult, NeuronRef } from '../../shared/result-types.js';
+import type { LapeOptions, LapeResult, NeuronRef, NeuronSelection } from '../../shared/result-types.js';
 import { kthValueQuantile, roundHalfEven } from './quantile.js';
 
 /** Activation counts of one language at one layer. */
@@ -64,7 +64,7 @@ export function lapeStatsFromLayers(
   };
 }
 
-export type { LapeOptions, LapeResult, NeuronRef };
+export type { LapeOptions, LapeResult, NeuronRef, NeuronSelection };
 
 /** The reference implementation's defaults. */
 export const LAPE_DEFAULTS: Readonly<Required<LapeOptions>> = {

@@ -136,7 +136,7 @@ export interface LensOptions {
 /** The logit lens of one text at every layer and position. */
 export interface LensOutput {
   /** With `languages`: how many vocabulary tokens each language label owns. */
-  tokens_per_label?: Record<string, number>;
+  tokensPerLabel?: Record<string, number>;
   tokens: string[];
   ids: number[];
   /** `layers[layer].positions[position]`: the logit lens of the residual after block `layer`. */
@@ -172,7 +172,7 @@ export async function lens(model: Model, options: LensOptions): Promise<LensOutp
   const mass = (layer: number, pos: number): Record<string, number> =>
     Object.fromEntries(langs!.tokens.labels.map((label, k) => [label, t.setMass![layer]![pos]![k]!]));
   return {
-    ...(langs ? { tokens_per_label: langs.tokens.tokensPerLabel } : {}),
+    ...(langs ? { tokensPerLabel: langs.tokens.tokensPerLabel } : {}),
     tokens: enc.tokens,
     ids: enc.ids,
     layers: t.topIds.map((perPos, layer) => ({

@@ -33,13 +33,6 @@ export function lapeStatsOf(store: Store, run: RunRecord): LapeStats {
   return lapeStatsFromLayers(s.languages, s.layers);
 }
 
-export function pooledByLayer(store: Store, run: RunRecord, numLayers: number, which: 'mean' | 'last'): PooledVectorsByLayer {
-  return pooledVectorsByLayer(
-    [...Array(numLayers).keys()].flatMap((l) => store.readPooled(run.id, l, which)),
-    which,
-  );
-}
-
 /** A run's pooled vectors one stored layer at a time: memory holds one layer. */
 export function* pooledLayersOf(store: Store, run: RunRecord, which: 'mean' | 'last'): Generator<PooledLayer> {
   const layers = store.pooledLayers(run.id);
@@ -95,8 +88,9 @@ export function lapeSelection(store: Store, runName: string | undefined, selecti
 /** One line naming a selection, its settings and whether its data was partial; printed wherever one is used. */
 export function describeSelection(s: LapeSelection, path: string): string {
   const o = s.params;
+  const settings = 'method' in o ? `selectivity, min-effect ${o.minEffect}, fdr ${o.fdr}` : `top-rate ${o.topRate}, filter-rate ${o.filterRate}, activation-bar-ratio ${o.activationBarRatio}`;
   return (
-    `LAPE selection #${s.id} of run "${s.run.name}" in ${path}: top-rate ${o.topRate}, filter-rate ${o.filterRate}, activation-bar-ratio ${o.activationBarRatio}, ` +
+    `LAPE selection #${s.id} of run "${s.run.name}" in ${path}: ${settings}, ` +
     `${s.result.selected.length} neurons` +
     (s.partial ? `; made from partial data (${inputRunStatus(s) ?? 'unfinished'} capture)` : '')
   );

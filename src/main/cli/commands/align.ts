@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { AlignmentResult } from '../../analysis/alignment.js';
-import { ALIGNMENT_RESULT, alignStoredRun, openExistingStore, partialRunWarning, requireCaptureRun } from '../../capture/stored-runs.js';
-import { createSimilarityKernel } from '../../model/similarity-kernel.js';
+import { align } from '../../api/alignment.js';
+import { openExistingStore } from '../../capture/stored-runs.js';
 import type { DeviceRequest } from '../../model/types.js';
 import { output, type OutputOptions } from '../common.js';
 
@@ -18,19 +18,10 @@ export function registerAlign(program: Command): void {
     .option('--no-save', 'do not store the result in the file (then the file is only read)')
     .option('--json', 'print JSON')
     .action(async (o: OutputOptions & { db: string; run: string; pool: 'mean' | 'last'; pivot: string; kernel: 'onnx' | 'js'; device: DeviceRequest; save: boolean }) => {
-      const store = openExistingStore(o.db, !o.save);
-      const kernel = o.kernel === 'onnx' ? await createSimilarityKernel(o.device, (m) => process.stderr.write(m + '\n')) : undefined;
-      try {
-        const run = requireCaptureRun(store, o.run);
-        const r = await alignStoredRun(store, run, { pool: o.pool, pivot: o.pivot, ...(kernel ? { kernel: kernel.run } : {}) });
-        const resultId = o.save ? store.saveResult(ALIGNMENT_RESULT, { runId: run.id, params: { pool: o.pool, pivot: r.pivot?.pivot ?? null }, result: { pool: o.pool, ...r }, inputs: { run: run.id } }) : null;
-        const warning = partialRunWarning(run);
-        if (warning) process.stderr.write(warning + '\n');
-        output(o, { resultId, partial: run.status !== 'done', pool: o.pool, ...r }, () => renderAlignment(run.name, o.pool, r));
-      } finally {
-        await kernel?.dispose();
-        store.close();
-      }
+      openExistingStore(o.db, !o.save).close(); // a missing file is a UserError saying how to make one
+      const r = await align({ store: o.db, run: o.run, pool: o.pool, pivot: o.pivot, kernel: o.kernel, device: o.device, save: o.save });
+      if (r.partial) process.stderr.write(`warning: run "${o.run}" is ${r.runStatus === 'running' ? 'still capturing (or was killed)' : r.runStatus}: these numbers cover only the texts captured so far\n`);
+      output(o, r, () => renderAlignment(o.run, o.pool, r));
     });
 }
 
