@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
+import { DEFAULT_MIN_COUNT, DEFAULT_MIN_SHARE } from '../analysis/token-language.js';
 import { tokenLanguagesOfCorpus } from '../capture/working-language-run.js';
 import { layerTensors } from '../model/graph-listing.js';
 import { Model } from '../model/model.js';
@@ -127,10 +128,19 @@ export interface LensOptions {
    * from this corpus (`udhr:eng,rus`, a JSONL path, or an array of `{lang,id,text}`).
    */
   languages?: CorpusSource;
+  /** Limits on the `languages` corpus. */
+  maxTextsPerLang?: number;
+  maxTokensPerLang?: number;
+  /** The token→language rule: share of a token's frequency a language needs to own it (default 0.8). */
+  minShare?: number;
+  /** Occurrences below which a token's language comes from its script alone (default 5). */
+  minCount?: number;
 }
 
 /** The logit lens of one text at every layer and position. */
 export interface LensOutput {
+  /** With `languages`: how many vocabulary tokens each language label owns. */
+  tokens_per_label?: Record<string, number>;
   tokens: string[];
   ids: number[];
   /** `layers[layer].positions[position]`: the logit lens of the residual after block `layer`. */
@@ -155,12 +165,23 @@ export interface LensOutput {
 export async function lens(model: Model, options: LensOptions): Promise<LensOutput> {
   const text = requireText(options.text, 'text');
   const enc = await model.tokenizer.encode(text);
-  const langs = options.languages ? await tokenLanguagesOfCorpus(model, await loadCorpus(options.languages)) : null;
+  const langs = options.languages
+    ? await tokenLanguagesOfCorpus(
+        model,
+        await loadCorpus(options.languages, {
+          model,
+          ...(options.maxTextsPerLang !== undefined ? { maxTextsPerLang: options.maxTextsPerLang } : {}),
+          ...(options.maxTokensPerLang !== undefined ? { maxTokensPerLang: options.maxTokensPerLang } : {}),
+        }),
+        { minShare: options.minShare ?? DEFAULT_MIN_SHARE, minCount: options.minCount ?? DEFAULT_MIN_COUNT },
+      )
+    : null;
   const r = await model.lens({ inputIds: [enc.ids], topK: options.top ?? 5, ...(langs ? { tokenSets: langs.sets } : {}) });
   const t = r.texts[0]!;
   const mass = (layer: number, pos: number): Record<string, number> =>
     Object.fromEntries(langs!.tokens.labels.map((label, k) => [label, t.setMass![layer]![pos]![k]!]));
   return {
+    ...(langs ? { tokens_per_label: langs.tokens.tokensPerLabel } : {}),
     tokens: enc.tokens,
     ids: enc.ids,
     layers: t.topIds.map((perPos, layer) => ({

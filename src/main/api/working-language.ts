@@ -1,4 +1,5 @@
 /** Working language per layer over a corpus (Babel Tower): shares of logit-lens top-1 tokens and language mass. */
+import { DEFAULT_MIN_COUNT, DEFAULT_MIN_SHARE } from '../analysis/token-language.js';
 import type { WorkingLanguageResult } from '../analysis/working-language.js';
 import { requireCaptureRun } from '../capture/stored-runs.js';
 import { workingLanguageOverCorpus } from '../capture/working-language-run.js';
@@ -19,9 +20,9 @@ export interface WorkingLanguageOptions extends LongRunningOptions, CorpusLimitO
   corpus: CorpusSource;
   /** Texts per forward pass; default 8. */
   batch?: number;
-  /** Share of a token's occurrences a language needs to own it; default 0.5. */
+  /** The token→language rule: share of a token's frequency (per token of each language's texts) a language needs to own it; default 0.8. */
   minShare?: number;
-  /** Occurrences below which a token's language is unknown; default 5. */
+  /** Occurrences below which a token's language comes from its script alone; default 5. */
   minCount?: number;
   /** Also store the result with this store's capture run (for `compareCheckpoints`). */
   store?: ProjectStore | string;
@@ -43,8 +44,8 @@ export interface WorkingLanguageOutput extends WorkingLanguageResult {
  */
 export async function workingLanguage(options: WorkingLanguageOptions): Promise<WorkingLanguageOutput> {
   const { model } = options;
-  const minShare = options.minShare ?? 0.5;
-  const minCount = options.minCount ?? 5;
+  const minShare = options.minShare ?? DEFAULT_MIN_SHARE;
+  const minCount = options.minCount ?? DEFAULT_MIN_COUNT;
   const compute = async () => {
     const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
     const progress = progressWithAbort(options, 'working-language', 'working language');

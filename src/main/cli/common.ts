@@ -1,7 +1,8 @@
 /** Options and output helpers shared by the CLI commands. */
 import { Option, type Command } from 'commander';
 import { UserError } from '../../shared/errors.js';
-import { Model } from '../model/model.js';
+import * as api from '../api/index.js';
+import type { Model } from '../model/model.js';
 import type { DeviceRequest } from '../model/types.js';
 
 export interface ModelOptions {
@@ -26,12 +27,7 @@ export function collect(value: string, previous: string[]): string[] {
 }
 
 export function openModel(dir: string, o: ModelOptions): Promise<Model> {
-  return Model.open(dir, {
-    device: o.device,
-    ...(o.tap?.length ? { taps: o.tap } : {}),
-    ...(o.arch ? { arch: o.arch } : {}),
-    log: (m) => process.stderr.write(m + '\n'),
-  });
+  return api.openModel(dir, { device: o.device, ...(o.tap?.length ? { taps: o.tap } : {}), ...(o.arch ? { arch: o.arch } : {}) });
 }
 
 /** Runs `fn` with an open model and always releases it. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { layerTensors } from '../../model/graph-listing.js';
+import { describeModel, layerTensorNames } from '../../api/index.js';
 import { addModelOptions, output, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 
 export function registerInspect(program: Command): void {
@@ -8,40 +8,20 @@ export function registerInspect(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (dir: string, o: ModelOptions & OutputOptions & { tensors?: number }) => {
       if (o.tensors !== undefined) {
-        const tensors = layerTensors(dir, o.tensors);
+        const tensors = layerTensorNames(dir, o.tensors);
         output(o, { layer: o.tensors, tensors }, () => tensors.map((t) => `${t.op.padEnd(24)} ${t.name}`).join('\n') || `no nodes named for layer ${o.tensors}`);
         return;
       }
       await withModel(dir, o, async (model) => {
-        const i = model.info;
-        const value = {
-          dir: i.dir,
-          onnx: i.onnxPath,
-          architecture: i.architecture,
-          model_type: i.modelType,
-          layers: i.numLayers,
-          hidden_size: i.hiddenSize,
-          intermediate_size: i.intermediateSize,
-          vocab_size: i.vocabSize,
-          heads: i.numHeads,
-          kv_heads: i.numKvHeads,
-          head_dim: i.headDim,
-          max_positions: i.maxPositions,
-          norm: i.normKind,
-          device: i.device,
-          hash: i.hash,
-          tap_points: i.taps.map((t) => ({ name: t.name, onnx_name: t.onnxName, width: t.width, found_by: t.foundBy })),
-          inputs: i.inputs,
-          outputs: i.outputs,
-        };
-        output(o, value, () =>
+        const d = describeModel(model);
+        output(o, d, () =>
           [
-            `${i.architecture} (${i.modelType}) — ${i.numLayers} layers, hidden ${i.hiddenSize}, MLP ${i.intermediateSize}, vocab ${i.vocabSize}, heads ${i.numHeads}/${i.numKvHeads} kv, context ${i.maxPositions}`,
-            `device: ${i.device}   norm: ${i.normKind}   hash: ${i.hash.slice(0, 16)}`,
-            `inputs: ${i.inputs.join(', ')}`,
-            `outputs: ${i.outputs.join(', ')}`,
+            `${d.architecture} (${d.model_type}) — ${d.layers} layers, hidden ${d.hidden_size}, MLP ${d.intermediate_size}, vocab ${d.vocab_size}, heads ${d.heads}/${d.kv_heads} kv, context ${d.max_positions}`,
+            `device: ${d.device}   norm: ${d.norm}   hash: ${d.hash.slice(0, 16)}`,
+            `inputs: ${d.inputs.join(', ')}`,
+            `outputs: ${d.outputs.join(', ')}`,
             'tap points:',
-            ...i.taps.map((t) => `  ${t.name.padEnd(14)} ${String(t.width).padStart(6)}  ${t.onnxName}  (${t.foundBy})`),
+            ...d.tap_points.map((t) => `  ${t.name.padEnd(14)} ${String(t.width).padStart(6)}  ${t.onnx_name}  (${t.found_by})`),
           ].join('\n'),
         );
       });
