@@ -24,7 +24,10 @@ export const bundledCheckpointDirs: readonly string[] = [
 
 /** Options of `openModel`. */
 export interface OpenModelOptions {
-  /** Where to run: `auto` (CUDA when it works, else CPU, saying why), `cpu` or `cuda`. Default `auto`. */
+  /**
+   * Where to run: `auto` (CUDA when it works, else CPU, saying why), `cpu` or `cuda`. Default: the
+   * `BABELSCOPE_DEVICE` environment variable (set by `babelscope run --device`), else `auto`.
+   */
   device?: DeviceRequest;
   /**
    * Tap point overrides, `name=tensor`: `"mlp_act=/model/layers.{i}/mlp/Mul_output_0"` (`{i}` = layer)
@@ -47,11 +50,18 @@ export interface OpenModelOptions {
  */
 export function openModel(dir: string = bundledModelDir, options: OpenModelOptions = {}): Promise<Model> {
   return Model.open(dir, {
-    device: options.device ?? 'auto',
+    device: options.device ?? defaultDevice(),
     ...(options.taps?.length ? { taps: options.taps } : {}),
     ...(options.arch ? { arch: options.arch } : {}),
     log: options.log ?? ((m) => process.stderr.write(m + '\n')),
   });
+}
+
+function defaultDevice(): DeviceRequest {
+  const env = process.env['BABELSCOPE_DEVICE'];
+  if (env === undefined || env === '') return 'auto';
+  if (env === 'auto' || env === 'cpu' || env === 'cuda') return env;
+  throw new UserError(`BABELSCOPE_DEVICE is "${env}"`, 'Set it to auto, cpu or cuda (or unset it).');
 }
 
 /** Opens a model, runs `fn` with it and always releases it. */

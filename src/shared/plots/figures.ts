@@ -256,3 +256,48 @@ export function checkpointEvolution(input: CheckpointEvolutionInput): PlotFigure
   const fig = layerLines({ series: input.series, yTitle: input.yTitle, x: input.checkpoints, xTitle: 'training checkpoint', ...(input.title ? { title: input.title } : {}), ...(input.yRange ? { yRange: input.yRange } : {}) });
   return { data: fig.data, layout: { ...fig.layout, xaxis: { ...(fig.layout['xaxis'] as object), type: 'category' } } };
 }
+
+export interface CategoryBarsInput {
+  /** x categories, e.g. prompt languages. */
+  categories: readonly string[];
+  /** One bar group member per series, e.g. `without ablation` / `with ablation`: `values[category]`. */
+  series: readonly { name: string; values: readonly Cell[] }[];
+  /** The y quantity with its unit, e.g. `line pass rate (share of responses)`. */
+  yTitle: string;
+  /** Default `language`. */
+  xTitle?: string;
+  title?: string;
+  yRange?: [number, number];
+  /** A reference level drawn as a dashed grey line. */
+  chance?: { value: number; label?: string };
+}
+
+/** Grouped bars per category (e.g. LCB pass rates per prompt language, fertility per tokenizer). */
+export function categoryBars(input: CategoryBarsInput): PlotFigure {
+  const data: PlotTrace[] = input.series.map((s, i) => ({
+    type: 'bar',
+    name: s.name,
+    x: [...input.categories],
+    y: [...s.values],
+    marker: { color: OKABE_ITO[i % OKABE_ITO.length], ...(i >= OKABE_ITO.length ? { pattern: { shape: '/' } } : {}) },
+  }));
+  if (input.chance) {
+    data.push({
+      type: 'scatter',
+      mode: 'lines',
+      name: input.chance.label ?? 'chance',
+      x: [input.categories[0], input.categories[input.categories.length - 1]],
+      y: [input.chance.value, input.chance.value],
+      line: { color: '#7F7F7F', dash: 'dash', width: 1.5 },
+    });
+  }
+  return {
+    data,
+    layout: baseLayout(input.title, {
+      barmode: 'group',
+      bargap: 0.2,
+      xaxis: axis(input.xTitle ?? 'language', { type: 'category' }),
+      yaxis: axis(input.yTitle, input.yRange ? { range: input.yRange } : {}),
+    }),
+  };
+}
