@@ -27,7 +27,7 @@ export interface ReferenceText {
 export interface Reference {
   config: Record<string, unknown>;
   texts: ReferenceText[];
-  greedy: { prompt: string; prompt_ids: number[]; generated_ids: number[] };
+  greedy: { prompt: string; prompt_ids: number[]; generated_ids: number[]; generated_text: string };
 }
 
 export function loadReference(path = referencePath): Reference {

@@ -17,20 +17,22 @@
  * Entries are null where a pair shares no id (or a language is missing at a layer).
  * Summary over layers: mean, max and the first layer reaching the max, per pair, ignoring null layers.
  *
- * Cost: per layer and language pair, |a| × |b| dot products of the hidden size (float64).
+ * Cost: per layer and language pair, |a| × |b| dot products of the hidden size, on unit vectors in
+ * float32, a block of rows at a time (a `SimilarityKernel`: the float32 JS one here, or onnxruntime's
+ * multi-threaded Gemm from src/main/model): memory is one layer's vectors plus one block of S.
  */
 import { UserError } from '../../shared/errors.js';
 
 /** [layer] language → text id → pooled vector [hidden]. */
 export type PooledVectorsByLayer = ReadonlyArray<ReadonlyMap<string, ReadonlyMap<string, Float32Array>>>;
 
-/** A pooled row as the store keeps it: parallel texts share `key`. */
+/** A pooled row as the store keeps it: parallel texts share `key`; a kind the capture did not keep is null. */
 export interface PooledRowLike {
   layer: number;
   lang: string;
   key: string;
-  mean: Float32Array;
-  last: Float32Array;
+  mean: Float32Array | null;
+  last: Float32Array | null;
 }
 
 /** Group pooled rows (any order) into `PooledVectorsByLayer`, taking the mean or the last-token vector. */
@@ -43,7 +45,14 @@ export function pooledVectorsByLayer(rows: Iterable<PooledRowLike>, pooling: 'me
     let texts = byLang.get(r.lang);
     if (!texts) byLang.set(r.lang, (texts = new Map()));
     if (texts.has(r.key)) throw new UserError(`alignment: text ${r.key} appears twice for ${r.lang} at layer ${r.layer}`);
-    texts.set(r.key, pooling === 'mean' ? r.mean : r.last);
+    const v = pooling === 'mean' ? r.mean : r.last;
+    if (v === null) {
+      throw new UserError(
+        `alignment: the capture kept no ${pooling === 'mean' ? 'mean' : 'last-token'} vectors`,
+        `Use --pool ${pooling === 'mean' ? 'last' : 'mean'}, or capture again with --pool ${pooling} (or mean,last).`,
+      );
+    }
+    texts.set(r.key, v);
   }
   return layers;
 }
@@ -53,6 +62,8 @@ export interface AlignmentOptions {
   languages?: string[];
   /** Also report each language's MEXA against this language (the paper uses English). */
   pivot?: string;
+  /** Computes the similarity blocks (default: the float32 JS kernel). */
+  kernel?: SimilarityKernel;
 }
 
 /** A language × language matrix, rows and columns in `AlignmentResult.languages` order. */
@@ -60,6 +71,7 @@ export type PairMatrix = (number | null)[][];
 
 /** Alignment numbers of one layer. */
 export interface LayerAlignment {
+  /** The model layer (block index) these scores are for. */
   layer: number;
   /** [a][b] mean cosine similarity of parallel texts. */
   meanCosine: PairMatrix;
@@ -75,7 +87,7 @@ export interface LayerAlignment {
 export interface PairSummary {
   mean: PairMatrix;
   max: PairMatrix;
-  /** Layer index where the max is first reached. */
+  /** Model layer where the max is first reached. */
   maxLayer: PairMatrix;
 }
 
@@ -100,15 +112,49 @@ export interface AlignmentResult {
   pivot: PivotAlignment | null;
 }
 
-interface Unit {
+/**
+ * Computes C = A · Bᵀ for row-major A [m × dim] and B [n × dim] (float32): the similarity block of
+ * m rows of one language against all n texts of another.
+ */
+export type SimilarityKernel = (a: Float32Array, m: number, b: Float32Array, n: number, dim: number) => Float32Array;
+export type AsyncSimilarityKernel = (a: Float32Array, m: number, b: Float32Array, n: number, dim: number) => Float32Array | Promise<Float32Array>;
+
+/** The JS kernel: float32 inputs, four accumulators per dot product. */
+export const jsSimilarityKernel: SimilarityKernel = (a, m, b, n, dim) => {
+  const out = new Float32Array(m * n);
+  const tail = dim - (dim % 4);
+  for (let i = 0; i < m; i++) {
+    const ai = i * dim;
+    for (let j = 0; j < n; j++) {
+      const bj = j * dim;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let d = 0;
+      for (; d < tail; d += 4) {
+        s0 += a[ai + d]! * b[bj + d]!;
+        s1 += a[ai + d + 1]! * b[bj + d + 1]!;
+        s2 += a[ai + d + 2]! * b[bj + d + 2]!;
+        s3 += a[ai + d + 3]! * b[bj + d + 3]!;
+      }
+      for (; d < dim; d++) s0 += a[ai + d]! * b[bj + d]!;
+      out[i * n + j] = s0 + s1 + s2 + s3;
+    }
+  }
+  return out;
+};
+
+/** One language's texts at one layer. */
+export interface Unit {
   ids: string[];
   index: Map<string, number>;
   /** [texts × dim] unit-normalised rows (zero rows stay zero). */
-  rows: Float64Array;
+  rows: Float32Array;
   dim: number;
 }
 
-function normalise(layer: number, lang: string, texts: ReadonlyMap<string, Float32Array>): Unit {
+export function normalise(layer: number, lang: string, texts: ReadonlyMap<string, Float32Array>): Unit {
   const ids = [...texts.keys()];
   let dim = -1;
   for (const [id, v] of texts) {
@@ -118,7 +164,7 @@ function normalise(layer: number, lang: string, texts: ReadonlyMap<string, Float
     }
   }
   dim = Math.max(dim, 0);
-  const rows = new Float64Array(ids.length * dim);
+  const rows = new Float32Array(ids.length * dim);
   ids.forEach((id, i) => {
     const v = texts.get(id)!;
     let ss = 0;
@@ -129,22 +175,6 @@ function normalise(layer: number, lang: string, texts: ReadonlyMap<string, Float
   return { ids, index: new Map(ids.map((id, i) => [id, i])), rows, dim };
 }
 
-/** S[i][j] = cos(a_i, b_j), [|a| × |b|]. */
-function cosineMatrix(a: Unit, b: Unit): Float64Array {
-  const s = new Float64Array(a.ids.length * b.ids.length);
-  const dim = a.dim;
-  for (let i = 0; i < a.ids.length; i++) {
-    const ai = i * dim;
-    for (let j = 0; j < b.ids.length; j++) {
-      const bj = j * dim;
-      let dot = 0;
-      for (let d = 0; d < dim; d++) dot += a.rows[ai + d]! * b.rows[bj + d]!;
-      s[i * b.ids.length + j] = dot;
-    }
-  }
-  return s;
-}
-
 interface PairScores {
   shared: number;
   meanCosine: number | null;
@@ -153,46 +183,122 @@ interface PairScores {
   mexa: number | null;
 }
 
-function scorePair(a: Unit, b: Unit): PairScores {
-  if (a.dim !== b.dim) throw new UserError(`alignment: languages disagree on the vector size (${a.dim} vs ${b.dim})`);
-  const pairs: [number, number][] = [];
-  for (const [id, i] of a.index) {
-    const j = b.index.get(id);
-    if (j !== undefined) pairs.push([i, j]);
-  }
-  const n = pairs.length;
-  if (n === 0) return { shared: 0, meanCosine: null, retrievalAB: null, retrievalBA: null, mexa: null };
-  const S = cosineMatrix(a, b);
-  const nb = b.ids.length;
-  const na = a.ids.length;
-  const at = (i: number, j: number) => S[i * nb + j]!;
-  let cosSum = 0;
-  let hitsAB = 0;
-  let hitsBA = 0;
-  let mexaHits = 0;
-  for (const [i, j] of pairs) {
-    const d = at(i, j);
-    cosSum += d;
-    let rowAll = true;
-    for (let jj = 0; jj < nb && rowAll; jj++) if (jj !== j && !(d > at(i, jj))) rowAll = false;
-    let colAll = true;
-    for (let ii = 0; ii < na && colAll; ii++) if (ii !== i && !(d > at(ii, j))) colAll = false;
-    if (rowAll) hitsAB++;
-    if (colAll) hitsBA++;
-    let rowShared = true;
-    let colShared = true;
-    for (const [i2, j2] of pairs) {
-      if (i2 === i) continue;
-      if (!(d > at(i, j2))) rowShared = false;
-      if (!(d > at(i2, j))) colShared = false;
-      if (!rowShared || !colShared) break;
+/** Elements of S computed at a time (4 MiB of float32). */
+const BLOCK_ELEMENTS = 1 << 20;
+
+/**
+ * The scores of one language pair from S fed a block of rows at a time: per text, the best rival in its
+ * row and column (over all texts, and over the shared ones), never all of S at once.
+ */
+class PairScorer {
+  readonly partnerOfRow: Int32Array;
+  readonly partnerOfCol: Int32Array;
+  private readonly diag: Float64Array;
+  private readonly rowRivalAll: Float64Array;
+  private readonly rowRivalShared: Float64Array;
+  private readonly colRivalAll: Float64Array;
+  private readonly colRivalShared: Float64Array;
+  readonly shared: number;
+
+  constructor(
+    readonly a: Unit,
+    readonly b: Unit,
+  ) {
+    if (a.dim !== b.dim) throw new UserError(`alignment: languages disagree on the vector size (${a.dim} vs ${b.dim})`);
+    this.partnerOfRow = new Int32Array(a.ids.length).fill(-1);
+    this.partnerOfCol = new Int32Array(b.ids.length).fill(-1);
+    let shared = 0;
+    for (const [id, i] of a.index) {
+      const j = b.index.get(id);
+      if (j === undefined) continue;
+      this.partnerOfRow[i] = j;
+      this.partnerOfCol[j] = i;
+      shared++;
     }
-    if (rowShared && colShared) mexaHits++;
+    this.shared = shared;
+    this.diag = new Float64Array(a.ids.length);
+    this.rowRivalAll = new Float64Array(a.ids.length).fill(-Infinity);
+    this.rowRivalShared = new Float64Array(a.ids.length).fill(-Infinity);
+    this.colRivalAll = new Float64Array(b.ids.length).fill(-Infinity);
+    this.colRivalShared = new Float64Array(b.ids.length).fill(-Infinity);
   }
-  return { shared: n, meanCosine: cosSum / n, retrievalAB: hitsAB / n, retrievalBA: hitsBA / n, mexa: mexaHits / n };
+
+  /** Row blocks [start, end) of a, sized so one block of S holds about BLOCK_ELEMENTS values. */
+  *blocks(): Generator<[number, number]> {
+    const rows = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, this.b.ids.length)));
+    for (let start = 0; start < this.a.ids.length; start += rows) yield [start, Math.min(this.a.ids.length, start + rows)];
+  }
+
+  blockRows(start: number, end: number): Float32Array {
+    return this.a.rows.subarray(start * this.a.dim, end * this.a.dim);
+  }
+
+  /** S rows [start, start + m) against every text of b, [m × |b|]. */
+  add(start: number, S: Float32Array): void {
+    const nb = this.b.ids.length;
+    const m = S.length / nb;
+    for (let r = 0; r < m; r++) {
+      const i = start + r;
+      const partner = this.partnerOfRow[i]!;
+      const rowShared = partner >= 0;
+      let rivalAll = this.rowRivalAll[i]!;
+      let rivalShared = this.rowRivalShared[i]!;
+      for (let j = 0; j < nb; j++) {
+        const s = S[r * nb + j]!;
+        if (j === partner) {
+          this.diag[i] = s;
+          continue;
+        }
+        const colShared = this.partnerOfCol[j]! >= 0;
+        if (rowShared) {
+          if (s > rivalAll) rivalAll = s;
+          if (colShared && s > rivalShared) rivalShared = s;
+        }
+        if (colShared) {
+          if (s > this.colRivalAll[j]!) this.colRivalAll[j] = s;
+          if (rowShared && s > this.colRivalShared[j]!) this.colRivalShared[j] = s;
+        }
+      }
+      this.rowRivalAll[i] = rivalAll;
+      this.rowRivalShared[i] = rivalShared;
+    }
+  }
+
+  scores(): PairScores {
+    const n = this.shared;
+    if (n === 0) return { shared: 0, meanCosine: null, retrievalAB: null, retrievalBA: null, mexa: null };
+    let cosSum = 0;
+    let hitsAB = 0;
+    let hitsBA = 0;
+    let mexaHits = 0;
+    for (let i = 0; i < this.partnerOfRow.length; i++) {
+      const j = this.partnerOfRow[i]!;
+      if (j < 0) continue;
+      const d = this.diag[i]!;
+      cosSum += d;
+      if (d > this.rowRivalAll[i]!) hitsAB++;
+      if (d > this.colRivalAll[j]!) hitsBA++;
+      if (d > this.rowRivalShared[i]! && d > this.colRivalShared[j]!) mexaHits++;
+    }
+    return { shared: n, meanCosine: cosSum / n, retrievalAB: hitsAB / n, retrievalBA: hitsBA / n, mexa: mexaHits / n };
+  }
 }
 
-function summarise(perLayer: PairMatrix[], L: number): PairSummary {
+function scorePair(a: Unit, b: Unit, kernel: SimilarityKernel): PairScores {
+  const p = new PairScorer(a, b);
+  if (p.shared === 0) return p.scores();
+  for (const [start, end] of p.blocks()) p.add(start, kernel(p.blockRows(start, end), end - start, b.rows, b.ids.length, b.dim));
+  return p.scores();
+}
+
+async function scorePairAsync(a: Unit, b: Unit, kernel: AsyncSimilarityKernel): Promise<PairScores> {
+  const p = new PairScorer(a, b);
+  if (p.shared === 0) return p.scores();
+  for (const [start, end] of p.blocks()) p.add(start, await kernel(p.blockRows(start, end), end - start, b.rows, b.ids.length, b.dim));
+  return p.scores();
+}
+
+function summarise(perLayer: PairMatrix[], layerIds: number[], L: number): PairSummary {
   const mk = (): PairMatrix => Array.from({ length: L }, () => Array<number | null>(L).fill(null));
   const mean = mk();
   const max = mk();
@@ -201,7 +307,7 @@ function summarise(perLayer: PairMatrix[], L: number): PairSummary {
     for (let b = 0; b < L; b++) {
       let sum = 0;
       let count = 0;
-      perLayer.forEach((m, layer) => {
+      perLayer.forEach((m, k) => {
         const v = m[a]![b]!;
         if (v === null) return;
         sum += v;
@@ -209,7 +315,7 @@ function summarise(perLayer: PairMatrix[], L: number): PairSummary {
         const cur = max[a]![b]!;
         if (cur === null || v > cur) {
           max[a]![b] = v;
-          maxLayer[a]![b] = layer;
+          maxLayer[a]![b] = layerIds[k]!;
         }
       });
       mean[a]![b] = count ? sum / count : null;
@@ -218,54 +324,70 @@ function summarise(perLayer: PairMatrix[], L: number): PairSummary {
   return { mean, max, maxLayer };
 }
 
-/** Cross-lingual alignment per layer: mean cosine, retrieval accuracy and MEXA (see module comment). */
-export function alignment(layers: PooledVectorsByLayer, options: AlignmentOptions = {}): AlignmentResult {
-  let languages = options.languages;
-  if (!languages) {
-    const seen = new Set<string>();
-    for (const layer of layers) for (const lang of layer.keys()) seen.add(lang);
-    languages = [...seen];
-  }
+function checkLanguages(languages: string[], pivot: string | undefined): number {
   if (new Set(languages).size !== languages.length) throw new UserError('alignment: languages must be distinct');
-  const L = languages.length;
-  const pivotIndex = options.pivot === undefined ? -1 : languages.indexOf(options.pivot);
-  if (options.pivot !== undefined && pivotIndex < 0) {
-    throw new UserError(`alignment: pivot ${options.pivot} is not among the languages`, `languages: ${languages.join(', ')}`);
+  const pivotIndex = pivot === undefined ? -1 : languages.indexOf(pivot);
+  if (pivot !== undefined && pivotIndex < 0) {
+    throw new UserError(`alignment: pivot ${pivot} is not among the languages`, `languages: ${languages.join(', ')}`);
   }
-  const mk = <T>(fill: T): T[][] => Array.from({ length: L }, () => Array<T>(L).fill(fill));
+  return pivotIndex;
+}
 
-  const results: LayerAlignment[] = layers.map((layer, l) => {
-    const units = languages.map((lang) => {
-      const texts = layer.get(lang);
-      return texts && texts.size > 0 ? normalise(l, lang, texts) : null;
+/** One layer's matrices, filled a language pair at a time (b ≥ a; the pair's scores cover both orders). */
+class LayerMatrices {
+  readonly meanCosine: PairMatrix;
+  readonly retrieval: PairMatrix;
+  readonly mexa: PairMatrix;
+  readonly sharedTexts: number[][];
+  readonly units: (Unit | null)[];
+
+  constructor(
+    readonly layer: number,
+    texts: ReadonlyMap<string, ReadonlyMap<string, Float32Array>>,
+    readonly languages: string[],
+  ) {
+    const L = languages.length;
+    const mk = <T>(fill: T): T[][] => Array.from({ length: L }, () => Array<T>(L).fill(fill));
+    this.meanCosine = mk<number | null>(null);
+    this.retrieval = mk<number | null>(null);
+    this.mexa = mk<number | null>(null);
+    this.sharedTexts = mk(0);
+    this.units = languages.map((lang) => {
+      const t = texts.get(lang);
+      return t && t.size > 0 ? normalise(layer, lang, t) : null;
     });
-    const meanCosine = mk<number | null>(null);
-    const retrieval = mk<number | null>(null);
-    const mexa = mk<number | null>(null);
-    const sharedTexts = mk(0);
-    for (let a = 0; a < L; a++) {
-      for (let b = a; b < L; b++) {
-        const ua = units[a];
-        const ub = units[b];
-        if (!ua || !ub) continue;
-        const s = scorePair(ua, ub);
-        sharedTexts[a]![b] = sharedTexts[b]![a] = s.shared;
-        meanCosine[a]![b] = meanCosine[b]![a] = s.meanCosine;
-        mexa[a]![b] = mexa[b]![a] = s.mexa;
-        retrieval[a]![b] = s.retrievalAB;
-        retrieval[b]![a] = s.retrievalBA;
-      }
-    }
-    return { layer: l, meanCosine, retrieval, mexa, sharedTexts };
-  });
+  }
 
+  /** The language pairs (a ≤ b) with texts on both sides. */
+  *pairs(): Generator<[number, number, Unit, Unit]> {
+    const L = this.languages.length;
+    for (let a = 0; a < L; a++) for (let b = a; b < L; b++) if (this.units[a] && this.units[b]) yield [a, b, this.units[a]!, this.units[b]!];
+  }
+
+  set(a: number, b: number, s: PairScores): void {
+    this.sharedTexts[a]![b] = this.sharedTexts[b]![a] = s.shared;
+    this.meanCosine[a]![b] = this.meanCosine[b]![a] = s.meanCosine;
+    this.mexa[a]![b] = this.mexa[b]![a] = s.mexa;
+    this.retrieval[a]![b] = s.retrievalAB;
+    this.retrieval[b]![a] = s.retrievalBA;
+  }
+
+  result(): LayerAlignment {
+    return { layer: this.layer, meanCosine: this.meanCosine, retrieval: this.retrieval, mexa: this.mexa, sharedTexts: this.sharedTexts };
+  }
+}
+
+function assemble(languages: string[], results: LayerAlignment[], pivotName: string | undefined, pivotIndex: number): AlignmentResult {
+  const L = languages.length;
+  const layerIds = results.map((r) => r.layer);
   const mexaSummary = summarise(
     results.map((r) => r.mexa),
+    layerIds,
     L,
   );
   let pivot: PivotAlignment | null = null;
   if (pivotIndex >= 0) {
-    const p: PivotAlignment = { pivot: options.pivot!, mexa: {}, mean: {}, max: {}, maxLayer: {} };
+    const p: PivotAlignment = { pivot: pivotName!, mexa: {}, mean: {}, max: {}, maxLayer: {} };
     languages.forEach((lang, a) => {
       p.mexa[lang] = results.map((r) => r.mexa[a]![pivotIndex]!);
       p.mean[lang] = mexaSummary.mean[a]![pivotIndex]!;
@@ -280,8 +402,53 @@ export function alignment(layers: PooledVectorsByLayer, options: AlignmentOption
     mexaSummary,
     meanCosineSummary: summarise(
       results.map((r) => r.meanCosine),
+      layerIds,
       L,
     ),
     pivot,
   };
+}
+
+/** Cross-lingual alignment per layer: mean cosine, retrieval accuracy and MEXA (see module comment). */
+export function alignment(layers: PooledVectorsByLayer, options: AlignmentOptions = {}): AlignmentResult {
+  let languages = options.languages;
+  if (!languages) {
+    const seen = new Set<string>();
+    for (const layer of layers) for (const lang of layer.keys()) seen.add(lang);
+    languages = [...seen];
+  }
+  const pivotIndex = checkLanguages(languages, options.pivot);
+  const kernel = options.kernel ?? jsSimilarityKernel;
+  const results = layers.map((texts, l) => {
+    const m = new LayerMatrices(l, texts, languages);
+    for (const [a, b, ua, ub] of m.pairs()) m.set(a, b, scorePair(ua, ub, kernel));
+    return m.result();
+  });
+  return assemble(languages, results, options.pivot, pivotIndex);
+}
+
+/** One layer's pooled vectors: language → text id → vector. */
+export interface PooledLayer {
+  layer: number;
+  texts: ReadonlyMap<string, ReadonlyMap<string, Float32Array>>;
+}
+
+/**
+ * `alignment` over layers that arrive one at a time (read from a store, say), so memory holds one
+ * layer's vectors and one block of similarities; the kernel may be asynchronous (onnxruntime).
+ */
+export async function alignmentByLayer(
+  layers: AsyncIterable<PooledLayer> | Iterable<PooledLayer>,
+  options: { languages: string[]; pivot?: string; kernel?: AsyncSimilarityKernel },
+): Promise<AlignmentResult> {
+  const { languages } = options;
+  const pivotIndex = checkLanguages(languages, options.pivot);
+  const kernel = options.kernel ?? jsSimilarityKernel;
+  const results: LayerAlignment[] = [];
+  for await (const { layer, texts } of layers) {
+    const m = new LayerMatrices(layer, texts, languages);
+    for (const [a, b, ua, ub] of m.pairs()) m.set(a, b, await scorePairAsync(ua, ub, kernel));
+    results.push(m.result());
+  }
+  return assemble(languages, results, options.pivot, pivotIndex);
 }

@@ -9,7 +9,9 @@
  *   skipped (it counts in no denominator);
  * - line language: script first (a line whose dominant script is written by exactly one candidate
  *   language gets it, prob = share of its letters in that language's scripts), otherwise the language
- *   identifier's top label; a label with prob ≤ `lineThreshold` (0.3) is `unknown`;
+ *   identifier's top label; a label with prob ≤ `lineThreshold` (0.3) is `unknown`. A language with
+ *   `requiredScripts` is a candidate only where one of them appears: Han-only text is not Japanese
+ *   unless kana are present (in the line, for a line or one of its words);
  * - LPR = 1 − (responses with a line not in the expected language) / max(1, non-skipped responses);
  * - WPR, only for expected languages not written in Latin script (LCB: ar, hi, ja, ko, ru, zh; here:
  *   every language whose script table lacks Latin): among non-skipped responses without line errors,
@@ -23,9 +25,10 @@
  * MeCab).
  *
  * Word languages (for code-switching), over every word of the response: a word without letters is
- * language-independent (`univ`); otherwise its script's candidate languages decide: one → it; several
- * → (with `wordLevel: 'model'`, the identifier's best candidate) the line's language if a candidate,
- * else the expected language if a candidate, else the identifier's best candidate, else `und`.
+ * language-independent (`univ`); otherwise its script's candidate languages decide: one → it (`by:
+ * 'script'`); several → (with `wordLevel: 'model'`, word-level identification: the identifier's best
+ * candidate for the word alone, `by: 'model'`) the line's language if a candidate (`by: 'line'`), else
+ * the expected language if a candidate, else the identifier's best candidate, else `und`.
  * So with the default `'inherit'`, Latin words inside a French line count as French: code-switching
  * between languages of the same script is seen at line level only (LCB: word level "is inaccurate for
  * Latin-script languages").
@@ -36,11 +39,17 @@
  * 2014) CMI = 100 × (1 − max_lang_words / (n − u)), with n words, u language-independent ones
  * (`univ`), 0 when n = u; switch points (indices of words whose language differs from the previous
  * word with a language); and the first off-target word (index and UTF-16 offset in the response, to
- * find the token where the model switched).
+ * find the token where the model switched): the first word whose *own* evidence (its script, or
+ * word-level identification) puts it outside the expected language (`basis: 'word'`); when no word
+ * has such evidence but a line is in another language, the first word of that line (`basis: 'line'`).
+ *
+ * Every label is ISO 639-3 (`toIso6393`: expected languages and identifier labels alike, with the
+ * macrolanguage choices of language-codes.ts).
  */
 import { UserError } from '../../shared/errors.js';
 import type { LanguageIdentifier } from './language-id.js';
-import { DEFAULT_LANGUAGE_SCRIPTS, languagesWithScript, scriptCounts, scriptOf, type Script } from './script.js';
+import { toIso6393 } from './language-codes.js';
+import { DEFAULT_LANGUAGE_SCRIPTS, DEFAULT_REQUIRED_SCRIPTS, languagesWithScript, scriptCounts, scriptOf, type Script } from './script.js';
 import { codePointLength, segmentWords } from './words.js';
 
 /** Label of words without letters (numbers, punctuation, emoji): language-independent. */
@@ -62,6 +71,8 @@ export interface CodeSwitchOptions {
   languages?: string[];
   /** language → scripts; default DEFAULT_LANGUAGE_SCRIPTS. */
   languageScripts?: Readonly<Record<string, readonly Script[]>>;
+  /** language → scripts of which one must appear for the language to be a candidate; default DEFAULT_REQUIRED_SCRIPTS (Japanese: kana). */
+  requiredScripts?: Readonly<Record<string, readonly Script[]>>;
   /** Line label probability must exceed this; default 0.3 (LCB). */
   lineThreshold?: number;
   /** Lines with fewer words are skipped; default 5 (LCB). */
@@ -91,6 +102,8 @@ export interface WordLanguage {
   start: number;
   lang: string;
   line: number;
+  /** What decided `lang`: the word's script, word-level identification, its line, the expected language, or nothing (no letters). */
+  by: 'script' | 'model' | 'line' | 'expected' | 'none';
 }
 
 export interface ResponseAnalysis {
@@ -110,7 +123,7 @@ export interface ResponseAnalysis {
   switchedTo: string[];
   cmi: number;
   switchPoints: number[];
-  firstOffTarget: { wordIndex: number; charOffset: number; lang: string } | null;
+  firstOffTarget: { wordIndex: number; charOffset: number; lang: string; basis: 'word' | 'line' } | null;
 }
 
 export interface LanguageConfusionSummary {
@@ -179,6 +192,7 @@ interface Context {
   identifier: LanguageIdentifier;
   candidates: string[];
   scripts: Readonly<Record<string, readonly Script[]>>;
+  required: Readonly<Record<string, readonly Script[]>>;
   lineThreshold: number;
   minLineWords: number;
   wordLevel: 'inherit' | 'model';
@@ -186,13 +200,23 @@ interface Context {
   minForeignWordLength: number;
 }
 
+/** Candidates that may have written `script`, given the scripts present in `context` (kana for Japanese). */
+function ownersOf(script: Script, context: Partial<Record<Script, number>>, ctx: Context): string[] {
+  return languagesWithScript(script, ctx.candidates, ctx.scripts).filter((l) => allowedIn(l, context, ctx));
+}
+
+function allowedIn(lang: string, context: Partial<Record<Script, number>>, ctx: Context): boolean {
+  const need = ctx.required[lang];
+  return need === undefined || need.some((s) => (context[s] ?? 0) > 0);
+}
+
 function identifyLine(normalized: string, ctx: Context): Pick<LineLanguage, 'lang' | 'prob' | 'method'> {
   const dominant = scriptOf(normalized);
+  const counts = scriptCounts(normalized);
   if (dominant !== 'Common') {
-    const owners = languagesWithScript(dominant, ctx.candidates, ctx.scripts);
+    const owners = ownersOf(dominant, counts, ctx);
     if (owners.length === 1) {
       const owner = owners[0]!;
-      const counts = scriptCounts(normalized);
       let all = 0;
       let own = 0;
       for (const [s, c] of Object.entries(counts) as [Script, number][]) {
@@ -203,7 +227,7 @@ function identifyLine(normalized: string, ctx: Context): Pick<LineLanguage, 'lan
       return prob > ctx.lineThreshold ? { lang: owner, prob, method: 'script' } : { lang: UNKNOWN_LINE, prob, method: 'script' };
     }
   }
-  const top = ctx.identifier.identify(normalized)[0];
+  const top = ctx.identifier.identify(normalized).find((p) => allowedIn(p.lang, counts, ctx));
   if (!top) return { lang: UNKNOWN_LINE, prob: 0, method: 'none' };
   return top.prob > ctx.lineThreshold
     ? { lang: top.lang, prob: top.prob, method: 'model' }
@@ -214,21 +238,22 @@ function wordCore(word: string): string {
   return word.replace(PUNCT_SYMBOL, '');
 }
 
-function identifyWord(core: string, lineLang: string, expected: string, ctx: Context): string {
-  if (!LETTER.test(core)) return UNIVERSAL;
+function identifyWord(core: string, line: { lang: string; scripts: Partial<Record<Script, number>> }, expected: string, ctx: Context): Pick<WordLanguage, 'lang' | 'by'> {
+  if (!LETTER.test(core)) return { lang: UNIVERSAL, by: 'none' };
   const script = scriptOf(core);
-  if (script === 'Common') return UNIVERSAL;
-  const owners = languagesWithScript(script, ctx.candidates, ctx.scripts);
-  if (owners.length === 1) return owners[0]!;
-  if (owners.length === 0) return UNDETERMINED;
+  if (script === 'Common') return { lang: UNIVERSAL, by: 'none' };
+  const owners = ownersOf(script, line.scripts, ctx);
+  if (owners.length === 1) return { lang: owners[0]!, by: 'script' };
+  if (owners.length === 0) return { lang: UNDETERMINED, by: 'script' };
   const byModel = (): string | undefined => ctx.identifier.identify(core).find((p) => owners.includes(p.lang))?.lang;
   if (ctx.wordLevel === 'model') {
     const m = byModel();
-    if (m) return m;
+    if (m) return { lang: m, by: 'model' };
   }
-  if (owners.includes(lineLang)) return lineLang;
-  if (owners.includes(expected)) return expected;
-  return byModel() ?? UNDETERMINED;
+  if (owners.includes(line.lang)) return { lang: line.lang, by: 'line' };
+  if (owners.includes(expected)) return { lang: expected, by: 'expected' };
+  const m = byModel();
+  return m ? { lang: m, by: 'model' } : { lang: UNDETERMINED, by: 'none' };
 }
 
 const CASED = /[\p{Lu}\p{Ll}\p{Lt}]/u;
@@ -265,18 +290,22 @@ function analyseResponse(resp: CodeSwitchResponse, ctx: Context): ResponseAnalys
       if (id.lang !== expected && id.lang !== UNKNOWN_LINE) switched.add(id.lang);
       if (wprApplies && normWords.some((w) => isForeignWord(wordCore(w.text), expectedScripts, ctx))) foreign = true;
     }
+    const lineScripts = scriptCounts(line);
     for (const w of segmentWords(line)) {
-      words.push({ text: w.text, start: start + w.start, lang: identifyWord(wordCore(w.text), id.lang, expected, ctx), line: lineIndex });
+      words.push({ text: w.text, start: start + w.start, line: lineIndex, ...identifyWord(wordCore(w.text), { lang: id.lang, scripts: lineScripts }, expected, ctx) });
     }
     start += line.length + 1;
   });
   const labels = words.map((w) => w.lang);
-  let firstOffTarget: ResponseAnalysis['firstOffTarget'] = null;
+  let byWord: ResponseAnalysis['firstOffTarget'] = null;
+  let byLine: ResponseAnalysis['firstOffTarget'] = null;
   words.forEach((w, i) => {
     if (w.lang === UNIVERSAL || w.lang === expected) return;
     switched.add(w.lang);
-    firstOffTarget ??= { wordIndex: i, charOffset: w.start, lang: w.lang };
+    if (w.by === 'script' || w.by === 'model') byWord ??= { wordIndex: i, charOffset: w.start, lang: w.lang, basis: 'word' };
+    else byLine ??= { wordIndex: i, charOffset: w.start, lang: w.lang, basis: 'line' };
   });
+  const firstOffTarget = byWord ?? byLine;
   const isSkipped = !lines.some((l) => !l.skipped);
   return {
     ...(resp.id !== undefined ? { id: resp.id } : {}),
@@ -320,18 +349,21 @@ export function codeSwitchReport(
   options: CodeSwitchOptions = {},
 ): CodeSwitchReport {
   const scripts = options.languageScripts ?? DEFAULT_LANGUAGE_SCRIPTS;
-  const base = options.languages ?? Object.keys(scripts);
+  const required = options.requiredScripts ?? DEFAULT_REQUIRED_SCRIPTS;
+  const base = (options.languages ?? Object.keys(scripts)).map(toIso6393);
   const lineThreshold = options.lineThreshold ?? 0.3;
   const minLineWords = options.minLineWords ?? 5;
   const wordLevel = options.wordLevel ?? 'inherit';
   if (wordLevel !== 'inherit' && wordLevel !== 'model') throw new UserError(`wordLevel must be 'inherit' or 'model'`);
   const analyses = responses.map((r) => {
     if (typeof r.text !== 'string' || !r.expected) throw new UserError('every response needs an expected language and a text');
-    const candidates = base.includes(r.expected) ? base : [...base, r.expected];
-    return analyseResponse(r, {
+    const expected = toIso6393(r.expected);
+    const candidates = base.includes(expected) ? base : [...base, expected];
+    return analyseResponse({ ...r, expected }, {
       identifier,
       candidates,
       scripts,
+      required,
       lineThreshold,
       minLineWords,
       wordLevel,

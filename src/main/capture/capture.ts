@@ -8,16 +8,25 @@ import { CancellationError, UserError } from '../../shared/errors.js';
 import type { CorpusText } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
 import { NeuronStatsAccumulator, type PooledVectors, type SavedActivation, type Store } from '../store/index.js';
-import { lengthSortedBatches } from './batches.js';
+import { budgetBatches, type BatchBudget, type TokenizedText } from './batches.js';
+import { DEFAULT_POOLING, LEGACY_POOLING, LEGACY_POOLING_PARAM, pooledLayerSet, type PoolingChoice } from './pooling.js';
+import { inShard, type Shard } from './shard.js';
 
 export interface CaptureOptions {
   /** Run name in the store; a second capture with the same name resumes it. */
   runName: string;
   /** The corpus source as the user wrote it (recorded with the run). */
   corpusSpec: string;
-  batchSize: number;
+  /** Texts per forward pass at most (default 64). */
+  batchSize?: number;
+  /** Padded tokens (texts × longest) per forward pass at most (default 2048): bounds the activations' memory. */
+  maxBatchTokens?: number;
   /** Tokens per text beyond this are cut (default: the model's context). */
   maxTokensPerText?: number;
+  /** What to pool and keep per text (default: mean and last, every layer, float16). */
+  pooling?: PoolingChoice;
+  /** Capture only this deterministic part of the texts (see shard.ts); `babelscope merge` adds the parts. */
+  shard?: Shard;
   /** Write to the store at least this often (ms), and when pending pooled vectors exceed flushBytes. */
   flushIntervalMs?: number;
   flushBytes?: number;
@@ -40,15 +49,31 @@ export interface CaptureSummary {
   tokens: number;
   languages: string[];
   meanNll: Record<string, number>;
+  /** The part captured, when sharded: `texts` + `skippedAlreadyDone` of `shardTexts` corpus texts. */
+  shard?: Shard & { shardTexts: number };
 }
 
 export const NLL_RESULT = 'nll';
+export const DEFAULT_MAX_BATCH_TOKENS = 2048;
+export const DEFAULT_MAX_BATCH_SIZE = 64;
+/** Texts tokenized at a time: the first chunk is small so inference starts at once. */
+const FIRST_CHUNK = 64;
 const TOKENIZE_CHUNK = 1024;
+
+/** The parameters a capture run records: everything that changes its stored numbers (batching does not). */
+export interface CaptureParams {
+  corpus: string;
+  maxTokensPerText: number;
+  pooling: PoolingChoice | typeof LEGACY_POOLING_PARAM;
+  shard?: Shard;
+}
 
 export async function capture(model: Model, store: Store, texts: CorpusText[], o: CaptureOptions): Promise<CaptureSummary> {
   if (texts.length === 0) throw new UserError('the corpus is empty', 'Pass a corpus with at least one text, e.g. --corpus udhr:eng,rus.');
   const info = model.info;
   const maxTokens = Math.min(o.maxTokensPerText ?? info.maxPositions, info.maxPositions);
+  const { params, pooling } = captureParams(store, o, maxTokens);
+  const keepLayers = pooledLayerSet(pooling, info.numLayers);
   const corpus = store.saveCorpus(o.corpusSpec, texts);
   const { run, resumed } = store.openRun({
     name: o.runName,
@@ -56,20 +81,31 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
     model: { dir: info.dir, hash: info.hash, architecture: info.architecture, numLayers: info.numLayers, hiddenSize: info.hiddenSize, intermediateSize: info.intermediateSize },
     device: info.device,
     corpusId: corpus.corpusId,
-    params: { corpus: o.corpusSpec, maxTokensPerText: maxTokens, pooling: 'mean and last over tokens after <bos>' },
+    params,
   });
   const done = store.doneTextIds(run.id);
-  const todo = corpus.texts.filter((t) => !done.has(t.textId));
+  const mine = o.shard ? corpus.texts.filter((t) => inShard(t.id, o.shard!)) : corpus.texts;
+  const todo = mine.filter((t) => !done.has(t.textId));
+  const alreadyDone = mine.length - todo.length;
   const languages = [...new Set(corpus.texts.map((t) => t.lang))].sort();
-  // Token ids are made a chunk at a time (sorted by length within it) so memory does not grow with the corpus.
-  async function* batches() {
-    for (let c = 0; c < todo.length; c += TOKENIZE_CHUNK) {
-      const chunk = todo.slice(c, c + TOKENIZE_CHUNK);
-      const encoded = await model.tokenizer.encodeBatch(chunk.map((t) => t.text));
-      yield* lengthSortedBatches(
-        chunk.map((t, i) => ({ item: t, ids: encoded[i]!.ids.slice(0, maxTokens) })),
-        o.batchSize,
-      );
+  const budget: BatchBudget = { maxBatchTokens: o.maxBatchTokens ?? DEFAULT_MAX_BATCH_TOKENS, maxBatchSize: o.batchSize ?? DEFAULT_MAX_BATCH_SIZE };
+  // Token ids are made a chunk at a time (batched by length within it) so memory does not grow with the
+  // corpus; the next chunk is tokenized while this one's batches run.
+  const tokenize = (chunk: typeof todo) =>
+    model.tokenizer.encodeBatch(chunk.map((t) => t.text)).then((enc) => chunk.map((t, i) => ({ item: t, ids: enc[i]!.ids.slice(0, maxTokens) })));
+  async function* batches(): AsyncGenerator<TokenizedText<(typeof todo)[number]>[]> {
+    const bounds: [number, number][] = [];
+    for (let c = 0; c < todo.length; ) {
+      const end = Math.min(todo.length, c + (c === 0 ? FIRST_CHUNK : TOKENIZE_CHUNK));
+      bounds.push([c, end]);
+      c = end;
+    }
+    let next = bounds.length ? tokenize(todo.slice(...bounds[0]!)) : null;
+    for (let k = 0; next; k++) {
+      const current = await next;
+      next = k + 1 < bounds.length ? tokenize(todo.slice(...bounds[k + 1]!)) : null;
+      next?.catch(() => {}); // awaited on the next turn; keeps an early stop from leaving it unhandled
+      yield* budgetBatches(current, budget);
     }
   }
   const L = info.numLayers;
@@ -78,6 +114,7 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   const acc = new NeuronStatsAccumulator(L, I, languages);
   const flushBytes = o.flushBytes ?? 64 << 20;
   const flushInterval = o.flushIntervalMs ?? 10_000;
+  const bytesPerPooledValue = pooling.dtype === 'float16' ? 2 : 4;
   let pooled: PooledVectors[] = [];
   let kept: SavedActivation[] = [];
   const keepIds = textsToKeep(corpus.texts, o.keepActivationsPerLang ?? 0);
@@ -94,7 +131,7 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
     const merged = { ...nllTotals };
     for (const [lang, v] of nll) merged[lang] = { sum: (merged[lang]?.sum ?? 0) + v.sum, count: (merged[lang]?.count ?? 0) + v.count };
     store.transaction(() => {
-      store.commitBatch(run.id, { stats: acc.flush(), pooled, activations: kept, done: pendingDone });
+      store.commitBatch(run.id, { stats: acc.flush(), pooled, pooledDtype: pooling.dtype, activations: kept, done: pendingDone });
       store.replaceResult(run.id, NLL_RESULT, {}, merged);
     });
     nllTotals = merged;
@@ -105,38 +142,63 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
     lastFlush = Date.now();
   };
 
-  let b = 0;
-  for await (const batch of batches()) {
-    if (o.stopAfterBatches !== undefined && b++ >= o.stopAfterBatches) return summary();
-    if (o.signal?.aborted) {
-      flush();
-      throw new CancellationError(`capture of run "${run.name}" was stopped after ${done.size + processed} of ${corpus.texts.length} texts; they are stored, and capturing again with the same run name resumes it`);
-    }
-    const r = await model.captureStats(batch.map((x) => x.ids));
+  const keepMean = pooling.vectors.includes('mean');
+  const keepLast = pooling.vectors.includes('last');
+  const record = (batch: TokenizedText<(typeof todo)[number]>[], r: Awaited<ReturnType<Model['captureStats']>>) => {
     batch.forEach(({ item, ids }, i) => {
       const n = r.counted[i]!;
       for (let l = 0; l < L; l++) {
         const s = r.layers[l]!;
         acc.addReduced(l, item.lang, n, s.positive.subarray(i * I, (i + 1) * I), s.sums.subarray(i * I, (i + 1) * I), s.sumSquares.subarray(i * I, (i + 1) * I));
-        const mean = s.residSum.slice(i * H, (i + 1) * H);
-        for (let h = 0; h < H; h++) mean[h]! /= n;
-        pooled.push({ textId: item.textId, layer: l, mean, last: s.residLast.slice(i * H, (i + 1) * H) });
+        if (!keepLayers.has(l)) continue;
+        let mean: Float32Array | null = null;
+        if (keepMean) {
+          mean = s.residSum.slice(i * H, (i + 1) * H);
+          for (let h = 0; h < H; h++) mean[h]! /= n;
+        }
+        pooled.push({ textId: item.textId, layer: l, mean, last: keepLast ? s.residLast.slice(i * H, (i + 1) * H) : null });
       }
       const cur = nll.get(item.lang) ?? { sum: 0, count: 0 };
       nll.set(item.lang, { sum: cur.sum + r.nllSum[i]!, count: cur.count + r.nllCount[i]! });
       pendingDone.push({ textId: item.textId, nTokens: ids.length });
       tokens += ids.length;
     });
-    for (const { item, ids } of batch.filter((x) => keepIds.has(x.item.textId))) {
+  };
+
+  // One batch is always queued in the model's worker while this thread records the previous one's
+  // results and writes the store, so inference never waits on tokenizing or SQLite.
+  const source = batches();
+  const submit = async () => {
+    const next = await source.next();
+    if (next.done) return null;
+    const result = model.captureStats(next.value.map((x) => x.ids));
+    result.catch(() => {}); // awaited below; keeps an early stop from leaving it unhandled
+    return { batch: next.value, result };
+  };
+  let inflight = await submit();
+  let b = 0;
+  while (inflight) {
+    if (o.stopAfterBatches !== undefined && b++ >= o.stopAfterBatches) return summary();
+    if (o.signal?.aborted) {
+      flush();
+      throw new CancellationError(
+        `capture of run "${run.name}" was stopped after ${alreadyDone + processed} of ${mine.length} texts; they are stored, and capturing again with the same run name resumes it`,
+      );
+    }
+    const queued = await submit();
+    record(inflight.batch, await inflight.result);
+    for (const { item, ids } of inflight.batch.filter((x) => keepIds.has(x.item.textId))) {
       const taps = info.taps.map((t) => t.name);
       const r = await model.forward({ inputIds: [ids], taps, logits: false });
       for (const name of taps) kept.push({ textId: item.textId, point: name, tensor: { data: r.taps[name]!.data, dims: r.taps[name]!.dims.slice(1) } });
     }
-    processed += batch.length;
-    o.onProgress?.({ done: done.size + processed, total: corpus.texts.length, tokens });
-    if (Date.now() - lastFlush > flushInterval || pooled.length * 2 * H * 4 > flushBytes) flush();
+    processed += inflight.batch.length;
+    o.onProgress?.({ done: alreadyDone + processed, total: mine.length, tokens });
+    if (Date.now() - lastFlush > flushInterval || pooled.length * (keepMean && keepLast ? 2 : 1) * H * bytesPerPooledValue > flushBytes) flush();
+    inflight = queued;
   }
   flush();
+  // A shard's run is done when its part is; the merged run when every text is.
   store.finishRun(run.id, 'done');
   return summary();
 
@@ -158,10 +220,23 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
       runName: run.name,
       resumed,
       texts: processed,
-      skippedAlreadyDone: done.size,
+      skippedAlreadyDone: alreadyDone,
       tokens,
       languages,
       meanNll: Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, v.count ? v.sum / v.count : NaN])),
+      ...(o.shard ? { shard: { ...o.shard, shardTexts: mine.length } } : {}),
     };
   }
+}
+
+/**
+ * The run parameters for these options. A run made before pooling was a choice is resumed with its own
+ * (float32, all layers) unless the user asks for a pooling, which then differs and is refused as usual.
+ */
+function captureParams(store: Store, o: CaptureOptions, maxTokensPerText: number): { params: CaptureParams; pooling: PoolingChoice } {
+  const existing = store.findRun(o.runName)?.params as Partial<CaptureParams> | undefined;
+  const legacy = o.pooling === undefined && existing?.pooling === LEGACY_POOLING_PARAM;
+  const pooling = legacy ? LEGACY_POOLING : (o.pooling ?? DEFAULT_POOLING);
+  const params: CaptureParams = { corpus: o.corpusSpec, maxTokensPerText, pooling: legacy ? LEGACY_POOLING_PARAM : pooling, ...(o.shard ? { shard: o.shard } : {}) };
+  return { params, pooling };
 }

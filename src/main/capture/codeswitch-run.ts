@@ -1,13 +1,15 @@
 /**
  * Generations for the code-switching analysis: per prompt one greedy continuation and N sampled ones
  * (each with its own seed derived from --seed, the prompt and the sample number, so a run is
- * reproducible and one response can be regenerated alone), and the way back from a character of a
- * response to the generated token that produced it ("where to look inside the model").
+ * reproducible and one response can be regenerated alone); `tokenIndexAtChar` (continuation.ts) leads
+ * back from a character of a response to the generated token that produced it.
  */
 import type { CorpusText } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
-import type { Tokenizer } from '../model/tokenizer.js';
 import type { NeuronIntervention } from '../model/types.js';
+import { continuationText } from './continuation.js';
+
+export { tokenIndexAtChar } from './continuation.js';
 
 export interface GenerationPlan {
   /** Sampled generations per prompt, besides the greedy one. */
@@ -31,9 +33,11 @@ export interface GeneratedResponse {
   seed: number | null;
   /** Prompt length in tokens after the cut (the first generated token sits at this position). */
   promptTokens: number;
+  /** The prompt's token ids after the cut. */
+  promptIds: number[];
   /** Generated token ids only (not the prompt). */
   ids: number[];
-  /** The generated ids decoded, special tokens skipped. */
+  /** The generated text as it follows the prompt (continuation.ts), special tokens skipped. */
   text: string;
   stoppedBy: 'eos' | 'length' | 'context';
 }
@@ -77,24 +81,13 @@ export async function generateResponses(
         sample: sample === 0 ? null : sample,
         seed,
         promptTokens: inputIds.length,
+        promptIds: inputIds,
         ids: r.ids,
-        text: await model.tokenizer.decode(r.ids),
+        text: (await continuationText(model.tokenizer, inputIds, r.ids)).text,
         stoppedBy: r.stoppedBy,
       });
       onProgress?.(out.length, total);
     }
   }
   return out;
-}
-
-/**
- * Index (into `ids`) of the generated token that produced character `charOffset` (UTF-16) of
- * `decode(ids)`: the first prefix of the ids whose decoding is longer than the offset. null when no
- * prefix reaches it (decoding prefixes can differ from the full decoding around byte-fallback tokens).
- */
-export async function tokenIndexAtChar(tokenizer: Tokenizer, ids: readonly number[], charOffset: number): Promise<number | null> {
-  for (let k = 1; k <= ids.length; k++) {
-    if ((await tokenizer.decode(ids.slice(0, k))).length > charOffset) return k - 1;
-  }
-  return null;
 }

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { UserError } from '../../shared/errors.js';
 import { lapeStatsFromLayers, type LapeResult, type LapeStats } from '../analysis/lape.js';
-import { pooledVectorsByLayer, type PooledVectorsByLayer } from '../analysis/alignment.js';
+import { alignmentByLayer, pooledVectorsByLayer, type AlignmentResult, type AsyncSimilarityKernel, type PooledLayer, type PooledVectorsByLayer } from '../analysis/alignment.js';
 import { openStore, type RunRecord, type Store } from '../store/index.js';
 
 export function openExistingStore(path: string, readonly = false): Store {
@@ -30,9 +30,31 @@ export function lapeStatsOf(store: Store, run: RunRecord): LapeStats {
 
 export function pooledByLayer(store: Store, run: RunRecord, numLayers: number, which: 'mean' | 'last'): PooledVectorsByLayer {
   return pooledVectorsByLayer(
-    [...Array(numLayers).keys()].flatMap((l) => store.readPooled(run.id, l)),
+    [...Array(numLayers).keys()].flatMap((l) => store.readPooled(run.id, l, which)),
     which,
   );
+}
+
+/** A run's pooled vectors one stored layer at a time: memory holds one layer. */
+export function* pooledLayersOf(store: Store, run: RunRecord, which: 'mean' | 'last'): Generator<PooledLayer> {
+  const layers = store.pooledLayers(run.id);
+  if (layers.length === 0) {
+    throw new UserError(`run "${run.name}" has no pooled vectors`, 'Let the capture finish, or capture again without --pool none.');
+  }
+  for (const layer of layers) yield { layer, texts: pooledVectorsByLayer(store.readPooled(run.id, layer, which), which)[layer]! };
+}
+
+/**
+ * Alignment (MEXA) of a capture run, read and computed layer by layer; languages in corpus order.
+ * `kernel` computes the similarity blocks (the onnxruntime Gemm from src/main/model, or the JS one).
+ */
+export function alignStoredRun(store: Store, run: RunRecord, o: { pool: 'mean' | 'last'; pivot?: string; kernel?: AsyncSimilarityKernel }): Promise<AlignmentResult> {
+  const languages = [...new Set(store.readCorpus(run.corpusId ?? -1).map((t) => t.lang))];
+  return alignmentByLayer(pooledLayersOf(store, run, o.pool), {
+    languages,
+    ...(o.pivot !== undefined && languages.includes(o.pivot) ? { pivot: o.pivot } : {}),
+    ...(o.kernel ? { kernel: o.kernel } : {}),
+  });
 }
 
 export const LAPE_RESULT = 'lape';

@@ -10,9 +10,12 @@ import { registerCodeSwitch } from './commands/codeswitch.js';
 import { registerFertility } from './commands/fertility.js';
 import { registerCompare } from './commands/compare.js';
 import { registerLape } from './commands/lape.js';
+import { registerMerge } from './commands/merge.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerKernel } from './commands/kernel.js';
 import { registerLens } from './commands/lens.js';
+import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
 import { registerStart } from './commands/start.js';
 import { registerTour } from './commands/tour.js';
@@ -32,6 +35,7 @@ export function buildProgram(): Command {
   registerActivations(program);
   registerGenerate(program);
   registerCapture(program);
+  registerMerge(program);
   registerLape(program);
   registerAlign(program);
   registerAblate(program);
@@ -39,6 +43,8 @@ export function buildProgram(): Command {
   registerFertility(program);
   registerWorkingLanguage(program);
   registerCompare(program);
+  registerKernel(program);
+  registerRun(program);
   return program;
 }
 

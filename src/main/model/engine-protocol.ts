@@ -1,13 +1,14 @@
 /** Messages between the main thread and the engine worker. */
 import type { SerializedError } from '../../shared/errors.js';
-import type { CaptureStats, GenerateRequest, GenerateResult, LensRequest, LensResult, OpenOptions } from './onnx-engine.js';
-import type { ForwardRequest, ForwardResult, ModelInfo } from './types.js';
+import type { CaptureStats, GenerateRequest, GenerateResult, LensRequest, LensResult, NllResult, OpenOptions } from './onnx-engine.js';
+import type { ForwardRequest, ForwardResult, ModelInfo, NeuronIntervention } from './types.js';
 
 export type EngineMethods = {
   open: (p: { dir: string; options: Omit<OpenOptions, 'log'> }) => ModelInfo;
   forward: (p: ForwardRequest) => ForwardResult;
   lens: (p: LensRequest) => LensResult;
   captureStats: (p: { inputIds: number[][] }) => CaptureStats;
+  nll: (p: { inputIds: number[][]; interventions?: NeuronIntervention[] }) => NllResult;
   generate: (p: GenerateRequest) => GenerateResult;
   dispose: (p: Record<string, never>) => void;
 };

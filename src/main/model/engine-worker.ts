@@ -47,6 +47,8 @@ async function handle(req: EngineRequest): Promise<{ result: unknown; transfer: 
     }
     case 'lens':
       return { result: await engine.lens(req.params), transfer: [] };
+    case 'nll':
+      return { result: await engine.nll(req.params), transfer: [] };
     case 'generate':
       return { result: await engine.generate(req.params), transfer: [] };
     case 'dispose':

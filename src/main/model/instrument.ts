@@ -1,19 +1,19 @@
 /**
- * Builds instrumented variants of an ONNX model by editing its protobuf bytes:
- * - taps: intermediate tensors become extra graph outputs (a GraphProto fragment appended to the
- *   ModelProto; protobuf merge rules turn it into added outputs, weights untouched);
- * - lens: per layer, the final norm and unembedding applied to each residual, reduced in-graph to
- *   top-k, entropy and probability mass per token set, so no vocab-sized tensor leaves the session;
- * - scales: per-layer neuron scale inputs multiplied into the MLP activations (ablation/amplification),
- *   which needs the activation's consumers rewired, so the graph field is re-encoded node by node.
+ * Builds the one instrumented graph a model runs as, by editing its protobuf bytes (weights untouched):
+ * - taps: intermediate tensors become extra graph outputs;
+ * - scales: every MLP activation is multiplied by a per-layer scale input that defaults to ones, so
+ *   ablation and amplification need no other graph;
+ * - the logit lens, the capture reductions and the next-token NLL are each computed inside an `If`
+ *   node switched by a boolean input (default false): onnxruntime runs only the branch it takes, so a
+ *   forward with nothing switched on costs what the plain model costs.
+ * New nodes go in a GraphProto fragment appended to the ModelProto (protobuf merges repeated fields);
+ * only the nodes that read a scaled activation are rewritten, and the graph is re-wrapped from slices.
  */
-import { fields, Wire, Writer, str } from './protobuf.js';
+import { concatBytes, fieldHeaderStart, fields, str, Wire, Writer } from './protobuf.js';
 import type { NormKind } from './types.js';
 import { OnnxType } from './onnx-graph.js';
 
 export interface LensSpec {
-  /** Residual tensor per layer, in layer order. */
-  residuals: string[];
   normKind: NormKind;
   normEps: number;
   normWeight: string;
@@ -21,16 +21,33 @@ export interface LensSpec {
   /** Tensor of shape [hidden, vocab] (or [vocab, hidden] when transposed) used by the logits MatMul. */
   unembedding: string;
   unembeddingTransposed: boolean;
-  /** Opset of the default domain: decides whether reduce axes are attributes or inputs. */
-  opset: number;
 }
 
-/** Names of the tensors a lens-instrumented model adds, per layer. */
+export interface InstrumentSpec {
+  /** The model's float type (TensorProto data type); tapped and reduced tensors are cast to float32. */
+  floatType: number;
+  /** Opset of the default domain: decides whether reduce axes are attributes or inputs. */
+  opset: number;
+  /** Per layer: the residual after the block and the MLP activation (which gets scaled). */
+  residuals: string[];
+  activations: string[];
+  width: number;
+  vocabSize: number;
+  /** Other tensors to expose (final norm, user taps), besides every residual and scaled activation. */
+  extraTaps: string[];
+  logits: string;
+  /** Absent when the graph has no usable unembedding (the lens is then unavailable). */
+  lens?: LensSpec;
+}
+
+/** Names of the tensors the lens adds, per layer. */
 export const lensNames = {
   topValues: (l: number) => `babelscope.lens.${l}.top_probs`,
   topIndices: (l: number) => `babelscope.lens.${l}.top_ids`,
   entropy: (l: number) => `babelscope.lens.${l}.entropy`,
   setMass: (l: number) => `babelscope.lens.${l}.set_mass`,
+  /** bool []: run the lens. */
+  on: 'babelscope.lens.on',
   /** int64 [1]: how many top tokens to return. */
   kInput: 'babelscope.lens.k',
   /** float32 [vocab, sets]: indicator (or weight) of each token in each token set. */
@@ -39,67 +56,89 @@ export const lensNames = {
 
 /** Names of the capture reductions: per text, summed over its masked positions. */
 export const captureNames = {
+  /** bool []: compute the per-layer statistics. */
+  on: 'babelscope.capture.on',
   /** float32 [batch, pos, 1]: 1 for positions that count (real tokens after <bos>), else 0. */
   tokenMask: 'babelscope.capture.token_mask',
   /** float32 [batch, pos, 1]: 1 at each text's last token. */
   lastMask: 'babelscope.capture.last_mask',
-  /** int64 [batch, pos, 1]: the next token at each position (any valid id where unused). */
-  targets: 'babelscope.capture.targets',
   positive: (l: number) => `babelscope.capture.${l}.positive`,
   sums: (l: number) => `babelscope.capture.${l}.sums`,
   sumSquares: (l: number) => `babelscope.capture.${l}.sum_squares`,
   residSum: (l: number) => `babelscope.capture.${l}.resid_sum`,
   residLast: (l: number) => `babelscope.capture.${l}.resid_last`,
-  /** float32 [batch, pos, 1]: −log p(target) at each position. */
-  nll: 'babelscope.capture.nll',
 };
 
+/** Next-token NLL, reduced in the graph so no [batch, pos, vocab] tensor leaves the session. */
+export const nllNames = {
+  /** bool []: compute the NLL. */
+  on: 'babelscope.nll.on',
+  /** int64 [batch, pos, 1]: the next token at each position (any valid id where unused). */
+  targets: 'babelscope.nll.targets',
+  /** float32 [batch, pos, 1]: −log p(target) at each position. */
+  nll: 'babelscope.nll',
+};
+
+/** bool []: for models not computing in float32, cast the taps to float32 (in an If, like the rest). */
+export const tapsOnName = 'babelscope.taps.on';
 export const scaleInputName = (layer: number) => `babelscope.mlp_scale.${layer}`;
 export const scaledActName = (layer: number) => `babelscope.mlp_act_scaled.${layer}`;
-
 /** Name of the float32 copy of a tensor, made for models computing in float16/bfloat16. */
 export const float32Name = (t: string) => `babelscope.f32/${t}`;
 
-/**
- * Hands out float32 versions of graph tensors: the tensor itself in a float32 model, else a Cast made
- * once. onnxruntime's JS API cannot read bfloat16, and the added reductions compute in float32.
- */
-class FloatCasts {
-  readonly nodes: NodeSpec[] = [];
-  private made = new Set<string>();
-  constructor(readonly floatType: number) {}
-
-  f32(t: string): string {
-    if (this.floatType === OnnxType.FLOAT) return t;
-    if (!this.made.has(t)) {
-      this.made.add(t);
-      this.nodes.push({ op: 'Cast', inputs: [t], outputs: [float32Name(t)], attrs: [{ name: 'to', int: OnnxType.FLOAT }] });
-    }
-    return float32Name(t);
-  }
-}
-
+type Attr = { name: string; int?: number; ints?: number[]; graph?: Uint8Array[] };
 interface NodeSpec {
   op: string;
   inputs: string[];
   outputs: string[];
-  attrs?: { name: string; ints?: number[]; int?: number }[];
+  attrs?: Attr[];
 }
 
-function encodeNode(w: Writer, n: NodeSpec, index: number): void {
+/** Nodes of one graph (the main graph's fragment or an If branch), with float32 casts made once. */
+class Nodes {
+  readonly list: NodeSpec[] = [];
+  private casts = new Map<string, string>();
+  constructor(
+    readonly prefix: string,
+    readonly floatType: number,
+  ) {}
+
+  add(op: string, inputs: string[], outputs: string[], attrs?: Attr[]): void {
+    this.list.push({ op, inputs, outputs, ...(attrs ? { attrs } : {}) });
+  }
+
+  /** A float32 version of `t`: itself in a float32 model, else a Cast in this graph. */
+  f32(t: string): string {
+    if (this.floatType === OnnxType.FLOAT) return t;
+    let out = this.casts.get(t);
+    if (!out) {
+      out = `${this.prefix}/${float32Name(t)}`;
+      this.casts.set(t, out);
+      this.add('Cast', [t], [out], [{ name: 'to', int: OnnxType.FLOAT }]);
+    }
+    return out;
+  }
+
+  encode(w: Writer): void {
+    this.list.forEach((n, i) => encodeNode(w, n, `${this.prefix}/${n.op}_${i}`));
+  }
+}
+
+function encodeNode(w: Writer, n: NodeSpec, name: string): void {
   w.message(1, (nw) => {
     for (const i of n.inputs) nw.string(1, i);
     for (const o of n.outputs) nw.string(2, o);
-    nw.string(3, `babelscope/${n.op}_${index}`);
+    nw.string(3, name);
     nw.string(4, n.op);
     for (const a of n.attrs ?? []) {
       nw.message(5, (aw) => {
         aw.string(1, a.name);
-        if (a.int !== undefined) aw.int(3, a.int).int(20, 2); // type INT
+        if (a.int !== undefined) aw.int(3, a.int).int(20, 2); // INT
         if (a.ints) {
           for (const v of a.ints) aw.int(8, v);
-          aw.int(20, 7); // type INTS
+          aw.int(20, 7); // INTS
         }
+        if (a.graph) aw.bytes(6, a.graph).int(20, 5); // GRAPH
       });
     }
   });
@@ -130,249 +169,266 @@ function encodeInitializer(w: Writer, name: string, dataType: number, dims: numb
   });
 }
 
-function int64Raw(values: number[]): Uint8Array {
-  return new Uint8Array(BigInt64Array.from(values.map((v) => BigInt(v))).buffer);
-}
-function float32Raw(values: number[]): Uint8Array {
-  return new Uint8Array(Float32Array.from(values).buffer);
+const int64Raw = (values: number[]) => new Uint8Array(BigInt64Array.from(values.map((v) => BigInt(v))).buffer);
+const float32Raw = (values: number[] | Float32Array) => new Uint8Array(Float32Array.from(values).buffer);
+
+/**
+ * An input of the instrumented graph that every run feeds (onnxruntime-node passes only a session's
+ * declared inputs, so overridable initializers cannot serve as defaults): `defaults` lists its value
+ * when the feature is off, and the engine adds those feeds to each run.
+ */
+export interface DefaultFeed {
+  name: string;
+  type: 'bool' | 'int64' | 'float32';
+  dims: number[];
+  /** Every element's value. */
+  fill: number;
 }
 
-/** Adds nodes computing the logit lens of every residual; returns the extra graph fields. */
-function lensGraphFields(spec: LensSpec, casts: FloatCasts): Writer {
-  const w = new Writer();
-  const nodes: NodeSpec[] = [];
-  const p = 'babelscope.lens';
-  const axes = `${p}.axes_last`;
-  encodeInitializer(w, axes, OnnxType.INT64, [1], int64Raw([-1]));
-  encodeInitializer(w, `${p}.eps`, OnnxType.FLOAT, [], float32Raw([spec.normEps]));
-  const reduce = (op: 'ReduceMean' | 'ReduceSum', x: string, out: string) => {
-    const axesAsInput = op === 'ReduceMean' ? spec.opset >= 18 : spec.opset >= 13;
-    nodes.push(
-      axesAsInput
-        ? { op, inputs: [x, axes], outputs: [out], attrs: [{ name: 'keepdims', int: 1 }] }
-        : { op, inputs: [x], outputs: [out], attrs: [{ name: 'axes', ints: [-1] }, { name: 'keepdims', int: 1 }] },
-    );
-  };
-  let weight = casts.f32(spec.normWeight);
-  if (spec.normKind === 'rms_plus_one') {
-    encodeInitializer(w, `${p}.one`, OnnxType.FLOAT, [], float32Raw([1]));
-    nodes.push({ op: 'Add', inputs: [weight, `${p}.one`], outputs: [`${p}.norm_weight`] });
-    weight = `${p}.norm_weight`;
-  }
-  let unembed = casts.f32(spec.unembedding);
-  if (spec.unembeddingTransposed) {
-    nodes.push({ op: 'Transpose', inputs: [unembed], outputs: [`${p}.unembed`], attrs: [{ name: 'perm', ints: [1, 0] }] });
-    unembed = `${p}.unembed`;
-  }
-  const normBias = spec.normBias === undefined ? undefined : casts.f32(spec.normBias);
-  spec.residuals.map((x) => casts.f32(x)).forEach((x, l) => {
-    const t = (s: string) => `${p}.${l}.${s}`;
-    let centered = x;
-    if (spec.normKind === 'layer') {
-      reduce('ReduceMean', x, t('mean'));
-      nodes.push({ op: 'Sub', inputs: [x, t('mean')], outputs: [t('centered')] });
-      centered = t('centered');
-    }
-    nodes.push({ op: 'Mul', inputs: [centered, centered], outputs: [t('sq')] });
-    reduce('ReduceMean', t('sq'), t('var'));
-    nodes.push({ op: 'Add', inputs: [t('var'), `${p}.eps`], outputs: [t('var_eps')] });
-    nodes.push({ op: 'Sqrt', inputs: [t('var_eps')], outputs: [t('std')] });
-    nodes.push({ op: 'Div', inputs: [centered, t('std')], outputs: [t('normed')] });
-    nodes.push({ op: 'Mul', inputs: [t('normed'), weight], outputs: [t('scaled')] });
-    let normOut = t('scaled');
-    if (normBias) {
-      nodes.push({ op: 'Add', inputs: [t('scaled'), normBias], outputs: [t('biased')] });
-      normOut = t('biased');
-    }
-    nodes.push({ op: 'MatMul', inputs: [normOut, unembed], outputs: [t('logits')] });
-    nodes.push({ op: 'Softmax', inputs: [t('logits')], outputs: [t('probs')], attrs: [{ name: 'axis', int: -1 }] });
-    nodes.push({ op: 'LogSoftmax', inputs: [t('logits')], outputs: [t('logp')], attrs: [{ name: 'axis', int: -1 }] });
-    nodes.push({
-      op: 'TopK',
-      inputs: [t('probs'), lensNames.kInput],
-      outputs: [lensNames.topValues(l), lensNames.topIndices(l)],
-      attrs: [{ name: 'axis', int: -1 }, { name: 'largest', int: 1 }, { name: 'sorted', int: 1 }],
-    });
-    nodes.push({ op: 'Mul', inputs: [t('probs'), t('logp')], outputs: [t('plogp')] });
-    reduce('ReduceSum', t('plogp'), t('neg_entropy'));
-    nodes.push({ op: 'Neg', inputs: [t('neg_entropy')], outputs: [lensNames.entropy(l)] });
-    nodes.push({ op: 'MatMul', inputs: [t('probs'), lensNames.setsInput], outputs: [lensNames.setMass(l)] });
-  });
-  nodes.forEach((n, i) => encodeNode(w, n, i));
-  encodeValueInfo(w, 11, lensNames.kInput, OnnxType.INT64, [1]);
-  encodeValueInfo(w, 11, lensNames.setsInput, OnnxType.FLOAT, ['vocab', 'sets']);
-  spec.residuals.forEach((_, l) => {
-    encodeValueInfo(w, 12, lensNames.topValues(l));
-    encodeValueInfo(w, 12, lensNames.topIndices(l));
-    encodeValueInfo(w, 12, lensNames.entropy(l));
-    encodeValueInfo(w, 12, lensNames.setMass(l));
-  });
-  return w;
-}
-
-export interface CaptureSpec {
-  /** Per layer: the MLP activation and the residual after the block. */
-  activations: string[];
-  residuals: string[];
-  logits: string;
-  opset: number;
+function switchInput(w: Writer, defaults: DefaultFeed[], d: DefaultFeed, shape: (number | string)[]): void {
+  const type = d.type === 'bool' ? OnnxType.BOOL : d.type === 'int64' ? OnnxType.INT64 : OnnxType.FLOAT;
+  encodeValueInfo(w, 11, d.name, type, shape);
+  defaults.push(d);
 }
 
 /**
- * Reduces activations in the graph to what a capture stores: per text and neuron the count of
- * activations > 0, their sum and sum of squares; per text the residual summed over positions and at
- * the last token; per position the NLL of the next token. Only [batch, width] tensors leave the session.
+ * An If node: `then` computes `outputs` (internal names `name/then`), the else branch gives each an
+ * empty tensor of its type. Outer-scope tensors are visible inside both branches.
  */
-function captureGraphFields(spec: CaptureSpec, casts: FloatCasts): Writer {
-  const w = new Writer();
-  const nodes: NodeSpec[] = [];
-  const p = 'babelscope.capture';
-  const axisPos = `${p}.axis_pos`;
-  encodeInitializer(w, axisPos, OnnxType.INT64, [1], int64Raw([1]));
-  const sumOverPositions = (x: string, out: string) =>
-    nodes.push(
-      spec.opset >= 13
-        ? { op: 'ReduceSum', inputs: [x, axisPos], outputs: [out], attrs: [{ name: 'keepdims', int: 0 }] }
-        : { op: 'ReduceSum', inputs: [x], outputs: [out], attrs: [{ name: 'axes', ints: [1] }, { name: 'keepdims', int: 0 }] },
-    );
-  encodeInitializer(w, `${p}.zero`, OnnxType.FLOAT, [], float32Raw([0]));
-  const m = captureNames.tokenMask;
-  spec.activations.map((a) => casts.f32(a)).forEach((act, l) => {
-    const t = (s: string) => `${p}.${l}.${s}`;
-    nodes.push({ op: 'Greater', inputs: [act, `${p}.zero`], outputs: [t('gt')] });
-    nodes.push({ op: 'Cast', inputs: [t('gt')], outputs: [t('gt_f')], attrs: [{ name: 'to', int: OnnxType.FLOAT }] });
-    nodes.push({ op: 'Mul', inputs: [t('gt_f'), m], outputs: [t('gt_m')] });
-    sumOverPositions(t('gt_m'), captureNames.positive(l));
-    nodes.push({ op: 'Mul', inputs: [act, m], outputs: [t('act_m')] });
-    sumOverPositions(t('act_m'), captureNames.sums(l));
-    nodes.push({ op: 'Mul', inputs: [t('act_m'), act], outputs: [t('act_sq')] });
-    sumOverPositions(t('act_sq'), captureNames.sumSquares(l));
-    const resid = casts.f32(spec.residuals[l]!);
-    nodes.push({ op: 'Mul', inputs: [resid, m], outputs: [t('resid_m')] });
-    sumOverPositions(t('resid_m'), captureNames.residSum(l));
-    nodes.push({ op: 'Mul', inputs: [resid, captureNames.lastMask], outputs: [t('resid_l')] });
-    sumOverPositions(t('resid_l'), captureNames.residLast(l));
-  });
-  nodes.push({ op: 'LogSoftmax', inputs: [casts.f32(spec.logits)], outputs: [`${p}.logp`], attrs: [{ name: 'axis', int: -1 }] });
-  nodes.push({ op: 'GatherElements', inputs: [`${p}.logp`, captureNames.targets], outputs: [`${p}.target_logp`], attrs: [{ name: 'axis', int: 2 }] });
-  nodes.push({ op: 'Neg', inputs: [`${p}.target_logp`], outputs: [captureNames.nll] });
-  nodes.forEach((n, i) => encodeNode(w, n, 20_000 + i));
-  encodeValueInfo(w, 11, captureNames.tokenMask, OnnxType.FLOAT, ['batch', 'pos', 1]);
-  encodeValueInfo(w, 11, captureNames.lastMask, OnnxType.FLOAT, ['batch', 'pos', 1]);
-  encodeValueInfo(w, 11, captureNames.targets, OnnxType.INT64, ['batch', 'pos', 1]);
-  spec.activations.forEach((_, l) => {
-    for (const name of [captureNames.positive(l), captureNames.sums(l), captureNames.sumSquares(l), captureNames.residSum(l), captureNames.residLast(l)]) encodeValueInfo(w, 12, name);
-  });
-  encodeValueInfo(w, 12, captureNames.nll);
-  return w;
+function ifNode(main: Nodes, cond: string, branch: Nodes, outputs: { name: string; type: number }[]): void {
+  const empty = (t: number) => (t === OnnxType.INT64 ? 'babelscope.empty_i64' : 'babelscope.empty_f32');
+  const thenGraph = new Writer();
+  branch.encode(thenGraph);
+  thenGraph.string(2, `${branch.prefix}/then`);
+  for (const o of outputs) encodeValueInfo(thenGraph, 12, thenName(o.name), o.type);
+  const elseGraph = new Writer();
+  outputs.forEach((o, i) => encodeNode(elseGraph, { op: 'Identity', inputs: [empty(o.type)], outputs: [`${o.name}/else`] }, `${branch.prefix}/else/Identity_${i}`));
+  elseGraph.string(2, `${branch.prefix}/else`);
+  for (const o of outputs) encodeValueInfo(elseGraph, 12, `${o.name}/else`, o.type);
+  main.add(
+    'If',
+    [cond],
+    outputs.map((o) => o.name),
+    [
+      { name: 'then_branch', graph: thenGraph.parts() },
+      { name: 'else_branch', graph: elseGraph.parts() },
+    ],
+  );
 }
 
-export interface ScaleSpec {
-  /** The MLP activation tensor per layer (`mlp_act.{i}`) that gets multiplied by a scale input. */
-  activations: string[];
-  width: number;
+const thenName = (t: string) => `${t}/then`;
+
+function reducer(nodes: Nodes, opset: number, axesConst: string, axis: number) {
+  return (op: 'ReduceMean' | 'ReduceSum', x: string, out: string, keepdims: 0 | 1) => {
+    const axesAsInput = op === 'ReduceMean' ? opset >= 18 : opset >= 13;
+    if (axesAsInput) nodes.add(op, [x, axesConst], [out], [{ name: 'keepdims', int: keepdims }]);
+    else nodes.add(op, [x], [out], [{ name: 'axes', ints: [axis] }, { name: 'keepdims', int: keepdims }]);
+  };
 }
 
-export interface InstrumentOptions {
-  outputs: string[];
-  lens?: LensSpec;
-  scales?: ScaleSpec;
-  capture?: CaptureSpec;
-  /** The model's float type (TensorProto data type, default FLOAT); otherwise outputs are cast to float32. */
-  floatType?: number;
-}
-
-/** Returns new model bytes with the requested instrumentation. */
-export function instrumentModel(model: Uint8Array, opts: InstrumentOptions): Uint8Array {
-  const extra = new Writer();
-  const casts = new FloatCasts(opts.floatType ?? OnnxType.FLOAT);
-  for (const name of opts.outputs) encodeValueInfo(extra, 12, casts.f32(name));
-  let base = model;
-  if (opts.scales) {
-    const renames = new Map<string, string>();
-    opts.scales.activations.forEach((act, l) => renames.set(act, scaledActName(l)));
-    base = renameNodeInputs(model, renames);
-    opts.scales.activations.forEach((act, l) => {
-      // Scales arrive as float32; a float16 model multiplies by them in its own type.
-      let scale = scaleInputName(l);
-      if (casts.floatType !== OnnxType.FLOAT) {
-        encodeNode(extra, { op: 'Cast', inputs: [scale], outputs: [`${scale}.cast`], attrs: [{ name: 'to', int: casts.floatType }] }, 11_000 + l);
-        scale = `${scale}.cast`;
-      }
-      encodeNode(extra, { op: 'Mul', inputs: [act, scale], outputs: [scaledActName(l)] }, 10_000 + l);
-      encodeValueInfo(extra, 11, scaleInputName(l), OnnxType.FLOAT, [opts.scales!.width]);
-    });
+/** The logit lens of every residual: the final norm recomputed, the unembedding, top-k, entropy, set mass. */
+function lensBranch(spec: InstrumentSpec, lens: LensSpec, w: Writer): { branch: Nodes; outputs: { name: string; type: number }[] } {
+  const b = new Nodes('babelscope.lens', spec.floatType);
+  const p = 'babelscope.lens';
+  encodeInitializer(w, `${p}.axes_last`, OnnxType.INT64, [1], int64Raw([-1]));
+  encodeInitializer(w, `${p}.eps`, OnnxType.FLOAT, [], float32Raw([lens.normEps]));
+  const reduce = reducer(b, spec.opset, `${p}.axes_last`, -1);
+  let weight = b.f32(lens.normWeight);
+  if (lens.normKind === 'rms_plus_one') {
+    encodeInitializer(w, `${p}.one`, OnnxType.FLOAT, [], float32Raw([1]));
+    b.add('Add', [weight, `${p}.one`], [`${p}.norm_weight`]);
+    weight = `${p}.norm_weight`;
   }
-  const lensFields = opts.lens ? lensGraphFields(opts.lens, casts).finish() : new Uint8Array();
-  const captureFields = opts.capture ? captureGraphFields(opts.capture, casts).finish() : new Uint8Array();
-  const castFields = new Writer();
-  casts.nodes.forEach((n, i) => encodeNode(castFields, n, 30_000 + i));
-  const graphFragment = concat([extra.finish(), lensFields, captureFields, castFields.finish()]);
-  const fragment = new Writer().bytes(7, graphFragment).finish();
-  return concat([base, fragment]);
+  let unembed = b.f32(lens.unembedding);
+  if (lens.unembeddingTransposed) {
+    b.add('Transpose', [unembed], [`${p}.unembed`], [{ name: 'perm', ints: [1, 0] }]);
+    unembed = `${p}.unembed`;
+  }
+  const normBias = lens.normBias === undefined ? undefined : b.f32(lens.normBias);
+  const outputs: { name: string; type: number }[] = [];
+  spec.residuals.forEach((resid, l) => {
+    const x = b.f32(resid);
+    const t = (s: string) => `${p}.${l}.${s}`;
+    let centered = x;
+    if (lens.normKind === 'layer') {
+      reduce('ReduceMean', x, t('mean'), 1);
+      b.add('Sub', [x, t('mean')], [t('centered')]);
+      centered = t('centered');
+    }
+    b.add('Mul', [centered, centered], [t('sq')]);
+    reduce('ReduceMean', t('sq'), t('var'), 1);
+    b.add('Add', [t('var'), `${p}.eps`], [t('var_eps')]);
+    b.add('Sqrt', [t('var_eps')], [t('std')]);
+    b.add('Div', [centered, t('std')], [t('normed')]);
+    b.add('Mul', [t('normed'), weight], [t('scaled')]);
+    let normOut = t('scaled');
+    if (normBias) {
+      b.add('Add', [t('scaled'), normBias], [t('biased')]);
+      normOut = t('biased');
+    }
+    b.add('MatMul', [normOut, unembed], [t('logits')]);
+    b.add('Softmax', [t('logits')], [t('probs')], [{ name: 'axis', int: -1 }]);
+    b.add('LogSoftmax', [t('logits')], [t('logp')], [{ name: 'axis', int: -1 }]);
+    b.add('TopK', [t('probs'), lensNames.kInput], [thenName(lensNames.topValues(l)), thenName(lensNames.topIndices(l))], [
+      { name: 'axis', int: -1 },
+      { name: 'largest', int: 1 },
+      { name: 'sorted', int: 1 },
+    ]);
+    b.add('Mul', [t('probs'), t('logp')], [t('plogp')]);
+    reduce('ReduceSum', t('plogp'), t('neg_entropy'), 1);
+    b.add('Neg', [t('neg_entropy')], [thenName(lensNames.entropy(l))]);
+    b.add('MatMul', [t('probs'), lensNames.setsInput], [thenName(lensNames.setMass(l))]);
+    outputs.push(
+      { name: lensNames.topValues(l), type: OnnxType.FLOAT },
+      { name: lensNames.topIndices(l), type: OnnxType.INT64 },
+      { name: lensNames.entropy(l), type: OnnxType.FLOAT },
+      { name: lensNames.setMass(l), type: OnnxType.FLOAT },
+    );
+  });
+  return { branch: b, outputs };
 }
 
-/** Re-encodes the graph so that every node input named in `renames` reads the new name instead. */
-function renameNodeInputs(model: Uint8Array, renames: Map<string, string>): Uint8Array {
-  const parts: Uint8Array[] = [];
+/**
+ * What a capture stores, per text and neuron: the count of activations > 0, their sum and sum of
+ * squares; per text the residual summed over positions and at the last token. Only [batch, width]
+ * tensors leave the session.
+ */
+function captureBranch(spec: InstrumentSpec, w: Writer): { branch: Nodes; outputs: { name: string; type: number }[] } {
+  const b = new Nodes('babelscope.capture', spec.floatType);
+  const p = 'babelscope.capture';
+  encodeInitializer(w, `${p}.axis_pos`, OnnxType.INT64, [1], int64Raw([1]));
+  encodeInitializer(w, `${p}.zero`, OnnxType.FLOAT, [], float32Raw([0]));
+  const sum = reducer(b, spec.opset, `${p}.axis_pos`, 1);
+  const m = captureNames.tokenMask;
+  const outputs: { name: string; type: number }[] = [];
+  spec.activations.forEach((_, l) => {
+    const act = b.f32(scaledActName(l));
+    const t = (s: string) => `${p}.${l}.${s}`;
+    b.add('Greater', [act, `${p}.zero`], [t('gt')]);
+    b.add('Cast', [t('gt')], [t('gt_f')], [{ name: 'to', int: OnnxType.FLOAT }]);
+    b.add('Mul', [t('gt_f'), m], [t('gt_m')]);
+    sum('ReduceSum', t('gt_m'), thenName(captureNames.positive(l)), 0);
+    b.add('Mul', [act, m], [t('act_m')]);
+    sum('ReduceSum', t('act_m'), thenName(captureNames.sums(l)), 0);
+    b.add('Mul', [t('act_m'), act], [t('act_sq')]);
+    sum('ReduceSum', t('act_sq'), thenName(captureNames.sumSquares(l)), 0);
+    const resid = b.f32(spec.residuals[l]!);
+    b.add('Mul', [resid, m], [t('resid_m')]);
+    sum('ReduceSum', t('resid_m'), thenName(captureNames.residSum(l)), 0);
+    b.add('Mul', [resid, captureNames.lastMask], [t('resid_l')]);
+    sum('ReduceSum', t('resid_l'), thenName(captureNames.residLast(l)), 0);
+    for (const name of [captureNames.positive(l), captureNames.sums(l), captureNames.sumSquares(l), captureNames.residSum(l), captureNames.residLast(l)]) outputs.push({ name, type: OnnxType.FLOAT });
+  });
+  return { branch: b, outputs };
+}
+
+function nllBranch(spec: InstrumentSpec): { branch: Nodes; outputs: { name: string; type: number }[] } {
+  const b = new Nodes('babelscope.nll', spec.floatType);
+  b.add('LogSoftmax', [b.f32(spec.logits)], ['babelscope.nll.logp'], [{ name: 'axis', int: -1 }]);
+  b.add('GatherElements', ['babelscope.nll.logp', nllNames.targets], ['babelscope.nll.target_logp'], [{ name: 'axis', int: 2 }]);
+  b.add('Neg', ['babelscope.nll.target_logp'], [thenName(nllNames.nll)]);
+  return { branch: b, outputs: [{ name: nllNames.nll, type: OnnxType.FLOAT }] };
+}
+
+/** The name a tap is read from in the instrumented graph (float32, scaled for MLP activations). */
+export function tapOutputName(spec: Pick<InstrumentSpec, 'floatType' | 'activations'>, onnxName: string): string {
+  const layer = spec.activations.indexOf(onnxName);
+  const name = layer >= 0 ? scaledActName(layer) : onnxName;
+  return spec.floatType === OnnxType.FLOAT ? name : float32Name(name);
+}
+
+/** Returns the instrumented model as chunks (views into `model` plus the new parts). */
+export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { parts: Uint8Array[]; defaults: DefaultFeed[] } {
+  const w = new Writer();
+  const main = new Nodes('babelscope', spec.floatType);
+  const defaults: DefaultFeed[] = [];
+  const off = (name: string) => switchInput(w, defaults, { name, type: 'bool', dims: [], fill: 0 }, []);
+  encodeInitializer(w, 'babelscope.empty_f32', OnnxType.FLOAT, [0], new Uint8Array());
+  encodeInitializer(w, 'babelscope.empty_i64', OnnxType.INT64, [0], new Uint8Array());
+
+  // Scales: act × scale (ones unless fed); every reader of the activation reads the scaled one.
+  const renames = new Map<string, string>();
+  spec.activations.forEach((act, l) => {
+    renames.set(act, scaledActName(l));
+    const scale = scaleInputName(l);
+    switchInput(w, defaults, { name: scale, type: 'float32', dims: [spec.width], fill: 1 }, [spec.width]);
+    if (spec.floatType === OnnxType.FLOAT) main.add('Mul', [act, scale], [scaledActName(l)]);
+    else {
+      main.add('Cast', [scale], [`${scale}.cast`], [{ name: 'to', int: spec.floatType }]);
+      main.add('Mul', [act, `${scale}.cast`], [scaledActName(l)]);
+    }
+  });
+
+  // Taps: plain outputs of a float32 model; other models cast them in an If.
+  const taps = [...new Set([...spec.residuals, ...spec.activations.map((_, l) => scaledActName(l)), ...spec.extraTaps.map((t) => renames.get(t) ?? t)])];
+  if (spec.floatType === OnnxType.FLOAT) for (const t of taps) encodeValueInfo(w, 12, t);
+  else {
+    off(tapsOnName);
+    const b = new Nodes('babelscope.taps', spec.floatType);
+    for (const t of taps) b.add('Cast', [t], [thenName(float32Name(t))], [{ name: 'to', int: OnnxType.FLOAT }]);
+    ifNode(main, tapsOnName, b, taps.map((t) => ({ name: float32Name(t), type: OnnxType.FLOAT })));
+    for (const t of taps) encodeValueInfo(w, 12, float32Name(t));
+  }
+
+  const switched: { on: string; built: { branch: Nodes; outputs: { name: string; type: number }[] } }[] = [];
+  if (spec.lens) {
+    off(lensNames.on);
+    switchInput(w, defaults, { name: lensNames.kInput, type: 'int64', dims: [1], fill: 1 }, [1]);
+    switchInput(w, defaults, { name: lensNames.setsInput, type: 'float32', dims: [spec.vocabSize, 1], fill: 0 }, [spec.vocabSize, 'sets']);
+    switched.push({ on: lensNames.on, built: lensBranch(spec, spec.lens, w) });
+  }
+  off(captureNames.on);
+  switchInput(w, defaults, { name: captureNames.tokenMask, type: 'float32', dims: [1, 1, 1], fill: 0 }, ['batch', 'pos', 1]);
+  switchInput(w, defaults, { name: captureNames.lastMask, type: 'float32', dims: [1, 1, 1], fill: 0 }, ['batch', 'pos', 1]);
+  switched.push({ on: captureNames.on, built: captureBranch(spec, w) });
+  off(nllNames.on);
+  switchInput(w, defaults, { name: nllNames.targets, type: 'int64', dims: [1, 1, 1], fill: 0 }, ['batch', 'pos', 1]);
+  switched.push({ on: nllNames.on, built: nllBranch(spec) });
+  for (const { on, built } of switched) {
+    ifNode(main, on, built.branch, built.outputs);
+    for (const o of built.outputs) encodeValueInfo(w, 12, o.name);
+  }
+  main.encode(w);
+
+  const base = renameNodeInputs(model, renames);
+  return { parts: [...base, ...new Writer().bytes(7, w.parts()).parts()], defaults };
+}
+
+/** The model with every node input named in `renames` reading the new name; untouched bytes are views. */
+function renameNodeInputs(model: Uint8Array, renames: Map<string, string>): Uint8Array[] {
+  const out = new Writer();
   let last = 0;
   for (const f of fields(model)) {
     if (f.no !== 7 || f.wire !== Wire.Len) continue;
-    const graphParts: Uint8Array[] = [];
+    const graph = new Writer();
     let glast = f.start;
     for (const gf of fields(model, f.start, f.end)) {
       if (gf.no !== 1 || gf.wire !== Wire.Len) continue;
-      const inputs = [...fields(model, gf.start, gf.end)].filter((x) => x.no === 1 && x.wire === Wire.Len);
-      if (!inputs.some((x) => renames.has(str(model, x)))) continue;
-      graphParts.push(model.subarray(glast, fieldHeaderStart(model, gf)));
+      let touched = false;
       const node = new Writer();
       let nlast = gf.start;
-      const nodeParts: Uint8Array[] = [];
       for (const nf of fields(model, gf.start, gf.end)) {
         if (nf.no !== 1 || nf.wire !== Wire.Len) continue;
         const renamed = renames.get(str(model, nf));
         if (renamed === undefined) continue;
-        nodeParts.push(model.subarray(nlast, fieldHeaderStart(model, nf)));
-        nodeParts.push(new Writer().string(1, renamed).finish());
+        touched = true;
+        node.raw(model.subarray(nlast, fieldHeaderStart(nf)));
+        node.string(1, renamed);
         nlast = nf.end;
       }
-      nodeParts.push(model.subarray(nlast, gf.end));
-      node.bytes(1, concat(nodeParts));
-      graphParts.push(node.finish());
+      if (!touched) continue;
+      node.raw(model.subarray(nlast, gf.end));
+      graph.raw(model.subarray(glast, fieldHeaderStart(gf)));
+      graph.bytes(1, node.parts());
       glast = gf.end;
     }
-    graphParts.push(model.subarray(glast, f.end));
-    parts.push(model.subarray(last, fieldHeaderStart(model, f)));
-    parts.push(new Writer().bytes(7, concat(graphParts)).finish());
+    graph.raw(model.subarray(glast, f.end));
+    out.raw(model.subarray(last, fieldHeaderStart(f)));
+    out.bytes(7, graph.parts());
     last = f.end;
   }
-  parts.push(model.subarray(last));
-  return concat(parts);
+  out.raw(model.subarray(last));
+  return out.parts();
 }
 
-/** Finds where a Len field's tag starts: walk back over the length varint and the tag varint. */
-function fieldHeaderStart(buf: Uint8Array, f: { no: number; start: number; end: number }): number {
-  const lenBytes = varintSize(f.end - f.start);
-  const tagBytes = varintSize(f.no * 8 + Wire.Len);
-  return f.start - lenBytes - tagBytes;
-}
-
-function varintSize(v: number): number {
-  let n = 1;
-  while (v >= 128) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const total = parts.reduce((s, p) => s + p.length, 0);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+export { concatBytes };

@@ -1,59 +1,89 @@
 /**
- * Content hashes of model files and the on-disk cache of instrumented graphs, keyed by that hash.
- * Hashes of big external-data files are memoised by (path, size, mtime) so a second open is fast.
+ * The model's identity and the on-disk cache, both keyed without re-reading weights:
+ * - a model's hash is computed once and memoised by the (path, size, mtime) of its files;
+ * - a graph with large inline weights gets, once, a copy in the cache whose weights sit in one external
+ *   data file beside it; every later open reads only that small graph. The cache never holds other
+ *   copies of the weights: instrumented graphs are built in memory and reference the same data file.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, linkSync, unlinkSync, openSync, fsyncSync, closeSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fields, fieldHeaderStart, Wire, Writer } from './protobuf.js';
 
 export function cacheRoot(): string {
   return process.env['BABELSCOPE_CACHE'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'babelscope');
 }
 
-async function hashFile(path: string): Promise<string> {
-  const h = createHash('sha256');
+async function hashFile(path: string, h = createHash('sha256')): Promise<string> {
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) h.update(chunk as Buffer);
   return h.digest('hex');
 }
 
-/** sha256 of a file, memoised in the cache by path, size and mtime. */
-export async function fileHash(path: string): Promise<string> {
-  const st = statSync(path);
-  const memoPath = join(cacheRoot(), 'file-hashes.json');
-  const key = `${path}|${st.size}|${st.mtimeMs}`;
-  let memo: Record<string, string> = {};
+const memoPath = () => join(cacheRoot(), 'file-hashes.json');
+
+function readMemo(): Record<string, string> {
   try {
-    memo = JSON.parse(readFileSync(memoPath, 'utf8')) as Record<string, string>;
+    return JSON.parse(readFileSync(memoPath(), 'utf8')) as Record<string, string>;
   } catch {
-    memo = {};
+    return {};
   }
-  const known = memo[key];
+}
+
+/** A value computed from files, memoised under the files' (path, size, mtime). */
+async function memoised(kind: string, paths: string[], compute: () => Promise<string>): Promise<string> {
+  const key = [kind, ...paths.map((p) => {
+    const st = statSync(p);
+    return `${p}|${st.size}|${Math.floor(st.mtimeMs)}`;
+  })].join('\n');
+  const known = readMemo()[key];
   if (known) return known;
-  const hash = await hashFile(path);
-  memo[key] = hash;
+  const value = await compute();
   try {
-    atomicWrite(memoPath, JSON.stringify(memo));
+    atomicWrite(memoPath(), JSON.stringify({ ...readMemo(), [key]: value }));
   } catch {
     // A read-only cache only costs re-hashing next time.
   }
-  return hash;
+  return value;
 }
 
-/** The model's identity: hash of the graph bytes and of each external data file. */
-export async function modelHash(onnxBytes: Uint8Array, externalFiles: string[]): Promise<string> {
-  const h = createHash('sha256');
-  h.update(onnxBytes);
-  for (const f of externalFiles) h.update(await fileHash(f));
-  return h.digest('hex');
+/** sha256 of a file, memoised by path, size and mtime. */
+export function fileHash(path: string): Promise<string> {
+  return memoised('file', [path], () => hashFile(path));
 }
 
-export function atomicWrite(path: string, data: string | Uint8Array): void {
+/** The hash a memoised model has, without reading anything; null when it was never computed. */
+export function knownModelHash(onnxPath: string, externalFiles: string[]): string | null {
+  try {
+    const key = ['model', ...[onnxPath, ...externalFiles].map((p) => {
+      const st = statSync(p);
+      return `${p}|${st.size}|${Math.floor(st.mtimeMs)}`;
+    })].join('\n');
+    return readMemo()[key] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The model's identity: sha256 of the graph file's bytes followed by each external data file's hex
+ * hash (stores made before this memo keep matching). Computed once per (path, size, mtime).
+ */
+export function modelHash(onnxPath: string, externalFiles: string[]): Promise<string> {
+  return memoised('model', [onnxPath, ...externalFiles], async () => {
+    const h = createHash('sha256');
+    for await (const chunk of createReadStream(onnxPath, { highWaterMark: 1 << 22 })) h.update(chunk as Buffer);
+    for (const f of externalFiles) h.update(await fileHash(f));
+    return h.digest('hex');
+  });
+}
+
+export function atomicWrite(path: string, data: string | Uint8Array | Uint8Array[]): void {
   mkdirSync(join(path, '..'), { recursive: true });
   const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    for (const part of typeof data === 'string' ? [Buffer.from(data)] : Array.isArray(data) ? data : [data]) writeAll(fd, part);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -61,30 +91,103 @@ export function atomicWrite(path: string, data: string | Uint8Array): void {
   renameSync(tmp, path);
 }
 
-/**
- * Writes (once) an instrumented variant of a model into the cache and returns its path. External data
- * must sit in the same folder (onnxruntime rejects paths that escape it, symlinks included), so it is
- * hard-linked there; `linked` is false when that is impossible (another filesystem) and the caller
- * must pass the external data as buffers instead.
- */
-export function cachedVariant(hash: string, variant: string, externalFiles: { location: string; path: string }[], build: () => Uint8Array): { path: string; linked: boolean } {
-  const dir = join(cacheRoot(), 'models', hash);
-  const path = join(dir, `${variant}.onnx`);
-  mkdirSync(dir, { recursive: true });
-  let linked = true;
-  for (const ext of externalFiles) {
-    const link = join(dir, ext.location);
-    // The link must be this folder's own file: a copy of the model elsewhere has the same hash but
-    // may be edited in place later, and a link to it would silently load other weights.
-    if (existsSync(link) && statSync(link).ino === statSync(ext.path).ino) continue;
-    try {
-      mkdirSync(join(link, '..'), { recursive: true });
-      if (existsSync(link)) unlinkSync(link);
-      linkSync(ext.path, link);
-    } catch {
-      linked = false;
+function writeAll(fd: number, data: Uint8Array, position: number | null = null): void {
+  for (let off = 0; off < data.length; ) {
+    const n = writeSync(fd, data, off, Math.min(data.length - off, 1 << 30), position === null ? null : position + off);
+    off += n;
+  }
+}
+
+/** Inline weights below this total stay inline: small graphs load as fast from bytes. */
+export const EXTERNALIZE_MIN_BYTES = 1 << 20;
+/** Tensors at least this big move out; smaller ones (shapes, scalars) stay in the graph. */
+const MOVE_MIN_BYTES = 1024;
+const ALIGN = 4096;
+export const CACHED_GRAPH = 'graph.onnx';
+export const CACHED_WEIGHTS = 'weights.bin';
+
+/** Total bytes of inline raw_data initializers in a model (a cheap scan of the graph's fields). */
+export function inlineWeightBytes(model: Uint8Array): number {
+  let total = 0;
+  forEachInlineTensor(model, (raw) => (total += raw.end - raw.start));
+  return total;
+}
+
+function forEachInlineTensor(model: Uint8Array, visit: (raw: { start: number; end: number }, tensor: { start: number; end: number }) => void): void {
+  for (const f of fields(model)) {
+    if (f.no !== 7 || f.wire !== Wire.Len) continue;
+    for (const gf of fields(model, f.start, f.end)) {
+      if (gf.no !== 5 || gf.wire !== Wire.Len) continue;
+      for (const tf of fields(model, gf.start, gf.end)) if (tf.no === 9 && tf.wire === Wire.Len && tf.end - tf.start >= MOVE_MIN_BYTES) visit(tf, gf);
     }
   }
-  if (!existsSync(path)) atomicWrite(path, build());
-  return { path, linked };
+}
+
+/**
+ * Once per model hash: writes the graph with its inline weights moved to one external data file, in
+ * chunks (each tensor is written from a view of `model`; nothing is copied byte by byte). Returns the
+ * cache folder holding graph.onnx and weights.bin.
+ */
+export function externalizedCopy(hash: string, model: Uint8Array): string {
+  const dir = join(cacheRoot(), 'models', hash);
+  const graphPath = join(dir, CACHED_GRAPH);
+  if (existsSync(graphPath)) return dir;
+  mkdirSync(dir, { recursive: true });
+  const weightsTmp = join(dir, `${CACHED_WEIGHTS}.${process.pid}.tmp`);
+  const fd = openSync(weightsTmp, 'w');
+  const moved = new Map<number, Uint8Array>(); // tensor start → its new encoding
+  let offset = 0;
+  try {
+    forEachInlineTensor(model, (raw, tensor) => {
+      offset = Math.ceil(offset / ALIGN) * ALIGN;
+      const length = raw.end - raw.start;
+      writeAll(fd, model.subarray(raw.start, raw.end), offset);
+      const w = new Writer();
+      for (const tf of fields(model, tensor.start, tensor.end)) {
+        if (tf.no === 9 && tf.wire === Wire.Len) continue;
+        const headerStart = tf.wire === Wire.Len ? fieldHeaderStart(tf) : keyStart(model, tf);
+        w.raw(model.subarray(headerStart, tf.end));
+      }
+      for (const [k, v] of [['location', CACHED_WEIGHTS], ['offset', String(offset)], ['length', String(length)]] as const) w.message(13, (e) => e.string(1, k).string(2, v));
+      w.int(14, 1); // data_location = EXTERNAL
+      moved.set(tensor.start, new Writer().bytes(5, w.parts()).finish());
+      offset += length;
+    });
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  const out = new Writer();
+  let last = 0;
+  for (const f of fields(model)) {
+    if (f.no !== 7 || f.wire !== Wire.Len) continue;
+    const graph = new Writer();
+    let glast = f.start;
+    for (const gf of fields(model, f.start, f.end)) {
+      const replacement = gf.no === 5 && gf.wire === Wire.Len ? moved.get(gf.start) : undefined;
+      if (!replacement) continue;
+      graph.raw(model.subarray(glast, fieldHeaderStart(gf)));
+      graph.raw(replacement);
+      glast = gf.end;
+    }
+    graph.raw(model.subarray(glast, f.end));
+    out.raw(model.subarray(last, fieldHeaderStart(f)));
+    out.bytes(7, graph.parts());
+    last = f.end;
+  }
+  out.raw(model.subarray(last));
+  renameSync(weightsTmp, join(dir, CACHED_WEIGHTS));
+  atomicWrite(graphPath, out.parts());
+  return dir;
+}
+
+/** Start of a non-Len field's key (tag) given its payload range: walk back over the tag varint. */
+function keyStart(buf: Uint8Array, f: { no: number; wire: Wire; start: number }): number {
+  let tag = f.no * 8 + f.wire;
+  let n = 1;
+  while (tag >= 128) {
+    tag = Math.floor(tag / 128);
+    n++;
+  }
+  return f.start - n;
 }

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../shared/errors.js';
-import type { NormKind } from './types.js';
+import { CONFIG_KEYS, isKnownArchitecture, unknownArchitecture } from './architectures.js';
 
 export interface ModelConfig {
   modelType: string;
@@ -29,22 +29,6 @@ export interface ModelFolder {
 }
 
 const ONNX_CANDIDATES = ['model.onnx', 'onnx/model.onnx', 'decoder_model_merged.onnx', 'onnx/decoder_model_merged.onnx', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx'];
-
-/** Norm flavour per HF model_type; anything else must be named with --arch. */
-export const NORM_BY_MODEL_TYPE: Record<string, NormKind> = {
-  llama: 'rms',
-  mistral: 'rms',
-  mixtral: 'rms',
-  qwen2: 'rms',
-  qwen3: 'rms',
-  phi3: 'rms',
-  olmo2: 'rms',
-  gemma: 'rms_plus_one',
-  gemma2: 'rms_plus_one',
-  gemma3_text: 'rms_plus_one',
-  gpt2: 'layer',
-  gpt_neox: 'layer',
-};
 
 export function openModelFolder(dirArg: string, opts: { arch?: string } = {}): ModelFolder {
   const { dir, onnxPath, genai } = resolveOnnxPath(dirArg);
@@ -84,36 +68,40 @@ function num(c: Record<string, unknown>, keys: string[], fallback?: number): num
   throw new UserError(`config.json has none of ${keys.join(', ')}`, 'Use the config.json that came with the model.');
 }
 
+function optionalNum(c: Record<string, unknown>, keys: readonly string[]): number | null {
+  for (const k of keys) if (typeof c[k] === 'number') return c[k] as number;
+  return null;
+}
+
 function checkArch(modelType: string, arch: string | undefined): string {
-  const t = arch ?? modelType;
-  if (!(t in NORM_BY_MODEL_TYPE))
-    throw new UserError(
-      `unknown architecture "${modelType}" (config.json model_type)`,
-      `Known: ${Object.keys(NORM_BY_MODEL_TYPE).join(', ')}. If it is built like one of them, pass --arch NAME (e.g. --arch llama), and --tap "resid_post=TENSOR" / --tap "mlp_act=TENSOR" ({i} = layer) if its tensors are named differently.`,
-    );
-  return t;
+  if (arch !== undefined) {
+    if (!isKnownArchitecture(arch)) throw unknownArchitecture(arch, '--arch');
+    return arch;
+  }
+  if (!isKnownArchitecture(modelType)) throw unknownArchitecture(modelType);
+  return modelType;
 }
 
 function fromHfConfig(c: Record<string, unknown>, arch?: string): ModelConfig {
   const rawType = typeof c['model_type'] === 'string' ? (c['model_type'] as string) : '(missing)';
   const modelType = checkArch(rawType, arch);
-  const hiddenSize = num(c, ['hidden_size', 'n_embd', 'd_model']);
-  const numHeads = num(c, ['num_attention_heads', 'n_head']);
+  const hiddenSize = num(c, [...CONFIG_KEYS.hiddenSize]);
+  const numHeads = num(c, [...CONFIG_KEYS.numHeads]);
   const eos = c['eos_token_id'];
   const textConfig = c['text_config'] as Record<string, unknown> | undefined;
   if (textConfig) return fromHfConfig({ ...textConfig, model_type: textConfig['model_type'] ?? modelType }, arch);
   return {
     modelType,
     architecture: Array.isArray(c['architectures']) ? String(c['architectures'][0]) : modelType,
-    numLayers: num(c, ['num_hidden_layers', 'n_layer']),
+    numLayers: num(c, [...CONFIG_KEYS.numLayers]),
     hiddenSize,
-    intermediateSize: typeof c['intermediate_size'] === 'number' ? (c['intermediate_size'] as number) : typeof c['n_inner'] === 'number' ? (c['n_inner'] as number) : modelType === 'gpt2' ? 4 * hiddenSize : null,
-    vocabSize: num(c, ['vocab_size']),
+    intermediateSize: optionalNum(c, CONFIG_KEYS.intermediateSize) ?? (modelType === 'gpt2' ? 4 * hiddenSize : null),
+    vocabSize: num(c, [...CONFIG_KEYS.vocabSize]),
     numHeads,
-    numKvHeads: num(c, ['num_key_value_heads'], numHeads),
-    headDim: num(c, ['head_dim'], hiddenSize / numHeads),
-    maxPositions: num(c, ['max_position_embeddings', 'n_positions', 'n_ctx'], 2048),
-    normEps: num(c, ['rms_norm_eps', 'layer_norm_epsilon', 'layer_norm_eps'], 1e-5),
+    numKvHeads: num(c, [...CONFIG_KEYS.numKvHeads], numHeads),
+    headDim: num(c, [...CONFIG_KEYS.headDim], hiddenSize / numHeads),
+    maxPositions: num(c, [...CONFIG_KEYS.maxPositions], 2048),
+    normEps: num(c, [...CONFIG_KEYS.normEps], 1e-5),
     bosTokenId: typeof c['bos_token_id'] === 'number' ? (c['bos_token_id'] as number) : null,
     eosTokenIds: typeof eos === 'number' ? [eos] : Array.isArray(eos) ? eos.filter((x): x is number => typeof x === 'number') : [],
   };

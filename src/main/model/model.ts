@@ -9,10 +9,10 @@ import { Worker } from 'node:worker_threads';
 import { deserializeError } from '../../shared/errors.js';
 import type { EngineMessage, EngineMethods, EngineRequest } from './engine-protocol.js';
 import { openModelFolder } from './model-folder.js';
-import type { CaptureStats, GenerateRequest, GenerateResult, LensRequest, LensResult, OpenOptions } from './onnx-engine.js';
+import type { CaptureStats, GenerateRequest, GenerateResult, LensRequest, LensResult, NllResult, OpenOptions } from './onnx-engine.js';
 import { Tokenizer } from './tokenizer.js';
 import { engineStackMb } from './worker-stack.js';
-import type { ForwardRequest, ForwardResult, ModelInfo } from './types.js';
+import type { ForwardRequest, ForwardResult, ModelInfo, NeuronIntervention } from './types.js';
 
 /** A loaded model: its tokenizer on this thread, inference in a worker thread (open with `openModel`, release with `dispose`). */
 export class Model {
@@ -81,6 +81,11 @@ export class Model {
   /** Per-text neuron statistics, pooled residuals and NLL of a batch, reduced in the graph (see OnnxEngine.captureStats). */
   captureStats(inputIds: number[][]): Promise<CaptureStats> {
     return this.call('captureStats', { inputIds });
+  }
+
+  /** Summed next-token NLL per text, reduced in the graph; interventions scale neurons (ablation). */
+  nll(req: { inputIds: number[][]; interventions?: NeuronIntervention[] }): Promise<NllResult> {
+    return this.call('nll', req);
   }
 
   /** Continues one prompt token by token (greedy, or sampled with temperature / top-p). */

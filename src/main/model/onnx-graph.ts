@@ -1,7 +1,7 @@
 import { fields, pushInts, str, Wire, type Field } from './protobuf.js';
 
 /** ONNX TensorProto.DataType values we name in messages. */
-export const OnnxType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, FLOAT16: 10, DOUBLE: 11, BFLOAT16: 16 } as const;
+export const OnnxType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, BFLOAT16: 16 } as const;
 
 export interface OnnxNode {
   name: string;

@@ -102,25 +102,43 @@ export function pushInts(buf: Uint8Array, f: Field, out: number[]): void {
 
 // ---- writing ---------------------------------------------------------------------------------
 
+/**
+ * Builds a protobuf message as a list of byte chunks: `bytes()` keeps a reference to the payload it is
+ * given (a slice of a model buffer, say) instead of copying it byte by byte, so wrapping a large graph
+ * in a new field costs one copy at `finish()`, or none with `parts()`.
+ */
 export class Writer {
-  private chunks: number[] = [];
+  private chunks: Uint8Array[] = [];
+  private pending: number[] = [];
+  private size = 0;
+
+  get length(): number {
+    return this.size + this.pending.length;
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.chunks.push(Uint8Array.from(this.pending));
+    this.size += this.pending.length;
+    this.pending = [];
+  }
 
   varint(v: number): this {
     if (v < 0) {
       // Negative int64 is ten bytes of two's complement; doubles cannot hold 2^64 - 1 exactly.
       let b = BigInt.asUintN(64, BigInt(v));
       while (b >= 0x80n) {
-        this.chunks.push(Number(b & 0x7fn) | 0x80);
+        this.pending.push(Number(b & 0x7fn) | 0x80);
         b >>= 7n;
       }
-      this.chunks.push(Number(b));
+      this.pending.push(Number(b));
       return this;
     }
     while (v >= 0x80) {
-      this.chunks.push((v % 128) | 0x80);
+      this.pending.push((v % 128) | 0x80);
       v = Math.floor(v / 128);
     }
-    this.chunks.push(v);
+    this.pending.push(v);
     return this;
   }
 
@@ -132,9 +150,21 @@ export class Writer {
     return this.tag(no, Wire.Varint).varint(v);
   }
 
-  bytes(no: number, data: Uint8Array): this {
-    this.tag(no, Wire.Len).varint(data.length);
-    for (const b of data) this.chunks.push(b);
+  /** A length-delimited field whose payload is `data` (or these chunks, in order), kept by reference. */
+  bytes(no: number, data: Uint8Array | Uint8Array[]): this {
+    const parts = Array.isArray(data) ? data : [data];
+    this.tag(no, Wire.Len).varint(parts.reduce((n, p) => n + p.length, 0));
+    return this.raw(parts);
+  }
+
+  /** Appends already-encoded bytes (whole fields), kept by reference. */
+  raw(parts: Uint8Array | Uint8Array[]): this {
+    this.flush();
+    for (const p of Array.isArray(parts) ? parts : [parts]) {
+      if (p.length === 0) continue;
+      this.chunks.push(p);
+      this.size += p.length;
+    }
     return this;
   }
 
@@ -145,18 +175,49 @@ export class Writer {
   message(no: number, build: (w: Writer) => void): this {
     const inner = new Writer();
     build(inner);
-    return this.bytes(no, inner.finish());
+    return this.bytes(no, inner.parts());
   }
 
   float(no: number, v: number): this {
     this.tag(no, Wire.Fixed32);
     const b = new Uint8Array(4);
     new DataView(b.buffer).setFloat32(0, v, true);
-    for (const x of b) this.chunks.push(x);
+    for (const x of b) this.pending.push(x);
     return this;
   }
 
-  finish(): Uint8Array {
-    return Uint8Array.from(this.chunks);
+  /** The encoded chunks, in order (views, not copies). */
+  parts(): Uint8Array[] {
+    this.flush();
+    return [...this.chunks];
   }
+
+  finish(): Uint8Array {
+    return concatBytes(this.parts());
+  }
+}
+
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const total = parts.reduce((s, p) => s + p.length, 0);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Where a Len field's tag starts: walk back over the length varint and the tag varint. */
+export function fieldHeaderStart(f: { no: number; start: number; end: number }): number {
+  return f.start - varintSize(f.end - f.start) - varintSize(f.no * 8 + Wire.Len);
+}
+
+export function varintSize(v: number): number {
+  let n = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
 }

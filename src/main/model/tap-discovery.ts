@@ -4,6 +4,7 @@
  * and the user's explicit `name=tensor` overrides last, which win.
  */
 import { UserError } from '../../shared/errors.js';
+import { ALL_MLP_ACT_NAMES, ALL_RESID_NAMES } from './architectures.js';
 import { indexGraph, type GraphIndex, type OnnxGraph, type OnnxNode } from './onnx-graph.js';
 import type { TapPoint } from './types.js';
 
@@ -23,20 +24,8 @@ export interface HeadInfo {
   unembeddingTransposed: boolean;
 }
 
-const RESID_NAMES = [
-  (i: number) => `/model/layers.${i}/Add_1_output_0`,
-  (i: number) => `/model/layers.${i}/Add_1/output_0`,
-  (i: number) => `/transformer/h.${i}/Add_1_output_0`,
-  (i: number) => `/gpt_neox/layers.${i}/Add_1_output_0`,
-];
-const MLP_ACT_NAMES = [
-  (i: number) => `/model/layers.${i}/mlp/act_fn/Mul_output_0`,
-  (i: number) => `/model/layers.${i}/mlp/act_fn/Mul/output_0`,
-  (i: number) => `/model/layers.${i}/mlp/act_fn/Mul_5_output_0`, // gelu(tanh) decomposed (Gemma)
-  (i: number) => `/model/layers.${i}/mlp/act_fn/Gelu_output_0`,
-  (i: number) => `/transformer/h.${i}/mlp/act/Mul_3_output_0`, // GPT-2 gelu_new
-  (i: number) => `/transformer/h.${i}/mlp/act/Mul_1_output_0`,
-];
+const RESID_NAMES = ALL_RESID_NAMES;
+const MLP_ACT_NAMES = ALL_MLP_ACT_NAMES;
 
 /** A parsed `--tap name=tensor` override; `{i}` in the tensor expands per layer for `resid_post`/`mlp_act`. */
 export interface TapOverride {

@@ -4,7 +4,7 @@ import { endianness } from 'node:os';
 if (endianness() !== 'LE') throw new Error('Babelscope stores need a little-endian machine');
 
 /** The bytes of a typed array, without copying. */
-export function toBlob(array: Float32Array | Float64Array): Buffer {
+export function toBlob(array: Float32Array | Float64Array | Uint16Array): Buffer {
   return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
 }
 

@@ -24,11 +24,20 @@ export function saveCorpus(db: Database, spec: string, texts: readonly CorpusTex
 }
 
 export function readCorpusTexts(db: Database, corpusId: number): StoredText[] {
-  return statement(db, 'SELECT id AS textId, lang, key AS id, text FROM texts WHERE corpus_id = ? ORDER BY id').all(corpusId) as StoredText[];
+  // `ORDER BY t.id`: a bare `id` would mean the output column `key AS id` and sort by key.
+  return statement(db, 'SELECT t.id AS textId, t.lang, t.key AS id, t.text FROM texts t WHERE t.corpus_id = ? ORDER BY t.id').all(corpusId) as StoredText[];
 }
 
 function corpusHash(texts: readonly CorpusText[]): string {
   const hash = createHash('sha256');
   for (const { lang, id, text } of texts) hash.update(`${lang}\u0000${id}\u0000${text}\u0001`);
   return hash.digest('hex');
+}
+
+/** A stored corpus's identity: its source spec, content hash and size. */
+export function corpusInfo(db: Database, corpusId: number): { corpusId: number; spec: string; contentHash: string; nTexts: number } | undefined {
+  const row = statement(db, 'SELECT id, spec, content_hash, n_texts FROM corpora WHERE id = ?').get(corpusId) as
+    | { id: number; spec: string; content_hash: string; n_texts: number }
+    | undefined;
+  return row && { corpusId: row.id, spec: row.spec, contentHash: row.content_hash, nTexts: row.n_texts };
 }

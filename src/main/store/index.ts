@@ -3,3 +3,4 @@ export { Store } from './store.js';
 export { NeuronStatsAccumulator } from './accumulator.js';
 export { SCHEMA_VERSION, APPLICATION_ID } from './migrations.js';
 export type * from './types.js';
+export type { MergedShard, MergeOutcome, MergeSource, MergeTarget } from './merge.js';

@@ -93,6 +93,37 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
       CREATE INDEX results_by_run_kind ON results (run_id, kind, id);
     `);
   },
+  function pooledChoicesAndShards(db) {
+    // Pooled vectors become optional per kind (a capture may keep only the mean or only the last token)
+    // and may be float16; rows written before keep their float32 BLOBs and stay readable.
+    db.exec(`
+      CREATE TABLE pooled_v2 (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        layer INTEGER NOT NULL,
+        text_id INTEGER NOT NULL REFERENCES texts(id),
+        shape TEXT NOT NULL,
+        dtype TEXT NOT NULL CHECK (dtype IN ('float16', 'float32')),
+        mean BLOB,
+        last BLOB,
+        PRIMARY KEY (run_id, layer, text_id)
+      );
+      INSERT INTO pooled_v2 (run_id, layer, text_id, shape, dtype, mean, last)
+        SELECT run_id, layer, text_id, shape, dtype, mean, last FROM pooled;
+      DROP TABLE pooled;
+      ALTER TABLE pooled_v2 RENAME TO pooled;
+      CREATE TABLE merged_shards (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        source_path TEXT NOT NULL,
+        source_run TEXT NOT NULL,
+        source_params_json TEXT NOT NULL,
+        n_texts INTEGER NOT NULL,
+        texts_hash TEXT NOT NULL,
+        merged_at TEXT NOT NULL,
+        UNIQUE (run_id, texts_hash)
+      );
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = migrations.length;

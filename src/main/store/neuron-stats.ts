@@ -3,7 +3,7 @@ import { float64FromBlob, parseShape, shapeJson, toBlob } from './blobs.js';
 import { statement } from './statements.js';
 import type { NeuronCounts, NeuronStats } from './types.js';
 
-interface StatsRow {
+export interface StatsRow {
   layer: number;
   lang: string;
   token_count: number;
@@ -79,7 +79,7 @@ export function readLayerStats(db: Database, runId: number, layer: number): Reco
   return byLang;
 }
 
-function toCounts(row: StatsRow): NeuronCounts {
+export function toCounts(row: StatsRow): NeuronCounts {
   const counts = {
     tokens: row.token_count,
     positiveCounts: float64FromBlob(row.positive_counts),

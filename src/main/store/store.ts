@@ -3,6 +3,8 @@ import type { CorpusText } from '../corpus/types.js';
 import type { Tensor } from '../model/types.js';
 import * as activations from './activations.js';
 import * as corpora from './corpora.js';
+import * as merge from './merge.js';
+import type { MergedShard, MergeOutcome, MergeSource, MergeTarget } from './merge.js';
 import * as neuronStats from './neuron-stats.js';
 import * as pooled from './pooled.js';
 import * as progress from './progress.js';
@@ -12,11 +14,13 @@ import { storeUserError } from './sqlite-errors.js';
 import type {
   ActivationInfo,
   CaptureBatch,
+  CorpusInfo,
   DoneText,
   ModelRef,
   NeuronCounts,
   NeuronStats,
   NewRun,
+  PooledDtype,
   PooledRow,
   PooledVectors,
   RunRecord,
@@ -56,6 +60,11 @@ export class Store {
 
   readCorpus(corpusId: number): StoredText[] {
     return this.guard(() => corpora.readCorpusTexts(this.db, corpusId));
+  }
+
+  /** A corpus's spec, content hash and size (undefined when there is no such corpus). */
+  corpusInfo(corpusId: number): CorpusInfo | undefined {
+    return this.guard(() => corpora.corpusInfo(this.db, corpusId));
   }
 
   // Runs
@@ -107,12 +116,19 @@ export class Store {
     return this.guard(() => neuronStats.readLayerStats(this.db, runId, layer));
   }
 
-  savePooled(runId: number, rows: readonly PooledVectors[]): void {
-    this.transaction(() => pooled.savePooled(this.db, runId, rows));
+  /** Stores pooled vectors, as float16 unless asked otherwise (rows beyond the half range stay float32). */
+  savePooled(runId: number, rows: readonly PooledVectors[], dtype: PooledDtype = 'float16'): void {
+    this.transaction(() => pooled.savePooled(this.db, runId, rows, dtype));
   }
 
-  readPooled(runId: number, layer: number): PooledRow[] {
-    return this.guard(() => pooled.readPooled(this.db, runId, layer));
+  /** Pooled vectors of one layer, decoded to float32 whatever their stored type; `only` reads one kind. */
+  readPooled(runId: number, layer: number, only?: 'mean' | 'last'): PooledRow[] {
+    return this.guard(() => pooled.readPooled(this.db, runId, layer, only));
+  }
+
+  /** The layers a run has pooled vectors for, ascending. */
+  pooledLayers(runId: number): number[] {
+    return this.guard(() => pooled.pooledLayers(this.db, runId));
   }
 
   saveActivation(runId: number, textId: number, point: string, tensor: Tensor): void {
@@ -143,10 +159,25 @@ export class Store {
   commitBatch(runId: number, batch: CaptureBatch): void {
     this.transaction(() => {
       for (const delta of batch.stats ?? []) neuronStats.addNeuronStats(this.db, runId, delta.layer, delta.lang, delta);
-      if (batch.pooled) pooled.savePooled(this.db, runId, batch.pooled);
+      if (batch.pooled) pooled.savePooled(this.db, runId, batch.pooled, batch.pooledDtype);
       for (const a of batch.activations ?? []) activations.saveActivation(this.db, runId, a.textId, a.point, a.tensor);
       progress.markTextsDone(this.db, runId, batch.done);
     });
+  }
+
+  // Shards
+
+  /**
+   * Adds another store's capture run into one of this store's (see merge.ts): all of it in one
+   * transaction, with `alsoInTransaction`; refuses texts counted already, skips a source merged before.
+   */
+  mergeCaptureRun(target: MergeTarget, source: MergeSource, alsoInTransaction: () => void = () => {}): MergeOutcome {
+    return this.guard(() => merge.mergeCaptureRun(this.db, target, source, alsoInTransaction));
+  }
+
+  /** The shards merged into a run, in merge order. */
+  mergedShards(runId: number): MergedShard[] {
+    return this.guard(() => merge.mergedShards(this.db, runId));
   }
 
   // Results

@@ -59,12 +59,18 @@ export interface NeuronStats {
   layers: Array<Record<string, NeuronCounts>>;
 }
 
-/** Pooled residual vectors of one text at one layer: mean over its tokens, and its last token. */
+/** How pooled vectors are stored: float16 halves the file; a row whose values exceed ±65504 stays float32. */
+export type PooledDtype = 'float16' | 'float32';
+
+/**
+ * Pooled residual vectors of one text at one layer: mean over its tokens, and its last token; null
+ * where the capture was asked not to keep that kind.
+ */
 export interface PooledVectors {
   textId: number;
   layer: number;
-  mean: Float32Array;
-  last: Float32Array;
+  mean: Float32Array | null;
+  last: Float32Array | null;
 }
 
 export interface PooledRow extends PooledVectors {
@@ -93,6 +99,15 @@ export interface StoredText {
   text: string;
 }
 
+export interface CorpusInfo {
+  corpusId: number;
+  /** The source it was read from (`udhr:eng,rus`, a path). */
+  spec: string;
+  /** sha256 of the texts: equal hashes, equal corpora. */
+  contentHash: string;
+  nTexts: number;
+}
+
 export interface StoredCorpus {
   corpusId: number;
   /** False when identical content was already stored (its rows are reused). */
@@ -109,6 +124,8 @@ export interface DoneText {
 export interface CaptureBatch {
   stats?: readonly NeuronStatsDelta[];
   pooled?: readonly PooledVectors[];
+  /** Storage type of `pooled` (default float16). */
+  pooledDtype?: PooledDtype;
   activations?: readonly SavedActivation[];
   /** Text ids, or `{ textId, nTokens }` to record each text's token count too. */
   done: readonly (number | DoneText)[];

@@ -13,6 +13,7 @@ import {
   createLexiconIdentifier,
   fastTextLabelToLang,
 } from '../../../src/main/analysis/language-id.js';
+import { MACROLANGUAGE_CHOICES, toIso6393 } from '../../../src/main/analysis/language-codes.js';
 
 const close = (a: number | null | undefined, b: number, msg?: string) =>
   assert.ok(a !== null && a !== undefined && Math.abs(a - b) < 1e-12, `${msg ?? ''} ${a} ≉ ${b}`);
@@ -45,9 +46,19 @@ describe('code-mixing helpers', () => {
       ['__label__en', 'eng'], ['__label__de', 'deu'], ['__label__fr', 'fra'], ['__label__es', 'spa'],
       ['__label__ru', 'rus'], ['__label__el', 'ell'], ['__label__ar', 'arb'], ['__label__hi', 'hin'],
       ['__label__ko', 'kor'], ['__label__zh', 'cmn'], ['__label__ja', 'jpn'], ['__label__tr', 'tur'],
-      ['__label__uk', 'ukr'], ['__label__sw', 'sw'], ['en', 'eng'],
+      ['__label__uk', 'ukr'], ['en', 'eng'],
+      // every label in ISO 639-3: no bare ISO 639-1 codes beside 639-3 ones
+      ['__label__bg', 'bul'], ['__label__it', 'ita'], ['__label__nn', 'nno'], ['__label__arz', 'arz'],
+      // macrolanguages become the stated individual language
+      ['__label__sw', 'swh'], ['__label__fa', 'pes'], ['__label__no', 'nob'], ['__label__ms', 'zsm'],
+      // Wikipedia codes that are not ISO codes
+      ['__label__als', 'gsw'], ['__label__sh', 'hbs'],
     ];
     for (const [label, lang] of pairs) assert.equal(fastTextLabelToLang(label), lang, label);
+    assert.equal(toIso6393('zho'), 'cmn', 'a corpus labelled with the macrolanguage reads the same');
+    assert.equal(toIso6393('ara'), 'arb');
+    assert.equal(toIso6393('python'), 'python', 'labels that are no language code stay');
+    assert.equal(MACROLANGUAGE_CHOICES['zho'], 'cmn');
   });
 });
 
@@ -87,7 +98,7 @@ describe('codeSwitchReport (deterministic identifier)', () => {
     assert.equal(f2.codeSwitch, true);
     assert.equal(f2.cmi, 50);
     assert.deepEqual(f2.switchPoints, [6]);
-    assert.deepEqual(f2.firstOffTarget, { wordIndex: 6, charOffset: 25, lang: 'eng' });
+    assert.deepEqual(f2.firstOffTarget, { wordIndex: 6, charOffset: 25, lang: 'eng', basis: 'line' });
     assert.equal(f2.words[6]!.text, 'the');
     assert.equal(responses[1]!.text.slice(25, 28), 'the');
   });
@@ -108,7 +119,7 @@ describe('codeSwitchReport (deterministic identifier)', () => {
     assert.deepEqual(k2.switchedTo, ['eng']);
     close(k2.cmi, 100 * (1 - 5 / 6));
     assert.deepEqual(k2.switchPoints, [2, 3]);
-    assert.deepEqual(k2.firstOffTarget, { wordIndex: 2, charOffset: 9, lang: 'eng' });
+    assert.deepEqual(k2.firstOffTarget, { wordIndex: 2, charOffset: 9, lang: 'eng', basis: 'word' });
     const k3 = get('k3');
     assert.equal(k3.wordError, false, 'API is an acronym');
     assert.deepEqual(k3.switchedTo, ['und']);
@@ -126,7 +137,7 @@ describe('codeSwitchReport (deterministic identifier)', () => {
     assert.equal(r2.lineError, true);
     assert.deepEqual(r2.switchedTo, ['ukr']);
     assert.equal(r2.cmi, 0, 'all Ukrainian: off target but not mixed');
-    assert.deepEqual(r2.firstOffTarget, { wordIndex: 0, charOffset: 0, lang: 'ukr' });
+    assert.deepEqual(r2.firstOffTarget, { wordIndex: 0, charOffset: 0, lang: 'ukr', basis: 'line' });
   });
 
   it('summarises LPR, WPR and LCPR per language and overall as LCB does', () => {
@@ -180,6 +191,39 @@ describe('codeSwitchReport (deterministic identifier)', () => {
     const text = '안녕하세요 저는 computer 학생 입니다 감사합니다';
     const rep = codeSwitchReport([{ expected: 'kor', text }], lexicon, { foreignWords: new Set(['house']) });
     assert.equal(rep.responses[0]!.wordError, false);
+  });
+});
+
+describe('Han, kana and the first off-target word', () => {
+  // An identifier that, like lid.176 on short text, takes any Han text for Japanese.
+  const saysJapanese = {
+    identify: (text: string) => (/\p{Script=Han}/u.test(text) ? [{ lang: 'jpn', prob: 0.9 }] : [{ lang: 'eng', prob: 0.9 }]),
+  };
+
+  it('does not take Han-only text for Japanese; kana make Japanese possible', () => {
+    const zh = codeSwitchReport([{ expected: 'cmn', text: '人人生而自由在尊严和权利上一律平等' }], saysJapanese).responses[0]!;
+    assert.deepEqual([zh.lines[0]!.lang, zh.lines[0]!.method], ['cmn', 'script']);
+    assert.equal(zh.lineError, false);
+    assert.equal(zh.firstOffTarget, null);
+    const ja = codeSwitchReport([{ expected: 'jpn', text: 'すべての人間は生まれながらにして自由である' }], saysJapanese).responses[0]!;
+    assert.equal(ja.lines[0]!.lang, 'jpn');
+    assert.equal(ja.lineError, false);
+    assert.ok(ja.words.every((w) => w.lang === 'jpn'), 'kanji inside a line with kana stay Japanese');
+  });
+
+  it('finds the real first off-target word, not the first word of a mislabelled line', () => {
+    const text = '人人生而自由 在尊严和权利上 hello world 一律平等';
+    const a = codeSwitchReport([{ expected: 'cmn', text }], saysJapanese).responses[0]!;
+    const hello = a.words.findIndex((w) => w.text === 'hello');
+    assert.ok(hello > 0);
+    assert.deepEqual(a.firstOffTarget, { wordIndex: hello, charOffset: text.indexOf('hello'), lang: 'eng', basis: 'word' });
+    assert.deepEqual(a.switchedTo, ['eng']);
+  });
+
+  it('labels expected languages in ISO 639-3 too', () => {
+    const a = codeSwitchReport([{ expected: 'zh', text: '人人生而自由在尊严和权利上一律平等' }], saysJapanese);
+    assert.equal(a.responses[0]!.expected, 'cmn');
+    assert.deepEqual(a.matrix.rows, ['cmn']);
   });
 });
 

@@ -4,6 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { latestLape } from '../../../src/main/capture/stored-runs.js';
+import { readCorpus } from '../../../src/main/corpus/index.js';
+import { Model } from '../../../src/main/model/model.js';
+import { openStore } from '../../../src/main/store/index.js';
 import { runCli } from '../../helpers/cli.js';
 import { testModelDir } from '../../helpers/fixtures.js';
 
@@ -85,6 +89,8 @@ describe('babelscope codeswitch', () => {
     assert.equal(a!.responses.length, 4 * (1 + 2));
     assert.equal(a!.overall.responses, 12);
     assert.equal(a!.intervention, null);
+    assert.equal((a as unknown as { word_level: string }).word_level, 'inherit');
+    assert.equal((a as unknown as { language_labels: { system: string } }).language_labels.system, 'ISO 639-3');
     assert.deepEqual(
       a!.responses.map((r) => [r.lang, r.mode, r.sample]).slice(0, 3),
       [
@@ -102,8 +108,9 @@ describe('babelscope codeswitch', () => {
   });
 
   it('prints a compact table without --json', async () => {
-    const r = await runCli(['codeswitch', testModelDir, ...PROMPTS, '--samples', '0']);
+    const r = await runCli(['codeswitch', testModelDir, ...PROMPTS, '--samples', '0', '--word-level', 'model']);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^language labels: ISO 639-3/m);
     assert.match(r.stdout, /^4 prompts × \(greedy \+ 0 sampled\) = 4 responses/);
     assert.match(r.stdout, /lang +resp +LPR +WPR +LCPR +switch +CMI/);
     assert.match(r.stdout, /^all +4 /m);
@@ -144,6 +151,31 @@ describe('babelscope codeswitch', () => {
 
     after(() => rmSync(tmp, { recursive: true, force: true }));
 
+    /** Each greedy response equals the engine's own greedy generation with `lang`'s neurons × scale, read from the store. */
+    async function assertGreedyMatchesEngine(j: CodeSwitchJson, scale: number): Promise<void> {
+      const store = openStore(db, { readonly: true });
+      const lape = latestLape(store, store.findRun('capture')!);
+      store.close();
+      const interventions = lape.neurons[lang]!.map(([layer, index]) => ({ layer, index, scale }));
+      const model = await Model.open(testModelDir, { device: 'cpu' });
+      try {
+        const greedy = j.responses.filter((r) => r.mode === 'greedy');
+        assert.equal(greedy.length, 4);
+        let differsFromPlain = 0;
+        for (const r of greedy) {
+          const prompt = (await readCorpus(`udhr:${r.lang}`, { maxTextsPerLang: 2 })).find((t) => t.id === r.prompt_id)!;
+          const inputIds = (await model.tokenizer.encode(prompt.text)).ids.slice(0, r.prompt_tokens);
+          const withNeurons = await model.generate({ inputIds, maxNewTokens: 12, temperature: 0, topP: 1, seed: 0, interventions });
+          assert.deepEqual(r.ids, withNeurons.ids, `${r.lang} ${r.prompt_id}`);
+          const plain = await model.generate({ inputIds, maxNewTokens: 12, temperature: 0, topP: 1, seed: 0 });
+          if (plain.ids.join() !== r.ids.join()) differsFromPlain++;
+        }
+        assert.ok(differsFromPlain > 0, `×${scale} on ${lang}'s neurons changed no greedy response`);
+      } finally {
+        await model.dispose();
+      }
+    }
+
     it('--ablate LANG generates with its neurons zeroed and compares with the baseline', async () => {
       const j = parse(await runCli(['codeswitch', testModelDir, ...PROMPTS, '--db', db, '--ablate', lang, '--json']));
       assert.deepEqual(j.intervention && { mode: j.intervention.mode, lang: j.intervention.lang, scale: j.intervention.scale, neurons: j.intervention.neurons }, { mode: 'ablate', lang, scale: 0, neurons });
@@ -153,6 +185,10 @@ describe('babelscope codeswitch', () => {
       assert.equal(j.baseline.overall.responses, 8);
       assert.equal(j.baseline.changed_responses, j.responses.filter((r) => r.changed === true).length);
       for (const r of j.responses) assert.equal(typeof r.changed, 'boolean');
+      // Zeroing the language's neurons must reach the model: some response changes, and every greedy
+      // response is what the engine generates with exactly those neurons at 0.
+      assert.ok(j.baseline.changed_responses > 0, 'the ablation changed no response');
+      await assertGreedyMatchesEngine(j, 0);
     });
 
     it('--amplify LANG --factor F scales the neurons by F', async () => {
@@ -161,6 +197,7 @@ describe('babelscope codeswitch', () => {
       assert.equal(j.intervention?.scale, 3);
       assert.equal(j.baseline, undefined);
       assert.equal(j.responses.length, 4);
+      await assertGreedyMatchesEngine(j, 3);
     });
 
     it('an unknown language is a user error listing the languages', async () => {

@@ -72,20 +72,23 @@ describe('babelscope CLI on the bundled model', () => {
     const r = await runCli(['generate', testModelDir, '--prompt', g.prompt, '--max-new-tokens', '4', '--json', '--device', 'cpu']);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
-    assert.deepEqual(j.ids, g.generated_ids.slice(0, j.ids.length));
-    assert.equal(typeof j.text, 'string');
+    assert.equal(j.stopped_by, 'length');
+    assert.deepEqual(j.ids, g.generated_ids.slice(0, 4), 'four greedy tokens, equal to the torch reference');
+    // The continuation keeps the first token's space ("the right to", not "the rightto").
+    assert.equal(j.text, ' ' + g.generated_text.split(' ').slice(0, 4).join(' '));
   });
 
   it('--device auto falls back to CPU with one message when CUDA is missing', async () => {
-    const r = await runCli(['inspect', testModelDir, '--json'], { BABELSCOPE_FORCE_NO_CUDA: '1' });
+    // inspect reads the graph only, so a command that runs the model shows the device choice.
+    const r = await runCli(['lens', testModelDir, '--text', 'Hello', '--top', '1', '--json'], { BABELSCOPE_FORCE_NO_CUDA: '1' });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(JSON.parse(r.stdout).device, 'cpu');
+    assert.ok(JSON.parse(r.stdout).layers.length > 0);
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.match(r.stderr, /CUDA not available.*running on CPU/);
   });
 
   it('--device cuda without CUDA is a clear error', async () => {
-    const r = await runCli(['inspect', testModelDir, '--device', 'cuda'], { BABELSCOPE_FORCE_NO_CUDA: '1' });
+    const r = await runCli(['lens', testModelDir, '--text', 'Hello', '--device', 'cuda'], { BABELSCOPE_FORCE_NO_CUDA: '1' });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^error: CUDA was requested but is not usable/);
   });

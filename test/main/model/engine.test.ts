@@ -5,6 +5,7 @@ import { Model } from '../../../src/main/model/model.js';
 import { join } from 'node:path';
 import { decode, loadReference, maxAbsDiff, testCheckpointDirs, testModelDir, type Reference } from '../../helpers/fixtures.js';
 import { fixturesDir } from '../../helpers/paths.js';
+import { nextTokenNll } from '../../../src/main/capture/batches.js';
 
 const TOL = 1e-4;
 
@@ -144,17 +145,47 @@ describe('a training checkpoint (model.onnx at the folder root, weights inline)'
   });
 });
 
-describe('session budget', () => {
-  it('with one session allowed, switching variants reloads them and gives the same numbers', async () => {
+describe('one session, features switched by inputs', () => {
+  it('in-graph NLL equals the NLL computed from the logits, with and without ablated neurons', async () => {
+    const ref = loadReference();
+    const ids = ref.texts.map((t) => t.input_ids);
+    const model = await Model.open(testModelDir, { device: 'cpu' });
+    try {
+      for (const interventions of [[], [{ layer: 2, index: 5, scale: 0 }, { layer: 0, index: 7, scale: 0 }]]) {
+        const r = await model.nll({ inputIds: ids, interventions });
+        const f = await model.forward({ inputIds: ids, interventions });
+        const maxLen = Math.max(...ids.map((x) => x.length));
+        const V = model.info.vocabSize;
+        ids.forEach((x, i) => {
+          const want = nextTokenNll(f.logits!.data, V, x, i * maxLen * V);
+          assert.equal(r.nllCount[i], want.count);
+          assert.ok(Math.abs(r.nllSum[i]! - want.sum) <= 1e-3 * want.count, `text ${i}: ${r.nllSum[i]} vs ${want.sum}`);
+        });
+      }
+      const plain = await model.nll({ inputIds: ids });
+      const ablated = await model.nll({ inputIds: ids, interventions: [{ layer: 2, index: 5, scale: 0 }] });
+      assert.notDeepEqual(plain.nllSum, ablated.nllSum);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('lens, capture, NLL, scales and taps interleaved on one model give the same numbers each time', async () => {
     const ref = loadReference();
     const ids = [ref.texts[1]!.input_ids];
-    const model = await Model.open(testModelDir, { device: 'cpu', maxSessions: 1 });
+    const model = await Model.open(testModelDir, { device: 'cpu' });
     try {
       const a = await model.forward({ inputIds: ids, taps: ['resid_post.2'] });
       const lens = await model.lens({ inputIds: ids, topK: 1 });
+      const stats = await model.captureStats(ids);
+      const ablated = await model.forward({ inputIds: ids, taps: ['resid_post.2'], interventions: [{ layer: 1, index: 0, scale: 0 }] });
+      const nll = await model.nll({ inputIds: ids });
       const b = await model.forward({ inputIds: ids, taps: ['resid_post.2'] });
       assert.equal(maxAbsDiff(a.taps['resid_post.2']!.data, b.taps['resid_post.2']!.data), 0);
+      assert.equal(maxAbsDiff(a.logits!.data, b.logits!.data), 0);
+      assert.ok(maxAbsDiff(a.taps['resid_post.2']!.data, ablated.taps['resid_post.2']!.data) > 0, 'the scale input changes later layers');
       assert.equal(lens.texts[0]!.topIds[0]![0]![0], ref.texts[1]!.lens[0]![0]!.ids[0]);
+      assert.equal(nll.nllSum[0], stats.nllSum[0]);
     } finally {
       await model.dispose();
     }

@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { APPLICATION_ID, openStore, SCHEMA_VERSION } from '../../../src/main/store/index.js';
+import { migrations } from '../../../src/main/store/migrations.js';
 import { modelA, tempDir } from './fixtures.js';
 
 const tmp = tempDir();
 after(tmp.cleanup);
 
-const TABLES = ['activations', 'capture_progress', 'corpora', 'neuron_stats', 'pooled', 'results', 'runs', 'texts'];
+const TABLES = ['activations', 'capture_progress', 'corpora', 'merged_shards', 'neuron_stats', 'pooled', 'results', 'runs', 'texts'];
 
 test('a new file is migrated to the current schema, in WAL mode', () => {
   const path = join(tmp.dir, 'new.db');
@@ -55,6 +57,41 @@ test('read-only opening reads but does not write', () => {
   try {
     assert.deepEqual(store.listRuns(), []);
     assert.throws(() => store.createRun({ kind: 'capture', model: modelA }), { name: 'UserError', message: /read-only/ });
+  } finally {
+    store.close();
+  }
+});
+
+test('a version 1 store (float32 pooled vectors, mean and last required) opens upgraded with its data readable', () => {
+  const path = join(tmp.dir, 'v1.db');
+  const old = new Database(path);
+  old.pragma('journal_mode = WAL');
+  old.pragma('foreign_keys = ON');
+  old.transaction(() => {
+    migrations[0]!(old);
+    old.pragma('user_version = 1');
+  })();
+  const mean = Float32Array.from([0.1, -2.5, 1e5]);
+  const last = Float32Array.from([3, 4, 5]);
+  old.exec(`INSERT INTO corpora VALUES (1, 'inline', 'h', 1, '2026-01-01T00:00:00Z');
+            INSERT INTO texts VALUES (1, 1, 'eng', 'a', 'hello');
+            INSERT INTO runs VALUES (1, 'capture', 'capture', 1, '/m', '${'a1'.repeat(32)}', '{}', 'cpu', '{}', '2026-01-01T00:00:00Z', NULL, 'running');`);
+  old
+    .prepare(`INSERT INTO pooled VALUES (1, 0, 1, '[3]', 'float32', ?, ?)`)
+    .run(Buffer.from(mean.buffer), Buffer.from(last.buffer));
+  old.close();
+
+  assert.throws(() => openStore(path, { readonly: true }), /older schema/);
+  const store = openStore(path);
+  try {
+    assert.equal(store.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    const [row] = store.readPooled(1, 0);
+    assert.deepEqual(row!.mean, mean, 'float32 rows stay float32, bit for bit');
+    assert.deepEqual(row!.last, last);
+    assert.deepEqual(store.pooledLayers(1), [0]);
+    assert.deepEqual(store.integrityCheck(), ['ok']);
+    const fk = store.db.pragma('foreign_key_check') as unknown[];
+    assert.deepEqual(fk, []);
   } finally {
     store.close();
   }

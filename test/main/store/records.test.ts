@@ -41,6 +41,7 @@ test('pooled vectors round-trip per layer with language and corpus id', () => {
   store.savePooled(
     run.id,
     texts.flatMap((t) => [0, 1].map((layer) => ({ textId: t.textId, layer, mean: vec(t.textId * 10 + layer), last: vec(-t.textId) }))),
+    'float32',
   );
   const rows = store.readPooled(run.id, 1);
   assert.deepEqual(
@@ -54,6 +55,35 @@ test('pooled vectors round-trip per layer with language and corpus id', () => {
   assert.deepEqual(rows[1]!.mean, vec(texts[1]!.textId * 10 + 1));
   assert.deepEqual(rows[2]!.last, vec(-texts[2]!.textId));
   assert.deepEqual(store.readPooled(run.id, 5), []);
+  store.close();
+});
+
+test('pooled vectors are float16 by default, float32 where a value exceeds the half range, and either kind may be absent', () => {
+  const store = openStore(join(tmp.dir, 'pooled16.db'));
+  const { corpusId, texts } = store.saveCorpus('inline', corpus);
+  const run = store.createRun({ kind: 'capture', model: modelA, corpusId });
+  const [t0, t1, t2] = texts.map((t) => t.textId) as [number, number, number];
+  const mean = Float32Array.from([0.1, -3.3, 1000.7, 1e-3]);
+  const huge = Float32Array.from([1, 2, 70000, 4]);
+  store.savePooled(run.id, [
+    { textId: t0, layer: 0, mean, last: null },
+    { textId: t1, layer: 0, mean: huge, last: mean },
+    { textId: t2, layer: 0, mean: null, last: mean },
+  ]);
+  const dtypes = store.db.prepare('SELECT dtype FROM pooled ORDER BY text_id').pluck().all();
+  assert.deepEqual(dtypes, ['float16', 'float32', 'float16']);
+  const [r0, r1, r2] = store.readPooled(run.id, 0);
+  // float16 keeps 11 significant bits: relative error at most 2^-11.
+  for (let i = 0; i < mean.length; i++) assert.ok(Math.abs(r0!.mean![i]! - mean[i]!) <= Math.abs(mean[i]!) * 2 ** -11, `${r0!.mean![i]} vs ${mean[i]}`);
+  assert.equal(r0!.last, null);
+  assert.deepEqual(r1!.mean, huge, 'the out-of-range row is kept exactly');
+  assert.deepEqual(r1!.last, mean);
+  assert.equal(r2!.mean, null);
+  assert.equal(store.readPooled(run.id, 0, 'last')[1]!.mean, null, 'only = last leaves the means unread');
+  assert.deepEqual(store.readPooled(run.id, 0, 'mean')[1]!.mean, huge);
+  assert.deepEqual(store.pooledLayers(run.id), [0]);
+  const bytes = store.db.prepare('SELECT length(mean) FROM pooled WHERE text_id = ?').pluck().get(t0);
+  assert.equal(bytes, mean.length * 2);
   store.close();
 });
 

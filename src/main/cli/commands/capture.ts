@@ -1,29 +1,53 @@
-import type { Command } from 'commander';
-import { capture } from '../../capture/capture.js';
-import { openStore } from '../../store/index.js';
+import { Option, type Command } from 'commander';
+import { capture, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS } from '../../capture/capture.js';
+import { DEFAULT_POOLING, parseLayerList, parsePoolVectors, type PoolingChoice } from '../../capture/pooling.js';
+import { parseShard, type Shard } from '../../capture/shard.js';
+import { openStore, type PooledDtype } from '../../store/index.js';
 import { addModelOptions, output, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { addCorpusOptions, loadCorpus, type CorpusOptions } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
+
+interface CaptureCliOptions extends ModelOptions, OutputOptions, CorpusOptions {
+  db: string;
+  run: string;
+  batch: number;
+  maxBatchTokens: number;
+  maxTokensPerText?: number;
+  keepActivations: number;
+  pool?: string;
+  poolLayers?: string;
+  pooledDtype?: PooledDtype;
+  shard?: Shard;
+}
 
 export function registerCapture(program: Command): void {
   addCorpusOptions(addModelOptions(program.command('capture').argument('<dir>', 'model folder').description('record per-language MLP neuron statistics and pooled residuals into a SQLite file (resumable)')))
     .requiredOption('--db <file>', 'SQLite file to write (created if missing)')
     .option('--run <name>', 'run name in the file; the same name resumes', 'capture')
-    .option('--batch <n>', 'texts per forward pass', parseIntOption('--batch', 1, 4096), 8)
+    .option('--max-batch-tokens <n>', 'padded tokens (texts × longest) per forward pass: bounds memory', parseIntOption('--max-batch-tokens', 1), DEFAULT_MAX_BATCH_TOKENS)
+    .option('--batch <n>', 'texts per forward pass at most', parseIntOption('--batch', 1, 4096), DEFAULT_MAX_BATCH_SIZE)
     .option('--max-tokens-per-text <n>', 'cut texts longer than this', parseIntOption('--max-tokens-per-text', 2))
+    .option('--pool <what>', 'pooled residuals to keep per text: mean, last, mean,last or none (default mean,last)')
+    .option('--pool-layers <layers>', 'layers to keep pooled residuals for: all, or e.g. 0,8,16-31 (default all)')
+    .addOption(new Option('--pooled-dtype <type>', 'storage type of pooled residuals (default float16)').choices(['float16', 'float32']))
+    .option('--shard <I/N>', 'capture only shard I of N (0-based; a deterministic split by text id); `babelscope merge` adds the shards', parseShard)
     .option('--keep-activations <n>', 'also store raw activations (all tap points) of the first N texts per language', parseIntOption('--keep-activations', 0), 0)
     .option('--json', 'print JSON')
-    .action(async (dir: string, o: ModelOptions & OutputOptions & CorpusOptions & { db: string; run: string; batch: number; maxTokensPerText?: number; keepActivations: number }) => {
+    .action(async (dir: string, o: CaptureCliOptions) => {
       await withModel(dir, o, async (model) => {
         const texts = await loadCorpus(o.corpus, o, model);
         const store = openStore(o.db);
-        const bar = progressBar('capture');
+        const bar = progressBar(o.shard ? `capture ${o.shard.index}/${o.shard.count}` : 'capture');
         try {
+          const pooling = poolingChoice(o);
           const s = await capture(model, store, texts, {
             runName: o.run,
             corpusSpec: o.corpus,
             batchSize: o.batch,
+            maxBatchTokens: o.maxBatchTokens,
             keepActivationsPerLang: o.keepActivations,
+            ...(pooling ? { pooling } : {}),
+            ...(o.shard ? { shard: o.shard } : {}),
             ...(o.maxTokensPerText !== undefined ? { maxTokensPerText: o.maxTokensPerText } : {}),
             onProgress: (p) => bar.update(p.done, p.total, `${p.tokens} tokens`),
           });
@@ -31,6 +55,7 @@ export function registerCapture(program: Command): void {
           output(o, s, () =>
             [
               `${s.resumed ? 'resumed' : 'new'} run "${s.runName}" (#${s.runId}) in ${o.db}: ${s.texts} texts, ${s.tokens} tokens${s.skippedAlreadyDone ? `, ${s.skippedAlreadyDone} already done` : ''}`,
+              ...(s.shard ? [`shard ${s.shard.index}/${s.shard.count}: ${s.shard.shardTexts} of ${texts.length} texts`] : []),
               `languages: ${s.languages.join(', ')}`,
               `mean NLL: ${Object.entries(s.meanNll).map(([k, v]) => `${k} ${v.toFixed(3)}`).join('  ')}`,
             ].join('\n'),
@@ -41,4 +66,14 @@ export function registerCapture(program: Command): void {
         }
       });
     });
+}
+
+/** The pooling the user asked for, or undefined to take the default (or a resumed old run's own). */
+function poolingChoice(o: CaptureCliOptions): PoolingChoice | undefined {
+  if (o.pool === undefined && o.poolLayers === undefined && o.pooledDtype === undefined) return undefined;
+  return {
+    vectors: o.pool !== undefined ? parsePoolVectors(o.pool) : DEFAULT_POOLING.vectors,
+    layers: o.poolLayers !== undefined ? parseLayerList(o.poolLayers) : DEFAULT_POOLING.layers,
+    dtype: o.pooledDtype ?? DEFAULT_POOLING.dtype,
+  };
 }

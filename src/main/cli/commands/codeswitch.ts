@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UserError } from '../../../shared/errors.js';
 import { createFastTextIdentifier } from '../../analysis/language-id.js';
 import { codeSwitch, type CodeSwitchOptions, type CodeSwitchOutput, type ConfusionSummary, type OverallSummary } from '../../api/index.js';
@@ -22,6 +22,7 @@ interface CodeSwitchCliOptions extends ModelOptions, OutputOptions, Omit<CorpusO
   topP: number;
   seed: number;
   baseline: boolean;
+  wordLevel: 'inherit' | 'model';
 }
 
 export function registerCodeSwitch(program: Command): void {
@@ -42,6 +43,11 @@ export function registerCodeSwitch(program: Command): void {
     .option('--temperature <t>', 'sampling temperature', parseFloatOption('--temperature', 0, 100), 0.8)
     .option('--top-p <p>', 'nucleus sampling mass', parseFloatOption('--top-p', 0, 1), 0.95)
     .option('--seed <n>', 'random seed of the sampled responses', parseIntOption('--seed', 0), 0)
+    .addOption(
+      new Option('--word-level <how>', "language of words in a script shared by several languages (Latin, Cyrillic, Han): 'inherit' from their line, or 'model': word-level identification (fastText on the word alone), needed for CMI between same-script languages")
+        .choices(['inherit', 'model'])
+        .default('inherit'),
+    )
     .option('--json', 'print JSON')
     .action(async (dir: string, o: CodeSwitchCliOptions) => {
       const intervention = interventionOption(o);
@@ -65,6 +71,7 @@ export function registerCodeSwitch(program: Command): void {
           topP: o.topP,
           seed: o.seed,
           identifier,
+          wordLevel: o.wordLevel,
           onProgress: (p) => bar.update(p.done, p.total, p.stage === 'generate' ? '' : p.stage),
         });
         bar.stop();
@@ -108,6 +115,7 @@ function renderHuman(j: CodeSwitchOutput): string {
   if (j.baseline) lines.push(`${j.baseline.changed_responses}/${j.responses.length} responses changed by the intervention`);
   const m = j.matrix;
   const switches = m.rows.flatMap((r, i) => m.columns.map((c, k) => ({ r, c, n: m.counts[i]![k]!, rate: m.rates[i]![k]! })).filter((x) => x.n > 0));
+  lines.push('language labels: ISO 639-3 (macrolanguages: zh→cmn, ar→arb, fa→pes, … see --json language_labels)');
   lines.push(switches.length ? `switched to: ${switches.map((x) => `${x.r}→${x.c} ${x.n} (${(100 * x.rate).toFixed(0)}%)`).join(', ')}` : 'no response switched language');
   const offTarget = j.responses.filter((r) => r.first_off_target);
   if (offTarget.length) {
@@ -116,7 +124,7 @@ function renderHuman(j: CodeSwitchOutput): string {
       const f = r.first_off_target!;
       const where = f.token_index === null ? 'token ?' : `token ${f.token_index} (position ${f.position}, "${showToken(f.token ?? '')}")`;
       const text = r.text.replace(/\s+/g, ' ');
-      lines.push(`  ${r.lang} ${r.prompt_id} ${r.mode === 'greedy' ? 'greedy' : `sample ${r.sample}`}: ${f.lang} "${f.word}" at word ${f.word_index}, ${where}: ${text.length > 70 ? text.slice(0, 69) + '…' : text}`);
+      lines.push(`  ${r.lang} ${r.prompt_id} ${r.mode === 'greedy' ? 'greedy' : `sample ${r.sample}`}: ${f.lang} "${f.word}" at word ${f.word_index}${f.basis === 'line' ? ' (its line)' : ''}, ${where}: ${text.length > 70 ? text.slice(0, 69) + '…' : text}`);
     }
   }
   return lines.join('\n');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { describeModel, layerTensorNames } from '../../api/index.js';
-import { addModelOptions, output, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
+import { inspectModel, layerTensorNames } from '../../api/index.js';
+import { addModelOptions, output, parseIntOption, type ModelOptions, type OutputOptions } from '../common.js';
 
 export function registerInspect(program: Command): void {
   addModelOptions(program.command('inspect').argument('<dir>', 'model folder').description('show a model\'s shape, tap points and inputs/outputs'))
@@ -12,18 +12,17 @@ export function registerInspect(program: Command): void {
         output(o, { layer: o.tensors, tensors }, () => tensors.map((t) => `${t.op.padEnd(24)} ${t.name}`).join('\n') || `no nodes named for layer ${o.tensors}`);
         return;
       }
-      await withModel(dir, o, async (model) => {
-        const d = describeModel(model);
-        output(o, d, () =>
-          [
-            `${d.architecture} (${d.model_type}) — ${d.layers} layers, hidden ${d.hidden_size}, MLP ${d.intermediate_size}, vocab ${d.vocab_size}, heads ${d.heads}/${d.kv_heads} kv, context ${d.max_positions}`,
-            `device: ${d.device}   norm: ${d.norm}   hash: ${d.hash.slice(0, 16)}`,
-            `inputs: ${d.inputs.join(', ')}`,
-            `outputs: ${d.outputs.join(', ')}`,
-            'tap points:',
-            ...d.tap_points.map((t) => `  ${t.name.padEnd(14)} ${String(t.width).padStart(6)}  ${t.onnx_name}  (${t.found_by})`),
-          ].join('\n'),
-        );
-      });
+      // The graph alone: no onnxruntime session, no weights read (the hash shows once a run computed it).
+      const d = await inspectModel(dir, { ...(o.tap?.length ? { taps: o.tap } : {}), ...(o.arch ? { arch: o.arch } : {}) });
+      output(o, d, () =>
+        [
+          `${d.architecture} (${d.model_type}) — ${d.layers} layers, hidden ${d.hidden_size}, MLP ${d.intermediate_size}, vocab ${d.vocab_size}, heads ${d.heads}/${d.kv_heads} kv, context ${d.max_positions}`,
+          `norm: ${d.norm}   hash: ${d.hash ? d.hash.slice(0, 16) : '(computed on the first run)'}`,
+          `inputs: ${d.inputs.join(', ')}`,
+          `outputs: ${d.outputs.join(', ')}`,
+          'tap points:',
+          ...d.tap_points.map((t) => `  ${t.name.padEnd(14)} ${String(t.width).padStart(6)}  ${t.onnx_name}  (${t.found_by})`),
+        ].join('\n'),
+      );
     });
 }

@@ -1,0 +1,449 @@
+/**
+ * A typed Node client for the Babelscope kernel (or any Jupyter kernel speaking protocol 5.x over ZeroMQ).
+ *
+ * ```ts
+ * const kernel = await KernelClient.start({ cwd: notebookDir });   // spawns `node kernel-main.js -f …`
+ * kernel.onDied((d) => console.error(d.message));                  // crash, OOM, process.exit()
+ * const run = kernel.execute('const x: number = 41\nx + 1');
+ * run.onOutput((o) => render(o));                                  // CellOutput in nbformat shapes, as they arrive
+ * const outcome = await run.done;                                  // { status: 'ok' | 'error' | 'aborted' | 'died', executionCount, error? }
+ * await kernel.interrupt();                                        // stops the running cell, keeps state
+ * await kernel.restart();                                          // fresh process, same client
+ * await kernel.shutdown();
+ * ```
+ * `done` never rejects: a kernel that dies mid-cell settles it with status `died`. One client owns one
+ * kernel process; requests are answered in order (the kernel runs one cell at a time).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as zmq from 'zeromq';
+import type {
+  CellOutput,
+  CompletionReply,
+  ExecuteOutcome,
+  InspectReply,
+  IsCompleteReply,
+  KernelDeath,
+  KernelState,
+} from '../../shared/kernel-types.js';
+import { channelAddress, makeMessage, MessageSigner, SendQueue, type ConnectionInfo, type JupyterMessage, type ReceivedMessage } from './wire.js';
+
+export const kernelMainPath = fileURLToPath(new URL('./kernel-main.js', import.meta.url));
+
+export interface KernelStartOptions {
+  /** The notebook's folder: relative imports and files resolve from here (default: process.cwd()). */
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Extra Node flags for the kernel process, e.g. ["--max-old-space-size=8192"]. */
+  nodeArgs?: string[];
+  /** How long to wait for the kernel to answer its first kernel_info (default 30 s). */
+  startTimeoutMs?: number;
+  /** Another kernel command (argv with "{connection_file}"), e.g. from a kernelspec; default: this package's kernel. */
+  argv?: string[];
+}
+
+export interface ExecuteOptions {
+  /** Run without outputs or an execution count (Jupyter's `silent`). */
+  silent?: boolean;
+  /** Whether a failure aborts requests already queued behind this one (default true, as Jupyter). */
+  stopOnError?: boolean;
+  /** nbformat cell id, passed in the request metadata (Jupyter's `cellId`). */
+  cellId?: string;
+}
+
+export interface ExecuteHandle {
+  readonly msgId: string;
+  /** Every output so far, in order. */
+  readonly outputs: readonly CellOutput[];
+  /** Calls `listener` for each output (those already received first); returns an unsubscribe function. */
+  onOutput(listener: (output: CellOutput) => void): () => void;
+  readonly done: Promise<ExecuteOutcome>;
+}
+
+type Listener<T> = (value: T) => void;
+
+class Emitter<T> {
+  private readonly listeners = new Set<Listener<T>>();
+  on(l: Listener<T>): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  emit(v: T): void {
+    for (const l of [...this.listeners]) l(v);
+  }
+}
+
+interface PendingExecute {
+  outputs: CellOutput[];
+  emitter: Emitter<CellOutput>;
+  reply?: ExecuteOutcome;
+  idle: boolean;
+  resolve: (o: ExecuteOutcome) => void;
+}
+
+interface Connection {
+  child: ChildProcess;
+  dir: string;
+  shell: zmq.Dealer;
+  control: zmq.Dealer;
+  iopub: zmq.Subscriber;
+  shellQueue: SendQueue;
+  controlQueue: SendQueue;
+  exited: Promise<void>;
+  stderrTail: string;
+  expectedExit: boolean;
+  /** Once the kernel's iopub delivered a message (the SUB socket is connected). */
+  iopubSeen: boolean;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function describeDeath(code: number | null, signal: string | null, stderrTail: string): string {
+  if (/heap out of memory|Allocation failed|out of memory/i.test(stderrTail) || signal === 'SIGKILL')
+    return `the kernel ran out of memory (${signal ?? `exit code ${code}`}); its state is lost, restart it to continue`;
+  return `the kernel died (${signal ? `signal ${signal}` : `exit code ${code}`}); its state is lost, restart it to continue`;
+}
+
+export class KernelClient {
+  private conn!: Connection;
+  private readonly session = randomUUID();
+  private signer!: MessageSigner;
+  private readonly replies = new Map<string, { resolve: (m: ReceivedMessage) => void; reject: (e: Error) => void }>();
+  private readonly executes = new Map<string, PendingExecute>();
+  private readonly statusEvents = new Emitter<KernelState>();
+  private readonly diedEvents = new Emitter<KernelDeath>();
+  private state: KernelState = 'starting';
+
+  private constructor(private readonly options: KernelStartOptions) {}
+
+  static async start(options: KernelStartOptions = {}): Promise<KernelClient> {
+    const client = new KernelClient(options);
+    await client.launch();
+    return client;
+  }
+
+  get status(): KernelState {
+    return this.state;
+  }
+
+  get pid(): number | undefined {
+    return this.conn.child.pid;
+  }
+
+  onStatus(listener: (state: KernelState) => void): () => void {
+    return this.statusEvents.on(listener);
+  }
+
+  /** The kernel process ended without being asked to (crash, out of memory, `process.exit()` in a cell). */
+  onDied(listener: (death: KernelDeath) => void): () => void {
+    return this.diedEvents.on(listener);
+  }
+
+  execute(code: string, options: ExecuteOptions = {}): ExecuteHandle {
+    const msg = makeMessage(
+      'execute_request',
+      { code, silent: Boolean(options.silent), store_history: !options.silent, user_expressions: {}, allow_stdin: false, stop_on_error: options.stopOnError ?? true },
+      this.session,
+      undefined,
+      options.cellId ? { cellId: options.cellId } : {},
+    );
+    const outputs: CellOutput[] = [];
+    const emitter = new Emitter<CellOutput>();
+    let resolve!: (o: ExecuteOutcome) => void;
+    const done = new Promise<ExecuteOutcome>((r) => (resolve = r));
+    if (this.state === 'dead') resolve({ status: 'died', executionCount: null, error: { ename: 'KernelDied', evalue: 'the kernel is not running; restart it', traceback: [] } });
+    else {
+      this.executes.set(msg.header.msg_id, { outputs, emitter, idle: false, resolve });
+      void this.conn.shellQueue.send(this.signer.serialize(msg)).catch(() => undefined);
+    }
+    return {
+      msgId: msg.header.msg_id,
+      outputs,
+      onOutput(listener) {
+        for (const o of outputs) listener(o);
+        return emitter.on(listener);
+      },
+      done,
+    };
+  }
+
+  /** Stops the running cell (even a synchronous infinite loop); earlier cells' state stays. */
+  async interrupt(): Promise<void> {
+    await this.request('control', 'interrupt_request', {}, 10_000);
+  }
+
+  async kernelInfo(): Promise<Record<string, unknown>> {
+    return (await this.request('shell', 'kernel_info_request', {})).content;
+  }
+
+  async complete(code: string, cursorPos = code.length): Promise<CompletionReply> {
+    const c = (await this.request('shell', 'complete_request', { code, cursor_pos: cursorPos })).content as { matches: string[]; cursor_start: number; cursor_end: number };
+    return { matches: c.matches, cursorStart: c.cursor_start, cursorEnd: c.cursor_end };
+  }
+
+  async inspect(code: string, cursorPos = code.length, detailLevel: 0 | 1 = 0): Promise<InspectReply> {
+    const c = (await this.request('shell', 'inspect_request', { code, cursor_pos: cursorPos, detail_level: detailLevel })).content as { found: boolean; data: Record<string, unknown> };
+    return { found: c.found, data: c.data };
+  }
+
+  async isComplete(code: string): Promise<IsCompleteReply> {
+    return (await this.request('shell', 'is_complete_request', { code })).content as unknown as IsCompleteReply;
+  }
+
+  /** A fresh kernel process (all state gone); cells still running end with status `died`. */
+  async restart(): Promise<void> {
+    this.setState('restarting');
+    await this.stopProcess('the kernel was restarted');
+    await this.launch();
+  }
+
+  async shutdown(): Promise<void> {
+    await this.stopProcess('the kernel was shut down');
+    this.setState('dead');
+  }
+
+  private setState(s: KernelState): void {
+    if (this.state === s) return;
+    this.state = s;
+    this.statusEvents.emit(s);
+  }
+
+  private async launch(): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), 'babelscope-kernel-'));
+    const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const info: ConnectionInfo = {
+      transport: 'tcp',
+      ip: '127.0.0.1',
+      shell_port: ports[0]!,
+      iopub_port: ports[1]!,
+      stdin_port: ports[2]!,
+      control_port: ports[3]!,
+      hb_port: ports[4]!,
+      key: randomBytes(32).toString('hex'),
+      signature_scheme: 'hmac-sha256',
+      kernel_name: 'babelscope',
+    };
+    const file = join(dir, 'connection.json');
+    writeFileSync(file, JSON.stringify(info), { mode: 0o600 });
+    this.signer = new MessageSigner(info.key);
+
+    const argv = this.options.argv
+      ? this.options.argv.map((a) => a.replace('{connection_file}', file))
+      : [process.execPath, ...(this.options.nodeArgs ?? []), kernelMainPath, '-f', file];
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: this.options.cwd ?? process.cwd(),
+      env: this.options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const shell = new zmq.Dealer({ routingId: `${this.session}-shell`, linger: 0 });
+    const control = new zmq.Dealer({ routingId: `${this.session}-control`, linger: 0 });
+    const iopub = new zmq.Subscriber({ linger: 0 });
+    iopub.subscribe();
+    shell.connect(channelAddress(info, info.shell_port));
+    control.connect(channelAddress(info, info.control_port));
+    iopub.connect(channelAddress(info, info.iopub_port));
+
+    const conn: Connection = {
+      child,
+      dir,
+      shell,
+      control,
+      iopub,
+      shellQueue: new SendQueue(shell),
+      controlQueue: new SendQueue(control),
+      stderrTail: '',
+      expectedExit: false,
+      iopubSeen: false,
+      exited: new Promise((resolve) => child.once('exit', () => resolve())),
+    };
+    this.conn = conn;
+    child.stdout!.on('data', () => undefined);
+    child.stderr!.on('data', (d: Buffer) => (conn.stderrTail = (conn.stderrTail + d.toString()).slice(-4000)));
+    child.on('exit', (code, signal) => this.onExit(conn, code, signal));
+    void this.readLoop(conn, shell);
+    void this.readLoop(conn, control);
+    void this.readLoop(conn, iopub);
+
+    // Like jupyter_client: ask for kernel_info until it answers and iopub is known to be connected.
+    const deadline = Date.now() + (this.options.startTimeoutMs ?? 30_000);
+    let exited = false;
+    void conn.exited.then(() => (exited = true));
+    for (;;) {
+      if (exited) throw new Error(`the kernel exited while starting: ${conn.stderrTail.trim().split('\n').slice(-5).join(' | ') || 'no output'}`);
+      if (Date.now() > deadline) {
+        await this.stopProcess('start timed out');
+        throw new Error(`the kernel did not answer within ${(this.options.startTimeoutMs ?? 30_000) / 1000} s`);
+      }
+      try {
+        await this.request('shell', 'kernel_info_request', {}, 250);
+        if (conn.iopubSeen) break;
+      } catch {
+        /* not up yet */
+      }
+    }
+    this.setState('idle');
+  }
+
+  private async readLoop(conn: Connection, socket: zmq.Dealer | zmq.Subscriber): Promise<void> {
+    try {
+      for await (const frames of socket) {
+        let msg: ReceivedMessage;
+        try {
+          msg = this.signer.deserialize(frames);
+        } catch {
+          continue;
+        }
+        if (socket === conn.iopub) {
+          conn.iopubSeen = true;
+          this.onIopub(msg);
+        } else this.onReply(msg);
+      }
+    } catch {
+      /* socket closed */
+    }
+  }
+
+  private onReply(msg: ReceivedMessage): void {
+    const parentId = (msg.parent_header as { msg_id?: string }).msg_id ?? '';
+    const waiting = this.replies.get(parentId);
+    if (waiting) {
+      this.replies.delete(parentId);
+      waiting.resolve(msg);
+    }
+    const ex = this.executes.get(parentId);
+    if (ex && msg.header.msg_type === 'execute_reply') {
+      const c = msg.content as { status: string; execution_count?: number; ename?: string; evalue?: string; traceback?: string[] };
+      const status = c.status === 'ok' || c.status === 'aborted' ? c.status : 'error';
+      ex.reply = {
+        status,
+        executionCount: c.execution_count ?? null,
+        ...(status === 'error' ? { error: { ename: c.ename ?? 'Error', evalue: c.evalue ?? '', traceback: c.traceback ?? [] } } : {}),
+      };
+      this.settleIfDone(parentId, ex);
+    }
+  }
+
+  private onIopub(msg: ReceivedMessage): void {
+    const parentId = (msg.parent_header as { msg_id?: string }).msg_id ?? '';
+    const c = msg.content as Record<string, any>;
+    if (msg.header.msg_type === 'status') {
+      const s = c['execution_state'] as string;
+      if (s === 'busy' || s === 'idle') this.setState(s);
+      const ex = this.executes.get(parentId);
+      if (ex && s === 'idle') {
+        ex.idle = true;
+        this.settleIfDone(parentId, ex);
+      }
+      return;
+    }
+    const ex = this.executes.get(parentId);
+    if (!ex) return;
+    let out: CellOutput | undefined;
+    switch (msg.header.msg_type) {
+      case 'stream':
+        out = { output_type: 'stream', name: c['name'] === 'stderr' ? 'stderr' : 'stdout', text: String(c['text']) };
+        break;
+      case 'display_data':
+        out = { output_type: 'display_data', data: c['data'], metadata: c['metadata'] ?? {}, ...(c['transient']?.display_id ? { transient: c['transient'] } : {}) };
+        break;
+      case 'execute_result':
+        out = { output_type: 'execute_result', execution_count: c['execution_count'] ?? null, data: c['data'], metadata: c['metadata'] ?? {} };
+        break;
+      case 'error':
+        out = { output_type: 'error', ename: c['ename'], evalue: c['evalue'], traceback: c['traceback'] ?? [] };
+        break;
+    }
+    if (out) {
+      ex.outputs.push(out);
+      ex.emitter.emit(out);
+    }
+  }
+
+  private settleIfDone(id: string, ex: PendingExecute): void {
+    if (!ex.reply || !ex.idle) return;
+    this.executes.delete(id);
+    ex.resolve(ex.reply);
+  }
+
+  private request(channel: 'shell' | 'control', msgType: string, content: unknown, timeoutMs = 60_000): Promise<ReceivedMessage> {
+    if (this.state === 'dead') return Promise.reject(new Error('the kernel is not running'));
+    const msg: JupyterMessage<unknown> = makeMessage(msgType, content, this.session);
+    const conn = this.conn;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.replies.delete(msg.header.msg_id);
+        reject(new Error(`no ${msgType.replace('_request', '_reply')} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.replies.set(msg.header.msg_id, {
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      void (channel === 'shell' ? conn.shellQueue : conn.controlQueue).send(this.signer.serialize(msg)).catch(() => undefined);
+    });
+  }
+
+  private onExit(conn: Connection, code: number | null, signal: string | null): void {
+    if (conn !== this.conn) return;
+    const message = conn.expectedExit ? 'the kernel was stopped' : describeDeath(code, signal, conn.stderrTail);
+    this.failPending(message);
+    this.closeSockets(conn);
+    if (!conn.expectedExit) {
+      this.setState('dead');
+      this.diedEvents.emit({ exitCode: code, signal, message, stderrTail: conn.stderrTail.split('\n').slice(-20).join('\n') });
+    }
+  }
+
+  private failPending(message: string): void {
+    for (const [id, ex] of this.executes) {
+      this.executes.delete(id);
+      ex.resolve({ status: 'died', executionCount: ex.reply?.executionCount ?? null, error: { ename: 'KernelDied', evalue: message, traceback: [`KernelDied: ${message}`] } });
+    }
+    for (const [id, r] of this.replies) {
+      this.replies.delete(id);
+      r.reject(new Error(message));
+    }
+  }
+
+  private closeSockets(conn: Connection): void {
+    for (const s of [conn.shell, conn.control, conn.iopub]) if (!s.closed) s.close();
+    rmSync(conn.dir, { recursive: true, force: true });
+  }
+
+  private async stopProcess(reason: string): Promise<void> {
+    const conn = this.conn;
+    conn.expectedExit = true;
+    if (conn.child.exitCode === null && conn.child.signalCode === null) {
+      try {
+        await this.request('control', 'shutdown_request', { restart: false }, 2000);
+      } catch {
+        /* kill below */
+      }
+      const killed = setTimeout(() => conn.child.kill('SIGKILL'), 3000);
+      await conn.exited;
+      clearTimeout(killed);
+    }
+    this.failPending(reason);
+    this.closeSockets(conn);
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * The kernel side of the Jupyter messaging protocol (shell and control requests), over the executor.
+ * Requests run one at a time in arrival order; an interrupt ends the running cell (its reply is an
+ * `Interrupted` error) and the next request starts.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { transformSync } from 'esbuild';
+import type { MimeBundle } from '../../shared/kernel-types.js';
+import { Executor, InterruptedError, type CellContext, type CellError } from './executor.js';
+import { LANGUAGE_INFO } from './language-info.js';
+import { packageRoot } from './resolve.js';
+import type { FromMain } from './thread-protocol.js';
+import { makeMessage, PROTOCOL_VERSION, type MessageHeader, type ReceivedMessage } from './wire.js';
+
+interface Running {
+  ctx: CellContext;
+  finish: (r: { ok: true; value: unknown } | { ok: false; error: CellError }) => void;
+}
+
+
+const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+export class KernelProtocol {
+  private readonly executor = new Executor();
+  private readonly queue: { channel: 'shell' | 'control'; msg: ReceivedMessage }[] = [];
+  private busy = false;
+  private executionCount = 0;
+  private running: Running | undefined;
+  /** Execute requests that were waiting when a cell failed: answered `aborted` (Jupyter's stop_on_error). */
+  private readonly aborted = new Set<string>();
+
+  constructor(
+    private readonly session: string,
+    private readonly post: (m: FromMain) => void,
+  ) {}
+
+  start(): void {
+    this.status('starting');
+    this.status('idle');
+  }
+
+  receive(channel: 'shell' | 'control', msg: ReceivedMessage): void {
+    // Control requests jump the queue (the I/O thread already answered interrupt and shutdown).
+    if (channel === 'control') this.queue.unshift({ channel, msg });
+    else this.queue.push({ channel, msg });
+    // Cells start from their own macrotask, so stopping one (terminateExecution) never unwinds the message handler.
+    setImmediate(() => this.pump());
+  }
+
+  interrupt(): void {
+    const r = this.running;
+    if (!r) return;
+    this.executor.interrupt();
+    r.finish({ ok: false, error: { ename: 'Interrupted', evalue: 'the cell was interrupted (state from earlier cells is kept)', traceback: ['Interrupted: the cell was interrupted'] } });
+  }
+
+  reportBackgroundError(e: unknown): void {
+    if (e instanceof InterruptedError) return; // background code of an interrupted cell, stopped on purpose
+    const ctx = this.executor.current();
+    const err = this.executor.describe(e);
+    const text = `Uncaught (in background code) ${err.traceback.join('\n')}\n`;
+    if (ctx && !ctx.interrupted) ctx.sink.stream('stderr', text);
+    else process.stderr.write(text);
+  }
+
+  private pump(): void {
+    if (this.busy) return;
+    const next = this.queue.shift();
+    if (!next) return;
+    this.busy = true;
+    const done = () => {
+      this.busy = false;
+      setImmediate(() => this.pump());
+    };
+    this.handle(next.channel, next.msg).then(done, (e: unknown) => {
+      process.stderr.write(`babelscope kernel: bug handling ${next.msg.header.msg_type}: ${(e as Error).stack ?? String(e)}\n`);
+      done();
+    });
+  }
+
+  private send(channel: 'shell' | 'control' | 'iopub', msgType: string, content: unknown, parent?: MessageHeader, identities?: Buffer[]): void {
+    this.post({ type: 'send', channel, msg: makeMessage(msgType, content, this.session, parent), ...(identities ? { identities } : {}) });
+  }
+
+  private status(state: 'starting' | 'busy' | 'idle', parent?: MessageHeader): void {
+    this.send('iopub', 'status', { execution_state: state }, parent);
+  }
+
+  private async handle(channel: 'shell' | 'control', msg: ReceivedMessage): Promise<void> {
+    const type = msg.header.msg_type;
+    const reply = (content: unknown) => this.send(channel, type.replace(/_request$/, '_reply'), content, msg.header, msg.identities);
+    this.status('busy', msg.header);
+    try {
+      switch (type) {
+        case 'kernel_info_request':
+          reply({
+            status: 'ok',
+            protocol_version: PROTOCOL_VERSION,
+            implementation: 'babelscope',
+            implementation_version: version,
+            language_info: LANGUAGE_INFO,
+            banner: `Babelscope ${version}: TypeScript cells on Node ${process.versions.node}`,
+            help_links: [{ text: 'Babelscope', url: 'https://github.com/babelscope/babelscope' }],
+          });
+          break;
+        case 'execute_request':
+          await this.execute(msg, reply);
+          break;
+        case 'is_complete_request':
+          reply(isComplete(String(msg.content['code'] ?? '')));
+          break;
+        case 'complete_request':
+          reply({ status: 'ok', metadata: {}, ...complete(String(msg.content['code'] ?? ''), Number(msg.content['cursor_pos'] ?? 0)) });
+          break;
+        case 'inspect_request':
+          reply({ status: 'ok', metadata: {}, ...inspectAt(String(msg.content['code'] ?? ''), Number(msg.content['cursor_pos'] ?? 0)) });
+          break;
+        case 'history_request':
+          reply({ status: 'ok', history: [] });
+          break;
+        case 'comm_info_request':
+          reply({ status: 'ok', comms: {} });
+          break;
+        case 'comm_open':
+        case 'comm_msg':
+        case 'comm_close':
+          break;
+        default:
+          reply({ status: 'error', ename: 'NotImplemented', evalue: `${type} is not supported by the Babelscope kernel`, traceback: [] });
+      }
+    } finally {
+      this.status('idle', msg.header);
+    }
+  }
+
+  private execute(msg: ReceivedMessage, reply: (content: unknown) => void): Promise<void> {
+    const c = msg.content as { code?: string; silent?: boolean; store_history?: boolean; stop_on_error?: boolean };
+    const code = String(c.code ?? '');
+    const silent = Boolean(c.silent);
+    const storeHistory = c.store_history ?? !silent;
+    if (this.aborted.delete(msg.header.msg_id)) {
+      reply({ status: 'aborted', execution_count: null });
+      return Promise.resolve();
+    }
+    if (storeHistory) this.executionCount++;
+    const count = this.executionCount;
+    const parent = msg.header;
+    if (!silent) this.send('iopub', 'execute_input', { code, execution_count: count }, parent);
+
+    const sink = {
+      stream: (name: 'stdout' | 'stderr', text: string) => {
+        if (!silent) this.post({ type: 'stream', parent, name, text });
+      },
+      display: (data: MimeBundle, metadata: Record<string, unknown>) => {
+        if (!silent) this.send('iopub', 'display_data', { data, metadata, transient: {} }, parent);
+      },
+    };
+    const ctx: CellContext = { sink, interrupted: false };
+
+    return new Promise<void>((resolve) => {
+      let finished = false;
+      const finish: Running['finish'] = (r) => {
+        if (finished) return;
+        finished = true;
+        this.running = undefined;
+        let result = r;
+        if (result.ok && result.value !== undefined && !silent) {
+          try {
+            const data = this.executor.resultBundle(result.value);
+            if (data) this.send('iopub', 'execute_result', { execution_count: count, data, metadata: {} }, parent);
+          } catch (e) {
+            result = { ok: false, error: this.executor.describe(e) };
+          }
+        }
+        if (result.ok) reply({ status: 'ok', execution_count: count, user_expressions: {}, payload: [] });
+        else {
+          this.send('iopub', 'error', result.error, parent);
+          reply({ status: 'error', execution_count: count, ...result.error });
+          // Requests already waiting when a cell fails are aborted (Jupyter's stop_on_error).
+          if (c.stop_on_error !== false)
+            for (const q of this.queue) if (q.msg.header.msg_type === 'execute_request') this.aborted.add(q.msg.header.msg_id);
+        }
+        resolve();
+      };
+      this.running = { ctx, finish };
+      void this.executor.run(code, `cell [${count}]`, ctx).then(finish);
+    });
+  }
+}
+
+function isComplete(code: string): { status: 'complete' | 'incomplete' | 'invalid'; indent?: string } {
+  try {
+    transformSync(code, { loader: 'ts' });
+    return { status: 'complete' };
+  } catch (e) {
+    const text = (e as { errors?: { text: string }[] }).errors?.[0]?.text ?? '';
+    return /end of file/i.test(text) ? { status: 'incomplete', indent: '  ' } : { status: 'invalid' };
+  }
+}
+
+const KEYWORDS = ['await', 'async', 'break', 'case', 'catch', 'class', 'const', 'continue', 'default', 'do', 'else', 'export', 'for', 'function', 'if', 'import', 'interface', 'let', 'new', 'return', 'switch', 'throw', 'try', 'type', 'typeof', 'while'];
+
+/** The dotted path before the cursor: `foo.bar.ba|` → { object: ["foo","bar"], prefix: "ba" }. */
+function pathAt(code: string, cursor: number): { object: string[]; prefix: string; start: number } {
+  const before = code.slice(0, cursor);
+  const m = /([A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*\s*\.\s*)?([A-Za-z_$][\w$]*)?$/.exec(before);
+  const objectPart = m?.[1] ?? '';
+  const prefix = m?.[2] ?? '';
+  return { object: objectPart.split('.').map((s) => s.trim()).filter(Boolean), prefix, start: cursor - prefix.length };
+}
+
+function lookup(path: string[]): { found: boolean; value: unknown } {
+  let v: unknown = globalThis;
+  for (const key of path) {
+    if (v === null || v === undefined) return { found: false, value: undefined };
+    try {
+      v = (v as Record<string, unknown>)[key];
+    } catch {
+      return { found: false, value: undefined };
+    }
+  }
+  return { found: true, value: v };
+}
+
+function propertyNames(v: unknown): string[] {
+  const names = new Set<string>();
+  for (let o: unknown = v; o !== null && o !== undefined && names.size < 5000; o = Object.getPrototypeOf(o)) {
+    for (const k of Object.getOwnPropertyNames(o)) names.add(k);
+    if (typeof o !== 'object' && typeof o !== 'function') break;
+  }
+  return [...names];
+}
+
+function complete(code: string, cursor: number): { matches: string[]; cursor_start: number; cursor_end: number } {
+  const { object, prefix, start } = pathAt(code, cursor);
+  const target = lookup(object);
+  const candidates = target.found ? propertyNames(target.value === globalThis ? globalThis : Object(target.value)) : [];
+  if (object.length === 0) candidates.push(...KEYWORDS);
+  const matches = [...new Set(candidates)].filter((n) => n.startsWith(prefix) && /^[A-Za-z_$][\w$]*$/.test(n) && !n.startsWith('__babelscope')).sort();
+  return { matches, cursor_start: start, cursor_end: cursor };
+}
+
+function inspectAt(code: string, cursor: number): { found: boolean; data: MimeBundle } {
+  const after = /^[\w$]*/.exec(code.slice(cursor))?.[0] ?? '';
+  const { object, prefix } = pathAt(code, cursor + after.length);
+  if (!prefix) return { found: false, data: {} };
+  const { found, value } = lookup([...object, prefix]);
+  if (!found || (value === undefined && !(prefix in Object(lookup(object).value)))) return { found: false, data: {} };
+  const kind = typeof value === 'function' ? String(value).split('\n')[0]!.slice(0, 200) : `${typeof value}`;
+  return { found: true, data: { 'text/plain': `${[...object, prefix].join('.')}: ${kind}\n${inspect(value, { depth: 1, colors: false }).slice(0, 2000)}` } };
+}

@@ -1,0 +1,17 @@
+/** Messages between the kernel's main thread (cells) and its I/O thread (ZeroMQ). */
+import type { JupyterMessage, MessageHeader, ReceivedMessage } from './wire.js';
+
+export type ToMain =
+  | { type: 'ready' }
+  | { type: 'request'; channel: 'shell' | 'control'; msg: ReceivedMessage }
+  | { type: 'interrupt' }
+  | { type: 'shutdown' }
+  | { type: 'closed' }
+  | { type: 'fatal'; message: string };
+
+export type FromMain =
+  | { type: 'send'; channel: 'shell' | 'control' | 'iopub'; msg: JupyterMessage<unknown>; identities?: Buffer[] }
+  | { type: 'stream'; parent: MessageHeader; name: 'stdout' | 'stderr'; text: string }
+  | { type: 'interrupt-ack' }
+  | { type: 'interrupt' }
+  | { type: 'close' };

@@ -1,0 +1,131 @@
+/**
+ * What a model is, read from its folder and graph alone (no onnxruntime session): shape, tap points,
+ * the unembedding, inputs, identity. `inspect` stops here; the engine builds its session from it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { UserError } from '../../shared/errors.js';
+import { CACHED_GRAPH, cacheRoot, EXTERNALIZE_MIN_BYTES, externalizedCopy, inlineWeightBytes, knownModelHash, modelHash } from './model-cache.js';
+import { architecture, normKindOf } from './architectures.js';
+import { openModelFolder } from './model-folder.js';
+import { readOnnxGraph, type OnnxGraph } from './onnx-graph.js';
+import { discoverTaps, parseTapOverride, type HeadInfo } from './tap-discovery.js';
+import type { ModelInfo } from './types.js';
+
+export interface DescribeOptions {
+  /** `name=tensor` overrides, as given to --tap. */
+  taps?: string[];
+  /** Treat the model as this architecture (HF model_type). */
+  arch?: string;
+}
+
+export interface PastInput {
+  name: string;
+  layer: number;
+  which: 'key' | 'value';
+  elemType: number;
+}
+
+export interface ModelDescription {
+  info: Omit<ModelInfo, 'device' | 'hash'>;
+  /** null when only inspected and never hashed before (hashing reads every weight once). */
+  hash: string | null;
+  graphBytes: Uint8Array;
+  graph: OnnxGraph;
+  head: HeadInfo | null;
+  past: PastInput[];
+  /** The folder external data paths are relative to: the model's, or the cache's for moved weights. */
+  externalFolder: string;
+}
+
+function readGraph(path: string): { bytes: Uint8Array; graph: OnnxGraph } {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new UserError(`cannot read ${path}: ${(e as Error).message}`, 'Check the file exists and is readable.');
+  }
+  try {
+    return { bytes, graph: readOnnxGraph(bytes) };
+  } catch (e) {
+    throw new UserError(`${path} is not a valid ONNX model (${(e as Error).message})`, 'The file is corrupt or truncated: export it again or re-download it.');
+  }
+}
+
+/**
+ * `inspect`: reads the graph, never hashes. `run`: hashes once (memoised by path, size, mtime) and,
+ * for a graph with large inline weights, moves them once to an external file in the cache so the
+ * session maps them from there instead of holding the graph's copy.
+ */
+export async function describeModel(dir: string, opts: DescribeOptions, mode: 'inspect' | 'run'): Promise<ModelDescription> {
+  const folder = openModelFolder(dir, opts.arch !== undefined ? { arch: opts.arch } : {});
+  const onnxPath = folder.onnxPath;
+  const knownInline = knownModelHash(onnxPath, []);
+  const cachedDir = knownInline ? join(cacheRoot(), 'models', knownInline) : null;
+  let hash: string | null;
+  let bytes: Uint8Array;
+  let graph: OnnxGraph;
+  let externalFolder = dirname(onnxPath);
+  if (mode === 'run' && cachedDir && existsSync(join(cachedDir, CACHED_GRAPH))) {
+    ({ bytes, graph } = readGraph(join(cachedDir, CACHED_GRAPH)));
+    hash = knownInline;
+    externalFolder = cachedDir;
+  } else {
+    ({ bytes, graph } = readGraph(onnxPath));
+    const externalPaths = [...new Set([...graph.initializers.values()].flatMap((i) => (i.location.kind === 'external' ? [i.location.file] : [])))].map((f) => join(dirname(onnxPath), f));
+    for (const p of externalPaths)
+      if (!existsSync(p)) throw new UserError(`${onnxPath} keeps its weights in ${p}, which is missing`, 'Copy the .onnx_data file(s) that came with the model next to it.');
+    hash = mode === 'run' ? await modelHash(onnxPath, externalPaths) : knownModelHash(onnxPath, externalPaths);
+    if (mode === 'run' && externalPaths.length === 0 && inlineWeightBytes(bytes) >= EXTERNALIZE_MIN_BYTES) {
+      externalFolder = externalizedCopy(hash!, bytes);
+      ({ bytes, graph } = readGraph(join(externalFolder, CACHED_GRAPH)));
+    }
+  }
+  const c = folder.config;
+  const modelType = opts.arch ?? c.modelType;
+  const intermediate = c.intermediateSize ?? inferIntermediate(graph, c.hiddenSize, architecture(modelType).downProjection);
+  const { taps, head } = discoverTaps(graph, { numLayers: c.numLayers, hiddenSize: c.hiddenSize, intermediateSize: intermediate, vocabSize: c.vocabSize }, (opts.taps ?? []).map(parseTapOverride));
+  const past = graph.inputs.flatMap((i): PastInput[] => {
+    const m = /^past_key_values\.(\d+)\.(key|value)$/.exec(i.name);
+    return m ? [{ name: i.name, layer: Number(m[1]), which: m[2] as 'key' | 'value', elemType: i.elemType }] : [];
+  });
+  const known = new Set(['input_ids', 'attention_mask', 'position_ids', ...past.map((p) => p.name)]);
+  const unknown = graph.inputs.filter((i) => !known.has(i.name) && !graph.initializers.has(i.name));
+  if (!graph.inputs.some((i) => i.name === 'input_ids') || unknown.length)
+    throw new UserError(
+      `unsupported model inputs: ${graph.inputs.map((i) => i.name).join(', ')}`,
+      'Babelscope feeds input_ids, attention_mask, position_ids and past_key_values.N.key/value (Optimum text-generation-with-past exports).',
+    );
+  const info: Omit<ModelInfo, 'device' | 'hash'> = {
+    dir: folder.dir,
+    onnxPath,
+    architecture: c.architecture,
+    modelType,
+    numLayers: c.numLayers,
+    hiddenSize: c.hiddenSize,
+    intermediateSize: intermediate,
+    vocabSize: c.vocabSize,
+    numHeads: c.numHeads,
+    numKvHeads: c.numKvHeads,
+    headDim: c.headDim,
+    maxPositions: c.maxPositions,
+    bosTokenId: c.bosTokenId,
+    eosTokenIds: c.eosTokenIds,
+    normKind: normKindOf(modelType),
+    normEps: c.normEps,
+    taps,
+    inputs: graph.inputs.map((i) => i.name),
+    outputs: graph.outputs.map((o) => o.name),
+  };
+  return { info, hash, graphBytes: bytes, graph, head, past, externalFolder };
+}
+
+function inferIntermediate(g: OnnxGraph, hidden: number, downProjection: RegExp): number {
+  for (const init of g.initializers.values()) if (init.dims.length === 2 && init.dims[1] === hidden && init.dims[0] !== hidden && downProjection.test(init.name)) return init.dims[0]!;
+  for (const n of g.nodes) {
+    if (n.opType !== 'MatMul' || !/mlp/.test(n.name)) continue;
+    const w = g.initializers.get(n.inputs[1]!);
+    if (w && w.dims[1] === hidden && w.dims[0] !== hidden) return w.dims[0]!;
+  }
+  throw new UserError('config does not give the MLP width and the graph does not show it', 'Add "intermediate_size" to config.json.');
+}

@@ -1,0 +1,131 @@
+/** What a capture pools (mean, last, none; a layer subset) and how (float16 by default) on the bundled model. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { capture } from '../../../src/main/capture/capture.js';
+import { LEGACY_POOLING_PARAM, parseLayerList, parsePoolVectors } from '../../../src/main/capture/pooling.js';
+import { alignStoredRun } from '../../../src/main/capture/stored-runs.js';
+import { readCorpus, type CorpusText } from '../../../src/main/corpus/index.js';
+import { Model } from '../../../src/main/model/model.js';
+import { openStore } from '../../../src/main/store/index.js';
+import { runCli, runCliJson } from '../../helpers/cli.js';
+import { testModelDir } from '../../helpers/fixtures.js';
+
+const CORPUS = 'udhr:eng,rus,cmn,arb';
+
+describe('pooling options', () => {
+  it('parses --pool and --pool-layers, refusing the rest', () => {
+    assert.deepEqual(parsePoolVectors('last,mean'), ['mean', 'last']);
+    assert.deepEqual(parsePoolVectors('last'), ['last']);
+    assert.deepEqual(parsePoolVectors('none'), []);
+    assert.throws(() => parsePoolVectors('max'), { name: 'UserError' });
+    assert.deepEqual(parseLayerList('0,8,3-5,4'), [0, 3, 4, 5, 8]);
+    assert.equal(parseLayerList('all'), 'all');
+    for (const bad of ['', '1-', '5-3', 'x', '1,,2']) assert.throws(() => parseLayerList(bad), { name: 'UserError' }, bad);
+  });
+});
+
+describe('pooled vectors of a capture', () => {
+  let tmp: string;
+  let model: Model;
+  let texts: CorpusText[];
+  const db = (name: string) => join(tmp, name);
+
+  before(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'babelscope-pooling-'));
+    model = await Model.open(testModelDir, { device: 'cpu' });
+    texts = await readCorpus(CORPUS, { maxTextsPerLang: 16 });
+  });
+  after(async () => {
+    await model.dispose();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('float16 storage (the default) gives the cosines and MEXA of float32 storage, in half the bytes', async () => {
+    const results = [];
+    for (const dtype of ['float16', 'float32'] as const) {
+      const store = openStore(db(`${dtype}.db`));
+      await capture(model, store, texts, { runName: 'capture', corpusSpec: CORPUS, ...(dtype === 'float32' ? { pooling: { vectors: ['mean', 'last'], layers: 'all', dtype } } : {}) });
+      const run = store.findRun('capture')!;
+      const stored = store.db.prepare('SELECT DISTINCT dtype FROM pooled').pluck().all();
+      assert.deepEqual(stored, [dtype]);
+      const bytes = store.db.prepare('SELECT SUM(length(mean) + length(last)) FROM pooled').pluck().get() as number;
+      results.push({
+        bytes,
+        mean: await alignStoredRun(store, run, { pool: 'mean', pivot: 'eng' }),
+        last: await alignStoredRun(store, run, { pool: 'last', pivot: 'eng' }),
+      });
+      store.close();
+    }
+    const [half, full] = results as [(typeof results)[0], (typeof results)[0]];
+    assert.equal(half.bytes * 2, full.bytes);
+    for (const pool of ['mean', 'last'] as const) {
+      const a = half[pool];
+      const b = full[pool];
+      assert.equal(a.layers.length, model.info.numLayers);
+      let maxDiff = 0;
+      a.layers.forEach((l, k) => {
+        const m = b.layers[k]!;
+        assert.deepEqual(l.mexa, m.mexa, `${pool} MEXA, layer ${l.layer}`);
+        assert.deepEqual(l.retrieval, m.retrieval, `${pool} retrieval, layer ${l.layer}`);
+        l.meanCosine.forEach((row, i) => row.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v! - m.meanCosine[i]![j]!)))));
+      });
+      assert.ok(maxDiff < 1e-3, `${pool}: mean cosines differ by ${maxDiff}`);
+      assert.deepEqual(a.pivot!.maxLayer, b.pivot!.maxLayer);
+    }
+  });
+
+  it('--pool last --pool-layers keeps only those, and align says what is missing', async () => {
+    const path = db('subset.db');
+    const s = await runCliJson(['capture', testModelDir, '--corpus', CORPUS, '--max-texts-per-lang', '16', '--db', path, '--device', 'cpu', '--pool', 'last', '--pool-layers', '1,3']);
+    assert.equal(s.texts, texts.length);
+    const store = openStore(path, { readonly: true });
+    const run = store.findRun('capture')!;
+    assert.deepEqual(store.pooledLayers(run.id), [1, 3]);
+    assert.deepEqual(store.db.prepare('SELECT COUNT(*) AS n, COUNT(mean) AS means, COUNT(last) AS lasts FROM pooled').get(), { n: 2 * texts.length, means: 0, lasts: 2 * texts.length });
+    assert.deepEqual((run.params as { pooling: unknown }).pooling, { vectors: ['last'], layers: [1, 3], dtype: 'float16' });
+    store.close();
+    assert.ok(statSync(path).size < statSync(db('float32.db')).size);
+
+    const missing = await runCli(['align', '--db', path, '--pool', 'mean']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /kept no mean vectors\n {2}Use --pool last/);
+    const r = await runCliJson(['align', '--db', path, '--pool', 'last']);
+    assert.deepEqual(r.layers.map((l: { layer: number }) => l.layer), [1, 3]);
+    assert.ok([1, 3].includes(r.pivot.maxLayer.rus));
+
+    const none = await runCli(['capture', testModelDir, '--corpus', CORPUS, '--max-texts-per-lang', '2', '--db', db('none.db'), '--device', 'cpu', '--pool', 'none', '--json']);
+    assert.equal(none.code, 0, none.stderr);
+    const noPooled = await runCli(['align', '--db', db('none.db')]);
+    assert.match(noPooled.stderr, /no pooled vectors/);
+    const badLayer = await runCli(['capture', testModelDir, '--corpus', CORPUS, '--db', db('bad.db'), '--device', 'cpu', '--pool-layers', '2,99']);
+    assert.match(badLayer.stderr, /--pool-layers 99: the model has layers 0\.\.\d+/);
+  });
+
+  it('a run made before pooling was a choice resumes as it was made (float32, mean and last, all layers)', async () => {
+    const store = openStore(db('legacy.db'));
+    try {
+      const corpus = store.saveCorpus(CORPUS, texts);
+      const info = model.info;
+      store.createRun({
+        name: 'capture',
+        kind: 'capture',
+        model: { dir: info.dir, hash: info.hash, architecture: info.architecture, numLayers: info.numLayers, hiddenSize: info.hiddenSize, intermediateSize: info.intermediateSize },
+        device: info.device,
+        corpusId: corpus.corpusId,
+        params: { corpus: CORPUS, maxTokensPerText: info.maxPositions, pooling: LEGACY_POOLING_PARAM },
+      });
+      const s = await capture(model, store, texts, { runName: 'capture', corpusSpec: CORPUS });
+      assert.equal(s.resumed, true);
+      assert.deepEqual(store.db.prepare('SELECT DISTINCT dtype FROM pooled').pluck().all(), ['float32']);
+      await assert.rejects(
+        capture(model, store, texts, { runName: 'capture', corpusSpec: CORPUS, pooling: { vectors: ['mean'], layers: 'all', dtype: 'float16' } }),
+        /other parameters/,
+      );
+    } finally {
+      store.close();
+    }
+  });
+});

@@ -1,0 +1,191 @@
+/** Sharded captures and `babelscope merge` on the bundled model: merged LAPE equals one unsharded capture. */
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { lape } from '../../../src/main/analysis/lape.js';
+import { capture, NLL_RESULT } from '../../../src/main/capture/capture.js';
+import { inShard, parseShard, shardOf } from '../../../src/main/capture/shard.js';
+import { lapeStatsOf } from '../../../src/main/capture/stored-runs.js';
+import { readCorpus, type CorpusText } from '../../../src/main/corpus/index.js';
+import { Model } from '../../../src/main/model/model.js';
+import { openStore, type Store } from '../../../src/main/store/index.js';
+import { runCli, runCliJson } from '../../helpers/cli.js';
+import { testCheckpointDirs, testModelDir } from '../../helpers/fixtures.js';
+
+const CORPUS = 'udhr:eng,rus,cmn,arb';
+const N = 3;
+
+describe('shard assignment', () => {
+  it('parses I/N (0-based) and refuses anything else with a hint', () => {
+    assert.deepEqual(parseShard('2/4'), { index: 2, count: 4 });
+    assert.deepEqual(parseShard(' 0 / 1 '), { index: 0, count: 1 });
+    for (const bad of ['4/4', '1/0', 'a/b', '1', '-1/3', '1/2/3']) assert.throws(() => parseShard(bad), { name: 'UserError' }, bad);
+  });
+
+  it('splits texts into disjoint, covering, roughly even parts by corpus id, keeping translations together', async () => {
+    const texts = await readCorpus('udhr:eng,rus', {});
+    const parts = Array.from({ length: 4 }, (_, i) => texts.filter((t) => inShard(t.id, { index: i, count: 4 })));
+    assert.equal(parts.reduce((s, p) => s + p.length, 0), texts.length);
+    for (const p of parts) assert.ok(p.length > texts.length / 8, `a shard of ${p.length} of ${texts.length} texts`);
+    for (const t of texts) assert.equal(parts.filter((p) => p.includes(t)).length, 1);
+    for (const p of parts) for (const t of p) assert.equal(shardOf(t.id, 4), parts.indexOf(p));
+    const eng = new Map(texts.filter((t) => t.lang === 'eng').map((t) => [t.id, shardOf(t.id, 4)]));
+    for (const t of texts.filter((x) => x.lang === 'rus' && eng.has(x.id))) assert.equal(shardOf(t.id, 4), eng.get(t.id));
+  });
+});
+
+describe('sharded capture + merge on the bundled model', () => {
+  let tmp: string;
+  let model: Model;
+  let texts: CorpusText[];
+  const db = (name: string) => join(tmp, name);
+  const run = (store: Store) => store.findRun('capture')!;
+
+  before(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'babelscope-shards-'));
+    model = await Model.open(testModelDir, { device: 'cpu' });
+    texts = await readCorpus(CORPUS, { maxTextsPerLang: 15 });
+    const full = openStore(db('full.db'));
+    await capture(model, full, texts, { runName: 'capture', corpusSpec: CORPUS, maxBatchTokens: 512 });
+    full.close();
+    for (let i = 0; i < N; i++) {
+      const s = openStore(db(`shard${i}.db`));
+      const summary = await capture(model, s, texts, { runName: 'capture', corpusSpec: CORPUS, shard: { index: i, count: N }, maxBatchTokens: 300 });
+      assert.equal(summary.shard!.shardTexts, texts.filter((t) => inShard(t.id, { index: i, count: N })).length);
+      s.close();
+    }
+  });
+  after(async () => {
+    await model.dispose();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('merged LAPE, counts and pooled vectors equal the unsharded capture', async () => {
+    const r = await runCliJson(['merge', db('merged.db'), ...[...Array(N).keys()].map((i) => db(`shard${i}.db`))]);
+    assert.equal(r.complete, true);
+    assert.equal(r.doneTexts, texts.length);
+    assert.deepEqual(
+      r.sources.map((s: { shard: { index: number } }) => s.shard.index),
+      [0, 1, 2],
+    );
+    const full = openStore(db('full.db'), { readonly: true });
+    const merged = openStore(db('merged.db'), { readonly: true });
+    try {
+      const a = lapeStatsOf(full, run(full));
+      const b = lapeStatsOf(merged, run(merged));
+      assert.deepEqual(lape(b), lape(a), 'LAPE selection, thresholds and per-layer counts are identical');
+      const fs = full.readNeuronStats(run(full).id);
+      const ms = merged.readNeuronStats(run(merged).id);
+      for (let l = 0; l < fs.numLayers; l++) {
+        for (const lang of fs.languages) {
+          const x = fs.layers[l]![lang]!;
+          const y = ms.layers[l]![lang]!;
+          assert.equal(y.tokens, x.tokens);
+          assert.deepEqual(y.positiveCounts, x.positiveCounts, `positive counts, layer ${l} ${lang}`);
+          // Float sums: each text's in-graph float32 reduction depends a little on its batch companions.
+          for (let n = 0; n < x.sums.length; n++) assert.ok(Math.abs(y.sums[n]! - x.sums[n]!) <= 1e-4 * (1 + Math.abs(x.sums[n]!)), `sum ${l}/${lang}/${n}: ${y.sums[n]} vs ${x.sums[n]}`);
+        }
+      }
+      const byKey = (rows: { lang: string; key: string; mean: Float32Array | null; last: Float32Array | null }[]) => new Map(rows.map((x) => [`${x.lang}/${x.key}`, x]));
+      const fp = byKey(full.readPooled(run(full).id, 2));
+      const mp = byKey(merged.readPooled(run(merged).id, 2));
+      assert.equal(mp.size, fp.size);
+      for (const [k, v] of fp) {
+        // Same text, other batch companions: equal up to float32 rounding, then float16 storage.
+        const w = mp.get(k)!;
+        for (let h = 0; h < v.mean!.length; h++) assert.ok(Math.abs(w.mean![h]! - v.mean![h]!) <= 1e-3 * (1 + Math.abs(v.mean![h]!)), k);
+      }
+      const nf = full.latestResult<Record<string, { sum: number; count: number }>>(run(full).id, NLL_RESULT)!.result;
+      const nm = merged.latestResult<Record<string, { sum: number; count: number }>>(run(merged).id, NLL_RESULT)!.result;
+      for (const lang of Object.keys(nf)) {
+        assert.equal(nm[lang]!.count, nf[lang]!.count);
+        assert.ok(Math.abs(nm[lang]!.sum - nf[lang]!.sum) < 1e-3 * nf[lang]!.count, lang);
+      }
+      assert.equal(run(merged).status, 'done');
+      assert.equal(merged.mergedShards(run(merged).id).length, N);
+      assert.equal((run(merged).params as { shard?: unknown }).shard, undefined, 'the merged run is not a shard');
+      assert.deepEqual(merged.integrityCheck(), ['ok']);
+    } finally {
+      full.close();
+      merged.close();
+    }
+  });
+
+  it('merging in steps, or again after a kill, adds each shard once', async () => {
+    const first = await runCliJson(['merge', db('steps.db'), db('shard0.db')]);
+    assert.equal(first.complete, false);
+    const again = await runCliJson(['merge', db('steps.db'), db('shard0.db'), db('shard1.db'), db('shard2.db')]);
+    assert.deepEqual(
+      again.sources.map((s: { alreadyMerged: boolean }) => s.alreadyMerged),
+      [true, false, false],
+    );
+    assert.equal(again.complete, true);
+    const a = openStore(db('steps.db'), { readonly: true });
+    const b = openStore(db('merged.db'), { readonly: true });
+    assert.deepEqual(lape(lapeStatsOf(a, run(a))), lape(lapeStatsOf(b, run(b))));
+    a.close();
+    b.close();
+  });
+
+  it('refuses overlapping shards, and leaves the output as it was', async () => {
+    copyFileSync(db('shard1.db'), db('shard1-copy.db'));
+    const r = await runCli(['merge', db('overlap.db'), db('shard0.db'), db('shard1.db'), db('shard1-copy.db')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /both shard 1\/3/);
+    const full = await runCli(['merge', db('overlap2.db'), db('shard0.db'), db('full.db')]);
+    assert.equal(full.code, 1);
+    assert.match(full.stderr, /overlaps what is already merged: \d+ of its \d+ texts/);
+    const out = openStore(db('overlap2.db'), { readonly: true });
+    assert.equal(out.doneTextIds(run(out).id).size, texts.filter((t) => inShard(t.id, { index: 0, count: N })).length, 'shard 0 alone was kept');
+    out.close();
+  });
+
+  it('refuses shards of another model, corpus or settings, unfinished shards, and the output as a source', async () => {
+    const other = await Model.open(testCheckpointDirs[0]!, { device: 'cpu' });
+    try {
+      const s = openStore(db('other-model.db'));
+      await capture(other, s, texts, { runName: 'capture', corpusSpec: CORPUS, shard: { index: 1, count: N } });
+      s.close();
+    } finally {
+      await other.dispose();
+    }
+    const otherCorpus = openStore(db('other-corpus.db'));
+    await capture(model, otherCorpus, texts.slice(1), { runName: 'capture', corpusSpec: CORPUS, shard: { index: 1, count: N } });
+    otherCorpus.close();
+    const otherPool = openStore(db('other-pool.db'));
+    await capture(model, otherPool, texts, { runName: 'capture', corpusSpec: CORPUS, shard: { index: 1, count: N }, pooling: { vectors: ['mean'], layers: 'all', dtype: 'float16' } });
+    otherPool.close();
+    const unfinished = openStore(db('unfinished.db'));
+    await capture(model, unfinished, texts, { runName: 'capture', corpusSpec: CORPUS, shard: { index: 1, count: N }, maxBatchTokens: 64, flushIntervalMs: 0, stopAfterBatches: 2 });
+    unfinished.close();
+
+    const cases: [string, RegExp][] = [
+      ['other-model.db', /another model/],
+      ['other-corpus.db', /another corpus/],
+      ['other-pool.db', /other settings/],
+      ['unfinished.db', /not finished/],
+    ];
+    for (const [file, message] of cases) {
+      const r = await runCli(['merge', db(`refused-${file}`), db('shard0.db'), db(file)]);
+      assert.equal(r.code, 1, file);
+      assert.match(r.stderr, message, file);
+      assert.match(r.stderr, /\n {2}\S/, 'with a hint');
+    }
+    const self = await runCli(['merge', db('shard0.db'), db('shard0.db'), db('shard1.db')]);
+    assert.match(self.stderr, /also a source/);
+  });
+
+  it('a shard resumes only as the same shard', async () => {
+    const s = openStore(db('shard0.db'));
+    try {
+      await assert.rejects(capture(model, s, texts, { runName: 'capture', corpusSpec: CORPUS, shard: { index: 1, count: N } }), /other parameters/);
+      const again = await capture(model, s, texts, { runName: 'capture', corpusSpec: CORPUS, shard: { index: 0, count: N } });
+      assert.equal(again.texts, 0);
+      assert.equal(again.skippedAlreadyDone, again.shard!.shardTexts);
+    } finally {
+      s.close();
+    }
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * The kernel under real Jupyter clients: `jupyter nbconvert --execute` on the feature notebook, and
+ * jupyter_client for interrupt, completion and a dying kernel. The kernelspec comes from `babelscope kernel install --prefix`.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { runCli } from '../../helpers/cli.js';
+import { checkFeatureOutputs, FEATURE_NAMES, writeFeatureNotebook } from '../../helpers/notebooks.js';
+import { repoRoot } from '../../helpers/paths.js';
+
+describe('kernel under Jupyter clients', () => {
+  let jupyterPath: string;
+  before(async () => {
+    const prefix = mkdtempSync(join(tmpdir(), 'babelscope-prefix-'));
+    const r = await runCli(['kernel', 'install', '--prefix', prefix]);
+    assert.equal(r.code, 0, r.stderr);
+    jupyterPath = join(prefix, 'share', 'jupyter');
+    const spec = JSON.parse(readFileSync(join(jupyterPath, 'kernels', 'babelscope', 'kernel.json'), 'utf8'));
+    assert.equal(spec.display_name, 'TypeScript (Babelscope)');
+    assert.equal(spec.language, 'typescript');
+  });
+
+  it('jupyter nbconvert --execute runs the feature notebook', () => {
+    const path = writeFeatureNotebook();
+    const out = join(mkdtempSync(join(tmpdir(), 'babelscope-nbconvert-')), 'executed.ipynb');
+    execFileSync('/usr/bin/jupyter-nbconvert', ['--execute', '--to', 'notebook', '--allow-errors', '--output', out, path], {
+      env: { ...process.env, JUPYTER_PATH: jupyterPath },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 120_000,
+    });
+    const nb = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(nb.metadata.language_info.name, 'typescript');
+    checkFeatureOutputs(nb.cells, FEATURE_NAMES, assert);
+  });
+
+  it('jupyter_client interrupts a synchronous loop, completes, and sees the kernel die', () => {
+    const stdout = execFileSync('/usr/bin/python3', [join(repoRoot, 'test', 'helpers', 'jupyter_client_check.py')], {
+      env: { ...process.env, JUPYTER_PATH: jupyterPath },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    const r = JSON.parse(stdout.trim().split('\n').pop()!);
+    assert.equal(r.kernel_info, 'typescript');
+    assert.equal(r.interrupt_mode, 'message');
+    assert.deepEqual(r.interrupted, { status: 'error', ename: 'Interrupted' });
+    assert.deepEqual(r.after_interrupt, ["'kept after interrupt'"]);
+    assert.ok(r.complete.includes('kept'));
+    assert.equal(r.inspect_found, true);
+    assert.equal(r.is_complete, 'incomplete');
+    assert.equal(r.alive_after_exit, false);
+  });
+});
