@@ -110,8 +110,9 @@ export function compileCell(source: string, filename: string, cellId = 0): Compi
 
   const last = [...body].reverse().find((s) => s.type !== 'EmptyStatement');
   if (last?.type === 'ExpressionStatement' && !last['directive']) {
-    edits.push({ start: last['expression'].start, end: last['expression'].start, text: 'return (' });
-    edits.push({ start: last['expression'].end, end: last['expression'].end, text: ')' });
+    // From the statement's start: a parenthesized expression (`({ a: 1 })`) starts after its parenthesis.
+    edits.push({ start: last.start, end: last.start, text: 'return (', order: -0.5 });
+    edits.push({ start: last['expression'].end, end: last['expression'].end, text: ')', order: 3 });
   }
 
   const declared = [...names].filter((n) => !hoisted.includes(n));
@@ -152,7 +153,8 @@ function rewriteTopLevel(stmt: N, js: string, edits: Edit[], names: Set<string>,
         const next = decls[i + 1];
         if (next) edits.push({ start: d.end, end: next.start, text: '), (' });
       });
-      edits.push({ start: decls[decls.length - 1]!.end, end: stmt.end, text: ');' });
+      // After edits that end at the same place (the `)` closing an `await` wrapper).
+      edits.push({ start: decls[decls.length - 1]!.end, end: stmt.end, text: ');', order: 3 });
       return;
     }
     case 'FunctionDeclaration':
