@@ -33,9 +33,53 @@ export interface LensView {
   languages: string[];
 }
 
+/** A file or folder in the workspace; `path` is relative to the workspace, with `/` separators. */
+export interface WorkspaceEntry {
+  name: string;
+  path: string;
+  kind: 'dir' | 'notebook' | 'file';
+  mtimeMs: number;
+}
+
+/** A notebook file as read: its text, and when it was last written (to detect changes by others). */
+export interface NotebookFile {
+  path: string;
+  text: string;
+  mtimeMs: number;
+  /** Unsaved work autosaved after the file was last saved (the app or the machine stopped): offered back. */
+  recovery?: { text: string; savedAt: number };
+}
+
+/** A running cell's output, pushed as the `kernel.output` event. */
+export interface KernelOutputEvent {
+  session: string;
+  cellId: string;
+  output: unknown;
+}
+
+export interface KernelStatusEvent {
+  session: string;
+  state: string;
+  /** Why the kernel died, when it did. */
+  message?: string;
+}
+
 export type BackendMethods = {
   model: (params: Record<string, never>) => ModelSummary;
   lens: (params: { text: string; languages?: string[] }) => LensView;
+  /** The model picker: open another model folder for the panels. */
+  'model.open': (params: { dir: string; device: 'auto' | 'cpu' | 'cuda' }) => ModelSummary;
+  'workspace.info': (params: Record<string, never>) => { root: string; recent: string[] };
+  'workspace.list': (params: { dir: string }) => { dir: string; entries: WorkspaceEntry[] };
+  'notebook.read': (params: { path: string }) => NotebookFile;
+  /** Writes atomically. Refused when the file changed on disk since `expectMtimeMs` (null: must not exist). */
+  'notebook.write': (params: { path: string; text: string; expectMtimeMs?: number | null }) => { mtimeMs: number };
+  'notebook.stat': (params: { path: string }) => { mtimeMs: number | null };
+  /** Keeps unsaved work beside the workspace (.babelscope/recovery) until the notebook is saved. */
+  'notebook.autosave': (params: { path: string; text: string }) => { savedAt: number };
+  'notebook.discardRecovery': (params: { path: string }) => Record<string, never>;
+  /** The `babelscope` API's declarations, for the editor's completion, hover and diagnostics. */
+  'api.types': (params: Record<string, never>) => { files: { path: string; text: string }[] };
 };
 
 export type BackendMethod = keyof BackendMethods;
@@ -44,22 +88,37 @@ export type BackendReply<M extends BackendMethod = BackendMethod> = { result: Re
 
 export const TOKEN_HEADER = 'x-babelscope-token';
 
+type Check = (p: Record<string, unknown>) => string | null;
+
+const str = (key: string, max = 4096): Check => (p) => (typeof p[key] === 'string' && (p[key] as string).length <= max ? null : `\`params.${key}\` must be a string`);
+const all = (...checks: Check[]): Check => (p) => checks.reduce<string | null>((err, c) => err ?? c(p), null);
+const none: Check = () => null;
+
+/** One validator per method: adding a method without one fails the build (the Record is exhaustive). */
+const PARAMS: Record<BackendMethod, Check> = {
+  model: none,
+  lens: (p) => {
+    if (typeof p['text'] !== 'string') return '`params.text` must be a string';
+    const l = p['languages'];
+    if (l !== undefined && !(Array.isArray(l) && l.every((x) => typeof x === 'string' && /^[a-z_0-9]+$/.test(x)))) return '`params.languages` must be a list of language codes';
+    return null;
+  },
+  'model.open': all(str('dir'), (p) => (['auto', 'cpu', 'cuda'].includes(p['device'] as string) ? null : '`params.device` must be auto, cpu or cuda')),
+  'workspace.info': none,
+  'workspace.list': str('dir'),
+  'notebook.read': str('path'),
+  'notebook.write': all(str('path'), str('text', 256 << 20), (p) => (p['expectMtimeMs'] === undefined || p['expectMtimeMs'] === null || typeof p['expectMtimeMs'] === 'number' ? null : '`params.expectMtimeMs` must be a number or null')),
+  'notebook.stat': str('path'),
+  'notebook.autosave': all(str('path'), str('text', 256 << 20)),
+  'notebook.discardRecovery': str('path'),
+  'api.types': none,
+};
+
 /** Runtime check of an incoming request; returns a message saying what is wrong, or null. */
 export function requestProblem(body: unknown): string | null {
   if (typeof body !== 'object' || body === null) return 'the request body must be a JSON object';
   const { method, params } = body as { method?: unknown; params?: unknown };
   if (typeof params !== 'object' || params === null) return '`params` must be an object';
-  switch (method) {
-    case 'model':
-      return null;
-    case 'lens': {
-      const p = params as { text?: unknown; languages?: unknown };
-      if (typeof p.text !== 'string') return '`params.text` must be a string';
-      if (p.languages !== undefined && !(Array.isArray(p.languages) && p.languages.every((l) => typeof l === 'string' && /^[a-z_0-9]+$/.test(l))))
-        return '`params.languages` must be a list of language codes';
-      return null;
-    }
-    default:
-      return `unknown method ${JSON.stringify(method)}`;
-  }
+  if (typeof method !== 'string' || !Object.hasOwn(PARAMS, method)) return `unknown method ${JSON.stringify(method)}`;
+  return PARAMS[method as BackendMethod](params as Record<string, unknown>);
 }

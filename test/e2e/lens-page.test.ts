@@ -62,7 +62,7 @@ describe('logit lens page (real model, server and Chromium)', () => {
   }
 
   /** Waits until the heatmap shows `positions` input tokens (a function, not a string: the page's CSP forbids eval). */
-  const heatmapWith = (positions: number) => page.waitForFunction(heatmapShows, positions, { timeout: 10_000 });
+  const heatmapWith = (positions: number) => page.waitForFunction(heatmapShows, positions, { timeout: 30_000 });
 
   before(async () => {
     [model, browser] = await Promise.all([Model.open(tinyModelDir, { device: 'cpu' }), launchChromium()]);
@@ -97,7 +97,7 @@ describe('logit lens page (real model, server and Chromium)', () => {
     await page.fill('#lens-text', GERMAN);
     await page.check('#languages input[value=deu]');
     await page.click('#run');
-    await page.locator('#lens-heatmap .main-svg').first().waitFor({ timeout: 10_000 });
+    await page.locator('#lens-heatmap .main-svg').first().waitFor({ timeout: 30_000 });
     const expected = (await rpc('lens', { text: GERMAN, languages: ['eng', 'deu', 'rus', 'cmn'] })) as LensView;
     await heatmapWith(expected.tokens.length);
 
@@ -135,7 +135,7 @@ describe('logit lens page (real model, server and Chromium)', () => {
   });
 
   it('exports the heatmap as SVG', async () => {
-    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.click('button[data-export=lens-heatmap]')]);
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click('button[data-export=lens-heatmap]')]);
     assert.equal(download.suggestedFilename(), 'logit-lens.svg');
     await download.saveAs(SVG_EXPORT);
     const svg = readFileSync(SVG_EXPORT, 'utf8');
@@ -156,9 +156,9 @@ describe('logit lens page (real model, server and Chromium)', () => {
     await shellPage.fill('#lens-text', 'Hello world.');
     const expected = (await rpc('lens', { text: 'Hello world.' })) as LensView;
     await shellPage.click('#run');
-    await shellPage.waitForFunction(heatmapShows, expected.tokens.length, { timeout: 10_000 });
+    await shellPage.waitForFunction(heatmapShows, expected.tokens.length, { timeout: 30_000 });
     await shellPage.click('button[data-export=lens-heatmap]');
-    await shellPage.waitForFunction(() => (globalThis as unknown as { savedFiles: unknown[] }).savedFiles.length > 0, undefined, { timeout: 10_000 });
+    await shellPage.waitForFunction(() => (globalThis as unknown as { savedFiles: unknown[] }).savedFiles.length > 0, undefined, { timeout: 30_000 });
     const saved = await shellPage.evaluate(() => (globalThis as unknown as { savedFiles: [string, string][] }).savedFiles);
     assert.equal(saved[0]![0], 'logit-lens.svg');
     assert.match(saved[0]![1], /^<svg[\s>]/);
@@ -182,7 +182,7 @@ describe('logit lens page (real model, server and Chromium)', () => {
     await page.fill('#lens-text', '   ');
     await page.click('#run');
     const error = page.locator('#error');
-    await error.waitFor({ state: 'visible', timeout: 10_000 });
+    await error.waitFor({ state: 'visible', timeout: 30_000 });
     assert.match(await error.innerText(), /the text is empty/);
     assert.match(await error.locator('.hint').innerText(), /Type a sentence/);
     assert.equal(await page.locator('#run').isEnabled(), true, 'not left busy');
@@ -199,7 +199,7 @@ describe('logit lens page (real model, server and Chromium)', () => {
     assert.equal(page.url(), `${server.origin}/`);
     // The header comes from the `model` call, made with the token this tab kept in sessionStorage.
     type Doc = { getElementById(id: string): { textContent: string | null } | null };
-    await page.waitForFunction(() => /\d+ layers/.test((globalThis as unknown as { document: Doc }).document.getElementById('model-summary')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /\d+ layers/.test((globalThis as unknown as { document: Doc }).document.getElementById('model-summary')?.textContent ?? ''), undefined, { timeout: 30_000 });
     await page.fill('#lens-text', 'Hello world.');
     const expected = (await rpc('lens', { text: 'Hello world.', languages: ['eng', 'rus', 'cmn'] })) as LensView;
     await page.click('#run');

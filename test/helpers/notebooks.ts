@@ -83,7 +83,7 @@ export function checkFeatureOutputs(cells: { id?: string; outputs?: Output[] }[]
     const e = out('throws').find((o) => o.output_type === 'error')!;
     assert.equal(e.ename, 'TypeError');
     assert.equal(e.evalue, 'bad input 1');
-    assert.match(e.traceback!.join('\n'), /line 3, column 1/);
+    assert.match(e.traceback!.join("\n"), /line 3, column 7/); // the `new TypeError(...)` expression
   }
   if (has('syntax')) {
     const e = out('syntax').find((o) => o.output_type === 'error')!;

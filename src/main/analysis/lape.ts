@@ -110,7 +110,12 @@ function checkRate(name: string, v: number): void {
 /** Per-neuron activation probabilities, flat: [(layerOffset + neuron) × K + language]. */
 function activationProbabilities(stats: LapeStats): { probs: Float64Array; neuronsPerLayer: number[] } {
   const K = stats.languages.length;
-  if (K === 0) throw new UserError('LAPE needs at least one language');
+  if (K < 2) {
+    throw new UserError(
+      `LAPE needs at least two languages, got ${K}${K ? ` (${stats.languages.join(', ')})` : ''}`,
+      'A neuron is language-specific only relative to other languages: capture a corpus with two or more languages.',
+    );
+  }
   if (new Set(stats.languages).size !== K) throw new UserError('LAPE languages must be distinct');
   if (stats.layers.length === 0) throw new UserError('LAPE needs at least one layer');
   const neuronsPerLayer = stats.layers.map((layer, l) => {

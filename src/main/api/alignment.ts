@@ -1,6 +1,6 @@
 /** Cross-lingual alignment across layers (MEXA) from a capture's pooled residuals. */
 import { alignment, type AlignmentResult } from '../analysis/alignment.js';
-import { pooledByLayer, requireCaptureRun } from '../capture/stored-runs.js';
+import { ALIGNMENT_RESULT, pooledByLayer, requireCaptureRun } from '../capture/stored-runs.js';
 import { withStoreSync, type ProjectStore } from './store.js';
 
 export type { AlignmentResult };
@@ -15,11 +15,15 @@ export interface AlignOptions {
   pool?: 'mean' | 'last';
   /** Report every language against this one (when it is in the capture); default `eng`. */
   pivot?: string;
+  /** Store the result with the capture run (for `compareCheckpoints`); default true (false opens the store read-only). */
+  save?: boolean;
 }
 
 /** Alignment per layer, with the pooling it used. */
 export interface AlignOutput extends AlignmentResult {
   pool: 'mean' | 'last';
+  /** The id of the stored result (null when not saved). */
+  resultId: number | null;
 }
 
 /**
@@ -30,11 +34,14 @@ export interface AlignOutput extends AlignmentResult {
 export function align(options: AlignOptions): AlignOutput {
   const pool = options.pool ?? 'mean';
   const pivot = options.pivot ?? 'eng';
-  return withStoreSync(options.store, { readonly: true, create: false }, (store) => {
+  const save = options.save ?? true;
+  return withStoreSync(options.store, { readonly: !save, create: false }, (store) => {
     const run = requireCaptureRun(store, options.run ?? 'capture');
     const numLayers = Number((run.model as { numLayers?: number }).numLayers ?? store.readNeuronStats(run.id).numLayers);
     const layers = pooledByLayer(store, run, numLayers, pool);
     const langs = [...(layers[0]?.keys() ?? [])];
-    return { pool, ...alignment(layers, langs.includes(pivot) ? { pivot } : {}) };
+    const r = { pool, ...alignment(layers, langs.includes(pivot) ? { pivot } : {}) };
+    const resultId = save ? store.saveResult(run.id, ALIGNMENT_RESULT, { pool, pivot: r.pivot?.pivot ?? null }, r) : null;
+    return { ...r, resultId };
   });
 }

@@ -47,13 +47,10 @@ export interface CodeSwitchOptions extends LongRunningOptions, CorpusLimitOption
   topP?: number;
   /** Seed of the sampled responses; default 0. */
   seed?: number;
+  /** Words in a script shared by several languages: 'inherit' their line's language (default), or 'model': word-level identification (needed for CMI between same-script languages). */
+  wordLevel?: 'inherit' | 'model';
   /** Language identifier for lines and words; default fastText lid.176. */
   identifier?: LanguageIdentifier;
-  /**
-   * Language of words in a script shared by several languages (Latin, Cyrillic, Han): `inherit` from
-   * their line (default), or `model`: word-level identification, needed for CMI between same-script languages.
-   */
-  wordLevel?: 'inherit' | 'model';
   /** The model folder as recorded in the output (default: the model's own folder). */
   modelName?: string;
 }
@@ -119,7 +116,7 @@ export interface ResponseOutput {
     word: string;
     char_offset: number;
     lang: string;
-    /** `word`: the word's own evidence; `line`: the first word of a line in another language. */
+    /** 'word': the word's own script or word-level ID put it off target; 'line': only its line's language did. */
     basis: 'word' | 'line';
     token_index: number | null;
     /** Position in the whole sequence (prompt + generated), for `lens` / `activations`. */
@@ -144,7 +141,7 @@ export interface CodeSwitchOutput {
   seed: number;
   intervention: InterventionInfo | null;
   word_level: 'inherit' | 'model';
-  /** The language labels used (ISO 639-3) and the macrolanguage choices made. */
+  /** Every language label is ISO 639-3, with these macrolanguage choices. */
   language_labels: typeof LANGUAGE_LABEL_SYSTEM;
   overall: OverallSummary;
   by_language: Record<string, ConfusionSummary>;

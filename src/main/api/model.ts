@@ -1,9 +1,9 @@
 /** Opening a model and reading it one text at a time: lens, activations, generation, its description. */
-import { continuationText } from '../capture/continuation.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
 import { DEFAULT_MIN_COUNT, DEFAULT_MIN_SHARE } from '../analysis/token-language.js';
+import { continuationText } from '../capture/continuation.js';
 import { tokenLanguagesOfCorpus } from '../capture/working-language-run.js';
 import { layerTensors } from '../model/graph-listing.js';
 import { describeModel as describeModelFolder } from '../model/model-description.js';
@@ -264,7 +264,7 @@ export interface GenerateOptions {
 /** A generated continuation. */
 export interface GenerateOutput {
   prompt: string;
-  /** The continuation, special tokens skipped. */
+  /** The continuation as it reads after the prompt (its first space kept), special tokens skipped. */
   text: string;
   ids: number[];
   tokens: string[];

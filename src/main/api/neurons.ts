@@ -117,7 +117,7 @@ export async function ablate(options: AblateOptions): Promise<AblationOutput> {
     const model = options.model;
     const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
     const progress = progressWithAbort(options, 'ablate', 'ablation');
-    return ablationOverCorpus(model, lapeResult, texts, { scale, batchSize: options.batch ?? 8, randomSets, seed, onProgress: progress });
+    return ablationOverCorpus(model, lapeResult.neurons, texts, { scale, batchSize: options.batch ?? 8, randomSets, seed, onProgress: progress });
   };
   if (!options.store) return { ...(await run(options.lape!)), resultId: null };
   return withStore(options.store, { create: false }, async (store) => {

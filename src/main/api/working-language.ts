@@ -1,7 +1,7 @@
 /** Working language per layer over a corpus (Babel Tower): shares of logit-lens top-1 tokens and language mass. */
-import { DEFAULT_MIN_COUNT, DEFAULT_MIN_SHARE } from '../analysis/token-language.js';
 import type { WorkingLanguageResult } from '../analysis/working-language.js';
 import { requireCaptureRun } from '../capture/stored-runs.js';
+import { DEFAULT_MIN_COUNT, DEFAULT_MIN_SHARE, type TokenEvidence } from '../analysis/token-language.js';
 import { workingLanguageOverCorpus } from '../capture/working-language-run.js';
 import type { Model } from '../model/model.js';
 import { limitsOf } from './capture.js';
@@ -24,6 +24,8 @@ export interface WorkingLanguageOptions extends LongRunningOptions, CorpusLimitO
   minShare?: number;
   /** Occurrences below which a token's language comes from its script alone; default 5. */
   minCount?: number;
+  /** Extra evidence beside scripts (e.g. keyword lists of programming languages). */
+  evidence?: readonly TokenEvidence[];
   /** Also store the result with this store's capture run (for `compareCheckpoints`). */
   store?: ProjectStore | string;
   /** The capture run to attach it to; default `capture`. */
@@ -49,7 +51,7 @@ export async function workingLanguage(options: WorkingLanguageOptions): Promise<
   const compute = async () => {
     const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
     const progress = progressWithAbort(options, 'working-language', 'working language');
-    return workingLanguageOverCorpus(model, texts, { batchSize: options.batch ?? 8, minShare, minCount, onProgress: (d, t) => progress(d, t) });
+    return workingLanguageOverCorpus(model, texts, { batchSize: options.batch ?? 8, minShare, minCount, ...(options.evidence ? { evidence: options.evidence } : {}), onProgress: (d, t) => progress(d, t) });
   };
   if (!options.store) {
     const { tokens, result } = await compute();

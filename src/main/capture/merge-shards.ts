@@ -11,6 +11,7 @@ import { canonicalJson } from '../store/json.js';
 import { NLL_RESULT, type CaptureParams } from './capture.js';
 import { openExistingStore, requireCaptureRun } from './stored-runs.js';
 
+/** Options of `mergeShards`. */
 export interface MergeOptions {
   /** The capture run to read in every source and to write in OUT (default "capture"). */
   run?: string;
@@ -25,6 +26,7 @@ export interface MergedSourceSummary {
   alreadyMerged: boolean;
 }
 
+/** What `mergeShards` added into the output store. */
 export interface MergeSummary {
   out: string;
   runName: string;
@@ -46,6 +48,7 @@ interface SourceRun {
   nll: NllTotals;
 }
 
+/** Adds sharded capture stores (`capture --shard I/N`) into one store; refuses different models, corpora or settings and overlapping shards. */
 export function mergeShards(outPath: string, sourcePaths: readonly string[], o: MergeOptions = {}): MergeSummary {
   const runName = o.run ?? 'capture';
   if (sourcePaths.length === 0) throw new UserError('merge needs at least one source store', 'babelscope merge OUT.db SHARD0.db SHARD1.db …');

@@ -1,24 +1,25 @@
 /**
- * Electron main process: starts the backend (`babelscope serve`) with the system Node, so native
- * modules need no rebuild for Electron's ABI, and shows its URL in a locked-down window.
- * Security: contextIsolation, sandbox, no nodeIntegration; navigation off the backend's origin, new
- * windows and permission requests are refused; IPC answers only the backend's own pages.
+ * Electron main process: starts the backend (`babelscope serve`) as a child with the system Node, so
+ * native modules need no rebuild for Electron's ABI, and shows its URL in a locked-down window.
+ * The rules (window options, navigation, IPC senders, save arguments) live in policy.ts and are unit-tested.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, session, type IpcMainInvokeEvent } from 'electron';
 import { electronConfig } from '../../../electron.config.js';
+import { backendArgs, navigationAllowed, OPEN_FILTERS, parseSaveRequest, SAVE_KINDS, secureWebPreferences, senderAllowed } from './policy.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', 'cli', 'index.js');
 let backend: ChildProcess | undefined;
 
-function startBackend(modelDir: string | undefined): Promise<{ url: string; origin: string }> {
+function startBackend(): Promise<{ url: string; origin: string }> {
   const node = process.env['BABELSCOPE_NODE'] ?? 'node';
-  const child = spawn(node, [cli, 'serve', ...(modelDir ? [modelDir] : []), '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const env = (k: string) => process.env[k] || undefined;
+  const child = spawn(node, backendArgs(cli, env('BABELSCOPE_WORKSPACE'), env('BABELSCOPE_MODEL'), env('BABELSCOPE_DEVICE')), { stdio: ['ignore', 'pipe', 'inherit'] });
   backend = child;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the backend did not start in time')), electronConfig.backendStartTimeoutMs);
@@ -32,31 +33,50 @@ function startBackend(modelDir: string | undefined): Promise<{ url: string; orig
 
 async function main(): Promise<void> {
   await app.whenReady();
-  let origin = '';
   try {
-    const started = await startBackend(process.argv[2]);
-    origin = started.origin;
+    const { url, origin } = await startBackend();
     session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+    session.defaultSession.setPermissionCheckHandler(() => false);
     app.on('web-contents-created', (_e, contents) => {
-      contents.on('will-navigate', (event, url) => {
-        if (new URL(url).origin !== origin) event.preventDefault();
+      contents.on('will-navigate', (event, target) => {
+        if (!navigationAllowed(target, origin)) event.preventDefault();
       });
+      contents.on('will-attach-webview', (event) => event.preventDefault());
       contents.setWindowOpenHandler(() => ({ action: 'deny' }));
     });
-    ipcMain.handle('babelscope:save-file', async (event, name: unknown, data: unknown) => {
-      if (!event.senderFrame || new URL(event.senderFrame.url).origin !== origin) throw new Error('refused: not the Babelscope page');
-      if (typeof name !== 'string' || typeof data !== 'string' || data.length > electronConfig.maxSaveBytes) throw new Error('refused: bad arguments');
-      const { canceled, filePath } = await dialog.showSaveDialog({ defaultPath: basename(name) });
+
+    const guard = (event: IpcMainInvokeEvent) => {
+      const f = event.senderFrame;
+      if (!senderAllowed(f ? { url: f.url, isMainFrame: f.parent === null } : null, origin)) throw new Error('refused: not the Babelscope page');
+    };
+    ipcMain.handle('babelscope:save-file', async (event, name: unknown, data: unknown, base64: unknown) => {
+      guard(event);
+      const req = parseSaveRequest(name, data, base64, electronConfig.maxSaveBytes);
+      if (typeof req === 'string') throw new Error(`refused: ${req}`);
+      const { canceled, filePath } = await dialog.showSaveDialog({ defaultPath: req.name, filters: [SAVE_KINDS[extname(req.name).toLowerCase()]!] });
       if (canceled || !filePath) return null;
-      await writeFile(filePath, data);
+      await writeFile(filePath, req.base64 ? Buffer.from(req.data, 'base64') : req.data);
       return filePath;
     });
-    const win = new BrowserWindow({
-      ...electronConfig.window,
-      title: electronConfig.productName,
-      webPreferences: { contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, preload: join(here, 'preload.cjs') },
+    ipcMain.handle('babelscope:open-notebook', async (event) => {
+      guard(event);
+      const { canceled, filePaths } = await dialog.showOpenDialog({ properties: ['openFile'], filters: OPEN_FILTERS });
+      if (canceled || !filePaths[0]) return null;
+      return { path: filePaths[0], text: await readFile(filePaths[0], 'utf8') };
     });
-    await win.loadURL(started.url);
+    ipcMain.handle('babelscope:print-pdf', async (event, name: unknown) => {
+      guard(event);
+      const req = parseSaveRequest(name, '', false, electronConfig.maxSaveBytes);
+      if (typeof req === 'string' || extname(req.name) !== '.pdf') throw new Error('refused: the PDF needs a name ending in .pdf');
+      const pdf = await event.sender.printToPDF({ printBackground: true });
+      const { canceled, filePath } = await dialog.showSaveDialog({ defaultPath: req.name, filters: [SAVE_KINDS['.pdf']!] });
+      if (canceled || !filePath) return null;
+      await writeFile(filePath, pdf);
+      return filePath;
+    });
+
+    const win = new BrowserWindow({ ...electronConfig.window, title: electronConfig.productName, webPreferences: secureWebPreferences(join(here, 'preload.cjs')) });
+    await win.loadURL(url);
   } catch (e) {
     dialog.showErrorBox('Babelscope could not start', (e as Error).message);
     app.quit();

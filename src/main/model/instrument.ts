@@ -9,7 +9,7 @@
  * New nodes go in a GraphProto fragment appended to the ModelProto (protobuf merges repeated fields);
  * only the nodes that read a scaled activation are rewritten, and the graph is re-wrapped from slices.
  */
-import { concatBytes, fieldHeaderStart, fields, str, Wire, Writer } from './protobuf.js';
+import { concatBytes, fieldHeaderStart, fields, str, varintSize, Wire, Writer } from './protobuf.js';
 import type { NormKind } from './types.js';
 import { OnnxType } from './onnx-graph.js';
 
@@ -36,6 +36,8 @@ export interface InstrumentSpec {
   /** Other tensors to expose (final norm, user taps), besides every residual and scaled activation. */
   extraTaps: string[];
   logits: string;
+  /** Fused norms (by node name) that get their residual sum as output 3. */
+  sumOutputs?: { nodeName: string; tensor: string }[];
   /** Absent when the graph has no usable unembedding (the lens is then unavailable). */
   lens?: LensSpec;
 }
@@ -390,12 +392,15 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
   }
   main.encode(w);
 
-  const base = renameNodeInputs(model, renames);
+  const base = editNodes(model, renames, new Map((spec.sumOutputs ?? []).map((o) => [o.nodeName, o.tensor])));
   return { parts: [...base, ...new Writer().bytes(7, w.parts()).parts()], defaults };
 }
 
-/** The model with every node input named in `renames` reading the new name; untouched bytes are views. */
-function renameNodeInputs(model: Uint8Array, renames: Map<string, string>): Uint8Array[] {
+/**
+ * The model with every node input named in `renames` reading the new name, and the nodes named in
+ * `sumOutputs` given that tensor as output 3. Untouched bytes are views into `model`.
+ */
+function editNodes(model: Uint8Array, renames: Map<string, string>, sumOutputs: Map<string, string>): Uint8Array[] {
   const out = new Writer();
   let last = 0;
   for (const f of fields(model)) {
@@ -404,20 +409,24 @@ function renameNodeInputs(model: Uint8Array, renames: Map<string, string>): Uint
     let glast = f.start;
     for (const gf of fields(model, f.start, f.end)) {
       if (gf.no !== 1 || gf.wire !== Wire.Len) continue;
-      let touched = false;
+      const nodeFields = [...fields(model, gf.start, gf.end)];
+      const nameField = nodeFields.find((nf) => nf.no === 3 && nf.wire === Wire.Len);
+      const sum = nameField ? sumOutputs.get(str(model, nameField)) : undefined;
+      const renamed = nodeFields.some((nf) => nf.no === 1 && nf.wire === Wire.Len && renames.has(str(model, nf)));
+      if (!renamed && sum === undefined) continue;
       const node = new Writer();
-      let nlast = gf.start;
-      for (const nf of fields(model, gf.start, gf.end)) {
-        if (nf.no !== 1 || nf.wire !== Wire.Len) continue;
-        const renamed = renames.get(str(model, nf));
-        if (renamed === undefined) continue;
-        touched = true;
-        node.raw(model.subarray(nlast, fieldHeaderStart(nf)));
-        node.string(1, renamed);
-        nlast = nf.end;
+      const outputs = nodeFields.filter((nf) => nf.no === 2 && nf.wire === Wire.Len).map((nf) => str(model, nf));
+      for (const nf of nodeFields) {
+        if (nf.no === 2 && nf.wire === Wire.Len && sum !== undefined) continue;
+        const name = nf.no === 1 && nf.wire === Wire.Len ? renames.get(str(model, nf)) : undefined;
+        if (name !== undefined) node.string(1, name);
+        else node.raw(model.subarray(nf.wire === Wire.Len ? fieldHeaderStart(nf) : keyStart(nf), nf.end));
       }
-      if (!touched) continue;
-      node.raw(model.subarray(nlast, gf.end));
+      if (sum !== undefined) {
+        while (outputs.length < 3) outputs.push('');
+        outputs[3] = sum;
+        for (const o of outputs) node.string(2, o);
+      }
       graph.raw(model.subarray(glast, fieldHeaderStart(gf)));
       graph.bytes(1, node.parts());
       glast = gf.end;
@@ -429,6 +438,11 @@ function renameNodeInputs(model: Uint8Array, renames: Map<string, string>): Uint
   }
   out.raw(model.subarray(last));
   return out.parts();
+}
+
+/** Start of a non-Len field's key given its payload start: the tag varint precedes it. */
+function keyStart(f: { no: number; wire: Wire; start: number }): number {
+  return f.start - varintSize(f.no * 8 + f.wire);
 }
 
 export { concatBytes };

@@ -44,7 +44,21 @@ export function parseTapOverride(spec: string): TapOverride {
 }
 
 /** `strategy: 'pattern'` skips the exporter names (tests use it to check both ways agree). */
-export function discoverTaps(g: OnnxGraph, dims: ModelDims, overrides: TapOverride[] = [], strategy: 'auto' | 'pattern' = 'auto'): { taps: TapPoint[]; head: HeadInfo | null } {
+/**
+ * A fused norm whose residual sum the graph computes but does not output (onnxruntime-genai's final
+ * SkipSimplifiedLayerNormalization): the engine adds `tensor` as its output 3.
+ */
+export interface SumOutput {
+  nodeName: string;
+  tensor: string;
+}
+
+export function discoverTaps(
+  g: OnnxGraph,
+  dims: ModelDims,
+  overrides: TapOverride[] = [],
+  strategy: 'auto' | 'pattern' = 'auto',
+): { taps: TapPoint[]; head: HeadInfo | null; sumOutputs: SumOutput[] } {
   const idx = indexGraph(g);
   const tensors = new Set<string>([...idx.producer.keys(), ...g.inputs.map((i) => i.name)]);
   const head = findHead(g, idx, dims);
@@ -63,7 +77,8 @@ export function discoverTaps(g: OnnxGraph, dims: ModelDims, overrides: TapOverri
     return n !== undefined ? { onnxName: n, foundBy: 'name' as const } : null;
   };
   const residByName = strategy === 'auto' ? findPerLayer(tensors, dims.numLayers, RESID_NAMES) : null;
-  const residByPattern = residualChain(g, idx, dims);
+  const sumOutputs: SumOutput[] = [];
+  const residByPattern = residualChain(g, idx, dims, sumOutputs);
   const actByName = strategy === 'auto' ? findPerLayer(tensors, dims.numLayers, MLP_ACT_NAMES) : null;
   const actByPattern = mlpActivations(g, idx, dims);
   for (let i = 0; i < dims.numLayers; i++) {
@@ -103,7 +118,8 @@ export function discoverTaps(g: OnnxGraph, dims: ModelDims, overrides: TapOverri
   }
   const finalNorm = byName.get('final_norm');
   if (finalNorm) taps.push(finalNorm);
-  return { taps, head };
+  const used = new Set(taps.map((t) => t.onnxName));
+  return { taps, head, sumOutputs: sumOutputs.filter((o) => used.has(o.tensor)) };
 }
 
 function missingTap(kind: string, layer: number, g: OnnxGraph): UserError {
@@ -153,41 +169,56 @@ function findHead(g: OnnxGraph, idx: GraphIndex, dims: ModelDims): HeadInfo | nu
   return { logitsNode: node, finalNorm: a, unembedding: b, unembeddingTransposed: transB };
 }
 
-/** The residual stream is a chain of Adds starting at the embedding; each block adds twice. */
-function residualChain(g: OnnxGraph, idx: GraphIndex, dims: ModelDims): string[] | null {
+const FUSED_SKIP_NORM = /^Skip(Simplified)?LayerNormalization$/;
+
+/**
+ * The residual stream is a chain of sums starting at the embedding, two per block: Adds in exporter
+ * graphs, fused Skip(Simplified)LayerNormalization nodes (input + skip, output 3 is the sum) in
+ * onnxruntime-genai graphs. A fused norm without output 3 gets one (recorded in `sumOutputs`).
+ */
+function residualChain(g: OnnxGraph, idx: GraphIndex, dims: ModelDims, sumOutputs: SumOutput[]): string[] | null {
   const embed = g.nodes.find(
     (n) => n.opType === 'Gather' && g.initializers.get(n.inputs[0]!)?.dims.join() === `${dims.vocabSize},${dims.hiddenSize}`,
   );
   if (!embed) return null;
   const consumers = (t: string) => idx.consumers.get(t) ?? [];
   // A float→float Cast (HF norms' `.to(float32)`) can stand between a residual and the Add reading it.
-  const nextAdd = (t: string): { add: OnnxNode; via: string } | null => {
+  const nextSum = (t: string): { node: OnnxNode; via: string; sum: string } | null => {
     const aliases = [t, ...consumers(t).filter((n) => n.opType === 'Cast').map((n) => n.outputs[0]!)];
     for (const via of aliases) {
       const add = consumers(via).find((n) => n.opType === 'Add' && !n.inputs.every((i) => i === via));
-      if (add) return { add, via };
+      if (add) return { node: add, via, sum: add.outputs[0]! };
+      const fused = consumers(via).find((n) => FUSED_SKIP_NORM.test(n.opType) && (n.inputs[0] === via || n.inputs[1] === via));
+      if (fused) {
+        let sum = fused.outputs[3];
+        if (!sum) {
+          sum = /output_0$/.test(fused.outputs[0]!) ? fused.outputs[0]!.replace(/output_0$/, 'output_3') : `${fused.name}/output_3`;
+          sumOutputs.push({ nodeName: fused.name, tensor: sum });
+        }
+        return { node: fused, via, sum };
+      }
     }
     return null;
   };
   let current = embed.outputs[0]!;
   // Scaled embeddings (Gemma multiplies by sqrt(d_model)) come before block 0.
-  if (!nextAdd(current)) {
+  if (!nextSum(current)) {
     const scale = consumers(current).find((n) => n.opType === 'Mul' && n.inputs.some((i) => isConstant(g, idx, i)));
     if (scale) current = scale.outputs[0]!;
   }
-  const adds: string[] = [];
+  const sums: string[] = [];
   for (let guard = 0; guard < 4 * dims.numLayers + 8; guard++) {
-    const found = nextAdd(current);
+    const found = nextSum(current);
     if (!found) break;
     // Skip positional-embedding adds (GPT-2: wte + wpe): the other input comes from a Gather too.
-    const other = found.add.inputs.find((i) => i !== found.via);
+    const other = found.node.inputs.slice(0, 2).find((i) => i !== found.via);
     const otherProducer = other ? idx.producer.get(other) : undefined;
-    current = found.add.outputs[0]!;
-    if (adds.length === 0 && otherProducer?.opType === 'Gather') continue;
-    adds.push(current);
+    current = found.sum;
+    if (sums.length === 0 && found.node.opType === 'Add' && otherProducer?.opType === 'Gather') continue;
+    sums.push(current);
   }
-  if (adds.length < 2 * dims.numLayers) return null;
-  return [...Array(dims.numLayers).keys()].map((i) => adds[2 * i + 1]!);
+  if (sums.length < 2 * dims.numLayers) return null;
+  return [...Array(dims.numLayers).keys()].map((i) => sums[2 * i + 1]!);
 }
 
 function isConstant(g: OnnxGraph, idx: GraphIndex, t: string): boolean {

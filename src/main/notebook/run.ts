@@ -11,7 +11,7 @@ import type { CellOutput, ExecuteOutcome } from '../../shared/kernel-types.js';
 import { KernelClient } from '../kernel/client.js';
 import { PLOTLY_MIME } from '../kernel/display.js';
 import { FigureRenderer, type FigureFormat, type PlotlyFigure } from './figures.js';
-import { joinSource, prepareForBabelscope, readNotebook, toNotebookOutput, writeNotebook, type CodeCell, type Notebook } from './ipynb.js';
+import { joinSource, prepareForBabelscope, readNotebook, splitLines, toNotebookOutput, writeNotebook, type CodeCell, type Notebook } from './ipynb.js';
 
 export interface RunOptions {
   out?: string;
@@ -77,6 +77,8 @@ export async function runNotebook(input: string, o: RunOptions = {}): Promise<Ru
       const run: CellRun = { index, id: String(cell.id), status: timedOut ? 'timeout' : outcome.status, seconds };
       if (timedOut) {
         run.error = `did not finish within ${o.timeoutSec} s and was interrupted`;
+        const last = outputs[outputs.length - 1];
+        if (last?.output_type === 'error' && last['ename'] === 'Interrupted') outputs.pop();
         outputs.push({ output_type: 'error', ename: 'Timeout', evalue: `the cell did not finish within ${o.timeoutSec} s`, traceback: [`Timeout: the cell did not finish within ${o.timeoutSec} s (--timeout) and was interrupted`] });
       } else if (outcome.status === 'died') {
         run.error = outcome.error?.evalue ?? 'the kernel died';
@@ -108,7 +110,7 @@ export async function runNotebook(input: string, o: RunOptions = {}): Promise<Ru
       try {
         for (const f of figures) {
           const svg = (await renderer.render(f.figure, 'svg')) as string;
-          f.output.data['image/svg+xml'] = svg;
+          f.output.data['image/svg+xml'] = splitLines(svg);
           if (o.figuresDir !== undefined) {
             const file = join(o.figuresDir, `${basename(outPath, '.ipynb')}-cell${f.cellIndex + 1}-${f.n}.${format}`);
             writeFileSync(file, format === 'svg' ? svg : await renderer.render(f.figure, format));

@@ -5,6 +5,8 @@ import { tokenLanguagesOfCorpus } from '../capture/working-language-run.js';
 import { readCorpus } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
 import type { ModelSlot } from './model-slot.js';
+import { apiTypes } from './api-types.js';
+import { Workspace } from './workspace.js';
 
 /** Who is calling: events go back to that page only; `connection` names it (closing it ends its sessions). */
 export interface CallContext {
@@ -38,7 +40,8 @@ export function summarize(model: Model): ModelSummary {
   };
 }
 
-export function createBackend({ models }: BackendOptions): Backend {
+export function createBackend({ models, workspace: root }: BackendOptions): Backend {
+  const workspace = new Workspace(root);
   const languageSets = new Map<string, ReturnType<typeof tokenLanguagesOfCorpus>>();
   // Token languages come from the UDHR in those languages; computed once per model and language set.
   const setsFor = (model: Model, languages: string[]) => {
@@ -78,6 +81,24 @@ export function createBackend({ models }: BackendOptions): Backend {
         ),
       };
     },
+
+    async 'model.open'({ dir, device }) {
+      return summarize(await models.open(dir, device));
+    },
+
+    async 'workspace.info'() {
+      return { root: workspace.root, recent: await workspace.recent() };
+    },
+    'workspace.list': ({ dir }) => workspace.list(dir),
+    'notebook.read': ({ path }) => workspace.read(path),
+    'notebook.write': ({ path, text, expectMtimeMs }) => workspace.write(path, text, expectMtimeMs),
+    'notebook.stat': ({ path }) => workspace.stat(path),
+    'notebook.autosave': ({ path, text }) => workspace.autosave(path, text),
+    async 'notebook.discardRecovery'({ path }) {
+      await workspace.discardRecovery(path);
+      return {};
+    },
+    'api.types': () => apiTypes(),
 
     async dispose(): Promise<void> {},
   };

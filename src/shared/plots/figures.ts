@@ -257,6 +257,7 @@ export function checkpointEvolution(input: CheckpointEvolutionInput): PlotFigure
   return { data: fig.data, layout: { ...fig.layout, xaxis: { ...(fig.layout['xaxis'] as object), type: 'category' } } };
 }
 
+/** Data of `categoryBars`. */
 export interface CategoryBarsInput {
   /** x categories, e.g. prompt languages. */
   categories: readonly string[];

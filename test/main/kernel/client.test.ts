@@ -121,3 +121,16 @@ describe('kernel through the Node client', () => {
     assert.equal(result((await run('typeof kept')).outputs)?.data['text/plain'], "'undefined'");
   });
 });
+
+it('reports a kernel that runs out of memory as such', async () => {
+  const kernel = await KernelClient.start({ nodeArgs: ['--max-old-space-size=48'] });
+  try {
+    const died = new Promise<KernelDeath>((resolve) => kernel.onDied(resolve));
+    const outcome = await kernel.execute('const hog: number[][] = []\nwhile (true) hog.push(new Array(1e6).fill(1))').done;
+    assert.equal(outcome.status, 'died');
+    assert.match((await died).message, /ran out of memory/);
+    assert.match(outcome.error!.evalue, /ran out of memory/);
+  } finally {
+    await kernel.shutdown();
+  }
+});

@@ -41,6 +41,7 @@ describe('kernel under Jupyter clients', () => {
     const stdout = execFileSync('/usr/bin/python3', [join(repoRoot, 'test', 'helpers', 'jupyter_client_check.py')], {
       env: { ...process.env, JUPYTER_PATH: jupyterPath },
       encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 120_000,
     });
     const r = JSON.parse(stdout.trim().split('\n').pop()!);

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { ELECTRON_INSTALL_NODE, nodeCanInstallElectron } from '../../electron/policy.js';
 import { addServeOptions, serve, type ServeOptions } from './serve.js';
 
 const require = createRequire(import.meta.url);
@@ -35,6 +36,8 @@ export function electronBinary(): { path: string } | { problem: string } {
   };
   const ready = installed();
   if (ready) return { path: ready };
+  if (!nodeCanInstallElectron(process.version))
+    return { problem: `its binary is not installed, and Electron's installer needs Node >= ${ELECTRON_INSTALL_NODE.join('.')} (this is ${process.version}); run \`node node_modules/electron/install.js\` with a newer Node once` };
   const r = spawnSync(process.execPath, [join(pkgDir, 'install.js')], { cwd: pkgDir, encoding: 'utf8', stdio: 'pipe', timeout: 300_000 });
   const after = installed();
   if (after) return { path: after };
@@ -48,7 +51,8 @@ export function registerStart(program: Command): void {
     .action(async (dir: string | undefined, o: ServeOptions & { browser?: boolean }) => {
       const electron = o.browser ? { problem: '--browser was given' } : electronBinary();
       if ('path' in electron) {
-        const child = spawn(electron.path, [electronMain, ...(dir ? [dir] : [])], { stdio: 'inherit', env: { ...process.env, BABELSCOPE_NODE: process.execPath } });
+        const env = { ...process.env, BABELSCOPE_NODE: process.execPath, BABELSCOPE_WORKSPACE: dir ?? process.cwd(), BABELSCOPE_MODEL: o.model ?? '', BABELSCOPE_DEVICE: o.device };
+        const child = spawn(electron.path, [electronMain], { stdio: 'inherit', env });
         const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 0)));
         process.exitCode = code;
         return;

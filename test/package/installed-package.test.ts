@@ -1,0 +1,75 @@
+/**
+ * The package as users get it: `npm pack`, install the tarball in an empty folder, `npx babelscope serve`,
+ * and the page works in Chromium: its scripts and styles load, and Plotly (resolved from the installed
+ * node_modules, wherever npm put it) draws the logit lens. Catches a `files` list that leaves out the
+ * built renderer and paths that only exist in the repository.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { repoRoot } from '../helpers/paths.js';
+import { collectProblems, launchChromium } from '../e2e/browser.js';
+
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+function run(cmd: string, args: string[], cwd: string): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 300_000 });
+  assert.equal(r.status, 0, `${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+  return r.stdout;
+}
+
+describe('the installed package (npm pack → npm install → npx babelscope serve)', () => {
+  const temp = mkdtempSync(join(tmpdir(), 'babelscope-pack-'));
+  let browser: Browser;
+
+  before(() => {
+    // The tests run after `npm run build`, so dist/ is current; --ignore-scripts skips `prepare` (a second build).
+    run(npm, ['pack', '--ignore-scripts', '--pack-destination', temp], repoRoot);
+    const tarball = readdirSync(temp).find((f) => f.endsWith('.tgz'))!;
+    const app = join(temp, 'app');
+    run('mkdir', ['-p', app], temp);
+    writeFileSync(join(app, 'package.json'), '{"name":"try-babelscope","private":true}');
+    // Packages come from npm's cache when CI's `npm ci` put them there; scripts are not needed to serve.
+    run(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', join(temp, tarball)], app);
+  });
+
+  after(async () => {
+    await browser?.close();
+    rmSync(temp, { recursive: true, force: true });
+  });
+
+  it('serves the page, its scripts, styles and Plotly; the logit lens draws', async () => {
+    const app = join(temp, 'app');
+    const child = spawn('npx', ['--no-install', 'babelscope', 'serve', '--no-open', '--json', '--device', 'cpu'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).once('line', resolve);
+        child.once('close', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+      });
+      const { url } = JSON.parse(line) as { url: string };
+      browser = await launchChromium();
+      const page = await browser.newPage();
+      const problems = collectProblems(page);
+      const loaded: string[] = [];
+      page.on('response', (r) => loaded.push(`${r.status()} ${new URL(r.url()).pathname}`));
+      await page.goto(url);
+      await page.fill('#lens-text', 'Hello world.');
+      await page.click('#run');
+      await page.locator('#lens-heatmap .main-svg').first().waitFor({ timeout: 30_000 });
+      assert.ok(loaded.some((l) => /^200 \/assets\/.*\.js$/.test(l)), loaded.join('\n'));
+      assert.ok(loaded.some((l) => /^200 \/assets\/.*\.css$/.test(l)), loaded.join('\n'));
+      assert.ok(loaded.includes('200 /vendor/plotly.min.js'), loaded.join('\n'));
+      assert.deepEqual(problems, []);
+    } finally {
+      // npx runs babelscope as its child: stop the whole group.
+      process.kill(-child.pid!, 'SIGTERM');
+    }
+  });
+});
