@@ -7,6 +7,7 @@ import { continuationText } from '../capture/continuation.js';
 import { tokenLanguagesOfCorpus } from '../capture/working-language-run.js';
 import { layerTensors } from '../model/graph-listing.js';
 import { describeModel as describeModelFolder } from '../model/model-description.js';
+import { listVariants } from '../model/model-folder.js';
 import { Model } from '../model/model.js';
 import type { DeviceRequest, NeuronIntervention } from '../model/types.js';
 import { loadCorpus, type CorpusSource } from './corpus.js';
@@ -38,6 +39,10 @@ export interface OpenModelOptions {
   taps?: string[];
   /** Treat the model as this architecture (Hugging Face `model_type`: llama, qwen2, gemma, gpt2, …). */
   arch?: string;
+  /** Which ONNX file of the folder: a variant `fp16`, `q4f16`, `quantized`, … (`model_<variant>.onnx`; `inspectModel` lists them). */
+  variant?: string;
+  /** The ONNX file to use, relative to the model folder (e.g. `onnx/model_q4f16.onnx`). */
+  file?: string;
   /** Receives human messages (device fallback, cache use); default: stderr. */
   log?: (message: string) => void;
 }
@@ -55,6 +60,8 @@ export function openModel(dir: string = bundledModelDir, options: OpenModelOptio
     device: options.device ?? defaultDevice(),
     ...(options.taps?.length ? { taps: options.taps } : {}),
     ...(options.arch ? { arch: options.arch } : {}),
+    ...(options.variant !== undefined ? { variant: options.variant } : {}),
+    ...(options.file !== undefined ? { file: options.file } : {}),
     log: options.log ?? ((m) => process.stderr.write(m + '\n')),
   });
 }
@@ -97,14 +104,25 @@ export interface ModelDescription {
   tap_points: { name: string; onnx_name: string; width: number; found_by: 'name' | 'pattern' | 'user' }[];
   inputs: string[];
   outputs: string[];
+  /** The ONNX files of the folder; `current` is the one described. */
+  variants: { name: string; file: string; bytes: number; current: boolean }[];
 }
 
 /**
  * A model's shape, tap points and graph inputs/outputs, read from its folder and graph alone (no
  * onnxruntime session, no weights read).
  */
-export async function inspectModel(dir: string, options: Pick<OpenModelOptions, 'taps' | 'arch'> = {}): Promise<ModelDescription> {
-  const d = await describeModelFolder(dir, { ...(options.taps?.length ? { taps: options.taps } : {}), ...(options.arch ? { arch: options.arch } : {}) }, 'inspect');
+export async function inspectModel(dir: string, options: Pick<OpenModelOptions, 'taps' | 'arch' | 'variant' | 'file'> = {}): Promise<ModelDescription> {
+  const d = await describeModelFolder(
+    dir,
+    {
+      ...(options.taps?.length ? { taps: options.taps } : {}),
+      ...(options.arch ? { arch: options.arch } : {}),
+      ...(options.variant !== undefined ? { variant: options.variant } : {}),
+      ...(options.file !== undefined ? { file: options.file } : {}),
+    },
+    'inspect',
+  );
   const i = d.info;
   return {
     dir: i.dir,
@@ -124,6 +142,7 @@ export async function inspectModel(dir: string, options: Pick<OpenModelOptions, 
     tap_points: i.taps.map((t) => ({ name: t.name, onnx_name: t.onnxName, width: t.width, found_by: t.foundBy })),
     inputs: i.inputs,
     outputs: i.outputs,
+    variants: listVariants(i.dir).map((v) => ({ name: v.name, file: v.file, bytes: v.bytes, current: join(i.dir, v.file) === i.onnxPath })),
   };
 }
 

@@ -9,6 +9,8 @@ export interface ModelOptions {
   device: DeviceRequest;
   tap?: string[];
   arch?: string;
+  variant?: string;
+  file?: string;
 }
 
 export interface OutputOptions {
@@ -19,7 +21,9 @@ export function addModelOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--device <device>', 'where to run the model').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--tap <name=tensor>', 'tap point override, e.g. "mlp_act=/model/layers.{i}/mlp/Mul_output_0" (repeatable)', collect, [])
-    .option('--arch <model_type>', 'treat the model as this architecture (llama, qwen2, gemma, gpt2, ...)');
+    .option('--arch <model_type>', 'treat the model as this architecture (llama, qwen2, gemma, gpt2, ...)')
+    .option('--variant <name>', 'which ONNX file of the folder: fp16, q4f16, quantized, … (model_<name>.onnx; `inspect` lists them)')
+    .option('--file <path>', 'the ONNX file to use, relative to the model folder (e.g. onnx/model_q4f16.onnx)');
 }
 
 export function collect(value: string, previous: string[]): string[] {
@@ -27,7 +31,13 @@ export function collect(value: string, previous: string[]): string[] {
 }
 
 export function openModel(dir: string, o: ModelOptions): Promise<Model> {
-  return api.openModel(dir, { device: o.device, ...(o.tap?.length ? { taps: o.tap } : {}), ...(o.arch ? { arch: o.arch } : {}) });
+  return api.openModel(dir, {
+    device: o.device,
+    ...(o.tap?.length ? { taps: o.tap } : {}),
+    ...(o.arch ? { arch: o.arch } : {}),
+    ...(o.variant !== undefined ? { variant: o.variant } : {}),
+    ...(o.file !== undefined ? { file: o.file } : {}),
+  });
 }
 
 /** Runs `fn` with an open model and always releases it. */

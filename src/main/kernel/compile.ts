@@ -103,16 +103,19 @@ export function compileCell(source: string, filename: string, cellId = 0): Compi
     ArrowFunctionExpression: skipFunction,
     AwaitExpression(node, state, c) {
       edits.push({ start: node.start, end: node.start, text: `${HELPER}.resume(${cellId}, ` });
-      edits.push({ start: node.end, end: node.end, text: ')', order: 2 });
+      // Before a replacement starting here (the `);` that ends a rewritten declaration).
+      edits.push({ start: node.end, end: node.end, text: ')', order: -0.25 });
       c((node as N)['argument'], state);
     },
   });
 
   const last = [...body].reverse().find((s) => s.type !== 'EmptyStatement');
   if (last?.type === 'ExpressionStatement' && !last['directive']) {
-    // From the statement's start: a parenthesized expression (`({ a: 1 })`) starts after its parenthesis.
+    // The statement, not its expression: `({ a })` starts with a parenthesis the expression node excludes.
+    // Before any other insertion at the same place (e.g. the resume( of an await that starts the expression).
+    const end = js[last.end - 1] === ';' ? last.end - 1 : last.end;
     edits.push({ start: last.start, end: last.start, text: 'return (', order: -0.5 });
-    edits.push({ start: last['expression'].end, end: last['expression'].end, text: ')', order: 3 });
+    edits.push({ start: end, end, text: ')', order: 1 });
   }
 
   const declared = [...names].filter((n) => !hoisted.includes(n));
@@ -153,8 +156,7 @@ function rewriteTopLevel(stmt: N, js: string, edits: Edit[], names: Set<string>,
         const next = decls[i + 1];
         if (next) edits.push({ start: d.end, end: next.start, text: '), (' });
       });
-      // After edits that end at the same place (the `)` closing an `await` wrapper).
-      edits.push({ start: decls[decls.length - 1]!.end, end: stmt.end, text: ');', order: 3 });
+      edits.push({ start: decls[decls.length - 1]!.end, end: stmt.end, text: ');' });
       return;
     }
     case 'FunctionDeclaration':

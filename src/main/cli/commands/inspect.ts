@@ -13,13 +13,19 @@ export function registerInspect(program: Command): void {
         return;
       }
       // The graph alone: no onnxruntime session, no weights read (the hash shows once a run computed it).
-      const d = await inspectModel(dir, { ...(o.tap?.length ? { taps: o.tap } : {}), ...(o.arch ? { arch: o.arch } : {}) });
+      const d = await inspectModel(dir, {
+        ...(o.tap?.length ? { taps: o.tap } : {}),
+        ...(o.arch ? { arch: o.arch } : {}),
+        ...(o.variant !== undefined ? { variant: o.variant } : {}),
+        ...(o.file !== undefined ? { file: o.file } : {}),
+      });
       output(o, d, () =>
         [
           `${d.architecture} (${d.model_type}) — ${d.layers} layers, hidden ${d.hidden_size}, MLP ${d.intermediate_size}, vocab ${d.vocab_size}, heads ${d.heads}/${d.kv_heads} kv, context ${d.max_positions}`,
           `norm: ${d.norm}   hash: ${d.hash ? d.hash.slice(0, 16) : '(computed on the first run)'}`,
           `inputs: ${d.inputs.join(', ')}`,
           `outputs: ${d.outputs.join(', ')}`,
+          `variants: ${d.variants.map((v) => `${v.current ? '*' : ''}${v.name} (${v.file}, ${(v.bytes / 2 ** 20).toFixed(1)} MiB)`).join(', ')}   (--variant NAME)`,
           'tap points:',
           ...d.tap_points.map((t) => `  ${t.name.padEnd(14)} ${String(t.width).padStart(6)}  ${t.onnx_name}  (${t.found_by})`),
         ].join('\n'),
