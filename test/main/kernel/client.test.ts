@@ -122,8 +122,11 @@ describe('kernel through the Node client', () => {
     assert.equal((await died).exitCode, 3);
     assert.match((await died).message, /exit code 3/);
     assert.equal(kernel.status, 'dead');
-    await kernel.restart();
-    assert.equal(result((await run('typeof kept')).outputs)?.data['text/plain'], "'undefined'");
+    const restarted = kernel.restart();
+    const fresh = run('typeof kept'); // sent while the new process starts: it runs there
+    await restarted;
+    assert.equal(result((await fresh).outputs)?.data['text/plain'], "'undefined'");
+    assert.equal(kernel.status, 'idle');
   });
 });
 
