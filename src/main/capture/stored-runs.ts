@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UserError } from '../../shared/errors.js';
-import { lapeStatsFromLayers, type LapeResult, type LapeStats } from '../analysis/lape.js';
+import { lapeStatsFromLayers, type LapeResult, type LapeStats, type NeuronSelection } from '../analysis/lape.js';
 import { alignmentByLayer, pooledVectorsByLayer, type AlignmentResult, type AsyncSimilarityKernel, type PooledLayer, type PooledVectorsByLayer } from '../analysis/alignment.js';
 import { openStore, type RunRecord, type Store } from '../store/index.js';
 import type { CheckpointInput } from '../analysis/checkpoints.js';
@@ -33,13 +33,6 @@ export function lapeStatsOf(store: Store, run: RunRecord): LapeStats {
   return lapeStatsFromLayers(s.languages, s.layers);
 }
 
-export function pooledByLayer(store: Store, run: RunRecord, numLayers: number, which: 'mean' | 'last'): PooledVectorsByLayer {
-  return pooledVectorsByLayer(
-    [...Array(numLayers).keys()].flatMap((l) => store.readPooled(run.id, l, which)),
-    which,
-  );
-}
-
 /** A run's pooled vectors one stored layer at a time: memory holds one layer. */
 export function* pooledLayersOf(store: Store, run: RunRecord, which: 'mean' | 'last'): Generator<PooledLayer> {
   const layers = store.pooledLayers(run.id);
@@ -65,8 +58,9 @@ export function alignStoredRun(store: Store, run: RunRecord, o: { pool: 'mean' |
 export const LAPE_RESULT = 'lape';
 export const ALIGNMENT_RESULT = 'alignment';
 
-export function latestLape(store: Store, run: RunRecord): LapeResult {
-  const r = store.latestResult<LapeResult>(run.id, LAPE_RESULT);
+/** The run's newest neuron selection (`lape`, either method). */
+export function latestLape(store: Store, run: RunRecord): NeuronSelection {
+  const r = store.latestResult<NeuronSelection>(run.id, LAPE_RESULT);
   if (!r) throw new UserError(`no LAPE result for run "${run.name}" in ${store.path}`, `Run \`babelscope lape --db ${store.path}\` first.`);
   return r.result;
 }
