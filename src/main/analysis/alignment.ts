@@ -15,6 +15,13 @@
  *   Symmetric. With a single shared text there is nothing to beat and the score is 1 (the reference
  *   would fail on an empty max).
  * Entries are null where a pair shares no id (or a language is missing at a layer).
+ * Chance levels, so a score can be read (`LayerAlignment.chance`):
+ * - MEXA: 1/(2n − 1) with n shared ids: with similarities that ignore translation, the diagonal
+ *   entry is the strict maximum of its row and column (2n − 1 exchangeable entries) with that
+ *   probability; 1 for n = 1;
+ * - retrieval a → b: 1/|b|, the chance that the translation is the nearest of b's |b| texts;
+ * - mean cosine: the mean cosine of NON-translations (S[i][j], i ≠ j, over the shared ids), since
+ *   pooled residuals are anisotropic and any two texts can have cosine 0.9; null for n = 1.
  * Summary over layers: mean, max and the first layer reaching the max, per pair, ignoring null layers.
  *
  * Cost: per layer and language pair, |a| × |b| dot products of the hidden size, on unit vectors in
@@ -81,6 +88,8 @@ export interface LayerAlignment {
   mexa: PairMatrix;
   /** [a][b] number of ids present in both languages. */
   sharedTexts: number[][];
+  /** What each score would be without alignment (see module comment). */
+  chance: { meanCosine: PairMatrix; retrieval: PairMatrix; mexa: PairMatrix };
 }
 
 /** Mean and max over layers of a per-layer score. */
@@ -99,6 +108,14 @@ export interface PivotAlignment {
   mean: Record<string, number | null>;
   max: Record<string, number | null>;
   maxLayer: Record<string, number | null>;
+  /** language → chance MEXA against the pivot (1/(2n − 1), at the last layer with a score). */
+  chanceMexa: Record<string, number | null>;
+  /** language → [layers] mean cosine with the pivot's translations, and with its non-translations (chance). */
+  meanCosine: Record<string, (number | null)[]>;
+  nonParallelCosine: Record<string, (number | null)[]>;
+  /** language → [layers] retrieval of the pivot translation, and its chance level 1/|pivot texts|. */
+  retrieval: Record<string, (number | null)[]>;
+  chanceRetrieval: Record<string, (number | null)[]>;
 }
 
 /** Cross-lingual alignment per layer (similarities, retrieval, MEXA). */
@@ -181,6 +198,10 @@ interface PairScores {
   retrievalAB: number | null;
   retrievalBA: number | null;
   mexa: number | null;
+  nonParallelCosine: number | null;
+  chanceRetrievalAB: number | null;
+  chanceRetrievalBA: number | null;
+  chanceMexa: number | null;
 }
 
 /** Elements of S computed at a time (4 MiB of float32). */
@@ -198,6 +219,8 @@ class PairScorer {
   private readonly rowRivalShared: Float64Array;
   private readonly colRivalAll: Float64Array;
   private readonly colRivalShared: Float64Array;
+  private offSum = 0;
+  private offCount = 0;
   readonly shared: number;
 
   constructor(
@@ -252,7 +275,11 @@ class PairScorer {
         const colShared = this.partnerOfCol[j]! >= 0;
         if (rowShared) {
           if (s > rivalAll) rivalAll = s;
-          if (colShared && s > rivalShared) rivalShared = s;
+          if (colShared) {
+            if (s > rivalShared) rivalShared = s;
+            this.offSum += s;
+            this.offCount++;
+          }
         }
         if (colShared) {
           if (s > this.colRivalAll[j]!) this.colRivalAll[j] = s;
@@ -266,7 +293,9 @@ class PairScorer {
 
   scores(): PairScores {
     const n = this.shared;
-    if (n === 0) return { shared: 0, meanCosine: null, retrievalAB: null, retrievalBA: null, mexa: null };
+    if (n === 0) {
+      return { shared: 0, meanCosine: null, retrievalAB: null, retrievalBA: null, mexa: null, nonParallelCosine: null, chanceRetrievalAB: null, chanceRetrievalBA: null, chanceMexa: null };
+    }
     let cosSum = 0;
     let hitsAB = 0;
     let hitsBA = 0;
@@ -280,7 +309,17 @@ class PairScorer {
       if (d > this.colRivalAll[j]!) hitsBA++;
       if (d > this.rowRivalShared[i]! && d > this.colRivalShared[j]!) mexaHits++;
     }
-    return { shared: n, meanCosine: cosSum / n, retrievalAB: hitsAB / n, retrievalBA: hitsBA / n, mexa: mexaHits / n };
+    return {
+      shared: n,
+      meanCosine: cosSum / n,
+      retrievalAB: hitsAB / n,
+      retrievalBA: hitsBA / n,
+      mexa: mexaHits / n,
+      nonParallelCosine: this.offCount ? this.offSum / this.offCount : null,
+      chanceRetrievalAB: 1 / this.b.ids.length,
+      chanceRetrievalBA: 1 / this.a.ids.length,
+      chanceMexa: 1 / (2 * n - 1),
+    };
   }
 }
 
@@ -326,6 +365,12 @@ function summarise(perLayer: PairMatrix[], layerIds: number[], L: number): PairS
 
 function checkLanguages(languages: string[], pivot: string | undefined): number {
   if (new Set(languages).size !== languages.length) throw new UserError('alignment: languages must be distinct');
+  if (languages.length < 2) {
+    throw new UserError(
+      `alignment needs at least two languages, got ${languages.length}${languages.length ? ` (${languages.join(', ')})` : ''}`,
+      'Alignment compares translations: capture parallel texts (same id) in two or more languages.',
+    );
+  }
   const pivotIndex = pivot === undefined ? -1 : languages.indexOf(pivot);
   if (pivot !== undefined && pivotIndex < 0) {
     throw new UserError(`alignment: pivot ${pivot} is not among the languages`, `languages: ${languages.join(', ')}`);
@@ -339,6 +384,7 @@ class LayerMatrices {
   readonly retrieval: PairMatrix;
   readonly mexa: PairMatrix;
   readonly sharedTexts: number[][];
+  readonly chance: { meanCosine: PairMatrix; retrieval: PairMatrix; mexa: PairMatrix };
   readonly units: (Unit | null)[];
 
   constructor(
@@ -352,6 +398,7 @@ class LayerMatrices {
     this.retrieval = mk<number | null>(null);
     this.mexa = mk<number | null>(null);
     this.sharedTexts = mk(0);
+    this.chance = { meanCosine: mk<number | null>(null), retrieval: mk<number | null>(null), mexa: mk<number | null>(null) };
     this.units = languages.map((lang) => {
       const t = texts.get(lang);
       return t && t.size > 0 ? normalise(layer, lang, t) : null;
@@ -370,10 +417,14 @@ class LayerMatrices {
     this.mexa[a]![b] = this.mexa[b]![a] = s.mexa;
     this.retrieval[a]![b] = s.retrievalAB;
     this.retrieval[b]![a] = s.retrievalBA;
+    this.chance.meanCosine[a]![b] = this.chance.meanCosine[b]![a] = s.nonParallelCosine;
+    this.chance.mexa[a]![b] = this.chance.mexa[b]![a] = s.chanceMexa;
+    this.chance.retrieval[a]![b] = s.chanceRetrievalAB;
+    this.chance.retrieval[b]![a] = s.chanceRetrievalBA;
   }
 
   result(): LayerAlignment {
-    return { layer: this.layer, meanCosine: this.meanCosine, retrieval: this.retrieval, mexa: this.mexa, sharedTexts: this.sharedTexts };
+    return { layer: this.layer, meanCosine: this.meanCosine, retrieval: this.retrieval, mexa: this.mexa, sharedTexts: this.sharedTexts, chance: this.chance };
   }
 }
 
@@ -387,9 +438,15 @@ function assemble(languages: string[], results: LayerAlignment[], pivotName: str
   );
   let pivot: PivotAlignment | null = null;
   if (pivotIndex >= 0) {
-    const p: PivotAlignment = { pivot: pivotName!, mexa: {}, mean: {}, max: {}, maxLayer: {} };
+    const p: PivotAlignment = { pivot: pivotName!, mexa: {}, mean: {}, max: {}, maxLayer: {}, chanceMexa: {}, meanCosine: {}, nonParallelCosine: {}, retrieval: {}, chanceRetrieval: {} };
     languages.forEach((lang, a) => {
-      p.mexa[lang] = results.map((r) => r.mexa[a]![pivotIndex]!);
+      const perLayer = (m: (r: LayerAlignment) => PairMatrix) => results.map((r) => m(r)[a]![pivotIndex]!);
+      p.mexa[lang] = perLayer((r) => r.mexa);
+      p.chanceMexa[lang] = perLayer((r) => r.chance.mexa).filter((v) => v !== null).at(-1) ?? null;
+      p.meanCosine[lang] = perLayer((r) => r.meanCosine);
+      p.nonParallelCosine[lang] = perLayer((r) => r.chance.meanCosine);
+      p.retrieval[lang] = perLayer((r) => r.retrieval);
+      p.chanceRetrieval[lang] = perLayer((r) => r.chance.retrieval);
       p.mean[lang] = mexaSummary.mean[a]![pivotIndex]!;
       p.max[lang] = mexaSummary.max[a]![pivotIndex]!;
       p.maxLayer[lang] = mexaSummary.maxLayer[a]![pivotIndex]!;

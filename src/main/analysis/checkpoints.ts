@@ -6,19 +6,23 @@
  * - neuronCounts[lang][i] and perLayer[lang][i][layer] from each LAPE result;
  * - nll[lang][i]: mean NLL per language per checkpoint, as given (null where missing);
  * - workingTop1[label][i][layer]: the overall top-1 share of each working-language label, when the
- *   checkpoints come with a working-language result.
+ *   checkpoints come with a working-language result;
+ * - alignment: each language's MEXA against the pivot (mean and max over layers) beside its chance
+ *   level, when the checkpoints come with an alignment result (null where missing).
  */
 import { UserError } from '../../shared/errors.js';
-import type { LapeResult } from './lape.js';
+import type { AlignmentResult } from './alignment.js';
+import type { NeuronSelection } from './lape.js';
 import type { WorkingLanguageResult } from './working-language.js';
 
 export interface CheckpointInput {
   /** Checkpoint name (e.g. the folder or the training step). */
   name: string;
-  lape: LapeResult;
+  lape: NeuronSelection;
   /** language → mean NLL at this checkpoint. */
   nll?: Readonly<Record<string, number>>;
   workingLanguage?: WorkingLanguageResult;
+  alignment?: AlignmentResult;
 }
 
 /** Checkpoints side by side, in training order. */
@@ -38,6 +42,15 @@ export interface CheckpointComparison {
   nll: Record<string, (number | null)[]>;
   /** label → [checkpoint] per-layer top-1 share (null where the checkpoint has no such result). */
   workingTop1: Record<string, (number[] | null)[]>;
+  /** MEXA against the pivot per checkpoint (null without alignment results; pivots must agree). */
+  alignment: {
+    pivot: string;
+    languages: string[];
+    /** language → [checkpoint] mean / max over layers, and the chance level. */
+    mean: Record<string, (number | null)[]>;
+    max: Record<string, (number | null)[]>;
+    chance: Record<string, (number | null)[]>;
+  } | null;
 }
 
 /** Jaccard index of two sets (1 for two empty sets). */
@@ -90,5 +103,23 @@ export function compareCheckpoints(checkpoints: readonly CheckpointInput[]): Che
     });
   }
 
-  return { checkpoints: names, languages, jaccard: jac, neuronCounts, perLayer, nllLanguages, nll, workingTop1 };
+  return { checkpoints: names, languages, jaccard: jac, neuronCounts, perLayer, nllLanguages, nll, workingTop1, alignment: alignmentOverCheckpoints(checkpoints) };
+}
+
+function alignmentOverCheckpoints(checkpoints: readonly CheckpointInput[]): CheckpointComparison['alignment'] {
+  const pivots = [...new Set(checkpoints.flatMap((c) => (c.alignment?.pivot ? [c.alignment.pivot.pivot] : [])))];
+  if (pivots.length === 0) return null;
+  if (pivots.length > 1) throw new UserError(`checkpoints' alignment results use different pivots: ${pivots.join(', ')}`, 'Rerun `babelscope align --pivot LANG` with one pivot on every checkpoint.');
+  const pivot = pivots[0]!;
+  const languages: string[] = [];
+  for (const c of checkpoints) for (const l of c.alignment?.languages ?? []) if (l !== pivot && !languages.includes(l)) languages.push(l);
+  const per = (get: (p: NonNullable<AlignmentResult['pivot']>, lang: string) => number | null | undefined) =>
+    Object.fromEntries(languages.map((l) => [l, checkpoints.map((c) => (c.alignment?.pivot ? (get(c.alignment.pivot, l) ?? null) : null))]));
+  return {
+    pivot,
+    languages,
+    mean: per((p, l) => p.mean[l]),
+    max: per((p, l) => p.max[l]),
+    chance: per((p, l) => p.chanceMexa?.[l]),
+  };
 }

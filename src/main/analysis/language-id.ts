@@ -8,6 +8,7 @@
  */
 import { toIso6393 } from './language-codes.js';
 
+/** A language-ID label (ISO 639-3) and its probability. */
 export interface LanguagePrediction {
   lang: string;
   /** Probability in [0, 1]. */

@@ -2,11 +2,8 @@
 import { basename } from 'node:path';
 import { UserError } from '../../shared/errors.js';
 import { compareCheckpoints as compare, type CheckpointComparison, type CheckpointInput } from '../analysis/checkpoints.js';
-import type { WorkingLanguageResult } from '../analysis/working-language.js';
-import { NLL_RESULT } from '../capture/capture.js';
-import { latestLape, requireCaptureRun } from '../capture/stored-runs.js';
+import { checkpointInputOf, requireCaptureRun } from '../capture/stored-runs.js';
 import { withStoreSync, type ProjectStore } from './store.js';
-import { WORKING_LANGUAGE_RESULT } from './working-language.js';
 
 export type { CheckpointComparison };
 
@@ -30,15 +27,7 @@ export function compareCheckpoints(options: CompareCheckpointsOptions): Checkpoi
   const inputs: CheckpointInput[] = options.stores.map((s) =>
     withStoreSync(s, { readonly: true, create: false }, (store) => {
       paths.push(store.path);
-      const run = requireCaptureRun(store, runName);
-      const nll = store.latestResult<Record<string, { sum: number; count: number }>>(run.id, NLL_RESULT)?.result;
-      const wl = store.latestResult<WorkingLanguageResult>(run.id, WORKING_LANGUAGE_RESULT)?.result;
-      return {
-        name: basename(run.modelDir),
-        lape: latestLape(store, run),
-        ...(nll ? { nll: Object.fromEntries(Object.entries(nll).map(([k, v]) => [k, v.sum / Math.max(1, v.count)])) } : {}),
-        ...(wl ? { workingLanguage: wl } : {}),
-      };
+      return checkpointInputOf(store, requireCaptureRun(store, runName));
     }),
   );
   if (new Set(inputs.map((i) => i.name)).size < inputs.length) inputs.forEach((input, k) => (input.name = basename(paths[k]!)));

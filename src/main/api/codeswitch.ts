@@ -5,6 +5,7 @@
  */
 import { UserError } from '../../shared/errors.js';
 import { codeSwitchReport, type CodeSwitchReport, type LanguageConfusionSummary, type ResponseAnalysis } from '../analysis/codeswitch.js';
+import { LANGUAGE_LABEL_SYSTEM } from '../analysis/language-codes.js';
 import { createFastTextIdentifier, type LanguageIdentifier } from '../analysis/language-id.js';
 import { generateResponses, tokenIndexAtChar, type GeneratedResponse, type GenerationPlan } from '../capture/codeswitch-run.js';
 import { languageNeuronInterventions } from '../capture/language-interventions.js';
@@ -46,6 +47,8 @@ export interface CodeSwitchOptions extends LongRunningOptions, CorpusLimitOption
   topP?: number;
   /** Seed of the sampled responses; default 0. */
   seed?: number;
+  /** Words in a script shared by several languages: 'inherit' their line's language (default), or 'model': word-level identification (needed for CMI between same-script languages). */
+  wordLevel?: 'inherit' | 'model';
   /** Language identifier for lines and words; default fastText lid.176. */
   identifier?: LanguageIdentifier;
   /** The model folder as recorded in the output (default: the model's own folder). */
@@ -113,6 +116,8 @@ export interface ResponseOutput {
     word: string;
     char_offset: number;
     lang: string;
+    /** 'word': the word's own script or word-level ID put it off target; 'line': only its line's language did. */
+    basis: 'word' | 'line';
     token_index: number | null;
     /** Position in the whole sequence (prompt + generated), for `lens` / `activations`. */
     position: number | null;
@@ -135,6 +140,9 @@ export interface CodeSwitchOutput {
   top_p: number;
   seed: number;
   intervention: InterventionInfo | null;
+  word_level: 'inherit' | 'model';
+  /** Every language label is ISO 639-3, with these macrolanguage choices. */
+  language_labels: typeof LANGUAGE_LABEL_SYSTEM;
   overall: OverallSummary;
   by_language: Record<string, ConfusionSummary>;
   matrix: SwitchMatrix;
@@ -179,7 +187,8 @@ export async function codeSwitch(options: CodeSwitchOptions): Promise<CodeSwitch
   const offset = runs === 2 ? perRun : 0;
   const progress = progressWithAbort(options, intervention ? `${intervention.info.mode} ${intervention.info.lang}` : 'generate', 'code-switching');
   const generated = await generateResponses(model, prompts, { ...plan, ...(intervention ? { interventions: intervention.interventions } : {}) }, (d) => progress(offset + d, runs * perRun));
-  const analyse = (g: GeneratedResponse[]) => codeSwitchReport(g.map((r) => ({ id: responseId(r), expected: r.lang, text: r.text })), identifier);
+  const wordLevel = options.wordLevel ?? 'inherit';
+  const analyse = (g: GeneratedResponse[]) => codeSwitchReport(g.map((r) => ({ id: responseId(r), expected: r.lang, text: r.text })), identifier, { wordLevel });
   const report = analyse(generated);
   const baselineReport = baseline ? analyse(baseline) : null;
   const responses = await describeResponses(model, generated, report.responses, baseline);
@@ -194,6 +203,8 @@ export async function codeSwitch(options: CodeSwitchOptions): Promise<CodeSwitch
     top_p: plan.topP,
     seed: plan.seed,
     intervention: intervention?.info ?? null,
+    word_level: wordLevel,
+    language_labels: LANGUAGE_LABEL_SYSTEM,
     overall: overallJson(report),
     by_language: byLanguageJson(report),
     matrix: report.matrix,
@@ -244,6 +255,7 @@ async function describeResponses(model: Model, generated: GeneratedResponse[], a
           word: a.words[a.firstOffTarget.wordIndex]!.text,
           char_offset: a.firstOffTarget.charOffset,
           lang: a.firstOffTarget.lang,
+          basis: a.firstOffTarget.basis,
           token_index: tokenIndex,
           position: tokenIndex === null ? null : g.promptTokens + tokenIndex,
           token: tokenIndex === null ? null : model.tokenizer.idToToken(g.ids[tokenIndex]!),

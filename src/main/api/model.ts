@@ -1,8 +1,8 @@
 /** Opening a model and reading it one text at a time: lens, activations, generation, its description. */
-import { continuationText } from '../capture/continuation.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
+import { continuationText } from '../capture/continuation.js';
 import { tokenLanguagesOfCorpus } from '../capture/working-language-run.js';
 import { layerTensors } from '../model/graph-listing.js';
 import { Model } from '../model/model.js';
@@ -128,10 +128,15 @@ export interface LensOptions {
    * from this corpus (`udhr:eng,rus`, a JSONL path, or an array of `{lang,id,text}`).
    */
   languages?: CorpusSource;
+  /** With `languages`: the token→language rule's options, as for `workingLanguage` (default 0.8 and 5). */
+  minShare?: number;
+  minCount?: number;
 }
 
 /** The logit lens of one text at every layer and position. */
 export interface LensOutput {
+  /** With `languages`: how many vocabulary tokens each language label owns. */
+  tokens_per_label?: Record<string, number>;
   tokens: string[];
   ids: number[];
   /** `layers[layer].positions[position]`: the logit lens of the residual after block `layer`. */
@@ -156,12 +161,18 @@ export interface LensOutput {
 export async function lens(model: Model, options: LensOptions): Promise<LensOutput> {
   const text = requireText(options.text, 'text');
   const enc = await model.tokenizer.encode(text);
-  const langs = options.languages ? await tokenLanguagesOfCorpus(model, await loadCorpus(options.languages)) : null;
+  const langs = options.languages
+    ? await tokenLanguagesOfCorpus(model, await loadCorpus(options.languages), {
+        ...(options.minShare !== undefined ? { minShare: options.minShare } : {}),
+        ...(options.minCount !== undefined ? { minCount: options.minCount } : {}),
+      })
+    : null;
   const r = await model.lens({ inputIds: [enc.ids], topK: options.top ?? 5, ...(langs ? { tokenSets: langs.sets } : {}) });
   const t = r.texts[0]!;
   const mass = (layer: number, pos: number): Record<string, number> =>
     Object.fromEntries(langs!.tokens.labels.map((label, k) => [label, t.setMass![layer]![pos]![k]!]));
   return {
+    ...(langs ? { tokens_per_label: langs.tokens.tokensPerLabel } : {}),
     tokens: enc.tokens,
     ids: enc.ids,
     layers: t.topIds.map((perPos, layer) => ({
@@ -230,7 +241,7 @@ export interface GenerateOptions {
 /** A generated continuation. */
 export interface GenerateOutput {
   prompt: string;
-  /** The continuation, special tokens skipped. */
+  /** The continuation as it reads after the prompt (its first space kept), special tokens skipped. */
   text: string;
   ids: number[];
   tokens: string[];

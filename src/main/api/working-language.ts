@@ -1,6 +1,7 @@
 /** Working language per layer over a corpus (Babel Tower): shares of logit-lens top-1 tokens and language mass. */
 import type { WorkingLanguageResult } from '../analysis/working-language.js';
 import { requireCaptureRun } from '../capture/stored-runs.js';
+import { DEFAULT_MIN_COUNT, DEFAULT_MIN_SHARE, type TokenEvidence } from '../analysis/token-language.js';
 import { workingLanguageOverCorpus } from '../capture/working-language-run.js';
 import type { Model } from '../model/model.js';
 import { limitsOf } from './capture.js';
@@ -19,10 +20,12 @@ export interface WorkingLanguageOptions extends LongRunningOptions, CorpusLimitO
   corpus: CorpusSource;
   /** Texts per forward pass; default 8. */
   batch?: number;
-  /** Share of a token's occurrences a language needs to own it; default 0.5. */
+  /** The token→language rule (analysis/token-language.ts): share of a token's per-language-normalised frequency a language needs to own it; default 0.8. */
   minShare?: number;
-  /** Occurrences below which a token's language is unknown; default 5. */
+  /** Occurrences below which a token's language comes from its script alone; default 5. */
   minCount?: number;
+  /** Extra evidence beside scripts (e.g. keyword lists of programming languages). */
+  evidence?: readonly TokenEvidence[];
   /** Also store the result with this store's capture run (for `compareCheckpoints`). */
   store?: ProjectStore | string;
   /** The capture run to attach it to; default `capture`. */
@@ -43,12 +46,12 @@ export interface WorkingLanguageOutput extends WorkingLanguageResult {
  */
 export async function workingLanguage(options: WorkingLanguageOptions): Promise<WorkingLanguageOutput> {
   const { model } = options;
-  const minShare = options.minShare ?? 0.5;
-  const minCount = options.minCount ?? 5;
+  const minShare = options.minShare ?? DEFAULT_MIN_SHARE;
+  const minCount = options.minCount ?? DEFAULT_MIN_COUNT;
   const compute = async () => {
     const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
     const progress = progressWithAbort(options, 'working-language', 'working language');
-    return workingLanguageOverCorpus(model, texts, { batchSize: options.batch ?? 8, minShare, minCount, onProgress: (d, t) => progress(d, t) });
+    return workingLanguageOverCorpus(model, texts, { batchSize: options.batch ?? 8, minShare, minCount, ...(options.evidence ? { evidence: options.evidence } : {}), onProgress: (d, t) => progress(d, t) });
   };
   if (!options.store) {
     const { tokens, result } = await compute();

@@ -3,7 +3,7 @@
  * neurons per layer chosen at random (the chance level), all with the same texts and batches.
  */
 import { ablationMatrix, randomNeuronSetLike, type AblationMatrix } from '../analysis/ablation-matrix.js';
-import type { LapeResult } from '../analysis/lape.js';
+import type { NeuronRef } from '../analysis/lape.js';
 import type { CorpusText } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
 import { mulberry32 } from '../../shared/random.js';
@@ -21,9 +21,10 @@ export interface AblationRunOptions {
   onProgress?: (done: number, total: number, what?: string) => void;
 }
 
-export async function ablationOverCorpus(model: Model, lape: LapeResult, texts: CorpusText[], o: AblationRunOptions): Promise<AblationMatrix> {
+/** `neurons`: each language's neuron set (a LAPE result's `neurons`); languages without neurons are left out. */
+export async function ablationOverCorpus(model: Model, neurons: Readonly<Record<string, readonly NeuronRef[]>>, texts: CorpusText[], o: AblationRunOptions): Promise<AblationMatrix> {
   const corpus = await tokenizeCorpus(model, texts);
-  const langs = lape.languages.filter((l) => (lape.neurons[l]?.length ?? 0) > 0);
+  const langs = Object.keys(neurons).filter((l) => (neurons[l]?.length ?? 0) > 0);
   const total = 1 + langs.length * (1 + o.randomSets);
   let done = 0;
   o.onProgress?.(done, total, 'baseline');
@@ -32,12 +33,12 @@ export async function ablationOverCorpus(model: Model, lape: LapeResult, texts: 
   const random: Record<string, Record<string, number>> = {};
   const rand = mulberry32(o.seed);
   for (const lang of langs) {
-    const neurons = lape.neurons[lang]!;
+    const own = neurons[lang]!;
     o.onProgress?.(++done, total, lang);
-    ablated[lang] = await meanNllByLanguage(model, corpus, o.batchSize, neurons.map(([layer, index]) => ({ layer, index, scale: o.scale })));
+    ablated[lang] = await meanNllByLanguage(model, corpus, o.batchSize, own.map(([layer, index]) => ({ layer, index, scale: o.scale })));
     for (let k = 0; k < o.randomSets; k++) {
       o.onProgress?.(++done, total, `random ${lang}`);
-      const set = randomNeuronSetLike(neurons, model.info.intermediateSize, rand);
+      const set = randomNeuronSetLike(own, model.info.intermediateSize, rand);
       const nll = await meanNllByLanguage(model, corpus, o.batchSize, set.map(([layer, index]) => ({ layer, index, scale: o.scale })));
       const acc = (random[lang] ??= {});
       for (const [e, v] of Object.entries(nll)) acc[e] = (acc[e] ?? 0) + v / o.randomSets;

@@ -11,11 +11,13 @@ import { canonicalJson } from '../store/json.js';
 import { NLL_RESULT, type CaptureParams } from './capture.js';
 import { openExistingStore, requireCaptureRun } from './stored-runs.js';
 
+/** Options of `mergeShards`. */
 export interface MergeOptions {
   /** The capture run to read in every source and to write in OUT (default "capture"). */
   run?: string;
 }
 
+/** One source store as `mergeShards` handled it. */
 export interface MergedSourceSummary {
   path: string;
   run: string;
@@ -25,6 +27,7 @@ export interface MergedSourceSummary {
   alreadyMerged: boolean;
 }
 
+/** What `mergeShards` did: the run written and each source merged (or skipped as merged before). */
 export interface MergeSummary {
   out: string;
   runName: string;
@@ -46,6 +49,14 @@ interface SourceRun {
   nll: NllTotals;
 }
 
+/**
+ * Adds the capture runs of `sourcePaths` (shards made by `capture --shard I/N`) into the run of the same
+ * name in `outPath`, creating it when missing. Refuses other models, corpora or settings, unfinished
+ * shards and texts counted twice; each source is added in one transaction, and one merged before is skipped.
+ *
+ * @example
+ *   mergeShards('all.db', ['shard-0.db', 'shard-1.db']);
+ */
 export function mergeShards(outPath: string, sourcePaths: readonly string[], o: MergeOptions = {}): MergeSummary {
   const runName = o.run ?? 'capture';
   if (sourcePaths.length === 0) throw new UserError('merge needs at least one source store', 'babelscope merge OUT.db SHARD0.db SHARD1.db …');

@@ -9,7 +9,7 @@
  * New nodes go in a GraphProto fragment appended to the ModelProto (protobuf merges repeated fields);
  * only the nodes that read a scaled activation are rewritten, and the graph is re-wrapped from slices.
  */
-import { concatBytes, fieldHeaderStart, fields, str, Wire, Writer } from './protobuf.js';
+import { concatBytes, fieldHeaderStart, fields, str, varintSize, Wire, Writer } from './protobuf.js';
 import type { NormKind } from './types.js';
 import { OnnxType } from './onnx-graph.js';
 
@@ -18,9 +18,11 @@ export interface LensSpec {
   normEps: number;
   normWeight: string;
   normBias?: string;
-  /** Tensor of shape [hidden, vocab] (or [vocab, hidden] when transposed) used by the logits MatMul. */
-  unembedding: string;
+  /** Tensor of shape [hidden, vocab] (or [vocab, hidden] when transposed) used by the logits MatMul … */
+  unembedding: string | null;
   unembeddingTransposed: boolean;
+  /** … or, for any other head (quantized), the graph's own nodes from the final norm's output to the logits. */
+  head?: { input: string; output: string; nodes: { op: string; domain: string; inputs: string[]; outputs: string[]; rawAttributes: Uint8Array[] }[] };
 }
 
 export interface InstrumentSpec {
@@ -36,6 +38,8 @@ export interface InstrumentSpec {
   /** Other tensors to expose (final norm, user taps), besides every residual and scaled activation. */
   extraTaps: string[];
   logits: string;
+  /** Fused norms (by node name) that get their residual sum as output 3. */
+  sumOutputs?: { nodeName: string; tensor: string }[];
   /** Absent when the graph has no usable unembedding (the lens is then unavailable). */
   lens?: LensSpec;
 }
@@ -92,6 +96,9 @@ interface NodeSpec {
   inputs: string[];
   outputs: string[];
   attrs?: Attr[];
+  domain?: string;
+  /** Attribute fields copied as encoded from another node. */
+  rawAttrs?: Uint8Array[];
 }
 
 /** Nodes of one graph (the main graph's fragment or an If branch), with float32 casts made once. */
@@ -105,6 +112,11 @@ class Nodes {
 
   add(op: string, inputs: string[], outputs: string[], attrs?: Attr[]): void {
     this.list.push({ op, inputs, outputs, ...(attrs ? { attrs } : {}) });
+  }
+
+  /** A copy of a graph node (same op, domain and attributes) reading and writing other tensors. */
+  copy(n: { op: string; domain: string; rawAttributes: Uint8Array[] }, inputs: string[], outputs: string[]): void {
+    this.list.push({ op: n.op, inputs, outputs, domain: n.domain, rawAttrs: n.rawAttributes });
   }
 
   /** A float32 version of `t`: itself in a float32 model, else a Cast in this graph. */
@@ -130,6 +142,8 @@ function encodeNode(w: Writer, n: NodeSpec, name: string): void {
     for (const o of n.outputs) nw.string(2, o);
     nw.string(3, name);
     nw.string(4, n.op);
+    if (n.domain) nw.string(7, n.domain);
+    if (n.rawAttrs) nw.raw(n.rawAttrs);
     for (const a of n.attrs ?? []) {
       nw.message(5, (aw) => {
         aw.string(1, a.name);
@@ -239,11 +253,12 @@ function lensBranch(spec: InstrumentSpec, lens: LensSpec, w: Writer): { branch: 
     b.add('Add', [weight, `${p}.one`], [`${p}.norm_weight`]);
     weight = `${p}.norm_weight`;
   }
-  let unembed = b.f32(lens.unembedding);
-  if (lens.unembeddingTransposed) {
+  let unembed = lens.unembedding === null ? null : b.f32(lens.unembedding);
+  if (unembed && lens.unembeddingTransposed) {
     b.add('Transpose', [unembed], [`${p}.unembed`], [{ name: 'perm', ints: [1, 0] }]);
     unembed = `${p}.unembed`;
   }
+  if (!unembed && !lens.head) throw new Error('the lens needs an unembedding weight or the head nodes');
   const normBias = lens.normBias === undefined ? undefined : b.f32(lens.normBias);
   const outputs: { name: string; type: number }[] = [];
   spec.residuals.forEach((resid, l) => {
@@ -266,7 +281,24 @@ function lensBranch(spec: InstrumentSpec, lens: LensSpec, w: Writer): { branch: 
       b.add('Add', [t('scaled'), normBias], [t('biased')]);
       normOut = t('biased');
     }
-    b.add('MatMul', [normOut, unembed], [t('logits')]);
+    if (unembed) b.add('MatMul', [normOut, unembed], [t('logits')]);
+    else {
+      // The model's own (quantized) head on this layer's normed residual, in the model's float type.
+      const head = lens.head!;
+      let x = normOut;
+      if (spec.floatType !== OnnxType.FLOAT) {
+        b.add('Cast', [normOut], [t('normed_model_type')], [{ name: 'to', int: spec.floatType }]);
+        x = t('normed_model_type');
+      }
+      const renamed = new Map([[head.input, x]]);
+      const name = (tensor: string) => renamed.get(tensor) ?? tensor;
+      for (const n of head.nodes) {
+        const outs = n.outputs.map((o) => (o ? `${o}@lens.${l}` : ''));
+        n.outputs.forEach((o, i) => o && renamed.set(o, outs[i]!));
+        b.copy(n, n.inputs.map((i) => (i ? name(i) : '')), outs);
+      }
+      b.add('Cast', [name(head.output)], [t('logits')], [{ name: 'to', int: OnnxType.FLOAT }]);
+    }
     b.add('Softmax', [t('logits')], [t('probs')], [{ name: 'axis', int: -1 }]);
     b.add('LogSoftmax', [t('logits')], [t('logp')], [{ name: 'axis', int: -1 }]);
     b.add('TopK', [t('probs'), lensNames.kInput], [thenName(lensNames.topValues(l)), thenName(lensNames.topIndices(l))], [
@@ -390,12 +422,15 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
   }
   main.encode(w);
 
-  const base = renameNodeInputs(model, renames);
+  const base = editNodes(model, renames, new Map((spec.sumOutputs ?? []).map((o) => [o.nodeName, o.tensor])));
   return { parts: [...base, ...new Writer().bytes(7, w.parts()).parts()], defaults };
 }
 
-/** The model with every node input named in `renames` reading the new name; untouched bytes are views. */
-function renameNodeInputs(model: Uint8Array, renames: Map<string, string>): Uint8Array[] {
+/**
+ * The model with every node input named in `renames` reading the new name, and the nodes named in
+ * `sumOutputs` given that tensor as output 3. Untouched bytes are views into `model`.
+ */
+function editNodes(model: Uint8Array, renames: Map<string, string>, sumOutputs: Map<string, string>): Uint8Array[] {
   const out = new Writer();
   let last = 0;
   for (const f of fields(model)) {
@@ -404,20 +439,24 @@ function renameNodeInputs(model: Uint8Array, renames: Map<string, string>): Uint
     let glast = f.start;
     for (const gf of fields(model, f.start, f.end)) {
       if (gf.no !== 1 || gf.wire !== Wire.Len) continue;
-      let touched = false;
+      const nodeFields = [...fields(model, gf.start, gf.end)];
+      const nameField = nodeFields.find((nf) => nf.no === 3 && nf.wire === Wire.Len);
+      const sum = nameField ? sumOutputs.get(str(model, nameField)) : undefined;
+      const renamed = nodeFields.some((nf) => nf.no === 1 && nf.wire === Wire.Len && renames.has(str(model, nf)));
+      if (!renamed && sum === undefined) continue;
       const node = new Writer();
-      let nlast = gf.start;
-      for (const nf of fields(model, gf.start, gf.end)) {
-        if (nf.no !== 1 || nf.wire !== Wire.Len) continue;
-        const renamed = renames.get(str(model, nf));
-        if (renamed === undefined) continue;
-        touched = true;
-        node.raw(model.subarray(nlast, fieldHeaderStart(nf)));
-        node.string(1, renamed);
-        nlast = nf.end;
+      const outputs = nodeFields.filter((nf) => nf.no === 2 && nf.wire === Wire.Len).map((nf) => str(model, nf));
+      for (const nf of nodeFields) {
+        if (nf.no === 2 && nf.wire === Wire.Len && sum !== undefined) continue;
+        const name = nf.no === 1 && nf.wire === Wire.Len ? renames.get(str(model, nf)) : undefined;
+        if (name !== undefined) node.string(1, name);
+        else node.raw(model.subarray(nf.wire === Wire.Len ? fieldHeaderStart(nf) : keyStart(nf), nf.end));
       }
-      if (!touched) continue;
-      node.raw(model.subarray(nlast, gf.end));
+      if (sum !== undefined) {
+        while (outputs.length < 3) outputs.push('');
+        outputs[3] = sum;
+        for (const o of outputs) node.string(2, o);
+      }
       graph.raw(model.subarray(glast, fieldHeaderStart(gf)));
       graph.bytes(1, node.parts());
       glast = gf.end;
@@ -429,6 +468,11 @@ function renameNodeInputs(model: Uint8Array, renames: Map<string, string>): Uint
   }
   out.raw(model.subarray(last));
   return out.parts();
+}
+
+/** Start of a non-Len field's key given its payload start: the tag varint precedes it. */
+function keyStart(f: { no: number; wire: Wire; start: number }): number {
+  return f.start - varintSize(f.no * 8 + f.wire);
 }
 
 export { concatBytes };

@@ -34,7 +34,7 @@ function readMemo(): Record<string, string> {
 async function memoised(kind: string, paths: string[], compute: () => Promise<string>): Promise<string> {
   const key = [kind, ...paths.map((p) => {
     const st = statSync(p);
-    return `${p}|${st.size}|${Math.floor(st.mtimeMs)}`;
+    return `${p}|${st.size}|${Math.round(st.mtimeMs)}`;
   })].join('\n');
   const known = readMemo()[key];
   if (known) return known;
@@ -57,7 +57,7 @@ export function knownModelHash(onnxPath: string, externalFiles: string[]): strin
   try {
     const key = ['model', ...[onnxPath, ...externalFiles].map((p) => {
       const st = statSync(p);
-      return `${p}|${st.size}|${Math.floor(st.mtimeMs)}`;
+      return `${p}|${st.size}|${Math.round(st.mtimeMs)}`;
     })].join('\n');
     return readMemo()[key] ?? null;
   } catch {

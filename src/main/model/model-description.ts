@@ -9,7 +9,7 @@ import { CACHED_GRAPH, cacheRoot, EXTERNALIZE_MIN_BYTES, externalizedCopy, inlin
 import { architecture, normKindOf } from './architectures.js';
 import { openModelFolder } from './model-folder.js';
 import { readOnnxGraph, type OnnxGraph } from './onnx-graph.js';
-import { discoverTaps, parseTapOverride, type HeadInfo } from './tap-discovery.js';
+import { discoverTaps, parseTapOverride, type HeadInfo, type SumOutput } from './tap-discovery.js';
 import type { ModelInfo } from './types.js';
 
 export interface DescribeOptions {
@@ -17,6 +17,9 @@ export interface DescribeOptions {
   taps?: string[];
   /** Treat the model as this architecture (HF model_type). */
   arch?: string;
+  /** Which ONNX file: a variant name (fp16, q4f16, quantized, …) or a path in the folder. */
+  variant?: string;
+  file?: string;
 }
 
 export interface PastInput {
@@ -36,6 +39,8 @@ export interface ModelDescription {
   past: PastInput[];
   /** The folder external data paths are relative to: the model's, or the cache's for moved weights. */
   externalFolder: string;
+  /** Residual sums a fused norm computes but does not output; the instrumented graph outputs them. */
+  sumOutputs: SumOutput[];
 }
 
 function readGraph(path: string): { bytes: Uint8Array; graph: OnnxGraph } {
@@ -58,7 +63,7 @@ function readGraph(path: string): { bytes: Uint8Array; graph: OnnxGraph } {
  * session maps them from there instead of holding the graph's copy.
  */
 export async function describeModel(dir: string, opts: DescribeOptions, mode: 'inspect' | 'run'): Promise<ModelDescription> {
-  const folder = openModelFolder(dir, opts.arch !== undefined ? { arch: opts.arch } : {});
+  const folder = openModelFolder(dir, opts);
   const onnxPath = folder.onnxPath;
   const knownInline = knownModelHash(onnxPath, []);
   const cachedDir = knownInline ? join(cacheRoot(), 'models', knownInline) : null;
@@ -84,7 +89,7 @@ export async function describeModel(dir: string, opts: DescribeOptions, mode: 'i
   const c = folder.config;
   const modelType = opts.arch ?? c.modelType;
   const intermediate = c.intermediateSize ?? inferIntermediate(graph, c.hiddenSize, architecture(modelType).downProjection);
-  const { taps, head } = discoverTaps(graph, { numLayers: c.numLayers, hiddenSize: c.hiddenSize, intermediateSize: intermediate, vocabSize: c.vocabSize }, (opts.taps ?? []).map(parseTapOverride));
+  const { taps, head, sumOutputs } = discoverTaps(graph, { numLayers: c.numLayers, hiddenSize: c.hiddenSize, intermediateSize: intermediate, vocabSize: c.vocabSize }, (opts.taps ?? []).map(parseTapOverride));
   const past = graph.inputs.flatMap((i): PastInput[] => {
     const m = /^past_key_values\.(\d+)\.(key|value)$/.exec(i.name);
     return m ? [{ name: i.name, layer: Number(m[1]), which: m[2] as 'key' | 'value', elemType: i.elemType }] : [];
@@ -117,7 +122,7 @@ export async function describeModel(dir: string, opts: DescribeOptions, mode: 'i
     inputs: graph.inputs.map((i) => i.name),
     outputs: graph.outputs.map((o) => o.name),
   };
-  return { info, hash, graphBytes: bytes, graph, head, past, externalFolder };
+  return { info, hash, graphBytes: bytes, graph, head, past, externalFolder, sumOutputs };
 }
 
 function inferIntermediate(g: OnnxGraph, hidden: number, downProjection: RegExp): number {

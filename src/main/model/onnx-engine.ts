@@ -23,6 +23,10 @@ export interface OpenOptions {
   taps?: string[];
   /** Treat the model as this architecture (HF model_type). */
   arch?: string;
+  /** Which ONNX file of the folder: a variant (`fp16`, `q4f16`, `quantized`: model_<variant>.onnx) … */
+  variant?: string;
+  /** … or a path inside the folder (`onnx/model_q4f16.onnx`). */
+  file?: string;
   /** Called with human messages (device fallback, cache use). */
   log?: (message: string) => void;
 }
@@ -101,7 +105,8 @@ export class OnnxEngine {
 
   static async open(dir: string, opts: OpenOptions = {}): Promise<OnnxEngine> {
     const log = opts.log ?? (() => {});
-    const d = await describeModel(dir, { ...(opts.taps ? { taps: opts.taps } : {}), ...(opts.arch !== undefined ? { arch: opts.arch } : {}) }, 'run');
+    const { device: _device, log: _log, ...describe } = opts;
+    const d = await describeModel(dir, describe, 'run');
     const { device, providers } = await pickDevice(opts.device ?? 'auto', log);
     const info: ModelInfo = { ...d.info, device, hash: d.hash! };
     let lens: LensSpec | undefined;
@@ -122,6 +127,7 @@ export class OnnxEngine {
       vocabSize: info.vocabSize,
       extraTaps: info.taps.filter((t) => t.kind === 'final_norm').map((t) => t.onnxName),
       logits: info.outputs.includes('logits') ? 'logits' : info.outputs[0]!,
+      sumOutputs: d.sumOutputs,
       ...(lens ? { lens } : {}),
     };
     const instrumented = instrumentModel(d.graphBytes, spec);
@@ -380,17 +386,20 @@ function toFloat(t: ort.Tensor): Tensor {
 function lensSpec(info: ModelInfo, graph: OnnxGraph, head: HeadInfo | null): LensSpec {
   if (!head)
     throw new UserError(
-      'this graph does not make its logits with a plain MatMul/Gemm of a [hidden, vocab] weight (quantized?), so the logit lens is unavailable',
-      'Taps, generation and capture still work; for the lens use an unquantized export.',
+      'no final norm found before the logits, so the logit lens is unavailable',
+      'Taps, generation and capture still work.',
     );
   const norm = finalNormParams(info, graph, head);
   return {
     normKind: norm.kind,
-    normEps: info.normEps,
+    normEps: norm.eps ?? info.normEps,
     normWeight: norm.weight,
     ...(norm.bias ? { normBias: norm.bias } : {}),
     unembedding: head.unembedding,
     unembeddingTransposed: head.unembeddingTransposed,
+    ...(head.unembedding === null
+      ? { head: { input: head.finalNorm, output: head.logits, nodes: head.nodes.map((n) => ({ op: n.opType, domain: n.domain, inputs: n.inputs, outputs: n.outputs, rawAttributes: n.rawAttributes })) } }
+      : {}),
   };
 }
 
@@ -399,21 +408,27 @@ function lensSpec(info: ModelInfo, graph: OnnxGraph, head: HeadInfo | null): Len
  * normalised vector by, taken as is: exporters fold Gemma's (1 + weight) into one constant, so adding
  * 1 again would be wrong, while an unfolded graph computes it in a node whose output we reuse.
  */
-function finalNormParams(info: ModelInfo, graph: OnnxGraph, head: HeadInfo): { weight: string; bias?: string; kind: NormKind } {
+function finalNormParams(info: ModelInfo, graph: OnnxGraph, head: HeadInfo): { weight: string; bias?: string; kind: NormKind; eps?: number } {
   const H = String(info.hiddenSize);
   const isHiddenVector = (t: string) => graph.initializers.get(t)?.dims.join() === H;
   const producer = (t: string) => graph.nodes.find((n) => n.outputs.includes(t));
   let node = producer(head.finalNorm);
   for (let hops = 0; node && hops < 4 && (node.opType === 'Cast' || node.opType === 'Reshape'); hops++) node = producer(node.inputs[0]!);
   if (info.normKind === 'layer') {
-    if (node?.opType === 'LayerNormalization') return { weight: node.inputs[1]!, ...(node.inputs[2] ? { bias: node.inputs[2] } : {}), kind: 'layer' };
+    if (node?.opType === 'LayerNormalization') return { weight: node.inputs[1]!, ...(node.inputs[2] ? { bias: node.inputs[2] } : {}), kind: 'layer', ...nodeEps(node) };
     const base = architecture(info.modelType).finalNorm.find((n) => graph.initializers.has(`${n}.weight`));
     if (base) return { weight: `${base}.weight`, ...(graph.initializers.has(`${base}.bias`) ? { bias: `${base}.bias` } : {}), kind: 'layer' };
   } else if (node?.opType === 'SimplifiedLayerNormalization' || node?.opType === 'SkipSimplifiedLayerNormalization') {
-    return { weight: node.inputs[node.opType === 'SimplifiedLayerNormalization' ? 1 : 2]!, kind: 'rms' };
+    // A fused norm states its epsilon; genai_config.json does not.
+    return { weight: node.inputs[node.opType === 'SimplifiedLayerNormalization' ? 1 : 2]!, kind: 'rms', ...nodeEps(node) };
   } else if (node?.opType === 'Mul') {
     const scale = node.inputs.find((i) => isHiddenVector(i) || (producer(i)?.inputs.some(isHiddenVector) ?? false));
     if (scale) return { weight: scale, kind: 'rms' };
   }
   throw new UserError("could not find the final norm's weight in the graph", "The logit lens needs it; this exporter's layout is not supported yet.");
+}
+
+function nodeEps(node: { attributes: Record<string, number | number[]> }): { eps?: number } {
+  const e = node.attributes['epsilon'];
+  return typeof e === 'number' ? { eps: e } : {};
 }

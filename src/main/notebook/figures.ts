@@ -3,6 +3,7 @@
  * never a CDN) in a headless browser driven by playwright-core: `BABELSCOPE_CHROMIUM`, else a system
  * Chromium/Chrome on PATH, else Electron's binary when it is installed.
  */
+import { FIGURE_EXPORT_ELECTRON_MAIN } from '../electron/figure-export-main.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
@@ -49,10 +50,6 @@ const NO_BROWSER = new UserError(
   'Install Chromium (Debian/Ubuntu: sudo apt-get install chromium) or set BABELSCOPE_CHROMIUM to a Chrome/Chromium executable.',
 );
 
-/** Electron main for figure export: one hidden, sandboxed window. */
-const ELECTRON_MAIN = `const { app, BrowserWindow } = require('electron');
-app.whenReady().then(() => new BrowserWindow({ show: false, webPreferences: { sandbox: true } }).loadURL('about:blank'));
-`;
 
 interface PageLike {
   addScriptTag(o: { path: string }): Promise<unknown>;
@@ -82,7 +79,7 @@ export class FigureRenderer {
       close = () => b.close();
     } else {
       const main = join(mkdtempSync(join(tmpdir(), 'babelscope-figures-')), 'main.cjs');
-      writeFileSync(main, ELECTRON_MAIN);
+      writeFileSync(main, FIGURE_EXPORT_ELECTRON_MAIN);
       const app = await pw._electron.launch({ executablePath: browser.path, args: [main] });
       page = (await app.firstWindow()) as unknown as PageLike;
       close = () => app.close();

@@ -129,8 +129,35 @@ describe('alignment (MEXA)', () => {
   it('rejects an unknown pivot and mismatched vector sizes', () => {
     assert.throws(() => alignment(layers, { pivot: 'kor' }), /pivot kor/);
     assert.throws(
-      () => alignment([new Map([['eng', texts({ a: v(1, 0), b: v(1, 0, 0) })]])]),
+      () => alignment([new Map([['eng', texts({ a: v(1, 0), b: v(1, 0, 0) })], ['deu', texts({ a: v(1, 0) })]])]),
       /dimensions/,
     );
+  });
+
+  it('gives each score its chance level: 1/(2n−1) for MEXA, 1/|b| for retrieval, non-translation cosine', () => {
+    for (const l of r.layers) {
+      close(l.chance.mexa[E]![F], 1 / 5, 'n = 3 shared texts');
+      close(l.chance.retrieval[E]![F], 1 / 3);
+    }
+    // layer 1 (permutation): off-diagonal S over the 3 shared ids holds three 1s among six entries
+    close(r.layers[1]!.chance.meanCosine[E]![F], 3 / 6);
+    close(r.layers[0]!.chance.meanCosine[E]![F], 0);
+    // layer 2: S = [[1,0,0],[0,0,0],[0,1,1]], off-diagonal entries 0,0,0,0,0,1
+    close(r.layers[2]!.chance.meanCosine[E]![F], 1 / 6);
+    // against the pivot, per layer
+    assert.deepEqual(r.pivot!.chanceMexa['fra'], 1 / 5);
+    assert.deepEqual(r.pivot!.retrieval['fra'], [1, 0, 2 / 3]);
+    assert.deepEqual(r.pivot!.chanceRetrieval['fra'], [1 / 3, 1 / 3, 1 / 3]);
+    close(r.pivot!.nonParallelCosine['fra']![1], 0.5);
+    close(r.pivot!.meanCosine['fra']![2], 2 / 3);
+    // retrieval chance follows the size of the searched side, not the shared count
+    const uneven = alignment([new Map([['eng', texts({ a: v(1, 0), b: v(0, 1), c: v(1, 1) })], ['deu', texts({ a: v(1, 0), b: v(0, 1) })]])]);
+    close(uneven.layers[0]!.chance.retrieval[0]![1], 1 / 2);
+    close(uneven.layers[0]!.chance.retrieval[1]![0], 1 / 3);
+    close(uneven.layers[0]!.chance.mexa[0]![1], 1 / 3);
+  });
+
+  it('needs at least two languages (one would score MEXA 1.00)', () => {
+    assert.throws(() => alignment([new Map([['eng', texts({ a: v(1, 0), b: v(0, 1) })]])]), /at least two languages, got 1 \(eng\)/);
   });
 });

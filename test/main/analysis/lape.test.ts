@@ -216,5 +216,7 @@ describe('lape', () => {
     const s3 = randomStats(9, 1, 4, ['eng', 'rus'], 5);
     s3.layers[0]!.pop();
     assert.throws(() => lape(s3), /expected 2/);
+    // One language: every neuron is "specific" to it; a clear error instead of "N neurons selected".
+    assert.throws(() => lape(randomStats(9, 1, 4, ['eng'], 5)), /at least two languages, got 1 \(eng\)/);
   });
 });

@@ -185,6 +185,23 @@ describe('analysis pipeline on the bundled model', () => {
     assert.equal(r.layers.length, 4);
     for (const layer of r.layers) r.languages.forEach((_: string, i: number) => assert.ok(Math.abs(layer.meanCosine[i][i] - 1) < 1e-6));
     assert.equal(r.pivot.pivot, 'eng');
+    // Chance levels beside the scores: 12 parallel texts per language.
+    assert.equal(r.pivot.chanceMexa['rus'], 1 / 23);
+    assert.deepEqual(r.pivot.chanceRetrieval['rus'], [1 / 12, 1 / 12, 1 / 12, 1 / 12]);
+    // The result is stored with the capture run, and the text output prints every score with its chance level.
+    const store = openStore(db, { readonly: true });
+    try {
+      const stored = store.latestResult<{ pivot: { chanceMexa: Record<string, number> } }>(store.findRun('capture')!.id, 'alignment');
+      assert.equal(stored?.result.pivot.chanceMexa['rus'], 1 / 23);
+    } finally {
+      store.close();
+    }
+    const text = await runCli(['align', '--db', db, '--no-save']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^MEXA vs eng \(chance/m);
+    assert.match(text.stdout, /^ {2}rus .* chance 0\.04$/m);
+    assert.match(text.stdout, /^mean cosine with the eng translation \/ with eng non-translations/m);
+    assert.match(text.stdout, /^retrieval of the eng translation .*\n {2}rus .* chance 0\.08$/m);
   });
 
   it('ablate reports a deactivated × evaluated NLL matrix', async () => {
@@ -219,16 +236,25 @@ describe('analysis pipeline on the bundled model', () => {
 
   it('compare puts checkpoints side by side', async () => {
     const dbs: string[] = [];
+    const mexa: number[] = [];
     for (const [i, dir] of testCheckpointDirs.entries()) {
       const path = join(tmp, `ckpt-${i}.db`);
       await json(['capture', dir, '--corpus', 'udhr:eng,rus', '--max-texts-per-lang', '6', '--db', path, '--device', 'cpu']);
       await json(['lape', '--db', path, '--top-rate', '0.05']);
+      const a = await json(['align', '--db', path]);
       dbs.push(path);
+      mexa.push(a.pivot.mean['rus']);
     }
     const r = await json(['compare', ...dbs.flatMap((d) => ['--db', d])]);
     assert.equal(r.checkpoints.length, testCheckpointDirs.length);
     for (const lang of r.languages) for (let i = 0; i < r.checkpoints.length; i++) assert.equal(r.jaccard[lang][i][i], 1);
     assert.deepEqual([...r.nllLanguages].sort(), ['eng', 'rus']);
+    // Alignment stored by `align` is shown per checkpoint, with its chance level (6 parallel texts).
+    assert.equal(r.alignment.pivot, 'eng');
+    assert.deepEqual(r.alignment.mean['rus'], mexa);
+    assert.deepEqual(r.alignment.chance['rus'], mexa.map(() => 1 / 11));
+    const text = await runCli(['compare', ...dbs.flatMap((d) => ['--db', d])]);
+    assert.match(text.stdout, /^MEXA vs eng, mean over layers/m);
   });
 
   it('a file made with another model is refused, nothing stored is lost', async () => {

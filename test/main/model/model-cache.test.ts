@@ -38,6 +38,8 @@ describe('model cache', () => {
     const ref = loadReference().texts[0]!;
     const dir = inlineCopy(tinyModelDir, join(work, 'inline'));
     const onnx = join(dir, 'model.onnx');
+    const stamp0 = Math.floor(Date.now() / 1000) - 60; // whole seconds: restored exactly below
+    utimesSync(onnx, stamp0, stamp0);
     const first = await Model.open(dir, { device: 'cpu' });
     const a = await first.forward({ inputIds: [ref.input_ids], taps: ['mlp_act.1'] });
     const lens = await first.lens({ inputIds: [ref.input_ids], topK: 1 });
@@ -53,11 +55,10 @@ describe('model cache', () => {
     const stamp = statSync(weights).mtimeMs;
 
     // Corrupt the original but keep its size and mtime: the open is keyed on them, so it must not read it.
-    const st = statSync(onnx);
     const bytes = readFileSync(onnx);
     bytes.fill(0, 1000, bytes.length - 1000);
     writeFileSync(onnx, bytes);
-    utimesSync(onnx, st.atime, st.mtime);
+    utimesSync(onnx, stamp0, stamp0);
     const second = await Model.open(dir, { device: 'cpu' });
     const b = await second.forward({ inputIds: [ref.input_ids] });
     await second.dispose();

@@ -22,7 +22,7 @@ export function registerAblate(program: Command): void {
         await withModel(dir, o, async (model) => {
           store.assertSameModel(run, model.info);
           const bar = progressBar('ablate');
-          const m = await ablationOverCorpus(model, lapeResult, await loadCorpus(o.corpus, o, model), {
+          const m = await ablationOverCorpus(model, lapeResult.neurons, await loadCorpus(o.corpus, o, model), {
             scale: o.scale,
             batchSize: o.batch,
             randomSets: o.randomSets,

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
-import { alignStoredRun, openExistingStore, requireCaptureRun } from '../../capture/stored-runs.js';
-import { createSimilarityKernel } from '../../model/similarity-kernel.js';
+import type { AlignmentResult } from '../../analysis/alignment.js';
+import { align } from '../../api/alignment.js';
+import { openExistingStore } from '../../capture/stored-runs.js';
 import type { DeviceRequest } from '../../model/types.js';
 import { output, type OutputOptions } from '../common.js';
 
@@ -14,28 +15,35 @@ export function registerAlign(program: Command): void {
     .option('--pivot <lang>', 'report every language against this one', 'eng')
     .addOption(new Option('--kernel <kind>', 'similarity kernel: onnxruntime Gemm (multi-threaded, GPU) or float32 JS').choices(['onnx', 'js']).default('onnx'))
     .addOption(new Option('--device <device>', 'where the onnx kernel runs').choices(['auto', 'cpu', 'cuda']).default('cpu'))
+    .option('--no-save', 'do not store the result in the file (then the file is only read)')
     .option('--json', 'print JSON')
-    .action(async (o: OutputOptions & { db: string; run: string; pool: 'mean' | 'last'; pivot: string; kernel: 'onnx' | 'js'; device: DeviceRequest }) => {
-      const store = openExistingStore(o.db, true);
-      const kernel = o.kernel === 'onnx' ? await createSimilarityKernel(o.device, (m) => process.stderr.write(m + '\n')) : undefined;
-      try {
-        const run = requireCaptureRun(store, o.run);
-        const r = await alignStoredRun(store, run, { pool: o.pool, pivot: o.pivot, ...(kernel ? { kernel: kernel.run } : {}) });
-        output(o, { pool: o.pool, ...r }, () => {
-          const lines = [`alignment of run "${run.name}" (${o.pool} pooling), languages: ${r.languages.join(', ')}`];
-          if (r.pivot) {
-            lines.push(`MEXA vs ${r.pivot.pivot} per layer (${r.layers.map((l) => l.layer).join(' ')}):`);
-            for (const l of r.languages) lines.push(`  ${l.padEnd(6)} ${r.pivot.mexa[l]!.map((v) => (v === null ? '  –  ' : v.toFixed(2))).join(' ')}   mean ${fmt(r.pivot.mean[l])} max ${fmt(r.pivot.max[l])}`);
-          }
-          return lines.join('\n');
-        });
-      } finally {
-        await kernel?.dispose();
-        store.close();
-      }
+    .action(async (o: OutputOptions & { db: string; run: string; pool: 'mean' | 'last'; pivot: string; kernel: 'onnx' | 'js'; device: DeviceRequest; save: boolean }) => {
+      openExistingStore(o.db, !o.save).close(); // a missing file is a UserError saying how to make one
+      const { resultId: _id, ...r } = await align({ store: o.db, run: o.run, pool: o.pool, pivot: o.pivot, kernel: o.kernel, device: o.device, save: o.save });
+      output(o, r, () => renderAlignment(o.run, o.pool, r));
     });
 }
 
 function fmt(v: number | null | undefined): string {
   return v === null || v === undefined ? '–' : v.toFixed(2);
+}
+
+/** Per layer against the pivot: MEXA, mean cosine and retrieval, each beside its chance level. */
+function renderAlignment(runName: string, pool: string, r: AlignmentResult): string {
+  const lines = [`alignment of run "${runName}" (${pool} pooling), languages: ${r.languages.join(', ')}`];
+  const p = r.pivot;
+  if (!p) return lines.concat(`(no pivot language among them: see --json for every pair)`).join('\n');
+  const row = (vs: (number | null)[]) => vs.map((v) => (v === null ? '   – ' : v.toFixed(2).padStart(5))).join(' ');
+  const others = r.languages.filter((l) => l !== p.pivot);
+  lines.push(`layers ${' '.repeat(4)}${r.layers.map((l) => String(l.layer).padStart(5)).join(' ')}`);
+  lines.push(`MEXA vs ${p.pivot} (chance 1/(2n−1) with n parallel texts):`);
+  for (const l of others) lines.push(`  ${l.padEnd(8)} ${row(p.mexa[l]!)}   mean ${fmt(p.mean[l])} max ${fmt(p.max[l])}, chance ${fmt(p.chanceMexa[l])}`);
+  lines.push(`mean cosine with the ${p.pivot} translation / with ${p.pivot} non-translations (chance):`);
+  for (const l of others) {
+    lines.push(`  ${l.padEnd(8)} ${row(p.meanCosine[l]!)}`);
+    lines.push(`  ${''.padEnd(8)} ${row(p.nonParallelCosine[l]!)}`);
+  }
+  lines.push(`retrieval of the ${p.pivot} translation among all ${p.pivot} texts (chance 1/texts):`);
+  for (const l of others) lines.push(`  ${l.padEnd(8)} ${row(p.retrieval[l]!)}   chance ${fmt(p.chanceRetrieval[l]!.find((v) => v !== null))}`);
+  return lines.join('\n');
 }

@@ -1,17 +1,14 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { compareCheckpoints, type CheckpointInput } from '../../analysis/checkpoints.js';
-import type { WorkingLanguageResult } from '../../analysis/working-language.js';
-import { NLL_RESULT } from '../../capture/capture.js';
-import { latestLape, openExistingStore, requireCaptureRun } from '../../capture/stored-runs.js';
+import { checkpointInputOf, openExistingStore, requireCaptureRun } from '../../capture/stored-runs.js';
 import { UserError } from '../../../shared/errors.js';
 import { collect, output, type OutputOptions } from '../common.js';
-import { WORKING_LANGUAGE_RESULT } from './working-language.js';
 
 export function registerCompare(program: Command): void {
   program
     .command('compare')
-    .description('checkpoints side by side: Jaccard overlap of LAPE neuron sets, counts per layer, mean NLL, working language')
+    .description('checkpoints side by side: Jaccard overlap of LAPE neuron sets, counts per layer, mean NLL, working language, MEXA')
     .option('--db <file>', 'a capture file per checkpoint, in training order (repeat)', collect, [])
     .option('--run <name>', 'capture run to read in each file', 'capture')
     .option('--json', 'print JSON')
@@ -20,15 +17,7 @@ export function registerCompare(program: Command): void {
       const inputs: CheckpointInput[] = o.db.map((path) => {
         const store = openExistingStore(path, true);
         try {
-          const run = requireCaptureRun(store, o.run);
-          const nll = store.latestResult<Record<string, { sum: number; count: number }>>(run.id, NLL_RESULT)?.result;
-          const wl = store.latestResult<WorkingLanguageResult>(run.id, WORKING_LANGUAGE_RESULT)?.result;
-          return {
-            name: basename(run.modelDir),
-            lape: latestLape(store, run),
-            ...(nll ? { nll: Object.fromEntries(Object.entries(nll).map(([k, v]) => [k, v.sum / Math.max(1, v.count)])) } : {}),
-            ...(wl ? { workingLanguage: wl } : {}),
-          };
+          return checkpointInputOf(store, requireCaptureRun(store, o.run));
         } finally {
           store.close();
         }
@@ -44,6 +33,13 @@ export function registerCompare(program: Command): void {
         if (c.nllLanguages.length) {
           lines.push('mean NLL per language:');
           for (const l of c.nllLanguages) lines.push(`  ${l.padEnd(6)} ${c.nll[l]!.map((v) => (v === null ? '–' : v.toFixed(3)).padStart(8)).join('')}`);
+        }
+        const al = c.alignment;
+        if (al) {
+          lines.push(`MEXA vs ${al.pivot}, mean over layers (chance level in brackets; babelscope align stores it):`);
+          for (const l of al.languages) {
+            lines.push(`  ${l.padEnd(6)} ${al.mean[l]!.map((v, i) => (v === null ? '–' : `${v.toFixed(2)} (${al.chance[l]![i]?.toFixed(2) ?? '–'})`).padStart(12)).join('')}`);
+          }
         }
         return lines.join('\n');
       });
