@@ -29,7 +29,7 @@ import type { LapeStats, NeuronRef, NeuronSelection } from './lape.js';
 
 export type { SelectiveNeuron, SelectivityOptions, SelectivityResult };
 
-/** The defaults: Cohen's (1988) "large" effect h = 0.8 and the conventional 5 % false-discovery rate. */
+/** Default selectivity thresholds. */
 export const SELECTIVITY_DEFAULTS: Readonly<Required<SelectivityOptions>> = { minEffect: 0.8, fdr: 0.05 };
 
 

@@ -176,11 +176,11 @@ describe('provenance of stored results', () => {
         ['align', '--db', join(ro, 'a.db'), '--no-save'],
         ['compare', '--db', join(ro, 'a.db'), '--db', join(ro, 'b.db')],
       ]) {
-        const r = await runAs(asUser, [...args, '--json']);
+        const r = await runCli([...args, '--json'], {}, asUser);
         assert.equal(r.code, 0, `${args[0]}: ${r.stderr}`);
         JSON.parse(r.stdout);
       }
-      const write = await runAs(asUser, ['lape', '--db', join(ro, 'a.db')]);
+      const write = await runCli(['lape', '--db', join(ro, 'a.db')], {}, asUser);
       assert.equal(write.code, 1, write.stderr);
       assert.match(write.stderr, /^error: .*read-only/m);
     } finally {
@@ -283,15 +283,3 @@ describe('robustness', () => {
     userError(await runCli(['compare', '--db', '', '--db', 'x.db']), /--db is empty/);
   });
 });
-
-function runAs(user: { uid?: number; gid?: number }, args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { ...user, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}

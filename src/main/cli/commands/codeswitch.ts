@@ -1,15 +1,11 @@
+import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { UserError } from '../../../shared/errors.js';
-import { codeSwitchReport, type CodeSwitchReport, type LanguageConfusionSummary, type ResponseAnalysis } from '../../analysis/codeswitch.js';
-import { LANGUAGE_LABEL_SYSTEM } from '../../analysis/language-codes.js';
 import { createFastTextIdentifier } from '../../analysis/language-id.js';
-import { generateResponses, tokenIndexAtChar, type GeneratedResponse, type GenerationPlan } from '../../capture/codeswitch-run.js';
-import { languageNeuronInterventions } from '../../capture/language-interventions.js';
-import { describeSelection, lapeSelection, openExistingStore, requireCaptureRun } from '../../capture/stored-runs.js';
-import type { Model } from '../../model/model.js';
-import type { NeuronIntervention } from '../../model/types.js';
-import { addModelOptions, output, parseFloatOption, parseIntOption, showToken, withModel, type ModelOptions, type OutputOptions } from '../common.js';
-import { addCorpusOptions, loadCorpus, type CorpusOptions } from '../corpus-options.js';
+import { codeSwitch, type CodeSwitchOptions, type CodeSwitchOutput, type ConfusionSummary, type OverallSummary } from '../../api/index.js';
+import { codeSwitchInterventions } from '../../api/codeswitch.js';
+import { addModelOptions, output, parseFloatOption, parseIntOption, requireDbPath, showToken, withModel, type ModelOptions, type OutputOptions } from '../common.js';
+import { addCorpusOptions, type CorpusOptions } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
 
 interface CodeSwitchCliOptions extends ModelOptions, OutputOptions, Omit<CorpusOptions, 'corpus'> {
@@ -28,19 +24,6 @@ interface CodeSwitchCliOptions extends ModelOptions, OutputOptions, Omit<CorpusO
   seed: number;
   baseline: boolean;
   wordLevel: 'inherit' | 'model';
-}
-
-interface InterventionInfo {
-  mode: 'ablate' | 'amplify';
-  lang: string;
-  scale: number;
-  neurons: number;
-  db: string;
-  run: string;
-  /** The LAPE selection (result id) whose neurons are scaled. */
-  selection: number;
-  /** True when that selection was made from a capture that had not finished. */
-  partial: boolean;
 }
 
 export function registerCodeSwitch(program: Command): void {
@@ -69,84 +52,38 @@ export function registerCodeSwitch(program: Command): void {
     )
     .option('--json', 'print JSON')
     .action(async (dir: string, o: CodeSwitchCliOptions) => {
-      const intervention = loadIntervention(o);
+      const intervention = interventionOption(o);
+      // Read the neurons before the model loads, so a missing LAPE result fails fast.
+      if (intervention) process.stderr.write(`using ${codeSwitchInterventions(intervention).info.description}\n`);
       const identifier = await createFastTextIdentifier();
       await withModel(dir, o, async (model) => {
-        if (intervention) {
-          const store = openExistingStore(intervention.info.db, true);
-          try {
-            store.assertSameModel(requireCaptureRun(store, intervention.info.run), model.info);
-          } finally {
-            store.close();
-          }
-        }
-        const prompts = await loadCorpus(o.prompts, o, model);
-        if (prompts.length === 0) throw new UserError(`no prompts in ${o.prompts}`);
-        const plan: GenerationPlan = {
-          samples: o.samples,
-          maxNewTokens: o.maxNewTokens,
-          temperature: o.temperature,
-          topP: o.topP,
-          seed: o.seed,
-          maxPromptTokens: o.maxPromptTokens,
-        };
-        const runs = intervention && o.baseline ? 2 : 1;
         const bar = progressBar('codeswitch');
-        const perRun = prompts.length * (1 + o.samples);
-        const baseline = runs === 2 ? await generateResponses(model, prompts, plan, (d) => bar.update(d, runs * perRun, 'baseline')) : null;
-        const offset = runs === 2 ? perRun : 0;
-        const generated = await generateResponses(model, prompts, { ...plan, ...(intervention ? { interventions: intervention.interventions } : {}) }, (d) =>
-          bar.update(offset + d, runs * perRun, intervention ? `${intervention.info.mode} ${intervention.info.lang}` : ''),
-        );
-        bar.stop();
-        const report = codeSwitchReport(
-          generated.map((g) => ({ id: responseId(g), expected: g.lang, text: g.text })),
-          identifier,
-          { wordLevel: o.wordLevel },
-        );
-        const baselineReport = baseline
-          ? codeSwitchReport(
-              baseline.map((g) => ({ id: responseId(g), expected: g.lang, text: g.text })),
-              identifier,
-              { wordLevel: o.wordLevel },
-            )
-          : null;
-        const responses = await describeResponses(model, generated, report.responses, baseline);
-        const result = {
-          model: dir,
+        const result = await codeSwitch({
+          model,
+          modelName: dir,
           prompts: o.prompts,
-          promptCount: prompts.length,
+          ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}),
+          ...(o.maxTokensPerLang !== undefined ? { maxTokensPerLang: o.maxTokensPerLang } : {}),
+          ...(intervention ? { intervention } : {}),
+          baseline: o.baseline,
           samples: o.samples,
           maxNewTokens: o.maxNewTokens,
           maxPromptTokens: o.maxPromptTokens,
           temperature: o.temperature,
           topP: o.topP,
           seed: o.seed,
-          intervention: intervention?.info ?? null,
+          identifier,
           wordLevel: o.wordLevel,
-          languageLabels: LANGUAGE_LABEL_SYSTEM,
-          overall: overallJson(report),
-          byLanguage: byLanguageJson(report),
-          matrix: report.matrix,
-          ...(baselineReport && baseline
-            ? {
-                baseline: {
-                  overall: overallJson(baselineReport),
-                  byLanguage: byLanguageJson(baselineReport),
-                  matrix: baselineReport.matrix,
-                  changedResponses: responses.filter((r) => r.changed).length,
-                },
-              }
-            : {}),
-          responses,
-        };
-        output(o, result, () => renderHuman(result, report, baselineReport));
+          onProgress: (p) => bar.update(p.done, p.total, p.stage === 'generate' ? '' : p.stage),
+        });
+        bar.stop();
+        output(o, result, () => renderHuman(result));
       });
     });
 }
 
-/** Validates --ablate/--amplify and reads the neurons before the model is opened. */
-function loadIntervention(o: CodeSwitchCliOptions): { info: InterventionInfo; interventions: NeuronIntervention[] } | null {
+/** Validates --ablate/--amplify. */
+function interventionOption(o: CodeSwitchCliOptions): CodeSwitchOptions['intervention'] | null {
   if (o.ablate !== undefined && o.amplify !== undefined) throw new UserError('--ablate and --amplify cannot be combined', 'Pass one of them.');
   const lang = o.ablate ?? o.amplify;
   if (lang === undefined) return null;
@@ -154,122 +91,32 @@ function loadIntervention(o: CodeSwitchCliOptions): { info: InterventionInfo; in
   if (o.db === undefined) {
     throw new UserError(`--${mode} needs --db`, 'Pass the SQLite file with a LAPE result: `babelscope capture DIR --corpus SRC --db FILE`, then `babelscope lape --db FILE`.');
   }
-  const scale = mode === 'ablate' ? 0 : o.factor;
-  const store = openExistingStore(o.db, true);
-  try {
-    const selection = lapeSelection(store, o.run, o.selection);
-    const interventions = languageNeuronInterventions(selection.result, lang, scale);
-    process.stderr.write(`using ${describeSelection(selection, o.db)}\n`);
-    return {
-      info: { mode, lang, scale, neurons: interventions.length, db: o.db, run: selection.run.name, selection: selection.id, partial: selection.partial },
-      interventions,
-    };
-  } finally {
-    store.close();
-  }
+  requireDbPath(o.db);
+  if (!existsSync(o.db)) throw new UserError(`no such file: ${o.db}`, 'Create it first with `babelscope capture DIR --corpus SRC --db FILE`.');
+  return { mode, lang, store: o.db, factor: o.factor, ...(o.run !== undefined ? { run: o.run } : {}), ...(o.selection !== undefined ? { selection: o.selection } : {}) };
 }
-
-function responseId(g: GeneratedResponse): string {
-  return `${g.lang}/${g.promptId}/${g.mode === 'greedy' ? 'greedy' : `sample${g.sample}`}`;
-}
-
-function summaryJson(s: LanguageConfusionSummary) {
-  return {
-    responses: s.responses,
-    nonSkipped: s.nonSkipped,
-    lineErrors: s.lineErrors,
-    wordErrors: s.wordErrors,
-    lpr: s.lpr,
-    wpr: s.wpr,
-    lcpr: s.lcpr,
-    codeSwitchRate: s.codeSwitchRate,
-    meanCMI: s.meanCMI,
-  };
-}
-
-function byLanguageJson(r: CodeSwitchReport) {
-  return Object.fromEntries(Object.entries(r.byLanguage).map(([lang, s]) => [lang, summaryJson(s)]));
-}
-
-function overallJson(r: CodeSwitchReport) {
-  const o = r.overall;
-  return { responses: o.responses, lpr: o.lpr, wpr: o.wpr, lcpr: o.lcpr, codeSwitchRate: o.codeSwitchRate, meanCMI: o.meanCMI };
-}
-
-async function describeResponses(model: Model, generated: GeneratedResponse[], analyses: ResponseAnalysis[], baseline: GeneratedResponse[] | null) {
-  return Promise.all(
-    generated.map(async (g, i) => {
-      const a = analyses[i]!;
-      const b = baseline?.[i];
-      let firstOffTarget = null;
-      if (a.firstOffTarget) {
-        const tokenIndex = await tokenIndexAtChar(model.tokenizer, g.promptIds, g.ids, a.firstOffTarget.charOffset);
-        firstOffTarget = {
-          wordIndex: a.firstOffTarget.wordIndex,
-          word: a.words[a.firstOffTarget.wordIndex]!.text,
-          charOffset: a.firstOffTarget.charOffset,
-          lang: a.firstOffTarget.lang,
-          basis: a.firstOffTarget.basis,
-          tokenIndex,
-          /** Position in the whole sequence (prompt + generated), for `lens` / `activations`. */
-          position: tokenIndex === null ? null : g.promptTokens + tokenIndex,
-          token: tokenIndex === null ? null : model.tokenizer.idToToken(g.ids[tokenIndex]!),
-        };
-      }
-      return {
-        promptId: g.promptId,
-        lang: g.lang,
-        mode: g.mode,
-        sample: g.sample,
-        seed: g.seed,
-        promptTokens: g.promptTokens,
-        text: g.text,
-        ids: g.ids,
-        stoppedBy: g.stoppedBy,
-        skipped: a.skipped,
-        lineError: a.lineError,
-        wordError: a.wordError,
-        codeSwitch: a.codeSwitch,
-        switchedTo: a.switchedTo,
-        cmi: a.cmi,
-        switchPoints: a.switchPoints,
-        firstOffTarget,
-        ...(b ? { changed: b.ids.length !== g.ids.length || b.ids.some((id, k) => id !== g.ids[k]), baselineText: b.text } : {}),
-      };
-    }),
-  );
-}
-
-type CodeSwitchJson = {
-  promptCount: number;
-  samples: number;
-  maxNewTokens: number;
-  intervention: InterventionInfo | null;
-  responses: Awaited<ReturnType<typeof describeResponses>>;
-  baseline?: { changedResponses: number };
-};
 
 const num = (v: number | null, digits = 3): string => (v === null ? '–' : v.toFixed(digits));
 
-function renderHuman(j: CodeSwitchJson, report: CodeSwitchReport, baseline: CodeSwitchReport | null): string {
+function renderHuman(j: CodeSwitchOutput): string {
   const lines: string[] = [];
   const iv = j.intervention;
   lines.push(
     `${j.promptCount} prompts × (greedy + ${j.samples} sampled) = ${j.responses.length} responses of ≤ ${j.maxNewTokens} tokens` +
       (iv ? `; ${iv.lang}'s ${iv.neurons} neurons of LAPE selection #${iv.selection} ×${iv.scale} (${iv.mode})` : ''),
   );
-  const table = (r: CodeSwitchReport, title?: string): void => {
+  const table = (r: { overall: OverallSummary; byLanguage: Record<string, ConfusionSummary> }, title?: string): void => {
     if (title) lines.push(title);
     lines.push(`${'lang'.padEnd(8)}${'resp'.padStart(5)}${'LPR'.padStart(7)}${'WPR'.padStart(7)}${'LCPR'.padStart(7)}${'switch'.padStart(8)}${'CMI'.padStart(7)}`);
-    const row = (name: string, n: number, s: { lpr: number; wpr: number | null; lcpr: number; codeSwitchRate: number; meanCMI: number }): string =>
-      `${name.padEnd(8)}${String(n).padStart(5)}${num(s.lpr).padStart(7)}${num(s.wpr).padStart(7)}${num(s.lcpr).padStart(7)}${num(s.codeSwitchRate, 2).padStart(8)}${num(s.meanCMI, 1).padStart(7)}`;
-    for (const [lang, s] of Object.entries(r.byLanguage)) lines.push(row(lang, s.responses, s));
-    lines.push(row('all', r.overall.responses, r.overall));
+    const row = (name: string, s: OverallSummary): string =>
+      `${name.padEnd(8)}${String(s.responses).padStart(5)}${num(s.lpr).padStart(7)}${num(s.wpr).padStart(7)}${num(s.lcpr).padStart(7)}${num(s.codeSwitchRate, 2).padStart(8)}${num(s.meanCMI, 1).padStart(7)}`;
+    for (const [lang, s] of Object.entries(r.byLanguage)) lines.push(row(lang, s));
+    lines.push(row('all', r.overall));
   };
-  if (baseline) table(baseline, 'without intervention:');
-  table(report, iv ? `with ${iv.lang}'s neurons ×${iv.scale}:` : undefined);
+  if (j.baseline) table(j.baseline, 'without intervention:');
+  table(j, iv ? `with ${iv.lang}'s neurons ×${iv.scale}:` : undefined);
   if (j.baseline) lines.push(`${j.baseline.changedResponses}/${j.responses.length} responses changed by the intervention`);
-  const m = report.matrix;
+  const m = j.matrix;
   const switches = m.rows.flatMap((r, i) => m.columns.map((c, k) => ({ r, c, n: m.counts[i]![k]!, rate: m.rates[i]![k]! })).filter((x) => x.n > 0));
   lines.push('language labels: ISO 639-3 (macrolanguages: zh→cmn, ar→arb, fa→pes, … see --json languageLabels)');
   lines.push(switches.length ? `switched to: ${switches.map((x) => `${x.r}→${x.c} ${x.n} (${(100 * x.rate).toFixed(0)}%)`).join(', ')}` : 'no response switched language');
