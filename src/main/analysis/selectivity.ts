@@ -32,6 +32,7 @@ export interface SelectivityOptions {
   fdr?: number;
 }
 
+/** Defaults of the selectivity method: Cohen's "large" effect and a 5 % false-discovery rate (see the module comment). */
 export const SELECTIVITY_DEFAULTS: Readonly<Required<SelectivityOptions>> = { minEffect: 0.8, fdr: 0.05 };
 
 /** One selected (neuron, language) with the numbers that selected it. */
@@ -51,6 +52,7 @@ export interface SelectiveNeuron {
   qValue: number;
 }
 
+/** Neurons selected by the selectivity method, with the numbers behind each. */
 export interface SelectivityResult extends NeuronSelection {
   method: 'selectivity';
   options: Required<SelectivityOptions>;
