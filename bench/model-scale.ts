@@ -15,7 +15,6 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { capture } from '../src/main/capture/capture.js';
 import { ablationOverCorpus } from '../src/main/capture/ablation-run.js';
-import type { LapeResult } from '../src/main/analysis/lape.js';
 import { readCorpus } from '../src/main/corpus/index.js';
 import { concatBytes, instrumentModel } from '../src/main/model/instrument.js';
 import { describeModel } from '../src/main/model/model-description.js';

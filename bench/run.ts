@@ -5,9 +5,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchAlignment } from './alignment.js';
+import { benchBatchMemory } from './batch-memory.js';
 import { benchCapture } from './capture.js';
 import { benchEngine, benchOpen } from './engine.js';
 import { benchKernel } from './kernel.js';
+import { benchPooledStore } from './pooled-store.js';
 import { benchStore } from './store.js';
 import { benchAblation, benchInlineGraph, benchMemory, benchOneSession } from './model-scale.js';
 
@@ -32,4 +35,7 @@ section(`one session at size (${big}, CPU)`, hasLarge ? await benchOneSession(bi
 section(`peak RSS per feature, fresh process each (${big}, CPU)`, await benchMemory(big));
 section(`graph with inline weights (${big})`, await benchInlineGraph(big));
 section('store at 7B scale (32 layers × 11008 neurons × 10 languages)', await benchStore());
+section(`capture memory on context-long texts (${modelDir}, CPU; one process each)`, await benchBatchMemory(modelDir));
+section('pooled residuals at 8B scale (float32 vs float16)', await benchPooledStore());
+section('alignment (MEXA): float64 JS before, blocked float32 JS, onnxruntime Gemm', await benchAlignment());
 section('notebook kernel (Node client over ZeroMQ, this machine)', await benchKernel());

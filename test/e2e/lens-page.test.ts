@@ -62,7 +62,7 @@ describe('logit lens page (real model, server and Chromium)', () => {
   }
 
   /** Waits until the heatmap shows `positions` input tokens (a function, not a string: the page's CSP forbids eval). */
-  const heatmapWith = (positions: number) => page.waitForFunction(heatmapShows, positions, { timeout: 10_000 });
+  const heatmapWith = (positions: number) => page.waitForFunction(heatmapShows, positions, { timeout: 30_000 });
 
   before(async () => {
     [model, browser] = await Promise.all([Model.open(tinyModelDir, { device: 'cpu' }), launchChromium()]);
@@ -79,12 +79,12 @@ describe('logit lens page (real model, server and Chromium)', () => {
   });
 
   it('takes the token out of the address bar and shows the model in the header', async () => {
-    await page.goto(server.url);
+    await page.goto(`${server.url}#lens`);
     const summary = (await rpc('model', {})) as ModelSummary;
     const header = page.locator('#model-summary');
     await header.locator('[data-fact=layers]').waitFor();
     assert.ok(!page.url().includes('token'), page.url());
-    assert.equal(page.url(), `${server.origin}/`);
+    assert.equal(page.url(), `${server.origin}/#lens`);
     const text = await header.innerText();
     for (const fact of [summary.architecture, `${summary.numLayers} layers`, `d_model ${summary.hiddenSize}`, `d_mlp ${summary.intermediateSize}`, `vocab ${summary.vocabSize.toLocaleString('en-US')}`, summary.device])
       assert.ok(text.includes(fact), `header "${text}" lacks "${fact}"`);
@@ -97,7 +97,8 @@ describe('logit lens page (real model, server and Chromium)', () => {
     await page.fill('#lens-text', GERMAN);
     await page.check('#languages input[value=deu]');
     await page.click('#run');
-    await page.locator('#lens-heatmap .main-svg').first().waitFor({ timeout: 10_000 });
+    // The first run also computes token languages from the UDHR and loads Plotly.
+    await page.locator('#lens-heatmap .main-svg').first().waitFor({ timeout: 30_000 });
     const expected = (await rpc('lens', { text: GERMAN, languages: ['eng', 'deu', 'rus', 'cmn'] })) as LensView;
     await heatmapWith(expected.tokens.length);
 
@@ -135,7 +136,7 @@ describe('logit lens page (real model, server and Chromium)', () => {
   });
 
   it('exports the heatmap as SVG', async () => {
-    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.click('button[data-export=lens-heatmap]')]);
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click('button[data-export=lens-heatmap]')]);
     assert.equal(download.suggestedFilename(), 'logit-lens.svg');
     await download.saveAs(SVG_EXPORT);
     const svg = readFileSync(SVG_EXPORT, 'utf8');
@@ -152,13 +153,13 @@ describe('logit lens page (real model, server and Chromium)', () => {
       w.savedFiles = [];
       w.babelscopeShell = { saveFile: async (name: string, data: string) => (w.savedFiles.push([name, data]), `/saved/${name}`) };
     });
-    await shellPage.goto(server.url);
+    await shellPage.goto(`${server.url}#lens`);
     await shellPage.fill('#lens-text', 'Hello world.');
     const expected = (await rpc('lens', { text: 'Hello world.' })) as LensView;
     await shellPage.click('#run');
-    await shellPage.waitForFunction(heatmapShows, expected.tokens.length, { timeout: 10_000 });
+    await shellPage.waitForFunction(heatmapShows, expected.tokens.length, { timeout: 30_000 });
     await shellPage.click('button[data-export=lens-heatmap]');
-    await shellPage.waitForFunction(() => (globalThis as unknown as { savedFiles: unknown[] }).savedFiles.length > 0, undefined, { timeout: 10_000 });
+    await shellPage.waitForFunction(() => (globalThis as unknown as { savedFiles: unknown[] }).savedFiles.length > 0, undefined, { timeout: 30_000 });
     const saved = await shellPage.evaluate(() => (globalThis as unknown as { savedFiles: [string, string][] }).savedFiles);
     assert.equal(saved[0]![0], 'logit-lens.svg');
     assert.match(saved[0]![1], /^<svg[\s>]/);
@@ -182,7 +183,7 @@ describe('logit lens page (real model, server and Chromium)', () => {
     await page.fill('#lens-text', '   ');
     await page.click('#run');
     const error = page.locator('#error');
-    await error.waitFor({ state: 'visible', timeout: 10_000 });
+    await error.waitFor({ state: 'visible', timeout: 30_000 });
     assert.match(await error.innerText(), /the text is empty/);
     assert.match(await error.locator('.hint').innerText(), /Type a sentence/);
     assert.equal(await page.locator('#run').isEnabled(), true, 'not left busy');
@@ -196,10 +197,10 @@ describe('logit lens page (real model, server and Chromium)', () => {
 
   it('a reload (the token is gone from the address bar) still works: the tab keeps the token, no cookie does', async () => {
     await page.reload();
-    assert.equal(page.url(), `${server.origin}/`);
+    assert.equal(page.url(), `${server.origin}/#lens`);
     // The header comes from the `model` call, made with the token this tab kept in sessionStorage.
     type Doc = { getElementById(id: string): { textContent: string | null } | null };
-    await page.waitForFunction(() => /\d+ layers/.test((globalThis as unknown as { document: Doc }).document.getElementById('model-summary')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /\d+ layers/.test((globalThis as unknown as { document: Doc }).document.getElementById('model-summary')?.textContent ?? ''), undefined, { timeout: 30_000 });
     await page.fill('#lens-text', 'Hello world.');
     const expected = (await rpc('lens', { text: 'Hello world.', languages: ['eng', 'rus', 'cmn'] })) as LensView;
     await page.click('#run');

@@ -21,14 +21,14 @@
 import { UserError } from '../../shared/errors.js';
 import { DEFAULT_LANGUAGE_SCRIPTS, scriptOf, type Script } from './script.js';
 
-/** Label of tokens that belong to no single language (punctuation, digits, the space marker, tokens common to several). */
+/** Label of a token common to several languages (punctuation, digits, the space marker, shared words). */
 export const SHARED = 'shared';
-/** Label of tokens seen too rarely to tell. */
+/** Label of a token with too little evidence to decide. */
 export const UNKNOWN = 'unknown';
 
-/** Default share of a token's per-language-normalised frequency a language needs to own it (≥ 4× all others together). */
+/** A token belongs to a language when that language's per-language-normalised share is at least this. */
 export const DEFAULT_MIN_SHARE = 0.8;
-/** Default number of occurrences below which counts say nothing about a token. */
+/** Below this many occurrences in the corpus, counts alone do not decide a token's language. */
 export const DEFAULT_MIN_COUNT = 5;
 
 /** Extra evidence on which languages a token may belong to. */

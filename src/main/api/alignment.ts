@@ -1,11 +1,12 @@
 /** Cross-lingual alignment across layers (MEXA) from a capture's pooled residuals. */
-import { alignment, type AlignmentResult } from '../analysis/alignment.js';
-import { ALIGNMENT_RESULT, pooledByLayer, requireCaptureRun } from '../capture/stored-runs.js';
-import { withStoreSync, type ProjectStore } from './store.js';
+import type { AlignmentResult } from '../analysis/alignment.js';
+import { ALIGNMENT_RESULT, alignStoredRun, requireCaptureRun } from '../capture/stored-runs.js';
+import { createSimilarityKernel } from '../model/similarity-kernel.js';
+import type { DeviceRequest } from '../model/types.js';
+import { withStore, type ProjectStore } from './store.js';
 
 export type { AlignmentResult };
 
-/** Options of `align`. */
 export interface AlignOptions {
   /** A store or its path with a capture of parallel texts (same id across languages). */
   store: ProjectStore | string;
@@ -15,11 +16,14 @@ export interface AlignOptions {
   pool?: 'mean' | 'last';
   /** Report every language against this one (when it is in the capture); default `eng`. */
   pivot?: string;
+  /** Similarity kernel: onnxruntime's multi-threaded Gemm (default) or float32 JS. */
+  kernel?: 'onnx' | 'js';
+  /** Where the onnx kernel runs; default `cpu`. */
+  device?: DeviceRequest;
   /** Store the result with the capture run (for `compareCheckpoints`); default true (false opens the store read-only). */
   save?: boolean;
 }
 
-/** Alignment per layer, with the pooling it used. */
 export interface AlignOutput extends AlignmentResult {
   pool: 'mean' | 'last';
   /** The id of the stored result (null when not saved). */
@@ -29,19 +33,22 @@ export interface AlignOutput extends AlignmentResult {
 /**
  * Per layer: the cosine-similarity matrix between languages, retrieval accuracy and the MEXA score
  * (share of texts whose translation is the best match in its row and its column), with mean and max
- * over layers (Kargaran et al. 2024).
+ * over layers (Kargaran et al. 2024). Reads and computes one layer at a time, similarities in blocks,
+ * so memory is one layer's vectors; layers the capture did not pool are absent.
  */
-export function align(options: AlignOptions): AlignOutput {
+export async function align(options: AlignOptions): Promise<AlignOutput> {
   const pool = options.pool ?? 'mean';
   const pivot = options.pivot ?? 'eng';
   const save = options.save ?? true;
-  return withStoreSync(options.store, { readonly: !save, create: false }, (store) => {
-    const run = requireCaptureRun(store, options.run ?? 'capture');
-    const numLayers = Number((run.model as { numLayers?: number }).numLayers ?? store.readNeuronStats(run.id).numLayers);
-    const layers = pooledByLayer(store, run, numLayers, pool);
-    const langs = [...(layers[0]?.keys() ?? [])];
-    const r = { pool, ...alignment(layers, langs.includes(pivot) ? { pivot } : {}) };
-    const resultId = save ? store.saveResult(run.id, ALIGNMENT_RESULT, { pool, pivot: r.pivot?.pivot ?? null }, r) : null;
-    return { ...r, resultId };
-  });
+  const kernel = (options.kernel ?? 'onnx') === 'onnx' ? await createSimilarityKernel(options.device ?? 'cpu', (m) => process.stderr.write(m + '\n')) : undefined;
+  try {
+    return await withStore(options.store, { readonly: !save, create: false }, async (store) => {
+      const run = requireCaptureRun(store, options.run ?? 'capture');
+      const r = { pool, ...(await alignStoredRun(store, run, { pool, pivot, ...(kernel ? { kernel: kernel.run } : {}) })) };
+      const resultId = save ? store.saveResult(run.id, ALIGNMENT_RESULT, { pool, pivot: r.pivot?.pivot ?? null }, r) : null;
+      return { ...r, resultId };
+    });
+  } finally {
+    await kernel?.dispose();
+  }
 }

@@ -4,6 +4,7 @@
  * the statistics together with the done marks of the texts they came from, in one transaction, so
  * a kill at any moment leaves a file that a second run continues without double counting.
  */
+import { availableParallelism } from 'node:os';
 import { CancellationError, UserError } from '../../shared/errors.js';
 import type { CorpusText } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
@@ -35,6 +36,11 @@ export interface CaptureOptions {
   onProgress?: (p: { done: number; total: number; tokens: number }) => void;
   /** Aborting stops the capture between batches: what was done is written, then a CancellationError is thrown. */
   signal?: AbortSignal;
+  /**
+   * Queue the next batch in the model worker while this thread records the last one (default: on a GPU,
+   * or with more than two CPU cores; on two cores this thread would steal one from onnxruntime's pool).
+   */
+  overlap?: boolean;
   /** For tests: stop after this many batches as if killed (nothing after the last flush is kept). */
   stopAfterBatches?: number;
 }
@@ -165,8 +171,9 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
     });
   };
 
-  // One batch is always queued in the model's worker while this thread records the previous one's
-  // results and writes the store, so inference never waits on tokenizing or SQLite.
+  // With overlap, one batch is always queued in the model's worker while this thread records the
+  // previous one's results and writes the store, so inference never waits on tokenizing or SQLite.
+  const overlap = o.overlap ?? defaultOverlap(info.device);
   const source = batches();
   const submit = async () => {
     const next = await source.next();
@@ -185,7 +192,7 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
         `capture of run "${run.name}" was stopped after ${alreadyDone + processed} of ${mine.length} texts; they are stored, and capturing again with the same run name resumes it`,
       );
     }
-    const queued = await submit();
+    const queued = overlap ? await submit() : null;
     record(inflight.batch, await inflight.result);
     for (const { item, ids } of inflight.batch.filter((x) => keepIds.has(x.item.textId))) {
       const taps = info.taps.map((t) => t.name);
@@ -195,7 +202,7 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
     processed += inflight.batch.length;
     o.onProgress?.({ done: alreadyDone + processed, total: mine.length, tokens });
     if (Date.now() - lastFlush > flushInterval || pooled.length * (keepMean && keepLast ? 2 : 1) * H * bytesPerPooledValue > flushBytes) flush();
-    inflight = queued;
+    inflight = overlap ? queued : await submit();
   }
   flush();
   // A shard's run is done when its part is; the merged run when every text is.
@@ -239,4 +246,8 @@ function captureParams(store: Store, o: CaptureOptions, maxTokensPerText: number
   const pooling = legacy ? LEGACY_POOLING : (o.pooling ?? DEFAULT_POOLING);
   const params: CaptureParams = { corpus: o.corpusSpec, maxTokensPerText, pooling: legacy ? LEGACY_POOLING_PARAM : pooling, ...(o.shard ? { shard: o.shard } : {}) };
   return { params, pooling };
+}
+
+function defaultOverlap(device: string): boolean {
+  return device === 'cuda' || availableParallelism() > 2;
 }

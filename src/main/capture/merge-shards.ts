@@ -17,6 +17,7 @@ export interface MergeOptions {
   run?: string;
 }
 
+/** One source store as `mergeShards` handled it. */
 export interface MergedSourceSummary {
   path: string;
   run: string;
@@ -26,7 +27,7 @@ export interface MergedSourceSummary {
   alreadyMerged: boolean;
 }
 
-/** What `mergeShards` added into the output store. */
+/** What `mergeShards` did: the run written and each source merged (or skipped as merged before). */
 export interface MergeSummary {
   out: string;
   runName: string;
@@ -48,7 +49,14 @@ interface SourceRun {
   nll: NllTotals;
 }
 
-/** Adds sharded capture stores (`capture --shard I/N`) into one store; refuses different models, corpora or settings and overlapping shards. */
+/**
+ * Adds the capture runs of `sourcePaths` (shards made by `capture --shard I/N`) into the run of the same
+ * name in `outPath`, creating it when missing. Refuses other models, corpora or settings, unfinished
+ * shards and texts counted twice; each source is added in one transaction, and one merged before is skipped.
+ *
+ * @example
+ *   mergeShards('all.db', ['shard-0.db', 'shard-1.db']);
+ */
 export function mergeShards(outPath: string, sourcePaths: readonly string[], o: MergeOptions = {}): MergeSummary {
   const runName = o.run ?? 'capture';
   if (sourcePaths.length === 0) throw new UserError('merge needs at least one source store', 'babelscope merge OUT.db SHARD0.db SHARD1.db …');

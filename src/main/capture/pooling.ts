@@ -8,7 +8,7 @@ import type { PooledDtype } from '../store/index.js';
 
 export type PooledKind = 'mean' | 'last';
 
-/** What a capture pools per text: which vectors (mean, last token, none) at which layers. */
+/** What a capture pools and keeps per text, and how it stores it. */
 export interface PoolingChoice {
   /** Which pooled vectors to keep; empty keeps none. */
   vectors: PooledKind[];

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { UserError } from '../../shared/errors.js';
 
-/** One deterministic 1/N share of a corpus (`--shard I/N`): shard `index` of `count`. */
+/** Part `index` of `count` of a corpus (`--shard index/count`). */
 export interface Shard {
   /** 0-based, like SLURM_ARRAY_TASK_ID with --array=0-(N-1) and Kubernetes' JOB_COMPLETION_INDEX. */
   index: number;

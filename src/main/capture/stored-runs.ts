@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UserError } from '../../shared/errors.js';
-import { lapeStatsFromLayers, type LapeStats, type NeuronSelection } from '../analysis/lape.js';
+import { lapeStatsFromLayers, type LapeResult, type LapeStats, type NeuronSelection } from '../analysis/lape.js';
 import { alignmentByLayer, pooledVectorsByLayer, type AlignmentResult, type AsyncSimilarityKernel, type PooledLayer, type PooledVectorsByLayer } from '../analysis/alignment.js';
 import { openStore, type RunRecord, type Store } from '../store/index.js';
 import type { CheckpointInput } from '../analysis/checkpoints.js';
@@ -31,13 +31,6 @@ export function lapeStatsOf(store: Store, run: RunRecord): LapeStats {
   const s = store.readNeuronStats(run.id);
   if (s.numLayers === 0) throw new UserError(`run "${run.name}" has no neuron statistics yet`, 'Let `babelscope capture` finish (or resume it) first.');
   return lapeStatsFromLayers(s.languages, s.layers);
-}
-
-export function pooledByLayer(store: Store, run: RunRecord, numLayers: number, which: 'mean' | 'last'): PooledVectorsByLayer {
-  return pooledVectorsByLayer(
-    [...Array(numLayers).keys()].flatMap((l) => store.readPooled(run.id, l, which)),
-    which,
-  );
 }
 
 /** A run's pooled vectors one stored layer at a time: memory holds one layer. */

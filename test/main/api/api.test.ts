@@ -129,7 +129,7 @@ describe('babelscope API', () => {
 
   it('align, workingLanguage and compareCheckpoints read and write the store', async () => {
     const db = join(tmp, 'whole.db');
-    const a = align({ store: db, pool: 'last' });
+    const a = await align({ store: db, pool: 'last' });
     assert.equal(a.pool, 'last');
     assert.deepEqual(a.languages.sort(), ['cmn', 'eng', 'rus']);
     const wl = await workingLanguage({ model, corpus: CORPUS, maxTextsPerLang: 4, store: db });

@@ -48,11 +48,12 @@ describe('sharded capture + merge on the bundled model', () => {
     model = await Model.open(testModelDir, { device: 'cpu' });
     texts = await readCorpus(CORPUS, { maxTextsPerLang: 15 });
     const full = openStore(db('full.db'));
-    await capture(model, full, texts, { runName: 'capture', corpusSpec: CORPUS, maxBatchTokens: 512 });
+    // The unsharded capture queues batches ahead (overlap); the shards run one batch at a time.
+    await capture(model, full, texts, { runName: 'capture', corpusSpec: CORPUS, maxBatchTokens: 512, overlap: true });
     full.close();
     for (let i = 0; i < N; i++) {
       const s = openStore(db(`shard${i}.db`));
-      const summary = await capture(model, s, texts, { runName: 'capture', corpusSpec: CORPUS, shard: { index: i, count: N }, maxBatchTokens: 300 });
+      const summary = await capture(model, s, texts, { runName: 'capture', corpusSpec: CORPUS, shard: { index: i, count: N }, maxBatchTokens: 300, overlap: false });
       assert.equal(summary.shard!.shardTexts, texts.filter((t) => inShard(t.id, { index: i, count: N })).length);
       s.close();
     }

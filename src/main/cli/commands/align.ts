@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { AlignmentResult } from '../../analysis/alignment.js';
-import { ALIGNMENT_RESULT, alignStoredRun, openExistingStore, requireCaptureRun } from '../../capture/stored-runs.js';
-import { createSimilarityKernel } from '../../model/similarity-kernel.js';
+import { align } from '../../api/alignment.js';
+import { openExistingStore } from '../../capture/stored-runs.js';
 import type { DeviceRequest } from '../../model/types.js';
 import { output, type OutputOptions } from '../common.js';
 
@@ -18,17 +18,9 @@ export function registerAlign(program: Command): void {
     .option('--no-save', 'do not store the result in the file (then the file is only read)')
     .option('--json', 'print JSON')
     .action(async (o: OutputOptions & { db: string; run: string; pool: 'mean' | 'last'; pivot: string; kernel: 'onnx' | 'js'; device: DeviceRequest; save: boolean }) => {
-      const store = openExistingStore(o.db, !o.save);
-      const kernel = o.kernel === 'onnx' ? await createSimilarityKernel(o.device, (m) => process.stderr.write(m + '\n')) : undefined;
-      try {
-        const run = requireCaptureRun(store, o.run);
-        const r = await alignStoredRun(store, run, { pool: o.pool, pivot: o.pivot, ...(kernel ? { kernel: kernel.run } : {}) });
-        if (o.save) store.saveResult(run.id, ALIGNMENT_RESULT, { pool: o.pool, pivot: r.pivot?.pivot ?? null }, { pool: o.pool, ...r });
-        output(o, { pool: o.pool, ...r }, () => renderAlignment(run.name, o.pool, r));
-      } finally {
-        await kernel?.dispose();
-        store.close();
-      }
+      openExistingStore(o.db, !o.save).close(); // a missing file is a UserError saying how to make one
+      const { resultId: _id, ...r } = await align({ store: o.db, run: o.run, pool: o.pool, pivot: o.pivot, kernel: o.kernel, device: o.device, save: o.save });
+      output(o, r, () => renderAlignment(o.run, o.pool, r));
     });
 }
 
