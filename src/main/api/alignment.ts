@@ -25,7 +25,7 @@ export interface AlignOptions {
   save?: boolean;
 }
 
-/** Alignment per layer, with the pooling it used and the id of the stored result. */
+/** Alignment per layer, with the pooling it used and the id it was stored under. */
 export interface AlignOutput extends AlignmentResult {
   pool: 'mean' | 'last';
   /** The id of the stored result (null when not saved). */
