@@ -8,7 +8,8 @@ export default defineConfig({
   build: {
     outDir: '../../dist/renderer',
     emptyOutDir: true,
-    sourcemap: true,
+    // No source maps in the package: Monaco's alone are tens of MB.
+    sourcemap: false,
     target: 'es2022',
     // Monaco and its TypeScript worker are large by nature; they load once and are cached.
     chunkSizeWarningLimit: 8000,

@@ -6,8 +6,8 @@
  */
 import * as monaco from 'monaco-editor/editor/editor.api.js';
 import { typescriptDefaults, ScriptTarget, ModuleKind, ModuleResolutionKind } from 'monaco-editor/languages/features/typescript/register.js';
-import 'monaco-editor/language/typescript/monaco.contribution.js';
-import 'monaco-editor/languages/definitions/markdown/register.js';
+// The whole editor: its contributions (suggest, hover, find…) and languages, each loaded on first use.
+import 'monaco-editor/editor/editor.main.js';
 import EditorWorker from 'monaco-editor/editor/editor.worker.js?worker';
 import TsWorker from 'monaco-editor/language/typescript/ts.worker.js?worker';
 
@@ -19,8 +19,19 @@ export { monaco };
 
 /** What the kernel defines in every cell's scope (src/main/kernel). */
 const KERNEL_GLOBALS = `
-/** Shows a value as rich output (a Plotly figure, an HTML table, text), or a MIME bundle as given. */
-declare function display(value: unknown, metadata?: Record<string, unknown>): void;
+/** Shows a value as rich output: a Plotly figure, an HTML table of records, PNG bytes, text. */
+declare const display: ((value: unknown) => void) & {
+  text(s: string): void;
+  html(s: string): void;
+  markdown(s: string): void;
+  svg(s: string): void;
+  png(bytes: Uint8Array | string): void;
+  json(v: unknown): void;
+  table(rows: Record<string, unknown>[]): void;
+  plotly(figure: { data: object[]; layout?: object }): void;
+  /** Any MIME bundle, e.g. display.mime({ "text/latex": "$x^2$" }). */
+  mime(bundle: Record<string, unknown>): void;
+};
 declare const console: { log(...a: unknown[]): void; error(...a: unknown[]): void; warn(...a: unknown[]): void; info(...a: unknown[]): void; table(data: unknown): void };
 declare const process: { stdout: { write(s: string): boolean }; stderr: { write(s: string): boolean }; env: Record<string, string | undefined>; cwd(): string };
 declare function setTimeout(f: () => void, ms?: number): unknown;
