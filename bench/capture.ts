@@ -14,11 +14,11 @@ import { openStore } from '../src/main/store/index.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export async function benchCapture(modelDir: string, rounds = 5): Promise<Record<string, number>> {
+export async function benchCapture(modelDir: string, rounds = 5, textsPerLang = 40): Promise<Record<string, number>> {
   const model = await Model.open(modelDir, { device: 'cpu' });
   const dir = mkdtempSync(join(tmpdir(), 'babelscope-bench-capture-'));
   try {
-    const texts = await readCorpus('udhr:eng,deu,rus,cmn,arb', { maxTextsPerLang: 40 });
+    const texts = await readCorpus('udhr:eng,deu,rus,cmn,arb', { maxTextsPerLang: textsPerLang });
     const enc = await model.tokenizer.encodeBatch(texts.map((t) => t.text));
     const items = texts.map((item, i) => ({ item, ids: enc[i]!.ids.slice(0, model.info.maxPositions) }));
     const tokens = items.reduce((s, x) => s + x.ids.length, 0);

@@ -33,6 +33,7 @@ section(`ablation over L languages vs L + 1 captures (${modelDir}, CPU)`, await 
 const big = hasLarge ? largeDir : modelDir;
 if (!hasLarge) console.log('\n(no large model: build one with /usr/bin/python3 scripts/make_large_model.py for the size benchmarks)');
 section(`one session at size (${big}, CPU)`, hasLarge ? await benchOneSession(big, 3) : {});
+if (hasLarge) section(`capture vs plain forward at size (${big}, CPU)`, await benchCapture(big, 2, 4));
 section(`peak RSS per feature, fresh process each (${big}, CPU)`, await benchMemory(big));
 section(`graph with inline weights (${big})`, await benchInlineGraph(big));
 section('store at 7B scale (32 layers × 11008 neurons × 10 languages)', await benchStore());

@@ -217,6 +217,21 @@ def forward(w, ids, scales=None):
     return final @ w["lm_head"], torch.stack(resid), torch.stack(acts), final
 
 
+def reference_texts(w):
+    """Per text: logits, every tap, and the logit lens top-5 (the final norm and head on each residual)."""
+    texts = []
+    for lang, ids in TEXTS:
+        logits, resid, acts, final = forward(w, ids)
+        lens = []
+        for l in range(L):
+            probs = F.softmax(rms(resid[l], w["norm"]) @ w["lm_head"], -1)
+            top = torch.topk(probs, 5, -1)
+            lens.append([{"ids": top.indices[t].tolist(), "probs": [round(float(x), 7) for x in top.values[t]]} for t in range(len(ids))])
+        texts.append({"lang": lang, "text": "", "input_ids": ids, "tokens": [], "logits": b64f32(logits), "resid_post": b64f32(resid),
+                      "mlp_act": b64f32(acts), "final_norm": b64f32(final), "lens": lens})
+    return texts
+
+
 def main():
     torch.set_num_threads(1)
     w = weights()
@@ -243,16 +258,7 @@ def main():
     src = os.path.join(REPO, "assets", "tiny-babel")
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(os.path.join(src, name), os.path.join(OUT, name))
-    texts = []
-    for lang, ids in TEXTS:
-        logits, resid, acts, final = forward(w, ids)
-        lens = []
-        for l in range(L):
-            probs = F.softmax(rms(resid[l], w["norm"]) @ w["lm_head"], -1)
-            top = torch.topk(probs, 5, -1)
-            lens.append([{"ids": top.indices[t].tolist(), "probs": [round(float(x), 7) for x in top.values[t]]} for t in range(len(ids))])
-        texts.append({"lang": lang, "text": "", "input_ids": ids, "tokens": [], "logits": b64f32(logits), "resid_post": b64f32(resid),
-                      "mlp_act": b64f32(acts), "final_norm": b64f32(final), "lens": lens})
+    texts = reference_texts(w)
     prompt = TEXTS[0][1][:5]
     seq = list(prompt)
     for _ in range(6):
@@ -266,16 +272,7 @@ def main():
     with open(os.path.join(OUT, "reference.json"), "w") as f:
         json.dump(ref, f)
     wq = dict(w, lm_head=quantize_q4(w["lm_head"])[2], embed=quantize_q4(w["embed"].T.contiguous())[2].T.contiguous())
-    q4_texts = []
-    for lang, ids in TEXTS:
-        logits, resid, acts, final = forward(wq, ids)
-        lens = []
-        for l in range(L):
-            probs = F.softmax(rms(resid[l], w["norm"]) @ wq["lm_head"], -1)
-            top = torch.topk(probs, 5, -1)
-            lens.append([{"ids": top.indices[t].tolist(), "probs": [round(float(x), 7) for x in top.values[t]]} for t in range(len(ids))])
-        q4_texts.append({"lang": lang, "text": "", "input_ids": ids, "tokens": [], "logits": b64f32(logits), "resid_post": b64f32(resid),
-                         "mlp_act": b64f32(acts), "final_norm": b64f32(final), "lens": lens})
+    q4_texts = reference_texts(wq)
     with open(os.path.join(OUT, "reference_q4.json"), "w") as f:
         json.dump(dict(ref, texts=q4_texts), f)
     print(f"wrote {OUT}: {os.path.getsize(os.path.join(OUT, 'model.onnx'))} bytes")

@@ -330,13 +330,7 @@ def main():
     # ---- export (inline weights for checkpoints 1-3, the final one is the model directory)
     exports = {}
     for tag in CHECKPOINTS[:-1]:
-        model.load_state_dict(ckpts[tag])
-        d = os.path.join(ckpt_root, tag)
-        if os.path.isdir(d):
-            shutil.rmtree(d)
-        tb.write_model_dir(model, tok, d, os.path.join(d, "model.onnx"), external_data=False)
-        os.remove(os.path.join(d, "generation_config.json"))
-        exports[tag] = tb.verify_onnx(model, os.path.join(d, "model.onnx"), tok) if verify else None
+        exports[tag] = tb.export_checkpoint(model, tok, ckpts[tag], os.path.join(ckpt_root, tag), verify)
     d_last = os.path.join(ckpt_root, CHECKPOINTS[-1])
     if os.path.isdir(d_last):
         shutil.rmtree(d_last)

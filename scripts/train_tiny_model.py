@@ -909,6 +909,18 @@ def write_model_dir(model, tok, d, onnx_path, external_data):
     return export_onnx(model, onnx_path, external_data)
 
 
+def export_checkpoint(model, tok, state, d, verify):
+    """A training checkpoint as its own model folder (configs + model.onnx with inline weights, no
+    generation config); returns the onnxruntime-vs-torch check when ``verify``."""
+    model.load_state_dict(state)
+    if os.path.isdir(d):
+        shutil.rmtree(d)
+    onnx_path = os.path.join(d, "model.onnx")
+    write_model_dir(model, tok, d, onnx_path, external_data=False)
+    os.remove(os.path.join(d, "generation_config.json"))
+    return verify_onnx(model, onnx_path, tok) if verify else None
+
+
 # ----------------------------------------------------------------------------------------------
 # Node-based verification (HF tokenizers + onnxruntime-node)
 # ----------------------------------------------------------------------------------------------
@@ -1253,13 +1265,7 @@ def main():
     # ---- export
     exports = {}
     for tag in ("01-english", "02-multilingual-mid"):
-        model.load_state_dict(ckpts[tag])
-        d = os.path.join(ckpt_root, tag)
-        if os.path.isdir(d):
-            shutil.rmtree(d)
-        write_model_dir(model, tok, d, os.path.join(d, "model.onnx"), external_data=False)
-        os.remove(os.path.join(d, "generation_config.json"))
-        exports[tag] = verify_onnx(model, os.path.join(d, "model.onnx"), tok) if verify else None
+        exports[tag] = export_checkpoint(model, tok, ckpts[tag], os.path.join(ckpt_root, tag), verify)
         if tag == "01-english":
             ref = {"model": "tiny-babel-checkpoints/01-english", "config": hf_config(model.cfg),
                    "encoding": "base64 little-endian float32",

@@ -32,6 +32,7 @@ export interface SelectivityOptions {
   fdr?: number;
 }
 
+/** Default selectivity thresholds. */
 export const SELECTIVITY_DEFAULTS: Readonly<Required<SelectivityOptions>> = { minEffect: 0.8, fdr: 0.05 };
 
 /** One selected (neuron, language) with the numbers that selected it. */
@@ -51,6 +52,7 @@ export interface SelectiveNeuron {
   qValue: number;
 }
 
+/** Language-selective neurons by a significance test with an effect-size floor (see the module comment). */
 export interface SelectivityResult extends NeuronSelection {
   method: 'selectivity';
   options: Required<SelectivityOptions>;

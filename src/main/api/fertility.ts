@@ -7,8 +7,11 @@ import { loadCorpus, type CorpusSource } from './corpus.js';
 
 /** Options of `fertility`. */
 export interface FertilityOptions {
-  /** `tokenizer.json` files or model folders holding one; named by folder (or file name). */
-  tokenizers: readonly string[];
+  /**
+   * `tokenizer.json` files or model folders holding one, named by folder (or file name); or
+   * `{ name, path }` to name one yourself.
+   */
+  tokenizers: readonly (string | { name: string; path: string })[];
   corpus: CorpusSource;
   /** The premium is relative to this language's parallel texts; default `eng`. */
   pivot?: string;
@@ -48,7 +51,13 @@ export interface FertilityOutput {
 /** Tokens per word, share of split words, tokens per character and premium vs a pivot language. */
 export async function fertility(options: FertilityOptions): Promise<FertilityOutput> {
   const pivot = options.pivot ?? 'eng';
-  const files = resolveTokenizerFiles(options.tokenizers);
+  const given = options.tokenizers.map((t) => (typeof t === 'string' ? t : t.path));
+  const files = resolveTokenizerFiles(given).map((f, i) => {
+    const t = options.tokenizers[i]!;
+    return typeof t === 'string' ? f : { ...f, name: t.name };
+  });
+  const dup = files.find((f, i) => files.findIndex((g) => g.name === f.name) !== i);
+  if (dup) throw new UserError(`two tokenizers are named "${dup.name}"`, 'Give each { name, path } its own name.');
   const tokenizers = files.map((f) => ({ ...f, tokenizer: Tokenizer.fromFile(f.path) }));
   const corpusName = typeof options.corpus === 'string' ? options.corpus : 'array';
   const texts = await loadCorpus(options.corpus, options.maxTextsPerLang !== undefined ? { maxTextsPerLang: options.maxTextsPerLang } : {});

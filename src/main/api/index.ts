@@ -12,7 +12,7 @@
  *
  * @packageDocumentation
  */
-export { openModel, withModel, describeModel, layerTensorNames, lens, activations, generate, bundledModelDir, bundledCheckpointDirs } from './model.js';
+export { openModel, withModel, inspectModel, layerTensorNames, lens, activations, generate, bundledModelDir, bundledCheckpointDirs } from './model.js';
 export type { OpenModelOptions, ModelDescription, LensOptions, LensOutput, ActivationsOptions, ActivationsOutput, GenerateOptions, GenerateOutput } from './model.js';
 export { loadCorpus, corpusLabel } from './corpus.js';
 export type { CorpusSource, CorpusLimitOptions, LoadCorpusOptions } from './corpus.js';
@@ -43,6 +43,8 @@ export type { LapeOptions as LapeAnalysisOptions } from '../analysis/lape.js';
 export type { WorkingLanguageTable } from '../analysis/working-language.js';
 export { scriptEvidence, SHARED, UNKNOWN, DEFAULT_MIN_SHARE, DEFAULT_MIN_COUNT } from '../analysis/token-language.js';
 export type { TokenEvidence } from '../analysis/token-language.js';
+export { CODE_KEYWORDS, keywordEvidence, exclusiveKeywords } from '../analysis/code-keywords.js';
+export type { KeywordEvidence } from '../analysis/code-keywords.js';
 export type { Script } from '../analysis/script.js';
 export { toIso6393, LANGUAGE_LABEL_SYSTEM, MACROLANGUAGE_CHOICES } from '../analysis/language-codes.js';
 export type { LanguageIdentifier, LanguagePrediction } from '../analysis/language-id.js';

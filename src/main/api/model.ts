@@ -2,9 +2,12 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
+import { DEFAULT_MIN_COUNT, DEFAULT_MIN_SHARE } from '../analysis/token-language.js';
 import { continuationText } from '../capture/continuation.js';
 import { tokenLanguagesOfCorpus } from '../capture/working-language-run.js';
 import { layerTensors } from '../model/graph-listing.js';
+import { describeModel as describeModelFolder } from '../model/model-description.js';
+import { listVariants } from '../model/model-folder.js';
 import { Model } from '../model/model.js';
 import type { DeviceRequest, NeuronIntervention } from '../model/types.js';
 import { loadCorpus, type CorpusSource } from './corpus.js';
@@ -24,7 +27,10 @@ export const bundledCheckpointDirs: readonly string[] = [
 
 /** Options of `openModel`. */
 export interface OpenModelOptions {
-  /** Where to run: `auto` (CUDA when it works, else CPU, saying why), `cpu` or `cuda`. Default `auto`. */
+  /**
+   * Where to run: `auto` (CUDA when it works, else CPU, saying why), `cpu` or `cuda`. Default: the
+   * `BABELSCOPE_DEVICE` environment variable (set by `babelscope run --device`), else `auto`.
+   */
   device?: DeviceRequest;
   /**
    * Tap point overrides, `name=tensor`: `"mlp_act=/model/layers.{i}/mlp/Mul_output_0"` (`{i}` = layer)
@@ -33,6 +39,10 @@ export interface OpenModelOptions {
   taps?: string[];
   /** Treat the model as this architecture (Hugging Face `model_type`: llama, qwen2, gemma, gpt2, …). */
   arch?: string;
+  /** Which ONNX file of the folder: a variant `fp16`, `q4f16`, `quantized`, … (`model_<variant>.onnx`; `inspectModel` lists them). */
+  variant?: string;
+  /** The ONNX file to use, relative to the model folder (e.g. `onnx/model_q4f16.onnx`). */
+  file?: string;
   /** Receives human messages (device fallback, cache use); default: stderr. */
   log?: (message: string) => void;
 }
@@ -47,11 +57,20 @@ export interface OpenModelOptions {
  */
 export function openModel(dir: string = bundledModelDir, options: OpenModelOptions = {}): Promise<Model> {
   return Model.open(dir, {
-    device: options.device ?? 'auto',
+    device: options.device ?? defaultDevice(),
     ...(options.taps?.length ? { taps: options.taps } : {}),
     ...(options.arch ? { arch: options.arch } : {}),
+    ...(options.variant !== undefined ? { variant: options.variant } : {}),
+    ...(options.file !== undefined ? { file: options.file } : {}),
     log: options.log ?? ((m) => process.stderr.write(m + '\n')),
   });
+}
+
+function defaultDevice(): DeviceRequest {
+  const env = process.env['BABELSCOPE_DEVICE'];
+  if (env === undefined || env === '') return 'auto';
+  if (env === 'auto' || env === 'cpu' || env === 'cuda') return env;
+  throw new UserError(`BABELSCOPE_DEVICE is "${env}"`, 'Set it to auto, cpu or cuda (or unset it).');
 }
 
 /** Opens a model, runs `fn` with it and always releases it. */
@@ -64,7 +83,7 @@ export async function withModel<T>(dir: string, options: OpenModelOptions, fn: (
   }
 }
 
-/** What `inspect` shows about a model. */
+/** What `inspectModel` reads from a model folder. */
 export interface ModelDescription {
   dir: string;
   onnx: string;
@@ -80,17 +99,31 @@ export interface ModelDescription {
   max_positions: number;
   /** `rms`, `rms_plus_one` (Gemma) or `layer`. */
   norm: string;
-  device: string;
-  /** sha256 of the ONNX bytes and external data. */
-  hash: string;
+  /** sha256 of the ONNX bytes and external data; null until a run has hashed the model once. */
+  hash: string | null;
   tap_points: { name: string; onnx_name: string; width: number; found_by: 'name' | 'pattern' | 'user' }[];
   inputs: string[];
   outputs: string[];
+  /** The ONNX files of the folder; `current` is the one described. */
+  variants: { name: string; file: string; bytes: number; current: boolean }[];
 }
 
-/** The model's shape, tap points and graph inputs/outputs. */
-export function describeModel(model: Model): ModelDescription {
-  const i = model.info;
+/**
+ * A model's shape, tap points and graph inputs/outputs, read from its folder and graph alone (no
+ * onnxruntime session, no weights read).
+ */
+export async function inspectModel(dir: string, options: Pick<OpenModelOptions, 'taps' | 'arch' | 'variant' | 'file'> = {}): Promise<ModelDescription> {
+  const d = await describeModelFolder(
+    dir,
+    {
+      ...(options.taps?.length ? { taps: options.taps } : {}),
+      ...(options.arch ? { arch: options.arch } : {}),
+      ...(options.variant !== undefined ? { variant: options.variant } : {}),
+      ...(options.file !== undefined ? { file: options.file } : {}),
+    },
+    'inspect',
+  );
+  const i = d.info;
   return {
     dir: i.dir,
     onnx: i.onnxPath,
@@ -105,11 +138,11 @@ export function describeModel(model: Model): ModelDescription {
     head_dim: i.headDim,
     max_positions: i.maxPositions,
     norm: i.normKind,
-    device: i.device,
-    hash: i.hash,
+    hash: d.hash,
     tap_points: i.taps.map((t) => ({ name: t.name, onnx_name: t.onnxName, width: t.width, found_by: t.foundBy })),
     inputs: i.inputs,
     outputs: i.outputs,
+    variants: listVariants(i.dir).map((v) => ({ name: v.name, file: v.file, bytes: v.bytes, current: join(i.dir, v.file) === i.onnxPath })),
   };
 }
 
@@ -128,8 +161,12 @@ export interface LensOptions {
    * from this corpus (`udhr:eng,rus`, a JSONL path, or an array of `{lang,id,text}`).
    */
   languages?: CorpusSource;
-  /** With `languages`: the token→language rule's options, as for `workingLanguage` (default 0.8 and 5). */
+  /** Limits on the `languages` corpus. */
+  maxTextsPerLang?: number;
+  maxTokensPerLang?: number;
+  /** The token→language rule: share of a token's frequency a language needs to own it (default 0.8). */
   minShare?: number;
+  /** Occurrences below which a token's language comes from its script alone (default 5). */
   minCount?: number;
 }
 
@@ -162,10 +199,15 @@ export async function lens(model: Model, options: LensOptions): Promise<LensOutp
   const text = requireText(options.text, 'text');
   const enc = await model.tokenizer.encode(text);
   const langs = options.languages
-    ? await tokenLanguagesOfCorpus(model, await loadCorpus(options.languages), {
-        ...(options.minShare !== undefined ? { minShare: options.minShare } : {}),
-        ...(options.minCount !== undefined ? { minCount: options.minCount } : {}),
-      })
+    ? await tokenLanguagesOfCorpus(
+        model,
+        await loadCorpus(options.languages, {
+          model,
+          ...(options.maxTextsPerLang !== undefined ? { maxTextsPerLang: options.maxTextsPerLang } : {}),
+          ...(options.maxTokensPerLang !== undefined ? { maxTokensPerLang: options.maxTokensPerLang } : {}),
+        }),
+        { minShare: options.minShare ?? DEFAULT_MIN_SHARE, minCount: options.minCount ?? DEFAULT_MIN_COUNT },
+      )
     : null;
   const r = await model.lens({ inputIds: [enc.ids], topK: options.top ?? 5, ...(langs ? { tokenSets: langs.sets } : {}) });
   const t = r.texts[0]!;

@@ -20,7 +20,7 @@ export interface WorkingLanguageOptions extends LongRunningOptions, CorpusLimitO
   corpus: CorpusSource;
   /** Texts per forward pass; default 8. */
   batch?: number;
-  /** The token→language rule (analysis/token-language.ts): share of a token's per-language-normalised frequency a language needs to own it; default 0.8. */
+  /** The token→language rule: share of a token's frequency (per token of each language's texts) a language needs to own it; default 0.8. */
   minShare?: number;
   /** Occurrences below which a token's language comes from its script alone; default 5. */
   minCount?: number;

@@ -1,7 +1,8 @@
 /** Options and output helpers shared by the CLI commands. */
 import { Option, type Command } from 'commander';
 import { UserError } from '../../shared/errors.js';
-import { Model } from '../model/model.js';
+import * as api from '../api/index.js';
+import type { Model } from '../model/model.js';
 import type { DeviceRequest } from '../model/types.js';
 
 export interface ModelOptions {
@@ -30,13 +31,12 @@ export function collect(value: string, previous: string[]): string[] {
 }
 
 export function openModel(dir: string, o: ModelOptions): Promise<Model> {
-  return Model.open(dir, {
+  return api.openModel(dir, {
     device: o.device,
     ...(o.tap?.length ? { taps: o.tap } : {}),
     ...(o.arch ? { arch: o.arch } : {}),
     ...(o.variant !== undefined ? { variant: o.variant } : {}),
     ...(o.file !== undefined ? { file: o.file } : {}),
-    log: (m) => process.stderr.write(m + '\n'),
   });
 }
 

@@ -126,6 +126,8 @@ export class KernelClient {
   private readonly statusEvents = new Emitter<KernelState>();
   private readonly diedEvents = new Emitter<KernelDeath>();
   private state: KernelState = 'starting';
+  /** Set while restart() replaces the process; requests made meanwhile wait for the new one. */
+  private restarting: Promise<void> | undefined;
 
   private constructor(private readonly options: KernelStartOptions) {}
 
@@ -170,11 +172,15 @@ export class KernelClient {
     const emitter = new Emitter<CellOutput>();
     let resolve!: (o: ExecuteOutcome) => void;
     const done = new Promise<ExecuteOutcome>((r) => (resolve = r));
-    if (this.state === 'dead') resolve({ status: 'died', executionCount: null, error: { ename: 'KernelDied', evalue: 'the kernel is not running; restart it', traceback: [] } });
-    else {
+    const notRunning = () => resolve({ status: 'died', executionCount: null, error: { ename: 'KernelDied', evalue: 'the kernel is not running; restart it', traceback: [] } });
+    const send = () => {
+      if (this.state === 'dead') return notRunning();
       this.executes.set(msg.header.msg_id, { outputs, emitter, idle: false, resolve });
       void this.conn.shellQueue.send(this.signer.serialize(msg)).catch(() => undefined);
-    }
+    };
+    // A cell run during a restart goes to the new kernel.
+    if (this.restarting) void this.restarting.then(send, notRunning);
+    else send();
     return {
       msgId: msg.header.msg_id,
       outputs,
@@ -211,9 +217,17 @@ export class KernelClient {
 
   /** A fresh kernel process (all state gone); cells still running end with status `died`. */
   async restart(): Promise<void> {
+    if (this.restarting) return this.restarting;
     this.setState('restarting');
-    await this.stopProcess('the kernel was restarted');
-    await this.launch();
+    this.restarting = (async () => {
+      await this.stopProcess('the kernel was restarted');
+      await this.launch();
+    })();
+    try {
+      await this.restarting;
+    } finally {
+      this.restarting = undefined;
+    }
   }
 
   async shutdown(): Promise<void> {
@@ -291,7 +305,7 @@ export class KernelClient {
         throw new Error(`the kernel did not answer within ${(this.options.startTimeoutMs ?? 30_000) / 1000} s`);
       }
       try {
-        await this.request('shell', 'kernel_info_request', {}, 250);
+        await this.requestNow('shell', 'kernel_info_request', {}, 250);
         if (conn.iopubSeen) break;
       } catch {
         /* not up yet */
@@ -381,7 +395,13 @@ export class KernelClient {
     ex.resolve(ex.reply);
   }
 
-  private request(channel: 'shell' | 'control', msgType: string, content: unknown, timeoutMs = 60_000): Promise<ReceivedMessage> {
+  private async request(channel: 'shell' | 'control', msgType: string, content: unknown, timeoutMs = 60_000): Promise<ReceivedMessage> {
+    if (this.restarting) await this.restarting;
+    return this.requestNow(channel, msgType, content, timeoutMs);
+  }
+
+  /** Sends on the current process without waiting for a restart (used while starting and stopping it). */
+  private requestNow(channel: 'shell' | 'control', msgType: string, content: unknown, timeoutMs = 60_000): Promise<ReceivedMessage> {
     if (this.state === 'dead') return Promise.reject(new Error('the kernel is not running'));
     const msg: JupyterMessage<unknown> = makeMessage(msgType, content, this.session);
     const conn = this.conn;
@@ -436,7 +456,7 @@ export class KernelClient {
     conn.expectedExit = true;
     if (conn.child.exitCode === null && conn.child.signalCode === null) {
       try {
-        await this.request('control', 'shutdown_request', { restart: false }, 2000);
+        await this.requestNow('control', 'shutdown_request', { restart: false }, 2000);
       } catch {
         /* kill below */
       }

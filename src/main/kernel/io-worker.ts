@@ -142,6 +142,19 @@ async function serve(channel: 'shell' | 'control' | 'stdin', socket: zmq.Router)
   }
 }
 
+/** Like ipykernel's parent poller: a kernel whose launcher died (re-parented) shuts itself down. */
+function watchParent(): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    writeSync(2, `babelscope kernel: the process that started it (pid ${parent}) is gone; shutting down\n`);
+    post({ type: 'shutdown' });
+    setTimeout(() => interruptMainThread(), 300).unref();
+  }, 1000);
+  timer.unref();
+}
+
 async function main(): Promise<void> {
   const bind = (s: zmq.Socket, p: number) => s.bind(channelAddress(connection, p));
   await Promise.all([
@@ -152,6 +165,7 @@ async function main(): Promise<void> {
     bind(heartbeat, connection.hb_port),
   ]);
   post({ type: 'ready' });
+  watchParent();
   await Promise.all([serveHeartbeat(), serve('shell', shell), serve('control', control), serve('stdin', stdin)]);
 }
 

@@ -93,6 +93,7 @@ export class Model {
     return this.call('generate', req);
   }
 
+  /** Releases the worker thread and its onnxruntime session; the model cannot be used after. */
   async dispose(): Promise<void> {
     try {
       await this.call('dispose', {});

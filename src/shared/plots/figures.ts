@@ -7,6 +7,36 @@ export type Cell = number | null;
 
 const LAYER_AXIS = 'layer (block index)';
 
+/** A labelled heatmap trace in the house style: thin gaps between cells, a titled colour bar, values in the cells. */
+function heatmapTrace(o: {
+  x: readonly (string | number)[];
+  y: readonly string[];
+  z: readonly (readonly Cell[])[];
+  range: [number, number];
+  colorscale: unknown;
+  valueTitle: string;
+  /** d3 format of the cell text; '' for none. */
+  cellFormat: string;
+  hovertemplate: string;
+  extra?: Record<string, unknown>;
+}): PlotTrace {
+  return {
+    type: 'heatmap',
+    x: [...o.x],
+    y: [...o.y],
+    z: o.z.map((r) => [...r]),
+    zmin: o.range[0],
+    zmax: o.range[1],
+    colorscale: o.colorscale,
+    colorbar: { title: { text: o.valueTitle, side: 'right' }, thickness: 14 },
+    ...(o.cellFormat ? { texttemplate: `%{z:${o.cellFormat}}`, textfont: { size: 10 } } : {}),
+    hovertemplate: o.hovertemplate,
+    xgap: 1,
+    ygap: 1,
+    ...o.extra,
+  };
+}
+
 /** Data of `layerLanguageHeatmap`. */
 export interface LayerLanguageHeatmapInput {
   /** Row labels (languages). */
@@ -29,20 +59,16 @@ export function layerLanguageHeatmap(input: LayerLanguageHeatmapInput): PlotFigu
   const [zmin, zmax] = input.range ?? [0, 1];
   return {
     data: [
-      {
-        type: 'heatmap',
+      heatmapTrace({
         x: [...Array(layers).keys()],
-        y: [...input.languages],
-        z: input.values.map((r) => [...r]),
-        zmin,
-        zmax,
+        y: input.languages,
+        z: input.values,
+        range: [zmin, zmax],
         colorscale: SEQUENTIAL,
-        colorbar: { title: { text: input.valueTitle, side: 'right' }, thickness: 14 },
-        ...(format ? { texttemplate: `%{z:${format}}`, textfont: { size: 10 } } : {}),
+        valueTitle: input.valueTitle,
+        cellFormat: format,
         hovertemplate: `%{y}, layer %{x}: %{z:.3f}<extra></extra>`,
-        xgap: 1,
-        ygap: 1,
-      },
+      }),
     ],
     layout: baseLayout(input.title, {
       height: Math.max(SIZE.height * 0.6, 120 + 26 * input.languages.length),
@@ -167,21 +193,16 @@ export function similarityMatrix(input: SimilarityMatrixInput): PlotFigure {
   const side = Math.max(320, 120 + 40 * input.labels.length);
   return {
     data: [
-      {
-        type: 'heatmap',
-        x: [...(input.columnLabels ?? input.labels)],
-        y: [...input.labels],
-        z: input.matrix.map((r) => [...r]),
-        zmin,
-        zmax,
+      heatmapTrace({
+        x: input.columnLabels ?? input.labels,
+        y: input.labels,
+        z: input.matrix,
+        range: [zmin, zmax],
         colorscale: SEQUENTIAL,
-        colorbar: { title: { text: input.valueTitle ?? 'cosine similarity', side: 'right' }, thickness: 14 },
-        texttemplate: '%{z:.2f}',
-        textfont: { size: 10 },
+        valueTitle: input.valueTitle ?? 'cosine similarity',
+        cellFormat: '.2f',
         hovertemplate: '%{y} × %{x}: %{z:.3f}<extra></extra>',
-        xgap: 1,
-        ygap: 1,
-      },
+      }),
     ],
     layout: baseLayout(input.title, {
       width: side + 110,
@@ -213,22 +234,17 @@ export function deactivationMatrix(input: DeactivationMatrixInput): PlotFigure {
   const side = Math.max(320, 120 + 40 * Math.max(input.evaluated.length, input.deactivated.length));
   return {
     data: [
-      {
-        type: 'heatmap',
-        x: [...input.evaluated],
-        y: [...input.deactivated],
-        z: input.delta.map((r) => [...r]),
-        zmin: -bound,
-        zmax: bound,
-        zmid: 0,
+      heatmapTrace({
+        x: input.evaluated,
+        y: input.deactivated,
+        z: input.delta,
+        range: [-bound, bound],
         colorscale: DIVERGING,
-        colorbar: { title: { text: 'Δ mean NLL (nats/token)', side: 'right' }, thickness: 14 },
-        texttemplate: '%{z:+.2f}',
-        textfont: { size: 10 },
+        valueTitle: 'Δ mean NLL (nats/token)',
+        cellFormat: '+.2f',
         hovertemplate: "%{y}'s neurons off, %{x} text: Δ %{z:+.3f} nats/token<extra></extra>",
-        xgap: 1,
-        ygap: 1,
-      },
+        extra: { zmid: 0 },
+      }),
     ],
     layout: baseLayout(input.title, {
       width: side + 130,
@@ -255,4 +271,50 @@ export interface CheckpointEvolutionInput {
 export function checkpointEvolution(input: CheckpointEvolutionInput): PlotFigure {
   const fig = layerLines({ series: input.series, yTitle: input.yTitle, x: input.checkpoints, xTitle: 'training checkpoint', ...(input.title ? { title: input.title } : {}), ...(input.yRange ? { yRange: input.yRange } : {}) });
   return { data: fig.data, layout: { ...fig.layout, xaxis: { ...(fig.layout['xaxis'] as object), type: 'category' } } };
+}
+
+/** Data of `categoryBars`. */
+export interface CategoryBarsInput {
+  /** x categories, e.g. prompt languages. */
+  categories: readonly string[];
+  /** One bar group member per series, e.g. `without ablation` / `with ablation`: `values[category]`. */
+  series: readonly { name: string; values: readonly Cell[] }[];
+  /** The y quantity with its unit, e.g. `line pass rate (share of responses)`. */
+  yTitle: string;
+  /** Default `language`. */
+  xTitle?: string;
+  title?: string;
+  yRange?: [number, number];
+  /** A reference level drawn as a dashed grey line. */
+  chance?: { value: number; label?: string };
+}
+
+/** Grouped bars per category (e.g. LCB pass rates per prompt language, fertility per tokenizer). */
+export function categoryBars(input: CategoryBarsInput): PlotFigure {
+  const data: PlotTrace[] = input.series.map((s, i) => ({
+    type: 'bar',
+    name: s.name,
+    x: [...input.categories],
+    y: [...s.values],
+    marker: { color: OKABE_ITO[i % OKABE_ITO.length], ...(i >= OKABE_ITO.length ? { pattern: { shape: '/' } } : {}) },
+  }));
+  if (input.chance) {
+    data.push({
+      type: 'scatter',
+      mode: 'lines',
+      name: input.chance.label ?? 'chance',
+      x: [input.categories[0], input.categories[input.categories.length - 1]],
+      y: [input.chance.value, input.chance.value],
+      line: { color: '#7F7F7F', dash: 'dash', width: 1.5 },
+    });
+  }
+  return {
+    data,
+    layout: baseLayout(input.title, {
+      barmode: 'group',
+      bargap: 0.2,
+      xaxis: axis(input.xTitle ?? 'language', { type: 'category' }),
+      yaxis: axis(input.yTitle, input.yRange ? { range: input.yRange } : {}),
+    }),
+  };
 }

@@ -8,6 +8,8 @@ export {
   similarityMatrix,
   deactivationMatrix,
   checkpointEvolution,
+  categoryBars,
+  type CategoryBarsInput,
   type Cell,
   type LayerLanguageHeatmapInput,
   type LineSeries,

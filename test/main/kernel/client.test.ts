@@ -1,12 +1,15 @@
 /** The kernel process driven through the Node client: state, imports, outputs, errors, interrupt, death, restart. */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { CellOutput, KernelDeath } from '../../../src/shared/kernel-types.js';
 import { KernelClient } from '../../../src/main/kernel/client.js';
 import { writeNotebookPackages } from '../../helpers/notebooks.js';
+import { repoRoot } from '../../helpers/paths.js';
 
 const text = (outs: readonly CellOutput[], name = 'stdout') => outs.filter((o) => o.output_type === 'stream' && o.name === name).map((o) => (o as { text: string }).text).join('');
 const result = (outs: readonly CellOutput[]) => outs.find((o) => o.output_type === 'execute_result') as { data: Record<string, unknown> } | undefined;
@@ -119,8 +122,11 @@ describe('kernel through the Node client', () => {
     assert.equal((await died).exitCode, 3);
     assert.match((await died).message, /exit code 3/);
     assert.equal(kernel.status, 'dead');
-    await kernel.restart();
-    assert.equal(result((await run('typeof kept')).outputs)?.data['text/plain'], "'undefined'");
+    const restarted = kernel.restart();
+    const fresh = run('typeof kept'); // sent while the new process starts: it runs there
+    await restarted;
+    assert.equal(result((await fresh).outputs)?.data['text/plain'], "'undefined'");
+    assert.equal(kernel.status, 'idle');
   });
 });
 
@@ -135,4 +141,26 @@ it('reports a kernel that runs out of memory as such', async () => {
   } finally {
     await kernel.shutdown();
   }
+});
+
+it('a kernel whose launcher is killed shuts itself down', async () => {
+  const launcher = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', `import { KernelClient } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'dist', 'src', 'main', 'kernel', 'client.js')).href)}; const k = await KernelClient.start(); console.log(k.pid); setInterval(() => {}, 1000);`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const pid = Number(await new Promise<string>((resolve) => launcher.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()))));
+  assert.ok(pid > 0);
+  launcher.kill('SIGKILL');
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const deadline = Date.now() + 15_000;
+  while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(alive(), false, `kernel ${pid} still running after its launcher died`);
 });

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  categoryBars,
   checkpointEvolution,
   deactivationMatrix,
   layerLanguageHeatmap,
@@ -103,5 +104,15 @@ describe('plot specs', () => {
     assert.deepEqual(f.data[0]!['x'], ['01-english', '02-mid', '03-final']);
     assert.equal((f.layout['xaxis'] as { type: string }).type, 'category');
     assert.equal(axisTitle(f, 'xaxis'), 'training checkpoint');
+  });
+
+  it('category bars: one grouped bar trace per series over the categories, optional chance level', () => {
+    const f = categoryBars({ categories: ['eng', 'rus'], series: [{ name: 'baseline', values: [1, 0.8] }, { name: 'rus neurons off', values: [1, 0.2] }], yTitle: 'line pass rate (share of responses)', chance: { value: 0.5 } });
+    assertHouseStyle(f);
+    assert.deepEqual(f.data.map((t) => [t.type, t.name]), [['bar', 'baseline'], ['bar', 'rus neurons off'], ['scatter', 'chance']]);
+    assert.deepEqual(f.data[1]!['y'], [1, 0.2]);
+    assert.equal((f.data[1]!['marker'] as { color: string }).color, OKABE_ITO[1]);
+    assert.equal(f.layout['barmode'], 'group');
+    assert.equal(axisTitle(f, 'xaxis'), 'language');
   });
 });

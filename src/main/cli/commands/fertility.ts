@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { UserError } from '../../../shared/errors.js';
-import { fertility, type FertilityReport, type FertilityStats, type TokenizeText } from '../../analysis/fertility.js';
-import { resolveTokenizerFiles, textTokenSpans } from '../../capture/tokenizer-files.js';
-import { Tokenizer } from '../../model/tokenizer.js';
+import { fertility, type FertilityOutput, type FertilityRow } from '../../api/index.js';
 import { output, type OutputOptions } from '../common.js';
-import { addCorpusOptions, loadCorpus, type CorpusOptions } from '../corpus-options.js';
+import { addCorpusOptions, type CorpusOptions } from '../corpus-options.js';
 
 export function registerFertility(program: Command): void {
   addCorpusOptions(
@@ -17,65 +15,30 @@ export function registerFertility(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (args: string[], o: OutputOptions & CorpusOptions & { pivot: string }) => {
       if (o.maxTokensPerLang !== undefined) throw new UserError('fertility does not take --max-tokens-per-lang', 'Token counts differ between tokenizers: limit the corpus with --max-texts-per-lang.');
-      const files = resolveTokenizerFiles(args);
-      const tokenizers = files.map((f) => ({ ...f, tokenizer: Tokenizer.fromFile(f.path) }));
-      const texts = await loadCorpus(o.corpus, o);
-      if (texts.length === 0) throw new UserError(`no texts in ${o.corpus}`);
-      const languages = [...new Set(texts.map((t) => t.lang))];
-      if (!languages.includes(o.pivot)) {
-        throw new UserError(`pivot language "${o.pivot}" is not in the corpus`, `Languages of ${o.corpus}: ${languages.join(', ')} (pass --pivot LANG).`);
-      }
-      const counters: Record<string, TokenizeText> = {};
-      for (const t of tokenizers) counters[t.name] = await textTokenSpans(t.tokenizer, texts);
-      const report = fertility(texts, counters, { pivot: o.pivot });
-      const result = {
-        corpus: o.corpus,
-        pivot: report.pivot,
-        segmentation: { method: report.segmentation, locales: report.locales, tokens: 'each text tokenized whole, without special tokens' },
-        languages: report.languages,
-        tokenizers: files.map((f) => ({ name: f.name, path: f.path, vocab_size: tokenizers.find((t) => t.name === f.name)!.tokenizer.vocabSize() })),
-        by_tokenizer: Object.fromEntries(
-          Object.entries(report.byTokenizer).map(([name, byLang]) => [name, Object.fromEntries(Object.entries(byLang).map(([lang, s]) => [lang, statsJson(s)]))]),
-        ),
-      };
-      output(o, result, () => renderHuman(report, result.tokenizers));
+      const result = await fertility({ tokenizers: args, corpus: o.corpus, pivot: o.pivot, ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}) });
+      output(o, result, () => renderHuman(result));
     });
 }
 
-function statsJson(s: FertilityStats) {
-  return {
-    texts: s.texts,
-    words: s.words,
-    chars: s.chars,
-    tokens: s.tokens,
-    split_words: s.splitWords,
-    tokens_per_word: s.tokensPerWord,
-    split_word_share: s.splitWordShare,
-    tokens_per_char: s.tokensPerChar,
-    premium: s.premium,
-    premium_mean_of_ratios: s.premiumMeanOfRatios,
-    paired_texts: s.pairedTexts,
-  };
-}
-
-function renderHuman(r: FertilityReport, tokenizers: { name: string; vocab_size: number }[]): string {
-  const w = Math.max(10, ...r.tokenizers.map((n) => n.length + 2));
-  const metrics: [string, (s: FertilityStats) => number | null][] = [
-    ['tokens per word', (s) => s.tokensPerWord],
-    ['share of words split into ≥ 2 tokens', (s) => s.splitWordShare],
-    ['tokens per character', (s) => s.tokensPerChar],
+function renderHuman(r: FertilityOutput): string {
+  const names = r.tokenizers.map((t) => t.name);
+  const w = Math.max(10, ...names.map((n) => n.length + 2));
+  const metrics: [string, (s: FertilityRow) => number | null][] = [
+    ['tokens per word', (s) => s.tokens_per_word],
+    ['share of words split into ≥ 2 tokens', (s) => s.split_word_share],
+    ['tokens per character', (s) => s.tokens_per_char],
     [`premium: tokens / ${r.pivot} tokens on parallel texts`, (s) => s.premium],
   ];
   const lines = [
-    `tokenizers: ${tokenizers.map((t) => `${t.name} (${t.vocab_size} tokens)`).join(', ')}`,
-    `tokens: each text tokenized whole; words: ${r.segmentation}, word-like segments (locale ${r.languages.map((l) => `${l}→${r.locales[l]}`).join(', ')})`,
+    `tokenizers: ${r.tokenizers.map((t) => `${t.name} (${t.vocab_size} tokens)`).join(', ')}`,
+    `tokens: each text tokenized whole; words: ${r.segmentation.method}, word-like segments (locale ${r.languages.map((l) => `${l}→${r.segmentation.locales[l]}`).join(', ')})`,
   ];
   for (const [title, get] of metrics) {
     lines.push('', title);
-    lines.push('lang'.padEnd(8) + r.tokenizers.map((n) => n.padStart(w)).join(''));
+    lines.push('lang'.padEnd(8) + names.map((n) => n.padStart(w)).join(''));
     for (const lang of r.languages) {
-      lines.push(lang.padEnd(8) + r.tokenizers.map((n) => {
-        const v = get(r.byTokenizer[n]![lang]!);
+      lines.push(lang.padEnd(8) + names.map((n) => {
+        const v = get(r.by_tokenizer[n]![lang]!);
         return (v === null ? '–' : v.toFixed(3)).padStart(w);
       }).join(''));
     }

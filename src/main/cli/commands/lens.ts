@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { tokenLanguagesOfCorpus } from '../../capture/working-language-run.js';
-import { loadCorpus, type CorpusOptions } from '../corpus-options.js';
-import { addTokenLanguageOptions, type TokenLanguageCliOptions } from '../token-language-options.js';
+import { lens } from '../../api/index.js';
 import { addModelOptions, output, parseIntOption, requireText, showToken, withModel, type ModelOptions, type OutputOptions } from '../common.js';
+import type { CorpusOptions } from '../corpus-options.js';
+import { addTokenLanguageOptions, type TokenLanguageCliOptions } from '../token-language-options.js';
 
 export function registerLens(program: Command): void {
   addTokenLanguageOptions(addModelOptions(program.command('lens').argument('<dir>', 'model folder').description('logit lens: top tokens at every layer and position')))
@@ -15,27 +15,15 @@ export function registerLens(program: Command): void {
     .action(async (dir: string, o: ModelOptions & OutputOptions & TokenLanguageCliOptions & Omit<CorpusOptions, 'corpus'> & { text: string; top: number; languages?: string }) => {
       const text = requireText(o.text);
       await withModel(dir, o, async (model) => {
-        const enc = await model.tokenizer.encode(text);
-        const langs = o.languages ? await tokenLanguagesOfCorpus(model, await loadCorpus(o.languages, o, model), { minShare: o.minShare, minCount: o.minCount }) : null;
-        const r = await model.lens({ inputIds: [enc.ids], topK: o.top, ...(langs ? { tokenSets: langs.sets } : {}) });
-        const t = r.texts[0]!;
-        const mass = (layer: number, pos: number) =>
-          langs ? Object.fromEntries(langs.tokens.labels.map((label, k) => [label, t.setMass![layer]![pos]![k]!])) : undefined;
-        const value = {
-          ...(langs ? { tokens_per_label: langs.tokens.tokensPerLabel } : {}),
-          tokens: enc.tokens,
-          ids: enc.ids,
-          layers: t.topIds.map((perPos, layer) => ({
-            layer,
-            positions: perPos.map((ids, pos) => ({
-              position: pos,
-              token: enc.tokens[pos],
-              entropy: t.entropy[layer]![pos],
-              ...(langs ? { language_mass: mass(layer, pos) } : {}),
-              top: ids.map((id, k) => ({ id, token: model.tokenizer.idToToken(id), prob: t.topProbs[layer]![pos]![k] })),
-            })),
-          })),
-        };
+        const value = await lens(model, {
+          text,
+          top: o.top,
+          ...(o.languages ? { languages: o.languages } : {}),
+          ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}),
+          ...(o.maxTokensPerLang !== undefined ? { maxTokensPerLang: o.maxTokensPerLang } : {}),
+          minShare: o.minShare,
+          minCount: o.minCount,
+        });
         output(o, value, () => {
           const lines: string[] = [];
           for (const l of value.layers) {

@@ -1,12 +1,8 @@
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { workingLanguageOverCorpus } from '../../capture/working-language-run.js';
-import { readCorpus } from '../../corpus/index.js';
+import { bundledModelDir, workingLanguage } from '../../api/index.js';
 import { addModelOptions, withModel, type ModelOptions } from '../common.js';
 
-/** dist/src/main/cli/commands → the package root. */
-export const bundledModelDir = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..', '..', 'assets', 'tiny-babel');
+export { bundledModelDir };
 
 export function registerTour(program: Command): void {
   addModelOptions(program.command('tour').argument('[dir]', 'model folder (default: the bundled tiny-babel model)').description('a short tour: the model, then its working language per layer on parallel UDHR text'))
@@ -18,8 +14,7 @@ export function registerTour(program: Command): void {
         say(`Babelscope — ${modelDir}`);
         say(`${i.architecture}: ${i.numLayers} layers, d_model ${i.hiddenSize}, d_mlp ${i.intermediateSize}, vocab ${i.vocabSize}, on ${i.device}`);
         say(`tap points: resid_post.0..${i.numLayers - 1}, mlp_act.0..${i.numLayers - 1}, final_norm`);
-        const texts = await readCorpus('udhr:eng,deu,rus,cmn,arb', { maxTextsPerLang: 8 });
-        const { result } = await workingLanguageOverCorpus(model, texts, { batchSize: 8 });
+        const result = await workingLanguage({ model, corpus: 'udhr:eng,deu,rus,cmn,arb', maxTextsPerLang: 8, batch: 8 });
         say('\nWorking language per layer (logit lens): share of top-1 tokens in the text\'s own language');
         say('text'.padEnd(8) + [...Array(result.numLayers).keys()].map((l) => `L${l}`.padStart(7)).join(''));
         for (const [lang, table] of Object.entries(result.byTextLanguage))

@@ -1,0 +1,32 @@
+/**
+ * The code-model demo notebook runs headless through `babelscope run` (real kernel, real models) with
+ * no failing cell, and exports the same figures that are committed beside it.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { runCliJson } from '../../helpers/cli.js';
+import { repoRoot } from '../../helpers/paths.js';
+
+const notebook = join(repoRoot, 'notebooks', 'tiny-babel-code.ipynb');
+const committedFigures = join(repoRoot, 'notebooks', 'figures', 'tiny-babel-code');
+
+describe('notebooks/tiny-babel-code.ipynb', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'babelscope-code-nb-'));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('runs headless without errors and exports the committed figures', { timeout: 20 * 60_000 }, async () => {
+    const figures = join(tmp, 'figures');
+    mkdirSync(figures);
+    const out = join(tmp, 'tiny-babel-code.ipynb');
+    const report = await runCliJson(['run', notebook, '--out', out, '--figures', figures, '--device', 'cpu']);
+    assert.equal(report.failed, undefined, JSON.stringify(report.failed));
+    const nb = JSON.parse(readFileSync(out, 'utf8')) as { cells: { cell_type: string; outputs?: { output_type: string }[] }[] };
+    const code = nb.cells.filter((c) => c.cell_type === 'code');
+    assert.equal(report.cells.length, code.length);
+    for (const c of code) assert.ok(!c.outputs!.some((o) => o.output_type === 'error'));
+    assert.deepEqual(readdirSync(figures).sort(), readdirSync(committedFigures).sort());
+  });
+});
