@@ -7,6 +7,7 @@ import { withStore, type ProjectStore } from './store.js';
 
 export type { AlignmentResult };
 
+/** Options of `align`. */
 export interface AlignOptions {
   /** A store or its path with a capture of parallel texts (same id across languages). */
   store: ProjectStore | string;
@@ -24,6 +25,7 @@ export interface AlignOptions {
   save?: boolean;
 }
 
+/** Alignment per layer, with the pooling it used. */
 export interface AlignOutput extends AlignmentResult {
   pool: 'mean' | 'last';
   /** The id of the stored result (null when not saved). */
