@@ -12,6 +12,7 @@ export default defineConfig({
     target: 'es2022',
     // Monaco and its TypeScript worker are large by nature; they load once and are cached.
     chunkSizeWarningLimit: 8000,
+    rolldownOptions: { checks: { pluginTimings: false } },
   },
   worker: { format: 'es' },
 });

@@ -59,7 +59,19 @@ def weights():
     return w
 
 
-def build_graph(w):
+def quantize_q4(weight, block=32):
+    """MatMulNBits (bits 4, no zero points: 8) of a [K, N] weight: B [N, K/block, block/2] uint8, scales [N * K/block]."""
+    wt = weight.T.contiguous().numpy()  # [N, K]
+    n, k = wt.shape
+    blocks = wt.reshape(n, k // block, block)
+    scales = np.maximum(np.abs(blocks).max(-1), 1e-8) / 7.0
+    q = np.clip(np.round(blocks / scales[..., None]) + 8, 0, 15).astype(np.uint8)
+    packed = (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)
+    deq = ((q.astype(np.float32) - 8) * scales[..., None]).reshape(n, k).T
+    return packed, scales.astype(np.float32).reshape(-1), torch.from_numpy(np.ascontiguousarray(deq))
+
+
+def build_graph(w, q4_head=False, int8_head=False):
     nodes, inits = [], []
 
     def init(name, t, dtype=np.float32):
@@ -88,8 +100,16 @@ def build_graph(w):
     init("cos_cache", w["cos"].numpy())
     init("sin_cache", w["sin"].numpy())
 
-    init("model.embed_tokens.weight", w["embed"].numpy())
-    x = node("Gather", ["model.embed_tokens.weight", "input_ids"], ["/model/embed_tokens/Gather/output_0"], "/model/embed_tokens/Gather")
+    if q4_head:
+        # 4-bit block-quantized embedding, as the builder's int4 exports with a shared/quantized embedding
+        packed, scales, _ = quantize_q4(w["embed"].T.contiguous())  # rows = tokens: [V, H/32, 16]
+        init("model.embed_tokens.weight_Q4", packed.reshape(V, H // 2), np.uint8)
+        init("model.embed_tokens.weight_scales", scales.reshape(V, H // 32))
+        x = node("GatherBlockQuantized", ["model.embed_tokens.weight_Q4", "input_ids", "model.embed_tokens.weight_scales"], ["/model/embed_tokens/GatherBlockQuantized/output_0"],
+                 "/model/embed_tokens/GatherBlockQuantized", domain="com.microsoft", gather_axis=0, quantize_axis=1, block_size=32, bits=4)
+    else:
+        init("model.embed_tokens.weight", w["embed"].numpy())
+        x = node("Gather", ["model.embed_tokens.weight", "input_ids"], ["/model/embed_tokens/Gather/output_0"], "/model/embed_tokens/Gather")
     skip = None  # the previous block's MLP output, added by the next SkipSimplifiedLayerNormalization
     for i, lw in enumerate(w["layers"]):
         pre = f"/model/layers.{i}"
@@ -123,8 +143,28 @@ def build_graph(w):
     init("model.norm.weight", w["norm"].numpy())
     final = node("SkipSimplifiedLayerNormalization", [x, skip, "model.norm.weight"], [f"/model/layers.{L}/final_norm_layernorm/output_0"],
                  f"/model/layers.{L}/final_norm_layernorm/SkipLayerNorm", domain="com.microsoft", epsilon=EPS)
-    init("lm_head.MatMul.weight", w["lm_head"].numpy())
-    node("MatMul", [final, "lm_head.MatMul.weight"], ["logits"], "/lm_head/MatMul")
+    if int8_head:
+        # Dynamic int8, as onnxruntime's quantize_dynamic writes it (the `_quantized` exports).
+        wl = w["lm_head"].numpy()
+        w_scale = np.float32(np.abs(wl).max() / 127.0)
+        init("lm_head.weight_quantized", np.clip(np.round(wl / w_scale), -127, 127).astype(np.int8), np.int8)
+        init("lm_head.weight_scale", np.array(w_scale, dtype=np.float32))
+        init("lm_head.weight_zero_point", np.array(0, dtype=np.int8), np.int8)
+        q = "/lm_head/MatMul_quant"
+        node("DynamicQuantizeLinear", [final], [f"{q}/x_q", f"{q}/x_scale", f"{q}/x_zp"], f"{final}_QuantizeLinear")
+        node("MatMulInteger", [f"{q}/x_q", "lm_head.weight_quantized", f"{q}/x_zp", "lm_head.weight_zero_point"], [f"{q}/int32"], "/lm_head/MatMul_quant")
+        node("Cast", [f"{q}/int32"], [f"{q}/float"], "/lm_head/MatMul_quant_output_0_cast", to=TensorProto.FLOAT)
+        node("Mul", [f"{q}/x_scale", "lm_head.weight_scale"], [f"{q}/scale"], "/lm_head/MatMul_quant_scales_mul")
+        node("Mul", [f"{q}/float", f"{q}/scale"], ["logits"], "/lm_head/MatMul_quant_output_scale_mul")
+    elif q4_head:
+        packed, scales, _ = quantize_q4(w["lm_head"])
+        init("lm_head.MatMul.weight_Q4", packed, np.uint8)
+        init("lm_head.MatMul.weight_scales", scales)
+        node("MatMulNBits", [final, "lm_head.MatMul.weight_Q4", "lm_head.MatMul.weight_scales"], ["logits"], "/lm_head/MatMul_Q4",
+             domain="com.microsoft", K=H, N=V, bits=4, block_size=32, accuracy_level=0)
+    else:
+        init("lm_head.MatMul.weight", w["lm_head"].numpy())
+        node("MatMul", [final, "lm_head.MatMul.weight"], ["logits"], "/lm_head/MatMul")
 
     inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"]),
               helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch_size", "total_sequence_length"])]
@@ -186,6 +226,10 @@ def main():
     model = build_graph(w)
     # (onnx.checker does not know the contrib ops; onnxruntime checks the graph when it loads it)
     onnx.save_model(model, os.path.join(OUT, "model.onnx"))
+    # The same model with a 4-bit MatMulNBits unembedding (the q4 variant); its reference uses the dequantized head.
+    onnx.save_model(build_graph(w, q4_head=True), os.path.join(OUT, "model_q4.onnx"))
+    # … and with a dynamic int8 unembedding (the quantized variant); no reference: activations are quantized per call.
+    onnx.save_model(build_graph(w, int8_head=True), os.path.join(OUT, "model_quantized.onnx"))
     genai = {"model": {
         "type": "llama", "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0, "context_length": CTX, "vocab_size": V,
         "decoder": {"filename": "model.onnx", "head_size": HD, "hidden_size": H, "num_attention_heads": NH,
@@ -221,6 +265,19 @@ def main():
            "ablation": {"layer": 1, "neurons": list(range(8)), "scale": 0.0, "logits": b64f32(ablated[0])}}
     with open(os.path.join(OUT, "reference.json"), "w") as f:
         json.dump(ref, f)
+    wq = dict(w, lm_head=quantize_q4(w["lm_head"])[2], embed=quantize_q4(w["embed"].T.contiguous())[2].T.contiguous())
+    q4_texts = []
+    for lang, ids in TEXTS:
+        logits, resid, acts, final = forward(wq, ids)
+        lens = []
+        for l in range(L):
+            probs = F.softmax(rms(resid[l], w["norm"]) @ wq["lm_head"], -1)
+            top = torch.topk(probs, 5, -1)
+            lens.append([{"ids": top.indices[t].tolist(), "probs": [round(float(x), 7) for x in top.values[t]]} for t in range(len(ids))])
+        q4_texts.append({"lang": lang, "text": "", "input_ids": ids, "tokens": [], "logits": b64f32(logits), "resid_post": b64f32(resid),
+                         "mlp_act": b64f32(acts), "final_norm": b64f32(final), "lens": lens})
+    with open(os.path.join(OUT, "reference_q4.json"), "w") as f:
+        json.dump(dict(ref, texts=q4_texts), f)
     print(f"wrote {OUT}: {os.path.getsize(os.path.join(OUT, 'model.onnx'))} bytes")
 
 

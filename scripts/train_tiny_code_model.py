@@ -194,7 +194,8 @@ def write_corpus_record(corpus, final_dir, tok_counts):
             md.append(f"| {lang} | `{pkg}` | `{ver}` | {LANGS[lang]['licence']} |")
     md += ["", "## File selection", "",
            f"- Files of the packages ending in the language's suffixes, minus tests, test data, vendored code and "
-           f"tools (per-language path filters in `LANGS` of the script; PEAR's LGPL `Structures_Graph` and Symfony's generated `Resources/` data tables are excluded).",
+           f"tools (per-language path filters in `LANGS` of the script; PEAR's LGPL `Structures_Graph` and Symfony's generated `Resources/` data tables are excluded). Other generated files are kept: "
+           f"Python's `encodings/` codec tables (two of them are in the held-out split), Go's `test/` programs.",
            f"- Each file's leading licence/comment header is removed, trailing spaces are trimmed and runs of blank "
            f"lines are shortened to one; files of {MIN_FILE_CHARS}–{MAX_FILE_CHARS:,} characters after that are kept.",
            f"- Files are taken in the order of `sha1(path)`: the first ones, up to {HELD_CHARS:,} characters, form the "

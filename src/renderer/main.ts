@@ -1,27 +1,15 @@
 /**
- * The logit lens explorer: type a text, pick languages, see the top-1 token at every layer and
- * position and the probability mass each language gets per layer. Talks to the backend only
- * through the typed RPC client.
+ * The workbench: a notebook (Monaco cells run by the notebook's kernel), a file browser, a model
+ * picker, and the logit-lens explorer, over one connection to the local backend.
  */
-import type { LensView, ModelSummary } from '../shared/backend-contract.js';
-import { languageMassChart, lensHeatmap } from './lens-figures.js';
-import { loadPlotly } from './plotly.js';
 import { Connection, errorHint, takeToken } from './connection.js';
+import { FilesPanel } from './files-panel.js';
+import { mountLens } from './lens-panel.js';
+import { mountModelPanel } from './model-panel.js';
+import { addApiTypes, configureTypeScript, setTheme } from './notebook/editor.js';
+import { NotebookView } from './notebook/notebook-view.js';
+import { shell } from './shell.js';
 import './style.css';
-
-const LANGUAGES: { code: string; name: string }[] = [
-  { code: 'eng', name: 'English' },
-  { code: 'deu', name: 'German' },
-  { code: 'fra', name: 'French' },
-  { code: 'spa', name: 'Spanish' },
-  { code: 'rus', name: 'Russian' },
-  { code: 'ell', name: 'Greek' },
-  { code: 'arb', name: 'Arabic' },
-  { code: 'hin', name: 'Hindi' },
-  { code: 'kor', name: 'Korean' },
-  { code: 'cmn', name: 'Mandarin' },
-];
-const DEFAULT_LANGUAGES = new Set(['eng', 'rus', 'cmn']);
 
 function $<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -30,182 +18,131 @@ function $<T extends HTMLElement = HTMLElement>(id: string): T {
 }
 
 function showError(e: unknown): void {
-  const box = $('error');
-  const message = e instanceof Error ? e.message : String(e);
-  const hint = errorHint(e);
-  box.replaceChildren();
+  const box = $('nb-error');
   const strong = document.createElement('strong');
-  strong.textContent = message;
-  box.append(strong);
-  if (hint) {
-    const p = document.createElement('div');
-    p.className = 'hint';
-    p.textContent = hint;
-    box.append(p);
-  }
+  strong.textContent = e instanceof Error ? e.message : String(e);
+  box.replaceChildren(strong);
+  const hint = errorHint(e);
+  if (hint) box.append(Object.assign(document.createElement('div'), { className: 'hint', textContent: hint }));
+  const close = Object.assign(document.createElement('button'), { type: 'button', className: 'close', textContent: '×', title: 'Dismiss' });
+  close.addEventListener('click', () => (box.hidden = true));
+  box.append(close);
   box.hidden = false;
   if (!(e instanceof Error && (e as { kind?: unknown }).kind === 'user')) console.warn(e);
 }
 
-function clearError(): void {
-  const box = $('error');
-  box.hidden = true;
-  box.replaceChildren();
+function askPath(title: string, initial: string): Promise<string | null> {
+  const dialog = $<HTMLDialogElement>('path-dialog');
+  const input = $<HTMLInputElement>('path-dialog-input');
+  $('path-dialog-title').textContent = `${title} (a path in the workspace)`;
+  input.value = initial;
+  dialog.showModal();
+  input.focus();
+  input.setSelectionRange(0, Math.max(0, initial.lastIndexOf('.ipynb')));
+  return new Promise((resolve) => {
+    dialog.addEventListener(
+      'close',
+      () => {
+        const v = input.value.trim();
+        resolve(dialog.returnValue === 'ok' && v ? (v.endsWith('.ipynb') ? v : `${v}.ipynb`) : null);
+      },
+      { once: true },
+    );
+  });
 }
 
-function renderModel(m: ModelSummary): void {
-  const name = m.dir.split(/[\\/]/).filter(Boolean).pop() ?? m.dir;
-  const facts: [string, string][] = [
-    ['', m.architecture],
-    ['layers', `${m.numLayers} layers`],
-    ['d_model', `d_model ${m.hiddenSize}`],
-    ['d_mlp', `d_mlp ${m.intermediateSize}`],
-    ['vocab', `vocab ${m.vocabSize.toLocaleString('en-US')}`],
-    ['device', m.device],
-  ];
-  const box = $('model-summary');
-  box.replaceChildren();
-  const title = document.createElement('span');
-  title.className = 'model-name';
-  title.textContent = name;
-  title.title = m.dir;
-  box.append(title);
-  for (const [key, text] of facts) {
-    const chip = document.createElement('span');
-    chip.className = 'chip';
-    if (key) chip.dataset.fact = key;
-    chip.textContent = text;
-    box.append(chip);
-  }
+function applyTheme(dark: boolean): void {
+  document.documentElement.dataset['theme'] = dark ? 'dark' : 'light';
+  setTheme(dark);
+  localStorage.setItem('babelscope.theme', dark ? 'dark' : 'light');
 }
 
-function renderLanguageChoices(): void {
-  const fieldset = $('languages');
-  for (const { code, name } of LANGUAGES) {
-    const label = document.createElement('label');
-    label.className = 'lang';
-    label.title = name;
-    const box = document.createElement('input');
-    box.type = 'checkbox';
-    box.name = 'language';
-    box.value = code;
-    box.checked = DEFAULT_LANGUAGES.has(code);
-    label.append(box, document.createTextNode(code));
-    fieldset.append(label);
-  }
-}
-
-function chosenLanguages(): string[] {
-  return [...document.querySelectorAll<HTMLInputElement>('#languages input[name=language]:checked')].map((b) => b.value);
-}
-
-let lastView: LensView | null = null;
-
-async function renderView(view: LensView): Promise<void> {
-  const P = await loadPlotly();
-  $('results').hidden = false;
-  const heat = $('lens-heatmap');
-  const { data, layout } = lensHeatmap(view, heat.parentElement?.clientWidth ?? 800);
-  await P.react(heat, data, layout, { displaylogo: false, responsive: false, modeBarButtonsToRemove: ['select2d', 'lasso2d'] });
-  const massEl = $('language-mass');
-  const empty = view.languages.length === 0;
-  $('language-mass-empty').hidden = !empty;
-  massEl.hidden = empty;
-  document.querySelector<HTMLButtonElement>('button[data-export="language-mass"]')!.disabled = empty;
-  if (empty) P.purge(massEl);
-  else {
-    const chart = languageMassChart(view);
-    await P.react(massEl, chart.data, chart.layout, { displaylogo: false, responsive: true });
-  }
-}
-
-function setBusy(busy: boolean): void {
-  const button = $<HTMLButtonElement>('run');
-  button.disabled = busy;
-  button.classList.toggle('busy', busy);
-  $('results').setAttribute('aria-busy', String(busy));
-  document.body.classList.toggle('busy', busy);
-}
-
-async function runLens(rpc: Connection): Promise<void> {
-  if (document.body.classList.contains('busy')) return;
-  const text = $<HTMLTextAreaElement>('lens-text').value;
-  const status = $('status');
-  setBusy(true);
-  status.textContent = 'running…';
-  const started = performance.now();
-  try {
-    const view = await rpc.call('lens', { text, languages: chosenLanguages() });
-    clearError();
-    await renderView(view);
-    lastView = view;
-    status.textContent = `${view.tokens.length} tokens · ${view.cells.length} layers · ${((performance.now() - started) / 1000).toFixed(2)} s`;
-  } catch (e) {
-    status.textContent = '';
-    showError(e);
-  } finally {
-    setBusy(false);
-  }
-}
-
-/** What the Electron shell's preload exposes (absent in a browser). */
-interface ShellBridge {
-  saveFile(name: string, data: string): Promise<string | null>;
-}
-
-async function exportSvg(button: HTMLButtonElement): Promise<void> {
-  const el = $(button.dataset.export ?? '');
-  try {
-    const layout = (el as { layout?: { width?: number; height?: number } }).layout;
-    const size = { width: layout?.width ?? (el.clientWidth || 900), height: layout?.height ?? (el.clientHeight || 400) };
-    const filename = button.dataset.filename ?? 'babelscope';
-    const shell = (window as unknown as { babelscopeShell?: ShellBridge }).babelscopeShell;
-    if (shell) {
-      // In the desktop app: a native save dialog instead of the browser's downloads folder.
-      const url = await (await loadPlotly()).toImage(el, { format: 'svg', ...size });
-      await shell.saveFile(`${filename}.svg`, decodeURIComponent(url.slice(url.indexOf(',') + 1)));
-      return;
-    }
-    await (await loadPlotly()).downloadImage(el, { format: 'svg', filename, ...size });
-  } catch (e) {
-    showError(e);
-  }
+function showView(name: string): void {
+  const view = name === 'lens' ? 'lens' : 'notebook';
+  $('notebook-view').hidden = view !== 'notebook';
+  $('lens-view').hidden = view !== 'lens';
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('nav.views a')) a.classList.toggle('active', a.dataset['view'] === view);
+  document.body.dataset['view'] = view;
 }
 
 async function start(): Promise<void> {
-  const token = takeToken();
-  const rpc = new Connection(token);
-  renderLanguageChoices();
+  const conn = new Connection(takeToken());
+  conn.onState((up) => ($('connection-lost').hidden = up));
+  configureTypeScript();
+  const stored = localStorage.getItem('babelscope.theme');
+  applyTheme(stored ? stored === 'dark' : matchMedia('(prefers-color-scheme: dark)').matches);
+  $('theme-toggle').addEventListener('click', () => applyTheme(document.documentElement.dataset['theme'] !== 'dark'));
 
-  const form = $<HTMLFormElement>('lens-form');
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    void runLens(rpc);
-  });
-  form.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) {
-      ev.preventDefault();
-      void runLens(rpc);
-    }
-  });
-  const kbd = document.querySelector('#run kbd');
-  if (kbd && /Mac|iPhone|iPad/.test(navigator.platform)) kbd.textContent = '⌘ ↵';
-  for (const b of document.querySelectorAll<HTMLButtonElement>('button[data-export]')) b.addEventListener('click', () => void exportSvg(b));
+  showView(location.hash.slice(1));
+  window.addEventListener('hashchange', () => showView(location.hash.slice(1)));
 
-  let resizeTimer: number | undefined;
-  window.addEventListener('resize', () => {
-    clearTimeout(resizeTimer);
-    resizeTimer = window.setTimeout(() => {
-      if (lastView) void renderView(lastView).catch(showError);
-    }, 150);
+  let files: FilesPanel | undefined;
+  const notebook = new NotebookView(conn, {
+    cells: $('cells'),
+    name: $('nb-name'),
+    dirty: $('nb-dirty'),
+    kernelStatus: $('kernel-status'),
+    banner: $('nb-banner'),
+    showError,
+    askPath,
+    onOpened: () => void files?.refresh(),
   });
+  const openPath = (path: string) =>
+    void conn
+      .call('notebook.read', { path })
+      .then((f) => notebook.open(f))
+      .then(() => (location.hash = 'notebook'))
+      .catch(showError);
+  files = new FilesPanel(conn, { list: $('files-list'), crumbs: $('files-crumbs'), recent: $('recent-list') }, openPath, showError);
 
-  try {
-    renderModel(await rpc.call('model', {}));
-  } catch (e) {
-    $('model-summary').textContent = 'model unavailable';
-    showError(e);
+  const acts: Record<string, () => unknown> = {
+    save: () => notebook.save(),
+    'save-as': () => notebook.saveAs(),
+    'add-code': () => notebook.insert('below', 'code'),
+    'add-markdown': () => notebook.insert('below', 'markdown'),
+    'move-up': () => notebook.move(-1),
+    'move-down': () => notebook.move(1),
+    split: () => notebook.split(),
+    merge: () => notebook.mergeBelow(),
+    delete: () => notebook.remove(),
+    run: () => notebook.runAndAdvance(selectedIndex()),
+    'run-all': () => notebook.runAll(),
+    'run-above': () => notebook.runAbove(),
+    'run-below': () => notebook.runBelow(),
+    interrupt: () => notebook.interrupt(),
+    restart: () => notebook.restart(),
+  };
+  const selectedIndex = () => [...$('cells').children].findIndex((c) => c.classList.contains('selected'));
+  for (const b of document.querySelectorAll<HTMLButtonElement>('.toolbar button[data-act]'))
+    b.addEventListener('click', () => void Promise.resolve(acts[b.dataset['act']!]?.()).catch(showError));
+  $('nb-new').addEventListener('click', () => void notebook.create().catch(showError));
+  $('files-refresh').addEventListener('click', () => void files?.refresh());
+  const native = shell();
+  if (native) {
+    const b = $('nb-open-native');
+    b.hidden = false;
+    b.addEventListener('click', () =>
+      void native
+        .openNotebook()
+        .then((f) => f && notebook.openUnsaved(f.text, f.path))
+        .catch(showError),
+    );
   }
+  for (const tab of document.querySelectorAll<HTMLButtonElement>('.tabs [role=tab]'))
+    tab.addEventListener('click', () => {
+      for (const t of document.querySelectorAll<HTMLButtonElement>('.tabs [role=tab]')) {
+        t.setAttribute('aria-selected', String(t === tab));
+        $(t.dataset['panel']!).hidden = t !== tab;
+      }
+    });
+
+  void files.refresh();
+  void conn.call('api.types', {}).then((t) => addApiTypes(t.files)).catch((e) => console.info(`no API completion: ${(e as Error).message}`));
+  mountModelPanel(conn, { form: $<HTMLFormElement>('model-form'), dir: $<HTMLInputElement>('model-dir'), device: $<HTMLSelectElement>('model-device'), facts: $('model-facts') }, showError);
+  await mountLens(conn);
+  // Open a notebook named in the address (#notebook=path), e.g. from a link or a test.
+  const m = /^#notebook=(.+)$/.exec(location.hash);
+  if (m) openPath(decodeURIComponent(m[1]!));
 }
 
 window.addEventListener('unhandledrejection', (ev) => showError(ev.reason));

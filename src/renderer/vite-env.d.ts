@@ -4,3 +4,4 @@ declare module '*?worker' {
   const WorkerConstructor: new (options?: { name?: string }) => Worker;
   export default WorkerConstructor;
 }
+declare module 'monaco-editor/language/typescript/monaco.contribution.js';

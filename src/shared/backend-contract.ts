@@ -80,6 +80,12 @@ export type BackendMethods = {
   'notebook.discardRecovery': (params: { path: string }) => Record<string, never>;
   /** The `babelscope` API's declarations, for the editor's completion, hover and diagnostics. */
   'api.types': (params: Record<string, never>) => { files: { path: string; text: string }[] };
+  /** Starts a kernel process for a notebook; outputs of its cells arrive as `kernel.output` events. */
+  'kernel.start': (params: { path: string }) => { session: string };
+  'kernel.execute': (params: { session: string; cellId: string; code: string }) => { status: string; executionCount: number | null };
+  'kernel.interrupt': (params: { session: string }) => Record<string, never>;
+  'kernel.restart': (params: { session: string }) => Record<string, never>;
+  'kernel.shutdown': (params: { session: string }) => Record<string, never>;
 };
 
 export type BackendMethod = keyof BackendMethods;
@@ -112,6 +118,11 @@ const PARAMS: Record<BackendMethod, Check> = {
   'notebook.autosave': all(str('path'), str('text', 256 << 20)),
   'notebook.discardRecovery': str('path'),
   'api.types': none,
+  'kernel.start': str('path'),
+  'kernel.execute': all(str('session'), str('cellId'), str('code', 16 << 20)),
+  'kernel.interrupt': str('session'),
+  'kernel.restart': str('session'),
+  'kernel.shutdown': str('session'),
 };
 
 /** Runtime check of an incoming request; returns a message saying what is wrong, or null. */

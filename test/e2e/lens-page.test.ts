@@ -79,12 +79,12 @@ describe('logit lens page (real model, server and Chromium)', () => {
   });
 
   it('takes the token out of the address bar and shows the model in the header', async () => {
-    await page.goto(server.url);
+    await page.goto(`${server.url}#lens`);
     const summary = (await rpc('model', {})) as ModelSummary;
     const header = page.locator('#model-summary');
     await header.locator('[data-fact=layers]').waitFor();
     assert.ok(!page.url().includes('token'), page.url());
-    assert.equal(page.url(), `${server.origin}/`);
+    assert.equal(page.url(), `${server.origin}/#lens`);
     const text = await header.innerText();
     for (const fact of [summary.architecture, `${summary.numLayers} layers`, `d_model ${summary.hiddenSize}`, `d_mlp ${summary.intermediateSize}`, `vocab ${summary.vocabSize.toLocaleString('en-US')}`, summary.device])
       assert.ok(text.includes(fact), `header "${text}" lacks "${fact}"`);
@@ -97,6 +97,7 @@ describe('logit lens page (real model, server and Chromium)', () => {
     await page.fill('#lens-text', GERMAN);
     await page.check('#languages input[value=deu]');
     await page.click('#run');
+    // The first run also computes token languages from the UDHR and loads Plotly.
     await page.locator('#lens-heatmap .main-svg').first().waitFor({ timeout: 30_000 });
     const expected = (await rpc('lens', { text: GERMAN, languages: ['eng', 'deu', 'rus', 'cmn'] })) as LensView;
     await heatmapWith(expected.tokens.length);
@@ -152,7 +153,7 @@ describe('logit lens page (real model, server and Chromium)', () => {
       w.savedFiles = [];
       w.babelscopeShell = { saveFile: async (name: string, data: string) => (w.savedFiles.push([name, data]), `/saved/${name}`) };
     });
-    await shellPage.goto(server.url);
+    await shellPage.goto(`${server.url}#lens`);
     await shellPage.fill('#lens-text', 'Hello world.');
     const expected = (await rpc('lens', { text: 'Hello world.' })) as LensView;
     await shellPage.click('#run');
@@ -196,7 +197,7 @@ describe('logit lens page (real model, server and Chromium)', () => {
 
   it('a reload (the token is gone from the address bar) still works: the tab keeps the token, no cookie does', async () => {
     await page.reload();
-    assert.equal(page.url(), `${server.origin}/`);
+    assert.equal(page.url(), `${server.origin}/#lens`);
     // The header comes from the `model` call, made with the token this tab kept in sessionStorage.
     type Doc = { getElementById(id: string): { textContent: string | null } | null };
     await page.waitForFunction(() => /\d+ layers/.test((globalThis as unknown as { document: Doc }).document.getElementById('model-summary')?.textContent ?? ''), undefined, { timeout: 30_000 });

@@ -1,5 +1,5 @@
 """Drives the Babelscope kernel with jupyter_client (a real Jupyter client): interrupt of a synchronous
-infinite loop (interrupt_mode "message"), state kept, complete/inspect/is_complete, and a kernel that dies.
+infinite loop (interrupt_mode "message"), state kept, complete/inspect/is_complete, restart, and a kernel that dies.
 Prints one JSON object. Usage: JUPYTER_PATH=… python3 jupyter_client_check.py"""
 import json, time
 from jupyter_client.manager import start_new_kernel
@@ -25,6 +25,10 @@ try:
     kc.complete('kep'); out['complete'] = kc.get_shell_msg(timeout=10)['content']['matches']
     kc.inspect('kept', 4); out['inspect_found'] = kc.get_shell_msg(timeout=10)['content']['found']
     kc.is_complete('if (true) {'); out['is_complete'] = kc.get_shell_msg(timeout=10)['content']['status']
+    km.restart_kernel(now=False)  # shutdown_request(restart=True), then a fresh process on the same ports
+    kc.wait_for_ready(timeout=60)
+    content, outputs = run('typeof kept')
+    out['after_restart'] = [o['content']['data']['text/plain'] for o in outputs if o['type'] == 'execute_result']
     kc.execute('process.exit(1)')
     deadline = time.time() + 20
     while km.is_alive() and time.time() < deadline:

@@ -30,15 +30,20 @@ export const FEATURE_CELLS = {
 export type FeatureCell = keyof typeof FEATURE_CELLS;
 export const FEATURE_NAMES = Object.keys(FEATURE_CELLS) as FeatureCell[];
 
-/** Writes the notebook (cell ids = names) and its folder's npm packages; returns the notebook path. */
-export function writeFeatureNotebook(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'babelscope-features-'));
+/** npm packages in a notebook's folder: `esm-only` (exports with an import condition) and `cjs-pkg` (CommonJS main). */
+export function writeNotebookPackages(dir: string): void {
   mkdirSync(join(dir, 'node_modules', 'esm-only'), { recursive: true });
   writeFileSync(join(dir, 'node_modules', 'esm-only', 'package.json'), JSON.stringify({ name: 'esm-only', type: 'module', exports: { '.': { import: './index.js' } } }));
   writeFileSync(join(dir, 'node_modules', 'esm-only', 'index.js'), 'export const twice = (x) => 2 * x; export default "esm default";');
   mkdirSync(join(dir, 'node_modules', 'cjs-pkg'), { recursive: true });
   writeFileSync(join(dir, 'node_modules', 'cjs-pkg', 'package.json'), JSON.stringify({ name: 'cjs-pkg', main: 'main.js' }));
   writeFileSync(join(dir, 'node_modules', 'cjs-pkg', 'main.js'), 'exports.add = (a, b) => a + b;');
+}
+
+/** Writes the notebook (cell ids = names) and its folder's npm packages; returns the notebook path. */
+export function writeFeatureNotebook(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'babelscope-features-'));
+  writeNotebookPackages(dir);
   const nb = {
     nbformat: 4,
     nbformat_minor: 5,

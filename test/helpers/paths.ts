@@ -17,3 +17,13 @@ export const repoRoot = findRepoRoot();
 export const fixturesDir = join(repoRoot, 'test', 'fixtures');
 export const tinyModelDir = join(repoRoot, 'assets', 'tiny-babel');
 export const checkpointsDir = join(repoRoot, 'assets', 'tiny-babel-checkpoints');
+export const codeModelDir = join(repoRoot, 'assets', 'tiny-babel-code');
+export const codeCheckpointsDir = join(repoRoot, 'assets', 'tiny-babel-code-checkpoints');
+/** The code model's checkpoints in training order; the last is the bundled code model itself. */
+export const codeCheckpointDirs = [
+  join(codeCheckpointsDir, '01-python'),
+  join(codeCheckpointsDir, '02-all-early'),
+  join(codeCheckpointsDir, '03-all-mid'),
+  codeModelDir,
+];
+export const CODE_LANGS = ['python', 'go', 'php', 'cpp', 'rust'] as const;

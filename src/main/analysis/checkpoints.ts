@@ -12,13 +12,13 @@
  */
 import { UserError } from '../../shared/errors.js';
 import type { AlignmentResult } from './alignment.js';
-import type { LapeResult } from './lape.js';
+import type { NeuronSelection } from './lape.js';
 import type { WorkingLanguageResult } from './working-language.js';
 
 export interface CheckpointInput {
   /** Checkpoint name (e.g. the folder or the training step). */
   name: string;
-  lape: LapeResult;
+  lape: NeuronSelection;
   /** language → mean NLL at this checkpoint. */
   nll?: Readonly<Record<string, number>>;
   workingLanguage?: WorkingLanguageResult;

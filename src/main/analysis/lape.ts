@@ -78,21 +78,28 @@ export interface LapeOptions {
 /** A neuron as `[layer, index]`. */
 export type NeuronRef = [layer: number, index: number];
 
-/** Language-specific neurons selected by LAPE. */
-export interface LapeResult {
+/** What every neuron-selection method gives (LAPE, selectivity): what ablation and comparisons read. */
+export interface NeuronSelection {
+  /** 'selectivity' for that method; absent or 'lape' for LAPE. */
+  method?: 'lape' | 'selectivity';
   languages: string[];
   /** language → its neurons, sorted by layer then index. */
   neurons: Record<string, NeuronRef[]>;
   /** language → [layers] number of its neurons per layer. */
   perLayer: Record<string, number[]>;
+  /** All selected neurons (some may belong to no language). */
+  selected: NeuronRef[];
+  /** [layers] neurons per layer. */
+  neuronsPerLayer: number[];
+}
+
+/** Language-specific neurons selected by LAPE. */
+export interface LapeResult extends NeuronSelection {
+  method?: 'lape';
   /** The options used, defaults filled in. */
   options: Required<LapeOptions>;
   /** The quantile values used: τ_f (filter) and τ_a (activation bar; null when nothing was selected). */
   thresholds: { filter: number; activationBar: number | null };
-  /** All selected neurons, lowest entropy first (some may belong to no language). */
-  selected: NeuronRef[];
-  /** [layers] neurons per layer. */
-  neuronsPerLayer: number[];
 }
 
 /** The reference implementation's defaults. */

@@ -2,7 +2,8 @@
 import { UserError } from '../../shared/errors.js';
 import type { AblationMatrix } from '../analysis/ablation-matrix.js';
 import { ablationOverCorpus } from '../capture/ablation-run.js';
-import { lape as lapeOf, LAPE_DEFAULTS, type LapeOptions as LapeAnalysisOptions, type LapeResult, type NeuronRef } from '../analysis/lape.js';
+import { lape as lapeOf, LAPE_DEFAULTS, type LapeOptions as LapeAnalysisOptions, type LapeResult, type NeuronRef, type NeuronSelection } from '../analysis/lape.js';
+import { selectivity as selectivityOf, SELECTIVITY_DEFAULTS, type SelectivityResult, type SelectiveNeuron } from '../analysis/selectivity.js';
 import { meanNllByLanguage, tokenizeCorpus } from '../capture/corpus-nll.js';
 import { LAPE_RESULT, lapeStatsOf, latestLape, requireCaptureRun } from '../capture/stored-runs.js';
 import type { Model } from '../model/model.js';
@@ -12,8 +13,8 @@ import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } f
 import { progressWithAbort, throwIfAborted, type LongRunningOptions } from './progress.js';
 import { withStore, withStoreSync, type ProjectStore } from './store.js';
 
-export { LAPE_DEFAULTS };
-export type { LapeResult, NeuronRef, AblationMatrix };
+export { LAPE_DEFAULTS, SELECTIVITY_DEFAULTS };
+export type { LapeResult, NeuronRef, AblationMatrix, NeuronSelection, SelectivityResult, SelectiveNeuron };
 
 /** Options of `lape`. */
 export interface LapeOptions {
@@ -27,14 +28,18 @@ export interface LapeOptions {
   filterRate?: number;
   /** Quantile p must exceed for a selected neuron to be assigned to a language; default 0.95. */
   activationBarRatio?: number;
+  /** 'lape' (default, the reference method) or 'selectivity' (no quota: effect size + FDR; analysis/selectivity.ts). */
+  method?: 'lape' | 'selectivity';
+  /** selectivity: Cohen's h floor between the language's p and every other language's; default 0.8. */
+  minEffect?: number;
+  /** selectivity: Benjamini–Hochberg false-discovery rate over all neurons × languages; default 0.05. */
+  fdr?: number;
   /** Store the result in the file (default true; false for a read-only store). */
   save?: boolean;
 }
 
-/** A LAPE result and the id it was stored under (null when not saved). */
-export interface LapeOutput extends LapeResult {
-  resultId: number | null;
-}
+/** A LAPE (or selectivity) result and the id it was stored under (null when not saved). */
+export type LapeOutput = (LapeResult | SelectivityResult) & { resultId: number | null };
 
 /**
  * Language-specific neurons by LAPE (Tang et al. 2024) from a capture's per-language activation
@@ -44,19 +49,28 @@ export function lape(options: LapeOptions): LapeOutput {
   const save = options.save ?? true;
   return withStoreSync(options.store, { readonly: !save, create: false }, (store) => {
     const run = requireCaptureRun(store, options.run ?? 'capture');
+    const stats = lapeStatsOf(store, run);
+    if ((options.method ?? 'lape') === 'selectivity') {
+      const result = selectivityOf(stats, {
+        minEffect: options.minEffect ?? SELECTIVITY_DEFAULTS.minEffect,
+        fdr: options.fdr ?? SELECTIVITY_DEFAULTS.fdr,
+      });
+      const resultId = save ? store.saveResult(run.id, LAPE_RESULT, { method: 'selectivity', ...result.options }, result) : null;
+      return { ...result, resultId };
+    }
     const o: LapeAnalysisOptions = {
       topRate: options.topRate ?? LAPE_DEFAULTS.topRate,
       filterRate: options.filterRate ?? LAPE_DEFAULTS.filterRate,
       activationBarRatio: options.activationBarRatio ?? LAPE_DEFAULTS.activationBarRatio,
     };
-    const result = lapeOf(lapeStatsOf(store, run), o);
+    const result = lapeOf(stats, o);
     const resultId = save ? store.saveResult(run.id, LAPE_RESULT, result.options, result) : null;
     return { ...result, resultId };
   });
 }
 
-/** The newest stored LAPE result of a capture run. */
-export function storedLape(options: { store: ProjectStore | string; run?: string }): LapeResult {
+/** The newest stored neuron selection (LAPE or selectivity) of a capture run. */
+export function storedLape(options: { store: ProjectStore | string; run?: string }): NeuronSelection {
   return withStoreSync(options.store, { readonly: true, create: false }, (store) => latestLape(store, requireCaptureRun(store, options.run ?? 'capture')));
 }
 
@@ -87,7 +101,7 @@ export interface AblateOptions extends LongRunningOptions, CorpusLimitOptions {
   /** Capture run whose LAPE neurons to use; default `capture`. */
   run?: string;
   /** Instead of a store's newest: this LAPE result (e.g. from `lape()` with other thresholds). Not saved without `store`. */
-  lape?: LapeResult;
+  lape?: NeuronSelection;
   /** Multiply the neurons by this instead of 0. */
   scale?: number;
   /** Chance level: per language, this many random neuron sets with as many neurons per layer as its own; default 1, 0 for none. */
@@ -113,7 +127,7 @@ export async function ablate(options: AblateOptions): Promise<AblationOutput> {
   const scale = options.scale ?? 0;
   const randomSets = options.randomSets ?? 1;
   const seed = options.seed ?? 0;
-  const run = async (lapeResult: LapeResult): Promise<AblationMatrix> => {
+  const run = async (lapeResult: NeuronSelection): Promise<AblationMatrix> => {
     const model = options.model;
     const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
     const progress = progressWithAbort(options, 'ablate', 'ablation');

@@ -1,10 +1,10 @@
 /** Turning one language's stored LAPE neurons into neuron interventions for generation or forward passes. */
 import { UserError } from '../../shared/errors.js';
-import type { LapeResult } from '../analysis/lape.js';
+import type { NeuronSelection } from '../analysis/lape.js';
 import type { NeuronIntervention } from '../model/types.js';
 
 /** `lang`'s LAPE neurons, each multiplied by `scale` (0 ablates, > 1 amplifies). */
-export function languageNeuronInterventions(result: LapeResult, lang: string, scale: number): NeuronIntervention[] {
+export function languageNeuronInterventions(result: NeuronSelection, lang: string, scale: number): NeuronIntervention[] {
   const neurons = result.neurons[lang];
   if (!result.languages.includes(lang) || neurons === undefined) {
     throw new UserError(`no LAPE neurons for language "${lang}"`, `Languages of this LAPE result: ${result.languages.join(', ')}.`);

@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UserError } from '../../shared/errors.js';
-import { lapeStatsFromLayers, type LapeResult, type LapeStats } from '../analysis/lape.js';
-import { alignmentByLayer, pooledVectorsByLayer, type AlignmentResult, type AsyncSimilarityKernel, type PooledLayer } from '../analysis/alignment.js';
+import { lapeStatsFromLayers, type LapeResult, type LapeStats, type NeuronSelection } from '../analysis/lape.js';
+import { alignmentByLayer, pooledVectorsByLayer, type AlignmentResult, type AsyncSimilarityKernel, type PooledLayer, type PooledVectorsByLayer } from '../analysis/alignment.js';
 import { openStore, type RunRecord, type Store } from '../store/index.js';
 import type { CheckpointInput } from '../analysis/checkpoints.js';
 import type { WorkingLanguageResult } from '../analysis/working-language.js';
@@ -58,8 +58,9 @@ export function alignStoredRun(store: Store, run: RunRecord, o: { pool: 'mean' |
 export const LAPE_RESULT = 'lape';
 export const ALIGNMENT_RESULT = 'alignment';
 
-export function latestLape(store: Store, run: RunRecord): LapeResult {
-  const r = store.latestResult<LapeResult>(run.id, LAPE_RESULT);
+/** The run's newest neuron selection (`lape`, either method). */
+export function latestLape(store: Store, run: RunRecord): NeuronSelection {
+  const r = store.latestResult<NeuronSelection>(run.id, LAPE_RESULT);
   if (!r) throw new UserError(`no LAPE result for run "${run.name}" in ${store.path}`, `Run \`babelscope lape --db ${store.path}\` first.`);
   return r.result;
 }

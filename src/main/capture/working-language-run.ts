@@ -1,8 +1,9 @@
 /**
  * Working language per layer over a corpus: token languages from the corpus's own token statistics
- * (script as extra evidence), then the in-graph logit lens reduces each position to its top-1 token
- * and the probability mass on each language's token set.
+ * (script, and keyword lists for programming languages, as extra evidence), then the in-graph logit
+ * lens reduces each position to its top-1 token and the probability mass on each language's token set.
  */
+import { keywordEvidence } from '../analysis/code-keywords.js';
 import { tokenLanguages, type TokenEvidence, type TokenLanguages } from '../analysis/token-language.js';
 import { DEFAULT_LANGUAGE_SCRIPTS } from '../analysis/script.js';
 import { WorkingLanguageAccumulator, type WorkingLanguageResult } from '../analysis/working-language.js';
@@ -37,7 +38,10 @@ export async function tokenTexts(tokenizer: Tokenizer, vocabSize: number): Promi
   return plain.map((text, id) => (text.includes('\uFFFD') || (text === '' && withSpecial[id] !== '') ? null : text));
 }
 
-/** Each token's language from its frequency share per language in the corpus (script as extra evidence). */
+/**
+ * Each token's language from its frequency share per language in the corpus; script (natural languages)
+ * and keyword lists (programming languages in `CODE_KEYWORDS`) are extra evidence.
+ */
 export async function tokenLanguagesOfCorpus(
   model: Model,
   texts: CorpusText[],
@@ -57,7 +61,7 @@ export async function tokenLanguagesOfCorpus(
     languageScripts: DEFAULT_LANGUAGE_SCRIPTS,
     ...(o.minShare !== undefined ? { minShare: o.minShare } : {}),
     ...(o.minCount !== undefined ? { minCount: o.minCount } : {}),
-    ...(o.evidence ? { evidence: o.evidence } : {}),
+    evidence: [keywordEvidence([...counts.keys()]), ...(o.evidence ?? [])],
   });
   // One indicator column per label: the in-graph lens sums each position's probability per column.
   const S = tokens.labels.length;

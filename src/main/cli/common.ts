@@ -8,6 +8,8 @@ export interface ModelOptions {
   device: DeviceRequest;
   tap?: string[];
   arch?: string;
+  variant?: string;
+  file?: string;
 }
 
 export interface OutputOptions {
@@ -18,7 +20,9 @@ export function addModelOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--device <device>', 'where to run the model').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--tap <name=tensor>', 'tap point override, e.g. "mlp_act=/model/layers.{i}/mlp/Mul_output_0" (repeatable)', collect, [])
-    .option('--arch <model_type>', 'treat the model as this architecture (llama, qwen2, gemma, gpt2, ...)');
+    .option('--arch <model_type>', 'treat the model as this architecture (llama, qwen2, gemma, gpt2, ...)')
+    .option('--variant <name>', 'which ONNX file of the folder: fp16, q4f16, quantized, … (model_<name>.onnx; `inspect` lists them)')
+    .option('--file <path>', 'the ONNX file to use, relative to the model folder (e.g. onnx/model_q4f16.onnx)');
 }
 
 export function collect(value: string, previous: string[]): string[] {
@@ -30,6 +34,8 @@ export function openModel(dir: string, o: ModelOptions): Promise<Model> {
     device: o.device,
     ...(o.tap?.length ? { taps: o.tap } : {}),
     ...(o.arch ? { arch: o.arch } : {}),
+    ...(o.variant !== undefined ? { variant: o.variant } : {}),
+    ...(o.file !== undefined ? { file: o.file } : {}),
     log: (m) => process.stderr.write(m + '\n'),
   });
 }

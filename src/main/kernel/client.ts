@@ -1,5 +1,5 @@
 /**
- * A typed Node client for the Babelscope kernel (or any Jupyter kernel speaking protocol 5.x over ZeroMQ).
+ * A typed Node client for the Babelscope kernel process (Jupyter protocol 5.3 over ZeroMQ).
  *
  * ```ts
  * const kernel = await KernelClient.start({ cwd: notebookDir });   // spawns `node kernel-main.js -f …`
@@ -43,8 +43,6 @@ export interface KernelStartOptions {
   nodeArgs?: string[];
   /** How long to wait for the kernel to answer its first kernel_info (default 30 s). */
   startTimeoutMs?: number;
-  /** Another kernel command (argv with "{connection_file}"), e.g. from a kernelspec; default: this package's kernel. */
-  argv?: string[];
 }
 
 export interface ExecuteOptions {
@@ -133,7 +131,13 @@ export class KernelClient {
 
   static async start(options: KernelStartOptions = {}): Promise<KernelClient> {
     const client = new KernelClient(options);
-    await client.launch();
+    try {
+      await client.launch();
+    } catch (e) {
+      // Free ports are picked before the kernel binds them: another process may take one in between.
+      if (!/already in use|port of the connection file is taken/i.test((e as Error).message)) throw e;
+      await client.launch();
+    }
     return client;
   }
 
@@ -242,10 +246,7 @@ export class KernelClient {
     writeFileSync(file, JSON.stringify(info), { mode: 0o600 });
     this.signer = new MessageSigner(info.key);
 
-    const argv = this.options.argv
-      ? this.options.argv.map((a) => a.replace('{connection_file}', file))
-      : [process.execPath, ...(this.options.nodeArgs ?? []), kernelMainPath, '-f', file];
-    const child = spawn(argv[0]!, argv.slice(1), {
+    const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), kernelMainPath, '-f', file], {
       cwd: this.options.cwd ?? process.cwd(),
       env: this.options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],

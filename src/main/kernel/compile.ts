@@ -103,15 +103,19 @@ export function compileCell(source: string, filename: string, cellId = 0): Compi
     ArrowFunctionExpression: skipFunction,
     AwaitExpression(node, state, c) {
       edits.push({ start: node.start, end: node.start, text: `${HELPER}.resume(${cellId}, ` });
-      edits.push({ start: node.end, end: node.end, text: ')', order: 2 });
+      // Before a replacement starting here (the `);` that ends a rewritten declaration).
+      edits.push({ start: node.end, end: node.end, text: ')', order: -0.25 });
       c((node as N)['argument'], state);
     },
   });
 
   const last = [...body].reverse().find((s) => s.type !== 'EmptyStatement');
   if (last?.type === 'ExpressionStatement' && !last['directive']) {
-    edits.push({ start: last['expression'].start, end: last['expression'].start, text: 'return (' });
-    edits.push({ start: last['expression'].end, end: last['expression'].end, text: ')' });
+    // The statement, not its expression: `({ a })` starts with a parenthesis the expression node excludes.
+    // Before any other insertion at the same place (e.g. the resume( of an await that starts the expression).
+    const end = js[last.end - 1] === ';' ? last.end - 1 : last.end;
+    edits.push({ start: last.start, end: last.start, text: 'return (', order: -0.5 });
+    edits.push({ start: end, end, text: ')', order: 1 });
   }
 
   const declared = [...names].filter((n) => !hoisted.includes(n));

@@ -6,6 +6,8 @@
  * with terminateExecution corrupts Node's async-id stack and aborts the process.
  */
 import { Console } from 'node:console';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import type { MimeBundle } from '../../shared/kernel-types.js';
@@ -156,6 +158,13 @@ export class Executor {
       ctx.sink.display(bundle, metadata);
     };
     g['display'] = makeDisplay(displayBundle);
+    // Timer callbacks of cells run as microtasks: an interrupt that stops a synchronous loop inside one
+    // is then survivable (inside the timer's own callback scope it would abort the process, see above).
+    g['setTimeout'] = asMicrotasks(setTimeout, true);
+    g['setInterval'] = asMicrotasks(setInterval, true);
+    g['setImmediate'] = asMicrotasks(setImmediate, false);
+    // CommonJS habits of other JS kernels: require() resolves from the notebook's folder.
+    g['require'] = createRequire(join(this.cwd(), 'notebook.cjs'));
     g[HELPER] = {
       import: (spec: string) => import(resolveSpecifier(String(spec), this.cwd())),
       importMeta: { url: pathToFileURL(`${this.cwd()}/notebook.ts`).href, dirname: this.cwd() },
@@ -173,6 +182,17 @@ export class Executor {
   resultBundle(value: unknown): MimeBundle | undefined {
     return mimeBundle(value);
   }
+}
+
+function asMicrotasks<F extends (...a: any[]) => unknown>(original: F, hasDelay: boolean): F {
+  const wrapped = (fn: unknown, ...rest: unknown[]) => {
+    if (typeof fn !== 'function') return original(fn, ...rest);
+    const [delay, ...args] = hasDelay ? rest : [undefined, ...rest];
+    const run = () => queueMicrotask(() => (fn as (...a: unknown[]) => unknown)(...args));
+    return hasDelay ? original(run, delay) : original(run);
+  };
+  Object.defineProperties(wrapped, Object.getOwnPropertyDescriptors(original)); // util.promisify.custom, __promisify__
+  return wrapped as unknown as F;
 }
 
 function syntaxError(e: CellSyntaxError, label: string): CellError {

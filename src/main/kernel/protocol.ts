@@ -45,8 +45,9 @@ export class KernelProtocol {
     // Control requests jump the queue (the I/O thread already answered interrupt and shutdown).
     if (channel === 'control') this.queue.unshift({ channel, msg });
     else this.queue.push({ channel, msg });
-    // Cells start from their own macrotask, so stopping one (terminateExecution) never unwinds the message handler.
-    setImmediate(() => this.pump());
+    // Requests are handled in microtasks: a terminateExecution (interrupt) that lands in kernel code then
+    // unwinds no timer/immediate callback scope, which Node would find unbalanced and abort on.
+    queueMicrotask(() => this.pump());
   }
 
   interrupt(): void {
@@ -72,7 +73,7 @@ export class KernelProtocol {
     this.busy = true;
     const done = () => {
       this.busy = false;
-      setImmediate(() => this.pump());
+      queueMicrotask(() => this.pump());
     };
     this.handle(next.channel, next.msg).then(done, (e: unknown) => {
       process.stderr.write(`babelscope kernel: bug handling ${next.msg.header.msg_type}: ${(e as Error).stack ?? String(e)}\n`);

@@ -18,9 +18,11 @@ export interface LensSpec {
   normEps: number;
   normWeight: string;
   normBias?: string;
-  /** Tensor of shape [hidden, vocab] (or [vocab, hidden] when transposed) used by the logits MatMul. */
-  unembedding: string;
+  /** Tensor of shape [hidden, vocab] (or [vocab, hidden] when transposed) used by the logits MatMul … */
+  unembedding: string | null;
   unembeddingTransposed: boolean;
+  /** … or, for any other head (quantized), the graph's own nodes from the final norm's output to the logits. */
+  head?: { input: string; output: string; nodes: { op: string; domain: string; inputs: string[]; outputs: string[]; rawAttributes: Uint8Array[] }[] };
 }
 
 export interface InstrumentSpec {
@@ -94,6 +96,9 @@ interface NodeSpec {
   inputs: string[];
   outputs: string[];
   attrs?: Attr[];
+  domain?: string;
+  /** Attribute fields copied as encoded from another node. */
+  rawAttrs?: Uint8Array[];
 }
 
 /** Nodes of one graph (the main graph's fragment or an If branch), with float32 casts made once. */
@@ -107,6 +112,11 @@ class Nodes {
 
   add(op: string, inputs: string[], outputs: string[], attrs?: Attr[]): void {
     this.list.push({ op, inputs, outputs, ...(attrs ? { attrs } : {}) });
+  }
+
+  /** A copy of a graph node (same op, domain and attributes) reading and writing other tensors. */
+  copy(n: { op: string; domain: string; rawAttributes: Uint8Array[] }, inputs: string[], outputs: string[]): void {
+    this.list.push({ op: n.op, inputs, outputs, domain: n.domain, rawAttrs: n.rawAttributes });
   }
 
   /** A float32 version of `t`: itself in a float32 model, else a Cast in this graph. */
@@ -132,6 +142,8 @@ function encodeNode(w: Writer, n: NodeSpec, name: string): void {
     for (const o of n.outputs) nw.string(2, o);
     nw.string(3, name);
     nw.string(4, n.op);
+    if (n.domain) nw.string(7, n.domain);
+    if (n.rawAttrs) nw.raw(n.rawAttrs);
     for (const a of n.attrs ?? []) {
       nw.message(5, (aw) => {
         aw.string(1, a.name);
@@ -241,11 +253,12 @@ function lensBranch(spec: InstrumentSpec, lens: LensSpec, w: Writer): { branch: 
     b.add('Add', [weight, `${p}.one`], [`${p}.norm_weight`]);
     weight = `${p}.norm_weight`;
   }
-  let unembed = b.f32(lens.unembedding);
-  if (lens.unembeddingTransposed) {
+  let unembed = lens.unembedding === null ? null : b.f32(lens.unembedding);
+  if (unembed && lens.unembeddingTransposed) {
     b.add('Transpose', [unembed], [`${p}.unembed`], [{ name: 'perm', ints: [1, 0] }]);
     unembed = `${p}.unembed`;
   }
+  if (!unembed && !lens.head) throw new Error('the lens needs an unembedding weight or the head nodes');
   const normBias = lens.normBias === undefined ? undefined : b.f32(lens.normBias);
   const outputs: { name: string; type: number }[] = [];
   spec.residuals.forEach((resid, l) => {
@@ -268,7 +281,24 @@ function lensBranch(spec: InstrumentSpec, lens: LensSpec, w: Writer): { branch: 
       b.add('Add', [t('scaled'), normBias], [t('biased')]);
       normOut = t('biased');
     }
-    b.add('MatMul', [normOut, unembed], [t('logits')]);
+    if (unembed) b.add('MatMul', [normOut, unembed], [t('logits')]);
+    else {
+      // The model's own (quantized) head on this layer's normed residual, in the model's float type.
+      const head = lens.head!;
+      let x = normOut;
+      if (spec.floatType !== OnnxType.FLOAT) {
+        b.add('Cast', [normOut], [t('normed_model_type')], [{ name: 'to', int: spec.floatType }]);
+        x = t('normed_model_type');
+      }
+      const renamed = new Map([[head.input, x]]);
+      const name = (tensor: string) => renamed.get(tensor) ?? tensor;
+      for (const n of head.nodes) {
+        const outs = n.outputs.map((o) => (o ? `${o}@lens.${l}` : ''));
+        n.outputs.forEach((o, i) => o && renamed.set(o, outs[i]!));
+        b.copy(n, n.inputs.map((i) => (i ? name(i) : '')), outs);
+      }
+      b.add('Cast', [name(head.output)], [t('logits')], [{ name: 'to', int: OnnxType.FLOAT }]);
+    }
     b.add('Softmax', [t('logits')], [t('probs')], [{ name: 'axis', int: -1 }]);
     b.add('LogSoftmax', [t('logits')], [t('logp')], [{ name: 'axis', int: -1 }]);
     b.add('TopK', [t('probs'), lensNames.kInput], [thenName(lensNames.topValues(l)), thenName(lensNames.topIndices(l))], [

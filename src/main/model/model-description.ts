@@ -17,6 +17,9 @@ export interface DescribeOptions {
   taps?: string[];
   /** Treat the model as this architecture (HF model_type). */
   arch?: string;
+  /** Which ONNX file: a variant name (fp16, q4f16, quantized, …) or a path in the folder. */
+  variant?: string;
+  file?: string;
 }
 
 export interface PastInput {
@@ -60,7 +63,7 @@ function readGraph(path: string): { bytes: Uint8Array; graph: OnnxGraph } {
  * session maps them from there instead of holding the graph's copy.
  */
 export async function describeModel(dir: string, opts: DescribeOptions, mode: 'inspect' | 'run'): Promise<ModelDescription> {
-  const folder = openModelFolder(dir, opts.arch !== undefined ? { arch: opts.arch } : {});
+  const folder = openModelFolder(dir, opts);
   const onnxPath = folder.onnxPath;
   const knownInline = knownModelHash(onnxPath, []);
   const cachedDir = knownInline ? join(cacheRoot(), 'models', knownInline) : null;

@@ -1,5 +1,5 @@
 /** Resolves an HF-style model folder: config, tokenizer and the ONNX file, with clear errors. */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../shared/errors.js';
 import { CONFIG_KEYS, isKnownArchitecture, unknownArchitecture } from './architectures.js';
@@ -30,8 +30,40 @@ export interface ModelFolder {
 
 const ONNX_CANDIDATES = ['model.onnx', 'onnx/model.onnx', 'decoder_model_merged.onnx', 'onnx/decoder_model_merged.onnx', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx'];
 
-export function openModelFolder(dirArg: string, opts: { arch?: string } = {}): ModelFolder {
-  const { dir, onnxPath, genai } = resolveOnnxPath(dirArg);
+/** Which ONNX file of a folder to use: a named variant (`fp16`, `q4f16`, `quantized`, …) or a path. */
+export interface FileChoice {
+  variant?: string;
+  file?: string;
+}
+
+export interface ModelVariant {
+  /** `default` for model.onnx, else the suffix: model_fp16.onnx → fp16. */
+  name: string;
+  /** Relative to the model folder. */
+  file: string;
+  /** Graph bytes plus its external data files named after it. */
+  bytes: number;
+}
+
+/** The ONNX files a folder holds (root and onnx/), as variants of one model. */
+export function listVariants(dir: string): ModelVariant[] {
+  const out: ModelVariant[] = [];
+  for (const sub of ['', 'onnx']) {
+    const d = join(dir, sub);
+    if (!existsSync(d) || !statSync(d).isDirectory()) continue;
+    for (const f of readdirSync(d).sort()) {
+      const m = /^(?:model|decoder_model_merged|decoder_model)(?:_(.+))?\.onnx$/.exec(f);
+      if (!m) continue;
+      const data = readdirSync(d).filter((x) => x.startsWith(`${f}_data`) || x.startsWith(`${f}.data`) || x === `${f.replace(/\.onnx$/, '')}.onnx_data`);
+      const bytes = [f, ...new Set(data)].reduce((n, x) => n + statSync(join(d, x)).size, 0);
+      out.push({ name: m[1] ?? 'default', file: sub ? `${sub}/${f}` : f, bytes });
+    }
+  }
+  return out;
+}
+
+export function openModelFolder(dirArg: string, opts: { arch?: string } & FileChoice = {}): ModelFolder {
+  const { dir, onnxPath, genai } = resolveOnnxPath(dirArg, opts);
   const tokenizerPath = join(dir, 'tokenizer.json');
   if (!existsSync(tokenizerPath)) throw new UserError(`no tokenizer.json in ${dir}`, 'Copy tokenizer.json from the original Hugging Face model folder next to config.json.');
   const hf = readJson(join(dir, 'config.json'));
@@ -41,10 +73,22 @@ export function openModelFolder(dirArg: string, opts: { arch?: string } = {}): M
 }
 
 /** The folder's ONNX file, without reading its config (listing tensors must work for unknown architectures). */
-export function resolveOnnxPath(dirArg: string): { dir: string; onnxPath: string; genai: Record<string, unknown> | null } {
+export function resolveOnnxPath(dirArg: string, choice: FileChoice = {}): { dir: string; onnxPath: string; genai: Record<string, unknown> | null } {
   const dir = resolve(dirArg);
   if (!existsSync(dir)) throw new UserError(`model folder not found: ${dir}`, 'Pass the folder that holds config.json, tokenizer.json and model.onnx (or onnx/model.onnx).');
   if (!statSync(dir).isDirectory()) throw new UserError(`not a folder: ${dir}`, 'Pass the model folder, not a file inside it.');
+  if (choice.file !== undefined && choice.variant !== undefined) throw new UserError('--file and --variant both given', 'Pass one of them.');
+  if (choice.file !== undefined) {
+    const onnxPath = resolve(dir, choice.file);
+    if (!existsSync(onnxPath) || !statSync(onnxPath).isFile()) throw new UserError(`--file ${choice.file}: no such file in ${dir}`, `Files of this model: ${listVariants(dir).map((v) => v.file).join(', ') || '(none)'}.`);
+    return { dir, onnxPath, genai: readJson(join(dir, 'genai_config.json')) };
+  }
+  if (choice.variant !== undefined) {
+    const variants = listVariants(dir);
+    const v = variants.find((x) => x.name === choice.variant);
+    if (!v) throw new UserError(`no "${choice.variant}" variant in ${dir}`, `Variants here: ${variants.map((x) => `${x.name} (${x.file})`).join(', ') || '(none)'}.`);
+    return { dir, onnxPath: join(dir, v.file), genai: readJson(join(dir, 'genai_config.json')) };
+  }
   const rel = ONNX_CANDIDATES.find((c) => existsSync(join(dir, c)));
   const genai = readJson(join(dir, 'genai_config.json'));
   const genaiFile = (genai?.['model'] as { decoder?: { filename?: string } } | undefined)?.decoder?.filename;

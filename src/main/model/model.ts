@@ -26,7 +26,7 @@ export class Model {
   ) {}
 
   static async open(dir: string, options: OpenOptions = {}): Promise<Model> {
-    const folder = openModelFolder(dir, options.arch !== undefined ? { arch: options.arch } : {});
+    const folder = openModelFolder(dir, options);
     const tokenizer = Tokenizer.fromFile(folder.tokenizerPath);
     const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { resourceLimits: { stackSizeMb: engineStackMb() } });
     const model = new Model(worker, tokenizer, null as unknown as ModelInfo);

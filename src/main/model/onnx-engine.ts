@@ -23,6 +23,10 @@ export interface OpenOptions {
   taps?: string[];
   /** Treat the model as this architecture (HF model_type). */
   arch?: string;
+  /** Which ONNX file of the folder: a variant (`fp16`, `q4f16`, `quantized`: model_<variant>.onnx) … */
+  variant?: string;
+  /** … or a path inside the folder (`onnx/model_q4f16.onnx`). */
+  file?: string;
   /** Called with human messages (device fallback, cache use). */
   log?: (message: string) => void;
 }
@@ -101,7 +105,8 @@ export class OnnxEngine {
 
   static async open(dir: string, opts: OpenOptions = {}): Promise<OnnxEngine> {
     const log = opts.log ?? (() => {});
-    const d = await describeModel(dir, { ...(opts.taps ? { taps: opts.taps } : {}), ...(opts.arch !== undefined ? { arch: opts.arch } : {}) }, 'run');
+    const { device: _device, log: _log, ...describe } = opts;
+    const d = await describeModel(dir, describe, 'run');
     const { device, providers } = await pickDevice(opts.device ?? 'auto', log);
     const info: ModelInfo = { ...d.info, device, hash: d.hash! };
     let lens: LensSpec | undefined;
@@ -381,8 +386,8 @@ function toFloat(t: ort.Tensor): Tensor {
 function lensSpec(info: ModelInfo, graph: OnnxGraph, head: HeadInfo | null): LensSpec {
   if (!head)
     throw new UserError(
-      'this graph does not make its logits with a plain MatMul/Gemm of a [hidden, vocab] weight (quantized?), so the logit lens is unavailable',
-      'Taps, generation and capture still work; for the lens use an unquantized export.',
+      'no final norm found before the logits, so the logit lens is unavailable',
+      'Taps, generation and capture still work.',
     );
   const norm = finalNormParams(info, graph, head);
   return {
@@ -392,6 +397,9 @@ function lensSpec(info: ModelInfo, graph: OnnxGraph, head: HeadInfo | null): Len
     ...(norm.bias ? { normBias: norm.bias } : {}),
     unembedding: head.unembedding,
     unembeddingTransposed: head.unembeddingTransposed,
+    ...(head.unembedding === null
+      ? { head: { input: head.finalNorm, output: head.logits, nodes: head.nodes.map((n) => ({ op: n.opType, domain: n.domain, inputs: n.inputs, outputs: n.outputs, rawAttributes: n.rawAttributes })) } }
+      : {}),
   };
 }
 

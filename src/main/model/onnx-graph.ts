@@ -1,4 +1,4 @@
-import { fields, pushInts, str, Wire, type Field } from './protobuf.js';
+import { fieldHeaderStart, fields, pushInts, str, Wire, type Field } from './protobuf.js';
 
 /** ONNX TensorProto.DataType values we name in messages. */
 export const OnnxType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, BFLOAT16: 16 } as const;
@@ -11,6 +11,8 @@ export interface OnnxNode {
   outputs: string[];
   /** Integer and float attributes (enough for axes, perm, transB, epsilon). */
   attributes: Record<string, number | number[]>;
+  /** Each attribute field as encoded (views into the model bytes), to copy a node into another graph. */
+  rawAttributes: Uint8Array[];
 }
 
 export interface OnnxInitializer {
@@ -73,7 +75,7 @@ function readGraph(buf: Uint8Array, graph: Field, g: OnnxGraph): void {
 }
 
 function readNode(buf: Uint8Array, node: Field): OnnxNode {
-  const n: OnnxNode = { name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: {} };
+  const n: OnnxNode = { name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: {}, rawAttributes: [] };
   for (const f of fields(buf, node.start, node.end)) {
     if (f.wire !== Wire.Len) continue;
     if (f.no === 1) n.inputs.push(str(buf, f));
@@ -81,7 +83,10 @@ function readNode(buf: Uint8Array, node: Field): OnnxNode {
     else if (f.no === 3) n.name = str(buf, f);
     else if (f.no === 4) n.opType = str(buf, f);
     else if (f.no === 7) n.domain = str(buf, f);
-    else if (f.no === 5) readAttribute(buf, f, n.attributes);
+    else if (f.no === 5) {
+      readAttribute(buf, f, n.attributes);
+      n.rawAttributes.push(buf.subarray(fieldHeaderStart(f), f.end));
+    }
   }
   return n;
 }

@@ -20,8 +20,12 @@ export interface HeadInfo {
   logitsNode: OnnxNode;
   /** The final norm output (input A of the logits MatMul). */
   finalNorm: string;
-  unembedding: string;
+  /** The [hidden, vocab] weight of a plain MatMul/Gemm head; null for others (quantized: MatMulNBits, MatMulInteger). */
+  unembedding: string | null;
   unembeddingTransposed: boolean;
+  /** The logits tensor and every node between the final norm's output and it (the lens re-runs them per layer). */
+  logits: string;
+  nodes: OnnxNode[];
 }
 
 const RESID_NAMES = ALL_RESID_NAMES;
@@ -141,32 +145,71 @@ function findPerLayer(tensors: Set<string>, n: number, patterns: ((i: number) =>
   return null;
 }
 
+const NORM_OPS = new Set(['SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization', 'LayerNormalization', 'SkipLayerNormalization']);
+
 /**
- * The unembedding: the MatMul/Gemm that makes `logits` from the final norm, with its [hidden, vocab]
- * weight (or [vocab, hidden] transposed). Null when the graph does it otherwise (e.g. quantized
- * MatMulInteger): taps and generation still work, only the logit lens and final_norm need it.
+ * The unembedding: what makes `logits` from the final norm. A plain MatMul/Gemm with a [hidden, vocab]
+ * weight (or [vocab, hidden] transposed) is read as such; any other head (MatMulNBits, dynamic int8
+ * MatMulInteger, a softcap) is kept as the nodes between the final norm and the logits, which the
+ * lens runs again on each layer's normed residual. Null when no final norm is found before the logits.
  */
 function findHead(g: OnnxGraph, idx: GraphIndex, dims: ModelDims): HeadInfo | null {
   const logitsOut = g.outputs.find((o) => o.name === 'logits') ?? g.outputs[0];
   if (!logitsOut) throw new UserError('the model has no outputs', 'Export it with a `logits` output (Optimum: task text-generation-with-past).');
+  const logits = logitsOut.name;
   // Walk back from logits over elementwise wrappers (Cast, Add bias, Mul scale, Tanh softcap) to the MatMul.
-  let node = idx.producer.get(logitsOut.name);
+  let node = idx.producer.get(logits);
   for (let hops = 0; node && hops < 8 && node.opType !== 'MatMul' && node.opType !== 'Gemm'; hops++) {
     const next: OnnxNode | undefined = node.inputs.map((i) => idx.producer.get(i)).find((p) => p !== undefined);
     node = next;
   }
-  if (!node) return null;
-  const [a, b] = node.inputs as [string, string];
-  const shape = (t: string) => g.initializers.get(t)?.dims.join();
-  const hv = `${dims.hiddenSize},${dims.vocabSize}`;
-  const vh = `${dims.vocabSize},${dims.hiddenSize}`;
-  // Tied embeddings are often exported as Transpose(embed_tokens.weight) feeding the MatMul.
-  const bProducer = idx.producer.get(b);
-  if (bProducer?.opType === 'Transpose' && shape(bProducer.inputs[0]!) === vh)
-    return { logitsNode: node, finalNorm: a, unembedding: bProducer.inputs[0]!, unembeddingTransposed: true };
-  const transB = node.opType === 'Gemm' && node.attributes['transB'] === 1;
-  if (shape(b) !== (transB ? vh : hv)) return null;
-  return { logitsNode: node, finalNorm: a, unembedding: b, unembeddingTransposed: transB };
+  if (node) {
+    const [a, b] = node.inputs as [string, string];
+    const shape = (t: string) => g.initializers.get(t)?.dims.join();
+    const hv = `${dims.hiddenSize},${dims.vocabSize}`;
+    const vh = `${dims.vocabSize},${dims.hiddenSize}`;
+    const head = (unembedding: string, unembeddingTransposed: boolean): HeadInfo => ({ logitsNode: node!, finalNorm: a, unembedding, unembeddingTransposed, logits, nodes: between(g, idx, a, logits) });
+    // Tied embeddings are often exported as Transpose(embed_tokens.weight) feeding the MatMul.
+    const bProducer = idx.producer.get(b);
+    if (bProducer?.opType === 'Transpose' && shape(bProducer.inputs[0]!) === vh) return head(bProducer.inputs[0]!, true);
+    const transB = node.opType === 'Gemm' && node.attributes['transB'] === 1;
+    if (shape(b) === (transB ? vh : hv)) return head(b, transB);
+  }
+  const finalNorm = finalNormBefore(g, idx, logits, dims.hiddenSize);
+  if (!finalNorm) return null;
+  const nodes = between(g, idx, finalNorm, logits);
+  return { logitsNode: idx.producer.get(logits)!, finalNorm, unembedding: null, unembeddingTransposed: false, logits, nodes };
+}
+
+/** The nearest tensor before `logits` made by a norm: a (fused) norm op, or the RMS norm's Mul by a [hidden] weight. */
+function finalNormBefore(g: OnnxGraph, idx: GraphIndex, logits: string, hidden: number): string | null {
+  const isHiddenVector = (t: string) => g.initializers.get(t)?.dims.join() === String(hidden);
+  const queue = [logits];
+  const seen = new Set<string>();
+  while (queue.length && seen.size < 64) {
+    const t = queue.shift()!;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    const p = idx.producer.get(t);
+    if (!p) continue;
+    if (t !== logits && (NORM_OPS.has(p.opType) || (p.opType === 'Mul' && p.inputs.some(isHiddenVector)))) return t;
+    for (const i of p.inputs) if (i && !g.initializers.has(i)) queue.push(i);
+  }
+  return null;
+}
+
+/** Nodes on a path from tensor `from` to tensor `to`, in graph order. */
+function between(g: OnnxGraph, idx: GraphIndex, from: string, to: string): OnnxNode[] {
+  const downstream = new Set<OnnxNode>();
+  const stack = [from];
+  while (stack.length) for (const n of idx.consumers.get(stack.pop()!) ?? []) if (!downstream.has(n)) (downstream.add(n), stack.push(...n.outputs));
+  const upstream = new Set<OnnxNode>();
+  const back = [to];
+  while (back.length) {
+    const p = idx.producer.get(back.pop()!);
+    if (p && !upstream.has(p)) (upstream.add(p), back.push(...p.inputs));
+  }
+  return g.nodes.filter((n) => downstream.has(n) && upstream.has(n));
 }
 
 const FUSED_SKIP_NORM = /^Skip(Simplified)?LayerNormalization$/;
@@ -177,8 +220,11 @@ const FUSED_SKIP_NORM = /^Skip(Simplified)?LayerNormalization$/;
  * onnxruntime-genai graphs. A fused norm without output 3 gets one (recorded in `sumOutputs`).
  */
 function residualChain(g: OnnxGraph, idx: GraphIndex, dims: ModelDims, sumOutputs: SumOutput[]): string[] | null {
+  // The token embedding: a Gather of a [vocab, hidden] table, or a block-quantized one (GatherBlockQuantized).
   const embed = g.nodes.find(
-    (n) => n.opType === 'Gather' && g.initializers.get(n.inputs[0]!)?.dims.join() === `${dims.vocabSize},${dims.hiddenSize}`,
+    (n) =>
+      (n.opType === 'Gather' && g.initializers.get(n.inputs[0]!)?.dims.join() === `${dims.vocabSize},${dims.hiddenSize}`) ||
+      (n.opType === 'GatherBlockQuantized' && g.initializers.get(n.inputs[0]!)?.dims[0] === dims.vocabSize),
   );
   if (!embed) return null;
   const consumers = (t: string) => idx.consumers.get(t) ?? [];

@@ -97,8 +97,7 @@ export async function runNotebook(input: string, o: RunOptions = {}): Promise<Ru
 
   // Save what ran before anything that can fail (a missing browser must not lose the outputs).
   writeNotebook(outPath, nb);
-  const figures = collectFigures(nb);
-  if (figures.length > 0) {
+  if (collectFigures(nb).length > 0) {
     let renderer: FigureRenderer | undefined;
     try {
       renderer = await FigureRenderer.open();
@@ -108,15 +107,13 @@ export async function runNotebook(input: string, o: RunOptions = {}): Promise<Ru
     }
     if (renderer) {
       try {
-        for (const f of figures) {
-          const svg = (await renderer.render(f.figure, 'svg')) as string;
-          f.output.data['image/svg+xml'] = splitLines(svg);
-          if (o.figuresDir !== undefined) {
-            const file = join(o.figuresDir, `${basename(outPath, '.ipynb')}-cell${f.cellIndex + 1}-${f.n}.${format}`);
-            writeFileSync(file, format === 'svg' ? svg : await renderer.render(f.figure, format));
-            report.figures.push(file);
-          }
-        }
+        const figuresDir = o.figuresDir;
+        await addFigureFallbacks(nb, renderer, async (f, svg) => {
+          if (figuresDir === undefined) return;
+          const file = join(figuresDir, `${basename(outPath, '.ipynb')}-cell${f.cellIndex + 1}-${f.n}.${format}`);
+          writeFileSync(file, format === 'svg' ? svg : await renderer.render(f.figure, format));
+          report.figures.push(file);
+        });
       } finally {
         await renderer.close();
       }
@@ -144,7 +141,21 @@ async function waitForCell(kernel: KernelClient, done: Promise<ExecuteOutcome>, 
   }
 }
 
-interface FoundFigure {
+/**
+ * Puts an `image/svg+xml` rendering beside every Plotly output (so GitHub and plain Jupyter show the
+ * figure); `each` sees every figure with its SVG (figure export).
+ */
+export async function addFigureFallbacks(nb: Notebook, renderer: FigureRenderer, each?: (f: FoundFigure, svg: string) => Promise<void>): Promise<number> {
+  const figures = collectFigures(nb);
+  for (const f of figures) {
+    const svg = (await renderer.render(f.figure, 'svg')) as string;
+    f.output.data['image/svg+xml'] = splitLines(svg);
+    await each?.(f, svg);
+  }
+  return figures.length;
+}
+
+export interface FoundFigure {
   cellIndex: number;
   n: number;
   figure: PlotlyFigure;
@@ -152,7 +163,7 @@ interface FoundFigure {
 }
 
 /** Plotly outputs, numbered per cell. */
-function collectFigures(nb: Notebook): FoundFigure[] {
+export function collectFigures(nb: Notebook): FoundFigure[] {
   const found: FoundFigure[] = [];
   nb.cells.forEach((cell, cellIndex) => {
     if (cell.cell_type !== 'code') return;

@@ -6,6 +6,7 @@ import { readCorpus } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
 import type { ModelSlot } from './model-slot.js';
 import { apiTypes } from './api-types.js';
+import { KernelSessions } from './kernel-sessions.js';
 import { Workspace } from './workspace.js';
 
 /** Who is calling: events go back to that page only; `connection` names it (closing it ends its sessions). */
@@ -42,6 +43,7 @@ export function summarize(model: Model): ModelSummary {
 
 export function createBackend({ models, workspace: root }: BackendOptions): Backend {
   const workspace = new Workspace(root);
+  const kernels = new KernelSessions(workspace);
   const languageSets = new Map<string, ReturnType<typeof tokenLanguagesOfCorpus>>();
   // Token languages come from the UDHR in those languages; computed once per model and language set.
   const setsFor = (model: Model, languages: string[]) => {
@@ -100,6 +102,22 @@ export function createBackend({ models, workspace: root }: BackendOptions): Back
     },
     'api.types': () => apiTypes(),
 
-    async dispose(): Promise<void> {},
+    'kernel.start': ({ path }, ctx) => kernels.start(path, ctx),
+    'kernel.execute': ({ session, cellId, code }) => kernels.execute(session, cellId, code),
+    async 'kernel.interrupt'({ session }) {
+      await kernels.interrupt(session);
+      return {};
+    },
+    async 'kernel.restart'({ session }) {
+      await kernels.restart(session);
+      return {};
+    },
+    async 'kernel.shutdown'({ session }) {
+      await kernels.shutdown(session);
+      return {};
+    },
+
+    closed: (connection) => kernels.closed(connection),
+    dispose: () => kernels.dispose(),
   };
 }

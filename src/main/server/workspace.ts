@@ -9,6 +9,7 @@ import { mkdir, open, readdir, readFile, realpath, rename, rm, stat } from 'node
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { NotebookFile, WorkspaceEntry } from '../../shared/backend-contract.js';
 import { UserError } from '../../shared/errors.js';
+import { parseNotebook } from '../notebook/ipynb.js';
 
 const STATE_DIR = '.babelscope';
 const RECENT_MAX = 12;
@@ -75,6 +76,8 @@ export class Workspace {
   async write(path: string, text: string, expectMtimeMs?: number | null): Promise<{ mtimeMs: number }> {
     if (!path.endsWith('.ipynb')) throw new UserError(`${path} is not a notebook file name`, 'Notebooks end in .ipynb.');
     const abs = await this.resolve(path, { mustExist: false });
+    // What is written must open again (here, in Jupyter, in VS Code): the notebook reader checks it.
+    parseNotebook(text, path);
     if (expectMtimeMs !== undefined) {
       const now = (await stat(abs).catch(() => null))?.mtimeMs ?? null;
       if (expectMtimeMs === null && now !== null) throw new UserError(`${path} already exists`, 'Choose another name, or open that notebook.');

@@ -120,4 +120,33 @@ describe('LAPE finds neurons planted to fire on one script only', () => {
       for (const lang of LANGS) assert.equal(has(lang, n.index), lang === n.lang, `[0,${n.index}] in ${lang}`);
     }
   });
+
+  it('side by side: selectivity (no quota) finds exactly the planted neurons with its defaults; LAPE\'s 1 % quota finds one', async () => {
+    const truth = new Set(planted.neurons.map((n) => `${n.lang}:${n.layer}:${n.index}`));
+    const score = (neurons: Record<string, Ref[]>) => {
+      const found = Object.entries(neurons).flatMap(([lang, refs]) => refs.map(([l, n]) => `${lang}:${l}:${n}`));
+      const hits = found.filter((f) => truth.has(f)).length;
+      return { found: found.length, recall: hits / truth.size, precision: found.length ? hits / found.length : 1 };
+    };
+    const lapeDefault = (await cli(['lape', '--db', db])) as LapeJson;
+    const sel = (await cli(['lape', '--db', db, '--method', 'selectivity'])) as LapeJson & { method: string; tests: number; options: unknown };
+    const side = { lape: score(lapeDefault.neurons), selectivity: score(sel.neurons) };
+    console.log('planted neurons found, side by side:', JSON.stringify(side));
+    assert.deepEqual(side.lape, { found: 1, recall: 1 / 3, precision: 1 });
+    assert.deepEqual(side.selectivity, { found: 3, recall: 1, precision: 1 });
+    assert.equal(sel.method, 'selectivity');
+    assert.deepEqual(sel.options, { minEffect: 0.8, fdr: 0.05 });
+    assert.equal(sel.tests, 128 * 4);
+    // Significance alone (no effect floor) admits script-blind neurons whose rates merely differ.
+    const noFloor = (await cli(['lape', '--db', db, '--method', 'selectivity', '--min-effect', '0'])) as LapeJson;
+    const loose = score(noFloor.neurons);
+    assert.equal(loose.recall, 1);
+    assert.ok(loose.precision < 1, `precision ${loose.precision} without an effect floor`);
+  });
+
+  it('ablate takes the newest selection, whichever method made it', async () => {
+    await cli(['lape', '--db', db, '--method', 'selectivity']);
+    const m = await cli(['ablate', modelDir, '--db', db, '--corpus', CORPUS, '--max-texts-per-lang', '3', '--random-sets', '0', '--device', 'cpu']);
+    assert.deepEqual([...m.deactivated].sort(), ['arb', 'cmn', 'rus']);
+  });
 });

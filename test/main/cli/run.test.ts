@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli } from '../../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { cliPath, runCli } from '../../helpers/cli.js';
 import { checkFeatureOutputs, FEATURE_NAMES, writeFeatureNotebook } from '../../helpers/notebooks.js';
 
 function notebook(cells: string[], metadata: object = { kernelspec: { name: 'babelscope', display_name: 'TypeScript (Babelscope)', language: 'typescript' } }): string {
@@ -63,6 +64,23 @@ describe('babelscope run', () => {
     const cells = JSON.parse(readFileSync(path, 'utf8')).cells;
     assert.deepEqual(cells[0].outputs, [{ output_type: 'stream', name: 'stdout', text: ['before\n'] }]);
     assert.equal(cells[1].outputs[0].ename, 'Timeout');
+    assert.deepEqual(cells[2].outputs, []);
+  });
+
+  it('Ctrl-C interrupts the running cell and saves what ran', async () => {
+    const path = notebook(['console.log("first")', 'while (true) {}', '1']);
+    const child = spawn(process.execPath, [cliPath, 'run', path], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('[1/3]') && !child.killed) setTimeout(() => child.kill('SIGINT'), 300);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /error: cell 2 \(id c2\) failed: Interrupted/);
+    const cells = JSON.parse(readFileSync(path, 'utf8')).cells;
+    assert.deepEqual(cells[0].outputs, [{ output_type: 'stream', name: 'stdout', text: ['first\n'] }]);
+    assert.equal(cells[1].outputs[0].ename, 'Interrupted');
     assert.deepEqual(cells[2].outputs, []);
   });
 

@@ -1,11 +1,12 @@
 /** The kernel process driven through the Node client: state, imports, outputs, errors, interrupt, death, restart. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CellOutput, KernelDeath } from '../../../src/shared/kernel-types.js';
 import { KernelClient } from '../../../src/main/kernel/client.js';
+import { writeNotebookPackages } from '../../helpers/notebooks.js';
 
 const text = (outs: readonly CellOutput[], name = 'stdout') => outs.filter((o) => o.output_type === 'stream' && o.name === name).map((o) => (o as { text: string }).text).join('');
 const result = (outs: readonly CellOutput[]) => outs.find((o) => o.output_type === 'execute_result') as { data: Record<string, unknown> } | undefined;
@@ -16,12 +17,7 @@ describe('kernel through the Node client', () => {
   before(async () => {
     // A notebook folder with its own npm packages: one ESM-only, one CommonJS.
     dir = mkdtempSync(join(tmpdir(), 'babelscope-nb-'));
-    mkdirSync(join(dir, 'node_modules', 'esm-only'), { recursive: true });
-    writeFileSync(join(dir, 'node_modules', 'esm-only', 'package.json'), JSON.stringify({ name: 'esm-only', type: 'module', exports: { '.': { import: './index.js' } } }));
-    writeFileSync(join(dir, 'node_modules', 'esm-only', 'index.js'), 'export const twice = (x) => 2 * x; export default "esm default";');
-    mkdirSync(join(dir, 'node_modules', 'cjs-pkg'), { recursive: true });
-    writeFileSync(join(dir, 'node_modules', 'cjs-pkg', 'package.json'), JSON.stringify({ name: 'cjs-pkg', main: 'main.js' }));
-    writeFileSync(join(dir, 'node_modules', 'cjs-pkg', 'main.js'), 'exports.add = (a, b) => a + b;');
+    writeNotebookPackages(dir);
     writeFileSync(join(dir, 'helper.js'), 'export const fromFolder = "next to the notebook";');
     kernel = await KernelClient.start({ cwd: dir });
   });
@@ -54,6 +50,7 @@ describe('kernel through the Node client', () => {
     assert.equal(r.outcome.status, 'ok', JSON.stringify(r.outputs));
     assert.equal(result(r.outputs)?.data['text/plain'], "[ 'a/b', 'function', 'esm default', 6, 'next to the notebook' ]");
     assert.equal(result((await run('twice(5)')).outputs)?.data['text/plain'], '10', 'imports persist to later cells');
+    assert.equal(result((await run('require("cjs-pkg").add(2, 3)')).outputs)?.data['text/plain'], '5', 'require() resolves from the notebook folder');
   });
 
   it('streams console.log while the cell runs, console.error as stderr', async () => {
@@ -98,9 +95,14 @@ describe('kernel through the Node client', () => {
     assert.equal((await kernel.isComplete('1 + 1')).status, 'complete');
   });
 
-  it('interrupts a synchronous infinite loop and an async one, keeping earlier state', async () => {
+  it('interrupts a synchronous infinite loop, an async one and one in a timer callback, keeping earlier state', async () => {
     await run('const kept = "still here"');
-    for (const loop of ['let spins = 0; while (true) { spins++ }', 'while (true) { await new Promise((r) => setTimeout(r, 10)) }']) {
+    const loops = [
+      'let spins = 0; while (true) { spins++ }',
+      'while (true) { await new Promise((r) => setTimeout(r, 10)) }',
+      'setTimeout(() => { while (true) {} }, 10); await new Promise((r) => setTimeout(r, 60_000))',
+    ];
+    for (const loop of loops) {
       const h = kernel.execute(loop);
       setTimeout(() => void kernel.interrupt(), 300);
       const outcome = await h.done;

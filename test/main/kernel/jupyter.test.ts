@@ -37,7 +37,7 @@ describe('kernel under Jupyter clients', () => {
     checkFeatureOutputs(nb.cells, FEATURE_NAMES, assert);
   });
 
-  it('jupyter_client interrupts a synchronous loop, completes, and sees the kernel die', () => {
+  it('jupyter_client interrupts a synchronous loop, completes, restarts, and sees the kernel die', () => {
     const stdout = execFileSync('/usr/bin/python3', [join(repoRoot, 'test', 'helpers', 'jupyter_client_check.py')], {
       env: { ...process.env, JUPYTER_PATH: jupyterPath },
       encoding: 'utf8',
@@ -52,6 +52,7 @@ describe('kernel under Jupyter clients', () => {
     assert.ok(r.complete.includes('kept'));
     assert.equal(r.inspect_found, true);
     assert.equal(r.is_complete, 'incomplete');
+    assert.deepEqual(r.after_restart, ["'undefined'"]);
     assert.equal(r.alive_after_exit, false);
   });
 });

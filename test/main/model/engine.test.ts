@@ -70,8 +70,32 @@ describe('engine vs torch reference', () => {
           assert.ok(maxAbsDiff(got.topProbs[l]![p]!, want.probs) <= TOL, `${t.lang} layer ${l} pos ${p} probs`);
         }),
       );
-      // Entropy is consistent with the probabilities it summarises: never below the top-1 bound.
-      for (const perPos of got.entropy) for (const [p, h] of perPos.entries()) assert.ok(h >= -Math.log(got.topProbs[0]![p]![0]!) - 1e-3 || h >= 0);
+      // The last layer's lens is the model's own output: its entropy is the entropy of softmax(logits)
+      // from the torch reference.
+      const V = model.info.vocabSize;
+      const logits = decode(t.logits);
+      const last = got.entropy[got.entropy.length - 1]!;
+      assert.equal(last.length, t.input_ids.length);
+      last.forEach((h, p) => {
+        const row = logits.subarray(p * V, (p + 1) * V);
+        let max = -Infinity;
+        for (const x of row) max = Math.max(max, x);
+        let z = 0;
+        for (const x of row) z += Math.exp(x - max);
+        let want = 0;
+        for (const x of row) {
+          const q = Math.exp(x - max) / z;
+          if (q > 0) want -= q * Math.log(q);
+        }
+        assert.ok(Math.abs(h - want) <= 1e-3, `${t.lang} pos ${p}: lens entropy ${h} vs logits entropy ${want}`);
+      });
+      // Every layer: between the min-entropy −log(top-1 probability) of that layer and log(vocabulary).
+      got.entropy.forEach((perPos, l) =>
+        perPos.forEach((h, p) => {
+          assert.ok(h >= -Math.log(got.topProbs[l]![p]![0]!) - 1e-4, `${t.lang} layer ${l} pos ${p}: entropy ${h} below the top-1 bound`);
+          assert.ok(h <= Math.log(V) + 1e-4, `${t.lang} layer ${l} pos ${p}: entropy ${h} above log V`);
+        }),
+      );
     }
   });
 

@@ -81,3 +81,64 @@ describe('onnxruntime-genai builder graph', () => {
     assert.ok(stats.nllSum.every((x) => Number.isFinite(x) && x > 0));
   });
 });
+
+describe('4-bit GatherBlockQuantized embedding and MatMulNBits unembedding (the q4 variant)', () => {
+  it('taps are found from the quantized embedding; the lens re-runs the graph\'s own quantized head: top-5 equal the dequantized reference', async () => {
+    const ref = loadReference(join(dir, 'reference_q4.json'));
+    const model = await Model.open(dir, { device: 'cpu', variant: 'q4', log: () => {} });
+    try {
+      assert.match(model.info.onnxPath, /model_q4\.onnx$/);
+      assert.ok(model.info.taps.some((t) => t.kind === 'final_norm'));
+      for (const t of ref.texts) {
+        const f = await model.forward({ inputIds: [t.input_ids], taps: ['resid_post.1'] });
+        assert.ok(maxAbsDiff(f.logits!.data, decode(t.logits)) <= TOL, `${t.lang} logits`);
+        const T = t.input_ids.length;
+        const H = model.info.hiddenSize;
+        assert.ok(maxAbsDiff(f.taps['resid_post.1']!.data, decode(t.resid_post).subarray(T * H, 2 * T * H)) <= TOL, `${t.lang} resid_post.1`);
+        const r = await model.lens({ inputIds: [t.input_ids], topK: 5 });
+        t.lens.forEach((perPos, l) =>
+          perPos.forEach((want, p) => {
+            assert.deepEqual(r.texts[0]!.topIds[l]![p], want.ids, `${t.lang} layer ${l} pos ${p}`);
+            assert.ok(maxAbsDiff(r.texts[0]!.topProbs[l]![p]!, want.probs) <= TOL);
+          }),
+        );
+        // The last layer's lens is the model's own output distribution.
+        const V = model.info.vocabSize;
+        const last = t.input_ids.length - 1;
+        const row = f.logits!.data.subarray(last * V, (last + 1) * V);
+        const top = [...row.keys()].sort((a, b) => row[b]! - row[a]!)[0];
+        assert.equal(r.texts[0]!.topIds[model.info.numLayers - 1]![last]![0], top);
+      }
+    } finally {
+      await model.dispose();
+    }
+  });
+});
+
+describe('dynamic int8 unembedding (the quantized variant: DynamicQuantizeLinear → MatMulInteger → scale)', () => {
+  it('the lens re-runs the quantized head: at the last layer it is exactly the model\'s own next-token distribution', async () => {
+    const ref = loadReference(join(dir, 'reference.json'));
+    const model = await Model.open(dir, { device: 'cpu', variant: 'quantized', log: () => {} });
+    try {
+      const L = model.info.numLayers;
+      const V = model.info.vocabSize;
+      for (const t of ref.texts) {
+        const f = await model.forward({ inputIds: [t.input_ids] });
+        const r = await model.lens({ inputIds: [t.input_ids], topK: 3 });
+        t.input_ids.forEach((_, p) => {
+          const row = f.logits!.data.subarray(p * V, (p + 1) * V);
+          const max = Math.max(...row);
+          const z = row.reduce((s, x) => s + Math.exp(x - max), 0);
+          const order = [...row.keys()].sort((a, b) => row[b]! - row[a]!).slice(0, 3);
+          assert.deepEqual(r.texts[0]!.topIds[L - 1]![p], order, `${t.lang} pos ${p}`);
+          assert.ok(maxAbsDiff(r.texts[0]!.topProbs[L - 1]![p]!, order.map((i) => Math.exp(row[i]! - max) / z)) <= 1e-5);
+        });
+        // Earlier layers give proper distributions too, close to the float model's lens.
+        const agree = t.lens.flatMap((perPos, l) => perPos.map((want, p) => r.texts[0]!.topIds[l]![p]![0] === want.ids[0])).filter(Boolean).length;
+        assert.ok(agree / (L * t.input_ids.length) >= 0.8, `${agree} of ${L * t.input_ids.length} lens top-1 agree with the float model`);
+      }
+    } finally {
+      await model.dispose();
+    }
+  });
+});

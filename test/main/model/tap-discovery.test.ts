@@ -28,10 +28,10 @@ describe('tap discovery', () => {
     );
     assert.ok(head);
     assert.equal(head.logitsNode.opType, 'MatMul');
-    assert.deepEqual(graph.initializers.get(head.unembedding)?.dims, [dims.hiddenSize, dims.vocabSize]);
+    assert.deepEqual(graph.initializers.get(head.unembedding!)?.dims, [dims.hiddenSize, dims.vocabSize]);
   });
 
-  it('a graph whose logits do not come from a [hidden, vocab] MatMul still gives every layer tap, without the head', () => {
+  it('a graph whose logits do not come from a [hidden, vocab] MatMul keeps its head as nodes from the final norm to the logits', () => {
     // Rename the unembedding weight's use so the MatMul reads a tensor of unknown shape, as a quantized export would.
     const { head } = discoverTaps(graph, dims);
     const unembedding = head!.unembedding;
@@ -41,9 +41,11 @@ describe('tap discovery', () => {
       initializers: new Map([...graph.initializers].filter(([name]) => name !== unembedding)),
     };
     const r = discoverTaps(quantized, dims);
-    assert.equal(r.head, null);
-    assert.equal(r.taps.length, 2 * dims.numLayers);
-    assert.ok(r.taps.every((t) => t.kind !== 'final_norm'));
+    assert.equal(r.head!.unembedding, null);
+    assert.equal(r.head!.finalNorm, head!.finalNorm);
+    assert.deepEqual(r.head!.nodes.map((n) => n.name), [head!.logitsNode.name]);
+    assert.equal(r.taps.length, 2 * dims.numLayers + 1);
+    assert.equal(r.taps.find((t) => t.kind === 'final_norm')?.onnxName, head!.finalNorm);
   });
 
   it('the node pattern alone finds the same tensors (for exporters with other names)', () => {

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { layerTensors } from '../../model/graph-listing.js';
+import { join } from 'node:path';
 import { describeModel } from '../../model/model-description.js';
+import { listVariants } from '../../model/model-folder.js';
 import { addModelOptions, output, parseIntOption, type ModelOptions, type OutputOptions } from '../common.js';
 
 export function registerInspect(program: Command): void {
@@ -14,7 +16,12 @@ export function registerInspect(program: Command): void {
         return;
       }
       // The graph alone: no onnxruntime session, no weights read (the hash shows once a run computed it).
-      const d = await describeModel(dir, { ...(o.tap?.length ? { taps: o.tap } : {}), ...(o.arch ? { arch: o.arch } : {}) }, 'inspect');
+      const d = await describeModel(
+        dir,
+        { ...(o.tap?.length ? { taps: o.tap } : {}), ...(o.arch ? { arch: o.arch } : {}), ...(o.variant !== undefined ? { variant: o.variant } : {}), ...(o.file !== undefined ? { file: o.file } : {}) },
+        'inspect',
+      );
+      const variants = listVariants(d.info.dir);
       {
         const i = d.info;
         const value = {
@@ -35,6 +42,7 @@ export function registerInspect(program: Command): void {
           tap_points: i.taps.map((t) => ({ name: t.name, onnx_name: t.onnxName, width: t.width, found_by: t.foundBy })),
           inputs: i.inputs,
           outputs: i.outputs,
+          variants: variants.map((v) => ({ name: v.name, file: v.file, bytes: v.bytes, current: join(d.info.dir, v.file) === i.onnxPath })),
         };
         output(o, value, () =>
           [
@@ -42,6 +50,7 @@ export function registerInspect(program: Command): void {
             `norm: ${i.normKind}   hash: ${d.hash ? d.hash.slice(0, 16) : '(computed on the first run)'}`,
             `inputs: ${i.inputs.join(', ')}`,
             `outputs: ${i.outputs.join(', ')}`,
+            `variants: ${variants.map((v) => `${join(d.info.dir, v.file) === i.onnxPath ? '*' : ''}${v.name} (${v.file}, ${(v.bytes / 2 ** 20).toFixed(1)} MiB)`).join(', ')}   (--variant NAME)`,
             'tap points:',
             ...i.taps.map((t) => `  ${t.name.padEnd(14)} ${String(t.width).padStart(6)}  ${t.onnxName}  (${t.foundBy})`),
           ].join('\n'),

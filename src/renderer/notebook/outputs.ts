@@ -1,0 +1,161 @@
+/**
+ * A code cell's outputs, in nbformat shapes, drawn in the page:
+ * - streams (stdout/stderr) as text, consecutive chunks of one stream joined, as Jupyter does;
+ * - errors with their traceback; the cell line they point at is highlighted in the editor (by the caller);
+ * - rich data, richest first: Plotly figures (interactive, with SVG/PNG/PDF export), HTML in a sandboxed
+ *   iframe (/frame: opaque origin, no network, so it can neither read the page nor call the backend),
+ *   SVG and PNG images, Markdown, JSON, plain text.
+ */
+import type { NbOutput } from '../../shared/notebook-doc.js';
+import { jpegToPdf } from '../../shared/image-pdf.js';
+import { renderMarkdown } from '../markdown.js';
+import { loadPlotly, type Layout, type Trace } from '../plotly.js';
+import { saveFile } from '../shell.js';
+
+export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
+
+/** Where an error points in its cell: the first "line N, column M" of the traceback. */
+export function errorLine(o: NbOutput, label?: string): number | null {
+  const text = [String(o['evalue'] ?? ''), ...((o['traceback'] as string[] | undefined) ?? [])].join('\n');
+  const own = label ? new RegExp(`${label.replace(/[[\]]/g, '\\$&')}, line (\\d+)`).exec(text) : null;
+  const any = own ?? /, line (\d+), column \d+/.exec(text);
+  return any ? Number(any[1]) : null;
+}
+
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+function pre(text: string, cls: string): HTMLElement {
+  const el = document.createElement('pre');
+  el.className = cls;
+  el.textContent = text.replace(ANSI, '');
+  return el;
+}
+
+/** Appends a stream chunk to the last output element when it is the same stream (streaming stdout). */
+export function appendStream(container: HTMLElement, name: string, text: string): void {
+  const last = container.lastElementChild as HTMLElement | null;
+  if (last && last.dataset['stream'] === name) {
+    last.textContent = (last.textContent ?? '') + text.replace(ANSI, '');
+    return;
+  }
+  const el = pre(text, `output stream ${name}`);
+  el.dataset['stream'] = name;
+  container.append(el);
+}
+
+export function renderOutput(container: HTMLElement, o: NbOutput, figureName: string): void {
+  switch (o.output_type) {
+    case 'stream':
+      return appendStream(container, String(o['name'] ?? 'stdout'), String(o['text'] ?? ''));
+    case 'error': {
+      const el = document.createElement('div');
+      el.className = 'output error-output';
+      const head = document.createElement('div');
+      head.className = 'error-head';
+      head.textContent = `${String(o['ename'])}: ${String(o['evalue'])}`;
+      const tb = ((o['traceback'] as string[] | undefined) ?? []).filter((l, i) => !(i === 0 && l.replace(ANSI, '').trim() === `${String(o['ename'])}: ${String(o['evalue'])}`.trim()));
+      el.append(head);
+      if (tb.length) el.append(pre(tb.join('\n'), 'traceback'));
+      container.append(el);
+      return;
+    }
+    case 'display_data':
+    case 'execute_result':
+      return renderBundle(container, (o['data'] ?? {}) as Record<string, unknown>, figureName);
+    default:
+      container.append(pre(`(an output of type ${o.output_type} this app does not show)`, 'output muted'));
+  }
+}
+
+function renderBundle(container: HTMLElement, data: Record<string, unknown>, figureName: string): void {
+  const wrap = document.createElement('div');
+  wrap.className = 'output rich';
+  container.append(wrap);
+  if (data[PLOTLY_MIME]) return void renderPlotly(wrap, data[PLOTLY_MIME] as { data: Trace[]; layout?: Layout }, figureName);
+  if (typeof data['text/html'] === 'string') return renderHtml(wrap, data['text/html']);
+  if (typeof data['image/svg+xml'] === 'string') return image(wrap, `data:image/svg+xml;charset=utf-8,${encodeURIComponent(data['image/svg+xml'])}`);
+  if (typeof data['image/png'] === 'string') return image(wrap, `data:image/png;base64,${data['image/png'].replace(/\s/g, '')}`);
+  if (typeof data['text/markdown'] === 'string') {
+    const md = document.createElement('div');
+    md.className = 'markdown';
+    renderMarkdown(md, data['text/markdown']);
+    return void wrap.append(md);
+  }
+  if (data['application/json'] !== undefined) return void wrap.append(pre(JSON.stringify(data['application/json'], null, 2), 'json'));
+  wrap.append(pre(String(data['text/plain'] ?? ''), 'text'));
+}
+
+function image(wrap: HTMLElement, src: string): void {
+  const img = document.createElement('img');
+  img.src = src;
+  img.alt = 'figure';
+  wrap.append(img);
+}
+
+/**
+ * HTML from a notebook runs in a sandboxed iframe without allow-same-origin: an opaque origin that
+ * cannot read this page, its storage or the token, and whose CSP (served with /frame) allows no request.
+ */
+function renderHtml(wrap: HTMLElement, html: string): void {
+  const frame = document.createElement('iframe');
+  frame.className = 'html-output';
+  frame.setAttribute('sandbox', 'allow-scripts');
+  frame.setAttribute('referrerpolicy', 'no-referrer');
+  frame.title = 'HTML output';
+  frame.src = '/frame';
+  const onMessage = (e: MessageEvent) => {
+    if (e.source !== frame.contentWindow) return;
+    const d = e.data as { frameReady?: boolean; frameHeight?: number } | null;
+    if (d?.frameReady) frame.contentWindow?.postMessage({ html }, '*');
+    if (typeof d?.frameHeight === 'number') frame.style.height = `${Math.min(Math.max(d.frameHeight, 20), 2000) + 4}px`;
+  };
+  window.addEventListener('message', onMessage);
+  wrap.append(frame);
+}
+
+async function renderPlotly(wrap: HTMLElement, fig: { data: Trace[]; layout?: Layout }, name: string): Promise<void> {
+  const bar = document.createElement('div');
+  bar.className = 'figure-bar';
+  const plot = document.createElement('div');
+  plot.className = 'plot';
+  wrap.append(bar, plot);
+  try {
+    const P = await loadPlotly();
+    const dark = document.documentElement.dataset['theme'] === 'dark';
+    const layout: Layout = { ...(fig.layout ?? {}), ...(dark ? { template: undefined, paper_bgcolor: '#1e1f24', plot_bgcolor: '#1e1f24', font: { color: '#e4e6eb' } } : {}) };
+    await P.react(plot, fig.data, layout, { displaylogo: false, responsive: true });
+    for (const format of ['svg', 'png', 'pdf'] as const) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'export';
+      b.dataset['format'] = format;
+      b.textContent = format.toUpperCase();
+      b.title = `Export this figure as ${format.toUpperCase()}`;
+      b.addEventListener('click', () => void exportFigure(plot, format, name).catch((e) => alertError(wrap, e)));
+      bar.append(b);
+    }
+  } catch (e) {
+    alertError(wrap, e);
+  }
+}
+
+function alertError(wrap: HTMLElement, e: unknown): void {
+  wrap.append(pre(`figure: ${e instanceof Error ? e.message : String(e)}`, 'output stream stderr'));
+}
+
+export async function exportFigure(plot: HTMLElement, format: 'svg' | 'png' | 'pdf', name: string): Promise<void> {
+  const P = await loadPlotly();
+  const layout = (plot as { layout?: { width?: number; height?: number } }).layout;
+  const size = { width: layout?.width ?? (plot.clientWidth || 800), height: layout?.height ?? (plot.clientHeight || 450) };
+  if (format === 'svg') {
+    const url = await P.toImage(plot, { format: 'svg', ...size });
+    return saveFile(`${name}.svg`, { text: decodeURIComponent(url.slice(url.indexOf(',') + 1)) });
+  }
+  if (format === 'png') return saveFile(`${name}.png`, { dataUrl: await P.toImage(plot, { format: 'png', ...size, scale: 2 }) });
+  const jpeg = await P.toImage(plot, { format: 'jpeg', ...size, scale: 2 });
+  const bytes = Uint8Array.from(atob(jpeg.slice(jpeg.indexOf(',') + 1)), (c) => c.charCodeAt(0));
+  const pdf = jpegToPdf(bytes, size.width, size.height);
+  let binary = '';
+  for (let i = 0; i < pdf.length; i += 0x8000) binary += String.fromCharCode(...pdf.subarray(i, i + 0x8000));
+  return saveFile(`${name}.pdf`, { dataUrl: `data:application/pdf;base64,${btoa(binary)}` });
+}
