@@ -10,6 +10,7 @@ import { benchBatchMemory } from './batch-memory.js';
 import { benchCapture } from './capture.js';
 import { benchEngine, benchOpen } from './engine.js';
 import { benchKernel } from './kernel.js';
+import { benchWorkbench } from './workbench.js';
 import { benchPooledStore } from './pooled-store.js';
 import { benchStore } from './store.js';
 import { benchAblation, benchInlineGraph, benchMemory, benchOneSession } from './model-scale.js';
@@ -40,3 +41,4 @@ section(`capture memory on context-long texts (${modelDir}, CPU; one process eac
 section('pooled residuals at 8B scale (float32 vs float16)', await benchPooledStore());
 section('alignment (MEXA): float64 JS before, blocked float32 JS, onnxruntime Gemm', await benchAlignment());
 section('notebook kernel (Node client over ZeroMQ, this machine)', await benchKernel());
+section('workbench in Chromium (serve → interactive notebook, keystroke → completion)', await benchWorkbench());

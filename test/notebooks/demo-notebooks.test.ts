@@ -14,7 +14,8 @@ import { runCli } from '../helpers/cli.js';
 import { fixturesDir, repoRoot } from '../helpers/paths.js';
 
 const notebooksDir = join(repoRoot, 'notebooks');
-const notebooks = readdirSync(notebooksDir).filter((f) => f.endsWith('.ipynb')).sort();
+/** The five demo notebooks of the API (others in notebooks/ have their own tests). */
+const notebooks = ['01-working-language.ipynb', '02-language-neurons.ipynb', '03-alignment.ipynb', '04-codeswitch-fertility.ipynb', '05-checkpoints.ipynb'];
 
 interface Output {
   output_type: string;
@@ -58,8 +59,9 @@ describe('demo notebooks', () => {
   before(() => (tmp = mkdtempSync(join(tmpdir(), 'babelscope-notebooks-'))));
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it('are the five of the issue', () => {
-    assert.deepEqual(notebooks, ['01-working-language.ipynb', '02-language-neurons.ipynb', '03-alignment.ipynb', '04-codeswitch-fertility.ipynb', '05-checkpoints.ipynb']);
+  it('are all in notebooks/', () => {
+    const present = readdirSync(notebooksDir);
+    for (const name of notebooks) assert.ok(present.includes(name), name);
   });
 
   for (const name of notebooks) {

@@ -29,7 +29,7 @@ import type { LapeStats, NeuronRef, NeuronSelection } from './lape.js';
 
 export type { SelectiveNeuron, SelectivityOptions, SelectivityResult };
 
-/** Default selectivity thresholds. */
+/** Defaults of the selectivity method: Cohen's "large" effect and a 5 % false-discovery rate (see the module comment). */
 export const SELECTIVITY_DEFAULTS: Readonly<Required<SelectivityOptions>> = { minEffect: 0.8, fdr: 0.05 };
 
 

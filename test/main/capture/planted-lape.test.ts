@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Tokenizer } from '../../../src/main/model/tokenizer.js';
 import { openStore, type NeuronStats } from '../../../src/main/store/index.js';
-import { runCliJson } from '../../helpers/cli.js';
+import { runCli, runCliJson } from '../../helpers/cli.js';
 import { fixturesDir } from '../../helpers/paths.js';
 
 const modelDir = join(fixturesDir, 'planted');
@@ -142,6 +142,16 @@ describe('LAPE finds neurons planted to fire on one script only', () => {
     const loose = score(noFloor.neurons);
     assert.equal(loose.recall, 1);
     assert.ok(loose.precision < 1, `precision ${loose.precision} without an effect floor`);
+  });
+
+  it('lape --help states and justifies the selectivity defaults', async () => {
+    const h = await runCli(['lape', '--help']);
+    assert.equal(h.code, 0, h.stderr);
+    assert.match(h.stdout, /--min-effect h \(default 0\.8\): Cohen's h/);
+    assert.match(h.stdout, /Cohen's \(1988\) "large" effect/);
+    assert.match(h.stdout, /--fdr q \(default 0\.05\)/);
+    assert.match(h.stdout, /Benjamini-Hochberg \(1995\) over all neurons × languages/);
+    assert.match(h.stdout, /intersection-union test \(Berger 1982/);
   });
 
   it('ablate takes the newest selection, whichever method made it', async () => {

@@ -130,6 +130,31 @@ describe('sharded capture + merge on the bundled model', () => {
     b.close();
   });
 
+  it('a merge that fails midway leaves the output as it was (one transaction per shard)', () => {
+    const out = openStore(db('rollback.db'));
+    const src = openStore(db('shard2.db'), { readonly: true });
+    try {
+      const corpus = out.saveCorpus(CORPUS, src.readCorpus(run(src).corpusId!));
+      const target = out.createRun({ name: 'capture', kind: 'capture', model: run(src).model, corpusId: corpus.corpusId });
+      const source = { path: db('shard2.db'), runId: run(src).id, runName: 'capture', corpusId: run(src).corpusId!, params: run(src).params };
+      // Fails after the statistics, pooled vectors and done marks were written inside the transaction.
+      assert.throws(() => out.mergeCaptureRun({ runId: target.id, corpusId: corpus.corpusId }, source, () => {
+        assert.ok(out.doneTextIds(target.id).size > 0, 'written inside the transaction');
+        throw new Error('killed');
+      }), /killed/);
+      assert.equal(out.doneTextIds(target.id).size, 0);
+      assert.equal(out.readNeuronStats(target.id).numLayers, 0);
+      assert.deepEqual(out.pooledLayers(target.id), []);
+      assert.deepEqual(out.mergedShards(target.id), []);
+      const again = out.mergeCaptureRun({ runId: target.id, corpusId: corpus.corpusId }, source);
+      assert.deepEqual(again, { texts: src.doneTextIds(run(src).id).size, alreadyMerged: false });
+      assert.deepEqual(out.integrityCheck(), ['ok']);
+    } finally {
+      out.close();
+      src.close();
+    }
+  });
+
   it('refuses overlapping shards, and leaves the output as it was', async () => {
     copyFileSync(db('shard1.db'), db('shard1-copy.db'));
     const r = await runCli(['merge', db('overlap.db'), db('shard0.db'), db('shard1.db'), db('shard1-copy.db')]);

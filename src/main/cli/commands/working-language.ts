@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
-import { workingLanguageOverCorpus } from '../../capture/working-language-run.js';
-import { openExistingStore, requireCaptureRun } from '../../capture/stored-runs.js';
+import { workingLanguage } from '../../api/index.js';
+import { openExistingStore } from '../../capture/stored-runs.js';
 import { addModelOptions, output, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
-import { addCorpusOptions, corpusParams, loadCorpus, type CorpusOptions } from '../corpus-options.js';
+import { addCorpusOptions, type CorpusOptions } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
 import { addTokenLanguageOptions } from '../token-language-options.js';
+
+export { WORKING_LANGUAGE_RESULT } from '../../api/index.js';
 
 export function registerWorkingLanguage(program: Command): void {
   addTokenLanguageOptions(addCorpusOptions(addModelOptions(program.command('working-language').argument('<dir>', 'model folder').description('per layer: language shares of logit-lens top-1 tokens and mean probability mass per language'))))
@@ -13,29 +15,31 @@ export function registerWorkingLanguage(program: Command): void {
     .option('--run <name>', 'capture run to attach the result to', 'capture')
     .option('--json', 'print JSON')
     .action(async (dir: string, o: ModelOptions & OutputOptions & CorpusOptions & { batch: number; minShare: number; minCount: number; db?: string; run: string }) => {
+      if (o.db !== undefined) openExistingStore(o.db).close(); // a missing file is a UserError saying how to make one
       await withModel(dir, o, async (model) => {
-        const store = o.db !== undefined ? openExistingStore(o.db) : null;
-        try {
-          const run = store ? requireCaptureRun(store, o.run) : null;
-          if (store && run) store.assertSameModel(run, model.info);
-          const texts = await loadCorpus(o.corpus, o, model);
-          const bar = progressBar('working-language');
-          const { tokens, result } = await workingLanguageOverCorpus(model, texts, { batchSize: o.batch, minShare: o.minShare, minCount: o.minCount, onProgress: (d, t) => bar.update(d, t) });
-          bar.stop();
-          const resultId = store && run ? store.saveResult('working-language', { runId: run.id, params: { ...corpusParams(o), minShare: o.minShare, minCount: o.minCount }, result, inputs: {} }) : null;
-          output(o, { ...(resultId !== null ? { resultId } : {}), tokensPerLabel: tokens.tokensPerLabel, ...result }, () => {
-            const lines = [`token languages from the corpus: ${Object.entries(tokens.tokensPerLabel).map(([k, v]) => `${k} ${v}`).join(', ')}`];
-            lines.push(`share of logit-lens top-1 tokens per layer (all texts):`);
-            lines.push('layer'.padEnd(9) + [...Array(result.numLayers).keys()].map((l) => String(l).padStart(6)).join(''));
-            for (const label of result.labels) lines.push(label.padEnd(9) + result.overall.top1Share[label]!.map((v) => v.toFixed(2).padStart(6)).join(''));
-            for (const [lang, table] of Object.entries(result.byTextLanguage)) {
-              lines.push(`texts in ${lang}: top-1 share of ${lang} / eng per layer: ${table.top1Share[lang]!.map((v) => v.toFixed(2)).join(' ')} / ${(table.top1Share['eng'] ?? []).map((v) => v.toFixed(2)).join(' ')}`);
-            }
-            return lines.join('\n');
-          });
-        } finally {
-          store?.close();
-        }
+        const bar = progressBar('working-language');
+        const value = await workingLanguage({
+          model,
+          corpus: o.corpus,
+          ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}),
+          ...(o.maxTokensPerLang !== undefined ? { maxTokensPerLang: o.maxTokensPerLang } : {}),
+          batch: o.batch,
+          minShare: o.minShare,
+          minCount: o.minCount,
+          ...(o.db !== undefined ? { store: o.db, run: o.run } : {}),
+          onProgress: (p) => bar.update(p.done, p.total),
+        });
+        bar.stop();
+        output(o, value, () => {
+          const lines = [`token languages from the corpus: ${Object.entries(value.tokensPerLabel).map(([k, v]) => `${k} ${v}`).join(', ')}`];
+          lines.push(`share of logit-lens top-1 tokens per layer (all texts):`);
+          lines.push('layer'.padEnd(9) + [...Array(value.numLayers).keys()].map((l) => String(l).padStart(6)).join(''));
+          for (const label of value.labels) lines.push(label.padEnd(9) + value.overall.top1Share[label]!.map((v) => v.toFixed(2).padStart(6)).join(''));
+          for (const [lang, table] of Object.entries(value.byTextLanguage)) {
+            lines.push(`texts in ${lang}: top-1 share of ${lang} / eng per layer: ${table.top1Share[lang]!.map((v) => v.toFixed(2)).join(' ')} / ${(table.top1Share['eng'] ?? []).map((v) => v.toFixed(2)).join(' ')}`);
+          }
+          return lines.join('\n');
+        });
       });
     });
 }

@@ -1,0 +1,86 @@
+/** The renderer's notebook model and the figure PDF writer (pure code shared with the browser). */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { jpegSize, jpegToPdf } from '../../src/shared/image-pdf.js';
+import { deleteCell, mergeWithNext, moveCell, newCell, parseNotebook, serializeNotebook, splitCell, changeCellType } from '../../src/shared/notebook-doc.js';
+
+const FILE = {
+  nbformat: 4,
+  nbformat_minor: 4,
+  metadata: { kernelspec: { name: 'babelscope', display_name: 'TypeScript (Babelscope)', language: 'typescript' }, other_tool: { x: 1 } },
+  cells: [
+    { cell_type: 'markdown', metadata: { tags: ['intro'] }, source: ['# Title\n', 'text'], attachments: { 'a.png': { 'image/png': 'AAAA' } } },
+    { id: 'c2', cell_type: 'code', metadata: {}, execution_count: 3, source: 'x + 1', outputs: [{ output_type: 'stream', name: 'stdout', text: ['a\n', 'b\n'] }, { output_type: 'execute_result', execution_count: 3, metadata: {}, data: { 'text/plain': ['42'], 'text/html': ['<b>', '42</b>'] } }] },
+  ],
+};
+
+describe('notebook document', () => {
+  it('reads nbformat 4: sources and texts joined, ids given where missing, unknown fields kept; writes Jupyter’s shape', () => {
+    const doc = parseNotebook(JSON.stringify(FILE));
+    assert.equal(doc.cells[0]!.source, '# Title\ntext');
+    assert.match(doc.cells[0]!.id, /^[0-9a-f]{8}$/);
+    assert.equal(doc.cells[1]!.outputs![0]!['text'], 'a\nb\n');
+    assert.equal((doc.cells[1]!.outputs![1]!['data'] as Record<string, string>)['text/html'], '<b>42</b>');
+    const back = JSON.parse(serializeNotebook(doc)) as typeof FILE & { cells: Record<string, unknown>[] };
+    assert.equal(back.nbformat_minor, 5, 'cell ids need 4.5');
+    assert.deepEqual(back.metadata.other_tool, { x: 1 });
+    assert.deepEqual(back.cells[0]!['attachments'], FILE.cells[0]!.attachments);
+    assert.deepEqual(back.cells[0]!['metadata'], { tags: ['intro'] });
+    assert.deepEqual(back.cells[0]!['source'], ['# Title\n', 'text']);
+    assert.deepEqual(back.cells[1]!['source'], ['x + 1']);
+    assert.equal(back.cells[1]!['execution_count'], 3);
+    assert.deepEqual((back.cells[1]!['outputs'] as Record<string, unknown>[])[0]!['text'], ['a\n', 'b\n']);
+    // A second round trip changes nothing.
+    assert.equal(serializeNotebook(parseNotebook(serializeNotebook(doc))), serializeNotebook(doc));
+  });
+
+  it('refuses what is not a notebook with a message that says why', () => {
+    assert.throws(() => parseNotebook('{oops'), /not valid JSON/);
+    assert.throws(() => parseNotebook('{"nbformat":4}'), /no "cells" list/);
+    assert.throws(() => parseNotebook('{"nbformat":3,"cells":[]}'), /nbformat 3/);
+    assert.throws(() => parseNotebook('{"nbformat":4,"cells":[{"cell_type":"widget"}]}'), /unknown cell_type/);
+  });
+
+  it('cell operations: split at the cursor, merge, move, delete (never to an empty notebook), change type', () => {
+    const a = { ...newCell('code', 'const a = 1\nconst b = 2'), outputs: [{ output_type: 'stream', name: 'stdout', text: 'x' }], execution_count: 1 };
+    const c = newCell('markdown', '# md');
+    const split = splitCell([a, c], 0, 'const a = 1\n'.length);
+    assert.deepEqual(split.map((x) => x.source), ['const a = 1', 'const b = 2', '# md']);
+    assert.equal(split[0]!.id, a.id);
+    assert.deepEqual(split[0]!.outputs, [], 'outputs of a split cell no longer match its code');
+    assert.notEqual(split[1]!.id, a.id);
+    const merged = mergeWithNext(split, 0);
+    assert.deepEqual(merged.map((x) => x.source), ['const a = 1\nconst b = 2', '# md']);
+    assert.deepEqual(moveCell(merged, 1, -1).map((x) => x.cell_type), ['markdown', 'code']);
+    assert.equal(moveCell(merged, 0, -1), merged, 'the first cell cannot move up');
+    const none = deleteCell([a], 0);
+    assert.equal(none.length, 1);
+    assert.equal(none[0]!.source, '');
+    const md = changeCellType(a, 'markdown');
+    assert.equal(md.cell_type, 'markdown');
+    assert.equal('outputs' in md, false);
+  });
+});
+
+describe('figure PDF', () => {
+  // A 3×2 baseline JPEG's headers (SOI, APP0, SOF0 …): enough for the PDF writer, which copies the bytes.
+  const jpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0x02, 0x00, 0x03, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01, 0xff, 0xd9]);
+
+  it('reads the pixel size from the frame header', () => {
+    assert.deepEqual(jpegSize(jpeg), { width: 3, height: 2 });
+    assert.throws(() => jpegSize(Uint8Array.from([0, 1, 2])), /not a JPEG/);
+  });
+
+  it('writes one page of the figure’s size whose cross-reference table points at its objects', () => {
+    const pdf = jpegToPdf(jpeg, 600.4, 360);
+    const text = Buffer.from(pdf).toString('latin1');
+    assert.ok(text.startsWith('%PDF-1.4'));
+    assert.ok(text.trimEnd().endsWith('%%EOF'));
+    assert.match(text, /\/MediaBox \[0 0 600 360\]/);
+    assert.match(text, /\/Width 3 \/Height 2 .*\/Filter \/DCTDecode \/Length 41/);
+    const xref = Number(/startxref\n(\d+)/.exec(text)![1]);
+    assert.ok(text.slice(xref).startsWith('xref\n0 6\n'));
+    const offsets = text.slice(xref).split('\n').slice(3, 8).map((l) => Number(l.slice(0, 10)));
+    offsets.forEach((o, i) => assert.ok(text.slice(o).startsWith(`${i + 1} 0 obj`), `object ${i + 1} at ${o}`));
+  });
+});
