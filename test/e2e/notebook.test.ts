@@ -226,6 +226,17 @@ describe('workbench notebook (real server, kernel and Chromium)', () => {
     await screenshot('reloaded');
   });
 
+  it('notices a change made on disk by another program and reloads the (unmodified) notebook', async () => {
+    const file = join(workspace, 'demo.ipynb');
+    const nb = JSON.parse(readFileSync(file, 'utf8')) as { cells: { source: string[] }[] };
+    nb.cells[0]!.source = ['# Edited elsewhere\n'];
+    writeFileSync(file, JSON.stringify(nb, null, 1));
+    await page.locator('#nb-banner', { hasText: 'changed on disk' }).waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('.cell.markdown h1').first().innerText(), 'Edited elsewhere');
+    assert.equal(await page.locator('#nb-dirty').isHidden(), true);
+    await screenshot('changed-on-disk');
+  });
+
   it('logged no console errors or warnings and made no failed requests', () => {
     // Chromium reports the HTML output's refused request (its CSP at work, tested above) as console errors.
     const refusedByFrame = (p: string) => /connect-src 'none'|Refused to connect because it violates the document's Content Security Policy/.test(p) && p.includes('/api/rpc');
