@@ -18,6 +18,7 @@
  * entry is meaningful only well above `random[l][l]` (`excessOverRandom`).
  */
 import { UserError } from '../../shared/errors.js';
+import type { AblationMatrix, DiagonalEntry } from '../../shared/result-types.js';
 
 export interface AblationInput {
   /** evaluated language → mean NLL with no intervention. */
@@ -30,43 +31,7 @@ export interface AblationInput {
   randomDraws?: number;
 }
 
-/** One language's own deactivation: its Δ NLL and whether it is the largest of its row and column. */
-export interface DiagonalEntry {
-  delta: number | null;
-  isRowMax: boolean | null;
-  isColumnMax: boolean | null;
-  /** delta minus the largest other delta of its row / column (> 0 exactly when it wins). */
-  rowMargin: number | null;
-  columnMargin: number | null;
-  /** The delta of a same-size random neuron set on this language (chance level); null without one. */
-  randomDelta: number | null;
-  /** delta − randomDelta. */
-  excessOverRandom: number | null;
-}
-
-/** The deactivated × evaluated NLL matrix (see the module comment). */
-export interface AblationMatrix {
-  /** Row labels (deactivated languages). */
-  deactivated: string[];
-  /** Column labels (evaluated languages). */
-  evaluated: string[];
-  /** [evaluated] baseline NLL. */
-  baseline: (number | null)[];
-  /** [deactivated][evaluated] NLL. */
-  nll: (number | null)[][];
-  /** [deactivated][evaluated] NLL − baseline. */
-  delta: (number | null)[][];
-  /** [deactivated][evaluated] NLL − baseline with a random neuron set of the same size per layer as the row's; null without random draws. */
-  randomDelta: (number | null)[][] | null;
-  /** Random draws averaged in `randomDelta` (0: none). */
-  randomDraws: number;
-  /** language (both a row and a column) → diagonal entry. */
-  diagonal: Record<string, DiagonalEntry>;
-  /** How many diagonal entries are the max of their row / of their column, out of `diagonalSize`. */
-  rowMaxCount: number;
-  columnMaxCount: number;
-  diagonalSize: number;
-}
+export type { AblationMatrix, DiagonalEntry };
 
 function finite(v: number | undefined, what: string): number | null {
   if (v === undefined) return null;

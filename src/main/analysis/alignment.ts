@@ -28,6 +28,7 @@
  * float32, a block of rows at a time (a `SimilarityKernel`: the float32 JS one here, or onnxruntime's
  * multi-threaded Gemm from src/main/model): memory is one layer's vectors plus one block of S.
  */
+import type { AlignmentResult, LayerAlignment, PairMatrix, PairSummary, PivotAlignment } from '../../shared/result-types.js';
 import { UserError } from '../../shared/errors.js';
 
 /** [layer] language → text id → pooled vector [hidden]. */
@@ -73,61 +74,7 @@ export interface AlignmentOptions {
   kernel?: SimilarityKernel;
 }
 
-/** A language × language matrix, rows and columns in `AlignmentResult.languages` order. */
-export type PairMatrix = (number | null)[][];
-
-/** Alignment numbers of one layer. */
-export interface LayerAlignment {
-  /** The model layer (block index) these scores are for. */
-  layer: number;
-  /** [a][b] mean cosine similarity of parallel texts. */
-  meanCosine: PairMatrix;
-  /** [a][b] retrieval accuracy from a to b (see module comment). */
-  retrieval: PairMatrix;
-  /** [a][b] MEXA alignment score (symmetric). */
-  mexa: PairMatrix;
-  /** [a][b] number of ids present in both languages. */
-  sharedTexts: number[][];
-  /** What each score would be without alignment (see module comment). */
-  chance: { meanCosine: PairMatrix; retrieval: PairMatrix; mexa: PairMatrix };
-}
-
-/** Mean and max over layers of a per-layer score. */
-export interface PairSummary {
-  mean: PairMatrix;
-  max: PairMatrix;
-  /** Model layer where the max is first reached. */
-  maxLayer: PairMatrix;
-}
-
-/** Every language against one pivot language, per layer. */
-export interface PivotAlignment {
-  pivot: string;
-  /** language → [layers] MEXA against the pivot (null where undefined). */
-  mexa: Record<string, (number | null)[]>;
-  mean: Record<string, number | null>;
-  max: Record<string, number | null>;
-  maxLayer: Record<string, number | null>;
-  /** language → chance MEXA against the pivot (1/(2n − 1), at the last layer with a score). */
-  chanceMexa: Record<string, number | null>;
-  /** language → [layers] mean cosine with the pivot's translations, and with its non-translations (chance). */
-  meanCosine: Record<string, (number | null)[]>;
-  nonParallelCosine: Record<string, (number | null)[]>;
-  /** language → [layers] retrieval of the pivot translation, and its chance level 1/|pivot texts|. */
-  retrieval: Record<string, (number | null)[]>;
-  chanceRetrieval: Record<string, (number | null)[]>;
-}
-
-/** Cross-lingual alignment per layer (similarities, retrieval, MEXA). */
-export interface AlignmentResult {
-  languages: string[];
-  layers: LayerAlignment[];
-  /** Over layers, per pair: MEXA mean/max. */
-  mexaSummary: PairSummary;
-  /** Over layers, per pair: mean cosine mean/max. */
-  meanCosineSummary: PairSummary;
-  pivot: PivotAlignment | null;
-}
+export type { AlignmentResult, LayerAlignment, PairMatrix, PairSummary, PivotAlignment };
 
 /**
  * Computes C = A · Bᵀ for row-major A [m × dim] and B [n × dim] (float32): the similarity block of

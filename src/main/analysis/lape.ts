@@ -25,6 +25,7 @@
  * Arithmetic is float64 (the reference divides int counts in float32, so the last bits can differ).
  */
 import { UserError } from '../../shared/errors.js';
+import type { LapeOptions, LapeResult, NeuronRef, NeuronSelection } from '../../shared/result-types.js';
 import { kthValueQuantile, roundHalfEven } from './quantile.js';
 
 /** Activation counts of one language at one layer. */
@@ -63,44 +64,7 @@ export function lapeStatsFromLayers(
   };
 }
 
-/** LAPE thresholds (Tang et al. 2024). */
-export interface LapeOptions {
-  /** Share of all neurons (all layers together) to select; default 0.01. */
-  topRate?: number;
-  /** Quantile of all p below which (inclusive) a neuron's largest p drops it; default 0.95. */
-  filterRate?: number;
-  /** Quantile that p must exceed for a selected neuron to be assigned to a language; default 0.95. */
-  activationBarRatio?: number;
-  /** Values the activation-bar quantile is taken over: all p (reference code, default) or selected. */
-  activationBarOver?: 'all' | 'selected';
-}
-
-/** A neuron as `[layer, index]`. */
-export type NeuronRef = [layer: number, index: number];
-
-/** What every neuron-selection method gives (LAPE, selectivity): what ablation and comparisons read. */
-export interface NeuronSelection {
-  /** 'selectivity' for that method; absent or 'lape' for LAPE. */
-  method?: 'lape' | 'selectivity';
-  languages: string[];
-  /** language → its neurons, sorted by layer then index. */
-  neurons: Record<string, NeuronRef[]>;
-  /** language → [layers] number of its neurons per layer. */
-  perLayer: Record<string, number[]>;
-  /** All selected neurons (some may belong to no language). */
-  selected: NeuronRef[];
-  /** [layers] neurons per layer. */
-  neuronsPerLayer: number[];
-}
-
-/** Language-specific neurons selected by LAPE. */
-export interface LapeResult extends NeuronSelection {
-  method?: 'lape';
-  /** The options used, defaults filled in. */
-  options: Required<LapeOptions>;
-  /** The quantile values used: τ_f (filter) and τ_a (activation bar; null when nothing was selected). */
-  thresholds: { filter: number; activationBar: number | null };
-}
+export type { LapeOptions, LapeResult, NeuronRef, NeuronSelection };
 
 /** The reference implementation's defaults. */
 export const LAPE_DEFAULTS: Readonly<Required<LapeOptions>> = {

@@ -22,45 +22,17 @@
  * A neuron can pass for one language at most (it must beat all others). No quota: the count of
  * selected neurons is whatever the data support, zero included.
  */
+import type { SelectiveNeuron, SelectivityOptions, SelectivityResult } from '../../shared/result-types.js';
 import { UserError } from '../../shared/errors.js';
 import type { LapeStats, NeuronRef, NeuronSelection } from './lape.js';
 
-export interface SelectivityOptions {
-  /** Cohen's h floor between the language's p and the highest other p; default 0.8 ("large"). */
-  minEffect?: number;
-  /** Benjamini–Hochberg false-discovery rate over all neurons × languages; default 0.05. */
-  fdr?: number;
-}
+
+export type { SelectiveNeuron, SelectivityOptions, SelectivityResult };
 
 /** Defaults of the selectivity method: Cohen's "large" effect and a 5 % false-discovery rate (see the module comment). */
 export const SELECTIVITY_DEFAULTS: Readonly<Required<SelectivityOptions>> = { minEffect: 0.8, fdr: 0.05 };
 
-/** One selected (neuron, language) with the numbers that selected it. */
-export interface SelectiveNeuron {
-  layer: number;
-  index: number;
-  lang: string;
-  /** Activation probability for the language. */
-  p: number;
-  /** The highest activation probability among the other languages, and that language. */
-  runnerUp: number;
-  runnerUpLang: string;
-  /** Cohen's h between p and runnerUp. */
-  effect: number;
-  /** Intersection–union p-value, and its Benjamini–Hochberg adjusted value. */
-  pValue: number;
-  qValue: number;
-}
 
-/** Neurons selected by the selectivity method, with the numbers behind each. */
-export interface SelectivityResult extends NeuronSelection {
-  method: 'selectivity';
-  options: Required<SelectivityOptions>;
-  /** Number of tests the FDR is controlled over (neurons × languages). */
-  tests: number;
-  /** Every selected (neuron, language), largest effect first. */
-  details: SelectiveNeuron[];
-}
 
 /** Cohen's h for two proportions. */
 export function cohensH(p1: number, p2: number): number {

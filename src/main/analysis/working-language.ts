@@ -11,31 +11,13 @@
  *    Results are kept overall and per text language (the language of the text being read).
  */
 import { UserError } from '../../shared/errors.js';
+import type { WorkingLanguageResult, WorkingLanguageTable } from '../../shared/result-types.js';
 import type { TokenLanguages } from './token-language.js';
 
 export { scriptOf, scriptCounts, DEFAULT_LANGUAGE_SCRIPTS, type Script } from './script.js';
 export * from './token-language.js';
 
-/** Per-layer working-language statistics for one group of positions. */
-export interface WorkingLanguageTable {
-  /** [layers] positions counted (top-1). */
-  positions: number[];
-  /** [layers] positions whose probability mass was given. */
-  massPositions: number[];
-  /** label → [layers] share of top-1 tokens with that label. */
-  top1Share: Record<string, number[]>;
-  /** label → [layers] mean probability mass on the label's tokens (0 where no mass was given). */
-  meanMass: Record<string, number[]>;
-}
-
-/** Working language per layer, over all texts and per text language. */
-export interface WorkingLanguageResult {
-  labels: string[];
-  numLayers: number;
-  overall: WorkingLanguageTable;
-  /** text language → table over the positions of texts in that language. */
-  byTextLanguage: Record<string, WorkingLanguageTable>;
-}
+export type { WorkingLanguageResult, WorkingLanguageTable };
 
 class TableSums {
   readonly top1: Float64Array;

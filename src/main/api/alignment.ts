@@ -1,4 +1,5 @@
 /** Cross-lingual alignment across layers (MEXA) from a capture's pooled residuals. */
+import type { RunStatus } from '../../shared/result-kinds.js';
 import type { AlignmentResult } from '../analysis/alignment.js';
 import { ALIGNMENT_RESULT, alignStoredRun, requireCaptureRun } from '../capture/stored-runs.js';
 import { createSimilarityKernel } from '../model/similarity-kernel.js';
@@ -25,11 +26,15 @@ export interface AlignOptions {
   save?: boolean;
 }
 
-/** Alignment per layer, with the pooling it used and the id it was stored under. */
+/** Alignment per layer, with the pooling used, the stored result's id and whether the capture was finished. */
 export interface AlignOutput extends AlignmentResult {
   pool: 'mean' | 'last';
   /** The id of the stored result (null when not saved). */
   resultId: number | null;
+  /** The capture run's status; anything but `done` means the numbers cover part of the corpus. */
+  runStatus: RunStatus;
+  /** True when the capture had not finished. */
+  partial: boolean;
 }
 
 /**
@@ -47,8 +52,8 @@ export async function align(options: AlignOptions): Promise<AlignOutput> {
     return await withStore(options.store, { readonly: !save, create: false }, async (store) => {
       const run = requireCaptureRun(store, options.run ?? 'capture');
       const r = { pool, ...(await alignStoredRun(store, run, { pool, pivot, ...(kernel ? { kernel: kernel.run } : {}) })) };
-      const resultId = save ? store.saveResult(run.id, ALIGNMENT_RESULT, { pool, pivot: r.pivot?.pivot ?? null }, r) : null;
-      return { ...r, resultId };
+      const resultId = save ? store.saveResult(ALIGNMENT_RESULT, { runId: run.id, params: { pool, pivot: r.pivot?.pivot ?? null }, result: r, inputs: { run: run.id } }) : null;
+      return { ...r, resultId, runStatus: run.status, partial: run.status !== 'done' };
     });
   } finally {
     await kernel?.dispose();

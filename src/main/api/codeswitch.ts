@@ -9,7 +9,7 @@ import { LANGUAGE_LABEL_SYSTEM } from '../analysis/language-codes.js';
 import { createFastTextIdentifier, type LanguageIdentifier } from '../analysis/language-id.js';
 import { generateResponses, tokenIndexAtChar, type GeneratedResponse, type GenerationPlan } from '../capture/codeswitch-run.js';
 import { languageNeuronInterventions } from '../capture/language-interventions.js';
-import { latestLape, requireCaptureRun } from '../capture/stored-runs.js';
+import { describeSelection, lapeSelection, requireCaptureRun } from '../capture/stored-runs.js';
 import type { Model } from '../model/model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { limitsOf } from './capture.js';
@@ -28,8 +28,10 @@ export interface CodeSwitchOptions extends LongRunningOptions, CorpusLimitOption
     lang: string;
     /** The store (or path) with the LAPE result. */
     store: ProjectStore | string;
-    /** Capture run whose LAPE neurons to use; default `capture`. */
+    /** Capture run whose newest LAPE selection to use; default `capture`. */
     run?: string;
+    /** The LAPE selection (stored result id) to use instead of the run's newest. */
+    selection?: number;
     /** Scale for `amplify`; default 2. */
     factor?: number;
   };
@@ -63,26 +65,32 @@ export interface InterventionInfo {
   neurons: number;
   db: string;
   run: string;
+  /** The LAPE selection (result id) whose neurons were scaled. */
+  selection: number;
+  /** True when that selection was made from a capture that had not finished. */
+  partial: boolean;
+  /** One line naming the selection and its settings, for logs. */
+  description: string;
 }
 
 /** LCB numbers of one prompt language (or all). */
 export interface ConfusionSummary {
   responses: number;
-  non_skipped: number;
-  line_errors: number;
-  word_errors: number;
+  nonSkipped: number;
+  lineErrors: number;
+  wordErrors: number;
   /** Line pass rate: share of responses whose every line is in the prompt language. */
   lpr: number;
   /** Word pass rate (null where words cannot be told apart). */
   wpr: number | null;
   /** Harmonic mean of LPR and WPR. */
   lcpr: number;
-  code_switch_rate: number;
-  mean_cmi: number;
+  codeSwitchRate: number;
+  meanCMI: number;
 }
 
 /** LCB numbers over all prompt languages. */
-export type OverallSummary = Pick<ConfusionSummary, 'responses' | 'lpr' | 'wpr' | 'lcpr' | 'code_switch_rate' | 'mean_cmi'>;
+export type OverallSummary = Pick<ConfusionSummary, 'responses' | 'lpr' | 'wpr' | 'lcpr' | 'codeSwitchRate' | 'meanCMI'>;
 
 /** Prompt language × switched-to language: responses that switched to it (counts, and share of the row's responses). */
 export interface SwitchMatrix {
@@ -94,70 +102,83 @@ export interface SwitchMatrix {
 
 /** One generated response and its analysis. */
 export interface ResponseOutput {
-  prompt_id: string;
+  promptId: string;
   lang: string;
   mode: 'greedy' | 'sample';
   sample: number | null;
   seed: number | null;
-  prompt_tokens: number;
+  promptTokens: number;
   text: string;
   ids: number[];
-  stopped_by: 'eos' | 'length' | 'context';
+  stoppedBy: 'eos' | 'length' | 'context';
   skipped: boolean;
-  line_error: boolean | null;
-  word_error: boolean | null;
-  code_switch: boolean;
-  switched_to: string[];
+  lineError: boolean | null;
+  wordError: boolean | null;
+  codeSwitch: boolean;
+  switchedTo: string[];
   cmi: number;
-  switch_points: number[];
+  switchPoints: number[];
   /** The first word not in the prompt language, and the generated token that produced it. */
-  first_off_target: {
-    word_index: number;
+  firstOffTarget: {
+    wordIndex: number;
     word: string;
-    char_offset: number;
+    charOffset: number;
     lang: string;
     /** 'word': the word's own script or word-level ID put it off target; 'line': only its line's language did. */
     basis: 'word' | 'line';
-    token_index: number | null;
+    tokenIndex: number | null;
     /** Position in the whole sequence (prompt + generated), for `lens` / `activations`. */
     position: number | null;
     token: string | null;
   } | null;
   /** With a baseline: whether the intervention changed the response, and the response without it. */
   changed?: boolean;
-  baseline_text?: string;
+  baselineText?: string;
 }
 
 /** Everything `codeSwitch` measured, with its parameters and every response. */
 export interface CodeSwitchOutput {
   model: string;
   prompts: string;
-  prompt_count: number;
+  promptCount: number;
   samples: number;
-  max_new_tokens: number;
-  max_prompt_tokens: number;
+  maxNewTokens: number;
+  maxPromptTokens: number;
   temperature: number;
-  top_p: number;
+  topP: number;
   seed: number;
   intervention: InterventionInfo | null;
-  word_level: 'inherit' | 'model';
+  wordLevel: 'inherit' | 'model';
   /** Every language label is ISO 639-3, with these macrolanguage choices. */
-  language_labels: typeof LANGUAGE_LABEL_SYSTEM;
+  languageLabels: typeof LANGUAGE_LABEL_SYSTEM;
   overall: OverallSummary;
-  by_language: Record<string, ConfusionSummary>;
+  byLanguage: Record<string, ConfusionSummary>;
   matrix: SwitchMatrix;
   /** The same numbers without the intervention (with `intervention` and `baseline`). */
-  baseline?: { overall: OverallSummary; by_language: Record<string, ConfusionSummary>; matrix: SwitchMatrix; changed_responses: number };
+  baseline?: { overall: OverallSummary; byLanguage: Record<string, ConfusionSummary>; matrix: SwitchMatrix; changedResponses: number };
   responses: ResponseOutput[];
 }
 
 /** Reads the intervention's neurons (UserError when the store or language has none). */
 export function codeSwitchInterventions(i: NonNullable<CodeSwitchOptions['intervention']>): { info: InterventionInfo; interventions: NeuronIntervention[] } {
   const scale = i.mode === 'ablate' ? 0 : (i.factor ?? 2);
-  const run = i.run ?? 'capture';
   return withStoreSync(i.store, { readonly: true, create: false }, (store) => {
-    const interventions = languageNeuronInterventions(latestLape(store, requireCaptureRun(store, run)), i.lang, scale);
-    return { info: { mode: i.mode, lang: i.lang, scale, neurons: interventions.length, db: store.path, run }, interventions };
+    const selection = lapeSelection(store, i.run, i.selection);
+    const interventions = languageNeuronInterventions(selection.result, i.lang, scale);
+    return {
+      info: {
+        mode: i.mode,
+        lang: i.lang,
+        scale,
+        neurons: interventions.length,
+        db: store.path,
+        run: selection.run.name,
+        selection: selection.id,
+        partial: selection.partial,
+        description: describeSelection(selection, store.path),
+      },
+      interventions,
+    };
   });
 }
 
@@ -195,21 +216,21 @@ export async function codeSwitch(options: CodeSwitchOptions): Promise<CodeSwitch
   return {
     model: options.modelName ?? model.info.dir,
     prompts: promptsName,
-    prompt_count: prompts.length,
+    promptCount: prompts.length,
     samples: plan.samples,
-    max_new_tokens: plan.maxNewTokens,
-    max_prompt_tokens: plan.maxPromptTokens,
+    maxNewTokens: plan.maxNewTokens,
+    maxPromptTokens: plan.maxPromptTokens,
     temperature: plan.temperature,
-    top_p: plan.topP,
+    topP: plan.topP,
     seed: plan.seed,
     intervention: intervention?.info ?? null,
-    word_level: wordLevel,
-    language_labels: LANGUAGE_LABEL_SYSTEM,
+    wordLevel: wordLevel,
+    languageLabels: LANGUAGE_LABEL_SYSTEM,
     overall: overallJson(report),
-    by_language: byLanguageJson(report),
+    byLanguage: byLanguageJson(report),
     matrix: report.matrix,
     ...(baselineReport
-      ? { baseline: { overall: overallJson(baselineReport), by_language: byLanguageJson(baselineReport), matrix: baselineReport.matrix, changed_responses: responses.filter((r) => r.changed).length } }
+      ? { baseline: { overall: overallJson(baselineReport), byLanguage: byLanguageJson(baselineReport), matrix: baselineReport.matrix, changedResponses: responses.filter((r) => r.changed).length } }
       : {}),
     responses,
   };
@@ -222,14 +243,14 @@ function responseId(g: GeneratedResponse): string {
 function summaryJson(s: LanguageConfusionSummary): ConfusionSummary {
   return {
     responses: s.responses,
-    non_skipped: s.nonSkipped,
-    line_errors: s.lineErrors,
-    word_errors: s.wordErrors,
+    nonSkipped: s.nonSkipped,
+    lineErrors: s.lineErrors,
+    wordErrors: s.wordErrors,
     lpr: s.lpr,
     wpr: s.wpr,
     lcpr: s.lcpr,
-    code_switch_rate: s.codeSwitchRate,
-    mean_cmi: s.meanCMI,
+    codeSwitchRate: s.codeSwitchRate,
+    meanCMI: s.meanCMI,
   };
 }
 
@@ -239,7 +260,7 @@ function byLanguageJson(r: CodeSwitchReport): Record<string, ConfusionSummary> {
 
 function overallJson(r: CodeSwitchReport): OverallSummary {
   const o = r.overall;
-  return { responses: o.responses, lpr: o.lpr, wpr: o.wpr, lcpr: o.lcpr, code_switch_rate: o.codeSwitchRate, mean_cmi: o.meanCMI };
+  return { responses: o.responses, lpr: o.lpr, wpr: o.wpr, lcpr: o.lcpr, codeSwitchRate: o.codeSwitchRate, meanCMI: o.meanCMI };
 }
 
 async function describeResponses(model: Model, generated: GeneratedResponse[], analyses: ResponseAnalysis[], baseline: GeneratedResponse[] | null): Promise<ResponseOutput[]> {
@@ -247,39 +268,39 @@ async function describeResponses(model: Model, generated: GeneratedResponse[], a
     generated.map(async (g, i) => {
       const a = analyses[i]!;
       const b = baseline?.[i];
-      let firstOffTarget: ResponseOutput['first_off_target'] = null;
+      let firstOffTarget: ResponseOutput['firstOffTarget'] = null;
       if (a.firstOffTarget) {
         const tokenIndex = await tokenIndexAtChar(model.tokenizer, g.promptIds, g.ids, a.firstOffTarget.charOffset);
         firstOffTarget = {
-          word_index: a.firstOffTarget.wordIndex,
+          wordIndex: a.firstOffTarget.wordIndex,
           word: a.words[a.firstOffTarget.wordIndex]!.text,
-          char_offset: a.firstOffTarget.charOffset,
+          charOffset: a.firstOffTarget.charOffset,
           lang: a.firstOffTarget.lang,
           basis: a.firstOffTarget.basis,
-          token_index: tokenIndex,
+          tokenIndex,
           position: tokenIndex === null ? null : g.promptTokens + tokenIndex,
           token: tokenIndex === null ? null : model.tokenizer.idToToken(g.ids[tokenIndex]!),
         };
       }
       return {
-        prompt_id: g.promptId,
+        promptId: g.promptId,
         lang: g.lang,
         mode: g.mode,
         sample: g.sample,
         seed: g.seed,
-        prompt_tokens: g.promptTokens,
+        promptTokens: g.promptTokens,
         text: g.text,
         ids: g.ids,
-        stopped_by: g.stoppedBy,
+        stoppedBy: g.stoppedBy,
         skipped: a.skipped,
-        line_error: a.lineError,
-        word_error: a.wordError,
-        code_switch: a.codeSwitch,
-        switched_to: a.switchedTo,
+        lineError: a.lineError,
+        wordError: a.wordError,
+        codeSwitch: a.codeSwitch,
+        switchedTo: a.switchedTo,
         cmi: a.cmi,
-        switch_points: a.switchPoints,
-        first_off_target: firstOffTarget,
-        ...(b ? { changed: b.ids.length !== g.ids.length || b.ids.some((id, k) => id !== g.ids[k]), baseline_text: b.text } : {}),
+        switchPoints: a.switchPoints,
+        firstOffTarget: firstOffTarget,
+        ...(b ? { changed: b.ids.length !== g.ids.length || b.ids.some((id, k) => id !== g.ids[k]), baselineText: b.text } : {}),
       };
     }),
   );

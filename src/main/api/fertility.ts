@@ -24,16 +24,16 @@ export interface FertilityRow {
   words: number;
   chars: number;
   tokens: number;
-  split_words: number;
+  splitWords: number;
   /** Tokens per word. */
-  tokens_per_word: number | null;
+  tokensPerWord: number | null;
   /** Share of words split into ≥ 2 tokens. */
-  split_word_share: number | null;
-  tokens_per_char: number | null;
+  splitWordShare: number | null;
+  tokensPerChar: number | null;
   /** Tokens for this language / tokens for the pivot on the same parallel texts. */
   premium: number | null;
-  premium_mean_of_ratios: number | null;
-  paired_texts: number;
+  premiumMeanOfRatios: number | null;
+  pairedTexts: number;
 }
 
 /** Fertility and parity per tokenizer per language. */
@@ -43,9 +43,9 @@ export interface FertilityOutput {
   /** How texts were split into words and tokens. */
   segmentation: { method: string; locales: Record<string, string>; tokens: string };
   languages: string[];
-  tokenizers: { name: string; path: string; vocab_size: number }[];
+  tokenizers: { name: string; path: string; vocabSize: number }[];
   /** tokenizer name → language → numbers. */
-  by_tokenizer: Record<string, Record<string, FertilityRow>>;
+  byTokenizer: Record<string, Record<string, FertilityRow>>;
 }
 
 /** Tokens per word, share of split words, tokens per character and premium vs a pivot language. */
@@ -74,8 +74,8 @@ export async function fertility(options: FertilityOptions): Promise<FertilityOut
     pivot: report.pivot,
     segmentation: { method: report.segmentation, locales: report.locales, tokens: 'each text tokenized whole, without special tokens' },
     languages: report.languages,
-    tokenizers: tokenizers.map((t) => ({ name: t.name, path: t.path, vocab_size: t.tokenizer.vocabSize() })),
-    by_tokenizer: Object.fromEntries(
+    tokenizers: tokenizers.map((t) => ({ name: t.name, path: t.path, vocabSize: t.tokenizer.vocabSize() })),
+    byTokenizer: Object.fromEntries(
       Object.entries(report.byTokenizer).map(([name, byLang]) => [name, Object.fromEntries(Object.entries(byLang).map(([lang, s]) => [lang, fertilityRow(s)]))]),
     ),
   };
@@ -87,12 +87,12 @@ function fertilityRow(s: FertilityStats): FertilityRow {
     words: s.words,
     chars: s.chars,
     tokens: s.tokens,
-    split_words: s.splitWords,
-    tokens_per_word: s.tokensPerWord,
-    split_word_share: s.splitWordShare,
-    tokens_per_char: s.tokensPerChar,
+    splitWords: s.splitWords,
+    tokensPerWord: s.tokensPerWord,
+    splitWordShare: s.splitWordShare,
+    tokensPerChar: s.tokensPerChar,
     premium: s.premium,
-    premium_mean_of_ratios: s.premiumMeanOfRatios,
-    paired_texts: s.pairedTexts,
+    premiumMeanOfRatios: s.premiumMeanOfRatios,
+    pairedTexts: s.pairedTexts,
   };
 }

@@ -50,5 +50,6 @@ export { toIso6393, LANGUAGE_LABEL_SYSTEM, MACROLANGUAGE_CHOICES } from '../anal
 export type { LanguageIdentifier, LanguagePrediction } from '../analysis/language-id.js';
 export type { CorpusText } from '../corpus/index.js';
 export type { RunRecord, RunStatus, ModelRef, StoredResult } from '../store/index.js';
+export { RESULT_KINDS, type ResultKind, type ResultKinds, type ResultInput, type ParamsOf, type ResultOf, type NllTotals } from '../../shared/result-kinds.js';
 export { UserError, CancellationError, isUserError } from '../../shared/errors.js';
 export * from '../../shared/plots/index.js';

@@ -88,20 +88,20 @@ export interface ModelDescription {
   dir: string;
   onnx: string;
   architecture: string;
-  model_type: string;
+  modelType: string;
   layers: number;
-  hidden_size: number;
-  intermediate_size: number;
-  vocab_size: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  vocabSize: number;
   heads: number;
-  kv_heads: number;
-  head_dim: number;
-  max_positions: number;
+  kvHeads: number;
+  headDim: number;
+  maxPositions: number;
   /** `rms`, `rms_plus_one` (Gemma) or `layer`. */
   norm: string;
   /** sha256 of the ONNX bytes and external data; null until a run has hashed the model once. */
   hash: string | null;
-  tap_points: { name: string; onnx_name: string; width: number; found_by: 'name' | 'pattern' | 'user' }[];
+  tapPoints: { name: string; onnxName: string; width: number; foundBy: 'name' | 'pattern' | 'user' }[];
   inputs: string[];
   outputs: string[];
   /** The ONNX files of the folder; `current` is the one described. */
@@ -128,18 +128,18 @@ export async function inspectModel(dir: string, options: Pick<OpenModelOptions, 
     dir: i.dir,
     onnx: i.onnxPath,
     architecture: i.architecture,
-    model_type: i.modelType,
+    modelType: i.modelType,
     layers: i.numLayers,
-    hidden_size: i.hiddenSize,
-    intermediate_size: i.intermediateSize,
-    vocab_size: i.vocabSize,
+    hiddenSize: i.hiddenSize,
+    intermediateSize: i.intermediateSize,
+    vocabSize: i.vocabSize,
     heads: i.numHeads,
-    kv_heads: i.numKvHeads,
-    head_dim: i.headDim,
-    max_positions: i.maxPositions,
+    kvHeads: i.numKvHeads,
+    headDim: i.headDim,
+    maxPositions: i.maxPositions,
     norm: i.normKind,
     hash: d.hash,
-    tap_points: i.taps.map((t) => ({ name: t.name, onnx_name: t.onnxName, width: t.width, found_by: t.foundBy })),
+    tapPoints: i.taps.map((t) => ({ name: t.name, onnxName: t.onnxName, width: t.width, foundBy: t.foundBy })),
     inputs: i.inputs,
     outputs: i.outputs,
     variants: listVariants(i.dir).map((v) => ({ name: v.name, file: v.file, bytes: v.bytes, current: join(i.dir, v.file) === i.onnxPath })),
@@ -173,7 +173,7 @@ export interface LensOptions {
 /** The logit lens of one text at every layer and position. */
 export interface LensOutput {
   /** With `languages`: how many vocabulary tokens each language label owns. */
-  tokens_per_label?: Record<string, number>;
+  tokensPerLabel?: Record<string, number>;
   tokens: string[];
   ids: number[];
   /** `layers[layer].positions[position]`: the logit lens of the residual after block `layer`. */
@@ -185,7 +185,7 @@ export interface LensOutput {
       /** Entropy (nats) of the lens distribution. */
       entropy: number | undefined;
       /** Probability mass per language label (with `languages`). */
-      language_mass?: Record<string, number>;
+      languageMass?: Record<string, number>;
       top: { id: number; token: string; prob: number | undefined }[];
     }[];
   }[];
@@ -214,7 +214,7 @@ export async function lens(model: Model, options: LensOptions): Promise<LensOutp
   const mass = (layer: number, pos: number): Record<string, number> =>
     Object.fromEntries(langs!.tokens.labels.map((label, k) => [label, t.setMass![layer]![pos]![k]!]));
   return {
-    ...(langs ? { tokens_per_label: langs.tokens.tokensPerLabel } : {}),
+    ...(langs ? { tokensPerLabel: langs.tokens.tokensPerLabel } : {}),
     tokens: enc.tokens,
     ids: enc.ids,
     layers: t.topIds.map((perPos, layer) => ({
@@ -223,7 +223,7 @@ export async function lens(model: Model, options: LensOptions): Promise<LensOutp
         position: pos,
         token: enc.tokens[pos],
         entropy: t.entropy[layer]![pos],
-        ...(langs ? { language_mass: mass(layer, pos) } : {}),
+        ...(langs ? { languageMass: mass(layer, pos) } : {}),
         top: ids.map((id, k) => ({ id, token: model.tokenizer.idToToken(id), prob: t.topProbs[layer]![pos]![k] })),
       })),
     })),
@@ -289,7 +289,7 @@ export interface GenerateOutput {
   tokens: string[];
   /** Probability the model gave each generated token. */
   probs: number[];
-  stopped_by: 'eos' | 'length' | 'context';
+  stoppedBy: 'eos' | 'length' | 'context';
 }
 
 /** Continues a prompt (greedy unless `temperature` > 0), optionally with neurons scaled. */
@@ -305,7 +305,7 @@ export async function generate(model: Model, options: GenerateOptions): Promise<
     ...(options.interventions?.length ? { interventions: options.interventions } : {}),
   });
   const { text } = await continuationText(model.tokenizer, enc.ids, r.ids);
-  return { prompt, text, ids: r.ids, tokens: r.ids.map((id) => model.tokenizer.idToToken(id)), probs: r.probs, stopped_by: r.stoppedBy };
+  return { prompt, text, ids: r.ids, tokens: r.ids.map((id) => model.tokenizer.idToToken(id)), probs: r.probs, stoppedBy: r.stoppedBy };
 }
 
 function requireText(text: string | undefined, what: string): string {

@@ -5,7 +5,7 @@ import { ablationOverCorpus } from '../capture/ablation-run.js';
 import { lape as lapeOf, LAPE_DEFAULTS, type LapeOptions as LapeAnalysisOptions, type LapeResult, type NeuronRef, type NeuronSelection } from '../analysis/lape.js';
 import { selectivity as selectivityOf, SELECTIVITY_DEFAULTS, type SelectivityResult, type SelectiveNeuron } from '../analysis/selectivity.js';
 import { meanNllByLanguage, tokenizeCorpus } from '../capture/corpus-nll.js';
-import { LAPE_RESULT, lapeStatsOf, latestLape, requireCaptureRun } from '../capture/stored-runs.js';
+import { lapeSelection, lapeStatsOf, requireCaptureRun } from '../capture/stored-runs.js';
 import type { Model } from '../model/model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { limitsOf } from './capture.js';
@@ -55,7 +55,7 @@ export function lape(options: LapeOptions): LapeOutput {
         minEffect: options.minEffect ?? SELECTIVITY_DEFAULTS.minEffect,
         fdr: options.fdr ?? SELECTIVITY_DEFAULTS.fdr,
       });
-      const resultId = save ? store.saveResult(run.id, LAPE_RESULT, { method: 'selectivity', ...result.options }, result) : null;
+      const resultId = save ? store.saveResult('lape', { runId: run.id, params: { method: 'selectivity', ...result.options }, result, inputs: { run: run.id } }) : null;
       return { ...result, resultId };
     }
     const o: LapeAnalysisOptions = {
@@ -64,14 +64,17 @@ export function lape(options: LapeOptions): LapeOutput {
       activationBarRatio: options.activationBarRatio ?? LAPE_DEFAULTS.activationBarRatio,
     };
     const result = lapeOf(stats, o);
-    const resultId = save ? store.saveResult(run.id, LAPE_RESULT, result.options, result) : null;
+    const resultId = save ? store.saveResult('lape', { runId: run.id, params: result.options, result, inputs: { run: run.id } }) : null;
     return { ...result, resultId };
   });
 }
 
-/** The newest stored neuron selection (LAPE or selectivity) of a capture run. */
-export function storedLape(options: { store: ProjectStore | string; run?: string }): NeuronSelection {
-  return withStoreSync(options.store, { readonly: true, create: false }, (store) => latestLape(store, requireCaptureRun(store, options.run ?? 'capture')));
+/** A stored neuron selection (LAPE or selectivity): result `selection` (its id), else the newest of the capture run; with its id. */
+export function storedLape(options: { store: ProjectStore | string; run?: string; selection?: number }): NeuronSelection & { resultId: number } {
+  return withStoreSync(options.store, { readonly: true, create: false }, (store) => {
+    const s = lapeSelection(store, options.run, options.selection);
+    return { ...s.result, resultId: s.id };
+  });
 }
 
 /** Options of `meanNll`. */
@@ -98,10 +101,15 @@ export interface AblateOptions extends LongRunningOptions, CorpusLimitOptions {
   corpus: CorpusSource;
   /** The store with the LAPE result to use (its newest for `run`); the ablation matrix is saved there. */
   store?: ProjectStore | string;
-  /** Capture run whose LAPE neurons to use; default `capture`. */
+  /** Capture run whose newest LAPE selection to use; default `capture`. */
   run?: string;
-  /** Instead of a store's newest: this LAPE result (e.g. from `lape()` with other thresholds). Not saved without `store`. */
-  lape?: NeuronSelection;
+  /** The LAPE selection (stored result id) to use instead of the run's newest; recorded with the matrix. */
+  selection?: number;
+  /**
+   * Instead of a stored selection: this LAPE (or selectivity) result. One returned by `lape({ store })` carries its
+   * `resultId`, which is recorded as the selection; one without an id is not saved.
+   */
+  lape?: NeuronSelection & { resultId?: number | null };
   /** Multiply the neurons by this instead of 0. */
   scale?: number;
   /** Chance level: per language, this many random neuron sets with as many neurons per layer as its own; default 1, 0 for none. */
@@ -112,9 +120,13 @@ export interface AblateOptions extends LongRunningOptions, CorpusLimitOptions {
   batch?: number;
 }
 
-/** The deactivation matrix and the id it was stored under (null without a store). */
+/** The deactivation matrix, the id it was stored under (null when not saved) and the LAPE selection it used. */
 export interface AblationOutput extends AblationMatrix {
   resultId: number | null;
+  /** The stored LAPE selection whose neurons were scaled; null for a LAPE result that was never stored. */
+  selection: number | null;
+  /** True when computed from a capture that had not finished, or from a selection that was. */
+  partial: boolean;
 }
 
 /**
@@ -133,12 +145,19 @@ export async function ablate(options: AblateOptions): Promise<AblationOutput> {
     const progress = progressWithAbort(options, 'ablate', 'ablation');
     return ablationOverCorpus(model, lapeResult.neurons, texts, { scale, batchSize: options.batch ?? 8, randomSets, seed, onProgress: progress });
   };
-  if (!options.store) return { ...(await run(options.lape!)), resultId: null };
+  const unstored = options.lape && (options.lape.resultId ?? null) === null;
+  if (!options.store || unstored) return { ...(await run(options.lape!)), resultId: null, selection: null, partial: false };
   return withStore(options.store, { create: false }, async (store) => {
-    const capture = requireCaptureRun(store, options.run ?? 'capture');
+    const selection = lapeSelection(store, options.run, options.selection ?? options.lape?.resultId ?? undefined);
+    const capture = selection.run;
     store.assertSameModel(capture, options.model.info);
-    const m = await run(options.lape ?? latestLape(store, capture));
-    const resultId = store.saveResult(capture.id, 'ablation', { corpus: corpusLabel(options.corpus), scale, randomSets, seed }, m);
-    return { ...m, resultId };
+    const m = await run(selection.result);
+    const resultId = store.saveResult('ablation', {
+      runId: capture.id,
+      params: { corpus: corpusLabel(options.corpus), ...limitsOf(options), scale, randomSets, seed },
+      result: m,
+      inputs: { run: capture.id, selection: selection.id },
+    });
+    return { ...m, resultId, selection: selection.id, partial: store.findResult(resultId)!.partial };
   });
 }

@@ -1,6 +1,7 @@
 /** The project store as the API shows it: runs, results, and SQL over its tables (SCHEMA.md). */
 import { existsSync } from 'node:fs';
 import { isUserError, UserError } from '../../shared/errors.js';
+import type { ResultKind } from '../../shared/result-kinds.js';
 import { openStore as openInternalStore, type RunRecord, type Store, type StoredResult } from '../store/index.js';
 import { storeUserError } from '../store/sqlite-errors.js';
 
@@ -17,10 +18,12 @@ export interface ResultInfo {
   id: number;
   /** The run it belongs to; null for results not tied to one run. */
   runId: number | null;
-  /** What it is: `lape`, `ablation`, `nll`, `working-language`, … */
-  kind: string;
-  /** The parameters it was computed with. */
+  /** What it is: a kind of the result-kind table (`lape`, `ablation`, `nll`, `working-language`, …). */
+  kind: ResultKind;
+  /** The exact parameters it was computed with. */
   params: unknown;
+  /** True when it was computed from a capture that had not finished (or from such a result). */
+  partial: boolean;
   createdAt: string;
 }
 
@@ -74,23 +77,26 @@ export class ProjectStore {
   results(filter: { run?: string | number; kind?: string } = {}): ResultInfo[] {
     const runId = filter.run === undefined ? undefined : this.run(filter.run).id;
     const where = [runId !== undefined ? 'run_id = @runId' : '', filter.kind !== undefined ? 'kind = @kind' : ''].filter(Boolean);
-    const rows = this.query<{ id: number; run_id: number | null; kind: string; params_json: string; created_at: string }>(
-      `SELECT id, run_id, kind, params_json, created_at FROM results ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC`,
+    const rows = this.query<{ id: number; run_id: number | null; kind: ResultKind; params_json: string; partial: number; created_at: string }>(
+      `SELECT id, run_id, kind, params_json, partial, created_at FROM results ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC`,
       { ...(runId !== undefined ? { runId } : {}), ...(filter.kind !== undefined ? { kind: filter.kind } : {}) },
     );
-    return rows.map((r) => ({ id: r.id, runId: r.run_id, kind: r.kind, params: JSON.parse(r.params_json) as unknown, createdAt: r.created_at }));
+    return rows.map((r) => ({ id: r.id, runId: r.run_id, kind: r.kind, params: JSON.parse(r.params_json) as unknown, partial: r.partial === 1, createdAt: r.created_at }));
   }
 
-  /** One result with its body, by id. */
-  result<T = unknown>(id: number): StoredResult<T> {
-    const row = this.query<{ id: number; run_id: number | null; kind: string; params_json: string; result_json: string; created_at: string }>('SELECT * FROM results WHERE id = ?', [id])[0];
-    if (!row) throw new UserError(`no result #${id} in ${this.path}`, 'List them with store.results().');
-    return { id: row.id, runId: row.run_id, kind: row.kind, params: JSON.parse(row.params_json) as unknown, result: JSON.parse(row.result_json) as T, createdAt: row.created_at };
+  /**
+   * One result with its body and provenance (the runs and results it was computed from), by id; with
+   * `kind`, typed as that kind (a result of another kind is an error).
+   */
+  result<K extends ResultKind = ResultKind>(id: number, kind?: K): StoredResult<K> {
+    const r = internalStore(this).findResult(id, kind);
+    if (!r) throw new UserError(`no ${kind ?? ''}${kind ? ' ' : ''}result #${id} in ${this.path}`, 'List them with store.results().');
+    return r;
   }
 
   /** The newest result of this kind for the run, or undefined. */
-  latestResult<T = unknown>(run: string | number, kind: string): StoredResult<T> | undefined {
-    return internalStore(this).latestResult<T>(this.run(run).id, kind);
+  latestResult<K extends ResultKind>(run: string | number, kind: K): StoredResult<K> | undefined {
+    return internalStore(this).latestResult(this.run(run).id, kind);
   }
 
   /**

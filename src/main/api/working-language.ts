@@ -35,7 +35,7 @@ export interface WorkingLanguageOptions extends LongRunningOptions, CorpusLimitO
 /** The working language per layer, the token counts per language label, and the stored id. */
 export interface WorkingLanguageOutput extends WorkingLanguageResult {
   /** How many vocabulary tokens each language label owns (from the corpus statistics). */
-  tokens_per_label: Record<string, number>;
+  tokensPerLabel: Record<string, number>;
   /** The id of the stored result (null without a store). */
   resultId: number | null;
 }
@@ -55,13 +55,13 @@ export async function workingLanguage(options: WorkingLanguageOptions): Promise<
   };
   if (!options.store) {
     const { tokens, result } = await compute();
-    return { tokens_per_label: tokens.tokensPerLabel, ...result, resultId: null };
+    return { tokensPerLabel: tokens.tokensPerLabel, ...result, resultId: null };
   }
   return withStore(options.store, { create: false }, async (store) => {
     const run = requireCaptureRun(store, options.run ?? 'capture');
     store.assertSameModel(run, model.info);
     const { tokens, result } = await compute();
-    const resultId = store.saveResult(run.id, WORKING_LANGUAGE_RESULT, { corpus: corpusLabel(options.corpus), minShare, minCount }, result);
-    return { tokens_per_label: tokens.tokensPerLabel, ...result, resultId };
+    const resultId = store.saveResult('working-language', { runId: run.id, params: { corpus: corpusLabel(options.corpus), ...limitsOf(options), minShare, minCount }, result, inputs: {} });
+    return { tokensPerLabel: tokens.tokensPerLabel, ...result, resultId };
   });
 }

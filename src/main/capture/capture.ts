@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { CancellationError, UserError } from '../../shared/errors.js';
 import type { CorpusText } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
+import type { NllTotals } from '../../shared/result-kinds.js';
 import { NeuronStatsAccumulator, type PooledVectors, type SavedActivation, type Store } from '../store/index.js';
 import { budgetBatches, type BatchBudget, type TokenizedText } from './batches.js';
 import { DEFAULT_POOLING, LEGACY_POOLING, LEGACY_POOLING_PARAM, pooledLayerSet, type PoolingChoice } from './pooling.js';
@@ -34,7 +35,10 @@ export interface CaptureOptions {
   /** Also keep the raw activations (every tap point, [pos, width]) of the first N texts of each language. */
   keepActivationsPerLang?: number;
   onProgress?: (p: { done: number; total: number; tokens: number }) => void;
-  /** Aborting stops the capture between batches: what was done is written, then a CancellationError is thrown. */
+  /**
+   * Aborting stops the capture between batches: what was done is written, the run is marked
+   * `interrupted` (the same capture resumes it), then a CancellationError is thrown.
+   */
   signal?: AbortSignal;
   /**
    * Queue the next batch in the model worker while this thread records the last one (default: on a GPU,
@@ -127,18 +131,20 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   let pendingDone: { textId: number; nTokens: number }[] = [];
   let nll = new Map<string, { sum: number; count: number }>();
   // Running NLL totals as stored (a resumed run starts from its own); replaced, not re-read, at each flush.
-  let nllTotals = store.latestResult<Record<string, { sum: number; count: number }>>(run.id, NLL_RESULT)?.result ?? {};
+  let nllTotals: NllTotals = store.latestResult(run.id, 'nll')?.result ?? {};
   let lastFlush = Date.now();
   let tokens = 0;
   let processed = 0;
 
-  const flush = () => {
-    if (pendingDone.length === 0) return;
+  /** Writes what is pending; with `finalStatus`, also ends the run, in the same transaction. */
+  const flush = (finalStatus?: 'done' | 'interrupted' | 'failed') => {
+    if (pendingDone.length === 0 && !finalStatus) return;
     const merged = { ...nllTotals };
     for (const [lang, v] of nll) merged[lang] = { sum: (merged[lang]?.sum ?? 0) + v.sum, count: (merged[lang]?.count ?? 0) + v.count };
     store.transaction(() => {
-      store.commitBatch(run.id, { stats: acc.flush(), pooled, pooledDtype: pooling.dtype, activations: kept, done: pendingDone });
-      store.replaceResult(run.id, NLL_RESULT, {}, merged);
+      if (pendingDone.length) store.commitBatch(run.id, { stats: acc.flush(), pooled, pooledDtype: pooling.dtype, activations: kept, done: pendingDone });
+      if (finalStatus) store.finishRun(run.id, finalStatus);
+      store.saveResult('nll', { runId: run.id, params: {}, result: merged, inputs: { run: run.id } });
     });
     nllTotals = merged;
     pooled = [];
@@ -182,32 +188,46 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
     result.catch(() => {}); // awaited below; keeps an early stop from leaving it unhandled
     return { batch: next.value, result };
   };
-  let inflight = await submit();
-  let b = 0;
-  while (inflight) {
-    if (o.stopAfterBatches !== undefined && b++ >= o.stopAfterBatches) return summary();
-    if (o.signal?.aborted) {
-      flush();
-      throw new CancellationError(
-        `capture of run "${run.name}" was stopped after ${alreadyDone + processed} of ${mine.length} texts; they are stored, and capturing again with the same run name resumes it`,
-      );
+  try {
+    return await captureAll();
+  } catch (e) {
+    // Keep what the finished batches produced and mark the run failed (it stays resumable); if the
+    // store itself is what failed, the original error says why.
+    if (!(e instanceof CancellationError)) {
+      try {
+        flush('failed');
+      } catch {}
     }
-    const queued = overlap ? await submit() : null;
-    record(inflight.batch, await inflight.result);
-    for (const { item, ids } of inflight.batch.filter((x) => keepIds.has(x.item.textId))) {
-      const taps = info.taps.map((t) => t.name);
-      const r = await model.forward({ inputIds: [ids], taps, logits: false });
-      for (const name of taps) kept.push({ textId: item.textId, point: name, tensor: { data: r.taps[name]!.data, dims: r.taps[name]!.dims.slice(1) } });
-    }
-    processed += inflight.batch.length;
-    o.onProgress?.({ done: alreadyDone + processed, total: mine.length, tokens });
-    if (Date.now() - lastFlush > flushInterval || pooled.length * (keepMean && keepLast ? 2 : 1) * H * bytesPerPooledValue > flushBytes) flush();
-    inflight = overlap ? queued : await submit();
+    throw e;
   }
-  flush();
-  // A shard's run is done when its part is; the merged run when every text is.
-  store.finishRun(run.id, 'done');
-  return summary();
+
+  async function captureAll(): Promise<CaptureSummary> {
+    let inflight = await submit();
+    let b = 0;
+    while (inflight) {
+      if (o.stopAfterBatches !== undefined && b++ >= o.stopAfterBatches) return summary();
+      if (o.signal?.aborted) {
+        flush('interrupted');
+        throw new CancellationError(
+          `capture of run "${run.name}" was interrupted after ${alreadyDone + processed} of ${mine.length} texts; they are stored, and capturing again with the same run name resumes it`,
+        );
+      }
+      const queued = overlap ? await submit() : null;
+      record(inflight.batch, await inflight.result);
+      for (const { item, ids } of inflight.batch.filter((x) => keepIds.has(x.item.textId))) {
+        const taps = info.taps.map((t) => t.name);
+        const r = await model.forward({ inputIds: [ids], taps, logits: false });
+        for (const name of taps) kept.push({ textId: item.textId, point: name, tensor: { data: r.taps[name]!.data, dims: r.taps[name]!.dims.slice(1) } });
+      }
+      processed += inflight.batch.length;
+      o.onProgress?.({ done: alreadyDone + processed, total: mine.length, tokens });
+      if (Date.now() - lastFlush > flushInterval || pooled.length * (keepMean && keepLast ? 2 : 1) * H * bytesPerPooledValue > flushBytes) flush();
+      inflight = overlap ? queued : await submit();
+    }
+    // A shard's run is done when its part is; the merged run when every text is.
+    flush('done');
+    return summary();
+  }
 
   function textsToKeep(all: { textId: number; lang: string }[], perLang: number): Set<number> {
     const seen = new Map<string, number>();

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { UserError } from '../../shared/errors.js';
 import { openStore, type CorpusInfo, type RunRecord, type Store } from '../store/index.js';
-import { canonicalJson } from '../store/json.js';
+import { canonicalJson } from '../../shared/canonical-json.js';
 import { NLL_RESULT, type CaptureParams } from './capture.js';
 import { openExistingStore, requireCaptureRun } from './stored-runs.js';
 
@@ -89,9 +89,9 @@ export function mergeShards(outPath: string, sourcePaths: readonly string[], o: 
         { runId: run.id, corpusId: run.corpusId! },
         { path: s.path, runId: s.run.id, runName: s.run.name, corpusId: s.run.corpusId!, params: s.run.params },
         () => {
-          const totals = { ...(target.latestResult<NllTotals>(run.id, NLL_RESULT)?.result ?? {}) };
+          const totals: NllTotals = { ...(target.latestResult(run.id, NLL_RESULT)?.result ?? {}) };
           for (const [lang, v] of Object.entries(s.nll)) totals[lang] = { sum: (totals[lang]?.sum ?? 0) + v.sum, count: (totals[lang]?.count ?? 0) + v.count };
-          target.replaceResult(run.id, NLL_RESULT, {}, totals);
+          target.saveResult(NLL_RESULT, { runId: run.id, params: {}, result: totals, inputs: { run: run.id } });
         },
       );
       merged.push({ path: s.path, run: s.run.name, shard: shardOf(s.run), ...outcome });
@@ -99,7 +99,12 @@ export function mergeShards(outPath: string, sourcePaths: readonly string[], o: 
     const doneTexts = target.doneTextIds(run.id).size;
     const corpusTexts = target.corpusInfo(run.corpusId!)!.nTexts;
     const complete = doneTexts === corpusTexts;
-    if (complete) target.finishRun(run.id, 'done');
+    // The totals are whole once every text is in: saved again with the finished run, so they are not marked partial.
+    if (complete)
+      target.transaction(() => {
+        target.finishRun(run.id, 'done');
+        target.saveResult(NLL_RESULT, { runId: run.id, params: {}, result: target.latestResult(run.id, NLL_RESULT)?.result ?? {}, inputs: { run: run.id } });
+      });
     return { out: outPath, runName: run.name, runId: run.id, createdRun: created, sources: merged, doneTexts, corpusTexts, complete };
   } finally {
     target.close();
@@ -118,7 +123,7 @@ function readSource(path: string, runName: string): SourceRun {
     }
     const corpus = run.corpusId === null ? undefined : store.corpusInfo(run.corpusId);
     if (!corpus) throw new UserError(`run "${run.name}" in ${path} has no corpus`, 'Only capture runs can be merged.');
-    const nll = store.latestResult<NllTotals>(run.id, NLL_RESULT)?.result ?? {};
+    const nll = store.latestResult(run.id, NLL_RESULT)?.result ?? {};
     return { path, run, corpus, nll };
   } finally {
     store.close();

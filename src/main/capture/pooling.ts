@@ -6,6 +6,7 @@
 import { UserError } from '../../shared/errors.js';
 import type { PooledDtype } from '../store/index.js';
 
+/** A pooled vector: the mean over a text's tokens, or its last token. */
 export type PooledKind = 'mean' | 'last';
 
 /** What a capture pools and keeps per text, and how it stores it. */

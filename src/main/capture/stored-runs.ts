@@ -2,15 +2,15 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UserError } from '../../shared/errors.js';
-import { lapeStatsFromLayers, type LapeResult, type LapeStats, type NeuronSelection } from '../analysis/lape.js';
+import { lapeStatsFromLayers, type LapeStats } from '../analysis/lape.js';
 import { alignmentByLayer, pooledVectorsByLayer, type AlignmentResult, type AsyncSimilarityKernel, type PooledLayer, type PooledVectorsByLayer } from '../analysis/alignment.js';
-import { openStore, type RunRecord, type Store } from '../store/index.js';
+import { openStore, type RunRecord, type RunStatus, type Store, type StoredResult } from '../store/index.js';
 import type { CheckpointInput } from '../analysis/checkpoints.js';
-import type { WorkingLanguageResult } from '../analysis/working-language.js';
 import { NLL_RESULT } from './capture.js';
 import { WORKING_LANGUAGE_RESULT } from './working-language-run.js';
 
 export function openExistingStore(path: string, readonly = false): Store {
+  if (path.trim() === '') throw new UserError('--db is empty', 'Pass the path of a store file written by `babelscope capture`, e.g. --db project.db.');
   if (!existsSync(path)) throw new UserError(`no such file: ${path}`, 'Create it first with `babelscope capture DIR --corpus SRC --db FILE`.');
   return openStore(path, { readonly });
 }
@@ -56,23 +56,66 @@ export function alignStoredRun(store: Store, run: RunRecord, o: { pool: 'mean' |
 }
 
 export const LAPE_RESULT = 'lape';
-export const ALIGNMENT_RESULT = 'alignment';
+export const ALIGNMENT_RESULT = 'alignment' as const;
 
-/** The run's newest neuron selection (`lape`, either method). */
-export function latestLape(store: Store, run: RunRecord): NeuronSelection {
-  const r = store.latestResult<NeuronSelection>(run.id, LAPE_RESULT);
-  if (!r) throw new UserError(`no LAPE result for run "${run.name}" in ${store.path}`, `Run \`babelscope lape --db ${store.path}\` first.`);
-  return r.result;
+/** A LAPE selection with the run it was made from. */
+export type LapeSelection = StoredResult<'lape'> & { run: RunRecord };
+
+/**
+ * The LAPE selection to use: result `selectionId` (`--selection ID`), else the latest of the run
+ * named `runName` (default `capture`). A run name that disagrees with the selection's run is an error.
+ */
+export function lapeSelection(store: Store, runName: string | undefined, selectionId?: number): LapeSelection {
+  if (selectionId === undefined) {
+    const run = requireCaptureRun(store, runName ?? 'capture');
+    const r = store.latestResult(run.id, 'lape');
+    if (!r) throw new UserError(`no LAPE selection for run "${run.name}" in ${store.path}`, `Run \`babelscope lape --db ${store.path} --run ${run.name}\` first.`);
+    return { ...r, run };
+  }
+  const r = store.findResult(selectionId);
+  if (r?.kind !== 'lape') {
+    const ids = store.listResults('lape').map((s) => `#${s.id}`);
+    throw new UserError(`no LAPE selection #${selectionId} in ${store.path}`, ids.length ? `LAPE selections here: ${ids.join(', ')}.` : `Run \`babelscope lape --db ${store.path}\` first.`);
+  }
+  const run = r.runId === null ? undefined : store.findRun(r.runId);
+  if (!run) throw new UserError(`LAPE selection #${selectionId} in ${store.path} has no run`, 'Pick a selection made from a capture run.');
+  if (runName !== undefined && runName !== run.name) {
+    throw new UserError(`LAPE selection #${selectionId} was made from run "${run.name}", not "${runName}"`, 'Drop --run, or pass a selection of that run.');
+  }
+  return { ...(r as StoredResult<'lape'>), run };
 }
 
-/** What `compare` reads from one checkpoint's store: its newest LAPE, NLL, working-language and alignment results. */
-export function checkpointInputOf(store: Store, run: RunRecord): CheckpointInput {
-  const nll = store.latestResult<Record<string, { sum: number; count: number }>>(run.id, NLL_RESULT)?.result;
-  const wl = store.latestResult<WorkingLanguageResult>(run.id, WORKING_LANGUAGE_RESULT)?.result;
-  const al = store.latestResult<AlignmentResult>(run.id, ALIGNMENT_RESULT)?.result;
+/** One line naming a selection, its settings and whether its data was partial; printed wherever one is used. */
+export function describeSelection(s: LapeSelection, path: string): string {
+  const o = s.params;
+  const settings = 'method' in o ? `selectivity, min-effect ${o.minEffect}, fdr ${o.fdr}` : `top-rate ${o.topRate}, filter-rate ${o.filterRate}, activation-bar-ratio ${o.activationBarRatio}`;
+  return (
+    `LAPE selection #${s.id} of run "${s.run.name}" in ${path}: ${settings}, ` +
+    `${s.result.selected.length} neurons` +
+    (s.partial ? `; made from partial data (${inputRunStatus(s) ?? 'unfinished'} capture)` : '')
+  );
+}
+
+/** The status its input run had when a result was computed. */
+export function inputRunStatus(r: StoredResult): RunStatus | null {
+  return r.inputs.find((i) => i.target === 'run')?.runStatus ?? null;
+}
+
+/** A warning when a capture run has not finished (still capturing, interrupted or failed): its numbers cover part of the corpus. */
+export function partialRunWarning(run: RunRecord): string | null {
+  if (run.status === 'done') return null;
+  return `warning: run "${run.name}" is ${run.status === 'running' ? 'still capturing (or was killed)' : run.status}: these numbers cover only the texts captured so far`;
+}
+
+/** What `compare` reads from one checkpoint's store: the LAPE selection given, and the run's newest NLL, working-language and alignment results. */
+export function checkpointInputOf(store: Store, selection: LapeSelection): CheckpointInput {
+  const { run } = selection;
+  const nll = store.latestResult(run.id, NLL_RESULT)?.result;
+  const wl = store.latestResult(run.id, WORKING_LANGUAGE_RESULT)?.result;
+  const al = store.latestResult(run.id, ALIGNMENT_RESULT)?.result;
   return {
     name: basename(run.modelDir),
-    lape: latestLape(store, run),
+    lape: selection.result,
     ...(nll ? { nll: Object.fromEntries(Object.entries(nll).map(([k, v]) => [k, v.sum / Math.max(1, v.count)])) } : {}),
     ...(wl ? { workingLanguage: wl } : {}),
     ...(al ? { alignment: al } : {}),

@@ -81,3 +81,24 @@ export function output(o: OutputOptions, value: unknown, human: () => string): v
 export function showToken(t: string): string {
   return JSON.stringify(t.replaceAll('\u2581', ' ')).slice(1, -1);
 }
+
+/** `--db ""` (or only spaces) would silently store nothing anywhere useful: refuse it. */
+export function requireDbPath(path: string, flag = '--db'): string {
+  if (path.trim() === '') throw new UserError(`${flag} is empty`, 'Pass the path of a store file, e.g. --db project.db.');
+  return path;
+}
+
+/**
+ * The first Ctrl-C aborts `signal` (the command saves what is done and stops); a second one exits at
+ * once with 130, which is safe because every write is a transaction. `dispose` restores the default.
+ */
+export function interruptOnSigint(onFirst: () => void): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const handler = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+    onFirst();
+  };
+  process.on('SIGINT', handler);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', handler) };
+}

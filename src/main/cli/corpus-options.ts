@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CorpusParams } from '../../shared/result-kinds.js';
 import { readCorpus, type CorpusText } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
 import { parseIntOption } from './common.js';
@@ -24,4 +25,13 @@ export function loadCorpus(spec: string, o: Omit<CorpusOptions, 'corpus'>, model
       ? { maxTokensPerLang: o.maxTokensPerLang, countTokens: async (t: string) => (await model.tokenizer.encode(t)).ids.length }
       : {}),
   });
+}
+
+/** The corpus as recorded with a stored result: its source and the limits applied. */
+export function corpusParams(o: CorpusOptions): CorpusParams {
+  return {
+    corpus: o.corpus,
+    ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}),
+    ...(o.maxTokensPerLang !== undefined ? { maxTokensPerLang: o.maxTokensPerLang } : {}),
+  };
 }

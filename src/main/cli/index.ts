@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** The `babelscope` command line: JSON on stdout with --json; progress and messages on stderr. */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { isUserError } from '../../shared/errors.js';
+import { CancellationError, isUserError } from '../../shared/errors.js';
 import { registerAblate } from './commands/ablate.js';
 import { registerActivations } from './commands/activations.js';
 import { registerAlign } from './commands/align.js';
@@ -21,9 +22,15 @@ import { registerStart } from './commands/start.js';
 import { registerTour } from './commands/tour.js';
 import { registerWorkingLanguage } from './commands/working-language.js';
 
+/** This package's version, from its package.json (dist/src/main/cli → the package root). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('babelscope')
     .description('Study how multilingual language models handle languages: activations, logit lens, language neurons.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('--verbose', 'show stack traces of errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -56,6 +63,11 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     const verbose = argv.includes('--verbose');
+    // Ctrl-C: the command saved what it could and says how to go on; 130 is the shell's code for SIGINT.
+    if (e instanceof CancellationError) {
+      process.stderr.write(`${e.message}\n`);
+      return 130;
+    }
     if (isUserError(e)) {
       process.stderr.write(`error: ${e.message}${e.hint ? `\n  ${e.hint}` : ''}\n`);
       if (verbose && e.stack) process.stderr.write(e.stack + '\n');

@@ -1,25 +1,26 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { UserError } from '../../shared/errors.js';
 import type { CorpusText } from './types.js';
 
 const LINE_HINT = 'Each line must be one JSON object like {"lang":"eng","id":"1.1","text":"…"}.';
 
 /**
- * Streams a JSONL corpus: one `{"lang","id","text"}` object per line, blank lines ignored.
- * A malformed line, a duplicate (lang, id) or an empty file is a UserError naming `file:line`.
+ * Streams a JSONL corpus: one `{"lang","id","text"}` object per line (`\n` or `\r\n`), blank lines
+ * ignored, UTF-8 with or without a BOM. Invalid UTF-8 (which would otherwise silently become U+FFFD and
+ * change every number computed from the text), a malformed line, a duplicate (lang, id) or an empty file
+ * is a UserError naming `file:line`.
  */
 export async function* readJsonlCorpus(path: string): AsyncGenerator<CorpusText> {
   await assertReadableFile(path);
-  const input = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input, crlfDelay: Infinity });
+  const input = createReadStream(path);
   const firstLineOf = new Map<string, number>();
   let lineNo = 0;
   let count = 0;
   try {
-    for await (const line of lines) {
+    for await (const bytes of byteLines(input)) {
       lineNo++;
+      const line = decodeLine(bytes, lineNo === 1, `${path}:${lineNo}`);
       if (line.trim() === '') continue;
       const text = parseLine(line, `${path}:${lineNo}`);
       const key = `${text.lang}\u0000${text.id}`;
@@ -35,10 +36,38 @@ export async function* readJsonlCorpus(path: string): AsyncGenerator<CorpusText>
       yield text;
     }
   } finally {
-    lines.close();
     input.destroy(); // when the consumer stops early
   }
   if (count === 0) throw new UserError(`${path} has no texts.`, LINE_HINT);
+}
+
+/** The file's lines as bytes, without their `\n` (decoded per line so an error can name its line). */
+async function* byteLines(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  for await (const chunk of input) {
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      const piece = chunk.subarray(start, nl);
+      yield pending.length ? Buffer.concat([...pending, piece]) : piece;
+      pending = [];
+      start = nl + 1;
+    }
+    if (start < chunk.length) pending.push(chunk.subarray(start));
+  }
+  if (pending.length) yield Buffer.concat(pending);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function decodeLine(bytes: Buffer, first: boolean, where: string): string {
+  let line: string;
+  try {
+    line = utf8.decode(bytes);
+  } catch {
+    throw new UserError(`${where}: not valid UTF-8.`, 'Save the corpus as UTF-8 (e.g. `iconv -f latin1 -t utf-8`), or fix the bytes on that line.');
+  }
+  if (first && line.startsWith('\uFEFF')) line = line.slice(1);
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
 }
 
 async function assertReadableFile(path: string): Promise<void> {

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { UserError } from '../../shared/errors.js';
 import { CACHED_GRAPH, cacheRoot, EXTERNALIZE_MIN_BYTES, externalizedCopy, inlineWeightBytes, knownModelHash, modelHash } from './model-cache.js';
 import { architecture, normKindOf } from './architectures.js';
+import { checkConfigAgainstGraph } from './config-check.js';
 import { openModelFolder } from './model-folder.js';
 import { readOnnxGraph, type OnnxGraph } from './onnx-graph.js';
 import { discoverTaps, parseTapOverride, type HeadInfo, type SumOutput } from './tap-discovery.js';
@@ -87,6 +88,7 @@ export async function describeModel(dir: string, opts: DescribeOptions, mode: 'i
     }
   }
   const c = folder.config;
+  checkConfigAgainstGraph(folder.dir, c, graph);
   const modelType = opts.arch ?? c.modelType;
   const intermediate = c.intermediateSize ?? inferIntermediate(graph, c.hiddenSize, architecture(modelType).downProjection);
   const { taps, head, sumOutputs } = discoverTaps(graph, { numLayers: c.numLayers, hiddenSize: c.hiddenSize, intermediateSize: intermediate, vocabSize: c.vocabSize }, (opts.taps ?? []).map(parseTapOverride));

@@ -3,4 +3,5 @@ export { Store } from './store.js';
 export { NeuronStatsAccumulator } from './accumulator.js';
 export { SCHEMA_VERSION, APPLICATION_ID } from './migrations.js';
 export type * from './types.js';
+export type { NewResult } from './results.js';
 export type { MergedShard, MergeOutcome, MergeSource, MergeTarget } from './merge.js';

@@ -1,11 +1,15 @@
 import type { Database } from 'better-sqlite3';
+import { canonicalJson } from '../../shared/canonical-json.js';
+import { ablationMatrix } from '../analysis/ablation-matrix.js';
 
 /** `PRAGMA application_id` of a Babelscope store ("BSCP"): tells our files from other SQLite files. */
 export const APPLICATION_ID = 0x42534350;
 
 /**
  * Schema migrations: migration i takes user_version i to i + 1 and runs in one transaction with the
- * version bump. Append only; never edit a released migration. SCHEMA.md documents the result.
+ * version bump, with foreign keys off (so a table can be rebuilt, SQLite's documented way to change a
+ * constraint) and checked afterwards. Append only; never edit a released migration. SCHEMA.md
+ * documents the result.
  */
 export const migrations: ReadonlyArray<(db: Database) => void> = [
   function initialSchema(db) {
@@ -123,6 +127,63 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
         UNIQUE (run_id, texts_hash)
       );
     `);
+  },
+
+  /**
+   * Provenance: runs may be `interrupted`; every result records the runs and results it was computed
+   * from (`result_inputs`) and whether that data was partial. Existing results get their run as
+   * input (but working-language results, which read none of it), and an ablation the LAPE selection it used (the run's latest one saved before it) and
+   * today's result shape.
+   */
+  function resultProvenance(db) {
+    db.exec(`
+      CREATE TABLE runs_v2 (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        corpus_id INTEGER REFERENCES corpora(id),
+        model_dir TEXT NOT NULL,
+        model_hash TEXT NOT NULL,
+        model_json TEXT NOT NULL,
+        device TEXT,
+        params_json TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'interrupted'))
+      );
+      INSERT INTO runs_v2 SELECT * FROM runs;
+      DROP TABLE runs;
+      ALTER TABLE runs_v2 RENAME TO runs;
+      ALTER TABLE results ADD COLUMN partial INTEGER NOT NULL DEFAULT 0 CHECK (partial IN (0, 1));
+      CREATE TABLE result_inputs (
+        result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+        input_result_id INTEGER REFERENCES results(id) ON DELETE SET NULL,
+        run_status TEXT,
+        PRIMARY KEY (result_id, role)
+      ) WITHOUT ROWID;
+      CREATE INDEX result_inputs_by_input ON result_inputs (input_result_id);
+      INSERT INTO result_inputs (result_id, role, run_id, run_status)
+        SELECT results.id, 'run', runs.id, runs.status FROM results JOIN runs ON runs.id = results.run_id
+        WHERE results.kind <> 'working-language';
+      INSERT INTO result_inputs (result_id, role, input_result_id)
+        SELECT a.id, 'selection', (SELECT max(l.id) FROM results l WHERE l.run_id = a.run_id AND l.kind = 'lape' AND l.id < a.id)
+        FROM results a WHERE a.kind = 'ablation';
+      UPDATE results SET partial = 1 WHERE kind <> 'working-language' AND run_id IN (SELECT id FROM runs WHERE status <> 'done');
+      UPDATE results SET partial = 1 WHERE kind = 'ablation' AND EXISTS (
+        SELECT 1 FROM result_inputs i JOIN results l ON l.id = i.input_result_id WHERE i.result_id = results.id AND l.partial = 1);
+    `);
+    // Ablations stored before chance levels and strict wins: their diagonal again from their own NLL
+    // (ties are no longer wins; margins added; no random sets were drawn).
+    const update = db.prepare('UPDATE results SET result_json = ? WHERE id = ?');
+    for (const row of db.prepare("SELECT id, result_json FROM results WHERE kind = 'ablation'").all() as { id: number; result_json: string }[]) {
+      const old = JSON.parse(row.result_json) as { deactivated: string[]; evaluated: string[]; baseline: (number | null)[]; nll: (number | null)[][]; randomDraws?: number };
+      if (old.randomDraws !== undefined) continue;
+      const byLang = (values: readonly (number | null)[]) => Object.fromEntries(old.evaluated.flatMap((e, j) => (values[j] === null || values[j] === undefined ? [] : [[e, values[j]!]])));
+      const ablated = Object.fromEntries(old.deactivated.map((d, i) => [d, byLang(old.nll[i] ?? [])]));
+      update.run(canonicalJson(ablationMatrix({ baseline: byLang(old.baseline), ablated })), row.id);
+    }
   },
 ];
 

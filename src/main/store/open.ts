@@ -1,9 +1,11 @@
+import './sqlite-uri.js';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { UserError } from '../../shared/errors.js';
 import { APPLICATION_ID, migrations, SCHEMA_VERSION } from './migrations.js';
-import { storeUserError } from './sqlite-errors.js';
+import { sqliteCode, storeUserError } from './sqlite-errors.js';
 import { Store } from './store.js';
 
 export interface StoreOptions {
@@ -22,7 +24,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
   checkPath(path, readonly);
   let db: Database.Database | undefined;
   try {
-    db = new Database(path, { readonly, fileMustExist: readonly, timeout: busyTimeoutMs });
+    db = readonly ? openReadonly(path, busyTimeoutMs) : new Database(sqlitePath(path), { timeout: busyTimeoutMs });
     if (!readonly) {
       if (userVersion(db) === 0 && !hasObjects(db)) db.pragma(`page_size = ${PAGE_SIZE}`);
       db.pragma('journal_mode = WAL');
@@ -41,6 +43,36 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
   } catch (e) {
     db?.close();
     throw storeUserError(e, path, busyTimeoutMs);
+  }
+}
+
+/** A plain path for SQLite: one that starts with `file:` would be read as a URI. */
+function sqlitePath(path: string): string {
+  return path.startsWith('file:') ? `./${path}` : path;
+}
+
+/**
+ * Read-only opening. A WAL store needs its `-shm` file, which SQLite cannot create in a read-only
+ * folder; when there is no pending `-wal` content either, the file alone is the whole store and is
+ * opened `immutable` (no locks, no side files).
+ */
+function openReadonly(path: string, busyTimeoutMs: number): Database.Database {
+  try {
+    const db = new Database(sqlitePath(path), { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+    db.prepare('SELECT 1 FROM sqlite_master LIMIT 1').get(); // the -shm is needed at the first read
+    return db;
+  } catch (e) {
+    const code = sqliteCode(e) ?? '';
+    if (!code.startsWith('SQLITE_READONLY') && !code.startsWith('SQLITE_CANTOPEN')) throw e;
+    const wal = `${path}-wal`;
+    if (existsSync(wal) && statSync(wal).size > 0) {
+      throw new UserError(
+        `Store ${path} has changes in ${wal} not yet merged into it, and its folder is read-only.`,
+        'Open it once where its folder is writable (any read-write command merges them), or copy the folder somewhere writable.',
+      );
+    }
+    const uri = `${pathToFileURL(resolve(path)).href}?immutable=1`;
+    return new Database(uri, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
   }
 }
 
@@ -79,13 +111,22 @@ function checkIdentity(db: Database.Database, path: string): void {
 }
 
 function migrate(db: Database.Database): void {
-  while (userVersion(db) < SCHEMA_VERSION) {
-    db.transaction(() => {
-      // Re-read inside the write lock: another process may have migrated meanwhile.
-      const version = userVersion(db);
-      if (version >= SCHEMA_VERSION) return;
-      migrations[version]!(db);
-      db.pragma(`user_version = ${version + 1}`);
-    }).immediate();
+  if (userVersion(db) >= SCHEMA_VERSION) return;
+  // Foreign keys cannot be switched inside a transaction; off while tables are rebuilt, checked before each commit.
+  db.pragma('foreign_keys = OFF');
+  try {
+    while (userVersion(db) < SCHEMA_VERSION) {
+      db.transaction(() => {
+        // Re-read inside the write lock: another process may have migrated meanwhile.
+        const version = userVersion(db);
+        if (version >= SCHEMA_VERSION) return;
+        migrations[version]!(db);
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length) throw new Error(`schema migration ${version} → ${version + 1} broke ${broken.length} foreign keys`);
+        db.pragma(`user_version = ${version + 1}`);
+      }).immediate();
+    }
+  } finally {
+    db.pragma('foreign_keys = ON');
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { UserError } from '../../shared/errors.js';
-import { canonicalJson } from './json.js';
+import { canonicalJson } from '../../shared/canonical-json.js';
 import { now, statement } from './statements.js';
 import type { ModelRef, NewRun, RunRecord, RunStatus } from './types.js';
 
@@ -60,7 +60,7 @@ export function listRuns(db: Database): RunRecord[] {
 
 /**
  * Resumes the named run or creates it. Resuming with another model, kind or params is a UserError:
- * mixing them would silently corrupt the statistics. A failed run is set running again.
+ * mixing them would silently corrupt the statistics. A failed or interrupted run is set running again.
  */
 export function openRun(db: Database, path: string, run: NewRun & { name: string }): { run: RunRecord; resumed: boolean } {
   const existing = findRun(db, run.name);
@@ -76,7 +76,7 @@ export function openRun(db: Database, path: string, run: NewRun & { name: string
       'Resume it with the same parameters, or use another run name.',
     );
   }
-  if (existing.status === 'failed') setRunStatus(db, existing.id, 'running');
+  if (existing.status === 'failed' || existing.status === 'interrupted') setRunStatus(db, existing.id, 'running');
   return { run: findRun(db, existing.id)!, resumed: true };
 }
 

@@ -9,6 +9,7 @@ import * as neuronStats from './neuron-stats.js';
 import * as pooled from './pooled.js';
 import * as progress from './progress.js';
 import * as results from './results.js';
+import type { NewResult } from './results.js';
 import * as runs from './runs.js';
 import { storeUserError } from './sqlite-errors.js';
 import type {
@@ -20,8 +21,11 @@ import type {
   NeuronCounts,
   NeuronStats,
   NewRun,
+  ParamsOf,
   PooledDtype,
   PooledRow,
+  ResultKind,
+  RunStatus,
   PooledVectors,
   RunRecord,
   StoredCorpus,
@@ -91,7 +95,7 @@ export class Store {
     runs.assertSameModel(run, model, this.path);
   }
 
-  finishRun(runId: number, status: 'done' | 'failed' = 'done'): void {
+  finishRun(runId: number, status: Exclude<RunStatus, 'running'> = 'done'): void {
     this.transaction(() => runs.setRunStatus(this.db, runId, status));
   }
 
@@ -182,17 +186,27 @@ export class Store {
 
   // Results
 
-  saveResult(runId: number | null, kind: string, params: unknown, result: unknown): number {
-    return this.transaction(() => results.saveResult(this.db, runId, kind, params, result));
+  /**
+   * Stores a result with its provenance (params, input runs and results by role, partial when an input
+   * run is not done); kinds that keep one result per run replace the earlier one. Returns its id.
+   */
+  saveResult<K extends ResultKind>(kind: K, result: NewResult<K>): number {
+    return this.transaction(() => results.saveResult(this.db, kind, result));
   }
 
-  /** Like saveResult, and removes the run's earlier results of this kind in the same transaction. */
-  replaceResult(runId: number | null, kind: string, params: unknown, result: unknown): number {
-    return this.transaction(() => results.replaceResult(this.db, runId, kind, params, result));
+  latestResult<K extends ResultKind>(runId: number | null, kind: K, params?: ParamsOf<K>): StoredResult<K> | undefined {
+    return this.guard(() => results.latestResult(this.db, runId, kind, params));
   }
 
-  latestResult<T = unknown>(runId: number | null, kind: string, params?: unknown): StoredResult<T> | undefined {
-    return this.guard(() => results.latestResult<T>(this.db, runId, kind, params));
+  /** A result by id; with `kind`, only if it is of that kind (typed accordingly). */
+  findResult<K extends ResultKind = ResultKind>(id: number, kind?: K): StoredResult<K> | undefined {
+    const r = this.guard(() => results.findResult(this.db, id));
+    return r && (kind === undefined || r.kind === kind) ? (r as StoredResult<K>) : undefined;
+  }
+
+  /** Results of this kind, oldest first (of one run when `runId` is given). */
+  listResults<K extends ResultKind>(kind: K, runId?: number | null): StoredResult<K>[] {
+    return this.guard(() => results.listResults(this.db, kind, runId));
   }
 
   /** `PRAGMA integrity_check`: `['ok']` for a sound file. */

@@ -1,7 +1,7 @@
+import type { RunStatus } from '../../shared/result-kinds.js';
 import type { ModelInfo, Tensor } from '../model/types.js';
 
-/** A run is `running` until it finishes (`done`) or fails; an interrupted capture stays `running` and resumes. */
-export type RunStatus = 'running' | 'done' | 'failed';
+export type { InputsOf, ParamsOf, ResultInput, ResultKind, ResultOf, RunStatus, StoredResult } from '../../shared/result-kinds.js';
 
 /** What a run records about its model: at least the folder and hash; a whole ModelInfo fits. */
 export type ModelRef = Pick<ModelInfo, 'dir' | 'hash'> & Partial<ModelInfo>;
@@ -129,14 +129,4 @@ export interface CaptureBatch {
   activations?: readonly SavedActivation[];
   /** Text ids, or `{ textId, nTokens }` to record each text's token count too. */
   done: readonly (number | DoneText)[];
-}
-
-/** An analysis result as stored in the `results` table. */
-export interface StoredResult<T = unknown> {
-  id: number;
-  runId: number | null;
-  kind: string;
-  params: unknown;
-  result: T;
-  createdAt: string;
 }

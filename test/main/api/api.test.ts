@@ -69,7 +69,7 @@ describe('babelscope API', () => {
     const store = openStore(parts);
     const done = store.query<{ n: number }>('SELECT COUNT(*) AS n FROM capture_progress')[0]!.n;
     assert.equal(done, 8, 'the texts captured before the abort are stored');
-    assert.equal(store.run('capture').status, 'running');
+    assert.equal(store.run('capture').status, 'interrupted');
     store.close();
 
     const resumed = await capture({ model, store: parts, corpus: CORPUS, maxTextsPerLang: 8, batch: 4 });

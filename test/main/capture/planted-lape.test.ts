@@ -31,7 +31,7 @@ type Ref = [number, number];
 interface LapeJson {
   languages: string[];
   neurons: Record<string, Ref[]>;
-  per_layer: Record<string, number[]>;
+  perLayer: Record<string, number[]>;
   thresholds: { filter: number; activationBar: number | null };
   options: { topRate: number; filterRate: number; activationBarRatio: number };
 }
@@ -98,7 +98,7 @@ describe('LAPE finds neurons planted to fire on one script only', () => {
     console.log('lape (defaults):', JSON.stringify(r));
     assert.deepEqual(r.options, { topRate: 0.01, filterRate: 0.95, activationBarRatio: 0.95, activationBarOver: 'all' });
     assert.deepEqual(r.neurons, { arb: [], cmn: [], eng: [], rus: [[0, 5]] });
-    assert.deepEqual(r.per_layer, { arb: [0, 0], cmn: [0, 0], eng: [0, 0], rus: [1, 0] });
+    assert.deepEqual(r.perLayer, { arb: [0, 0], cmn: [0, 0], eng: [0, 0], rus: [1, 0] });
   });
 
   it('top rate 0.025 (3 of 128 neurons): exactly the three planted neurons, each for its own language', async () => {

@@ -98,8 +98,8 @@ describe('sharded capture + merge on the bundled model', () => {
         const w = mp.get(k)!;
         for (let h = 0; h < v.mean!.length; h++) assert.ok(Math.abs(w.mean![h]! - v.mean![h]!) <= 1e-3 * (1 + Math.abs(v.mean![h]!)), k);
       }
-      const nf = full.latestResult<Record<string, { sum: number; count: number }>>(run(full).id, NLL_RESULT)!.result;
-      const nm = merged.latestResult<Record<string, { sum: number; count: number }>>(run(merged).id, NLL_RESULT)!.result;
+      const nf = full.latestResult(run(full).id, NLL_RESULT)!.result;
+      const nm = merged.latestResult(run(merged).id, NLL_RESULT)!.result;
       for (const lang of Object.keys(nf)) {
         assert.equal(nm[lang]!.count, nf[lang]!.count);
         assert.ok(Math.abs(nm[lang]!.sum - nf[lang]!.sum) < 1e-3 * nf[lang]!.count, lang);
@@ -128,6 +128,31 @@ describe('sharded capture + merge on the bundled model', () => {
     assert.deepEqual(lape(lapeStatsOf(a, run(a))), lape(lapeStatsOf(b, run(b))));
     a.close();
     b.close();
+  });
+
+  it('a merge that fails midway leaves the output as it was (one transaction per shard)', () => {
+    const out = openStore(db('rollback.db'));
+    const src = openStore(db('shard2.db'), { readonly: true });
+    try {
+      const corpus = out.saveCorpus(CORPUS, src.readCorpus(run(src).corpusId!));
+      const target = out.createRun({ name: 'capture', kind: 'capture', model: run(src).model, corpusId: corpus.corpusId });
+      const source = { path: db('shard2.db'), runId: run(src).id, runName: 'capture', corpusId: run(src).corpusId!, params: run(src).params };
+      // Fails after the statistics, pooled vectors and done marks were written inside the transaction.
+      assert.throws(() => out.mergeCaptureRun({ runId: target.id, corpusId: corpus.corpusId }, source, () => {
+        assert.ok(out.doneTextIds(target.id).size > 0, 'written inside the transaction');
+        throw new Error('killed');
+      }), /killed/);
+      assert.equal(out.doneTextIds(target.id).size, 0);
+      assert.equal(out.readNeuronStats(target.id).numLayers, 0);
+      assert.deepEqual(out.pooledLayers(target.id), []);
+      assert.deepEqual(out.mergedShards(target.id), []);
+      const again = out.mergeCaptureRun({ runId: target.id, corpusId: corpus.corpusId }, source);
+      assert.deepEqual(again, { texts: src.doneTextIds(run(src).id).size, alreadyMerged: false });
+      assert.deepEqual(out.integrityCheck(), ['ok']);
+    } finally {
+      out.close();
+      src.close();
+    }
   });
 
   it('refuses overlapping shards, and leaves the output as it was', async () => {

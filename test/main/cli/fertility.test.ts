@@ -13,18 +13,18 @@ interface Stats {
   texts: number;
   words: number;
   tokens: number;
-  tokens_per_word: number;
-  split_word_share: number;
-  tokens_per_char: number;
+  tokensPerWord: number;
+  splitWordShare: number;
+  tokensPerChar: number;
   premium: number;
-  paired_texts: number;
+  pairedTexts: number;
 }
 
 interface FertilityJson {
   pivot: string;
   languages: string[];
-  tokenizers: { name: string; path: string; vocab_size: number }[];
-  by_tokenizer: Record<string, Record<string, Stats>>;
+  tokenizers: { name: string; path: string; vocabSize: number }[];
+  byTokenizer: Record<string, Record<string, Stats>>;
 }
 
 const CORPUS = ['--corpus', 'udhr:eng,rus,deu', '--max-texts-per-lang', '20'];
@@ -58,19 +58,19 @@ describe('babelscope fertility', () => {
       j.tokenizers.map((t) => t.name),
       [bundled, 'truncated', `${bundled}-2`],
     );
-    const base = j.by_tokenizer[bundled]!;
-    const fewer = j.by_tokenizer['truncated']!;
-    assert.deepEqual(j.by_tokenizer[`${bundled}-2`], base);
+    const base = j.byTokenizer[bundled]!;
+    const fewer = j.byTokenizer['truncated']!;
+    assert.deepEqual(j.byTokenizer[`${bundled}-2`], base);
     for (const lang of j.languages) {
       for (const s of [base[lang]!, fewer[lang]!]) {
         assert.equal(s.texts, 20);
-        assert.ok(s.tokens_per_word >= 1, `${lang}: ${s.tokens_per_word} tokens per word`);
-        assert.ok(s.split_word_share >= 0 && s.split_word_share <= 1);
-        assert.ok(s.tokens_per_char > 0 && s.tokens_per_char <= s.tokens_per_word);
-        assert.equal(s.paired_texts, 20);
+        assert.ok(s.tokensPerWord >= 1, `${lang}: ${s.tokensPerWord} tokens per word`);
+        assert.ok(s.splitWordShare >= 0 && s.splitWordShare <= 1);
+        assert.ok(s.tokensPerChar > 0 && s.tokensPerChar <= s.tokensPerWord);
+        assert.equal(s.pairedTexts, 20);
       }
-      assert.ok(fewer[lang]!.tokens_per_word > base[lang]!.tokens_per_word, `${lang}: ${fewer[lang]!.tokens_per_word} vs ${base[lang]!.tokens_per_word}`);
-      assert.ok(fewer[lang]!.split_word_share >= base[lang]!.split_word_share);
+      assert.ok(fewer[lang]!.tokensPerWord > base[lang]!.tokensPerWord, `${lang}: ${fewer[lang]!.tokensPerWord} vs ${base[lang]!.tokensPerWord}`);
+      assert.ok(fewer[lang]!.splitWordShare >= base[lang]!.splitWordShare);
     }
     assert.equal(base['eng']!.premium, 1);
     assert.equal(fewer['eng']!.premium, 1);
@@ -95,7 +95,7 @@ describe('babelscope fertility', () => {
         tokens += (await tokenizer.encode(t.text, false)).ids.length;
         for (const w of seg.segment(t.text)) if (w.isWordLike) words++;
       }
-      const s = j.by_tokenizer[bundled]![lang]!;
+      const s = j.byTokenizer[bundled]![lang]!;
       assert.equal(s.tokens, tokens, `${lang}: tokens of the texts tokenized whole`);
       assert.equal(s.words, words, `${lang}: ICU word-like segments`);
       const chars = mine.reduce((n, t) => n + [...t.text.replace(/\s/gu, '')].length, 0);

@@ -18,11 +18,11 @@ describe('babelscope CLI on the bundled model', () => {
     const r = await runCli(['inspect', testModelDir, '--json', '--device', 'cpu']);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
-    assert.equal(j.model_type, 'llama');
-    assert.equal(j.tap_points.length, 2 * j.layers + 1);
-    assert.equal(j.tap_points[0].name, 'resid_post.0');
-    assert.equal(j.tap_points[0].onnx_name, '/model/layers.0/Add_1_output_0');
-    assert.equal(j.tap_points[1].onnx_name, '/model/layers.0/mlp/act_fn/Mul_output_0');
+    assert.equal(j.modelType, 'llama');
+    assert.equal(j.tapPoints.length, 2 * j.layers + 1);
+    assert.equal(j.tapPoints[0].name, 'resid_post.0');
+    assert.equal(j.tapPoints[0].onnxName, '/model/layers.0/Add_1_output_0');
+    assert.equal(j.tapPoints[1].onnxName, '/model/layers.0/mlp/act_fn/Mul_output_0');
     assert.ok(j.inputs.includes('past_key_values.0.key'));
   });
 
@@ -48,13 +48,13 @@ describe('babelscope CLI on the bundled model', () => {
     const j = JSON.parse(r.stdout);
     for (const layer of j.layers)
       for (const pos of layer.positions) {
-        const total = Object.values(pos.language_mass as Record<string, number>).reduce((a, b) => a + b, 0);
+        const total = Object.values(pos.languageMass as Record<string, number>).reduce((a, b) => a + b, 0);
         assert.ok(Math.abs(total - 1) < 1e-4, `mass sums to ${total}`);
-        assert.deepEqual(Object.keys(pos.language_mass), ['eng', 'rus', 'shared', 'unknown']);
+        assert.deepEqual(Object.keys(pos.languageMass), ['eng', 'rus', 'shared', 'unknown']);
       }
     // The last layer of a Russian sentence puts most mass on Russian tokens.
     const last = j.layers[j.layers.length - 1];
-    const rus = last.positions.slice(1).map((p: { language_mass: Record<string, number> }) => p.language_mass['rus']!);
+    const rus = last.positions.slice(1).map((p: { languageMass: Record<string, number> }) => p.languageMass['rus']!);
     assert.ok(rus.reduce((a: number, b: number) => a + b, 0) / rus.length > 0.5);
   });
 
@@ -72,7 +72,7 @@ describe('babelscope CLI on the bundled model', () => {
     const r = await runCli(['generate', testModelDir, '--prompt', g.prompt, '--max-new-tokens', '4', '--json', '--device', 'cpu']);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
-    assert.equal(j.stopped_by, 'length');
+    assert.equal(j.stoppedBy, 'length');
     assert.deepEqual(j.ids, g.generated_ids.slice(0, 4), 'four greedy tokens, equal to the torch reference');
     // The continuation keeps the first token's space ("the right to", not "the rightto").
     assert.equal(j.text, ' ' + g.generated_text.split(' ').slice(0, 4).join(' '));
@@ -135,6 +135,19 @@ describe('bad input gives a one-line error, a hint, no stack, exit ≠ 0', () =>
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, model_type: 'mystery' }));
     return expectUserError(['inspect', dir], /unknown architecture "mystery"[\s\S]*--tap/);
   });
+  for (const [key, value, what] of [
+    ['num_hidden_layers', 2, /config\.json gives 2 as the layers, but the ONNX graph has 4 \(from past_key_values/],
+    ['hidden_size', 64, /config\.json gives 64 as the hidden size, but the ONNX graph has \d+ \(from token embedding/],
+    ['vocab_size', 1000, /config\.json gives 1000 as the vocabulary size, but the ONNX graph has \d+/],
+  ] as const) {
+    it(`a config.json whose ${key} disagrees with the graph names both values`, () => {
+      const dir = copyModel(`mismatch-${key}`);
+      const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, [key]: value }));
+      return expectUserError(['lens', dir, '--text', 'Hello', '--device', 'cpu'], what);
+    });
+  }
+  it('--arch with an unknown name names it', () => expectUserError(['lens', testModelDir, '--text', 'Hello', '--arch', 'bogus', '--device', 'cpu'], /"bogus"/));
   it('--arch makes an unknown architecture usable', async () => {
     const dir = copyModel('arch-override');
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));

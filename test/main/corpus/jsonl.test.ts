@@ -61,3 +61,26 @@ test('an empty corpus or a missing file is a UserError', async () => {
   await rejectsWithUserError(readJsonlCorpus(files.write('empty.jsonl', '\n\n')), /empty\.jsonl has no texts/);
   await rejectsWithUserError(readJsonlCorpus('/nonexistent/corpus.jsonl'), /does not exist/);
 });
+
+test('a UTF-8 byte order mark is accepted', async () => {
+  const path = files.write('bom.jsonl', '\uFEFF{"lang":"eng","id":"1","text":"Hello"}\r\n{"lang":"eng","id":"2","text":"again"}\n');
+  assert.deepEqual(await collect(readJsonlCorpus(path)), [
+    { lang: 'eng', id: '1', text: 'Hello' },
+    { lang: 'eng', id: '2', text: 'again' },
+  ]);
+});
+
+test('invalid UTF-8 is a UserError naming its line, not U+FFFD in the text', async () => {
+  const good = Buffer.from('{"lang":"deu","id":"1","text":"Grüße"}\n');
+  const latin1 = Buffer.from('{"lang":"deu","id":"2","text":"Gr\u00fc\u00dfe"}\n', 'latin1');
+  const path = files.write('latin1.jsonl', Buffer.concat([good, latin1]));
+  await rejectsWithUserError(readJsonlCorpus(path), new RegExp(`${path.replace(/[.]/g, '\\.')}:2: not valid UTF-8`));
+});
+
+test('lines longer than a read chunk and multi-byte characters across chunks are read whole', async () => {
+  const long = 'Привет мир '.repeat(20_000);
+  const path = files.write('long.jsonl', `{"lang":"rus","id":"1","text":"${long}"}\n{"lang":"rus","id":"2","text":"x"}`);
+  const texts = await collect(readJsonlCorpus(path));
+  assert.equal(texts[0]!.text, long);
+  assert.equal(texts[1]!.text, 'x');
+});

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NeuronCounts } from '../../../src/main/store/types.js';
+import type { AblationMatrix, LapeResult } from '../../../src/shared/result-types.js';
 
 export const modelA = { dir: '/models/tiny-a', hash: 'a1'.repeat(32) };
 export const modelB = { dir: '/models/tiny-b', hash: 'b2'.repeat(32) };
@@ -38,4 +39,34 @@ export function expectedCounts(textIds: Iterable<number>, width: number): Neuron
     }
   }
   return total;
+}
+
+/** A small LAPE result made with this top rate (one eng neuron), for storing. */
+export function lapeOf(topRate: number): LapeResult {
+  return {
+    languages: ['eng', 'rus'],
+    neurons: { eng: [[0, 1]], rus: [] },
+    perLayer: { eng: [1, 0], rus: [0, 0] },
+    options: { topRate, filterRate: 0.95, activationBarRatio: 0.95, activationBarOver: 'all' },
+    thresholds: { filter: 0.5, activationBar: 0.6 },
+    selected: [[0, 1]],
+    neuronsPerLayer: [1, 0],
+  };
+}
+
+/** A one-language ablation matrix, for storing. */
+export function ablationOf(): AblationMatrix {
+  return {
+    deactivated: ['eng'],
+    evaluated: ['eng'],
+    baseline: [2],
+    nll: [[2.5]],
+    delta: [[0.5]],
+    randomDelta: null,
+    randomDraws: 0,
+    diagonal: { eng: { delta: 0.5, isRowMax: null, isColumnMax: null, rowMargin: null, columnMargin: null, randomDelta: null, excessOverRandom: null } },
+    rowMaxCount: 0,
+    columnMaxCount: 0,
+    diagonalSize: 1,
+  };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openStore } from '../../../src/main/store/index.js';
-import { modelA, modelB, tempDir } from './fixtures.js';
+import { ablationOf, lapeOf, modelA, modelB, tempDir } from './fixtures.js';
 
 const tmp = tempDir();
 after(tmp.cleanup);
@@ -54,14 +54,15 @@ test('a run made with another model gives a UserError naming that model', () => 
 test('results: latest of a kind, optionally matching params; typed arrays stored as arrays', () => {
   const store = openStore(join(tmp.dir, 'results.db'));
   const run = store.createRun({ kind: 'capture', model: modelA });
-  store.saveResult(run.id, 'lape', { topRate: 0.01 }, { neurons: new Float32Array([1, 2]) });
-  const second = store.saveResult(run.id, 'lape', { topRate: 0.02 }, { neurons: [3] });
-  store.saveResult(null, 'checkpoints', {}, { jaccard: 0.5 });
+  const first = lapeOf(0.01);
+  (first as { neuronsPerLayer: unknown }).neuronsPerLayer = new Float32Array([1, 2]);
+  store.saveResult('lape', { runId: run.id, params: first.options, result: first, inputs: { run: run.id } });
+  const second = store.saveResult('lape', { runId: run.id, params: lapeOf(0.02).options, result: lapeOf(0.02), inputs: { run: run.id } });
   assert.equal(store.latestResult(run.id, 'lape')!.id, second);
-  assert.deepEqual(store.latestResult(run.id, 'lape', { topRate: 0.01 })!.result, { neurons: [1, 2] });
-  assert.equal(store.latestResult(run.id, 'lape', { topRate: 0.5 }), undefined);
-  assert.deepEqual(store.latestResult(null, 'checkpoints')!.result, { jaccard: 0.5 });
-  assert.equal(store.latestResult(run.id, 'alignment'), undefined);
+  assert.deepEqual(store.latestResult(run.id, 'lape', first.options)!.result.neuronsPerLayer, [1, 2]);
+  assert.equal(store.latestResult(run.id, 'lape', lapeOf(0.5).options), undefined);
+  assert.equal(store.latestResult(null, 'lape'), undefined);
+  assert.equal(store.latestResult(run.id, 'ablation'), undefined);
   store.close();
 });
 
@@ -74,9 +75,10 @@ test('deleteRun removes everything stored for the run', () => {
     pooled: [{ textId: texts[0]!.textId, layer: 0, mean: new Float32Array(3), last: new Float32Array(3) }],
     done: [texts[0]!.textId],
   });
-  store.saveResult(run.id, 'lape', {}, {});
+  const selection = store.saveResult('lape', { runId: run.id, params: lapeOf(0.01).options, result: lapeOf(0.01), inputs: { run: run.id } });
+  store.saveResult('ablation', { runId: run.id, params: { corpus: 'x', scale: 0 }, result: ablationOf(), inputs: { run: run.id, selection } });
   store.deleteRun(run.id);
-  for (const table of ['neuron_stats', 'pooled', 'capture_progress', 'results', 'runs']) {
+  for (const table of ['neuron_stats', 'pooled', 'capture_progress', 'results', 'result_inputs', 'runs']) {
     assert.equal(store.db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get(), 0, table);
   }
   store.close();

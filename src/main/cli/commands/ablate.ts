@@ -1,24 +1,26 @@
 import type { Command } from 'commander';
 import { ablationOverCorpus } from '../../capture/ablation-run.js';
-import { latestLape, openExistingStore, requireCaptureRun } from '../../capture/stored-runs.js';
+import { describeSelection, lapeSelection, openExistingStore, partialRunWarning } from '../../capture/stored-runs.js';
 import { addModelOptions, output, parseFloatOption, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
-import { addCorpusOptions, loadCorpus, type CorpusOptions } from '../corpus-options.js';
+import { addCorpusOptions, corpusParams, loadCorpus, type CorpusOptions } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
 
 export function registerAblate(program: Command): void {
   addCorpusOptions(addModelOptions(program.command('ablate').argument('<dir>', 'model folder').description('zero each language\'s LAPE neurons in turn; mean NLL per evaluated language')))
     .requiredOption('--db <file>', 'SQLite file with a LAPE result (babelscope lape)')
-    .option('--run <name>', 'capture run whose LAPE neurons to use', 'capture')
+    .option('--selection <id>', 'LAPE selection (result id) whose neurons to zero; default: the latest of --run', parseIntOption('--selection', 1))
+    .option('--run <name>', 'capture run whose latest LAPE selection to use (default: capture)')
     .option('--scale <s>', 'multiply the neurons by this instead of 0', parseFloatOption('--scale', 0, 1000), 0)
     .option('--random-sets <n>', 'chance level: per language, scale this many random neuron sets with as many neurons per layer as its own (0: none)', parseIntOption('--random-sets', 0, 100), 1)
     .option('--seed <n>', 'seed of the random neuron sets', parseIntOption('--seed', 0), 0)
     .option('--batch <n>', 'texts per forward pass', parseIntOption('--batch', 1, 4096), 8)
     .option('--json', 'print JSON')
-    .action(async (dir: string, o: ModelOptions & OutputOptions & CorpusOptions & { db: string; run: string; scale: number; batch: number; randomSets: number; seed: number }) => {
+    .action(async (dir: string, o: ModelOptions & OutputOptions & CorpusOptions & { db: string; run?: string; selection?: number; scale: number; batch: number; randomSets: number; seed: number }) => {
       const store = openExistingStore(o.db);
       try {
-        const run = requireCaptureRun(store, o.run);
-        const lapeResult = latestLape(store, run);
+        const selection = lapeSelection(store, o.run, o.selection);
+        const { run, result: lapeResult } = selection;
+        process.stderr.write(`using ${describeSelection(selection, o.db)}\n`);
         await withModel(dir, o, async (model) => {
           store.assertSameModel(run, model.info);
           const bar = progressBar('ablate');
@@ -30,10 +32,17 @@ export function registerAblate(program: Command): void {
             onProgress: (d, t, what) => bar.update(d, t, what),
           });
           bar.stop();
-          store.saveResult(run.id, 'ablation', { corpus: o.corpus, scale: o.scale, randomSets: o.randomSets, seed: o.seed }, m);
-          output(o, m, () => {
+          const resultId = store.saveResult('ablation', {
+            runId: run.id,
+            params: { ...corpusParams(o), scale: o.scale, randomSets: o.randomSets, seed: o.seed },
+            result: m,
+            inputs: { run: run.id, selection: selection.id },
+          });
+          const warning = partialRunWarning(run);
+          if (warning) process.stderr.write(warning + '\n');
+          output(o, { resultId, selection: selection.id, partial: store.findResult(resultId)!.partial, ...m }, () => {
             const w = 8;
-            const lines = [`mean NLL with each language's neurons ×${o.scale} (rows) evaluated per language (columns); Δ vs baseline`];
+            const lines = [`mean NLL with each language's neurons of LAPE selection #${selection.id} ×${o.scale} (rows) evaluated per language (columns); Δ vs baseline`];
             lines.push(''.padEnd(10) + m.evaluated.map((e) => e.padStart(w)).join(''));
             lines.push('baseline'.padEnd(10) + m.baseline.map((v) => (v === null ? '–' : v.toFixed(3)).padStart(w)).join(''));
             const cell = (v: number | null) => (v === null ? '–' : (v >= 0 ? '+' : '') + v.toFixed(3)).padStart(w);

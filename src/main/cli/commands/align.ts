@@ -19,7 +19,8 @@ export function registerAlign(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: OutputOptions & { db: string; run: string; pool: 'mean' | 'last'; pivot: string; kernel: 'onnx' | 'js'; device: DeviceRequest; save: boolean }) => {
       openExistingStore(o.db, !o.save).close(); // a missing file is a UserError saying how to make one
-      const { resultId: _id, ...r } = await align({ store: o.db, run: o.run, pool: o.pool, pivot: o.pivot, kernel: o.kernel, device: o.device, save: o.save });
+      const r = await align({ store: o.db, run: o.run, pool: o.pool, pivot: o.pivot, kernel: o.kernel, device: o.device, save: o.save });
+      if (r.partial) process.stderr.write(`warning: run "${o.run}" is ${r.runStatus === 'running' ? 'still capturing (or was killed)' : r.runStatus}: these numbers cover only the texts captured so far\n`);
       output(o, r, () => renderAlignment(o.run, o.pool, r));
     });
 }

@@ -3,7 +3,8 @@ import { capture, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS } from '../..
 import { DEFAULT_POOLING, parseLayerList, parsePoolVectors, type PoolingChoice } from '../../capture/pooling.js';
 import { parseShard, type Shard } from '../../capture/shard.js';
 import { openStore, type PooledDtype } from '../../store/index.js';
-import { addModelOptions, output, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
+import { CancellationError } from '../../../shared/errors.js';
+import { addModelOptions, interruptOnSigint, output, parseIntOption, requireDbPath, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { addCorpusOptions, loadCorpus, type CorpusOptions } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
 
@@ -34,13 +35,19 @@ export function registerCapture(program: Command): void {
     .option('--keep-activations <n>', 'also store raw activations (all tap points) of the first N texts per language', parseIntOption('--keep-activations', 0), 0)
     .option('--json', 'print JSON')
     .action(async (dir: string, o: CaptureCliOptions) => {
+      requireDbPath(o.db);
       await withModel(dir, o, async (model) => {
         const texts = await loadCorpus(o.corpus, o, model);
         const store = openStore(o.db);
         const bar = progressBar(o.shard ? `capture ${o.shard.index}/${o.shard.count}` : 'capture');
+        const interrupt = interruptOnSigint(() => {
+          bar.stop();
+          process.stderr.write('\ninterrupting: saving what is done after the current batch (Ctrl-C again to quit at once; every batch already saved stays)\n');
+        });
         try {
           const pooling = poolingChoice(o);
           const s = await capture(model, store, texts, {
+            signal: interrupt.signal,
             runName: o.run,
             corpusSpec: o.corpus,
             batchSize: o.batch,
@@ -50,6 +57,9 @@ export function registerCapture(program: Command): void {
             ...(o.shard ? { shard: o.shard } : {}),
             ...(o.maxTokensPerText !== undefined ? { maxTokensPerText: o.maxTokensPerText } : {}),
             onProgress: (p) => bar.update(p.done, p.total, `${p.tokens} tokens`),
+          }).catch((e: unknown) => {
+            if (!(e instanceof CancellationError)) throw e;
+            throw new CancellationError(`${e.message} (run status: interrupted).\nResume with the same command: ${resumeCommand()}`);
           });
           bar.stop();
           output(o, s, () =>
@@ -61,6 +71,7 @@ export function registerCapture(program: Command): void {
             ].join('\n'),
           );
         } finally {
+          interrupt.dispose();
           bar.stop();
           store.close();
         }
@@ -76,4 +87,10 @@ function poolingChoice(o: CaptureCliOptions): PoolingChoice | undefined {
     layers: o.poolLayers !== undefined ? parseLayerList(o.poolLayers) : DEFAULT_POOLING.layers,
     dtype: o.pooledDtype ?? DEFAULT_POOLING.dtype,
   };
+}
+
+/** This very command line (the same run name resumes it), quoted for a POSIX shell. */
+function resumeCommand(): string {
+  const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
+  return ['babelscope', ...process.argv.slice(2)].map(quote).join(' ');
 }

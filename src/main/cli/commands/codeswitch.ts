@@ -4,14 +4,15 @@ import { UserError } from '../../../shared/errors.js';
 import { createFastTextIdentifier } from '../../analysis/language-id.js';
 import { codeSwitch, type CodeSwitchOptions, type CodeSwitchOutput, type ConfusionSummary, type OverallSummary } from '../../api/index.js';
 import { codeSwitchInterventions } from '../../api/codeswitch.js';
-import { addModelOptions, output, parseFloatOption, parseIntOption, showToken, withModel, type ModelOptions, type OutputOptions } from '../common.js';
+import { addModelOptions, output, parseFloatOption, parseIntOption, requireDbPath, showToken, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { addCorpusOptions, type CorpusOptions } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
 
 interface CodeSwitchCliOptions extends ModelOptions, OutputOptions, Omit<CorpusOptions, 'corpus'> {
   prompts: string;
   db?: string;
-  run: string;
+  run?: string;
+  selection?: number;
   ablate?: string;
   amplify?: string;
   factor: number;
@@ -32,7 +33,8 @@ export function registerCodeSwitch(program: Command): void {
     .description('generate from prompts in each language (greedy + sampled) and measure language confusion and code-switching (LCB LPR/WPR/LCPR, CMI, first off-target token)');
   addCorpusOptions(addModelOptions(cmd), '--prompts <src>', 'prompts: udhr:eng,rus,… or a JSONL file of {"lang","id","text"}; a response should stay in its prompt\'s language')
     .option('--db <file>', 'SQLite file with a LAPE result (babelscope lape), for --ablate/--amplify')
-    .option('--run <name>', 'capture run whose LAPE neurons to use', 'capture')
+    .option('--selection <id>', 'LAPE selection (result id) whose neurons --ablate/--amplify scale; default: the latest of --run', parseIntOption('--selection', 1))
+    .option('--run <name>', 'capture run whose latest LAPE selection to use (default: capture)')
     .option('--ablate <lang>', "zero this language's LAPE neurons while generating")
     .option('--amplify <lang>', "multiply this language's LAPE neurons by --factor while generating")
     .option('--factor <f>', 'scale for --amplify', parseFloatOption('--factor', 0, 1000), 2)
@@ -52,7 +54,7 @@ export function registerCodeSwitch(program: Command): void {
     .action(async (dir: string, o: CodeSwitchCliOptions) => {
       const intervention = interventionOption(o);
       // Read the neurons before the model loads, so a missing LAPE result fails fast.
-      if (intervention) codeSwitchInterventions(intervention);
+      if (intervention) process.stderr.write(`using ${codeSwitchInterventions(intervention).info.description}\n`);
       const identifier = await createFastTextIdentifier();
       await withModel(dir, o, async (model) => {
         const bar = progressBar('codeswitch');
@@ -89,8 +91,9 @@ function interventionOption(o: CodeSwitchCliOptions): CodeSwitchOptions['interve
   if (o.db === undefined) {
     throw new UserError(`--${mode} needs --db`, 'Pass the SQLite file with a LAPE result: `babelscope capture DIR --corpus SRC --db FILE`, then `babelscope lape --db FILE`.');
   }
+  requireDbPath(o.db);
   if (!existsSync(o.db)) throw new UserError(`no such file: ${o.db}`, 'Create it first with `babelscope capture DIR --corpus SRC --db FILE`.');
-  return { mode, lang, store: o.db, run: o.run, factor: o.factor };
+  return { mode, lang, store: o.db, factor: o.factor, ...(o.run !== undefined ? { run: o.run } : {}), ...(o.selection !== undefined ? { selection: o.selection } : {}) };
 }
 
 const num = (v: number | null, digits = 3): string => (v === null ? '–' : v.toFixed(digits));
@@ -99,32 +102,32 @@ function renderHuman(j: CodeSwitchOutput): string {
   const lines: string[] = [];
   const iv = j.intervention;
   lines.push(
-    `${j.prompt_count} prompts × (greedy + ${j.samples} sampled) = ${j.responses.length} responses of ≤ ${j.max_new_tokens} tokens` +
-      (iv ? `; ${iv.lang}'s ${iv.neurons} LAPE neurons ×${iv.scale} (${iv.mode})` : ''),
+    `${j.promptCount} prompts × (greedy + ${j.samples} sampled) = ${j.responses.length} responses of ≤ ${j.maxNewTokens} tokens` +
+      (iv ? `; ${iv.lang}'s ${iv.neurons} neurons of LAPE selection #${iv.selection} ×${iv.scale} (${iv.mode})` : ''),
   );
-  const table = (r: { overall: OverallSummary; by_language: Record<string, ConfusionSummary> }, title?: string): void => {
+  const table = (r: { overall: OverallSummary; byLanguage: Record<string, ConfusionSummary> }, title?: string): void => {
     if (title) lines.push(title);
     lines.push(`${'lang'.padEnd(8)}${'resp'.padStart(5)}${'LPR'.padStart(7)}${'WPR'.padStart(7)}${'LCPR'.padStart(7)}${'switch'.padStart(8)}${'CMI'.padStart(7)}`);
     const row = (name: string, s: OverallSummary): string =>
-      `${name.padEnd(8)}${String(s.responses).padStart(5)}${num(s.lpr).padStart(7)}${num(s.wpr).padStart(7)}${num(s.lcpr).padStart(7)}${num(s.code_switch_rate, 2).padStart(8)}${num(s.mean_cmi, 1).padStart(7)}`;
-    for (const [lang, s] of Object.entries(r.by_language)) lines.push(row(lang, s));
+      `${name.padEnd(8)}${String(s.responses).padStart(5)}${num(s.lpr).padStart(7)}${num(s.wpr).padStart(7)}${num(s.lcpr).padStart(7)}${num(s.codeSwitchRate, 2).padStart(8)}${num(s.meanCMI, 1).padStart(7)}`;
+    for (const [lang, s] of Object.entries(r.byLanguage)) lines.push(row(lang, s));
     lines.push(row('all', r.overall));
   };
   if (j.baseline) table(j.baseline, 'without intervention:');
   table(j, iv ? `with ${iv.lang}'s neurons ×${iv.scale}:` : undefined);
-  if (j.baseline) lines.push(`${j.baseline.changed_responses}/${j.responses.length} responses changed by the intervention`);
+  if (j.baseline) lines.push(`${j.baseline.changedResponses}/${j.responses.length} responses changed by the intervention`);
   const m = j.matrix;
   const switches = m.rows.flatMap((r, i) => m.columns.map((c, k) => ({ r, c, n: m.counts[i]![k]!, rate: m.rates[i]![k]! })).filter((x) => x.n > 0));
-  lines.push('language labels: ISO 639-3 (macrolanguages: zh→cmn, ar→arb, fa→pes, … see --json language_labels)');
+  lines.push('language labels: ISO 639-3 (macrolanguages: zh→cmn, ar→arb, fa→pes, … see --json languageLabels)');
   lines.push(switches.length ? `switched to: ${switches.map((x) => `${x.r}→${x.c} ${x.n} (${(100 * x.rate).toFixed(0)}%)`).join(', ')}` : 'no response switched language');
-  const offTarget = j.responses.filter((r) => r.first_off_target);
+  const offTarget = j.responses.filter((r) => r.firstOffTarget);
   if (offTarget.length) {
     lines.push('first off-target word per response:');
     for (const r of offTarget) {
-      const f = r.first_off_target!;
-      const where = f.token_index === null ? 'token ?' : `token ${f.token_index} (position ${f.position}, "${showToken(f.token ?? '')}")`;
+      const f = r.firstOffTarget!;
+      const where = f.tokenIndex === null ? 'token ?' : `token ${f.tokenIndex} (position ${f.position}, "${showToken(f.token ?? '')}")`;
       const text = r.text.replace(/\s+/g, ' ');
-      lines.push(`  ${r.lang} ${r.prompt_id} ${r.mode === 'greedy' ? 'greedy' : `sample ${r.sample}`}: ${f.lang} "${f.word}" at word ${f.word_index}${f.basis === 'line' ? ' (its line)' : ''}, ${where}: ${text.length > 70 ? text.slice(0, 69) + '…' : text}`);
+      lines.push(`  ${r.lang} ${r.promptId} ${r.mode === 'greedy' ? 'greedy' : `sample ${r.sample}`}: ${f.lang} "${f.word}" at word ${f.wordIndex}${f.basis === 'line' ? ' (its line)' : ''}, ${where}: ${text.length > 70 ? text.slice(0, 69) + '…' : text}`);
     }
   }
   return lines.join('\n');

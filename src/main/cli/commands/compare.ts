@@ -1,30 +1,25 @@
-import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { compareCheckpoints, type CheckpointInput } from '../../analysis/checkpoints.js';
-import { checkpointInputOf, openExistingStore, requireCaptureRun } from '../../capture/stored-runs.js';
+import { compareCheckpoints } from '../../api/checkpoints.js';
 import { UserError } from '../../../shared/errors.js';
-import { collect, output, type OutputOptions } from '../common.js';
+import { collect, output, parseIntOption, requireDbPath, type OutputOptions } from '../common.js';
 
 export function registerCompare(program: Command): void {
   program
     .command('compare')
     .description('checkpoints side by side: Jaccard overlap of LAPE neuron sets, counts per layer, mean NLL, working language, MEXA')
     .option('--db <file>', 'a capture file per checkpoint, in training order (repeat)', collect, [])
-    .option('--run <name>', 'capture run to read in each file', 'capture')
+    .option('--selection <id>', 'LAPE selection (result id) to use in each file, in --db order (repeat); default: the latest of --run', collectInt('--selection'), [])
+    .option('--run <name>', 'capture run to read in each file (default: capture)')
     .option('--json', 'print JSON')
-    .action((o: OutputOptions & { db: string[]; run: string }) => {
+    .action((o: OutputOptions & { db: string[]; run?: string; selection: number[] }) => {
       if (o.db.length < 2) throw new UserError('compare needs at least two --db files', 'One capture file per checkpoint: --db ckpt1.db --db ckpt2.db');
-      const inputs: CheckpointInput[] = o.db.map((path) => {
-        const store = openExistingStore(path, true);
-        try {
-          return checkpointInputOf(store, requireCaptureRun(store, o.run));
-        } finally {
-          store.close();
-        }
-      });
-      // Checkpoints are named by model folder; when folders share a name, by capture file instead.
-      if (new Set(inputs.map((i) => i.name)).size < inputs.length) inputs.forEach((input, k) => (input.name = basename(o.db[k]!)));
-      const c = compareCheckpoints(inputs);
+      if (o.selection.length > 0 && o.selection.length !== o.db.length) {
+        throw new UserError(`compare got ${o.selection.length} --selection for ${o.db.length} --db files`, 'Give one --selection per --db, in the same order, or none to use the latest of each.');
+      }
+      for (const path of o.db) requireDbPath(path);
+      const c = compareCheckpoints({ stores: o.db, ...(o.run !== undefined ? { run: o.run } : {}), ...(o.selection.length ? { selections: o.selection } : {}) });
+      for (const s of c.selections) process.stderr.write(`using ${s.description}\n`);
+      for (const w of c.warnings) process.stderr.write(`warning: ${w}\n`);
       output(o, c, () => {
         const lines = [`checkpoints: ${c.checkpoints.join(' → ')}`, 'LAPE neurons per language:'];
         for (const l of c.languages) lines.push(`  ${l.padEnd(6)} ${c.neuronCounts[l]!.map((v) => String(v ?? '–').padStart(5)).join('')}`);
@@ -44,4 +39,9 @@ export function registerCompare(program: Command): void {
         return lines.join('\n');
       });
     });
+}
+
+function collectInt(name: string) {
+  const parse = parseIntOption(name, 1);
+  return (value: string, previous: number[]): number[] => [...previous, parse(value)];
 }

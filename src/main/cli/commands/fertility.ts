@@ -24,13 +24,13 @@ function renderHuman(r: FertilityOutput): string {
   const names = r.tokenizers.map((t) => t.name);
   const w = Math.max(10, ...names.map((n) => n.length + 2));
   const metrics: [string, (s: FertilityRow) => number | null][] = [
-    ['tokens per word', (s) => s.tokens_per_word],
-    ['share of words split into ≥ 2 tokens', (s) => s.split_word_share],
-    ['tokens per character', (s) => s.tokens_per_char],
+    ['tokens per word', (s) => s.tokensPerWord],
+    ['share of words split into ≥ 2 tokens', (s) => s.splitWordShare],
+    ['tokens per character', (s) => s.tokensPerChar],
     [`premium: tokens / ${r.pivot} tokens on parallel texts`, (s) => s.premium],
   ];
   const lines = [
-    `tokenizers: ${r.tokenizers.map((t) => `${t.name} (${t.vocab_size} tokens)`).join(', ')}`,
+    `tokenizers: ${r.tokenizers.map((t) => `${t.name} (${t.vocabSize} tokens)`).join(', ')}`,
     `tokens: each text tokenized whole; words: ${r.segmentation.method}, word-like segments (locale ${r.languages.map((l) => `${l}→${r.segmentation.locales[l]}`).join(', ')})`,
   ];
   for (const [title, get] of metrics) {
@@ -38,7 +38,7 @@ function renderHuman(r: FertilityOutput): string {
     lines.push('lang'.padEnd(8) + names.map((n) => n.padStart(w)).join(''));
     for (const lang of r.languages) {
       lines.push(lang.padEnd(8) + names.map((n) => {
-        const v = get(r.by_tokenizer[n]![lang]!);
+        const v = get(r.byTokenizer[n]![lang]!);
         return (v === null ? '–' : v.toFixed(3)).padStart(w);
       }).join(''));
     }

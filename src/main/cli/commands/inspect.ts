@@ -21,13 +21,13 @@ export function registerInspect(program: Command): void {
       });
       output(o, d, () =>
         [
-          `${d.architecture} (${d.model_type}) — ${d.layers} layers, hidden ${d.hidden_size}, MLP ${d.intermediate_size}, vocab ${d.vocab_size}, heads ${d.heads}/${d.kv_heads} kv, context ${d.max_positions}`,
+          `${d.architecture} (${d.modelType}) — ${d.layers} layers, hidden ${d.hiddenSize}, MLP ${d.intermediateSize}, vocab ${d.vocabSize}, heads ${d.heads}/${d.kvHeads} kv, context ${d.maxPositions}`,
           `norm: ${d.norm}   hash: ${d.hash ? d.hash.slice(0, 16) : '(computed on the first run)'}`,
           `inputs: ${d.inputs.join(', ')}`,
           `outputs: ${d.outputs.join(', ')}`,
           `variants: ${d.variants.map((v) => `${v.current ? '*' : ''}${v.name} (${v.file}, ${(v.bytes / 2 ** 20).toFixed(1)} MiB)`).join(', ')}   (--variant NAME)`,
           'tap points:',
-          ...d.tap_points.map((t) => `  ${t.name.padEnd(14)} ${String(t.width).padStart(6)}  ${t.onnx_name}  (${t.found_by})`),
+          ...d.tapPoints.map((t) => `  ${t.name.padEnd(14)} ${String(t.width).padStart(6)}  ${t.onnxName}  (${t.foundBy})`),
         ].join('\n'),
       );
     });

@@ -31,7 +31,7 @@ export function registerLens(program: Command): void {
             for (const p of l.positions)
               lines.push(
                 `  ${String(p.position).padStart(3)} ${showToken(p.token ?? '').padEnd(12)} → ${p.top.map((x) => `${showToken(x.token)} ${(x.prob! * 100).toFixed(1)}%`).join('  ')}` +
-                  (p.language_mass ? `   | ${Object.entries(p.language_mass).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`).join(' ')}` : ''),
+                  (p.languageMass ? `   | ${Object.entries(p.languageMass).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`).join(' ')}` : ''),
               );
           }
           return lines.join('\n');

@@ -15,10 +15,10 @@ export function registerWorkingLanguage(program: Command): void {
     .option('--run <name>', 'capture run to attach the result to', 'capture')
     .option('--json', 'print JSON')
     .action(async (dir: string, o: ModelOptions & OutputOptions & CorpusOptions & { batch: number; minShare: number; minCount: number; db?: string; run: string }) => {
-      if (o.db) openExistingStore(o.db).close(); // a missing file is a UserError saying how to make one
+      if (o.db !== undefined) openExistingStore(o.db).close(); // a missing file is a UserError saying how to make one
       await withModel(dir, o, async (model) => {
         const bar = progressBar('working-language');
-        const { resultId: _id, ...value } = await workingLanguage({
+        const value = await workingLanguage({
           model,
           corpus: o.corpus,
           ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}),
@@ -26,12 +26,12 @@ export function registerWorkingLanguage(program: Command): void {
           batch: o.batch,
           minShare: o.minShare,
           minCount: o.minCount,
-          ...(o.db ? { store: o.db, run: o.run } : {}),
+          ...(o.db !== undefined ? { store: o.db, run: o.run } : {}),
           onProgress: (p) => bar.update(p.done, p.total),
         });
         bar.stop();
         output(o, value, () => {
-          const lines = [`token languages from the corpus: ${Object.entries(value.tokens_per_label).map(([k, v]) => `${k} ${v}`).join(', ')}`];
+          const lines = [`token languages from the corpus: ${Object.entries(value.tokensPerLabel).map(([k, v]) => `${k} ${v}`).join(', ')}`];
           lines.push(`share of logit-lens top-1 tokens per layer (all texts):`);
           lines.push('layer'.padEnd(9) + [...Array(value.numLayers).keys()].map((l) => String(l).padStart(6)).join(''));
           for (const label of value.labels) lines.push(label.padEnd(9) + value.overall.top1Share[label]!.map((v) => v.toFixed(2).padStart(6)).join(''));

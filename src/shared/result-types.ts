@@ -1,0 +1,205 @@
+/**
+ * The shapes of the analysis results Babelscope stores (see result-kinds.ts) and returns. They live in
+ * src/shared so the store, the public API, the plot specs and the renderer all name the same types; the
+ * analyses in src/main/analysis compute them. Keys are camelCase, in memory, in the store's JSON and in
+ * every `--json` output.
+ */
+
+// LAPE (src/main/analysis/lape.ts)
+
+/** LAPE thresholds (Tang et al. 2024). */
+export interface LapeOptions {
+  /** Share of all neurons (all layers together) to select; default 0.01. */
+  topRate?: number;
+  /** Quantile of all p below which (inclusive) a neuron's largest p drops it; default 0.95. */
+  filterRate?: number;
+  /** Quantile that p must exceed for a selected neuron to be assigned to a language; default 0.95. */
+  activationBarRatio?: number;
+  /** Values the activation-bar quantile is taken over: all p (reference code, default) or selected. */
+  activationBarOver?: 'all' | 'selected';
+}
+
+/** A neuron as `[layer, index]`. */
+export type NeuronRef = [layer: number, index: number];
+
+/** What every neuron-selection method gives (LAPE, selectivity): what ablation and comparisons read. */
+export interface NeuronSelection {
+  /** 'selectivity' for that method; absent or 'lape' for LAPE. */
+  method?: 'lape' | 'selectivity';
+  languages: string[];
+  /** language → its neurons, sorted by layer then index. */
+  neurons: Record<string, NeuronRef[]>;
+  /** language → [layers] number of its neurons per layer. */
+  perLayer: Record<string, number[]>;
+  /** All selected neurons (some may belong to no language). */
+  selected: NeuronRef[];
+  /** [layers] neurons per layer. */
+  neuronsPerLayer: number[];
+}
+
+/** Language-specific neurons selected by LAPE. */
+export interface LapeResult extends NeuronSelection {
+  method?: 'lape';
+  /** The options used, defaults filled in. */
+  options: Required<LapeOptions>;
+  /** The quantile values used: τ_f (filter) and τ_a (activation bar; null when nothing was selected). */
+  thresholds: { filter: number; activationBar: number | null };
+}
+
+// Selectivity (src/main/analysis/selectivity.ts)
+
+/** Thresholds of the selectivity method (no quota): an effect-size floor and a false-discovery rate. */
+export interface SelectivityOptions {
+  /** Cohen's h floor between the language's p and the highest other p; default 0.8 ("large"). */
+  minEffect?: number;
+  /** Benjamini–Hochberg false-discovery rate over all neurons × languages; default 0.05. */
+  fdr?: number;
+}
+
+/** One selected (neuron, language) with the numbers that selected it. */
+export interface SelectiveNeuron {
+  layer: number;
+  index: number;
+  lang: string;
+  /** Activation probability for the language. */
+  p: number;
+  /** The highest activation probability among the other languages, and that language. */
+  runnerUp: number;
+  runnerUpLang: string;
+  /** Cohen's h between p and runnerUp. */
+  effect: number;
+  /** Intersection–union p-value, and its Benjamini–Hochberg adjusted value. */
+  pValue: number;
+  qValue: number;
+}
+
+/** Language-selective neurons by the selectivity method: every (neuron, language) beating all other languages by a large, significant margin. */
+export interface SelectivityResult extends NeuronSelection {
+  method: 'selectivity';
+  options: Required<SelectivityOptions>;
+  /** Number of tests the FDR is controlled over (neurons × languages). */
+  tests: number;
+  /** Every selected (neuron, language), largest effect first. */
+  details: SelectiveNeuron[];
+}
+
+// Ablation matrix (src/main/analysis/ablation-matrix.ts)
+
+/** One language's own deactivation: its Δ NLL and whether it is the largest of its row and column. */
+export interface DiagonalEntry {
+  delta: number | null;
+  isRowMax: boolean | null;
+  isColumnMax: boolean | null;
+  /** delta minus the largest other delta of its row / column (> 0 exactly when it wins). */
+  rowMargin: number | null;
+  columnMargin: number | null;
+  /** The delta of a same-size random neuron set on this language (chance level); null without one. */
+  randomDelta: number | null;
+  /** delta − randomDelta. */
+  excessOverRandom: number | null;
+}
+
+/** The deactivated × evaluated NLL matrix (see the module comment). */
+export interface AblationMatrix {
+  /** Row labels (deactivated languages). */
+  deactivated: string[];
+  /** Column labels (evaluated languages). */
+  evaluated: string[];
+  /** [evaluated] baseline NLL. */
+  baseline: (number | null)[];
+  /** [deactivated][evaluated] NLL. */
+  nll: (number | null)[][];
+  /** [deactivated][evaluated] NLL − baseline. */
+  delta: (number | null)[][];
+  /** [deactivated][evaluated] NLL − baseline with a random neuron set of the same size per layer as the row's; null without random draws. */
+  randomDelta: (number | null)[][] | null;
+  /** Random draws averaged in `randomDelta` (0: none). */
+  randomDraws: number;
+  /** language (both a row and a column) → diagonal entry. */
+  diagonal: Record<string, DiagonalEntry>;
+  /** How many diagonal entries are the max of their row / of their column, out of `diagonalSize`. */
+  rowMaxCount: number;
+  columnMaxCount: number;
+  diagonalSize: number;
+}
+
+// Working language (src/main/analysis/working-language.ts)
+
+/** Per-layer working-language statistics for one group of positions. */
+export interface WorkingLanguageTable {
+  /** [layers] positions counted (top-1). */
+  positions: number[];
+  /** [layers] positions whose probability mass was given. */
+  massPositions: number[];
+  /** label → [layers] share of top-1 tokens with that label. */
+  top1Share: Record<string, number[]>;
+  /** label → [layers] mean probability mass on the label's tokens (0 where no mass was given). */
+  meanMass: Record<string, number[]>;
+}
+
+/** Working language per layer, over all texts and per text language. */
+export interface WorkingLanguageResult {
+  labels: string[];
+  numLayers: number;
+  overall: WorkingLanguageTable;
+  /** text language → table over the positions of texts in that language. */
+  byTextLanguage: Record<string, WorkingLanguageTable>;
+}
+
+// Alignment (src/main/analysis/alignment.ts)
+
+/** A language × language matrix, rows and columns in `AlignmentResult.languages` order. */
+export type PairMatrix = (number | null)[][];
+
+/** Alignment numbers of one layer. */
+export interface LayerAlignment {
+  /** The model layer (block index) these scores are for. */
+  layer: number;
+  /** [a][b] mean cosine similarity of parallel texts. */
+  meanCosine: PairMatrix;
+  /** [a][b] retrieval accuracy from a to b (see module comment). */
+  retrieval: PairMatrix;
+  /** [a][b] MEXA alignment score (symmetric). */
+  mexa: PairMatrix;
+  /** [a][b] number of ids present in both languages. */
+  sharedTexts: number[][];
+  /** What each score would be without alignment (see module comment). */
+  chance: { meanCosine: PairMatrix; retrieval: PairMatrix; mexa: PairMatrix };
+}
+
+/** Mean and max over layers of a per-layer score. */
+export interface PairSummary {
+  mean: PairMatrix;
+  max: PairMatrix;
+  /** Model layer where the max is first reached. */
+  maxLayer: PairMatrix;
+}
+
+/** Every language against one pivot language, per layer. */
+export interface PivotAlignment {
+  pivot: string;
+  /** language → [layers] MEXA against the pivot (null where undefined). */
+  mexa: Record<string, (number | null)[]>;
+  mean: Record<string, number | null>;
+  max: Record<string, number | null>;
+  maxLayer: Record<string, number | null>;
+  /** language → chance MEXA against the pivot (1/(2n − 1), at the last layer with a score). */
+  chanceMexa: Record<string, number | null>;
+  /** language → [layers] mean cosine with the pivot's translations, and with its non-translations (chance). */
+  meanCosine: Record<string, (number | null)[]>;
+  nonParallelCosine: Record<string, (number | null)[]>;
+  /** language → [layers] retrieval of the pivot translation, and its chance level 1/|pivot texts|. */
+  retrieval: Record<string, (number | null)[]>;
+  chanceRetrieval: Record<string, (number | null)[]>;
+}
+
+/** Cross-lingual alignment per layer (similarities, retrieval, MEXA). */
+export interface AlignmentResult {
+  languages: string[];
+  layers: LayerAlignment[];
+  /** Over layers, per pair: MEXA mean/max. */
+  mexaSummary: PairSummary;
+  /** Over layers, per pair: mean cosine mean/max. */
+  meanCosineSummary: PairSummary;
+  pivot: PivotAlignment | null;
+}
