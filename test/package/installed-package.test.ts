@@ -59,7 +59,7 @@ describe('the installed package (npm pack → npm install → npx babelscope ser
       const problems = collectProblems(page);
       const loaded: string[] = [];
       page.on('response', (r) => loaded.push(`${r.status()} ${new URL(r.url()).pathname}`));
-      await page.goto(url);
+      await page.goto(`${url}#lens`);
       await page.fill('#lens-text', 'Hello world.');
       await page.click('#run');
       await page.locator('#lens-heatmap .main-svg').first().waitFor({ timeout: 30_000 });

@@ -42,9 +42,9 @@ describe('tiny-babel-code: checkpoints, training log, parallel programs', () => 
   it('babelscope inspect opens every checkpoint (4 layers, llama, same vocabulary)', async () => {
     for (const dir of codeCheckpointDirs) {
       const j = await runCliJson(['inspect', dir, '--device', 'cpu']);
-      assert.equal(j.model_type, 'llama', dir);
+      assert.equal(j.modelType, 'llama', dir);
       assert.equal(j.layers, 4, dir);
-      assert.equal(j.tap_points.length, 2 * 4 + 1, dir);
+      assert.equal(j.tapPoints.length, 2 * 4 + 1, dir);
     }
   });
 

@@ -74,7 +74,7 @@ describe('model cache', () => {
     const j = JSON.parse(r.stdout);
     assert.equal(j.layers, 4);
     assert.equal(j.hash, null, 'never hashed, so no hash yet');
-    assert.equal(j.tap_points[0].onnx_name, '/model/layers.0/Add_1_output_0');
+    assert.equal(j.tapPoints[0].onnxName, '/model/layers.0/Add_1_output_0');
     const opened = await Model.open(dir, { device: 'cpu' }).then(
       (m) => m.dispose().then(() => 'opened'),
       (e: Error) => e.message,
