@@ -59,8 +59,8 @@ export interface CaptureSummary {
   tokens: number;
   languages: string[];
   meanNll: Record<string, number>;
-  /** The part captured, when sharded: `texts` + `skippedAlreadyDone` of `shardTexts` corpus texts. */
-  shard?: Shard & { shardTexts: number };
+  /** The part captured, when sharded: `texts` + `skippedAlreadyDone` of `shardTexts` texts, out of `corpusTexts` in the whole corpus. */
+  shard?: Shard & { shardTexts: number; corpusTexts: number };
 }
 
 export const NLL_RESULT = 'nll';
@@ -251,7 +251,7 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
       tokens,
       languages,
       meanNll: Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, v.count ? v.sum / v.count : NaN])),
-      ...(o.shard ? { shard: { ...o.shard, shardTexts: mine.length } } : {}),
+      ...(o.shard ? { shard: { ...o.shard, shardTexts: mine.length, corpusTexts: texts.length } } : {}),
     };
   }
 }

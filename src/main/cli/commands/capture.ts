@@ -1,11 +1,12 @@
 import { Option, type Command } from 'commander';
-import { capture, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS } from '../../capture/capture.js';
+import { capture } from '../../api/index.js';
+import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS } from '../../capture/capture.js';
 import { DEFAULT_POOLING, parseLayerList, parsePoolVectors, type PoolingChoice } from '../../capture/pooling.js';
 import { parseShard, type Shard } from '../../capture/shard.js';
-import { openStore, type PooledDtype } from '../../store/index.js';
+import type { PooledDtype } from '../../store/index.js';
 import { CancellationError } from '../../../shared/errors.js';
 import { addModelOptions, interruptOnSigint, output, parseIntOption, requireDbPath, withModel, type ModelOptions, type OutputOptions } from '../common.js';
-import { addCorpusOptions, loadCorpus, type CorpusOptions } from '../corpus-options.js';
+import { addCorpusOptions, type CorpusOptions } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
 
 interface CaptureCliOptions extends ModelOptions, OutputOptions, CorpusOptions {
@@ -37,8 +38,6 @@ export function registerCapture(program: Command): void {
     .action(async (dir: string, o: CaptureCliOptions) => {
       requireDbPath(o.db);
       await withModel(dir, o, async (model) => {
-        const texts = await loadCorpus(o.corpus, o, model);
-        const store = openStore(o.db);
         const bar = progressBar(o.shard ? `capture ${o.shard.index}/${o.shard.count}` : 'capture');
         const interrupt = interruptOnSigint(() => {
           bar.stop();
@@ -46,17 +45,21 @@ export function registerCapture(program: Command): void {
         });
         try {
           const pooling = poolingChoice(o);
-          const s = await capture(model, store, texts, {
+          const s = await capture({
+            model,
+            store: o.db,
+            corpus: o.corpus,
+            ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}),
+            ...(o.maxTokensPerLang !== undefined ? { maxTokensPerLang: o.maxTokensPerLang } : {}),
             signal: interrupt.signal,
-            runName: o.run,
-            corpusSpec: o.corpus,
-            batchSize: o.batch,
+            run: o.run,
+            batch: o.batch,
             maxBatchTokens: o.maxBatchTokens,
-            keepActivationsPerLang: o.keepActivations,
+            keepActivations: o.keepActivations,
             ...(pooling ? { pooling } : {}),
             ...(o.shard ? { shard: o.shard } : {}),
             ...(o.maxTokensPerText !== undefined ? { maxTokensPerText: o.maxTokensPerText } : {}),
-            onProgress: (p) => bar.update(p.done, p.total, `${p.tokens} tokens`),
+            onProgress: (p) => bar.update(p.done, p.total, p.detail),
           }).catch((e: unknown) => {
             if (!(e instanceof CancellationError)) throw e;
             throw new CancellationError(`${e.message} (run status: interrupted).\nResume with the same command: ${resumeCommand()}`);
@@ -65,7 +68,7 @@ export function registerCapture(program: Command): void {
           output(o, s, () =>
             [
               `${s.resumed ? 'resumed' : 'new'} run "${s.runName}" (#${s.runId}) in ${o.db}: ${s.texts} texts, ${s.tokens} tokens${s.skippedAlreadyDone ? `, ${s.skippedAlreadyDone} already done` : ''}`,
-              ...(s.shard ? [`shard ${s.shard.index}/${s.shard.count}: ${s.shard.shardTexts} of ${texts.length} texts`] : []),
+              ...(s.shard ? [`shard ${s.shard.index}/${s.shard.count}: ${s.shard.shardTexts} of ${s.shard.corpusTexts} texts`] : []),
               `languages: ${s.languages.join(', ')}`,
               `mean NLL: ${Object.entries(s.meanNll).map(([k, v]) => `${k} ${v.toFixed(3)}`).join('  ')}`,
             ].join('\n'),
@@ -73,7 +76,6 @@ export function registerCapture(program: Command): void {
         } finally {
           interrupt.dispose();
           bar.stop();
-          store.close();
         }
       });
     });
