@@ -1,11 +1,12 @@
 /** Language-specific neurons: LAPE selection from a capture, and their ablation. */
 import { UserError } from '../../shared/errors.js';
+import type { RunStatus } from '../../shared/result-kinds.js';
 import type { AblationMatrix } from '../analysis/ablation-matrix.js';
 import { ablationOverCorpus } from '../capture/ablation-run.js';
 import { lape as lapeOf, LAPE_DEFAULTS, type LapeOptions as LapeAnalysisOptions, type LapeResult, type NeuronRef, type NeuronSelection } from '../analysis/lape.js';
 import { selectivity as selectivityOf, SELECTIVITY_DEFAULTS, type SelectivityResult, type SelectiveNeuron } from '../analysis/selectivity.js';
 import { meanNllByLanguage, tokenizeCorpus } from '../capture/corpus-nll.js';
-import { lapeSelection, lapeStatsOf, requireCaptureRun } from '../capture/stored-runs.js';
+import { lapeSelection, lapeStatsOf, partialRunWarning, requireCaptureRun } from '../capture/stored-runs.js';
 import type { Model } from '../model/model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { limitsOf } from './capture.js';
@@ -38,8 +39,16 @@ export interface LapeOptions {
   save?: boolean;
 }
 
-/** A LAPE (or selectivity) result and the id it was stored under (null when not saved). */
-export type LapeOutput = (LapeResult | SelectivityResult) & { resultId: number | null };
+/** The capture run a LAPE result was computed from. */
+export interface LapeRun {
+  id: number;
+  name: string;
+  /** `done`, or `interrupted`/`running` when the capture had not finished: then the result is partial. */
+  status: RunStatus;
+}
+
+/** A LAPE (or selectivity) result, the id it was stored under (null when not saved), its capture run and warnings (e.g. the run had not finished). */
+export type LapeOutput = (LapeResult | SelectivityResult) & { resultId: number | null; run: LapeRun; warnings: string[] };
 
 /**
  * Language-specific neurons by LAPE (Tang et al. 2024) from a capture's per-language activation
@@ -50,13 +59,14 @@ export function lape(options: LapeOptions): LapeOutput {
   return withStoreSync(options.store, { readonly: !save, create: false }, (store) => {
     const run = requireCaptureRun(store, options.run ?? 'capture');
     const stats = lapeStatsOf(store, run);
+    const about = { run: { id: run.id, name: run.name, status: run.status }, warnings: warningsAbout(run) };
     if ((options.method ?? 'lape') === 'selectivity') {
       const result = selectivityOf(stats, {
         minEffect: options.minEffect ?? SELECTIVITY_DEFAULTS.minEffect,
         fdr: options.fdr ?? SELECTIVITY_DEFAULTS.fdr,
       });
       const resultId = save ? store.saveResult('lape', { runId: run.id, params: { method: 'selectivity', ...result.options }, result, inputs: { run: run.id } }) : null;
-      return { ...result, resultId };
+      return { ...result, resultId, ...about };
     }
     const o: LapeAnalysisOptions = {
       topRate: options.topRate ?? LAPE_DEFAULTS.topRate,
@@ -65,8 +75,14 @@ export function lape(options: LapeOptions): LapeOutput {
     };
     const result = lapeOf(stats, o);
     const resultId = save ? store.saveResult('lape', { runId: run.id, params: result.options, result, inputs: { run: run.id } }) : null;
-    return { ...result, resultId };
+    return { ...result, resultId, ...about };
   });
+}
+
+/** The run's partial-capture warning, if any, without its `warning: ` prefix. */
+function warningsAbout(run: Parameters<typeof partialRunWarning>[0]): string[] {
+  const w = partialRunWarning(run);
+  return w ? [w.replace(/^warning: /, '')] : [];
 }
 
 /** A stored neuron selection (LAPE or selectivity): result `selection` (its id), else the newest of the capture run; with its id. */

@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
-import { lape, LAPE_DEFAULTS } from '../../analysis/lape.js';
-import { selectivity, SELECTIVITY_DEFAULTS } from '../../analysis/selectivity.js';
-import { lapeStatsOf, openExistingStore, partialRunWarning, requireCaptureRun } from '../../capture/stored-runs.js';
+import { lape, LAPE_DEFAULTS, SELECTIVITY_DEFAULTS } from '../../api/index.js';
+import { openExistingStore } from '../../capture/stored-runs.js';
 import { output, parseFloatOption, type OutputOptions } from '../common.js';
 
 const METHODS_HELP = `
@@ -38,35 +37,32 @@ export function registerLape(program: Command): void {
     .addHelpText('after', METHODS_HELP)
     .action(
       (o: OutputOptions & { db: string; run: string; method: 'lape' | 'selectivity'; topRate: number; filterRate: number; activationBarRatio: number; minEffect: number; fdr: number }) => {
-        const store = openExistingStore(o.db);
-        try {
-          const run = requireCaptureRun(store, o.run);
-          const warning = partialRunWarning(run);
-          if (warning) process.stderr.write(warning + '\n');
-          const selectionOf = (id: number) => ({ id, run: run.name, runStatus: run.status, partial: run.status !== 'done' });
-          const table = (r: { languages: string[]; neurons: Record<string, unknown[]>; perLayer: Record<string, number[]> }) => [
-            `${'lang'.padEnd(6)} ${'total'.padStart(6)}  per layer`,
-            ...r.languages.map((l) => `${l.padEnd(6)} ${String(r.neurons[l]!.length).padStart(6)}  ${r.perLayer[l]!.join(' ')}`),
-          ];
-          if (o.method === 'selectivity') {
-            const result = selectivity(lapeStatsOf(store, run), { minEffect: o.minEffect, fdr: o.fdr });
-            const id = store.saveResult('lape', { runId: run.id, params: { method: 'selectivity', ...result.options }, result, inputs: { run: run.id } });
-            output(o, { selection: selectionOf(id), method: result.method, languages: result.languages, neurons: result.neurons, perLayer: result.perLayer, options: result.options, tests: result.tests, details: result.details }, () =>
-              [
-                `selectivity (selection #${id}) on run "${run.name}": ${result.details.length} (neuron, language) pairs with Cohen's h ≥ ${result.options.minEffect} over every other language, FDR ${result.options.fdr} over ${result.tests} tests (no quota)`,
-                ...table(result),
-              ].join('\n'),
-            );
-            return;
-          }
-          const result = lape(lapeStatsOf(store, run), { topRate: o.topRate, filterRate: o.filterRate, activationBarRatio: o.activationBarRatio });
-          const id = store.saveResult('lape', { runId: run.id, params: result.options, result, inputs: { run: run.id } });
-          output(o, { selection: selectionOf(id), method: 'lape', languages: result.languages, neurons: result.neurons, perLayer: result.perLayer, thresholds: result.thresholds, options: result.options }, () =>
-            [`LAPE selection #${id} on run "${run.name}": ${result.selected.length} neurons selected (top ${o.topRate * 100}%)`, ...table(result)].join('\n'),
+        openExistingStore(o.db).close(); // a missing file is a UserError saying how to make one
+        const result = lape({
+          store: o.db,
+          run: o.run,
+          method: o.method,
+          ...(o.method === 'selectivity' ? { minEffect: o.minEffect, fdr: o.fdr } : { topRate: o.topRate, filterRate: o.filterRate, activationBarRatio: o.activationBarRatio }),
+        });
+        for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+        const { run, resultId: id } = result;
+        const selection = { id, run: run.name, runStatus: run.status, partial: run.status !== 'done' };
+        const table = [
+          `${'lang'.padEnd(6)} ${'total'.padStart(6)}  per layer`,
+          ...result.languages.map((l) => `${l.padEnd(6)} ${String(result.neurons[l]!.length).padStart(6)}  ${result.perLayer[l]!.join(' ')}`),
+        ];
+        if (result.method === 'selectivity') {
+          output(o, { selection, method: result.method, languages: result.languages, neurons: result.neurons, perLayer: result.perLayer, options: result.options, tests: result.tests, details: result.details }, () =>
+            [
+              `selectivity (selection #${id}) on run "${run.name}": ${result.details.length} (neuron, language) pairs with Cohen's h ≥ ${result.options.minEffect} over every other language, FDR ${result.options.fdr} over ${result.tests} tests (no quota)`,
+              ...table,
+            ].join('\n'),
           );
-        } finally {
-          store.close();
+          return;
         }
+        output(o, { selection, method: 'lape', languages: result.languages, neurons: result.neurons, perLayer: result.perLayer, thresholds: result.thresholds, options: result.options }, () =>
+          [`LAPE selection #${id} on run "${run.name}": ${result.selected.length} neurons selected (top ${o.topRate * 100}%)`, ...table].join('\n'),
+        );
       },
     );
 }
