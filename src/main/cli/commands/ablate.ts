@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { ablationOverCorpus } from '../../capture/ablation-run.js';
-import { describeSelection, lapeSelection, openExistingStore, partialRunWarning } from '../../capture/stored-runs.js';
+import { ablate } from '../../api/index.js';
+import { describeSelection, lapeSelection, openExistingStore, partialRunWarning, type LapeSelection } from '../../capture/stored-runs.js';
 import { addModelOptions, output, parseFloatOption, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
-import { addCorpusOptions, corpusParams, loadCorpus, type CorpusOptions } from '../corpus-options.js';
+import { addCorpusOptions, type CorpusOptions } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
 
 export function registerAblate(program: Command): void {
@@ -16,33 +16,30 @@ export function registerAblate(program: Command): void {
     .option('--batch <n>', 'texts per forward pass', parseIntOption('--batch', 1, 4096), 8)
     .option('--json', 'print JSON')
     .action(async (dir: string, o: ModelOptions & OutputOptions & CorpusOptions & { db: string; run?: string; selection?: number; scale: number; batch: number; randomSets: number; seed: number }) => {
-      const store = openExistingStore(o.db);
-      try {
-        const selection = lapeSelection(store, o.run, o.selection);
-        const { run, result: lapeResult } = selection;
-        process.stderr.write(`using ${describeSelection(selection, o.db)}\n`);
-        await withModel(dir, o, async (model) => {
-          store.assertSameModel(run, model.info);
-          const bar = progressBar('ablate');
-          const m = await ablationOverCorpus(model, lapeResult.neurons, await loadCorpus(o.corpus, o, model), {
-            scale: o.scale,
-            batchSize: o.batch,
-            randomSets: o.randomSets,
-            seed: o.seed,
-            onProgress: (d, t, what) => bar.update(d, t, what),
-          });
-          bar.stop();
-          const resultId = store.saveResult('ablation', {
-            runId: run.id,
-            params: { ...corpusParams(o), scale: o.scale, randomSets: o.randomSets, seed: o.seed },
-            result: m,
-            inputs: { run: run.id, selection: selection.id },
-          });
-          const warning = partialRunWarning(run);
-          if (warning) process.stderr.write(warning + '\n');
-          output(o, { resultId, selection: selection.id, partial: store.findResult(resultId)!.partial, ...m }, () => {
+      const { selection, run, using } = selectionToUse(o.db, o.run, o.selection);
+      process.stderr.write(`using ${using}\n`);
+      await withModel(dir, o, async (model) => {
+        const bar = progressBar('ablate');
+        const out = await ablate({
+          model,
+          store: o.db,
+          corpus: o.corpus,
+          ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}),
+          ...(o.maxTokensPerLang !== undefined ? { maxTokensPerLang: o.maxTokensPerLang } : {}),
+          selection,
+          scale: o.scale,
+          batch: o.batch,
+          randomSets: o.randomSets,
+          seed: o.seed,
+          onProgress: (p) => bar.update(p.done, p.total, p.detail),
+        });
+        bar.stop();
+        const { resultId, selection: used, partial, ...m } = out;
+        const warning = partialRunWarning(run);
+        if (warning) process.stderr.write(warning + '\n');
+          output(o, { resultId, selection: used, partial, ...m }, () => {
             const w = 8;
-            const lines = [`mean NLL with each language's neurons of LAPE selection #${selection.id} ×${o.scale} (rows) evaluated per language (columns); Δ vs baseline`];
+            const lines = [`mean NLL with each language's neurons of LAPE selection #${used} ×${o.scale} (rows) evaluated per language (columns); Δ vs baseline`];
             lines.push(''.padEnd(10) + m.evaluated.map((e) => e.padStart(w)).join(''));
             lines.push('baseline'.padEnd(10) + m.baseline.map((v) => (v === null ? '–' : v.toFixed(3)).padStart(w)).join(''));
             const cell = (v: number | null) => (v === null ? '–' : (v >= 0 ? '+' : '') + v.toFixed(3)).padStart(w);
@@ -55,10 +52,18 @@ export function registerAblate(program: Command): void {
             const margins = Object.entries(m.diagonal).map(([l, d]) => `${l} ${cell(d.columnMargin).trim()}/${cell(d.rowMargin).trim()}${d.excessOverRandom === null ? '' : `, ${cell(d.excessOverRandom).trim()} over random`}`);
             lines.push(`margin of the diagonal over the column/row runner-up: ${margins.join('; ')}`);
             return lines.join('\n');
-          });
         });
-      } finally {
-        store.close();
-      }
+      });
     });
+}
+
+/** The LAPE selection ablate will use (resolved here so the user sees it before the model loads), its capture run and a description. */
+function selectionToUse(db: string, runName: string | undefined, id: number | undefined): { selection: number; run: LapeSelection['run']; using: string } {
+  const store = openExistingStore(db, true);
+  try {
+    const s = lapeSelection(store, runName, id);
+    return { selection: s.id, run: s.run, using: describeSelection(s, db) };
+  } finally {
+    store.close();
+  }
 }
