@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { mergeShards } from '../../capture/merge-shards.js';
+import { mergeShards } from '../../api/index.js';
 import { output, type OutputOptions } from '../common.js';
 
 export function registerMerge(program: Command): void {
