@@ -9,6 +9,7 @@ import { mountModelPanel } from './model-panel.js';
 import { addApiTypes, configureTypeScript, setTheme } from './notebook/editor.js';
 import { NotebookView } from './notebook/notebook-view.js';
 import { shell } from './shell.js';
+import { StorePanel } from './store-panel.js';
 import './style.css';
 
 function $<T extends HTMLElement = HTMLElement>(id: string): T {
@@ -58,15 +59,35 @@ function applyTheme(dark: boolean): void {
 }
 
 function showView(name: string): void {
-  const view = name === 'lens' ? 'lens' : 'notebook';
+  const view = name === 'lens' || name === 'store' ? name : 'notebook';
   $('notebook-view').hidden = view !== 'notebook';
   $('lens-view').hidden = view !== 'lens';
+  $('store-view').hidden = view !== 'store';
+  if (view === 'store') void storePanel?.refresh();
   for (const a of document.querySelectorAll<HTMLAnchorElement>('nav.views a')) a.classList.toggle('active', a.dataset['view'] === view);
   document.body.dataset['view'] = view;
 }
 
+let storePanel: StorePanel | undefined;
+
 async function start(): Promise<void> {
   const conn = new Connection(takeToken());
+  storePanel = new StorePanel(
+    conn,
+    {
+      stores: $<HTMLSelectElement>('store-file'),
+      refresh: $<HTMLButtonElement>('store-refresh'),
+      overview: $('store-overview'),
+      form: $<HTMLFormElement>('store-form'),
+      sql: $<HTMLTextAreaElement>('store-sql'),
+      chart: $<HTMLButtonElement>('store-chart'),
+      status: $('store-status'),
+      error: $('store-error'),
+      table: $('store-result'),
+      plot: $('store-plot'),
+    },
+    showError,
+  );
   conn.onState((up) => ($('connection-lost').hidden = up));
   configureTypeScript();
   const stored = localStorage.getItem('babelscope.theme');

@@ -64,6 +64,35 @@ export interface KernelStatusEvent {
   message?: string;
 }
 
+/** A store file (`*.db`) in the workspace. */
+export interface StoreFileInfo {
+  path: string;
+  sizeBytes: number;
+  mtimeMs: number;
+}
+
+/** What the store browser shows of one store: its runs, results (bodies left out) and tables. */
+export interface StoreOverview {
+  path: string;
+  runs: { id: number; name: string; kind: string; status: string; model: string; createdAt: string; finishedAt: string | null }[];
+  results: { id: number; runId: number | null; kind: string; partial: boolean; createdAt: string; params: string }[];
+  tables: { name: string; rows: number }[];
+}
+
+/** A cell of a query result as sent: BLOBs become a `<blob N bytes>` label. */
+export type SqlValue = string | number | null;
+
+export interface StoreQueryResult {
+  columns: string[];
+  rows: SqlValue[][];
+  /** True when the statement returned more than `limit` rows (only the first `limit` are sent). */
+  truncated: boolean;
+  limit: number;
+}
+
+/** Rows a store query sends at most. */
+export const STORE_QUERY_LIMIT = 1000;
+
 export type BackendMethods = {
   model: (params: Record<string, never>) => ModelSummary;
   lens: (params: { text: string; languages?: string[] }) => LensView;
@@ -86,6 +115,10 @@ export type BackendMethods = {
   'kernel.interrupt': (params: { session: string }) => Record<string, never>;
   'kernel.restart': (params: { session: string }) => Record<string, never>;
   'kernel.shutdown': (params: { session: string }) => Record<string, never>;
+  /** The store browser: the workspace's `*.db` files, one store's contents, SQL over it (read-only). */
+  'store.list': (params: Record<string, never>) => { stores: StoreFileInfo[] };
+  'store.overview': (params: { path: string }) => StoreOverview;
+  'store.query': (params: { path: string; sql: string }) => StoreQueryResult;
 };
 
 export type BackendMethod = keyof BackendMethods;
@@ -123,6 +156,9 @@ const PARAMS: Record<BackendMethod, Check> = {
   'kernel.interrupt': str('session'),
   'kernel.restart': str('session'),
   'kernel.shutdown': str('session'),
+  'store.list': none,
+  'store.overview': str('path'),
+  'store.query': all(str('path'), str('sql', 1 << 20)),
 };
 
 /** Runtime check of an incoming request; returns a message saying what is wrong, or null. */

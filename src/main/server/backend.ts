@@ -7,6 +7,7 @@ import type { Model } from '../model/model.js';
 import type { ModelSlot } from './model-slot.js';
 import { apiTypes } from './api-types.js';
 import { KernelSessions } from './kernel-sessions.js';
+import { listStores, storeOverview, storeQuery } from './store-browser.js';
 import { Workspace } from './workspace.js';
 
 /** Who is calling: events go back to that page only; `connection` names it (closing it ends its sessions). */
@@ -116,6 +117,12 @@ export function createBackend({ models, workspace: root }: BackendOptions): Back
       await kernels.shutdown(session);
       return {};
     },
+
+    async 'store.list'() {
+      return { stores: await listStores(workspace) };
+    },
+    'store.overview': ({ path }) => storeOverview(workspace, path),
+    'store.query': ({ path, sql }) => storeQuery(workspace, path, sql),
 
     closed: (connection) => kernels.closed(connection),
     dispose: () => kernels.dispose(),
