@@ -1,50 +1,36 @@
 /** Test-only rewrites of a model's weight storage (inline ↔ external, data at large offsets). */
 import { closeSync, cpSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { fieldHeaderStart, fields, str, Wire, Writer } from '../../src/main/model/protobuf.js';
+import { concatBytes, fieldHeaderStart, fields, rewriteGraphFields, str, Wire, Writer } from '../../src/main/model/protobuf.js';
 
 type External = { location: string; offset: number; length: number };
 
 /** Rewrites each externally stored initializer: `edit` returns its inline bytes or a new external location. */
 function rewriteExternal(model: Uint8Array, edit: (ext: External) => { raw: Uint8Array } | { ext: External }): Uint8Array {
-  const out = new Writer();
-  let last = 0;
-  for (const f of fields(model)) {
-    if (f.no !== 7 || f.wire !== Wire.Len) continue;
-    const graph = new Writer();
-    let glast = f.start;
-    for (const gf of fields(model, f.start, f.end)) {
-      if (gf.no !== 5 || gf.wire !== Wire.Len) continue;
-      const entries: Record<string, string> = {};
-      const keep = new Writer();
-      for (const tf of fields(model, gf.start, gf.end)) {
-        if (tf.no === 13 && tf.wire === Wire.Len) {
-          let k = '';
-          let v = '';
-          for (const e of fields(model, tf.start, tf.end)) (e.no === 1 ? (k = str(model, e)) : (v = str(model, e)));
-          entries[k] = v;
-        } else if (tf.no === 14) continue;
-        else if (tf.wire === Wire.Len) keep.raw(model.subarray(fieldHeaderStart(tf), tf.end));
-        else if (tf.wire === Wire.Varint) keep.int(tf.no, tf.value);
-      }
-      if (entries['location'] === undefined) continue;
-      const r = edit({ location: entries['location'], offset: Number(entries['offset'] ?? 0), length: Number(entries['length']) });
-      if ('raw' in r) keep.bytes(9, r.raw);
-      else {
-        for (const [k, v] of [['location', r.ext.location], ['offset', String(r.ext.offset)], ['length', String(r.ext.length)]]) keep.message(13, (e) => e.string(1, k!).string(2, v!));
-        keep.int(14, 1);
-      }
-      graph.raw(model.subarray(glast, fieldHeaderStart(gf)));
-      graph.bytes(5, keep.parts());
-      glast = gf.end;
+  const parts = rewriteGraphFields(model, (gf) => {
+    if (gf.no !== 5) return undefined; // GraphProto.initializer
+    const entries: Record<string, string> = {};
+    const keep = new Writer();
+    for (const tf of fields(model, gf.start, gf.end)) {
+      if (tf.no === 13 && tf.wire === Wire.Len) {
+        let k = '';
+        let v = '';
+        for (const e of fields(model, tf.start, tf.end)) (e.no === 1 ? (k = str(model, e)) : (v = str(model, e)));
+        entries[k] = v;
+      } else if (tf.no === 14) continue;
+      else if (tf.wire === Wire.Len) keep.raw(model.subarray(fieldHeaderStart(tf), tf.end));
+      else if (tf.wire === Wire.Varint) keep.int(tf.no, tf.value);
     }
-    graph.raw(model.subarray(glast, f.end));
-    out.raw(model.subarray(last, fieldHeaderStart(f)));
-    out.bytes(7, graph.parts());
-    last = f.end;
-  }
-  out.raw(model.subarray(last));
-  return out.finish();
+    if (entries['location'] === undefined) return undefined;
+    const r = edit({ location: entries['location'], offset: Number(entries['offset'] ?? 0), length: Number(entries['length']) });
+    if ('raw' in r) keep.bytes(9, r.raw);
+    else {
+      for (const [k, v] of [['location', r.ext.location], ['offset', String(r.ext.offset)], ['length', String(r.ext.length)]]) keep.message(13, (e) => e.string(1, k!).string(2, v!));
+      keep.int(14, 1);
+    }
+    return keep.parts();
+  });
+  return concatBytes(parts);
 }
 
 function copyFolderWithout(src: string, dst: string): void {

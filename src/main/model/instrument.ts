@@ -9,7 +9,7 @@
  * New nodes go in a GraphProto fragment appended to the ModelProto (protobuf merges repeated fields);
  * only the nodes that read a scaled activation are rewritten, and the graph is re-wrapped from slices.
  */
-import { concatBytes, fieldHeaderStart, fields, str, varintSize, Wire, Writer } from './protobuf.js';
+import { concatBytes, fieldKeyStart, fields, rewriteGraphFields, str, Wire, Writer } from './protobuf.js';
 import type { NormKind } from './types.js';
 import { OnnxType } from './onnx-graph.js';
 
@@ -431,48 +431,28 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
  * `sumOutputs` given that tensor as output 3. Untouched bytes are views into `model`.
  */
 function editNodes(model: Uint8Array, renames: Map<string, string>, sumOutputs: Map<string, string>): Uint8Array[] {
-  const out = new Writer();
-  let last = 0;
-  for (const f of fields(model)) {
-    if (f.no !== 7 || f.wire !== Wire.Len) continue;
-    const graph = new Writer();
-    let glast = f.start;
-    for (const gf of fields(model, f.start, f.end)) {
-      if (gf.no !== 1 || gf.wire !== Wire.Len) continue;
-      const nodeFields = [...fields(model, gf.start, gf.end)];
-      const nameField = nodeFields.find((nf) => nf.no === 3 && nf.wire === Wire.Len);
-      const sum = nameField ? sumOutputs.get(str(model, nameField)) : undefined;
-      const renamed = nodeFields.some((nf) => nf.no === 1 && nf.wire === Wire.Len && renames.has(str(model, nf)));
-      if (!renamed && sum === undefined) continue;
-      const node = new Writer();
-      const outputs = nodeFields.filter((nf) => nf.no === 2 && nf.wire === Wire.Len).map((nf) => str(model, nf));
-      for (const nf of nodeFields) {
-        if (nf.no === 2 && nf.wire === Wire.Len && sum !== undefined) continue;
-        const name = nf.no === 1 && nf.wire === Wire.Len ? renames.get(str(model, nf)) : undefined;
-        if (name !== undefined) node.string(1, name);
-        else node.raw(model.subarray(nf.wire === Wire.Len ? fieldHeaderStart(nf) : keyStart(nf), nf.end));
-      }
-      if (sum !== undefined) {
-        while (outputs.length < 3) outputs.push('');
-        outputs[3] = sum;
-        for (const o of outputs) node.string(2, o);
-      }
-      graph.raw(model.subarray(glast, fieldHeaderStart(gf)));
-      graph.bytes(1, node.parts());
-      glast = gf.end;
+  return rewriteGraphFields(model, (gf) => {
+    if (gf.no !== 1) return undefined; // GraphProto.node
+    const nodeFields = [...fields(model, gf.start, gf.end)];
+    const nameField = nodeFields.find((nf) => nf.no === 3 && nf.wire === Wire.Len);
+    const sum = nameField ? sumOutputs.get(str(model, nameField)) : undefined;
+    const renamed = nodeFields.some((nf) => nf.no === 1 && nf.wire === Wire.Len && renames.has(str(model, nf)));
+    if (!renamed && sum === undefined) return undefined;
+    const node = new Writer();
+    const outputs = nodeFields.filter((nf) => nf.no === 2 && nf.wire === Wire.Len).map((nf) => str(model, nf));
+    for (const nf of nodeFields) {
+      if (nf.no === 2 && nf.wire === Wire.Len && sum !== undefined) continue;
+      const name = nf.no === 1 && nf.wire === Wire.Len ? renames.get(str(model, nf)) : undefined;
+      if (name !== undefined) node.string(1, name);
+      else node.raw(model.subarray(fieldKeyStart(nf), nf.end));
     }
-    graph.raw(model.subarray(glast, f.end));
-    out.raw(model.subarray(last, fieldHeaderStart(f)));
-    out.bytes(7, graph.parts());
-    last = f.end;
-  }
-  out.raw(model.subarray(last));
-  return out.parts();
-}
-
-/** Start of a non-Len field's key given its payload start: the tag varint precedes it. */
-function keyStart(f: { no: number; wire: Wire; start: number }): number {
-  return f.start - varintSize(f.no * 8 + f.wire);
+    if (sum !== undefined) {
+      while (outputs.length < 3) outputs.push('');
+      outputs[3] = sum;
+      for (const o of outputs) node.string(2, o);
+    }
+    return node.parts();
+  });
 }
 
 export { concatBytes };

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fields, fieldHeaderStart, Wire, Writer } from './protobuf.js';
+import { fieldKeyStart, fields, rewriteGraphFields, Wire, Writer } from './protobuf.js';
 
 export function cacheRoot(): string {
   return process.env['BABELSCOPE_CACHE'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'babelscope');
@@ -135,7 +135,7 @@ export function externalizedCopy(hash: string, model: Uint8Array): string {
   mkdirSync(dir, { recursive: true });
   const weightsTmp = join(dir, `${CACHED_WEIGHTS}.${process.pid}.tmp`);
   const fd = openSync(weightsTmp, 'w');
-  const moved = new Map<number, Uint8Array>(); // tensor start → its new encoding
+  const moved = new Map<number, Uint8Array[]>(); // tensor start → its new payload
   let offset = 0;
   try {
     forEachInlineTensor(model, (raw, tensor) => {
@@ -145,49 +145,20 @@ export function externalizedCopy(hash: string, model: Uint8Array): string {
       const w = new Writer();
       for (const tf of fields(model, tensor.start, tensor.end)) {
         if (tf.no === 9 && tf.wire === Wire.Len) continue;
-        const headerStart = tf.wire === Wire.Len ? fieldHeaderStart(tf) : keyStart(model, tf);
-        w.raw(model.subarray(headerStart, tf.end));
+        w.raw(model.subarray(fieldKeyStart(tf), tf.end));
       }
       for (const [k, v] of [['location', CACHED_WEIGHTS], ['offset', String(offset)], ['length', String(length)]] as const) w.message(13, (e) => e.string(1, k).string(2, v));
       w.int(14, 1); // data_location = EXTERNAL
-      moved.set(tensor.start, new Writer().bytes(5, w.parts()).finish());
+      moved.set(tensor.start, w.parts());
       offset += length;
     });
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  const out = new Writer();
-  let last = 0;
-  for (const f of fields(model)) {
-    if (f.no !== 7 || f.wire !== Wire.Len) continue;
-    const graph = new Writer();
-    let glast = f.start;
-    for (const gf of fields(model, f.start, f.end)) {
-      const replacement = gf.no === 5 && gf.wire === Wire.Len ? moved.get(gf.start) : undefined;
-      if (!replacement) continue;
-      graph.raw(model.subarray(glast, fieldHeaderStart(gf)));
-      graph.raw(replacement);
-      glast = gf.end;
-    }
-    graph.raw(model.subarray(glast, f.end));
-    out.raw(model.subarray(last, fieldHeaderStart(f)));
-    out.bytes(7, graph.parts());
-    last = f.end;
-  }
-  out.raw(model.subarray(last));
+  const parts = rewriteGraphFields(model, (gf) => (gf.no === 5 ? moved.get(gf.start) : undefined)); // GraphProto.initializer
   renameSync(weightsTmp, join(dir, CACHED_WEIGHTS));
-  atomicWrite(graphPath, out.parts());
+  atomicWrite(graphPath, parts);
   return dir;
 }
 
-/** Start of a non-Len field's key (tag) given its payload range: walk back over the tag varint. */
-function keyStart(buf: Uint8Array, f: { no: number; wire: Wire; start: number }): number {
-  let tag = f.no * 8 + f.wire;
-  let n = 1;
-  while (tag >= 128) {
-    tag = Math.floor(tag / 128);
-    n++;
-  }
-  return f.start - n;
-}

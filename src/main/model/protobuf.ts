@@ -213,6 +213,40 @@ export function fieldHeaderStart(f: { no: number; start: number; end: number }):
   return f.start - varintSize(f.end - f.start) - varintSize(f.no * 8 + Wire.Len);
 }
 
+/** Where any field's tag starts (Len fields: see `fieldHeaderStart`; others: the tag precedes the value). */
+export function fieldKeyStart(f: { no: number; wire: Wire; start: number; end: number }): number {
+  return f.wire === Wire.Len ? fieldHeaderStart(f) : f.start - varintSize(f.no * 8 + f.wire);
+}
+
+/**
+ * A ModelProto with some fields of its GraphProto replaced, as parts (untouched bytes stay views into
+ * `model`): `replace` sees each Len field of the graph and returns its new payload, written under the same
+ * field number, or undefined to keep it.
+ */
+export function rewriteGraphFields(model: Uint8Array, replace: (graphField: Field) => Uint8Array[] | undefined): Uint8Array[] {
+  const out = new Writer();
+  let last = 0;
+  for (const f of fields(model)) {
+    if (f.no !== 7 || f.wire !== Wire.Len) continue; // ModelProto.graph
+    const graph = new Writer();
+    let glast = f.start;
+    for (const gf of fields(model, f.start, f.end)) {
+      if (gf.wire !== Wire.Len) continue;
+      const payload = replace(gf);
+      if (!payload) continue;
+      graph.raw(model.subarray(glast, fieldHeaderStart(gf)));
+      graph.bytes(gf.no, payload);
+      glast = gf.end;
+    }
+    graph.raw(model.subarray(glast, f.end));
+    out.raw(model.subarray(last, fieldHeaderStart(f)));
+    out.bytes(7, graph.parts());
+    last = f.end;
+  }
+  out.raw(model.subarray(last));
+  return out.parts();
+}
+
 export function varintSize(v: number): number {
   let n = 1;
   while (v >= 128) {
