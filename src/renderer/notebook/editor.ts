@@ -1,73 +1,38 @@
 /**
- * Monaco for notebook cells. Every code cell is a TypeScript model in one program, so a later cell sees
- * the variables, functions and types of earlier ones (as the kernel's persistent scope does); the
- * diagnostics that notebook semantics make wrong (re-declaring `const x` in another cell, top-level
- * await outside a module) are silenced. The `babelscope` API's declarations come from the backend.
+ * Monaco for notebook cells. Every code cell is a TypeScript model in one program, where each cell sees
+ * the kernel's globals, the `babelscope` API (its declarations come from the backend) and the
+ * declarations of the cells above it, in the notebook's current order (cell-scope.ts, served by our
+ * own TypeScript worker, cell-ts.worker.ts); a later cell may declare a name again.
  */
 import * as monaco from 'monaco-editor/editor/editor.api.js';
-import { typescriptDefaults, ScriptTarget, ModuleKind, ModuleResolutionKind } from 'monaco-editor/languages/features/typescript/register.js';
+import { typescriptDefaults } from 'monaco-editor/languages/features/typescript/register.js';
+import { CELL_COMPILER_OPTIONS, CELL_URI_PREFIX, KERNEL_GLOBALS, KERNEL_GLOBALS_PATH } from '../../shared/cell-scope.js';
 // The whole editor: its contributions (suggest, hover, find…) and languages, each loaded on first use.
 import 'monaco-editor/editor/editor.main.js';
 import EditorWorker from 'monaco-editor/editor/editor.worker.js?worker';
-import TsWorker from 'monaco-editor/language/typescript/ts.worker.js?worker';
+// Our worker: vite.config.ts puts cell-ts.worker.ts in place of Monaco's entry.
+import CellTsWorker from 'monaco-editor/languages/features/typescript/ts.worker.js?worker';
 
 export { monaco };
 
 (self as unknown as { MonacoEnvironment: monaco.Environment }).MonacoEnvironment = {
-  getWorker: (_id: string, label: string) => (label === 'typescript' || label === 'javascript' ? new TsWorker() : new EditorWorker()),
+  getWorker: (_id: string, label: string) => (label === 'typescript' || label === 'javascript' ? new CellTsWorker() : new EditorWorker()),
 };
 
-/** What the kernel defines in every cell's scope (src/main/kernel). */
-const KERNEL_GLOBALS = `
-/** Shows a value as rich output: a Plotly figure, an HTML table of records, PNG bytes, text. */
-declare const display: ((value: unknown) => void) & {
-  text(s: string): void;
-  html(s: string): void;
-  markdown(s: string): void;
-  svg(s: string): void;
-  png(bytes: Uint8Array | string): void;
-  json(v: unknown): void;
-  table(rows: Record<string, unknown>[]): void;
-  plotly(figure: { data: object[]; layout?: object }): void;
-  /** Any MIME bundle, e.g. display.mime({ "text/latex": "$x^2$" }). */
-  mime(bundle: Record<string, unknown>): void;
-};
-declare const console: { log(...a: unknown[]): void; error(...a: unknown[]): void; warn(...a: unknown[]): void; info(...a: unknown[]): void; table(data: unknown): void };
-declare const process: { stdout: { write(s: string): boolean }; stderr: { write(s: string): boolean }; env: Record<string, string | undefined>; cwd(): string };
-declare function setTimeout(f: () => void, ms?: number): unknown;
-declare function clearTimeout(t: unknown): void;
-declare function setInterval(f: () => void, ms?: number): unknown;
-declare function clearInterval(t: unknown): void;
-`;
-
-const IGNORED_DIAGNOSTICS = [
-  2451, // Cannot redeclare block-scoped variable (re-running or redefining in another cell)
-  2300, // Duplicate identifier
-  2393, // Duplicate function implementation
-  1375, // 'await' at the top level only in modules
-  1378, // top-level await target
-  2448, // used before its declaration (cells run in any order)
-  2454, // used before being assigned
-  1208, // cannot be compiled under --isolatedModules
-];
+/**
+ * Diagnostics that are wrong for notebook cells: none left since each cell is scoped like the notebook
+ * up to it (cell-scope.ts); kept as a list for what the kernel allows and TypeScript does not.
+ */
+const IGNORED_DIAGNOSTICS: number[] = [];
 
 let configured = false;
 export function configureTypeScript(): void {
   if (configured) return;
   configured = true;
-  typescriptDefaults.setCompilerOptions({
-    target: ScriptTarget.ESNext,
-    module: ModuleKind.ESNext,
-    moduleResolution: ModuleResolutionKind.NodeJs,
-    allowNonTsExtensions: true,
-    strict: true,
-    noEmit: true,
-    esModuleInterop: true,
-    lib: ['esnext'],
-  });
+  typescriptDefaults.setCompilerOptions(CELL_COMPILER_OPTIONS);
   typescriptDefaults.setDiagnosticsOptions({ noSemanticValidation: false, noSyntaxValidation: false, diagnosticCodesToIgnore: IGNORED_DIAGNOSTICS });
   typescriptDefaults.setEagerModelSync(true);
-  typescriptDefaults.addExtraLib(KERNEL_GLOBALS, 'file:///babelscope/kernel-globals.d.ts');
+  typescriptDefaults.addExtraLib(KERNEL_GLOBALS, KERNEL_GLOBALS_PATH);
 }
 
 /** Adds the `babelscope` module's declarations (once). */
@@ -96,7 +61,7 @@ export interface CellEditorOptions {
 
 /** A cell editor that grows with its content (no inner scrollbar), as in Jupyter. */
 export function createCellEditor(host: HTMLElement, o: CellEditorOptions): monaco.editor.IStandaloneCodeEditor {
-  const uri = monaco.Uri.parse(`file:///cells/${o.cellId}.${o.language === 'typescript' ? 'ts' : 'md'}`);
+  const uri = monaco.Uri.parse(`${CELL_URI_PREFIX}${o.cellId}.${o.language === 'typescript' ? 'ts' : 'md'}`);
   monaco.editor.getModel(uri)?.dispose();
   const model = monaco.editor.createModel(o.value, o.language, uri);
   const editor = monaco.editor.create(host, {

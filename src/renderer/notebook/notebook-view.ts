@@ -22,10 +22,13 @@ import {
 } from '../../shared/notebook-doc.js';
 import type { Connection } from '../connection.js';
 import { renderMarkdown } from '../markdown.js';
+import { recheckCells, setCellOrder } from './cell-diagnostics.js';
 import { createCellEditor, highlightLine, monaco } from './editor.js';
 import { errorLine, renderOutput } from './outputs.js';
 
 const AUTOSAVE_MS = 1500;
+/** After typing stops in a cell, the cells below it are re-checked (they see its declarations). */
+const RECHECK_BELOW_MS = 600;
 const DISK_CHECK_MS = 2000;
 
 interface CellView {
@@ -68,6 +71,7 @@ export class NotebookView {
   private autosaveTimer: number | undefined;
   private lastKey = '';
   private checkingDisk = false;
+  private recheckTimer: number | undefined;
   private readonly cleanup: (() => void)[] = [];
 
   constructor(
@@ -150,8 +154,30 @@ export class NotebookView {
     this.setDirty(false);
     this.setBanner(null);
     this.select(0);
+    this.syncCellScope();
     this.ui.onOpened(path);
     this.setKernelStatus(this.session ? 'idle' : 'none');
+  }
+
+  /** The code cells' models, top to bottom: each sees the declarations of those above it. */
+  private codeModels(views = this.views): monaco.editor.ITextModel[] {
+    return views.flatMap((v) => {
+      const model = v.cell.cell_type === 'code' ? v.editor?.getModel() : null;
+      return model ? [model] : [];
+    });
+  }
+
+  private syncCellScope(): void {
+    setCellOrder(this.codeModels());
+  }
+
+  /** A code cell was edited: once typing pauses, re-check the code cells below it. */
+  private recheckBelow(view: CellView): void {
+    clearTimeout(this.recheckTimer);
+    this.recheckTimer = window.setTimeout(() => {
+      const at = this.views.indexOf(view);
+      if (at >= 0) void recheckCells(this.codeModels(this.views.slice(at + 1))).catch(() => {});
+    }, RECHECK_BELOW_MS);
   }
 
   private offerRecovery(recovery: { text: string; savedAt: number }): void {
@@ -291,6 +317,7 @@ export class NotebookView {
         view.clearHighlight?.();
         view.clearHighlight = null;
         this.changed();
+        if (view.cell.cell_type === 'code') this.recheckBelow(view);
       },
       onFocus: () => {
         this.select(this.views.indexOf(view), false);
@@ -369,6 +396,7 @@ export class NotebookView {
     this.selected = Math.min(this.selected, next.length - 1);
     for (const v of next) v.root.classList.remove('selected');
     this.select(Math.max(0, Math.min(select, next.length - 1)));
+    this.syncCellScope();
     if (editAfter) this.edit(this.selected);
   }
 
