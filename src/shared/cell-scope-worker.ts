@@ -118,9 +118,35 @@ export function cellScopedWorker<B extends WorkerClass>(Base: B, ts: TsApi) {
       return this.#order.files;
     }
 
+    /**
+     * Monaco's worker finds a model by scanning all of them and formatting URIs, and joins its lines for
+     * its text; the tails ask for every cell's version once per cell. One language-service call is
+     * synchronous (models change only between messages), so what is read is kept until the next microtask.
+     */
+    #memo: { versions: Map<string, string>; texts: Map<string, string | undefined> } | null = null;
+
+    #read(): { versions: Map<string, string>; texts: Map<string, string | undefined> } {
+      if (!this.#memo) {
+        this.#memo = { versions: new Map(), texts: new Map() };
+        queueMicrotask(() => (this.#memo = null));
+      }
+      return this.#memo;
+    }
+
+    #baseVersion(fileName: string): string {
+      const versions = this.#read().versions;
+      let version = versions.get(fileName);
+      if (version === undefined) versions.set(fileName, (version = super.getScriptVersion(fileName)));
+      return version;
+    }
+
     #ownText(fileName: string): string | undefined {
+      const texts = this.#read().texts;
+      if (texts.has(fileName)) return texts.get(fileName);
       const snapshot = super.getScriptSnapshot(fileName);
-      return snapshot?.getText(0, snapshot.getLength());
+      const text = snapshot?.getText(0, snapshot.getLength());
+      texts.set(fileName, text);
+      return text;
     }
 
     #ownLength(fileName: string): number {
@@ -128,7 +154,7 @@ export function cellScopedWorker<B extends WorkerClass>(Base: B, ts: TsApi) {
     }
 
     #declarationsOf(fileName: string): CellDeclaration[] {
-      const version = super.getScriptVersion(fileName);
+      const version = this.#baseVersion(fileName);
       const cached = this.#declarations.get(fileName);
       if (cached?.version === version) return cached.declarations;
       const text = this.#ownText(fileName);
@@ -141,8 +167,8 @@ export function cellScopedWorker<B extends WorkerClass>(Base: B, ts: TsApi) {
       const order = this.#cellOrder();
       const index = order.indexOf(fileName);
       // Cells the worker has no text for yet (not synced) are left out rather than imported unresolved.
-      const above = (index < 0 ? [] : order.slice(0, index)).filter((f) => super.getScriptVersion(f) !== '');
-      const key = [fileName, ...above].map((f) => `${f}@${super.getScriptVersion(f)}`).join('|');
+      const above = (index < 0 ? [] : order.slice(0, index)).filter((f) => this.#baseVersion(f) !== '');
+      const key = [fileName, ...above].map((f) => `${f}@${this.#baseVersion(f)}`).join('|');
       const cached = this.#tails.get(fileName);
       if (cached?.key === key) return cached.tail;
       const tail = cellTail(
@@ -160,7 +186,7 @@ export function cellScopedWorker<B extends WorkerClass>(Base: B, ts: TsApi) {
     // ---- the language service host: a cell is its text plus its tail ----
 
     override getScriptVersion(fileName: string): string {
-      const version = super.getScriptVersion(fileName);
+      const version = this.#baseVersion(fileName);
       return isCellFile(fileName) && version !== '' ? `${version}\n${this.#tail(fileName).text}` : version;
     }
 

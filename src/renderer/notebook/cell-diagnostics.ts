@@ -8,9 +8,12 @@ import { CELL_ORDER_LIB, cellOrderLib } from '../../shared/cell-scope.js';
 import type { WorkerDiagnostic } from '../../shared/cell-scope-worker.js';
 import { monaco } from './editor.js';
 
-/** Tells the worker the code cells, top to bottom; when the order changed, Monaco re-checks every cell. */
-export function setCellOrder(models: readonly monaco.editor.ITextModel[]): void {
-  typescriptDefaults.addExtraLib(cellOrderLib(models.map((m) => m.uri.toString())), CELL_ORDER_LIB);
+/**
+ * Tells the worker the code cells' models, top to bottom; when the order changed, Monaco re-checks every
+ * cell. Said before the cells' models are made, a worker that starts with them starts with the order.
+ */
+export function setCellOrder(uris: readonly monaco.Uri[]): void {
+  typescriptDefaults.addExtraLib(cellOrderLib(uris.map((u) => u.toString())), CELL_ORDER_LIB);
 }
 
 type MessageChain = string | { messageText: string; next?: MessageChain[] };

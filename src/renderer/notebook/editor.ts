@@ -59,9 +59,14 @@ export interface CellEditorOptions {
   onKey(e: monaco.IKeyboardEvent, editor: monaco.editor.IStandaloneCodeEditor): boolean;
 }
 
+/** The model of a cell: TypeScript cells at `file:///cells/<id>.ts`, where the TypeScript worker looks for them. */
+export function cellModelUri(cellId: string, typescript: boolean): monaco.Uri {
+  return monaco.Uri.parse(`${CELL_URI_PREFIX}${cellId}.${typescript ? 'ts' : 'md'}`);
+}
+
 /** A cell editor that grows with its content (no inner scrollbar), as in Jupyter. */
 export function createCellEditor(host: HTMLElement, o: CellEditorOptions): monaco.editor.IStandaloneCodeEditor {
-  const uri = monaco.Uri.parse(`${CELL_URI_PREFIX}${o.cellId}.${o.language === 'typescript' ? 'ts' : 'md'}`);
+  const uri = cellModelUri(o.cellId, o.language === 'typescript');
   monaco.editor.getModel(uri)?.dispose();
   const model = monaco.editor.createModel(o.value, o.language, uri);
   const editor = monaco.editor.create(host, {

@@ -23,7 +23,7 @@ import {
 import type { Connection } from '../connection.js';
 import { renderMarkdown } from '../markdown.js';
 import { recheckCells, setCellOrder } from './cell-diagnostics.js';
-import { createCellEditor, highlightLine, monaco } from './editor.js';
+import { cellModelUri, createCellEditor, highlightLine, monaco } from './editor.js';
 import { errorLine, renderOutput } from './outputs.js';
 
 const AUTOSAVE_MS = 1500;
@@ -148,13 +148,13 @@ export class NotebookView {
     this.mtimeMs = mtimeMs;
     this.views = [];
     this.ui.cells.replaceChildren();
+    this.syncCellScope(doc.cells);
     for (const cell of doc.cells) this.views.push(this.mountCell(cell, this.views.length));
     this.selected = 0;
     this.mode = 'command';
     this.setDirty(false);
     this.setBanner(null);
     this.select(0);
-    this.syncCellScope();
     this.ui.onOpened(path);
     this.setKernelStatus(this.session ? 'idle' : 'none');
   }
@@ -167,8 +167,9 @@ export class NotebookView {
     });
   }
 
-  private syncCellScope(): void {
-    setCellOrder(this.codeModels());
+  /** Tells the TypeScript worker the code cells, top to bottom (which cells each one sees). */
+  private syncCellScope(cells: readonly NbCell[]): void {
+    setCellOrder(cells.filter((c) => c.cell_type === 'code').map((c) => cellModelUri(c.id, true)));
   }
 
   /** A code cell was edited: once typing pauses, re-check the code cells below it. */
@@ -376,6 +377,7 @@ export class NotebookView {
 
   /** Shows a new cell list: views of unchanged cells are kept (editor, outputs, run state), others made or dropped. */
   private replaceCells(cells: NbCell[], select: number, editAfter = false): void {
+    this.syncCellScope(cells);
     const old = new Map(this.views.map((v) => [v.cell.id, v]));
     const next: CellView[] = [];
     for (const cell of cells) {
@@ -396,7 +398,6 @@ export class NotebookView {
     this.selected = Math.min(this.selected, next.length - 1);
     for (const v of next) v.root.classList.remove('selected');
     this.select(Math.max(0, Math.min(select, next.length - 1)));
-    this.syncCellScope();
     if (editAfter) this.edit(this.selected);
   }
 
