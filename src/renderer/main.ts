@@ -58,6 +58,19 @@ function applyTheme(dark: boolean): void {
   localStorage.setItem('babelscope.theme', dark ? 'dark' : 'light');
 }
 
+/** Below this width the side panels cover the notebook when shown, and are hidden by default (style.css). */
+const NARROW = matchMedia('(max-width: 900px)');
+
+/** Shows or hides the side panels: beside the view in a wide window, over it in a narrow one. */
+function setSidebar(open: boolean): void {
+  document.body.classList.toggle(NARROW.matches ? 'sidebar-open' : 'sidebar-closed', NARROW.matches ? open : !open);
+  $('sidebar-toggle').setAttribute('aria-expanded', String(sidebarShown()));
+}
+
+function sidebarShown(): boolean {
+  return NARROW.matches ? document.body.classList.contains('sidebar-open') : !document.body.classList.contains('sidebar-closed');
+}
+
 function showView(name: string): void {
   const view = name === 'lens' || name === 'store' ? name : 'notebook';
   $('notebook-view').hidden = view !== 'notebook';
@@ -94,6 +107,21 @@ async function start(): Promise<void> {
   applyTheme(stored ? stored === 'dark' : matchMedia('(prefers-color-scheme: dark)').matches);
   $('theme-toggle').addEventListener('click', () => applyTheme(document.documentElement.dataset['theme'] !== 'dark'));
 
+  $('sidebar-toggle').addEventListener('click', () => setSidebar(!sidebarShown()));
+  NARROW.addEventListener('change', () => {
+    document.body.classList.remove('sidebar-open');
+    $('sidebar-toggle').setAttribute('aria-expanded', String(sidebarShown()));
+  });
+  $('sidebar-toggle').setAttribute('aria-expanded', String(sidebarShown()));
+  // A panel laid over the notebook closes with Escape, or when a click lands outside it.
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && NARROW.matches && sidebarShown()) setSidebar(false);
+  });
+  document.addEventListener('mousedown', (e) => {
+    const target = e.target as Element | null;
+    if (NARROW.matches && sidebarShown() && !target?.closest('#sidebar, #sidebar-toggle, dialog')) setSidebar(false);
+  });
+
   showView(location.hash.slice(1));
   window.addEventListener('hashchange', () => showView(location.hash.slice(1)));
 
@@ -112,7 +140,10 @@ async function start(): Promise<void> {
     void conn
       .call('notebook.read', { path })
       .then((f) => notebook.open(f))
-      .then(() => (location.hash = 'notebook'))
+      .then(() => {
+        location.hash = 'notebook';
+        if (NARROW.matches) setSidebar(false);
+      })
       .catch(showError);
   files = new FilesPanel(conn, { list: $('files-list'), crumbs: $('files-crumbs'), recent: $('recent-list') }, openPath, showError);
 

@@ -51,3 +51,9 @@ export function loadPlotly(): Promise<PlotlyStatic> {
   });
   return loading;
 }
+
+/** A figure's layout for the page's theme: in the dark one, the notebook's figure colours (as outputs.ts draws them). */
+export function themedLayout(layout: Layout = {}): Layout {
+  if (document.documentElement.dataset['theme'] !== 'dark') return layout;
+  return { ...layout, template: undefined, paper_bgcolor: '#1e1f24', plot_bgcolor: '#1e1f24', font: { color: '#e4e6eb' } };
+}

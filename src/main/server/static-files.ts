@@ -48,17 +48,34 @@ export async function rendererIndex(): Promise<Buffer> {
 }
 
 /**
+ * What an HTML output looks like unless it says otherwise: the workbench's type, tables (what
+ * `display(rows)` makes) as compact rows that keep one line each and scroll sideways when wide, and
+ * the dark theme when the page shows its frames dark (the iframe's color-scheme, set by style.css).
+ */
+const FRAME_STYLE = [
+  ':root{color-scheme:light dark}',
+  'html{overflow-x:auto}',
+  'body{margin:0;font:14px Inter,"Segoe UI",system-ui,sans-serif;color:#1f2430;background:#fff}',
+  'table{border-collapse:collapse;font-size:12.5px;font-variant-numeric:tabular-nums}',
+  'th,td{padding:2px 8px;border-bottom:1px solid #dde1e8;text-align:left;white-space:nowrap}',
+  'th{font-weight:600}',
+  '@media (prefers-color-scheme:dark){body{color:#e4e6eb;background:#1e1f24}th,td{border-color:#34363f}}',
+].join('');
+
+/**
  * The document inside each HTML output's sandboxed iframe. The parent posts `{ html }`; the frame
  * writes it and reports its height so the output can size itself. Its origin is opaque (the sandbox has
  * no allow-same-origin) and its CSP forbids any connection.
  */
 export const FRAME_HTML = `<!doctype html><html><head><meta charset="utf-8"></head><body><script>
+var STYLE = ${JSON.stringify(FRAME_STYLE)};
 addEventListener('message', function (e) {
   if (e.source !== parent || !e.data || typeof e.data.html !== 'string') return;
-  var report = '<script>(function(){function h(){parent.postMessage({frameHeight:document.documentElement.scrollHeight},"*")}' +
+  // The height to show all of it, with the horizontal scrollbar of a wide table.
+  var report = '<script>(function(){function h(){var d=document.documentElement;parent.postMessage({frameHeight:d.scrollHeight+(innerHeight-d.clientHeight)},"*")}' +
     'new ResizeObserver(h).observe(document.documentElement);addEventListener("load",h);h()})()<\\/script>';
   document.open();
-  document.write('<!doctype html><html><head><meta charset="utf-8"><style>body{margin:0;font:14px system-ui,sans-serif}</style></head><body>' + e.data.html + report + '</body></html>');
+  document.write('<!doctype html><html><head><meta charset="utf-8"><style>' + STYLE + '</style></head><body>' + e.data.html + report + '</body></html>');
   document.close();
 }, { once: true });
 parent.postMessage({ frameReady: true }, '*');

@@ -90,6 +90,8 @@ export function createCellEditor(host: HTMLElement, o: CellEditorOptions): monac
     quickSuggestions: { other: true, comments: false, strings: false },
     fontLigatures: false,
     padding: { top: 6, bottom: 6 },
+    // Cells hold text in many scripts: Cyrillic "В" is not a confusable Latin "B" here.
+    unicodeHighlight: { ambiguousCharacters: false, invisibleCharacters: true, nonBasicASCII: false },
   });
   const fit = () => {
     const height = Math.max(editor.getContentHeight(), 28);

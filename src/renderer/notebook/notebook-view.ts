@@ -332,6 +332,8 @@ export class NotebookView {
   }
 
   private renderMarkdownCell(view: CellView): void {
+    // Disposing a focused editor sends no blur: the cell leaves edit mode here.
+    view.root.classList.remove('editing');
     view.editor?.dispose();
     view.editor = null;
     view.editorHost.replaceChildren();
@@ -410,9 +412,10 @@ export class NotebookView {
     this.queue = this.queue.filter((q) => q !== v);
   }
 
-  insert(where: 'above' | 'below', type: CellType = 'code'): void {
+  /** A new cell above or below the selected one; `edit`: its editor takes the focus (Jupyter's A and B leave the keyboard in command mode). */
+  insert(where: 'above' | 'below', type: CellType = 'code', edit = true): void {
     const at = where === 'above' ? this.selected : this.selected + 1;
-    this.replaceCells(insertCell(this.cells(), at, newCell(type)), at, true);
+    this.replaceCells(insertCell(this.cells(), at, newCell(type)), at, edit);
   }
 
   remove(): void {
@@ -479,8 +482,8 @@ export class NotebookView {
       if (mod || e.altKey) return false;
       if (key === 'ArrowUp' || key === 'k') return this.select(this.selected - 1), true;
       if (key === 'ArrowDown' || key === 'j') return this.select(this.selected + 1), true;
-      if (key === 'a') return this.insert('above'), true;
-      if (key === 'b') return this.insert('below'), true;
+      if (key === 'a') return this.insert('above', 'code', false), true;
+      if (key === 'b') return this.insert('below', 'code', false), true;
       if (key === 'm') return this.setType('markdown'), true;
       if (key === 'y') return this.setType('code'), true;
       if (key === 'd' && this.lastKey === 'd') return (this.lastKey = ''), this.remove(), true;
