@@ -65,6 +65,8 @@ export function renderModel(m: ModelSummary): void {
   ];
   const box = $('model-summary');
   box.replaceChildren();
+  // The header shows the facts that fit its width (style.css); all of them on hover.
+  box.title = `${m.dir}\n${facts.map(([, text]) => text).join(' · ')}`;
   const title = document.createElement('span');
   title.className = 'model-name';
   title.textContent = name;

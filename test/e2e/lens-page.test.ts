@@ -85,7 +85,9 @@ describe('logit lens page (real model, server and Chromium)', () => {
     await header.locator('[data-fact=layers]').waitFor();
     assert.ok(!page.url().includes('token'), page.url());
     assert.equal(page.url(), `${server.origin}/#lens`);
-    const text = await header.innerText();
+    // Every fact is in the header (and its tooltip); a narrower window shows fewer of them, on one row.
+    const text = (await header.textContent()) ?? '';
+    assert.equal(await header.getAttribute('title'), `${summary.dir}\n${[summary.architecture, `${summary.numLayers} layers`, `d_model ${summary.hiddenSize}`, `d_mlp ${summary.intermediateSize}`, `vocab ${summary.vocabSize.toLocaleString('en-US')}`, summary.device].join(' · ')}`);
     for (const fact of [summary.architecture, `${summary.numLayers} layers`, `d_model ${summary.hiddenSize}`, `d_mlp ${summary.intermediateSize}`, `vocab ${summary.vocabSize.toLocaleString('en-US')}`, summary.device])
       assert.ok(text.includes(fact), `header "${text}" lacks "${fact}"`);
     assert.ok(text.includes('4 layers'));

@@ -1,0 +1,276 @@
+/**
+ * The workbench's frame, themes and keys as a researcher meets them, in Chromium against `startServer`
+ * on a workspace with a notebook and a real store: a one-row header at any width, side panels that a
+ * narrow window can still open, tables laid out as tables, readable dark theme (chips, HTML tables,
+ * figures), no boxes on Cyrillic letters, and Jupyter's command-mode keys. Screenshots of each state go
+ * to dist/test-output/workbench-ui-e2e/ (light, dark, 800 px).
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { capture, openModel } from '../../src/main/api/index.js';
+import { ModelSlot } from '../../src/main/server/model-slot.js';
+import { startServer, type ServerHandle } from '../../src/main/server/server.js';
+import { repoRoot, tinyModelDir } from '../helpers/paths.js';
+import { collectProblems, launchChromium } from './browser.js';
+
+const SHOTS = join(repoRoot, 'dist', 'test-output', 'workbench-ui-e2e');
+
+const code = (id: string, source: string) => ({ id, cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source: [source] });
+const NOTEBOOK = {
+  nbformat: 4,
+  nbformat_minor: 5,
+  metadata: {},
+  cells: [
+    { id: 'intro', cell_type: 'markdown', metadata: {}, source: ['# Keys and themes'] },
+    code('cyrillic', "const text = 'Все люди рождаются свободными'"),
+    code('last', 'text.length'),
+  ],
+};
+
+/** The little of the DOM the page functions below touch (the Node-side tsconfig has no DOM types). */
+interface Box {
+  x: number;
+  width: number;
+  height: number;
+}
+type PageEl = { getBoundingClientRect(): Box; closest(s: string): PageEl | null; className: string };
+type PageDoc = { activeElement: PageEl | null };
+
+/** sRGB relative luminance contrast of two CSS colours `rgb(r, g, b)`. */
+function contrast(a: string, b: string): number {
+  const lum = (c: string) => {
+    const [r, g, bl] = (c.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map((v) => {
+      const s = Number(v) / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi! + 0.05) / (lo! + 0.05);
+}
+
+describe('workbench frame, themes and keys (real server and Chromium)', () => {
+  let workspace: string;
+  let server: ServerHandle;
+  let models: ModelSlot;
+  let browser: Browser;
+  const problems: string[] = [];
+  const contexts: BrowserContext[] = [];
+  const pageProblems = new Map<Page, string[]>();
+
+  /** A page of the workbench in a window `width` wide, in the given theme, on `hash`. */
+  async function open(width: number, theme: 'light' | 'dark', hash: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width, height: 860 }, deviceScaleFactor: 1, colorScheme: theme });
+    contexts.push(context);
+    // The theme is the user's choice, kept in localStorage; the system's preference is the default.
+    await context.addInitScript((t) => {
+      // Not in the sandboxed frames of HTML outputs, which have no storage.
+      if (globalThis === (globalThis as unknown as { top: unknown }).top) (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('babelscope.theme', t);
+    }, theme);
+    const page = await context.newPage();
+    pageProblems.set(page, collectProblems(page));
+    await page.goto(`${server.url}${hash}`);
+    return page;
+  }
+
+  /** Closes a page, keeping what it reported until then (closing aborts its pending requests). */
+  async function close(page: Page): Promise<void> {
+    problems.push(...(pageProblems.get(page) ?? []));
+    pageProblems.set(page, []);
+    await page.context().close();
+  }
+
+  async function openNotebook(page: Page): Promise<void> {
+    await page.locator('#nb-name', { hasText: 'ui.ipynb' }).waitFor({ timeout: 30_000 });
+    await page.locator('.cell.code .monaco-editor').nth(1).waitFor({ timeout: 30_000 });
+  }
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    workspace = mkdtempSync(join(tmpdir(), 'babelscope-ui-e2e-'));
+    writeFileSync(join(workspace, 'ui.ipynb'), JSON.stringify(NOTEBOOK, null, 1));
+    mkdirSync(join(workspace, 'runs'));
+    const model = await openModel(tinyModelDir, { device: 'cpu', log: () => {} });
+    try {
+      await capture({ model, store: join(workspace, 'runs', 'udhr.db'), corpus: 'udhr:eng,rus', maxTextsPerLang: 2, batch: 4 });
+    } finally {
+      await model.dispose();
+    }
+    browser = await launchChromium();
+    models = new ModelSlot(tinyModelDir, 'cpu');
+    server = await startServer({ models, workspace });
+  });
+
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await server?.close();
+    await models?.dispose();
+    rmSync(workspace, { recursive: true, force: true });
+  });
+
+  it('keeps the header on one row, wide and narrow', async () => {
+    for (const width of [1280, 800]) {
+      const page = await open(width, 'light', '#notebook=ui.ipynb');
+      await openNotebook(page);
+      await page.locator('#model-summary .model-name').waitFor({ timeout: 30_000 });
+      const header = await page.locator('.app-header').boundingBox();
+      assert.ok(header && header.height < 50, `header ${header?.height} px high at ${width} px`);
+      const toggle = await page.locator('#theme-toggle').boundingBox();
+      assert.ok(toggle && toggle.x + toggle.width <= width, `the theme toggle is inside the window at ${width} px`);
+      await page.screenshot({ path: join(SHOTS, `header-${width}.png`) });
+      await close(page);
+    }
+  });
+
+  it('a narrow window hides the side panels and the ☰ button lays them over the notebook', async () => {
+    const page = await open(800, 'light', '#notebook');
+    assert.equal(await page.locator('#sidebar').isVisible(), false);
+    await page.locator('#sidebar-toggle').click();
+    assert.equal(await page.locator('#sidebar').isVisible(), true);
+    assert.equal(await page.locator('#sidebar-toggle').getAttribute('aria-expanded'), 'true');
+    await page.locator('.tabs [data-panel=model-panel]').click();
+    await page.locator('#model-facts dd').first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(SHOTS, 'narrow-model-panel.png') });
+    await page.keyboard.press('Escape');
+    assert.equal(await page.locator('#sidebar').isVisible(), false, 'Escape closes the panels');
+    // Opening a notebook from the file list closes them too.
+    await page.locator('#sidebar-toggle').click();
+    await page.locator('.tabs [data-panel=files-panel]').click();
+    await page.locator('#files-list button[data-path="ui.ipynb"]').click();
+    await openNotebook(page);
+    assert.equal(await page.locator('#sidebar').isVisible(), false);
+    assert.equal(await page.locator('#sidebar-toggle').getAttribute('aria-expanded'), 'false');
+    await page.screenshot({ path: join(SHOTS, 'narrow-notebook.png') });
+    await close(page);
+  });
+
+  it('a wide window hides and shows the side panels with the same button', async () => {
+    const page = await open(1280, 'light', '#notebook');
+    assert.equal(await page.locator('#sidebar').isVisible(), true);
+    const before = (await page.locator('#cells').boundingBox())!.width;
+    await page.locator('#sidebar-toggle').click();
+    assert.equal(await page.locator('#sidebar').isVisible(), false);
+    assert.ok((await page.locator('#cells').boundingBox())!.width > before, 'the notebook takes the room');
+    await page.locator('#sidebar-toggle').click();
+    assert.equal(await page.locator('#sidebar').isVisible(), true);
+    await close(page);
+  });
+
+  it('lays out the store’s results as a table: each header above its column', async () => {
+    const page = await open(1280, 'light', '#store');
+    const results = page.locator('#store-overview table.results');
+    await results.locator('tbody tr').first().waitFor({ timeout: 30_000 });
+    const heads = await results.locator('thead th').evaluateAll((ths) => ths.map((t) => (t as unknown as PageEl).getBoundingClientRect().x));
+    const cells = await results.locator('tbody tr').first().locator('td').evaluateAll((tds) => tds.map((t) => (t as unknown as PageEl).getBoundingClientRect().x));
+    assert.deepEqual(heads, cells);
+    await page.screenshot({ path: join(SHOTS, 'store-light.png') });
+    await close(page);
+  });
+
+  it('dark theme: readable language chips, a dark store chart, HTML tables and figure legends on the dark paper', async () => {
+    const page = await open(1280, 'dark', '#lens');
+    const chip = page.locator('.lang:has(input:checked)').first();
+    await chip.waitFor({ timeout: 30_000 });
+    const [fg, bg] = await chip.evaluate((l) => {
+      const s = (globalThis as unknown as { getComputedStyle(e: unknown): { color: string; backgroundColor: string } }).getComputedStyle(l);
+      return [s.color, s.backgroundColor];
+    });
+    assert.ok(contrast(fg, bg) >= 4.5, `chip text ${fg} on ${bg}: contrast ${contrast(fg, bg).toFixed(1)}`);
+    await page.screenshot({ path: join(SHOTS, 'lens-dark.png') });
+    await close(page);
+
+    const store = await open(1280, 'dark', '#store');
+    await store.locator('#store-overview tbody tr').first().waitFor({ timeout: 30_000 });
+    await store.locator('#store-sql').fill('SELECT lang, COUNT(*) AS n FROM texts GROUP BY lang');
+    await store.locator('#store-run').click();
+    await store.locator('#store-result tbody tr').first().waitFor({ timeout: 30_000 });
+    await store.locator('#store-chart').click();
+    await store.locator('#store-plot .main-svg').first().waitFor({ timeout: 30_000 });
+    assert.equal(await store.evaluate('document.getElementById("store-plot").layout.paper_bgcolor'), '#1e1f24');
+    await store.screenshot({ path: join(SHOTS, 'store-dark.png'), fullPage: true });
+    await close(store);
+
+    const notebook = await open(1280, 'dark', '#notebook=ui.ipynb');
+    await openNotebook(notebook);
+    await notebook.locator('.cell.code').last().locator('.monaco-editor').click();
+    await notebook.keyboard.press('Control+A');
+    const columns = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`token ${i}`, `слово ${i}`]));
+    await notebook.keyboard.insertText(
+      `display([${JSON.stringify({ layer: 0, ...columns })}, ${JSON.stringify({ layer: 1, ...columns })}])\n` +
+        "display({ data: [{ type: 'scatter', name: 'eng', y: [1, 2] }, { type: 'scatter', name: 'rus', y: [2, 1] }], layout: { showlegend: true, legend: { bgcolor: '#ffffff' } } })",
+    );
+    await notebook.keyboard.press('Control+Enter');
+    const cell = notebook.locator('.cell.code').last();
+    await cell.locator('iframe.html-output').waitFor({ timeout: 60_000 });
+    const frame = notebook.frameLocator('.cell.code >> nth=-1 >> iframe.html-output');
+    await frame.locator('td').first().waitFor({ timeout: 30_000 });
+    const style = await frame.locator('body').evaluate((b) => {
+      const w = globalThis as unknown as { getComputedStyle(e: unknown): { color: string; backgroundColor: string; whiteSpace: string }; document: { querySelector(s: string): unknown } };
+      const body = w.getComputedStyle(b);
+      return { body: { color: body.color, backgroundColor: body.backgroundColor }, td: w.getComputedStyle(w.document.querySelector('td')).whiteSpace };
+    });
+    assert.ok(contrast(style.body.color, style.body.backgroundColor) >= 7, `table text ${style.body.color} on ${style.body.backgroundColor}`);
+    assert.ok(contrast(style.body.backgroundColor, 'rgb(0, 0, 0)') < 2, `a dark table background: ${style.body.backgroundColor}`);
+    assert.equal(style.td, 'nowrap', 'a row keeps one line; a wide table scrolls');
+    // Two rows of one line each, plus the header and a scrollbar: far less than wrapped cells would take.
+    const frameBox = await cell.locator('iframe.html-output').boundingBox();
+    assert.ok(frameBox && frameBox.height < 130, `the table's frame is ${frameBox?.height} px high`);
+    await cell.locator('.plot .legend rect.bg').first().waitFor({ timeout: 30_000 });
+    const legendFill = await cell.locator('.plot .legend rect.bg').first().evaluate((r) => (globalThis as unknown as { getComputedStyle(e: unknown): { fill: string } }).getComputedStyle(r).fill);
+    assert.match(legendFill, /rgba\(0, 0, 0, 0\)|transparent|none/, `legend box ${legendFill}`);
+    // A figure whose layout names no height gets Plotly's default, not the empty output's height.
+    const plotBox = await cell.locator('.plot .main-svg').first().boundingBox();
+    assert.ok(plotBox && plotBox.height >= 400, `the figure is ${plotBox?.height} px high`);
+    await cell.scrollIntoViewIfNeeded();
+    await notebook.screenshot({ path: join(SHOTS, 'notebook-dark.png') });
+    await close(notebook);
+  });
+
+  it('draws no confusable-character boxes on Cyrillic text', async () => {
+    const page = await open(1280, 'light', '#notebook=ui.ipynb');
+    await openNotebook(page);
+    await page.locator('.cell.code').first().locator('.view-lines', { hasText: 'Все' }).waitFor();
+    await page.waitForTimeout(500);
+    assert.equal(await page.locator('.cell.code').first().locator('.unicode-highlight').count(), 0);
+    await close(page);
+  });
+
+  it('Jupyter’s keys: A and B stay in command mode, Enter edits, Shift+Enter renders Markdown and leaves its edit mode', async () => {
+    const page = await open(1280, 'light', '#notebook=ui.ipynb');
+    await openNotebook(page);
+    const inEditor = () => page.evaluate(() => Boolean((globalThis as unknown as { document: PageDoc }).document.activeElement?.closest('.monaco-editor')));
+    await page.locator('.cell.code').last().click();
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('b');
+    await page.keyboard.press('b');
+    assert.equal(await page.locator('.cell').count(), 5, 'B, B: two new cells');
+    assert.equal(await inEditor(), false, 'still in command mode');
+    await page.keyboard.press('a');
+    assert.equal(await page.locator('.cell').count(), 6);
+    assert.match((await page.locator('.cell').nth(4).getAttribute('class'))!, /\bselected\b/, 'A: a cell above the selected one, selected');
+    assert.equal(await inEditor(), false);
+    await page.keyboard.press('d');
+    await page.keyboard.press('d');
+    assert.equal(await page.locator('.cell').count(), 5, 'D, D deletes it');
+    await page.keyboard.press('m');
+    await page.keyboard.press('Enter');
+    assert.equal(await inEditor(), true, 'Enter: edit mode');
+    await page.keyboard.insertText('## Rendered');
+    await page.keyboard.press('Shift+Enter');
+    const md = page.locator('.cell.markdown', { hasText: 'Rendered' });
+    await md.locator('h2').waitFor();
+    assert.doesNotMatch((await md.getAttribute('class'))!, /editing/);
+    assert.equal(await page.locator('.cell.editing').count(), 1, 'only the cell being edited is marked so');
+    await page.screenshot({ path: join(SHOTS, 'keys.png') });
+    await close(page);
+  });
+
+  it('logged no console errors or warnings and made no failed requests', () => {
+    assert.deepEqual(problems, []);
+  });
+});
