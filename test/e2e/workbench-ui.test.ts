@@ -270,6 +270,77 @@ describe('workbench frame, themes and keys (real server and Chromium)', () => {
     await close(page);
   });
 
+  it('splits a cell at the cursor (Ctrl+Shift+-) and merges it back (Shift+M); Y makes a Markdown cell code again', async () => {
+    const page = await open(1280, 'light', '#notebook=ui.ipynb');
+    await openNotebook(page);
+    const count = await page.locator('.cell').count();
+    await page.locator('.cell.code').first().locator('.monaco-editor').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText('const first = 1\nconst second = 2');
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Control+Shift+Minus');
+    assert.equal(await page.locator('.cell').count(), count + 1);
+    const text = (i: number) => page.locator('.cell').nth(i).locator('.view-lines').innerText().then((t) => t.replaceAll('\u00a0', ' ').trim());
+    assert.equal(await text(1), 'const first = 1');
+    assert.equal(await text(2), 'const second = 2');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('Shift+M');
+    assert.equal(await page.locator('.cell').count(), count);
+    assert.match(await text(1), /const first = 1\s+const second = 2/);
+    await page.keyboard.press('m');
+    assert.match((await page.locator('.cell').nth(1).getAttribute('class'))!, /markdown/);
+    await page.keyboard.press('y');
+    assert.match((await page.locator('.cell').nth(1).getAttribute('class'))!, /\bcode\b/);
+    await close(page);
+  });
+
+  it('an error output highlights the line of the cell that threw, until the cell is edited', async () => {
+    const page = await open(1280, 'light', '#notebook=ui.ipynb');
+    await openNotebook(page);
+    const cell = page.locator('.cell.code').last();
+    await cell.locator('.monaco-editor').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText('const a = 1\nconst b = a + 1\nthrow new Error("boom on line 3")\nconst c = 3');
+    await page.keyboard.press('Control+Enter');
+    await cell.locator('.error-output', { hasText: 'boom on line 3' }).waitFor({ timeout: 60_000 });
+    const line = cell.locator('.view-overlays .error-line');
+    await line.waitFor();
+    const top = await line.evaluate((e) => {
+      const row = (e as unknown as { parentElement: { style: { top: string; height: string } } }).parentElement;
+      return Math.round(parseFloat(row.style.top) / parseFloat(row.style.height)) + 1;
+    });
+    assert.equal(top, 3);
+    await page.screenshot({ path: join(SHOTS, 'error-line.png') });
+    await page.keyboard.press('End');
+    await page.keyboard.type(' ');
+    assert.equal(await cell.locator('.error-line').count(), 0, 'editing the cell clears the highlight');
+    await close(page);
+  });
+
+  it('keeps unsaved edits when the page goes away and offers them back when the notebook opens again', async () => {
+    const page = await open(1280, 'light', '#notebook=ui.ipynb');
+    await openNotebook(page);
+    await page.locator('.cell.code').first().locator('.monaco-editor').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText('const recovered = "typed before the crash"');
+    // Autosave runs 1.5 s after the last change; then the page dies without saving.
+    await page.waitForTimeout(2500);
+    problems.push(...(pageProblems.get(page) ?? []));
+    pageProblems.set(page, []);
+    await page.context().close({ reason: 'crash' });
+    const again = await open(1280, 'light', '#notebook=ui.ipynb');
+    await openNotebook(again);
+    const banner = again.locator('#nb-banner', { hasText: 'Unsaved changes from' });
+    await banner.waitFor({ timeout: 30_000 });
+    await again.screenshot({ path: join(SHOTS, 'recovery-offered.png') });
+    await banner.locator('button', { hasText: 'Recover them' }).click();
+    await again.locator('.cell.code').first().locator('.view-lines', { hasText: 'typed before the crash' }).waitFor();
+    assert.equal(await again.locator('#nb-dirty').isVisible(), true, 'recovered edits are unsaved edits');
+    await close(again);
+  });
+
   it('logged no console errors or warnings and made no failed requests', () => {
     assert.deepEqual(problems, []);
   });
