@@ -64,14 +64,14 @@ export function progressTitle(p: Pick<ProgressDisplay, 'label' | 'stage'>): stri
   return p.stage === '' || p.stage === p.label ? p.label : p.stage.startsWith(p.label) ? p.stage : `${p.label} · ${p.stage}`;
 }
 
-/** Time so far, and what is left (running) or how it ended: `[0:03<0:05]`, `done in 0:08`. */
+/** Time so far, and what is left (running) or how it ended: `[0:03<0:05]`, `done in 0:08`, `cancelled after 0:02`. */
 export function progressTiming(p: ProgressDisplay): string {
   const elapsed = formatClock(p.elapsedMs);
   if (p.state === 'running') {
     const left = remainingMs(p);
     return `[${elapsed}<${left === null ? '?' : formatClock(left)}]`;
   }
-  return `${p.state === 'done' ? 'done' : p.state === 'cancelled' ? 'cancelled' : 'failed'} after ${elapsed}`;
+  return p.state === 'done' ? `done in ${elapsed}` : `${p.state === 'cancelled' ? 'cancelled' : 'failed'} after ${elapsed}`;
 }
 
 const BAR_WIDTH = 20;
