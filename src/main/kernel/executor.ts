@@ -120,9 +120,12 @@ export class Executor {
     const lines = (e.stack ?? `${ename}: ${evalue}`).split('\n');
     const header = lines.filter((l) => !/^\s+at /.test(l));
     const frames = lines.filter((l) => /^\s+at /.test(l)).filter((l) => !/\(?node:(internal|vm|async_hooks)|dist\/src\/main\/kernel\/|^\s+at new Promise|<anonymous>\)?$/.test(l));
+    // A cancelled operation is no bug: where it was stopped in the cell is all that helps.
+    const cancelled = (e as { kind?: unknown }).kind === 'cancelled';
+    const shownFrames = cancelled ? frames.filter((f) => /babelscope-cell-\d+\.ts:/.test(f)) : frames;
     const traceback = [...header];
     let pointed = false;
-    for (const f of frames) {
+    for (const f of shownFrames) {
       let located: { id: number; line: number; column: number } | undefined;
       const mapped = f.replace(CELL_FILE, (all, idS: string, lS: string, cS: string) => {
         const cell = this.cells.get(Number(idS));

@@ -12,6 +12,7 @@ interface BarElements {
   fill: HTMLElement;
   track: HTMLElement;
   count: HTMLElement;
+  pct: HTMLElement;
   detail: HTMLElement;
   time: HTMLElement;
   cancel: HTMLButtonElement | null;
@@ -49,9 +50,10 @@ export function renderProgress(wrap: HTMLElement, value: unknown, onCancel?: () 
   fill.className = 'progress-fill';
   track.append(fill);
   const count = span('progress-count');
+  const pct = span('progress-pct');
   const detail = span('progress-detail');
   const time = span('progress-time');
-  root.append(title, track, count, detail, time);
+  root.append(title, track, count, pct, detail, time);
   let cancel: HTMLButtonElement | null = null;
   if (onCancel) {
     cancel = document.createElement('button');
@@ -68,7 +70,7 @@ export function renderProgress(wrap: HTMLElement, value: unknown, onCancel?: () 
     root.append(cancel);
   }
   wrap.append(root);
-  const bar: LiveBar = { els: { root, title, fill, track, count, detail, time, cancel }, p, at: performance.now() };
+  const bar: LiveBar = { els: { root, title, fill, track, count, pct, detail, time, cancel }, p, at: performance.now() };
   bars.set(wrap, bar);
   draw(bar);
   if (onCancel) watch(wrap, bar);
@@ -103,7 +105,9 @@ function draw(bar: LiveBar, now = performance.now()): void {
   els.track.setAttribute('aria-valuemin', '0');
   els.track.setAttribute('aria-valuemax', String(p.total));
   els.track.setAttribute('aria-valuenow', String(p.done));
-  els.count.textContent = p.total > 0 ? `${p.done}/${p.total}  ${Math.floor((f ?? 0) * 100)}%` : p.done > 0 ? String(p.done) : '';
+  els.count.textContent = p.total > 0 ? `${p.done}/${p.total}` : p.done > 0 ? String(p.done) : '';
+  els.pct.textContent = f === null ? '' : `${Math.floor(f * 100)}%`;
+  els.pct.hidden = f === null;
   els.detail.textContent = p.detail ?? '';
   els.detail.hidden = !p.detail;
   if (p.state === 'running') {
@@ -113,7 +117,7 @@ function draw(bar: LiveBar, now = performance.now()): void {
   } else {
     els.time.textContent = `${p.state === 'done' ? 'done in' : p.state === 'cancelled' ? 'cancelled after' : 'failed after'} ${formatClock(elapsedMs)}`;
   }
-  if (els.cancel) els.cancel.hidden = p.state !== 'running';
+  if (p.state !== 'running') els.cancel?.remove(); // a finished bar has nothing left to cancel
 }
 
 /** One clock for all live bars: their elapsed and remaining times move every second between updates. */
