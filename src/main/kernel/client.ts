@@ -6,6 +6,7 @@
  * kernel.onDied((d) => console.error(d.message));                  // crash, OOM, process.exit()
  * const run = kernel.execute('const x: number = 41\nx + 1');
  * run.onOutput((o) => render(o));                                  // CellOutput in nbformat shapes, as they arrive
+ * run.onUpdate((u) => rerender(u.index, u.output));                // update_display_data (progress bars): replaced in place
  * const outcome = await run.done;                                  // { status: 'ok' | 'error' | 'aborted' | 'died', executionCount, error? }
  * await kernel.interrupt();                                        // stops the running cell, keeps state
  * await kernel.restart();                                          // fresh process, same client
