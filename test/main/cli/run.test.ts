@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
+import ajvDraft04 from 'ajv-draft-04';
 import { cliPath, runCli } from '../../helpers/cli.js';
+import { fixturesDir } from '../../helpers/paths.js';
 import { checkFeatureOutputs, checkProgressOutputs, FEATURE_NAMES, writeFeatureNotebook, writeProgressNotebook } from '../../helpers/notebooks.js';
 
 function notebook(cells: string[], metadata: object = { kernelspec: { name: 'babelscope', display_name: 'TypeScript (Babelscope)', language: 'typescript' } }): string {
@@ -41,9 +43,11 @@ describe('babelscope run', () => {
     const path = writeProgressNotebook();
     const r = await runCli(['run', path]);
     assert.equal(r.code, 0, r.stderr);
-    const nb = JSON.parse(readFileSync(path, 'utf8'));
+    const nb = JSON.parse(readFileSync(path, 'utf8')) as { cells: { id: string; outputs: { output_type: string; data: Record<string, string[]> }[] }[] };
     checkProgressOutputs(nb.cells, assert);
-    assert.equal(nb.cells.find((c: { id: string }) => c.id === 'capture').outputs.at(-1).data['text/plain'].join(''), '232');
+    const validate = new ajvDraft04.default({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(join(fixturesDir, 'notebooks', 'nbformat.v4.5.schema.json'), 'utf8')));
+    assert.ok(validate(nb), `valid nbformat 4.5: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
+    assert.equal(nb.cells.find((c) => c.id === 'capture')!.outputs.at(-1)!.data['text/plain']!.join(''), '232');
   });
 
   it('--allow-errors runs every cell (a syntax error is an error output) and exports figures as PDF', async () => {
