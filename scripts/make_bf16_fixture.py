@@ -1,8 +1,10 @@
 """Dev-time: a bfloat16 variant of the Qwen2 architecture fixture, with its own torch reference.
 
-Run: /usr/bin/python3 scripts/make_bf16_fixture.py   (after scripts/make_arch_fixtures.py)
+Run: /usr/bin/python3 scripts/make_bf16_fixture.py   (after make_arch_fixtures.py and make_genai_fixture.py)
 Writes test/fixtures/arch/qwen2-bf16/: model_bf16.onnx (the `bf16` variant, as Optimum names it),
-config and tokenizer copies, and reference.json.
+config and tokenizer copies, and reference.json; and test/fixtures/genai/llama-bf16/: the genai-builder
+fixture in bfloat16 (model.onnx beside its genai_config.json, as the builder's bf16 folders hold it:
+GroupQueryAttention, SkipSimplifiedLayerNormalization and their rotary caches in bf16) with its reference.
 
 The graph is test/fixtures/arch/qwen2/model.onnx converted the way a bf16 export looks (torch model in
 bfloat16, then exported): float initializers, graph inputs/outputs (logits, past/present key/values),
@@ -51,8 +53,8 @@ def to_bf16(t):
     return out
 
 
-def convert_graph():
-    m = onnx.load(os.path.join(SRC, "model.onnx"))
+def convert_graph(path, check=True):
+    m = onnx.load(path)
     g = m.graph
     for init in g.initializer:
         if init.data_type == TensorProto.FLOAT:
@@ -67,7 +69,8 @@ def convert_graph():
             if n.op_type == "Cast" and a.name == "to" and a.i == TensorProto.FLOAT:
                 a.i = TensorProto.BFLOAT16
     del g.value_info[:]
-    onnx.checker.check_model(m)
+    if check:  # (the checker does not know the com.microsoft ops of the genai graph)
+        onnx.checker.check_model(m)
     return m
 
 
@@ -99,8 +102,38 @@ def reference():
     }
 
 
+def round_bf16(t):
+    return t.to(torch.bfloat16).to(torch.float32)
+
+
+@torch.no_grad()
+def genai_fixture():
+    import make_genai_fixture as gen
+    src, dst = gen.OUT, gen.OUT + "-bf16"
+    m = convert_graph(os.path.join(src, "model.onnx"), check=False)
+    w = gen.weights()
+    w = {k: ([{n: round_bf16(x) for n, x in lw.items()} for lw in v] if k == "layers" else round_bf16(v)) for k, v in w.items()}
+    texts = gen.reference_texts(w)
+    prompt = gen.TEXTS[0][1][:5]
+    seq = list(prompt)
+    for _ in range(6):
+        seq.append(int(gen.forward(w, seq)[0][-1].argmax()))
+    ref = {"config": {"num_hidden_layers": gen.L, "hidden_size": gen.H, "intermediate_size": gen.I, "vocab_size": gen.V},
+           "notes": "torch float32 with every weight and rotary cache rounded to bfloat16", "texts": texts,
+           "greedy": {"prompt": "", "prompt_ids": prompt, "generated_ids": seq[len(prompt):]}}
+    if os.path.isdir(dst):
+        shutil.rmtree(dst)
+    os.makedirs(dst)
+    onnx.save(m, os.path.join(dst, "model.onnx"))
+    for f in ("genai_config.json", "tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(src, f), os.path.join(dst, f))
+    with open(os.path.join(dst, "reference.json"), "w") as f:
+        json.dump(ref, f)
+    print("wrote", dst, {n: os.path.getsize(os.path.join(dst, n)) for n in sorted(os.listdir(dst))})
+
+
 def main():
-    m = convert_graph()
+    m = convert_graph(os.path.join(SRC, "model.onnx"))
     ref = reference()
     if os.path.isdir(DST):
         shutil.rmtree(DST)
@@ -111,6 +144,7 @@ def main():
     with open(os.path.join(DST, "reference.json"), "w", encoding="utf-8") as f:
         json.dump(ref, f, ensure_ascii=False)
     print("wrote", DST, {n: os.path.getsize(os.path.join(DST, n)) for n in sorted(os.listdir(DST))})
+    genai_fixture()
 
 
 if __name__ == "__main__":

@@ -197,6 +197,52 @@ describe('bfloat16 model on CPU', () => {
   });
 });
 
+describe('bfloat16 genai-builder graph on CPU (GroupQueryAttention, SkipSimplifiedLayerNormalization in bf16)', () => {
+  const genaiDir = join(fixturesDir, 'genai', 'llama-bf16');
+  let work: string;
+  let model: Model;
+  let ref: Reference;
+  const previous = process.env['BABELSCOPE_CACHE'];
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'babelscope-bf16-genai-'));
+    process.env['BABELSCOPE_CACHE'] = join(work, 'cache');
+    ref = loadReference(join(genaiDir, 'reference.json'));
+    model = await Model.open(genaiDir, { device: 'cpu', log: () => {} });
+  });
+  after(async () => {
+    await model.dispose();
+    if (previous === undefined) delete process.env['BABELSCOPE_CACHE'];
+    else process.env['BABELSCOPE_CACHE'] = previous;
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('taps, lens, a padded batch and generation with GroupQueryAttention past equal torch with bf16 weights', async () => {
+    assert.equal(model.info.dtype, 'bfloat16');
+    const L = model.info.numLayers;
+    const taps = [...Array(L).keys()].flatMap((i) => [`resid_post.${i}`, `mlp_act.${i}`]).concat('final_norm');
+    for (const text of ref.texts) {
+      const r = await model.forward({ inputIds: [text.input_ids], taps });
+      close(r.logits!.data, decode(text.logits), `${text.lang} logits`);
+      const T = text.input_ids.length;
+      for (const kind of ['resid_post', 'mlp_act'] as const) {
+        const want = decode(text[kind]);
+        const W = want.length / (L * T);
+        for (let l = 0; l < L; l++) close(r.taps[`${kind}.${l}`]!.data, want.subarray(l * T * W, (l + 1) * T * W), `${text.lang} ${kind}.${l}`);
+      }
+      close(r.taps['final_norm']!.data, decode(text.final_norm), `${text.lang} final_norm`);
+      const lens = (await model.lens({ inputIds: [text.input_ids], topK: 5 })).texts[0]!;
+      text.lens.forEach((perPos, l) => perPos.forEach((want, p) => assert.deepEqual(lens.topIds[l]![p], want.ids, `${text.lang} lens layer ${l} position ${p}`)));
+    }
+    const ids = ref.texts.map((t) => t.input_ids);
+    const batch = await model.forward({ inputIds: ids });
+    const V = model.info.vocabSize;
+    const T = Math.max(...ids.map((x) => x.length));
+    close(batch.logits!.data.subarray(T * V, T * V + ids[1]!.length * V), decode(ref.texts[1]!.logits), 'right-padded row');
+    const g = await model.generate({ inputIds: ref.greedy.prompt_ids, maxNewTokens: ref.greedy.generated_ids.length, stopTokenIds: [] });
+    assert.deepEqual(g.ids, ref.greedy.generated_ids);
+  });
+});
+
 describe('bfloat16 kept (CUDA): casts at the graph boundaries', () => {
   it('past key/values are fed as float32 and cast in; logits and present key/values get float32 copies', async () => {
     const d = await describeModel(dir, { variant: 'bf16' }, 'inspect');
