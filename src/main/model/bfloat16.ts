@@ -114,7 +114,12 @@ function* readExternal(folder: string, location: string, offset: number, length:
   }
 }
 
-/** Widens bf16 chunks whose lengths may be odd at chunk boundaries. */
+/** A large inline tensor in CHUNK-sized views, so widening never holds a whole float32 copy of it. */
+function* slices(view: Uint8Array): Generator<Uint8Array> {
+  for (let o = 0; o < view.length; o += CHUNK) yield view.subarray(o, Math.min(view.length, o + CHUNK));
+}
+
+/** Widens bf16 chunks (each of even length: CHUNK is even). */
 function* widenChunks(chunks: Iterable<Uint8Array>): Generator<Uint8Array> {
   for (const c of chunks) {
     if (c.length % 2) throw new Error('bfloat16 data chunk of odd length');
@@ -169,7 +174,7 @@ function copyTensor(ctx: CopyContext, t: Field, inGraph: boolean): Uint8Array[] 
     source = readExternal(ctx.sourceFolder, external['location']!, offset, length);
     bytes = length;
   } else if (raw) {
-    source = [buf.subarray(raw.start, raw.end)];
+    source = slices(buf.subarray(raw.start, raw.end));
     bytes = raw.end - raw.start;
   } else {
     // bf16 kept as int32_data: one bit pattern per element.

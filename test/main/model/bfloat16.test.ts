@@ -6,7 +6,7 @@
  * TOL_REL of each tensor's largest magnitude. On CUDA the graph keeps bf16 with casts at its boundaries.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,6 +16,7 @@ import { describeModel } from '../../../src/main/model/model-description.js';
 import { OnnxType, readOnnxGraph } from '../../../src/main/model/onnx-graph.js';
 import { concatBytes } from '../../../src/main/model/protobuf.js';
 import { runCli, runCliJson } from '../../helpers/cli.js';
+import { externalDataCopy } from '../../helpers/onnx-edit.js';
 import { decode, loadReference, maxAbsDiff, type EncodedArray, type Reference } from '../../helpers/fixtures.js';
 import { fixturesDir } from '../../helpers/paths.js';
 
@@ -172,6 +173,23 @@ describe('bfloat16 model on CPU', () => {
     const resid = decode(a.resid_post);
     for (let l = 0; l < L(); l++) close(scaled.taps[`resid_post.${l}`]!.data, resid.subarray(l * T * H, (l + 1) * T * H), `resid_post.${l}`);
     close(scaled.taps['final_norm']!.data, decode(a.final_norm), 'final_norm');
+  });
+
+  it('external data (an onnx/model_bf16.onnx_data past 2 GiB) is widened in chunks to the same numbers', async () => {
+    const ext = join(work, 'external');
+    mkdirSync(join(ext, 'onnx'), { recursive: true });
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) cpSync(join(dir, f), join(ext, f));
+    externalDataCopy(join(dir, 'model_bf16.onnx'), join(ext, 'onnx', 'model_bf16.onnx'), 2 ** 31 + 12345);
+    const m = await Model.open(ext, { device: 'cpu', variant: 'bf16', log: () => {} });
+    try {
+      const text = ref.texts[1]!;
+      const r = await m.forward({ inputIds: [text.input_ids], taps: ['resid_post.1'] });
+      const inline = await model.forward({ inputIds: [text.input_ids], taps: ['resid_post.1'] });
+      assert.deepEqual(r.logits!.data, inline.logits!.data);
+      assert.deepEqual(r.taps['resid_post.1']!.data, inline.taps['resid_post.1']!.data);
+    } finally {
+      await m.dispose();
+    }
   });
 
   it('on CUDA the graph keeps bfloat16 and JS reads float32', async (t) => {
