@@ -1,14 +1,15 @@
 /**
  * The kernel side of the Jupyter messaging protocol (shell and control requests), over the executor.
  * Requests run one at a time in arrival order; an interrupt ends the running cell (its reply is an
- * `Interrupted` error) and the next request starts.
+ * `Interrupted` error, or the CancellationError of the long operations it aborted) and the next
+ * request starts.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { transformSync } from 'esbuild';
 import type { MimeBundle } from '../../shared/kernel-types.js';
-import { setTimeout, clearTimeout } from 'node:timers';
 import { cellContext, Executor, InterruptedError, type CellContext, type CellError } from './executor.js';
 import { LANGUAGE_INFO } from './language-info.js';
 import { packageRoot } from './resolve.js';
@@ -30,7 +31,6 @@ interface Running {
 export const CANCEL_GRACE_MS = 10_000;
 
 const INTERRUPTED: CellError = { ename: 'Interrupted', evalue: 'the cell was interrupted (state from earlier cells is kept)', traceback: ['Interrupted: the cell was interrupted'] };
-
 
 const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
