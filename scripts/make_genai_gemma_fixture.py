@@ -27,8 +27,10 @@ and name for name, fp32 on CPU:
 
 The reference is computed in torch from the same weights with plain ops (Gemma's (1 + w) RMS norms,
 sqrt(hidden) embedding scale, sandwich norms, softcapped sliding-window grouped-query attention, gelu
-tanh MLP, final logit softcap). A second graph, model_q4.onnx, has a 4-bit MatMulNBits head under
-the same softcap; its reference uses the dequantized head.
+tanh MLP, final logit softcap). A second graph, model_q4.onnx, is the builder's int4 CPU export:
+every MatMul, the head under its softcap included, becomes a 4-bit MatMulNBits as onnxruntime's
+MatMulNBitsQuantizer writes it (node ``<name>_Q4``, weights ``<weight>_Q4`` / ``<weight>_scales``, same
+output names); its reference uses the dequantized weights.
 
     /usr/bin/python3 scripts/make_genai_gemma_fixture.py    # writes test/fixtures/genai/gemma2/
 """
@@ -80,8 +82,8 @@ def weights():
 class Graph:
     """Nodes and initializers named as the builder names them; `/model/constants/...` inputs become Constant nodes."""
 
-    def __init__(self):
-        self.nodes, self.inits, self.names = [], [], set()
+    def __init__(self, q4=False):
+        self.nodes, self.inits, self.names, self.q4 = [], [], set(), q4
 
     def init(self, name, t, dtype=np.float32):
         self.inits.append(numpy_helper.from_array(np.asarray(t, dtype=dtype), name))
@@ -106,12 +108,19 @@ class Graph:
 
     def matmul(self, basename, x, weight):  # make_matmul_float: the weight is named after the node
         name = basename[1:].replace("/", ".") + ".weight"
-        self.init(name, weight.numpy())
-        return self.node("MatMul", [x, name], [f"{basename}/output_0"], basename)
+        if not self.q4:
+            self.init(name, weight.numpy())
+            return self.node("MatMul", [x, name], [f"{basename}/output_0"], basename)
+        packed, scales, _ = quantize_q4(weight)
+        self.init(f"{name}_Q4", packed, np.uint8)
+        self.init(f"{name}_scales", scales)
+        k, n = weight.shape
+        return self.node("MatMulNBits", [x, f"{name}_Q4", f"{name}_scales"], [f"{basename}/output_0"], f"{basename}_Q4",
+                         domain="com.microsoft", K=k, N=n, bits=4, block_size=32, accuracy_level=0)
 
 
-def build_graph(w, q4_head=False):
-    g = Graph()
+def build_graph(w, q4=False):
+    g = Graph(q4)
     # make_attention_mask_reformatting_for_gqa
     p = "/model/attn_mask_reformat/attn_mask_subgraph"
     g.node("ReduceSum", ["attention_mask", "/model/constants/INT64/[1]"], [f"{p}/ReduceSum/output_0"], f"{p}/ReduceSum", keepdims=0)
@@ -165,14 +174,7 @@ def build_graph(w, q4_head=False):
     final, _ = layernorm(L, "final_norm", w["norm"], root, skip, use_skip=True, last=True)
 
     # make_lm_head: MatMul, then the final logit softcap Div → Tanh → Mul
-    if q4_head:
-        packed, scales, _ = quantize_q4(w["lm_head"])
-        g.init("lm_head.MatMul.weight_Q4", packed, np.uint8)
-        g.init("lm_head.MatMul.weight_scales", scales)
-        mm = g.node("MatMulNBits", [final, "lm_head.MatMul.weight_Q4", "lm_head.MatMul.weight_scales"], ["/lm_head/MatMul_Q4/output_0"], "/lm_head/MatMul_Q4",
-                    domain="com.microsoft", K=H, N=V, bits=4, block_size=32, accuracy_level=0)
-    else:
-        mm = g.matmul("/lm_head/MatMul", final, w["lm_head"])
+    mm = g.matmul("/lm_head/MatMul", final, w["lm_head"])
     cap = f"/model/constants/FLOAT/{FINAL_SOFTCAP}"
     div = g.node("Div", [mm, cap], ["/lm_head/softcap/Div/output_0"], "/lm_head/softcap/Div")
     tanh = g.node("Tanh", [div], ["/lm_head/softcap/Tanh/output_0"], "/lm_head/softcap/Tanh")
@@ -252,6 +254,17 @@ def reference_texts(w):
     return texts
 
 
+def dequantized(w):
+    """The weights as the int4 graph multiplies by them (the packed q/k/v weight is quantized as one)."""
+    deq = lambda t: quantize_q4(t)[2]
+    layers = []
+    for lw in w["layers"]:
+        qkv = deq(torch.cat([lw["q"], lw["k"], lw["v"]], dim=1))
+        q, k, v = qkv.split([NH * HD, KVH * HD, KVH * HD], dim=1)
+        layers.append(dict(lw, q=q, k=k, v=v, o=deq(lw["o"]), gate=deq(lw["gate"]), up=deq(lw["up"]), down=deq(lw["down"])))
+    return dict(w, lm_head=deq(w["lm_head"]), layers=layers)
+
+
 def main():
     torch.set_num_threads(1)
     w = weights()
@@ -260,7 +273,7 @@ def main():
     os.makedirs(OUT)
     # (onnx.checker does not know the contrib ops; onnxruntime checks the graph when it loads it)
     onnx.save_model(build_graph(w), os.path.join(OUT, "model.onnx"))
-    onnx.save_model(build_graph(w, q4_head=True), os.path.join(OUT, "model_q4.onnx"))
+    onnx.save_model(build_graph(w, q4=True), os.path.join(OUT, "model_q4.onnx"))
     genai = {"model": {
         "type": "gemma2", "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0, "context_length": CTX, "vocab_size": V,
         "decoder": {"filename": "model.onnx", "head_size": HD, "hidden_size": H, "num_attention_heads": NH,
@@ -287,9 +300,8 @@ def main():
            "ablation": {"layer": 1, "neurons": list(range(8)), "scale": 0.0, "logits": b64f32(ablated[0])}}
     with open(os.path.join(OUT, "reference.json"), "w") as f:
         json.dump(ref, f)
-    wq = dict(w, lm_head=quantize_q4(w["lm_head"])[2])
     with open(os.path.join(OUT, "reference_q4.json"), "w") as f:
-        json.dump(dict(ref, texts=reference_texts(wq)), f)
+        json.dump(dict(ref, texts=reference_texts(dequantized(w))), f)
     print(f"wrote {OUT}: {os.path.getsize(os.path.join(OUT, 'model.onnx'))} bytes")
 
 

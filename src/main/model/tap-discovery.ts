@@ -279,8 +279,15 @@ function isConstant(g: OnnxGraph, idx: GraphIndex, t: string): boolean {
   return g.initializers.has(t) || idx.producer.get(t)?.opType === 'Constant';
 }
 
-/** Shape of a projection's weight as [in, out], whether it is a MatMul or a Gemm (transB flips it). */
-function projectionShape(g: OnnxGraph, n: OnnxNode): string | undefined {
+/**
+ * Shape of a projection's weight as "in,out": a MatMul's or Gemm's (transB flips it) [in, out]
+ * initializer, or a 4-bit/8-bit MatMulNBits's K and N attributes (its weight is packed blocks).
+ */
+export function projectionShape(g: OnnxGraph, n: OnnxNode): string | undefined {
+  if (n.opType === 'MatMulNBits') {
+    const { K, N } = n.attributes;
+    return typeof K === 'number' && typeof N === 'number' ? `${K},${N}` : undefined;
+  }
   if (n.opType !== 'MatMul' && n.opType !== 'Gemm') return undefined;
   const dims = g.initializers.get(n.inputs[1]!)?.dims;
   if (!dims || dims.length !== 2) return undefined;

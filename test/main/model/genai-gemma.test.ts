@@ -27,6 +27,24 @@ function assertLensMatches(got: { topIds: number[][][]; topProbs: number[][][] }
   );
 }
 
+/** Logits, every residual and MLP activation, and the final norm of one text within TOL. */
+async function assertForwardMatches(model: Model, t: ReferenceText): Promise<void> {
+  const L = model.info.numLayers;
+  const H = model.info.hiddenSize;
+  const I = model.info.intermediateSize;
+  const taps = [...Array(L).keys()].flatMap((i) => [`resid_post.${i}`, `mlp_act.${i}`]).concat('final_norm');
+  const r = await model.forward({ inputIds: [t.input_ids], taps });
+  const T = t.input_ids.length;
+  assert.ok(maxAbsDiff(r.logits!.data, decode(t.logits)) <= TOL, `${t.lang} logits`);
+  const resid = decode(t.resid_post);
+  const act = decode(t.mlp_act);
+  for (let l = 0; l < L; l++) {
+    assert.ok(maxAbsDiff(r.taps[`resid_post.${l}`]!.data, resid.subarray(l * T * H, (l + 1) * T * H)) <= TOL, `${t.lang} resid_post.${l}`);
+    assert.ok(maxAbsDiff(r.taps[`mlp_act.${l}`]!.data, act.subarray(l * T * I, (l + 1) * T * I)) <= TOL, `${t.lang} mlp_act.${l}`);
+  }
+  assert.ok(maxAbsDiff(r.taps['final_norm']!.data, decode(t.final_norm)) <= TOL, `${t.lang} final_norm`);
+}
+
 /** −log softmax(logits)[next token], summed over a text's predictions. */
 function referenceNll(logits: Float32Array, ids: number[], V: number): number {
   let sum = 0;
@@ -65,23 +83,8 @@ describe('onnxruntime-genai builder Gemma-2 graph', () => {
   });
 
   it('logits and every tap equal the plain-op torch reference', async () => {
-    const L = model.info.numLayers;
-    const H = model.info.hiddenSize;
-    const I = model.info.intermediateSize;
     assert.equal(model.info.headDim, 32, 'head_size from genai_config.json, not hidden / heads');
-    for (const t of ref.texts) {
-      const taps = [...Array(L).keys()].flatMap((i) => [`resid_post.${i}`, `mlp_act.${i}`]).concat('final_norm');
-      const r = await model.forward({ inputIds: [t.input_ids], taps });
-      const T = t.input_ids.length;
-      assert.ok(maxAbsDiff(r.logits!.data, decode(t.logits)) <= TOL, `${t.lang} logits`);
-      const resid = decode(t.resid_post);
-      const act = decode(t.mlp_act);
-      for (let l = 0; l < L; l++) {
-        assert.ok(maxAbsDiff(r.taps[`resid_post.${l}`]!.data, resid.subarray(l * T * H, (l + 1) * T * H)) <= TOL, `${t.lang} resid_post.${l}`);
-        assert.ok(maxAbsDiff(r.taps[`mlp_act.${l}`]!.data, act.subarray(l * T * I, (l + 1) * T * I)) <= TOL, `${t.lang} mlp_act.${l}`);
-      }
-      assert.ok(maxAbsDiff(r.taps['final_norm']!.data, decode(t.final_norm)) <= TOL);
-    }
+    for (const t of ref.texts) await assertForwardMatches(model, t);
   });
 
   it('the logit lens applies the fused final norm with its folded offset once, and the final logit softcap: top-5 equal the reference', async () => {
@@ -137,15 +140,15 @@ describe('onnxruntime-genai builder Gemma-2 graph', () => {
   });
 });
 
-describe('Gemma-2 with a 4-bit MatMulNBits unembedding under the softcap (the q4 variant)', () => {
-  it('the lens re-runs the graph\'s own quantized head and its softcap: top-5 equal the dequantized reference', async () => {
+describe('Gemma-2 int4 export: every MatMul a 4-bit MatMulNBits, the head under the softcap too (the q4 variant)', () => {
+  it('the MLP width is read off MatMulNBits, taps equal the dequantized reference, and the lens re-runs the quantized head and its softcap', async () => {
     const ref = loadReference(join(dir, 'reference_q4.json'));
     const model = await Model.open(dir, { device: 'cpu', variant: 'q4', log: () => {} });
     try {
       assert.match(model.info.onnxPath, /model_q4\.onnx$/);
+      assert.equal(model.info.intermediateSize, ref.config['intermediate_size']);
       for (const t of ref.texts) {
-        const f = await model.forward({ inputIds: [t.input_ids] });
-        assert.ok(maxAbsDiff(f.logits!.data, decode(t.logits)) <= TOL, `${t.lang} logits`);
+        await assertForwardMatches(model, t);
         assertLensMatches((await model.lens({ inputIds: [t.input_ids], topK: 5 })).texts[0]!, t);
       }
     } finally {
