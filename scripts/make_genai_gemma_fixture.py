@@ -30,7 +30,10 @@ sqrt(hidden) embedding scale, sandwich norms, softcapped sliding-window grouped-
 tanh MLP, final logit softcap). A second graph, model_q4.onnx, is the builder's int4 CPU export:
 every MatMul, the head under its softcap included, becomes a 4-bit MatMulNBits as onnxruntime's
 MatMulNBitsQuantizer writes it (node ``<name>_Q4``, weights ``<weight>_Q4`` / ``<weight>_scales``, same
-output names); its reference uses the dequantized weights.
+output names); its reference uses the dequantized weights. A third, model_fp16.onnx, is the float16
+export: float16 weights and activations, but Gemma2Model's norms in float32 (``layernorm_attrs["cast"]``:
+``use_fp32``, ``root_input``, ``output_0`` cast, ``output_3`` not), so the residual stream stays float32
+between the fused norms while the logits are float16; the float32 reference is its (approximate) check.
 
     /usr/bin/python3 scripts/make_genai_gemma_fixture.py    # writes test/fixtures/genai/gemma2/
 """
@@ -82,17 +85,19 @@ def weights():
 class Graph:
     """Nodes and initializers named as the builder names them; `/model/constants/...` inputs become Constant nodes."""
 
-    def __init__(self, q4=False):
-        self.nodes, self.inits, self.names, self.q4 = [], [], set(), q4
+    def __init__(self, q4=False, fp16=False):
+        self.nodes, self.inits, self.names, self.q4, self.fp16 = [], [], set(), q4, fp16
+        self.io = np.float16 if fp16 else np.float32  # io_dtype: weights, activations, KV cache, logits
+        self.io_name = "FLOAT16" if fp16 else "FLOAT"
 
-    def init(self, name, t, dtype=np.float32):
-        self.inits.append(numpy_helper.from_array(np.asarray(t, dtype=dtype), name))
+    def init(self, name, t, dtype=None):
+        self.inits.append(numpy_helper.from_array(np.asarray(t, dtype=dtype or self.io), name))
         return name
 
     def constant(self, name):
         _, _, _, dtype, value = name.split("/", 4)
         parsed = json.loads(value)
-        np_dtype = {"FLOAT": np.float32, "INT64": np.int64}[dtype]
+        np_dtype = {"FLOAT": np.float32, "FLOAT16": np.float16, "INT64": np.int64}[dtype]
         tensor = numpy_helper.from_array(np.array(parsed, dtype=np_dtype), name)
         self.node("Constant", [], [name], name.replace("constants", "constant_nodes"), value=tensor)
 
@@ -119,8 +124,9 @@ class Graph:
                          domain="com.microsoft", K=k, N=n, bits=4, block_size=32, accuracy_level=0)
 
 
-def build_graph(w, q4=False):
-    g = Graph(q4)
+def build_graph(w, q4=False, fp16=False):
+    g = Graph(q4, fp16)
+    io_type = TensorProto.FLOAT16 if fp16 else TensorProto.FLOAT
     # make_attention_mask_reformatting_for_gqa
     p = "/model/attn_mask_reformat/attn_mask_subgraph"
     g.node("ReduceSum", ["attention_mask", "/model/constants/INT64/[1]"], [f"{p}/ReduceSum/output_0"], f"{p}/ReduceSum", keepdims=0)
@@ -135,20 +141,33 @@ def build_graph(w, q4=False):
     # make_embedding, with GemmaModel's scale
     g.init("model.embed_tokens.weight", w["embed"].numpy())
     x = g.node("Gather", ["model.embed_tokens.weight", "input_ids"], ["/model/embed_tokens/Gather/output_0"], "/model/embed_tokens/Gather")
-    x = g.node("Mul", [x, f"/model/constants/FLOAT/{EMBED_SCALE}"], ["/model/embed_tokens/Mul/output_0"], "/model/embed_tokens/Mul")
+    x = g.node("Mul", [x, f"/model/constants/{g.io_name}/{EMBED_SCALE}"], ["/model/embed_tokens/Mul/output_0"], "/model/embed_tokens/Mul")
+    if fp16:  # make_embedding: use_fp32 norms read a float32 residual
+        x = g.node("Cast", [x], ["/model/embed_tokens/Cast/output_0"], "/model/embed_tokens/Cast", to=TensorProto.FLOAT)
     root, skip = x, x
 
     def layernorm(layer, location, weight, root_input, skip_input, use_skip, last=False):
-        """make_layernorm: the weight is stored with Gemma's +1 folded in; returns (output_0, output_3)."""
-        wname = g.init(f"model.layers.{layer}.{location}_layernorm.weight", (weight + 1).numpy())
+        """make_layernorm: the weight is stored with Gemma's +1 folded in; returns (output_0, output_3).
+
+        In float16 (make_layernorm_casts) the norm runs in float32: a float16 root input (the attention
+        or MLP output of a post_* norm) is cast up, and output_0 is cast down except for the post_* norms,
+        whose float32 output is the next fused norm's skip input; output_3 (the residual) stays float32."""
+        wname = g.init(f"model.layers.{layer}.{location}_layernorm.weight", (weight + 1).numpy(), np.float32)
         base = f"/model/layers.{layer}/{location}_layernorm"
+        name = f"{base}/{'Skip' if use_skip else ''}LayerNorm"
         out0, out3 = f"{base}/output_0", f"{base}/output_3"
+        post = location.startswith("post_")
+        if fp16 and post:
+            root_input = g.node("Cast", [root_input], [f"{name}/root_input/Cast/output_0"], f"{name}/root_input/Cast", to=TensorProto.FLOAT)
+        written0 = f"{name}/output_0/Cast/output_0" if fp16 and not post else out0
         if use_skip:
-            outs = [out0] if last else [out0, "", "", out3]
-            g.node("SkipSimplifiedLayerNormalization", [root_input, skip_input, wname], outs, f"{base}/SkipLayerNorm", domain="com.microsoft", epsilon=EPS)
-            return out0, (None if last else out3)
-        g.node("SimplifiedLayerNormalization", [root_input, wname], [out0], f"{base}/LayerNorm", axis=-1, epsilon=EPS, stash_type=1)
-        return out0, None
+            outs = [written0] if last else [written0, "", "", out3]
+            g.node("SkipSimplifiedLayerNormalization", [root_input, skip_input, wname], outs, name, domain="com.microsoft", epsilon=EPS)
+        else:
+            g.node("SimplifiedLayerNormalization", [root_input, wname], [written0], name, axis=-1, epsilon=EPS, stash_type=1)
+        if written0 != out0:
+            g.node("Cast", [written0], [out0], f"{name}/output_0/Cast", to=TensorProto.FLOAT16)
+        return out0, (out3 if use_skip and not last else None)
 
     for i, lw in enumerate(w["layers"]):
         pre = f"/model/layers.{i}"
@@ -175,18 +194,18 @@ def build_graph(w, q4=False):
 
     # make_lm_head: MatMul, then the final logit softcap Div → Tanh → Mul
     mm = g.matmul("/lm_head/MatMul", final, w["lm_head"])
-    cap = f"/model/constants/FLOAT/{FINAL_SOFTCAP}"
+    cap = f"/model/constants/{g.io_name}/{FINAL_SOFTCAP}"
     div = g.node("Div", [mm, cap], ["/lm_head/softcap/Div/output_0"], "/lm_head/softcap/Div")
     tanh = g.node("Tanh", [div], ["/lm_head/softcap/Tanh/output_0"], "/lm_head/softcap/Tanh")
     g.node("Mul", [tanh, cap], ["logits"], "/lm_head/softcap/Mul")
 
     inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"]),
               helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch_size", "total_sequence_length"])]
-    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch_size", "sequence_length", V])]
+    outputs = [helper.make_tensor_value_info("logits", io_type, ["batch_size", "sequence_length", V])]
     for i in range(L):
         for kv in ("key", "value"):
-            inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.{kv}", TensorProto.FLOAT, ["batch_size", KVH, "past_sequence_length", HD]))
-            outputs.append(helper.make_tensor_value_info(f"present.{i}.{kv}", TensorProto.FLOAT, ["batch_size", KVH, "total_sequence_length", HD]))
+            inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.{kv}", io_type, ["batch_size", KVH, "past_sequence_length", HD]))
+            outputs.append(helper.make_tensor_value_info(f"present.{i}.{kv}", io_type, ["batch_size", KVH, "total_sequence_length", HD]))
     graph = helper.make_graph(g.nodes, "main_graph", inputs, outputs, g.inits)
     # The builder's opsets and IR version (Gelu's approximate attribute needs opset 20+).
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21), helper.make_opsetid("com.microsoft", 1)], producer_name="onnxruntime-genai")
@@ -274,6 +293,7 @@ def main():
     # (onnx.checker does not know the contrib ops; onnxruntime checks the graph when it loads it)
     onnx.save_model(build_graph(w), os.path.join(OUT, "model.onnx"))
     onnx.save_model(build_graph(w, q4=True), os.path.join(OUT, "model_q4.onnx"))
+    onnx.save_model(build_graph(w, fp16=True), os.path.join(OUT, "model_fp16.onnx"))
     genai = {"model": {
         "type": "gemma2", "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0, "context_length": CTX, "vocab_size": V,
         "decoder": {"filename": "model.onnx", "head_size": HD, "hidden_size": H, "num_attention_heads": NH,

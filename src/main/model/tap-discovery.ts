@@ -246,7 +246,10 @@ function residualChain(g: OnnxGraph, idx: GraphIndex, dims: ModelDims, sumOutput
       if (fused) {
         let sum = fused.outputs[3];
         if (!sum) {
-          sum = /output_0$/.test(fused.outputs[0]!) ? fused.outputs[0]!.replace(/output_0$/, 'output_3') : `${fused.name}/output_3`;
+          // Named as the builder names the sums it does output (`<norm>/output_3` beside `<norm>/SkipLayerNorm`),
+          // also when a float16 export's Cast stands between the norm and its output_0.
+          const builderName = /\/SkipLayerNorm$/.test(fused.name) ? fused.name.replace(/SkipLayerNorm$/, 'output_3') : null;
+          sum = builderName && !idx.producer.has(builderName) ? builderName : /output_0$/.test(fused.outputs[0]!) ? fused.outputs[0]!.replace(/output_0$/, 'output_3') : `${fused.name}/output_3`;
           sumOutputs.push({ nodeName: fused.name, tensor: sum });
         }
         return { node: fused, via, sum };

@@ -156,3 +156,45 @@ describe('Gemma-2 int4 export: every MatMul a 4-bit MatMulNBits, the head under 
     }
   });
 });
+
+describe('Gemma-2 float16 export: float32 norms and residual stream, float16 everywhere else (the fp16 variant)', () => {
+  it('finds the float32 residuals through the builder\'s casts; taps, lens and capture stay near the float32 reference', async () => {
+    const ref = loadReference(join(dir, 'reference.json'));
+    const model = await Model.open(dir, { device: 'cpu', variant: 'fp16', log: () => {} });
+    try {
+      const L = model.info.numLayers;
+      const H = model.info.hiddenSize;
+      const taps = Object.fromEntries(model.info.taps.map((t) => [t.name, t.onnxName]));
+      assert.equal(taps[`resid_post.${L - 1}`], `/model/layers.${L}/final_norm_layernorm/output_3`);
+      assert.equal(taps['final_norm'], `/model/layers.${L}/final_norm_layernorm/output_0`, 'the float16 cast of the norm, which the head reads');
+      let same = 0;
+      let total = 0;
+      for (const t of ref.texts) {
+        const T = t.input_ids.length;
+        const r = await model.forward({ inputIds: [t.input_ids], taps: [...Array(L).keys()].map((l) => `resid_post.${l}`) });
+        assert.ok(r.logits!.data instanceof Float32Array);
+        // Float16 weights and arithmetic cost about three decimal digits; the softcapped logits are within ±4.
+        assert.ok(maxAbsDiff(r.logits!.data, decode(t.logits)) < 0.03, `${t.lang} logits`);
+        const resid = decode(t.resid_post);
+        for (let l = 0; l < L; l++) {
+          const want = resid.subarray(l * T * H, (l + 1) * T * H);
+          assert.ok(maxAbsDiff(r.taps[`resid_post.${l}`]!.data, want) < 0.01 * Math.max(...want.map(Math.abs)), `${t.lang} resid_post.${l}`);
+        }
+        const lens = await model.lens({ inputIds: [t.input_ids], topK: 5 });
+        t.lens.forEach((perPos, l) =>
+          perPos.forEach((want, p) => {
+            total++;
+            if (lens.texts[0]!.topIds[l]![p]![0] === want.ids[0]) same++;
+            assert.ok(Math.abs(lens.texts[0]!.topProbs[l]![p]![0]! - want.probs[0]!) < 1e-3, `${t.lang} layer ${l} pos ${p}`);
+          }),
+        );
+      }
+      assert.ok(same / total >= 0.9, `${same}/${total} lens top-1 agree`);
+      const stats = await model.captureStats(ref.texts.map((t) => t.input_ids));
+      assert.equal(stats.layers.length, L);
+      assert.ok(stats.nllSum.every((v) => Number.isFinite(v) && v > 0));
+    } finally {
+      await model.dispose();
+    }
+  });
+});
