@@ -11,7 +11,7 @@ import { checkConfigAgainstGraph } from './config-check.js';
 import { openModelFolder } from './model-folder.js';
 import { OnnxType, readOnnxGraph, type OnnxGraph } from './onnx-graph.js';
 import { dtypeName, float32Copy, FLOAT32_COPY, modelFloatType } from './bfloat16.js';
-import { discoverTaps, parseTapOverride, type HeadInfo, type SumOutput } from './tap-discovery.js';
+import { discoverTaps, parseTapOverride, projectionShape, type HeadInfo, type SumOutput } from './tap-discovery.js';
 import type { ModelInfo } from './types.js';
 
 export interface DescribeOptions {
@@ -150,10 +150,11 @@ export async function describeModel(dir: string, opts: DescribeOptions, mode: 'i
 
 function inferIntermediate(g: OnnxGraph, hidden: number, downProjection: RegExp): number {
   for (const init of g.initializers.values()) if (init.dims.length === 2 && init.dims[1] === hidden && init.dims[0] !== hidden && downProjection.test(init.name)) return init.dims[0]!;
+  // An MLP projection back to the hidden size: plain, or 4-bit MatMulNBits (genai int4 exports, whose genai_config.json gives no width).
   for (const n of g.nodes) {
-    if (n.opType !== 'MatMul' || !/mlp/.test(n.name)) continue;
-    const w = g.initializers.get(n.inputs[1]!);
-    if (w && w.dims[1] === hidden && w.dims[0] !== hidden) return w.dims[0]!;
+    if (!/mlp/.test(n.name)) continue;
+    const [input, output] = (projectionShape(g, n) ?? '').split(',').map(Number);
+    if (output === hidden && input !== hidden && input) return input;
   }
   throw new UserError('config does not give the MLP width and the graph does not show it', 'Add "intermediate_size" to config.json.');
 }
