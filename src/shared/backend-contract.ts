@@ -57,6 +57,17 @@ export interface KernelOutputEvent {
   output: unknown;
 }
 
+/**
+ * `update_display_data` of a cell's display (a progress bar), pushed as the `kernel.update` event: the
+ * output shown with `displayId` now shows `output` (replaced in place, as Jupyter does).
+ */
+export interface KernelUpdateEvent {
+  session: string;
+  cellId: string;
+  displayId: string;
+  output: unknown;
+}
+
 export interface KernelStatusEvent {
   session: string;
   state: string;

@@ -45,6 +45,27 @@ declare const display: ((value: unknown) => void) & {
   /** Any MIME bundle, e.g. display.mime({ "text/latex": "$x^2$" }). */
   mime(bundle: Record<string, unknown>): void;
 };
+/** Node's AbortSignal, as far as cells use it (the cells' lib is ES only, without the DOM's). */
+interface AbortSignal { readonly aborted: boolean; readonly reason: unknown; throwIfAborted(): void }
+/**
+ * A progress bar under the cell for your own loops, stopped by Interrupt (its signal is aborted):
+ *   const bar = progress('tokenize', texts.length);
+ *   for (const t of texts) { bar.signal.throwIfAborted(); work(t); bar.tick(); }
+ * Spread it into an API call to show that call's progress in it: await capture({ …, ...bar }).
+ * Long API calls without onProgress show their own bar anyway. The bar ends with the cell.
+ */
+declare function progress(label?: string, total?: number): {
+  /** Aborted when the cell is interrupted; throwIfAborted() throws a CancellationError. */
+  readonly signal: AbortSignal;
+  /** Shows an API call's reports (a babelscope Progress) in this bar. */
+  onProgress(p: { stage: string; done: number; total: number; detail?: string }): void;
+  /** Sets the count (and the total, and a detail text such as "1834 tokens"). */
+  update(done: number, total?: number, detail?: string): void;
+  /** Adds n (default 1) to the count. */
+  tick(n?: number, detail?: string): void;
+  /** Ends the bar: done (default), cancelled or error. */
+  end(state?: 'done' | 'cancelled' | 'error'): void;
+};
 declare const console: { log(...a: unknown[]): void; error(...a: unknown[]): void; warn(...a: unknown[]): void; info(...a: unknown[]): void; table(data: unknown): void };
 declare const process: { stdout: { write(s: string): boolean }; stderr: { write(s: string): boolean }; env: Record<string, string | undefined>; cwd(): string };
 declare function setTimeout(f: () => void, ms?: number): unknown;

@@ -37,6 +37,18 @@ export interface ErrorOutput {
 export type CellOutput = StreamOutput | DisplayDataOutput | ExecuteResultOutput | ErrorOutput;
 
 /**
+ * Jupyter's `update_display_data`: the display output with this `transient.display_id` now shows
+ * `output` (nbformat semantics: it replaces that output in place; nothing is appended). A progress bar
+ * is one display updated many times.
+ */
+export interface DisplayUpdate {
+  displayId: string;
+  /** The position of the replaced output in its cell's outputs. */
+  index: number;
+  output: DisplayDataOutput;
+}
+
+/**
  * How an execution ended. `aborted`: skipped because an earlier cell failed (stop_on_error);
  * `died`: the kernel process ended while the cell ran (crash, out of memory, process.exit).
  */

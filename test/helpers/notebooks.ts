@@ -97,3 +97,59 @@ export function checkFeatureOutputs(cells: { id?: string; outputs?: Output[] }[]
   }
   if (has('after')) assert.equal(result('after'), "'redeclared still here'");
 }
+
+/** Cells with long API calls and a `progress()` loop, by id, with how many progress bars each shows. */
+export const PROGRESS_CELLS = {
+  setup: ['import { openModel, capture, meanNll, workingLanguage, bundledModelDir } from "babelscope"', 'const model = await openModel(bundledModelDir, { device: "cpu" })'].join('\n'),
+  capture: 'const summary = await capture({ model, store: "run.db", corpus: "udhr:eng,deu,rus,cmn", batch: 1 })\nsummary.texts',
+  two: [
+    'const nll = await meanNll({ model, corpus: "udhr:eng,rus", maxTextsPerLang: 20, batch: 1 })',
+    'const wl = await workingLanguage({ model, corpus: "udhr:eng,rus", maxTextsPerLang: 20, batch: 1 })',
+    'Object.keys(nll).length',
+  ].join('\n'),
+  loop: 'const bar = progress("loop", 40)\nfor (let i = 0; i < 40; i++) { await new Promise((r) => setTimeout(r, 10)); bar.tick() }',
+} as const;
+export const PROGRESS_BARS: Record<keyof typeof PROGRESS_CELLS, { label: string; total: number }[]> = {
+  setup: [],
+  capture: [{ label: 'capture', total: 232 }],
+  two: [
+    { label: 'meanNll', total: 40 },
+    { label: 'working-language', total: 40 },
+  ],
+  loop: [{ label: 'loop', total: 40 }],
+};
+
+export function writeProgressNotebook(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'babelscope-progress-nb-'));
+  const nb = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'babelscope', display_name: 'TypeScript (Babelscope)', language: 'typescript' } },
+    cells: Object.entries(PROGRESS_CELLS).map(([id, source]) => ({ cell_type: 'code', id, metadata: {}, execution_count: null, outputs: [], source })),
+  };
+  const path = join(dir, 'progress.ipynb');
+  writeFileSync(path, JSON.stringify(nb, null, 1));
+  return path;
+}
+
+/** A saved notebook keeps one output per progress bar (updates replaced it), in its final state, with its text and HTML fallbacks. */
+export function checkProgressOutputs(cells: { id?: string; outputs?: Output[] }[], assert: typeof import('node:assert/strict')): void {
+  for (const [id, expected] of Object.entries(PROGRESS_BARS)) {
+    const outputs = cells.find((c) => c.id === id)?.outputs ?? [];
+    assert.ok(!outputs.some((o) => o.output_type === 'error'), `cell ${id} ran: ${JSON.stringify(outputs).slice(0, 500)}`);
+    const shown = outputs.filter((o) => o.data?.['application/vnd.babelscope.progress+json']);
+    assert.deepEqual(
+      shown.map((o) => {
+        const p = o.data!['application/vnd.babelscope.progress+json'] as { label: string; total: number; done: number; state: string };
+        return { label: p.label, total: p.total, done: p.done, state: p.state };
+      }),
+      expected.map((e) => ({ ...e, done: e.total, state: 'done' })),
+      `cell ${id}`,
+    );
+    for (const o of shown) {
+      assert.match(joined(o.data!['text/plain']), /\d+\/\d+ \[=+\] 100%.*done in \d+:\d\d$/);
+      assert.match(joined(o.data!['text/html']), /^<div class="babelscope-progress" data-state="done"><progress value="(\d+)" max="\1"/);
+      assert.equal((o as { transient?: unknown }).transient, undefined, 'nbformat has no transient field');
+    }
+  }
+}

@@ -1,7 +1,7 @@
 /** Test-only rewrites of a model's weight storage (inline ↔ external, data at large offsets). */
 import { closeSync, cpSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { concatBytes, fieldHeaderStart, fields, rewriteGraphFields, str, Wire, Writer } from '../../src/main/model/protobuf.js';
+import { concatBytes, fieldHeaderStart, fieldKeyStart, fields, rewriteGraphFields, str, Wire, Writer } from '../../src/main/model/protobuf.js';
 
 type External = { location: string; offset: number; length: number };
 
@@ -63,3 +63,32 @@ export function farOffsetCopy(src: string, dst: string, shift: number): string {
   return dst;
 }
 
+
+/**
+ * A copy of one ONNX file whose inline tensors (1 KiB and up) move to `<name>_data` beside it, each
+ * past `shift` bytes of a sparse file (a shift past 2 GiB costs no disk).
+ */
+export function externalDataCopy(srcOnnx: string, dstOnnx: string, shift: number): void {
+  const model = new Uint8Array(readFileSync(srcOnnx));
+  const dataName = `${dstOnnx.split('/').pop()}_data`;
+  const fd = openSync(join(dstOnnx, '..', dataName), 'w');
+  let offset = shift;
+  try {
+    const parts = rewriteGraphFields(model, (gf) => {
+      if (gf.no !== 5) return undefined; // GraphProto.initializer
+      const raw = [...fields(model, gf.start, gf.end)].find((tf) => tf.no === 9 && tf.wire === Wire.Len);
+      if (!raw || raw.end - raw.start < 1024) return undefined;
+      const keep = new Writer();
+      for (const tf of fields(model, gf.start, gf.end)) if (tf !== raw && tf.no !== 9) keep.raw(model.subarray(fieldKeyStart(tf), tf.end));
+      writeSync(fd, model, raw.start, raw.end - raw.start, offset);
+      for (const [k, v] of [['location', dataName], ['offset', String(offset)], ['length', String(raw.end - raw.start)]]) keep.message(13, (e) => e.string(1, k!).string(2, v!));
+      keep.int(14, 1);
+      offset += raw.end - raw.start;
+      return keep.parts();
+    });
+    ftruncateSync(fd, offset);
+    writeFileSync(dstOnnx, concatBytes(parts));
+  } finally {
+    closeSync(fd);
+  }
+}

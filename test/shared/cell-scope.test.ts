@@ -181,7 +181,7 @@ describe('cells scoped like a notebook (Monaco’s TypeScript worker)', () => {
   it('knows the babelscope API, the kernel globals and top-level await, and what an earlier cell imported', async () => {
     const nb = new Cells([
       ['imp', "import * as bs from 'babelscope'\nconst langs = ['eng', 'rus']"],
-      ['use', 'const m = await bs.openModel("folder")\ndisplay(langs.length)\nconsole.log(m)\nprocess.stdout.write("x")'],
+      ['use', 'const m = await bs.openModel("folder")\ndisplay(langs.length)\nconsole.log(m)\nprocess.stdout.write("x")\nconst bar = progress("texts", 2)\nbar.signal.throwIfAborted()\nbar.tick()'],
     ]);
     assert.deepEqual(await nb.errors('imp'), []);
     assert.deepEqual(await nb.errors('use'), []);

@@ -440,10 +440,11 @@ export interface PooledLayer {
 /**
  * `alignment` over layers that arrive one at a time (read from a store, say), so memory holds one
  * layer's vectors and one block of similarities; the kernel may be asynchronous (onnxruntime).
+ * `onLayer` is called after each layer (it may throw to stop).
  */
 export async function alignmentByLayer(
   layers: AsyncIterable<PooledLayer> | Iterable<PooledLayer>,
-  options: { languages: string[]; pivot?: string; kernel?: AsyncSimilarityKernel },
+  options: { languages: string[]; pivot?: string; kernel?: AsyncSimilarityKernel; onLayer?: (layersDone: number) => void },
 ): Promise<AlignmentResult> {
   const { languages } = options;
   const pivotIndex = checkLanguages(languages, options.pivot);
@@ -453,6 +454,7 @@ export async function alignmentByLayer(
     const m = new LayerMatrices(layer, texts, languages);
     for (const [a, b, ua, ub] of m.pairs()) m.set(a, b, await scorePairAsync(ua, ub, kernel));
     results.push(m.result());
+    options.onLayer?.(results.length);
   }
   return assemble(languages, results, options.pivot, pivotIndex);
 }

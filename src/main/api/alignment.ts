@@ -4,12 +4,13 @@ import type { AlignmentResult } from '../analysis/alignment.js';
 import { ALIGNMENT_RESULT, alignStoredRun, requireCaptureRun } from '../capture/stored-runs.js';
 import { createSimilarityKernel } from '../model/similarity-kernel.js';
 import type { DeviceRequest } from '../model/types.js';
+import { longOperation, progressWithAbort, type LongRunningOptions } from './progress.js';
 import { withStore, type ProjectStore } from './store.js';
 
 export type { AlignmentResult };
 
 /** Options of `align`. */
-export interface AlignOptions {
+export interface AlignOptions extends LongRunningOptions {
   /** A store or its path with a capture of parallel texts (same id across languages). */
   store: ProjectStore | string;
   /** The capture run; default `capture`. */
@@ -47,15 +48,18 @@ export async function align(options: AlignOptions): Promise<AlignOutput> {
   const pool = options.pool ?? 'mean';
   const pivot = options.pivot ?? 'eng';
   const save = options.save ?? true;
-  const kernel = (options.kernel ?? 'onnx') === 'onnx' ? await createSimilarityKernel(options.device ?? 'cpu', (m) => process.stderr.write(m + '\n')) : undefined;
-  try {
-    return await withStore(options.store, { readonly: !save, create: false }, async (store) => {
-      const run = requireCaptureRun(store, options.run ?? 'capture');
-      const r = { pool, ...(await alignStoredRun(store, run, { pool, pivot, ...(kernel ? { kernel: kernel.run } : {}) })) };
-      const resultId = save ? store.saveResult(ALIGNMENT_RESULT, { runId: run.id, params: { pool, pivot: r.pivot?.pivot ?? null }, result: r, inputs: { run: run.id } }) : null;
-      return { ...r, resultId, runStatus: run.status, partial: run.status !== 'done' };
-    });
-  } finally {
-    await kernel?.dispose();
-  }
+  return longOperation(options, 'align', async (o) => {
+    const kernel = (options.kernel ?? 'onnx') === 'onnx' ? await createSimilarityKernel(options.device ?? 'cpu', (m) => process.stderr.write(m + '\n')) : undefined;
+    try {
+      return await withStore(options.store, { readonly: !save, create: false }, async (store) => {
+        const run = requireCaptureRun(store, options.run ?? 'capture');
+        const progress = progressWithAbort(o, 'align', 'alignment');
+        const r = { pool, ...(await alignStoredRun(store, run, { pool, pivot, ...(kernel ? { kernel: kernel.run } : {}), onLayer: (done, total) => progress(done, total, 'layers') })) };
+        const resultId = save ? store.saveResult(ALIGNMENT_RESULT, { runId: run.id, params: { pool, pivot: r.pivot?.pivot ?? null }, result: r, inputs: { run: run.id } }) : null;
+        return { ...r, resultId, runStatus: run.status, partial: run.status !== 'done' };
+      });
+    } finally {
+      await kernel?.dispose();
+    }
+  });
 }

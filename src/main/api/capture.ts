@@ -4,7 +4,7 @@ import type { PoolingChoice } from '../capture/pooling.js';
 import type { Shard } from '../capture/shard.js';
 import type { Model } from '../model/model.js';
 import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
-import type { LongRunningOptions } from './progress.js';
+import { longOperation, throwIfAborted, type LongRunningOptions } from './progress.js';
 import { withStore, type ProjectStore } from './store.js';
 
 export type { CaptureSummary, PoolingChoice, Shard };
@@ -42,22 +42,25 @@ export interface CaptureOptions extends LongRunningOptions, CorpusLimitOptions {
  *   const summary = await capture({ model, store: 'run.db', corpus: 'udhr:eng,rus', maxTextsPerLang: 20 });
  */
 export async function capture(options: CaptureOptions): Promise<CaptureSummary> {
-  const { model } = options;
-  const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
-  return withStore(options.store, {}, (store) =>
-    captureCorpus(model, store, texts, {
-      runName: options.run ?? 'capture',
-      corpusSpec: corpusLabel(options.corpus),
-      batchSize: options.batch ?? 8,
-      ...(options.maxBatchTokens !== undefined ? { maxBatchTokens: options.maxBatchTokens } : {}),
-      ...(options.pooling ? { pooling: options.pooling } : {}),
-      ...(options.shard ? { shard: options.shard } : {}),
-      keepActivationsPerLang: options.keepActivations ?? 0,
-      ...(options.maxTokensPerText !== undefined ? { maxTokensPerText: options.maxTokensPerText } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-      onProgress: (p) => options.onProgress?.({ stage: 'capture', done: p.done, total: p.total, detail: `${p.tokens} tokens` }),
-    }),
-  );
+  return longOperation(options, 'capture', async (o) => {
+    const { model } = options;
+    const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
+    throwIfAborted(o.signal, 'capture');
+    return withStore(options.store, {}, (store) =>
+      captureCorpus(model, store, texts, {
+        runName: options.run ?? 'capture',
+        corpusSpec: corpusLabel(options.corpus),
+        batchSize: options.batch ?? 8,
+        ...(options.maxBatchTokens !== undefined ? { maxBatchTokens: options.maxBatchTokens } : {}),
+        ...(options.pooling ? { pooling: options.pooling } : {}),
+        ...(options.shard ? { shard: options.shard } : {}),
+        keepActivationsPerLang: options.keepActivations ?? 0,
+        ...(options.maxTokensPerText !== undefined ? { maxTokensPerText: options.maxTokensPerText } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+        onProgress: (p) => o.onProgress?.({ stage: 'capture', done: p.done, total: p.total, detail: `${p.tokens} tokens` }),
+      }),
+    );
+  });
 }
 
 /** The corpus limit fields of an options object. */

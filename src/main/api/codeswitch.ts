@@ -14,7 +14,7 @@ import type { Model } from '../model/model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { limitsOf } from './capture.js';
 import { loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
-import { progressWithAbort, type LongRunningOptions } from './progress.js';
+import { longOperation, progressWithAbort, type LongRunningOptions } from './progress.js';
 import { withStoreSync, type ProjectStore } from './store.js';
 
 /** Options of `codeSwitch`. */
@@ -183,7 +183,11 @@ export function codeSwitchInterventions(i: NonNullable<CodeSwitchOptions['interv
 }
 
 /** Generates and analyses; see the module comment. */
-export async function codeSwitch(options: CodeSwitchOptions): Promise<CodeSwitchOutput> {
+export function codeSwitch(options: CodeSwitchOptions): Promise<CodeSwitchOutput> {
+  return longOperation(options, 'codeswitch', (o) => codeSwitchWith({ ...options, ...o }));
+}
+
+async function codeSwitchWith(options: CodeSwitchOptions): Promise<CodeSwitchOutput> {
   const { model } = options;
   const intervention = options.intervention ? codeSwitchInterventions(options.intervention) : null;
   if (intervention) {

@@ -99,6 +99,8 @@ export interface ModelDescription {
   maxPositions: number;
   /** `rms`, `rms_plus_one` (Gemma) or `layer`. */
   norm: string;
+  /** The model file's float type: `float32`, `float16` or `bfloat16` (on CPU a bfloat16 model runs from a float32 copy of its weights). */
+  dtype: string;
   /** sha256 of the ONNX bytes and external data; null until a run has hashed the model once. */
   hash: string | null;
   tapPoints: { name: string; onnxName: string; width: number; foundBy: 'name' | 'pattern' | 'user' }[];
@@ -138,6 +140,7 @@ export async function inspectModel(dir: string, options: Pick<OpenModelOptions, 
     headDim: i.headDim,
     maxPositions: i.maxPositions,
     norm: i.normKind,
+    dtype: i.dtype,
     hash: d.hash,
     tapPoints: i.taps.map((t) => ({ name: t.name, onnxName: t.onnxName, width: t.width, foundBy: t.foundBy })),
     inputs: i.inputs,

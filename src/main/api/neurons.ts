@@ -11,7 +11,7 @@ import type { Model } from '../model/model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { limitsOf } from './capture.js';
 import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
-import { progressWithAbort, throwIfAborted, type LongRunningOptions } from './progress.js';
+import { longOperation, progressWithAbort, throwIfAborted, type LongRunningOptions } from './progress.js';
 import { withStore, withStoreSync, type ProjectStore } from './store.js';
 
 export { LAPE_DEFAULTS, SELECTIVITY_DEFAULTS };
@@ -105,9 +105,13 @@ export interface MeanNllOptions extends LongRunningOptions, CorpusLimitOptions {
 
 /** Mean next-token NLL (nats per token) per language, optionally with neurons scaled. */
 export async function meanNll(options: MeanNllOptions): Promise<Record<string, number>> {
-  const corpus = await tokenizeCorpus(options.model, await loadCorpus(options.corpus, { ...limitsOf(options), model: options.model }));
-  throwIfAborted(options.signal, 'meanNll');
-  return meanNllByLanguage(options.model, corpus, options.batch ?? 8, options.interventions ?? []);
+  return longOperation(options, 'meanNll', async (o) => {
+    const corpus = await tokenizeCorpus(options.model, await loadCorpus(options.corpus, { ...limitsOf(options), model: options.model }));
+    throwIfAborted(o.signal, 'meanNll');
+    const progress = progressWithAbort(o, 'meanNll', 'meanNll');
+    progress(0, corpus.texts.length);
+    return meanNllByLanguage(options.model, corpus, options.batch ?? 8, options.interventions ?? [], (done) => progress(done, corpus.texts.length));
+  });
 }
 
 /** Options of `ablate`. */
@@ -155,12 +159,13 @@ export async function ablate(options: AblateOptions): Promise<AblationOutput> {
   const scale = options.scale ?? 0;
   const randomSets = options.randomSets ?? 1;
   const seed = options.seed ?? 0;
-  const run = async (lapeResult: NeuronSelection): Promise<AblationMatrix> => {
-    const model = options.model;
-    const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
-    const progress = progressWithAbort(options, 'ablate', 'ablation');
-    return ablationOverCorpus(model, lapeResult.neurons, texts, { scale, batchSize: options.batch ?? 8, randomSets, seed, onProgress: progress });
-  };
+  const run = (lapeResult: NeuronSelection): Promise<AblationMatrix> =>
+    longOperation(options, 'ablate', async (o) => {
+      const model = options.model;
+      const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
+      const progress = progressWithAbort(o, 'ablate', 'ablation');
+      return ablationOverCorpus(model, lapeResult.neurons, texts, { scale, batchSize: options.batch ?? 8, randomSets, seed, onProgress: progress });
+    });
   const unstored = options.lape && (options.lape.resultId ?? null) === null;
   if (!options.store || unstored) return { ...(await run(options.lape!)), resultId: null, selection: null, partial: false };
   return withStore(options.store, { create: false }, async (store) => {

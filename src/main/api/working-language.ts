@@ -6,7 +6,7 @@ import { workingLanguageOverCorpus } from '../capture/working-language-run.js';
 import type { Model } from '../model/model.js';
 import { limitsOf } from './capture.js';
 import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
-import { progressWithAbort, type LongRunningOptions } from './progress.js';
+import { longOperation, progressWithAbort, throwIfAborted, type LongRunningOptions } from './progress.js';
 import { withStore, type ProjectStore } from './store.js';
 
 export type { WorkingLanguageResult };
@@ -48,11 +48,13 @@ export async function workingLanguage(options: WorkingLanguageOptions): Promise<
   const { model } = options;
   const minShare = options.minShare ?? DEFAULT_MIN_SHARE;
   const minCount = options.minCount ?? DEFAULT_MIN_COUNT;
-  const compute = async () => {
-    const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
-    const progress = progressWithAbort(options, 'working-language', 'working language');
-    return workingLanguageOverCorpus(model, texts, { batchSize: options.batch ?? 8, minShare, minCount, ...(options.evidence ? { evidence: options.evidence } : {}), onProgress: (d, t) => progress(d, t) });
-  };
+  const compute = () =>
+    longOperation(options, 'working-language', async (o) => {
+      const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
+      throwIfAborted(o.signal, 'working language');
+      const progress = progressWithAbort(o, 'working-language', 'working language');
+      return workingLanguageOverCorpus(model, texts, { batchSize: options.batch ?? 8, minShare, minCount, ...(options.evidence ? { evidence: options.evidence } : {}), onProgress: (d, t) => progress(d, t) });
+    });
   if (!options.store) {
     const { tokens, result } = await compute();
     return { tokensPerLabel: tokens.tokensPerLabel, ...result, resultId: null };

@@ -6,6 +6,7 @@ import { ablationMatrix, randomNeuronSetLike, type AblationMatrix } from '../ana
 import type { NeuronRef } from '../analysis/lape.js';
 import type { CorpusText } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
+import type { NeuronIntervention } from '../model/types.js';
 import { mulberry32 } from '../../shared/random.js';
 import { meanNllByLanguage, tokenizeCorpus } from './corpus-nll.js';
 
@@ -17,7 +18,10 @@ export interface AblationRunOptions {
   randomSets: number;
   /** Seed of the random draws. */
   seed: number;
-  /** Called before each pass: `done` of `total` passes, with what the next one scales. */
+  /**
+   * Called as the passes go: `done` of `total` texts over all passes (one pass per neuron set, each over
+   * the whole corpus), with what the current pass scales; it may throw to stop (a CancellationError).
+   */
   onProgress?: (done: number, total: number, what?: string) => void;
 }
 
@@ -25,25 +29,27 @@ export interface AblationRunOptions {
 export async function ablationOverCorpus(model: Model, neurons: Readonly<Record<string, readonly NeuronRef[]>>, texts: CorpusText[], o: AblationRunOptions): Promise<AblationMatrix> {
   const corpus = await tokenizeCorpus(model, texts);
   const langs = Object.keys(neurons).filter((l) => (neurons[l]?.length ?? 0) > 0);
-  const total = 1 + langs.length * (1 + o.randomSets);
-  let done = 0;
-  o.onProgress?.(done, total, 'baseline');
-  const baseline = await meanNllByLanguage(model, corpus, o.batchSize);
+  const n = corpus.texts.length;
+  const total = (1 + langs.length * (1 + o.randomSets)) * n;
+  let passes = 0;
+  const pass = (what: string, interventions: NeuronIntervention[] = []) => {
+    const before = passes++ * n;
+    o.onProgress?.(before, total, what);
+    return meanNllByLanguage(model, corpus, o.batchSize, interventions, (texts) => o.onProgress?.(before + texts, total, what));
+  };
+  const baseline = await pass('baseline');
   const ablated: Record<string, Record<string, number>> = {};
   const random: Record<string, Record<string, number>> = {};
   const rand = mulberry32(o.seed);
   for (const lang of langs) {
     const own = neurons[lang]!;
-    o.onProgress?.(++done, total, lang);
-    ablated[lang] = await meanNllByLanguage(model, corpus, o.batchSize, own.map(([layer, index]) => ({ layer, index, scale: o.scale })));
+    ablated[lang] = await pass(lang, own.map(([layer, index]) => ({ layer, index, scale: o.scale })));
     for (let k = 0; k < o.randomSets; k++) {
-      o.onProgress?.(++done, total, `random ${lang}`);
       const set = randomNeuronSetLike(own, model.info.intermediateSize, rand);
-      const nll = await meanNllByLanguage(model, corpus, o.batchSize, set.map(([layer, index]) => ({ layer, index, scale: o.scale })));
+      const nll = await pass(`random ${lang}`, set.map(([layer, index]) => ({ layer, index, scale: o.scale })));
       const acc = (random[lang] ??= {});
       for (const [e, v] of Object.entries(nll)) acc[e] = (acc[e] ?? 0) + v / o.randomSets;
     }
   }
-  o.onProgress?.(total, total);
   return ablationMatrix({ baseline, ablated, ...(o.randomSets > 0 ? { random, randomDraws: o.randomSets } : {}) });
 }

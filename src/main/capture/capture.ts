@@ -202,6 +202,7 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   }
 
   async function captureAll(): Promise<CaptureSummary> {
+    o.onProgress?.({ done: alreadyDone, total: mine.length, tokens });
     let inflight = await submit();
     let b = 0;
     while (inflight) {

@@ -44,14 +44,22 @@ export function* pooledLayersOf(store: Store, run: RunRecord, which: 'mean' | 'l
 
 /**
  * Alignment (MEXA) of a capture run, read and computed layer by layer; languages in corpus order.
- * `kernel` computes the similarity blocks (the onnxruntime Gemm from src/main/model, or the JS one).
+ * `kernel` computes the similarity blocks (the onnxruntime Gemm from src/main/model, or the JS one);
+ * `onLayer(done, total)` reports layers (first with 0 done) and may throw to stop.
  */
-export function alignStoredRun(store: Store, run: RunRecord, o: { pool: 'mean' | 'last'; pivot?: string; kernel?: AsyncSimilarityKernel }): Promise<AlignmentResult> {
+export function alignStoredRun(
+  store: Store,
+  run: RunRecord,
+  o: { pool: 'mean' | 'last'; pivot?: string; kernel?: AsyncSimilarityKernel; onLayer?: (done: number, total: number) => void },
+): Promise<AlignmentResult> {
   const languages = [...new Set(store.readCorpus(run.corpusId ?? -1).map((t) => t.lang))];
+  const total = store.pooledLayers(run.id).length;
+  o.onLayer?.(0, total);
   return alignmentByLayer(pooledLayersOf(store, run, o.pool), {
     languages,
     ...(o.pivot !== undefined && languages.includes(o.pivot) ? { pivot: o.pivot } : {}),
     ...(o.kernel ? { kernel: o.kernel } : {}),
+    ...(o.onLayer ? { onLayer: (done: number) => o.onLayer!(done, total) } : {}),
   });
 }
 

@@ -6,6 +6,7 @@
  * kernel.onDied((d) => console.error(d.message));                  // crash, OOM, process.exit()
  * const run = kernel.execute('const x: number = 41\nx + 1');
  * run.onOutput((o) => render(o));                                  // CellOutput in nbformat shapes, as they arrive
+ * run.onUpdate((u) => rerender(u.index, u.output));                // update_display_data (progress bars): replaced in place
  * const outcome = await run.done;                                  // { status: 'ok' | 'error' | 'aborted' | 'died', executionCount, error? }
  * await kernel.interrupt();                                        // stops the running cell, keeps state
  * await kernel.restart();                                          // fresh process, same client
@@ -25,6 +26,8 @@ import * as zmq from 'zeromq';
 import type {
   CellOutput,
   CompletionReply,
+  DisplayDataOutput,
+  DisplayUpdate,
   ExecuteOutcome,
   InspectReply,
   IsCompleteReply,
@@ -60,10 +63,18 @@ export interface ExecuteHandle {
   readonly outputs: readonly CellOutput[];
   /** Calls `listener` for each output (those already received first); returns an unsubscribe function. */
   onOutput(listener: (output: CellOutput) => void): () => void;
+  /**
+   * Calls `listener` when a display of this cell is updated (`update_display_data`, e.g. a progress
+   * bar), also after the cell ended; `outputs` already holds the new output at `index`.
+   */
+  onUpdate(listener: (update: DisplayUpdate) => void): () => void;
   readonly done: Promise<ExecuteOutcome>;
 }
 
 type Listener<T> = (value: T) => void;
+
+/** Display ids remembered for `update_display_data`. */
+const MAX_DISPLAYS = 2000;
 
 class Emitter<T> {
   private readonly listeners = new Set<Listener<T>>();
@@ -79,6 +90,7 @@ class Emitter<T> {
 interface PendingExecute {
   outputs: CellOutput[];
   emitter: Emitter<CellOutput>;
+  updates: Emitter<DisplayUpdate>;
   reply?: ExecuteOutcome;
   idle: boolean;
   resolve: (o: ExecuteOutcome) => void;
@@ -123,6 +135,8 @@ export class KernelClient {
   private signer!: MessageSigner;
   private readonly replies = new Map<string, { resolve: (m: ReceivedMessage) => void; reject: (e: Error) => void }>();
   private readonly executes = new Map<string, PendingExecute>();
+  /** Outputs shown with a display id, by id: where `update_display_data` puts its new data (any cell, even finished). */
+  private readonly displays = new Map<string, { outputs: CellOutput[]; updates: Emitter<DisplayUpdate>; index: number }[]>();
   private readonly statusEvents = new Emitter<KernelState>();
   private readonly diedEvents = new Emitter<KernelDeath>();
   private state: KernelState = 'starting';
@@ -170,12 +184,13 @@ export class KernelClient {
     );
     const outputs: CellOutput[] = [];
     const emitter = new Emitter<CellOutput>();
+    const updates = new Emitter<DisplayUpdate>();
     let resolve!: (o: ExecuteOutcome) => void;
     const done = new Promise<ExecuteOutcome>((r) => (resolve = r));
     const notRunning = () => resolve({ status: 'died', executionCount: null, error: { ename: 'KernelDied', evalue: 'the kernel is not running; restart it', traceback: [] } });
     const send = () => {
       if (this.state === 'dead') return notRunning();
-      this.executes.set(msg.header.msg_id, { outputs, emitter, idle: false, resolve });
+      this.executes.set(msg.header.msg_id, { outputs, emitter, updates, idle: false, resolve });
       void this.conn.shellQueue.send(this.signer.serialize(msg)).catch(() => undefined);
     };
     // A cell run during a restart goes to the new kernel.
@@ -187,6 +202,9 @@ export class KernelClient {
       onOutput(listener) {
         for (const o of outputs) listener(o);
         return emitter.on(listener);
+      },
+      onUpdate(listener) {
+        return updates.on(listener);
       },
       done,
     };
@@ -242,6 +260,7 @@ export class KernelClient {
   }
 
   private async launch(): Promise<void> {
+    this.displays.clear();
     const dir = mkdtempSync(join(tmpdir(), 'babelscope-kernel-'));
     const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     const info: ConnectionInfo = {
@@ -356,6 +375,7 @@ export class KernelClient {
   private onIopub(msg: ReceivedMessage): void {
     const parentId = (msg.parent_header as { msg_id?: string }).msg_id ?? '';
     const c = msg.content as Record<string, any>;
+    if (msg.header.msg_type === 'update_display_data') return this.onDisplayUpdate(c);
     if (msg.header.msg_type === 'status') {
       const s = c['execution_state'] as string;
       if (s === 'busy' || s === 'idle') this.setState(s);
@@ -384,8 +404,27 @@ export class KernelClient {
         break;
     }
     if (out) {
+      const id = out.output_type === 'display_data' ? out.transient?.display_id : undefined;
+      if (id) {
+        const shown = this.displays.get(id) ?? [];
+        shown.push({ outputs: ex.outputs, updates: ex.updates, index: ex.outputs.length });
+        this.displays.set(id, shown);
+        // The oldest displays are forgotten (their outputs are no longer updated) so memory stays bounded.
+        if (this.displays.size > MAX_DISPLAYS) this.displays.delete(this.displays.keys().next().value!);
+      }
       ex.outputs.push(out);
       ex.emitter.emit(out);
+    }
+  }
+
+  /** nbformat semantics: every output shown with that display id takes the new data; nothing is appended. */
+  private onDisplayUpdate(c: Record<string, any>): void {
+    const id = c['transient']?.display_id;
+    if (typeof id !== 'string' || !c['data'] || typeof c['data'] !== 'object') return;
+    for (const shown of this.displays.get(id) ?? []) {
+      const output: DisplayDataOutput = { output_type: 'display_data', data: c['data'], metadata: c['metadata'] ?? {}, transient: { display_id: id } };
+      shown.outputs[shown.index] = output;
+      shown.updates.emit({ displayId: id, index: shown.index, output });
     }
   }
 

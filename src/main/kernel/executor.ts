@@ -12,19 +12,29 @@ import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import type { MimeBundle } from '../../shared/kernel-types.js';
 import { CellSyntaxError, compileCell, HELPER, type CompiledCell } from './compile.js';
+import { AMBIENT_PROGRESS, type AmbientProgress } from '../api/progress.js';
 import { makeDisplay, mimeBundle } from './display.js';
+import { progressHandle, ProgressOperation, type DisplaySink } from './progress-reporter.js';
 import { resolveSpecifier } from './resolve.js';
 
 /** Where a cell's outputs go (a kernel sets this per execution). */
-export interface OutputSink {
+export interface OutputSink extends DisplaySink {
   stream(name: 'stdout' | 'stderr', text: string): void;
-  display(bundle: MimeBundle, metadata: Record<string, unknown>): void;
 }
 
 export interface CellContext {
   readonly sink: OutputSink;
   /** Set when the cell was interrupted: code that keeps running in the background stops at its next output. */
   interrupted: boolean;
+  /** Long operations the cell started that are still running (progress bars with their AbortControllers). */
+  readonly operations: Set<ProgressOperation>;
+  /** Set when an interrupt aborted the cell's operations: operations it starts later begin aborted. */
+  cancelled: boolean;
+}
+
+/** A fresh context for one execution. */
+export function cellContext(sink: OutputSink): CellContext {
+  return { sink, interrupted: false, operations: new Set(), cancelled: false };
 }
 
 export interface CellError {
@@ -110,9 +120,12 @@ export class Executor {
     const lines = (e.stack ?? `${ename}: ${evalue}`).split('\n');
     const header = lines.filter((l) => !/^\s+at /.test(l));
     const frames = lines.filter((l) => /^\s+at /.test(l)).filter((l) => !/\(?node:(internal|vm|async_hooks)|dist\/src\/main\/kernel\/|^\s+at new Promise|<anonymous>\)?$/.test(l));
+    // A cancelled operation is no bug: where it was stopped in the cell is all that helps.
+    const cancelled = (e as { kind?: unknown }).kind === 'cancelled';
+    const shownFrames = cancelled ? frames.filter((f) => /babelscope-cell-\d+\.ts:/.test(f)) : frames;
     const traceback = [...header];
     let pointed = false;
-    for (const f of frames) {
+    for (const f of shownFrames) {
       let located: { id: number; line: number; column: number } | undefined;
       const mapped = f.replace(CELL_FILE, (all, idS: string, lS: string, cS: string) => {
         const cell = this.cells.get(Number(idS));
@@ -158,6 +171,19 @@ export class Executor {
       ctx.sink.display(bundle, metadata);
     };
     g['display'] = makeDisplay(displayBundle);
+    // Long API calls without onProgress show a bar and stop when the cell is interrupted (src/main/api/progress.ts).
+    const ambient: AmbientProgress = {
+      begin: (label, options) => {
+        const op = this.beginOperation(String(label), options?.show !== false, false);
+        return op && { signal: op.signal, onProgress: (p) => op.report(p), end: (outcome) => op.end(outcome) };
+      },
+    };
+    (globalThis as Record<symbol, unknown>)[AMBIENT_PROGRESS] = ambient;
+    g['progress'] = (label: unknown = 'progress', total?: unknown) => {
+      const op = this.beginOperation(String(label), true, true);
+      if (!op) throw new Error('progress() works inside a running cell');
+      return progressHandle(op, typeof total === 'number' && Number.isFinite(total) ? total : 0);
+    };
     // Timer callbacks of cells run as microtasks: an interrupt that stops a synchronous loop inside one
     // is then survivable (inside the timer's own callback scope it would abort the process, see above).
     g['setTimeout'] = asMicrotasks(setTimeout, true);
@@ -176,6 +202,16 @@ export class Executor {
         for (const n of names) if (!(n in globalThis)) g[n] = undefined;
       },
     };
+  }
+
+  /** A long operation of the running cell (or of the last one, for background code); undefined outside cells. */
+  private beginOperation(label: string, show: boolean, fromHelper: boolean): ProgressOperation | undefined {
+    const ctx = this.current();
+    if (!ctx) return undefined;
+    const op = new ProgressOperation(label, show && !ctx.interrupted ? ctx.sink : undefined, (o) => ctx.operations.delete(o), fromHelper);
+    ctx.operations.add(op);
+    if (ctx.cancelled || ctx.interrupted) op.abort();
+    return op;
   }
 
   /** The execute_result bundle of a cell's value (undefined shows nothing). */

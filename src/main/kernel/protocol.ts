@@ -1,14 +1,16 @@
 /**
  * The kernel side of the Jupyter messaging protocol (shell and control requests), over the executor.
  * Requests run one at a time in arrival order; an interrupt ends the running cell (its reply is an
- * `Interrupted` error) and the next request starts.
+ * `Interrupted` error, or the CancellationError of the long operations it aborted) and the next
+ * request starts.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { transformSync } from 'esbuild';
 import type { MimeBundle } from '../../shared/kernel-types.js';
-import { Executor, InterruptedError, type CellContext, type CellError } from './executor.js';
+import { cellContext, Executor, InterruptedError, type CellContext, type CellError } from './executor.js';
 import { LANGUAGE_INFO } from './language-info.js';
 import { packageRoot } from './resolve.js';
 import type { FromMain } from './thread-protocol.js';
@@ -17,8 +19,18 @@ import { makeMessage, PROTOCOL_VERSION, type MessageHeader, type ReceivedMessage
 interface Running {
   ctx: CellContext;
   finish: (r: { ok: true; value: unknown } | { ok: false; error: CellError }) => void;
+  /** Set by a first interrupt that aborted the cell's long operations: it gives the cell time to stop by itself. */
+  cancelling?: NodeJS.Timeout;
 }
 
+/**
+ * How long an interrupt that aborted a cell's long operations waits for them to stop between batches
+ * (so the cell ends with their CancellationError and a capture saves what it did) before it stops the
+ * cell anyway; a second interrupt does not wait.
+ */
+export const CANCEL_GRACE_MS = 10_000;
+
+const INTERRUPTED: CellError = { ename: 'Interrupted', evalue: 'the cell was interrupted (state from earlier cells is kept)', traceback: ['Interrupted: the cell was interrupted'] };
 
 const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -50,11 +62,30 @@ export class KernelProtocol {
     queueMicrotask(() => this.pump());
   }
 
+  /**
+   * Stops the running cell. When it has long operations running (API calls, progress bars), they are
+   * aborted first and the cell gets CANCEL_GRACE_MS to end by itself: the API stops between two batches
+   * and rejects with a CancellationError, which the cell reports. Otherwise, or on a second interrupt,
+   * or when the grace runs out, the cell ends at once as `Interrupted`.
+   */
   interrupt(): void {
     const r = this.running;
     if (!r) return;
+    if (!r.cancelling && [...r.ctx.operations].some((op) => op.running)) {
+      r.ctx.cancelled = true;
+      for (const op of r.ctx.operations) op.abort();
+      r.cancelling = setTimeout(() => queueMicrotask(() => this.stopCell(r)), CANCEL_GRACE_MS);
+      return;
+    }
+    this.stopCell(r);
+  }
+
+  private stopCell(r: Running): void {
+    if (this.running !== r) return;
+    r.ctx.cancelled = true;
+    for (const op of r.ctx.operations) op.abort();
     this.executor.interrupt();
-    r.finish({ ok: false, error: { ename: 'Interrupted', evalue: 'the cell was interrupted (state from earlier cells is kept)', traceback: ['Interrupted: the cell was interrupted'] } });
+    r.finish({ ok: false, error: INTERRUPTED });
   }
 
   reportBackgroundError(e: unknown): void {
@@ -154,19 +185,25 @@ export class KernelProtocol {
       stream: (name: 'stdout' | 'stderr', text: string) => {
         if (!silent) this.post({ type: 'stream', parent, name, text });
       },
-      display: (data: MimeBundle, metadata: Record<string, unknown>) => {
-        if (!silent) this.send('iopub', 'display_data', { data, metadata, transient: {} }, parent);
+      display: (data: MimeBundle, metadata: Record<string, unknown>, displayId?: string) => {
+        if (!silent) this.send('iopub', 'display_data', { data, metadata, transient: displayId ? { display_id: displayId } : {} }, parent);
+      },
+      updateDisplay: (data: MimeBundle, metadata: Record<string, unknown>, displayId: string) => {
+        if (!silent) this.send('iopub', 'update_display_data', { data, metadata, transient: { display_id: displayId } }, parent);
       },
     };
-    const ctx: CellContext = { sink, interrupted: false };
+    const ctx = cellContext(sink);
 
     return new Promise<void>((resolve) => {
       let finished = false;
       const finish: Running['finish'] = (r) => {
         if (finished) return;
         finished = true;
+        const running = this.running;
+        if (running?.cancelling) clearTimeout(running.cancelling);
         this.running = undefined;
         let result = r;
+        endOperationsWithCell(ctx, r.ok);
         if (result.ok && result.value !== undefined && !silent) {
           try {
             const data = this.executor.resultBundle(result.value);
@@ -188,6 +225,17 @@ export class KernelProtocol {
       this.running = { ctx, finish };
       void this.executor.run(code, `cell [${count}]`, ctx).then(finish);
     });
+  }
+}
+
+/**
+ * Bars of `progress()` handles end with their cell; so do the bars of API calls an interrupt left
+ * running (they stop at their next batch, with no cell left to report to).
+ */
+function endOperationsWithCell(ctx: CellContext, ok: boolean): void {
+  for (const op of [...ctx.operations]) {
+    if (op.fromHelper) op.end(ctx.cancelled ? 'cancelled' : ok ? 'done' : 'error');
+    else if (ctx.interrupted) op.end('cancelled');
   }
 }
 

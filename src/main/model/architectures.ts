@@ -23,6 +23,9 @@ const LLAMA_ACT = [(i: number) => `/model/layers.${i}/mlp/act_fn/Mul_output_0`, 
 const GEMMA_ACT = [
   (i: number) => `/model/layers.${i}/mlp/act_fn/Mul_5_output_0`, // gelu(tanh) decomposed
   (i: number) => `/model/layers.${i}/mlp/act_fn/Gelu_output_0`,
+  // onnxruntime-genai's builder: gelu_pytorch_tanh as ONNX Gelu(approximate="tanh") named FastGelu, exact gelu as Gelu
+  (i: number) => `/model/layers.${i}/mlp/act_fn/FastGelu/output_0`,
+  (i: number) => `/model/layers.${i}/mlp/act_fn/Gelu/output_0`,
   ...LLAMA_ACT,
 ];
 

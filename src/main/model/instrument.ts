@@ -12,6 +12,7 @@
 import { concatBytes, fieldKeyStart, fields, rewriteGraphFields, str, Wire, Writer } from './protobuf.js';
 import type { NormKind } from './types.js';
 import { OnnxType } from './onnx-graph.js';
+import { widenValueInfo } from './bfloat16.js';
 
 export interface LensSpec {
   normKind: NormKind;
@@ -42,6 +43,12 @@ export interface InstrumentSpec {
   sumOutputs?: { nodeName: string; tensor: string }[];
   /** Absent when the graph has no usable unembedding (the lens is then unavailable). */
   lens?: LensSpec;
+  /**
+   * For a float type JS can neither read nor feed (bfloat16 kept on CUDA): these graph inputs become
+   * float32 and are cast to the model's type inside the graph, and these outputs get float32 copies
+   * named `float32Name(output)`.
+   */
+  boundaryCasts?: { inputs: string[]; outputs: string[] };
 }
 
 /** Names of the tensors the lens adds, per layer. */
@@ -391,6 +398,16 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
     }
   });
 
+  // Boundaries: float32 in and out where JS cannot handle the model's type.
+  for (const input of spec.boundaryCasts?.inputs ?? []) {
+    renames.set(input, `babelscope.cast_in/${input}`);
+    main.add('Cast', [input], [`babelscope.cast_in/${input}`], [{ name: 'to', int: spec.floatType }]);
+  }
+  for (const output of spec.boundaryCasts?.outputs ?? []) {
+    main.add('Cast', [output], [float32Name(output)], [{ name: 'to', int: OnnxType.FLOAT }]);
+    encodeValueInfo(w, 12, float32Name(output));
+  }
+
   // Taps: plain outputs of a float32 model; other models cast them in an If.
   const taps = [...new Set([...spec.residuals, ...spec.activations.map((_, l) => scaledActName(l)), ...spec.extraTaps.map((t) => renames.get(t) ?? t)])];
   if (spec.floatType === OnnxType.FLOAT) for (const t of taps) encodeValueInfo(w, 12, t);
@@ -422,16 +439,21 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
   }
   main.encode(w);
 
-  const base = editNodes(model, renames, new Map((spec.sumOutputs ?? []).map((o) => [o.nodeName, o.tensor])));
+  const base = editNodes(model, renames, new Map((spec.sumOutputs ?? []).map((o) => [o.nodeName, o.tensor])), new Set(spec.boundaryCasts?.inputs ?? []));
   return { parts: [...base, ...new Writer().bytes(7, w.parts()).parts()], defaults };
 }
 
 /**
- * The model with every node input named in `renames` reading the new name, and the nodes named in
- * `sumOutputs` given that tensor as output 3. Untouched bytes are views into `model`.
+ * The model with every node input named in `renames` reading the new name, the nodes named in
+ * `sumOutputs` given that tensor as output 3, and the graph inputs in `floatInputs` declared float32.
+ * Untouched bytes are views into `model`.
  */
-function editNodes(model: Uint8Array, renames: Map<string, string>, sumOutputs: Map<string, string>): Uint8Array[] {
+function editNodes(model: Uint8Array, renames: Map<string, string>, sumOutputs: Map<string, string>, floatInputs: Set<string>): Uint8Array[] {
   return rewriteGraphFields(model, (gf) => {
+    if (gf.no === 11 && floatInputs.size) {
+      const name = [...fields(model, gf.start, gf.end)].find((f) => f.no === 1 && f.wire === Wire.Len);
+      return name && floatInputs.has(str(model, name)) ? widenValueInfo(model, gf) : undefined;
+    }
     if (gf.no !== 1) return undefined; // GraphProto.node
     const nodeFields = [...fields(model, gf.start, gf.end)];
     const nameField = nodeFields.find((nf) => nf.no === 3 && nf.wire === Wire.Len);

@@ -9,8 +9,9 @@ import { CACHED_GRAPH, cacheRoot, EXTERNALIZE_MIN_BYTES, externalizedCopy, inlin
 import { architecture, normKindOf } from './architectures.js';
 import { checkConfigAgainstGraph } from './config-check.js';
 import { openModelFolder } from './model-folder.js';
-import { readOnnxGraph, type OnnxGraph } from './onnx-graph.js';
-import { discoverTaps, parseTapOverride, type HeadInfo, type SumOutput } from './tap-discovery.js';
+import { OnnxType, readOnnxGraph, type OnnxGraph } from './onnx-graph.js';
+import { dtypeName, float32Copy, FLOAT32_COPY, modelFloatType } from './bfloat16.js';
+import { discoverTaps, parseTapOverride, projectionShape, type HeadInfo, type SumOutput } from './tap-discovery.js';
 import type { ModelInfo } from './types.js';
 
 export interface DescribeOptions {
@@ -21,6 +22,8 @@ export interface DescribeOptions {
   /** Which ONNX file: a variant name (fp16, q4f16, quantized, …) or a path in the folder. */
   variant?: string;
   file?: string;
+  /** Run a bfloat16 model from a float32 copy of it (made once in the cache): onnxruntime's CPU provider has no bf16 arithmetic. */
+  widenBfloat16?: boolean;
 }
 
 export interface PastInput {
@@ -42,6 +45,8 @@ export interface ModelDescription {
   externalFolder: string;
   /** Residual sums a fused norm computes but does not output; the instrumented graph outputs them. */
   sumOutputs: SumOutput[];
+  /** For a bfloat16 model run from its float32 copy: the copy's folder, and whether this open made it. */
+  widened: { dir: string; created: boolean } | null;
 }
 
 function readGraph(path: string): { bytes: Uint8Array; graph: OnnxGraph } {
@@ -61,31 +66,46 @@ function readGraph(path: string): { bytes: Uint8Array; graph: OnnxGraph } {
 /**
  * `inspect`: reads the graph, never hashes. `run`: hashes once (memoised by path, size, mtime) and,
  * for a graph with large inline weights, moves them once to an external file in the cache so the
- * session maps them from there instead of holding the graph's copy.
+ * session maps them from there instead of holding the graph's copy. With `widenBfloat16` a bfloat16
+ * model is described from its float32 copy (made once in the cache, bfloat16.ts).
  */
 export async function describeModel(dir: string, opts: DescribeOptions, mode: 'inspect' | 'run'): Promise<ModelDescription> {
   const folder = openModelFolder(dir, opts);
   const onnxPath = folder.onnxPath;
+  const widen = mode === 'run' && opts.widenBfloat16 === true;
   const knownInline = knownModelHash(onnxPath, []);
   const cachedDir = knownInline ? join(cacheRoot(), 'models', knownInline) : null;
+  // A graph with inline weights opens from its cache copy (the float32 one for a widened bf16 model).
+  const cachedCopy = mode === 'run' && cachedDir ? [...(widen ? [join(cachedDir, FLOAT32_COPY)] : []), cachedDir].find((d) => existsSync(join(d, CACHED_GRAPH))) : undefined;
   let hash: string | null;
   let bytes: Uint8Array;
   let graph: OnnxGraph;
   let externalFolder = dirname(onnxPath);
-  if (mode === 'run' && cachedDir && existsSync(join(cachedDir, CACHED_GRAPH))) {
-    ({ bytes, graph } = readGraph(join(cachedDir, CACHED_GRAPH)));
+  let widened: ModelDescription['widened'] = null;
+  if (cachedCopy) {
+    ({ bytes, graph } = readGraph(join(cachedCopy, CACHED_GRAPH)));
     hash = knownInline;
-    externalFolder = cachedDir;
+    externalFolder = cachedCopy;
+    if (cachedCopy !== cachedDir) widened = { dir: cachedCopy, created: false };
   } else {
     ({ bytes, graph } = readGraph(onnxPath));
     const externalPaths = [...new Set([...graph.initializers.values()].flatMap((i) => (i.location.kind === 'external' ? [i.location.file] : [])))].map((f) => join(dirname(onnxPath), f));
     for (const p of externalPaths)
       if (!existsSync(p)) throw new UserError(`${onnxPath} keeps its weights in ${p}, which is missing`, 'Copy the .onnx_data file(s) that came with the model next to it.');
     hash = mode === 'run' ? await modelHash(onnxPath, externalPaths) : knownModelHash(onnxPath, externalPaths);
-    if (mode === 'run' && externalPaths.length === 0 && inlineWeightBytes(bytes) >= EXTERNALIZE_MIN_BYTES) {
+    const widenNow = widen && modelFloatType(graph) === OnnxType.BFLOAT16;
+    if (mode === 'run' && !widenNow && externalPaths.length === 0 && inlineWeightBytes(bytes) >= EXTERNALIZE_MIN_BYTES) {
       externalFolder = externalizedCopy(hash!, bytes);
       ({ bytes, graph } = readGraph(join(externalFolder, CACHED_GRAPH)));
     }
+  }
+  const floatType = widened ? OnnxType.BFLOAT16 : modelFloatType(graph);
+  const dtype = dtypeName(floatType);
+  if (widen && floatType === OnnxType.BFLOAT16 && !widened) {
+    // Made once per model (not per variant of the instrumentation): the weights widened into one file.
+    widened = float32Copy(join(cacheRoot(), 'models', hash!), bytes, externalFolder);
+    ({ bytes, graph } = readGraph(join(widened.dir, CACHED_GRAPH)));
+    externalFolder = widened.dir;
   }
   const c = folder.config;
   checkConfigAgainstGraph(folder.dir, c, graph);
@@ -120,19 +140,21 @@ export async function describeModel(dir: string, opts: DescribeOptions, mode: 'i
     eosTokenIds: c.eosTokenIds,
     normKind: normKindOf(modelType),
     normEps: c.normEps,
+    dtype,
     taps,
     inputs: graph.inputs.map((i) => i.name),
     outputs: graph.outputs.map((o) => o.name),
   };
-  return { info, hash, graphBytes: bytes, graph, head, past, externalFolder, sumOutputs };
+  return { info, hash, graphBytes: bytes, graph, head, past, externalFolder, sumOutputs, widened };
 }
 
 function inferIntermediate(g: OnnxGraph, hidden: number, downProjection: RegExp): number {
   for (const init of g.initializers.values()) if (init.dims.length === 2 && init.dims[1] === hidden && init.dims[0] !== hidden && downProjection.test(init.name)) return init.dims[0]!;
+  // An MLP projection back to the hidden size: plain, or 4-bit MatMulNBits (genai int4 exports, whose genai_config.json gives no width).
   for (const n of g.nodes) {
-    if (n.opType !== 'MatMul' || !/mlp/.test(n.name)) continue;
-    const w = g.initializers.get(n.inputs[1]!);
-    if (w && w.dims[1] === hidden && w.dims[0] !== hidden) return w.dims[0]!;
+    if (!/mlp/.test(n.name)) continue;
+    const [input, output] = (projectionShape(g, n) ?? '').split(',').map(Number);
+    if (output === hidden && input !== hidden && input) return input;
   }
   throw new UserError('config does not give the MLP width and the graph does not show it', 'Add "intermediate_size" to config.json.');
 }

@@ -92,9 +92,16 @@ export function resolveOnnxPath(dirArg: string, choice: FileChoice = {}): { dir:
   const rel = ONNX_CANDIDATES.find((c) => existsSync(join(dir, c)));
   const genai = readJson(join(dir, 'genai_config.json'));
   const genaiFile = (genai?.['model'] as { decoder?: { filename?: string } } | undefined)?.decoder?.filename;
-  const onnxRel = genaiFile && existsSync(join(dir, genaiFile)) ? genaiFile : rel;
+  const onnxRel = genaiFile && existsSync(join(dir, genaiFile)) ? genaiFile : (rel ?? onlyVariant(dir));
   if (!onnxRel) throw new UserError(`no model.onnx in ${dir}`, `Looked for ${ONNX_CANDIDATES.join(', ')}. Export the model with Optimum (optimum-cli export onnx --task text-generation-with-past) or onnxruntime-genai's model builder.`);
   return { dir, onnxPath: join(dir, onnxRel), genai };
+}
+
+/** The one ONNX file of a folder without a default one (e.g. only onnx/model_bf16.onnx); several are an error naming them. */
+function onlyVariant(dir: string): string | undefined {
+  const variants = listVariants(dir);
+  if (variants.length <= 1) return variants[0]?.file;
+  throw new UserError(`${dir} holds several ONNX variants and no default model.onnx`, `Pick one with --variant NAME (or --file PATH): ${variants.map((v) => `${v.name} (${v.file})`).join(', ')}.`);
 }
 
 function readJson(path: string): Record<string, unknown> | null {

@@ -5,12 +5,13 @@
  */
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../../shared/errors.js';
-import { captureNames, concatBytes, instrumentModel, lensNames, nllNames, scaleInputName, tapOutputName, tapsOnName, type DefaultFeed, type InstrumentSpec, type LensSpec } from './instrument.js';
+import { captureNames, concatBytes, float32Name, instrumentModel, lensNames, nllNames, scaleInputName, tapOutputName, tapsOnName, type DefaultFeed, type InstrumentSpec, type LensSpec } from './instrument.js';
 import { architecture } from './architectures.js';
 import { describeModel, type PastInput } from './model-description.js';
 import { OnnxType, type OnnxGraph } from './onnx-graph.js';
 import type { HeadInfo } from './tap-discovery.js';
 import { halfToFloat } from './half.js';
+import { jsReadable, modelFloatType } from './bfloat16.js';
 import { pickDevice } from './device.js';
 import { mulberry32 } from '../../shared/random.js';
 import { sampleToken } from './sampling.js';
@@ -106,8 +107,10 @@ export class OnnxEngine {
   static async open(dir: string, opts: OpenOptions = {}): Promise<OnnxEngine> {
     const log = opts.log ?? (() => {});
     const { device: _device, log: _log, ...describe } = opts;
-    const d = await describeModel(dir, describe, 'run');
     const { device, providers } = await pickDevice(opts.device ?? 'auto', log);
+    const d = await describeModel(dir, { ...describe, widenBfloat16: device === 'cpu' }, 'run');
+    if (d.widened)
+      log(`${d.info.onnxPath} is bfloat16, which onnxruntime cannot compute on CPU: running on a float32 copy of its weights (${d.widened.created ? 'made now, once' : 'cached'} in ${d.widened.dir}).`);
     const info: ModelInfo = { ...d.info, device, hash: d.hash! };
     let lens: LensSpec | undefined;
     let lensProblem: UserError | null = null;
@@ -117,7 +120,14 @@ export class OnnxEngine {
       if (!(e instanceof UserError)) throw e;
       lensProblem = e;
     }
-    const floatType = (d.graph.outputs.find((o) => o.name === 'logits') ?? d.graph.outputs[0])?.elemType || OnnxType.FLOAT;
+    const floatType = modelFloatType(d.graph);
+    // bfloat16 kept (CUDA): JS feeds and reads float32, cast at the graph's boundaries.
+    const boundaryCasts = jsReadable(floatType)
+      ? undefined
+      : {
+          inputs: d.past.filter((p) => !jsReadable(p.elemType)).map((p) => p.name),
+          outputs: d.graph.outputs.filter((o) => !jsReadable(o.elemType)).map((o) => o.name),
+        };
     const spec: InstrumentSpec = {
       floatType,
       opset: d.graph.opsets[''] ?? d.graph.opsets['ai.onnx'] ?? 14,
@@ -129,6 +139,7 @@ export class OnnxEngine {
       logits: info.outputs.includes('logits') ? 'logits' : info.outputs[0]!,
       sumOutputs: d.sumOutputs,
       ...(lens ? { lens } : {}),
+      ...(boundaryCasts ? { boundaryCasts } : {}),
     };
     const instrumented = instrumentModel(d.graphBytes, spec);
     const bytes = concatBytes(instrumented.parts);
@@ -198,6 +209,11 @@ export class OnnxEngine {
     return Object.fromEntries([...scales].map(([l, s]) => [scaleInputName(l), new ort.Tensor('float32', s, [w])]));
   }
 
+  /** The output JS reads for a graph output: its float32 copy when the model's type is not readable. */
+  private readable(output: string): string {
+    return this.spec.boundaryCasts?.outputs.includes(output) ? float32Name(output) : output;
+  }
+
   private get computesInFloat32(): boolean {
     return this.spec.floatType === OnnxType.FLOAT;
   }
@@ -214,10 +230,11 @@ export class OnnxEngine {
     Object.assign(feeds, this.scaleFeeds(req.interventions ?? []));
     if (taps.length && !this.computesInFloat32) feeds[tapsOnName] = bool(true);
     const outName = (t: (typeof taps)[number]) => tapOutputName(this.spec, t.onnxName);
-    const fetches = [...new Set([...(wantLogits || taps.length === 0 ? ['logits'] : []), ...taps.map(outName)])];
+    const logits = this.readable('logits');
+    const fetches = [...new Set([...(wantLogits || taps.length === 0 ? [logits] : []), ...taps.map(outName)])];
     const out = await this.run(feeds, fetches);
     const result: ForwardResult = { lengths: req.inputIds.map((x) => x.length), taps: {} };
-    if (wantLogits) result.logits = toFloat(out['logits']!);
+    if (wantLogits) result.logits = toFloat(out[logits]!);
     for (const t of taps) result.taps[t.name] = toFloat(out[outName(t)]!);
     return result;
   }
@@ -333,15 +350,16 @@ export class OnnxEngine {
     const scaleFeeds = this.scaleFeeds(req.interventions ?? []);
     const stop = new Set(req.stopTokenIds ?? this.info.eosTokenIds);
     const rng = mulberry32(req.seed ?? 0);
-    const presentNames = this.past.map((p) => p.name.replace('past_key_values', 'present'));
+    const presentNames = this.past.map((p) => this.readable(p.name.replace('past_key_values', 'present')));
+    const logitsName = this.readable('logits');
     const ids: number[] = [];
     const probs: number[] = [];
     let { feeds } = this.feeds([req.inputIds]);
     let pastLen = 0;
     let step = req.inputIds;
     for (;;) {
-      const out = await this.run({ ...feeds, ...scaleFeeds }, ['logits', ...presentNames]);
-      const logits = toFloat(out['logits']!);
+      const out = await this.run({ ...feeds, ...scaleFeeds }, [logitsName, ...presentNames]);
+      const logits = toFloat(out[logitsName]!);
       const V = this.info.vocabSize;
       const last = logits.data.subarray((step.length - 1) * V, step.length * V);
       const { id, prob } = sampleToken(last, { temperature: req.temperature ?? 0, topP: req.topP ?? 1, random: rng });

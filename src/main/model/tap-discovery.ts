@@ -20,7 +20,11 @@ export interface HeadInfo {
   logitsNode: OnnxNode;
   /** The final norm output (input A of the logits MatMul). */
   finalNorm: string;
-  /** The [hidden, vocab] weight of a plain MatMul/Gemm head; null for others (quantized: MatMulNBits, MatMulInteger). */
+  /**
+   * The [hidden, vocab] weight of a plain MatMul/Gemm head whose output is the logits (Casts aside); null
+   * for others: quantized (MatMulNBits, MatMulInteger) or followed by more nodes (Gemma-2's final logit
+   * softcap Div → Tanh → Mul, a bias, a scale), which the lens must run too.
+   */
   unembedding: string | null;
   unembeddingTransposed: boolean;
   /** The logits tensor and every node between the final norm's output and it (the lens re-runs them per layer). */
@@ -149,9 +153,10 @@ const NORM_OPS = new Set(['SimplifiedLayerNormalization', 'SkipSimplifiedLayerNo
 
 /**
  * The unembedding: what makes `logits` from the final norm. A plain MatMul/Gemm with a [hidden, vocab]
- * weight (or [vocab, hidden] transposed) is read as such; any other head (MatMulNBits, dynamic int8
- * MatMulInteger, a softcap) is kept as the nodes between the final norm and the logits, which the
- * lens runs again on each layer's normed residual. Null when no final norm is found before the logits.
+ * weight (or [vocab, hidden] transposed) whose output is the logits is read as such; any other head
+ * (MatMulNBits, dynamic int8 MatMulInteger, a MatMul followed by a softcap, bias or scale) is kept as
+ * the nodes between the final norm and the logits, which the lens runs again on each layer's normed
+ * residual. Null when no final norm is found before the logits.
  */
 function findHead(g: OnnxGraph, idx: GraphIndex, dims: ModelDims): HeadInfo | null {
   const logitsOut = g.outputs.find((o) => o.name === 'logits') ?? g.outputs[0];
@@ -160,7 +165,7 @@ function findHead(g: OnnxGraph, idx: GraphIndex, dims: ModelDims): HeadInfo | nu
   // Walk back from logits over elementwise wrappers (Cast, Add bias, Mul scale, Tanh softcap) to the MatMul.
   let node = idx.producer.get(logits);
   for (let hops = 0; node && hops < 8 && node.opType !== 'MatMul' && node.opType !== 'Gemm'; hops++) {
-    const next: OnnxNode | undefined = node.inputs.map((i) => idx.producer.get(i)).find((p) => p !== undefined);
+    const next: OnnxNode | undefined = node.inputs.map((i) => idx.producer.get(i)).find((p) => p !== undefined && p.opType !== 'Constant');
     node = next;
   }
   if (node) {
@@ -168,7 +173,10 @@ function findHead(g: OnnxGraph, idx: GraphIndex, dims: ModelDims): HeadInfo | nu
     const shape = (t: string) => g.initializers.get(t)?.dims.join();
     const hv = `${dims.hiddenSize},${dims.vocabSize}`;
     const vh = `${dims.vocabSize},${dims.hiddenSize}`;
-    const head = (unembedding: string, unembeddingTransposed: boolean): HeadInfo => ({ logitsNode: node!, finalNorm: a, unembedding, unembeddingTransposed, logits, nodes: between(g, idx, a, logits) });
+    const nodes = between(g, idx, a, logits);
+    // Anything but a Cast after the MatMul (Gemma-2's softcap) is part of the prediction: the lens re-runs the nodes.
+    const plain = nodes.every((n) => n === node || n.opType === 'Cast');
+    const head = (unembedding: string, unembeddingTransposed: boolean): HeadInfo => ({ logitsNode: node!, finalNorm: a, unembedding: plain ? unembedding : null, unembeddingTransposed: plain && unembeddingTransposed, logits, nodes });
     // Tied embeddings are often exported as Transpose(embed_tokens.weight) feeding the MatMul.
     const bProducer = idx.producer.get(b);
     if (bProducer?.opType === 'Transpose' && shape(bProducer.inputs[0]!) === vh) return head(bProducer.inputs[0]!, true);
@@ -238,7 +246,10 @@ function residualChain(g: OnnxGraph, idx: GraphIndex, dims: ModelDims, sumOutput
       if (fused) {
         let sum = fused.outputs[3];
         if (!sum) {
-          sum = /output_0$/.test(fused.outputs[0]!) ? fused.outputs[0]!.replace(/output_0$/, 'output_3') : `${fused.name}/output_3`;
+          // Named as the builder names the sums it does output (`<norm>/output_3` beside `<norm>/SkipLayerNorm`),
+          // also when a float16 export's Cast stands between the norm and its output_0.
+          const builderName = /\/SkipLayerNorm$/.test(fused.name) ? fused.name.replace(/SkipLayerNorm$/, 'output_3') : null;
+          sum = builderName && !idx.producer.has(builderName) ? builderName : /output_0$/.test(fused.outputs[0]!) ? fused.outputs[0]!.replace(/output_0$/, 'output_3') : `${fused.name}/output_3`;
           sumOutputs.push({ nodeName: fused.name, tensor: sum });
         }
         return { node: fused, via, sum };
@@ -271,8 +282,15 @@ function isConstant(g: OnnxGraph, idx: GraphIndex, t: string): boolean {
   return g.initializers.has(t) || idx.producer.get(t)?.opType === 'Constant';
 }
 
-/** Shape of a projection's weight as [in, out], whether it is a MatMul or a Gemm (transB flips it). */
-function projectionShape(g: OnnxGraph, n: OnnxNode): string | undefined {
+/**
+ * Shape of a projection's weight as "in,out": a MatMul's or Gemm's (transB flips it) [in, out]
+ * initializer, or a 4-bit/8-bit MatMulNBits's K and N attributes (its weight is packed blocks).
+ */
+export function projectionShape(g: OnnxGraph, n: OnnxNode): string | undefined {
+  if (n.opType === 'MatMulNBits') {
+    const { K, N } = n.attributes;
+    return typeof K === 'number' && typeof N === 'number' ? `${K},${N}` : undefined;
+  }
   if (n.opType !== 'MatMul' && n.opType !== 'Gemm') return undefined;
   const dims = g.initializers.get(n.inputs[1]!)?.dims;
   if (!dims || dims.length !== 2) return undefined;

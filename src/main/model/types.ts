@@ -43,6 +43,8 @@ export interface ModelInfo {
   eosTokenIds: number[];
   normKind: NormKind;
   normEps: number;
+  /** The float type of the model file (its logits): `float32`, `float16` or `bfloat16`. On CPU a bfloat16 model runs from a float32 copy of its weights. */
+  dtype: string;
   taps: TapPoint[];
   inputs: string[];
   outputs: string[];

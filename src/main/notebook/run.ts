@@ -67,9 +67,16 @@ export async function runNotebook(input: string, o: RunOptions = {}): Promise<Ru
       cell.outputs = outputs;
       cell.execution_count = null;
       const handle = kernel.execute(joinSource(cell.source), { cellId: String(cell.id) });
+      // A display's updates (progress bars) replace it in place, as Jupyter saves them: one output per bar.
+      const displayAt = new Map<string, number>();
       handle.onOutput((out: CellOutput) => {
+        if (out.output_type === 'display_data' && out.transient?.display_id) displayAt.set(out.transient.display_id, outputs.length);
         outputs.push(toNotebookOutput(out));
         if (out.output_type === 'execute_result') cell.execution_count = out.execution_count;
+      });
+      handle.onUpdate((u) => {
+        const at = displayAt.get(u.displayId);
+        if (at !== undefined) outputs[at] = toNotebookOutput(u.output);
       });
       const { outcome, timedOut } = await waitForCell(kernel, handle.done, o.timeoutSec, o.signal);
       if (outcome.executionCount !== null) cell.execution_count = outcome.executionCount;

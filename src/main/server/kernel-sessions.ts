@@ -1,11 +1,11 @@
 /**
  * One kernel process per open notebook (src/main/kernel/client.ts), owned by the page that started it:
- * outputs stream back to that page as `kernel.output` events while the cell runs, state changes as
- * `kernel.status`; when the page's socket closes, its kernels are shut down.
+ * outputs stream back to that page as `kernel.output` events while the cell runs, updates of its
+ * displays (progress bars) as `kernel.update`, state changes as `kernel.status`; when the page's socket closes, its kernels are shut down.
  */
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
-import type { KernelOutputEvent, KernelStatusEvent } from '../../shared/backend-contract.js';
+import type { KernelOutputEvent, KernelStatusEvent, KernelUpdateEvent } from '../../shared/backend-contract.js';
 import { UserError } from '../../shared/errors.js';
 import { KernelClient } from '../kernel/client.js';
 import type { CallContext } from './backend.js';
@@ -43,6 +43,7 @@ export class KernelSessions {
     const s = this.get(session);
     const run = s.kernel.execute(code, { cellId, stopOnError: true });
     run.onOutput((output) => s.ctx.emit('kernel.output', { session, cellId, output } satisfies KernelOutputEvent));
+    run.onUpdate((u) => s.ctx.emit('kernel.update', { session, cellId, displayId: u.displayId, output: u.output } satisfies KernelUpdateEvent));
     const outcome = await run.done;
     return { status: outcome.status, executionCount: outcome.executionCount };
   }

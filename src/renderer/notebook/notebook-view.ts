@@ -3,7 +3,7 @@
  * running through the notebook's own kernel process with outputs streaming in, saving (atomic, refusing
  * to overwrite changes made by others), autosave for crash recovery, and noticing changes on disk.
  */
-import type { KernelOutputEvent, KernelStatusEvent, NotebookFile } from '../../shared/backend-contract.js';
+import type { KernelOutputEvent, KernelStatusEvent, KernelUpdateEvent, NotebookFile } from '../../shared/backend-contract.js';
 import {
   changeCellType,
   deleteCell,
@@ -24,7 +24,7 @@ import type { Connection } from '../connection.js';
 import { renderMarkdown } from '../markdown.js';
 import { recheckCells, setCellOrder } from './cell-diagnostics.js';
 import { cellModelUri, createCellEditor, highlightLine, monaco } from './editor.js';
-import { errorLine, renderOutput } from './outputs.js';
+import { errorLine, renderOutput, updateOutput } from './outputs.js';
 
 const AUTOSAVE_MS = 1500;
 /** After typing stops in a cell, the cells below it are re-checked (they see its declarations). */
@@ -41,6 +41,8 @@ interface CellView {
   editor: monaco.editor.IStandaloneCodeEditor | null;
   clearHighlight: (() => void) | null;
   state: 'idle' | 'queued' | 'running';
+  /** Outputs of the current run shown with a display id (progress bars): `kernel.update` replaces them in place. */
+  displays: Map<string, NbOutput>;
 }
 
 export interface NotebookUi {
@@ -79,6 +81,7 @@ export class NotebookView {
     private readonly ui: NotebookUi,
   ) {
     this.cleanup.push(conn.on('kernel.output', (d) => this.onOutput(d as KernelOutputEvent)));
+    this.cleanup.push(conn.on('kernel.update', (d) => this.onUpdate(d as KernelUpdateEvent)));
     this.cleanup.push(conn.on('kernel.status', (d) => this.onStatus(d as KernelStatusEvent)));
     document.addEventListener('keydown', (e) => this.onCommandKey(e));
     window.addEventListener('beforeunload', (e) => {
@@ -288,7 +291,7 @@ export class NotebookView {
     outputs.className = 'outputs';
     main.append(editorHost, rendered, outputs);
     root.append(gutter, main);
-    const view: CellView = { cell, root, count, editorHost, rendered, outputs, editor: null, clearHighlight: null, state: 'idle' };
+    const view: CellView = { cell, root, count, editorHost, rendered, outputs, editor: null, clearHighlight: null, state: 'idle', displays: new Map() };
     root.addEventListener('mousedown', () => this.select(this.views.indexOf(view), false));
     rendered.addEventListener('dblclick', () => this.edit(this.views.indexOf(view)));
     const before = this.ui.cells.children[index];
@@ -537,17 +540,33 @@ export class NotebookView {
     if (e.session !== this.session) return;
     const view = this.views.find((v) => v.cell.id === e.cellId);
     if (!view) return;
-    const o = e.output as NbOutput;
+    // The display id is transient (nbformat has no place for it): kept beside the output, not in the file.
+    const { transient, ...o } = e.output as NbOutput & { transient?: { display_id?: string } };
+    const displayId = typeof transient?.display_id === 'string' ? transient.display_id : undefined;
     // Streams arrive in chunks: keep one stream output per run of chunks, as Jupyter's files do.
     const outs = (view.cell.outputs ??= []);
     const last = outs[outs.length - 1];
     if (o.output_type === 'stream' && last?.output_type === 'stream' && last['name'] === o['name']) last['text'] = String(last['text']) + String(o['text']);
     else outs.push(o);
-    renderOutput(view.outputs, o, this.figureName(view));
+    if (displayId) view.displays.set(displayId, o);
+    renderOutput(view.outputs, o, this.figureName(view), { ...(displayId ? { displayId } : {}), cancel: () => void this.interrupt() });
     if (o.output_type === 'error' && view.editor) {
       const line = errorLine(o, view.cell.execution_count != null ? `cell [${view.cell.execution_count}]` : undefined);
       if (line !== null) view.clearHighlight = highlightLine(view.editor, line);
     }
+  }
+
+  /** A display of a cell was updated (a progress bar moved): its output takes the new data, in the page and in the file. */
+  private onUpdate(e: KernelUpdateEvent): void {
+    if (e.session !== this.session) return;
+    const view = this.views.find((v) => v.cell.id === e.cellId);
+    const shown = view?.displays.get(e.displayId);
+    if (!view || !shown) return;
+    const { transient: _t, ...o } = e.output as NbOutput & { transient?: unknown };
+    shown['data'] = o['data'];
+    shown['metadata'] = o['metadata'] ?? {};
+    updateOutput(view.outputs, e.displayId, shown, this.figureName(view), { cancel: () => void this.interrupt() });
+    this.changed();
   }
 
   async runCell(index: number): Promise<void> {
@@ -596,6 +615,7 @@ export class NotebookView {
         this.renderCount(v);
         v.outputs.replaceChildren();
         v.cell.outputs = [];
+        v.displays.clear();
         v.clearHighlight?.();
         v.clearHighlight = null;
         let status = 'error';

@@ -4,13 +4,16 @@
  * - errors with their traceback; the cell line they point at is highlighted in the editor (by the caller);
  * - rich data, richest first: Plotly figures (interactive, with SVG/PNG/PDF export), HTML in a sandboxed
  *   iframe (/frame: opaque origin, no network, so it can neither read the page nor call the backend),
- *   SVG and PNG images, Markdown, JSON, plain text.
+ *   SVG and PNG images, Markdown, JSON, plain text;
+ * - progress bars of long operations (progress-bar.ts), updated in place by `update_display_data`.
  */
 import type { NbOutput } from '../../shared/notebook-doc.js';
 import { jpegToPdf } from '../../shared/image-pdf.js';
 import { renderMarkdown } from '../markdown.js';
 import { loadPlotly, type Layout, type Trace } from '../plotly.js';
 import { saveFile } from '../shell.js';
+import { PROGRESS_MIME } from '../../shared/progress-display.js';
+import { renderProgress, updateProgress } from './progress-bar.js';
 
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
@@ -43,7 +46,15 @@ export function appendStream(container: HTMLElement, name: string, text: string)
   container.append(el);
 }
 
-export function renderOutput(container: HTMLElement, o: NbOutput, figureName: string): void {
+/** What a live output (from the running kernel, not a file) can do. */
+export interface LiveOutputHooks {
+  /** The display id the kernel may update this output by. */
+  displayId?: string;
+  /** Cancel button of a progress bar: stops the operation. */
+  cancel?: () => void;
+}
+
+export function renderOutput(container: HTMLElement, o: NbOutput, figureName: string, live: LiveOutputHooks = {}): void {
   switch (o.output_type) {
     case 'stream':
       return appendStream(container, String(o['name'] ?? 'stdout'), String(o['text'] ?? ''));
@@ -60,17 +71,42 @@ export function renderOutput(container: HTMLElement, o: NbOutput, figureName: st
       return;
     }
     case 'display_data':
-    case 'execute_result':
-      return renderBundle(container, (o['data'] ?? {}) as Record<string, unknown>, figureName);
+    case 'execute_result': {
+      const wrap = renderBundle(container, (o['data'] ?? {}) as Record<string, unknown>, figureName, live.cancel);
+      if (live.displayId) wrap.dataset['displayId'] = live.displayId;
+      return;
+    }
     default:
       container.append(pre(`(an output of type ${o.output_type} this app does not show)`, 'output muted'));
   }
 }
 
-function renderBundle(container: HTMLElement, data: Record<string, unknown>, figureName: string): void {
+/**
+ * `update_display_data`: the output shown with `displayId` now shows `o`. A progress bar moves in
+ * place; anything else is drawn again where it was. False when no output has that id.
+ */
+export function updateOutput(container: HTMLElement, displayId: string, o: NbOutput, figureName: string, live: LiveOutputHooks = {}): boolean {
+  const wrap = [...container.querySelectorAll<HTMLElement>('.output.rich')].find((el) => el.dataset['displayId'] === displayId);
+  if (!wrap) return false;
+  const data = (o['data'] ?? {}) as Record<string, unknown>;
+  if (data[PROGRESS_MIME] !== undefined && updateProgress(wrap, data[PROGRESS_MIME])) return true;
+  const holder = document.createElement('div');
+  renderOutput(holder, o, figureName, { ...live, displayId });
+  const fresh = holder.firstElementChild;
+  if (fresh) wrap.replaceWith(fresh);
+  return true;
+}
+
+function renderBundle(container: HTMLElement, data: Record<string, unknown>, figureName: string, cancel?: () => void): HTMLElement {
   const wrap = document.createElement('div');
   wrap.className = 'output rich';
   container.append(wrap);
+  renderRich(wrap, data, figureName, cancel);
+  return wrap;
+}
+
+function renderRich(wrap: HTMLElement, data: Record<string, unknown>, figureName: string, cancel?: () => void): void {
+  if (data[PROGRESS_MIME] !== undefined) return renderProgress(wrap, data[PROGRESS_MIME], cancel);
   if (data[PLOTLY_MIME]) return void renderPlotly(wrap, data[PLOTLY_MIME] as { data: Trace[]; layout?: Layout }, figureName);
   if (typeof data['text/html'] === 'string') return renderHtml(wrap, data['text/html']);
   if (typeof data['image/svg+xml'] === 'string') return image(wrap, `data:image/svg+xml;charset=utf-8,${encodeURIComponent(data['image/svg+xml'])}`);

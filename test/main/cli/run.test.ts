@@ -1,12 +1,17 @@
-/** `babelscope run`: the feature notebook headless, figure export in every format, and each kind of bad input. */
+/**
+ * `babelscope run`: the feature notebook headless, progress bars saved once each in their final state,
+ * figure export in every format, and each kind of bad input.
+ */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
+import ajvDraft04 from 'ajv-draft-04';
 import { cliPath, runCli } from '../../helpers/cli.js';
-import { checkFeatureOutputs, FEATURE_NAMES, writeFeatureNotebook } from '../../helpers/notebooks.js';
+import { fixturesDir } from '../../helpers/paths.js';
+import { checkFeatureOutputs, checkProgressOutputs, FEATURE_NAMES, writeFeatureNotebook, writeProgressNotebook } from '../../helpers/notebooks.js';
 
 function notebook(cells: string[], metadata: object = { kernelspec: { name: 'babelscope', display_name: 'TypeScript (Babelscope)', language: 'typescript' } }): string {
   const dir = mkdtempSync(join(tmpdir(), 'babelscope-run-'));
@@ -32,6 +37,17 @@ describe('babelscope run', () => {
     // The figure got its SVG fallback for GitHub and plain Jupyter.
     const fig = nb.cells.find((c: { id: string }) => c.id === 'display').outputs.find((o: { data?: object }) => o.data && 'application/vnd.plotly.v1+json' in o.data);
     assert.match(fig.data['image/svg+xml'].join(''), /^<svg/);
+  });
+
+  it('saves one progress output per long operation (its updates replace it), in its final state', async () => {
+    const path = writeProgressNotebook();
+    const r = await runCli(['run', path]);
+    assert.equal(r.code, 0, r.stderr);
+    const nb = JSON.parse(readFileSync(path, 'utf8')) as { cells: { id: string; outputs: { output_type: string; data: Record<string, string[]> }[] }[] };
+    checkProgressOutputs(nb.cells, assert);
+    const validate = new ajvDraft04.default({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(join(fixturesDir, 'notebooks', 'nbformat.v4.5.schema.json'), 'utf8')));
+    assert.ok(validate(nb), `valid nbformat 4.5: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
+    assert.equal(nb.cells.find((c) => c.id === 'capture')!.outputs.at(-1)!.data['text/plain']!.join(''), '232');
   });
 
   it('--allow-errors runs every cell (a syntax error is an error output) and exports figures as PDF', async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { runCli } from '../../helpers/cli.js';
-import { checkFeatureOutputs, FEATURE_NAMES, writeFeatureNotebook } from '../../helpers/notebooks.js';
+import { checkFeatureOutputs, checkProgressOutputs, FEATURE_NAMES, writeFeatureNotebook, writeProgressNotebook } from '../../helpers/notebooks.js';
 import { repoRoot } from '../../helpers/paths.js';
 
 describe('kernel under Jupyter clients', () => {
@@ -35,6 +35,17 @@ describe('kernel under Jupyter clients', () => {
     const nb = JSON.parse(readFileSync(out, 'utf8'));
     assert.equal(nb.metadata.language_info.name, 'typescript');
     checkFeatureOutputs(nb.cells, FEATURE_NAMES, assert);
+  });
+
+  it('jupyter nbconvert --execute keeps one progress output per long operation, in its final state', () => {
+    const path = writeProgressNotebook();
+    const out = join(mkdtempSync(join(tmpdir(), 'babelscope-nbconvert-')), 'executed.ipynb');
+    execFileSync('/usr/bin/jupyter-nbconvert', ['--execute', '--to', 'notebook', '--output', out, path], {
+      env: { ...process.env, JUPYTER_PATH: jupyterPath },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 120_000,
+    });
+    checkProgressOutputs(JSON.parse(readFileSync(out, 'utf8')).cells, assert);
   });
 
   it('jupyter_client interrupts a synchronous loop, completes, restarts, and sees the kernel die', () => {

@@ -94,3 +94,19 @@ describe('tap discovery on other exporters\' graphs (GPT-2, Gemma, Qwen2 fixture
     });
   }
 });
+
+describe('tap discovery on onnxruntime-genai builder Gemma-2 graphs (float and int4)', () => {
+  for (const file of ['model.onnx', 'model_q4.onnx']) {
+    it(`${file}: the pattern alone finds the taps; the softcapped head is kept as nodes for the lens`, () => {
+      const f = openModelFolder(join(fixturesDir, 'genai', 'gemma2'), { file });
+      const g = readOnnxGraph(readFileSync(f.onnxPath));
+      const d = { numLayers: f.config.numLayers, hiddenSize: f.config.hiddenSize, intermediateSize: 160, vocabSize: f.config.vocabSize };
+      const auto = discoverTaps(g, d);
+      assert.deepEqual(discoverTaps(g, d, [], 'pattern').taps.map((t) => t.onnxName), auto.taps.map((t) => t.onnxName));
+      assert.equal(auto.head!.unembedding, null);
+      const matmul = file === 'model.onnx' ? 'MatMul' : 'MatMulNBits';
+      assert.deepEqual(auto.head!.nodes.map((n) => n.opType), [matmul, 'Div', 'Tanh', 'Mul']);
+      assert.deepEqual(auto.sumOutputs.map((o) => o.nodeName), ['/model/layers.4/final_norm_layernorm/SkipLayerNorm']);
+    });
+  }
+});

@@ -49,4 +49,17 @@ describe('model variants', () => {
     assert.equal(f.code, 1);
     assert.match(f.stderr, /--file onnx\/nope\.onnx: no such file/);
   });
+
+  it('a folder without a default file opens its only variant, and names the variants when there are several', async () => {
+    const only = join(dir, '..', 'only-variant');
+    cpSync(dir, only, { recursive: true });
+    rmSync(join(only, 'onnx', 'model.onnx'));
+    rmSync(join(only, 'onnx', 'model.onnx_data'), { force: true });
+    const k = await runCliJson(['inspect', only], { BABELSCOPE_CACHE: cache });
+    assert.match(k.onnx, /model_inline\.onnx$/);
+    cpSync(join(only, 'onnx', 'model_inline.onnx'), join(only, 'onnx', 'model_copy.onnx'));
+    const r = await runCli(['inspect', only], { BABELSCOPE_CACHE: cache });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /several ONNX variants and no default model\.onnx\n.*--variant NAME.*copy \(onnx\/model_copy\.onnx\), inline \(onnx\/model_inline\.onnx\)/);
+  });
 });

@@ -22,7 +22,7 @@ export function registerInspect(program: Command): void {
       output(o, d, () =>
         [
           `${d.architecture} (${d.modelType}) — ${d.layers} layers, hidden ${d.hiddenSize}, MLP ${d.intermediateSize}, vocab ${d.vocabSize}, heads ${d.heads}/${d.kvHeads} kv, context ${d.maxPositions}`,
-          `norm: ${d.norm}   hash: ${d.hash ? d.hash.slice(0, 16) : '(computed on the first run)'}`,
+          `dtype: ${d.dtype}   norm: ${d.norm}   hash: ${d.hash ? d.hash.slice(0, 16) : '(computed on the first run)'}`,
           `inputs: ${d.inputs.join(', ')}`,
           `outputs: ${d.outputs.join(', ')}`,
           `variants: ${d.variants.map((v) => `${v.current ? '*' : ''}${v.name} (${v.file}, ${(v.bytes / 2 ** 20).toFixed(1)} MiB)`).join(', ')}   (--variant NAME)`,
