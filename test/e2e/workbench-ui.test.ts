@@ -315,7 +315,8 @@ describe('workbench frame, themes and keys (real server and Chromium)', () => {
     await page.screenshot({ path: join(SHOTS, 'error-line.png') });
     await page.keyboard.press('End');
     await page.keyboard.type(' ');
-    assert.equal(await cell.locator('.error-line').count(), 0, 'editing the cell clears the highlight');
+    // Editing the cell clears the highlight (Monaco draws decorations on its next frame).
+    await cell.locator('.error-line').waitFor({ state: 'detached', timeout: 10_000 });
     await close(page);
   });
 
