@@ -120,6 +120,8 @@ export type BackendMethods = {
   'notebook.discardRecovery': (params: { path: string }) => Record<string, never>;
   /** The `babelscope` API's declarations, for the editor's completion, hover and diagnostics. */
   'api.types': (params: Record<string, never>) => { files: { path: string; text: string }[] };
+  /** Node's declarations (@types/node, undici-types) at `file:///node_modules/…`: cells run in Node. About 2.5 MB, asked once. */
+  'node.types': (params: Record<string, never>) => { files: { path: string; text: string }[] };
   /** Starts a kernel process for a notebook; outputs of its cells arrive as `kernel.output` events. */
   'kernel.start': (params: { path: string }) => { session: string };
   'kernel.execute': (params: { session: string; cellId: string; code: string }) => { status: string; executionCount: number | null };
@@ -162,6 +164,7 @@ const PARAMS: Record<BackendMethod, Check> = {
   'notebook.autosave': all(str('path'), str('text', 256 << 20)),
   'notebook.discardRecovery': str('path'),
   'api.types': none,
+  'node.types': none,
   'kernel.start': str('path'),
   'kernel.execute': all(str('session'), str('cellId'), str('code', 16 << 20)),
   'kernel.interrupt': str('session'),

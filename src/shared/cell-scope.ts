@@ -30,7 +30,10 @@ export const CELL_COMPILER_OPTIONS = {
 /** Where the `babelscope` package's declarations are put (the backend's `api.types`), so `import … from "babelscope"` resolves. */
 export const API_TYPES_PATH = 'file:///node_modules/babelscope/index.d.ts';
 
-/** What the kernel defines in every cell's scope (src/main/kernel), as declarations. */
+/**
+ * What the kernel defines in every cell's scope (src/main/kernel) beyond Node's globals, as declarations.
+ * Node's own (console, process, fetch, Buffer, AbortSignal…) come from @types/node (`node.types`).
+ */
 export const KERNEL_GLOBALS = `
 /** Shows a value as rich output: a Plotly figure, an HTML table of records, PNG bytes, text. */
 declare const display: ((value: unknown) => void) & {
@@ -45,8 +48,6 @@ declare const display: ((value: unknown) => void) & {
   /** Any MIME bundle, e.g. display.mime({ "text/latex": "$x^2$" }). */
   mime(bundle: Record<string, unknown>): void;
 };
-/** Node's AbortSignal, as far as cells use it (the cells' lib is ES only, without the DOM's). */
-interface AbortSignal { readonly aborted: boolean; readonly reason: unknown; throwIfAborted(): void }
 /**
  * A progress bar under the cell for your own loops, stopped by Interrupt (its signal is aborted):
  *   const bar = progress('tokenize', texts.length);
@@ -66,6 +67,22 @@ declare function progress(label?: string, total?: number): {
   /** Ends the bar: done (default), cancelled or error. */
   end(state?: 'done' | 'cancelled' | 'error'): void;
 };
+`;
+export const KERNEL_GLOBALS_PATH = 'file:///babelscope/kernel-globals.d.ts';
+
+/**
+ * Where packages' declarations are put for the editor, as npm lays them out: the backend's `node.types`
+ * (Node's own, @types/node and undici-types) under `@types/node/` and `undici-types/`.
+ */
+export const NODE_MODULES_URI = 'file:///node_modules/';
+
+/**
+ * The little of Node the cells use most, so that `console.log` is no error before Node's declarations
+ * (the backend's `node.types`) are in, or when the backend cannot serve them (@types/node missing from an
+ * installation). Never together with Node's own, whose declarations of the same names differ.
+ */
+export const NODE_GLOBALS_FALLBACK = `
+interface AbortSignal { readonly aborted: boolean; readonly reason: unknown; throwIfAborted(): void }
 declare const console: { log(...a: unknown[]): void; error(...a: unknown[]): void; warn(...a: unknown[]): void; info(...a: unknown[]): void; table(data: unknown): void };
 declare const process: { stdout: { write(s: string): boolean }; stderr: { write(s: string): boolean }; env: Record<string, string | undefined>; cwd(): string };
 declare function setTimeout(f: () => void, ms?: number): unknown;
@@ -73,7 +90,7 @@ declare function clearTimeout(t: unknown): void;
 declare function setInterval(f: () => void, ms?: number): unknown;
 declare function clearInterval(t: unknown): void;
 `;
-export const KERNEL_GLOBALS_PATH = 'file:///babelscope/kernel-globals.d.ts';
+export const NODE_GLOBALS_FALLBACK_PATH = 'file:///babelscope/node-globals-fallback.d.ts';
 
 /** The extra lib by which the page tells the worker the order of the notebook's code cells. */
 export const CELL_ORDER_LIB = 'file:///babelscope/cell-order.d.ts';

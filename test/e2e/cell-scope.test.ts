@@ -22,12 +22,23 @@ const CELLS = {
   first: 'const alphaOne = 41\nconst betaLocal = 0\nbetaTwo',
   second: 'const betaTwo = "b"\nalphaOne + 1',
   third: 'const alphaOne = "declared again"\nconst size: number = alphaOne.length\nconst wrong: number = alphaOne',
+  // Cells run in Node: its globals and modules are known (the backend's `node.types`); line 8 is a real error.
+  node: [
+    "import { readFileSync } from 'node:fs'",
+    "import { join } from 'node:path'",
+    "import * as fs from 'node:fs'",
+    "const page = await fetch(new URL('https://example.org/'))",
+    'const started = performance.now()',
+    "const hex = Buffer.from('Ω', 'utf8').toString('hex')",
+    "const notes = readFileSync(join(process.cwd(), 'notes.txt'), 'utf8')",
+    "const notANumber: number = 'x'",
+  ].join('\n'),
 };
 const NOTEBOOK = {
   nbformat: 4,
   nbformat_minor: 5,
   metadata: {},
-  cells: [code('first', CELLS.first), { id: 'note', cell_type: 'markdown', metadata: {}, source: ['Between the cells.'] }, code('second', CELLS.second), code('third', CELLS.third)],
+  cells: [code('first', CELLS.first), { id: 'note', cell_type: 'markdown', metadata: {}, source: ['Between the cells.'] }, code('second', CELLS.second), code('third', CELLS.third), code('node', CELLS.node)],
 };
 
 interface Overlay {
@@ -113,7 +124,7 @@ describe('cells scoped like a notebook (real server and Chromium)', () => {
     problems = collectProblems(page);
     await page.goto(`${server.url}#notebook=scope.ipynb`);
     await page.locator('#nb-name', { hasText: 'scope.ipynb' }).waitFor({ timeout: 30_000 });
-    await page.locator('.cell.code .monaco-editor').nth(2).waitFor({ timeout: 30_000 });
+    await page.locator('.cell.code .monaco-editor').nth(3).waitFor({ timeout: 30_000 });
   });
 
   after(async () => {
@@ -134,6 +145,16 @@ describe('cells scoped like a notebook (real server and Chromium)', () => {
     assert.ok(inSecond.includes('alphaOne'));
   });
 
+  it('a cell is checked against Node: fetch, URL, Buffer, node: imports are no error, a real type error is', async () => {
+    await waitErrors(3, [8]);
+    await screenshot('node');
+    const members = await suggestions(3, 'fs.readFileS', 'readFileSync');
+    assert.ok(members.includes('readFileSync'), `fs. offers ${members.join(', ')}`);
+    const names = await suggestions(3, 'readFileS', 'readFileSync');
+    assert.ok(names.includes('readFileSync'));
+    await waitErrors(3, [8]);
+  });
+
   it('declaring a name again in a later cell is no error; its new type is the one seen below', async () => {
     // Only the deliberate error (a string where a number is wanted) on line 3: the redeclaration is fine.
     await waitErrors(2, [3]);
@@ -150,7 +171,7 @@ describe('cells scoped like a notebook (real server and Chromium)', () => {
     // Up past the Markdown cell, then past the first code cell.
     await page.locator('.toolbar button[data-act=move-up]').click();
     await page.locator('.toolbar button[data-act=move-up]').click();
-    assert.deepEqual(await page.locator('.cell').evaluateAll((cells) => cells.map((c) => (c as unknown as { dataset: Record<string, string> }).dataset['id'])), ['second', 'first', 'note', 'third']);
+    assert.deepEqual(await page.locator('.cell').evaluateAll((cells) => cells.map((c) => (c as unknown as { dataset: Record<string, string> }).dataset['id'])), ['second', 'first', 'note', 'third', 'node']);
     await waitErrors(0, [2]); // second: alphaOne is now declared below it
     await waitErrors(1, []); // first: betaTwo is now declared above it
     await screenshot('moved');

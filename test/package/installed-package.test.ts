@@ -2,7 +2,8 @@
  * The package as users get it: `npm pack`, install the tarball in an empty folder, `npx babelscope serve`,
  * and the page works in Chromium: its scripts and styles load, and Plotly (resolved from the installed
  * node_modules, wherever npm put it) draws the logit lens. Catches a `files` list that leaves out the
- * built renderer and paths that only exist in the repository.
+ * built renderer and paths that only exist in the repository, and a dependency the backend needs at run
+ * time left among the devDependencies (Node's declarations for the editor, @types/node).
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { TOKEN_HEADER } from '../../src/shared/backend-contract.js';
 import { repoRoot } from '../helpers/paths.js';
 import { collectProblems, launchChromium } from '../e2e/browser.js';
 
@@ -67,6 +69,15 @@ describe('the installed package (npm pack → npm install → npx babelscope ser
       assert.ok(loaded.some((l) => /^200 \/assets\/.*\.css$/.test(l)), loaded.join('\n'));
       assert.ok(loaded.includes('200 /vendor/plotly.min.js'), loaded.join('\n'));
       assert.deepEqual(problems, []);
+
+      // Node's declarations for the editor come from the installed @types/node (a runtime dependency).
+      const token = new URL(url).searchParams.get('token')!;
+      const reply = await fetch(new URL('/api/rpc', url), { method: 'POST', headers: { 'content-type': 'application/json', [TOKEN_HEADER]: token }, body: JSON.stringify({ method: 'node.types', params: {} }) });
+      const { result } = (await reply.json()) as { result: { files: { path: string; text: string }[] } };
+      const paths = result.files.map((f) => f.path);
+      assert.ok(paths.includes('file:///node_modules/@types/node/index.d.ts'), paths.slice(0, 5).join('\n'));
+      assert.ok(paths.includes('file:///node_modules/undici-types/index.d.ts'));
+      assert.match(result.files.find((f) => f.path.endsWith('/@types/node/fs.d.ts'))!.text, /function readFileSync\(/);
     } finally {
       // npx runs babelscope as its child: stop the whole group.
       process.kill(-child.pid!, 'SIGTERM');

@@ -1,7 +1,8 @@
 /**
  * Cells scoped like a notebook in the TypeScript worker: Monaco's own worker class and TypeScript
- * (the very modules the browser loads), with our scope mixed in, over in-memory cell models and the real
- * `babelscope` declarations (dist/babelscope.d.ts). The Chromium side is in test/e2e/notebook.test.ts.
+ * (the very modules the browser loads), with our scope mixed in, over in-memory cell models, the real
+ * `babelscope` declarations (dist/babelscope.d.ts) and Node's as the backend serves them (`node.types`).
+ * The Chromium side is in test/e2e/cell-scope.test.ts.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -14,11 +15,14 @@ import {
   CELL_URI_PREFIX,
   KERNEL_GLOBALS,
   KERNEL_GLOBALS_PATH,
+  NODE_GLOBALS_FALLBACK,
+  NODE_GLOBALS_FALLBACK_PATH,
   cellOrderLib,
   topLevelDeclarations,
   type TsApi,
 } from '../../src/shared/cell-scope.js';
 import { cellScopedWorker, type DisplayPart, type MonacoTsWorker, type WorkerClass, type WorkerDiagnostic } from '../../src/shared/cell-scope-worker.js';
+import { nodeTypes } from '../../src/main/server/node-types.js';
 import { repoRoot } from '../helpers/paths.js';
 
 // Specifiers in variables: Monaco ships these modules without declarations.
@@ -28,6 +32,7 @@ const { typescript } = (await import(TS_SERVICES)) as { typescript: TsApi };
 const { TypeScriptWorker } = (await import(TS_WORKER)) as { TypeScriptWorker: WorkerClass };
 const CellWorker = cellScopedWorker(TypeScriptWorker, typescript);
 const apiTypes = readFileSync(join(repoRoot, 'dist', 'babelscope.d.ts'), 'utf8');
+const nodeLibs = Object.fromEntries((await nodeTypes()).files.map((f) => [f.path, { content: f.text, version: 1 }]));
 
 interface MirrorModel {
   uri: { path: string; toString(): string };
@@ -46,7 +51,9 @@ class Cells {
   };
   readonly worker: MonacoTsWorker & { updateExtraLibs(libs: unknown): Promise<void> };
 
-  constructor(cells: [id: string, text: string][]) {
+  /** `node`: Node's declarations as the page adds them, or the fallback it adds when the backend has none. */
+  constructor(cells: [id: string, text: string][], node: 'types' | 'fallback' = 'types') {
+    Object.assign(this.libs, node === 'types' ? nodeLibs : { [NODE_GLOBALS_FALLBACK_PATH]: { content: NODE_GLOBALS_FALLBACK, version: 1 } });
     const ctx = { getMirrorModels: () => [...this.models.values()] };
     this.worker = new CellWorker(ctx, { compilerOptions: CELL_COMPILER_OPTIONS, extraLibs: this.libs, inlayHintsOptions: {} }) as unknown as Cells['worker'];
     this.set(cells);
@@ -188,6 +195,53 @@ describe('cells scoped like a notebook (Monaco’s TypeScript worker)', () => {
     assert.equal(await nb.hover('use', 'm)'), 'const m: bs.Model');
     const entries = await nb.completions('use', 'bs.open|', [['imp', nb.text('imp')], ['use', '']]);
     assert.equal(entries.get('openModel'), 'function');
+  });
+
+  it('cells run in Node: its globals and node: modules are known, real type errors still marked', async () => {
+    const cells: [string, string][] = [
+      [
+        'node',
+        [
+          "import { readFileSync } from 'node:fs'",
+          "import { join } from 'node:path'",
+          "import * as os from 'node:os'",
+          'const res = await fetch(new URL("https://example.org/data.json"))',
+          'const body: unknown = await res.json()',
+          'const t0 = performance.now()',
+          'const bytes = Buffer.from("Привет", "utf8").toString("hex")',
+          'const encoded: Uint8Array = new TextEncoder().encode("x")',
+          'const copy = structuredClone({ a: [1] })',
+          'const ac = new AbortController()',
+          'ac.signal.throwIfAborted()',
+          'const text: string = readFileSync(join(os.homedir(), "notes.txt"), "utf8")',
+          'console.log(text.length, bytes, copy.a, encoded.length, body, performance.now() - t0, process.memoryUsage().rss)',
+          'setTimeout(() => clearInterval(setInterval(() => {}, 10)), 5)',
+        ].join('\n'),
+      ],
+      ['later', 'readFileSync(join("a", "b"), "utf8").trim()\nconst n: number = "x"'],
+    ];
+    const nb = new Cells(cells);
+    assert.deepEqual(await nb.errors('node'), []);
+    assert.deepEqual(await nb.errors('later'), ["2322 Type 'string' is not assignable to type 'number'."]);
+    assert.match(await nb.hover('node', 'readFileSync('), /^\(alias\) readFileSync\(path: PathOrFileDescriptor, [^]*\): string \(\+2 overloads\)/);
+    assert.equal((await nb.completions('later', "import { readFileS| } from 'node:fs'", cells)).get('readFileSync'), 'function');
+    assert.equal((await nb.completions('later', "import * as fs from 'node:fs/promises'\nfs.readF|", cells)).get('readFile'), 'function');
+    // The kernel's own globals still sit beside Node's (progress's signal is Node's AbortSignal).
+    nb.set([['k', 'const bar = progress("x", 1)\nbar.signal.throwIfAborted()\nconst r: unknown = bar.signal.reason\ndisplay(r)']]);
+    assert.deepEqual(await nb.errors('k'), []);
+  });
+
+  it('Node’s declarations and the kernel’s compile together without errors', async () => {
+    const nb = new Cells([['empty', '']]);
+    const libs = [KERNEL_GLOBALS_PATH, ...Object.keys(nodeLibs)];
+    for (const lib of libs) assert.deepEqual((await nb.worker.getSemanticDiagnostics(lib)).map(message), [], lib);
+    assert.ok(libs.some((l) => l.endsWith('/undici-types/fetch.d.ts')), 'undici-types is served (Node’s fetch types import it)');
+    assert.ok(!libs.some((l) => l.includes('/ts5.6/')), 'not the declarations for older TypeScript versions');
+  });
+
+  it('without Node’s declarations (the backend could not serve them) the fallback knows the common globals', async () => {
+    const nb = new Cells([['c', 'console.log(process.env["HOME"])\nsetTimeout(() => {}, 1)\nprogress().signal.throwIfAborted()\nBuffer.from("x")']], 'fallback');
+    assert.deepEqual(await nb.errors('c'), ["2580 Cannot find name 'Buffer'. Do you need to install type definitions for node? Try `npm i --save-dev @types/node`."]);
   });
 
   it('types flow from one cell to the next (interfaces, classes, inferred values)', async () => {

@@ -6,6 +6,7 @@ import { readCorpus } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
 import type { ModelSlot } from './model-slot.js';
 import { apiTypes } from './api-types.js';
+import { nodeTypes } from './node-types.js';
 import { KernelSessions } from './kernel-sessions.js';
 import { listStores, storeOverview, storeQuery } from './store-browser.js';
 import { Workspace } from './workspace.js';
@@ -102,6 +103,7 @@ export function createBackend({ models, workspace: root }: BackendOptions): Back
       return {};
     },
     'api.types': () => apiTypes(),
+    'node.types': () => nodeTypes(),
 
     'kernel.start': ({ path }, ctx) => kernels.start(path, ctx),
     'kernel.execute': ({ session, cellId, code }) => kernels.execute(session, cellId, code),

@@ -5,8 +5,8 @@
  * own TypeScript worker, cell-ts.worker.ts); a later cell may declare a name again.
  */
 import * as monaco from 'monaco-editor/editor/editor.api.js';
-import { typescriptDefaults } from 'monaco-editor/languages/features/typescript/register.js';
-import { CELL_COMPILER_OPTIONS, CELL_URI_PREFIX, KERNEL_GLOBALS, KERNEL_GLOBALS_PATH } from '../../shared/cell-scope.js';
+import { getTypeScriptWorker, typescriptDefaults } from 'monaco-editor/languages/features/typescript/register.js';
+import { CELL_COMPILER_OPTIONS, CELL_URI_PREFIX, KERNEL_GLOBALS, KERNEL_GLOBALS_PATH, NODE_GLOBALS_FALLBACK, NODE_GLOBALS_FALLBACK_PATH } from '../../shared/cell-scope.js';
 // The whole editor: its contributions (suggest, hover, find…) and languages, each loaded on first use.
 import 'monaco-editor/editor/editor.main.js';
 import EditorWorker from 'monaco-editor/editor/editor.worker.js?worker';
@@ -33,6 +33,7 @@ export function configureTypeScript(): void {
   typescriptDefaults.setDiagnosticsOptions({ noSemanticValidation: false, noSyntaxValidation: false, diagnosticCodesToIgnore: IGNORED_DIAGNOSTICS });
   typescriptDefaults.setEagerModelSync(true);
   typescriptDefaults.addExtraLib(KERNEL_GLOBALS, KERNEL_GLOBALS_PATH);
+  nodeGlobalsFallback = typescriptDefaults.addExtraLib(NODE_GLOBALS_FALLBACK, NODE_GLOBALS_FALLBACK_PATH);
 }
 
 /** Adds the `babelscope` module's declarations (once). */
@@ -42,6 +43,42 @@ export function addApiTypes(files: { path: string; text: string }[]): void {
     // NodeJs resolution finds index.d.ts through a package.json with "types".
     if (f.path.endsWith('/index.d.ts')) typescriptDefaults.addExtraLib('{"name":"babelscope","types":"index.d.ts"}', f.path.replace(/index\.d\.ts$/, 'package.json'));
   }
+}
+
+export const NODE_TYPES_MARK = 'babelscope:node-types-added';
+
+/** The few Node globals cells use most, until Node's own declarations are added (or for good, when the backend has none). */
+let nodeGlobalsFallback: monaco.IDisposable | null = null;
+
+/**
+ * Adds Node's declarations (the backend's `node.types`) in place of the fallback: every file is an extra
+ * lib, so a root of the cells' program, and Node's `declare module "node:fs"` make those imports resolve.
+ * They are 2.3 MB: a TypeScript worker that has just started takes most of a second to parse them and
+ * answers nothing meanwhile (a warm one, well under 100 ms; bench/workbench.ts). So the worker is first
+ * warmed on the program without them, and they go in at the first pause in typing after that.
+ */
+export function addNodeTypesAtPause(files: { path: string; text: string }[], pauseMs = 800): void {
+  let timer = 0;
+  const add = () => {
+    document.removeEventListener('keydown', wait, true);
+    nodeGlobalsFallback?.dispose();
+    nodeGlobalsFallback = null;
+    for (const f of files) typescriptDefaults.addExtraLib(f.text, f.path);
+    // For bench/workbench.ts: when the worker got them.
+    performance.mark(NODE_TYPES_MARK);
+  };
+  const wait = () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(add, pauseMs);
+  };
+  const warm = getTypeScriptWorker()
+    .then((worker) => worker())
+    // Builds the program and its checker (parses and binds every file), checks no cell.
+    .then((w) => w.getCompilerOptionsDiagnostics(KERNEL_GLOBALS_PATH));
+  void warm.catch(() => undefined).then(() => {
+    document.addEventListener('keydown', wait, true);
+    wait();
+  });
 }
 
 export function setTheme(dark: boolean): void {
