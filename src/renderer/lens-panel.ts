@@ -5,7 +5,7 @@
  */
 import type { LensView, ModelSummary } from '../shared/backend-contract.js';
 import { languageMassChart, lensHeatmap } from './lens-figures.js';
-import { loadPlotly } from './plotly.js';
+import { drawFigure, lightFigure, loadPlotly, type PlotElement } from './plotly.js';
 import { errorHint, type Connection } from './connection.js';
 import { saveFile, shell } from './shell.js';
 
@@ -108,7 +108,7 @@ async function renderView(view: LensView): Promise<void> {
   $('results').hidden = false;
   const heat = $('lens-heatmap');
   const { data, layout } = lensHeatmap(view, heat.parentElement?.clientWidth ?? 800);
-  await P.react(heat, data, layout, { displaylogo: false, responsive: false, modeBarButtonsToRemove: ['select2d', 'lasso2d'] });
+  await drawFigure(heat, data, layout, { displaylogo: false, responsive: false, modeBarButtonsToRemove: ['select2d', 'lasso2d'] });
   const massEl = $('language-mass');
   const empty = view.languages.length === 0;
   $('language-mass-empty').hidden = !empty;
@@ -117,7 +117,7 @@ async function renderView(view: LensView): Promise<void> {
   if (empty) P.purge(massEl);
   else {
     const chart = languageMassChart(view);
-    await P.react(massEl, chart.data, chart.layout, { displaylogo: false, responsive: true });
+    await drawFigure(massEl, chart.data, chart.layout, { displaylogo: false, responsive: true });
   }
 }
 
@@ -150,19 +150,17 @@ async function runLens(rpc: Connection): Promise<void> {
   }
 }
 
+/** Exports a figure as SVG in the light paper style, whatever the page's theme. */
 async function exportSvg(button: HTMLButtonElement): Promise<void> {
-  const el = $(button.dataset.export ?? '');
+  const el: PlotElement = $(button.dataset.export ?? '');
   try {
-    const layout = (el as { layout?: { width?: number; height?: number } }).layout;
+    const layout = el.layout as { width?: number; height?: number } | undefined;
     const size = { width: layout?.width ?? (el.clientWidth || 900), height: layout?.height ?? (el.clientHeight || 400) };
     const filename = button.dataset.filename ?? 'babelscope';
     const P = await loadPlotly();
+    const url = await P.toImage(lightFigure(el), { format: 'svg', ...size });
     // In the desktop app: a native save dialog instead of the browser's downloads folder.
-    if (shell()) {
-      const url = await P.toImage(el, { format: 'svg', ...size });
-      return await saveFile(`${filename}.svg`, { text: decodeURIComponent(url.slice(url.indexOf(',') + 1)) });
-    }
-    await P.downloadImage(el, { format: 'svg', filename, ...size });
+    await saveFile(`${filename}.svg`, { text: decodeURIComponent(url.slice(url.indexOf(',') + 1)) });
   } catch (e) {
     showError(e);
   }

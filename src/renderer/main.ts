@@ -8,6 +8,7 @@ import { mountLens } from './lens-panel.js';
 import { mountModelPanel } from './model-panel.js';
 import { addApiTypes, addNodeTypesAtPause, configureTypeScript, setTheme } from './notebook/editor.js';
 import { NotebookView } from './notebook/notebook-view.js';
+import { rethemeFigures } from './plotly.js';
 import { shell } from './shell.js';
 import { StorePanel } from './store-panel.js';
 import './style.css';
@@ -55,6 +56,7 @@ function askPath(title: string, initial: string): Promise<string | null> {
 function applyTheme(dark: boolean): void {
   document.documentElement.dataset['theme'] = dark ? 'dark' : 'light';
   setTheme(dark);
+  void rethemeFigures().catch((e) => console.info(`figures keep their colours: ${(e as Error).message}`));
   localStorage.setItem('babelscope.theme', dark ? 'dark' : 'light');
 }
 

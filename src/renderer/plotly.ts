@@ -24,11 +24,17 @@ export type Config = Record<string, unknown>;
 /** A plotted element: Plotly keeps the figure on it. */
 export type PlotElement = HTMLElement & { data?: Trace[]; layout?: Layout };
 
+/** A figure as Plotly takes it in place of a plotted element (toImage draws it off-screen). */
+export interface Figure {
+  data: Trace[];
+  layout: Layout;
+}
+
 export interface PlotlyStatic {
   react(el: HTMLElement, data: Trace[], layout?: Layout, config?: Config): Promise<PlotElement>;
+  relayout(el: HTMLElement, update: Record<string, unknown>): Promise<PlotElement>;
   purge(el: HTMLElement): void;
-  toImage(el: HTMLElement, opts: { format: 'svg' | 'png' | 'jpeg'; width?: number; height?: number; scale?: number }): Promise<string>;
-  downloadImage(el: HTMLElement, opts: { format: 'svg' | 'png'; filename: string; width?: number; height?: number; scale?: number }): Promise<string>;
+  toImage(el: HTMLElement | Figure, opts: { format: 'svg' | 'png' | 'jpeg'; width?: number; height?: number; scale?: number }): Promise<string>;
   Plots: { resize(el: HTMLElement): Promise<void> };
 }
 
@@ -52,8 +58,82 @@ export function loadPlotly(): Promise<PlotlyStatic> {
   return loading;
 }
 
-/** A figure's layout for the page's theme: in the dark one, the notebook's figure colours (as outputs.ts draws them). */
-export function themedLayout(layout: Layout = {}): Layout {
-  if (document.documentElement.dataset['theme'] !== 'dark') return layout;
-  return { ...layout, template: undefined, paper_bgcolor: '#1e1f24', plot_bgcolor: '#1e1f24', font: { color: '#e4e6eb' } };
+/**
+ * The dark theme's figure colours (the page's --panel, --text, --border, --muted). The light theme is
+ * each figure's own layout: the paper style of src/shared/plots, and what exports always use.
+ */
+const DARK = { paper: '#1e1f24', text: '#e4e6eb', grid: '#34363f', line: '#9aa0ab', legend: 'rgba(0,0,0,0)' };
+
+const isDark = () => document.documentElement.dataset['theme'] === 'dark';
+
+/** Each drawn figure's own layout (as given, before any theme), so a theme change or an export can go back to it. */
+const ownLayouts = new WeakMap<HTMLElement, Layout>();
+
+function getPath(o: Layout | undefined, path: string): unknown {
+  let v: unknown = o;
+  for (const k of path.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+/**
+ * The `Plotly.relayout` update that shows a figure in a theme: the dark colours, or back to the
+ * figure's own values (null: Plotly's default, where the figure named none). `current` names the axes.
+ */
+export function themeUpdate(own: Layout, current: Layout, dark: boolean): Record<string, unknown> {
+  const axes = new Set(['xaxis', 'yaxis', ...Object.keys(current).filter((k) => /^[xy]axis\d*$/.test(k))]);
+  const darkUpdate: Record<string, unknown> = {
+    // A template (plotly.py's, say) would bring its own light colours back into what is not set here.
+    template: null,
+    paper_bgcolor: DARK.paper,
+    plot_bgcolor: DARK.paper,
+    'font.color': DARK.text,
+    'legend.bgcolor': DARK.legend,
+  };
+  for (const a of axes) Object.assign(darkUpdate, { [`${a}.gridcolor`]: DARK.grid, [`${a}.zerolinecolor`]: DARK.grid, [`${a}.linecolor`]: DARK.line, [`${a}.tickcolor`]: DARK.line });
+  if (dark) return darkUpdate;
+  return Object.fromEntries(Object.keys(darkUpdate).map((k) => [k, structuredClone(getPath(own, k)) ?? null]));
+}
+
+/** `update` applied to a copy of `layout`, as relayout would (dotted paths; null removes). */
+function applied(layout: Layout, update: Record<string, unknown>): Layout {
+  const out = structuredClone(layout);
+  for (const [path, value] of Object.entries(update)) {
+    const keys = path.split('.');
+    let o = out as Record<string, unknown>;
+    for (const k of keys.slice(0, -1)) o = (o[k] && typeof o[k] === 'object' ? o[k] : (o[k] = {})) as Record<string, unknown>;
+    if (value === null) delete o[keys.at(-1)!];
+    else o[keys.at(-1)!] = value;
+  }
+  return out;
+}
+
+/**
+ * Draws a figure in the page's theme. Plotly keeps (and relayout changes) the objects it is given, so
+ * it gets copies: the caller's figure, a notebook output that is saved as it came, never takes a
+ * theme's colours.
+ */
+export async function drawFigure(el: HTMLElement, data: Trace[], layout: Layout = {}, config: Config = {}): Promise<PlotElement> {
+  const P = await loadPlotly();
+  const own = structuredClone(layout);
+  ownLayouts.set(el, own);
+  return P.react(el, structuredClone(data), applied(own, themeUpdate(own, own, isDark())), config);
+}
+
+/** Re-colours every figure on the page for the theme now set (their data and own layouts untouched). */
+export async function rethemeFigures(): Promise<void> {
+  if (typeof Plotly === 'undefined') return;
+  const P = Plotly;
+  const dark = isDark();
+  const plots = [...document.querySelectorAll<PlotElement>('.js-plotly-plot')].filter((el) => ownLayouts.has(el) && el.layout);
+  await Promise.all(plots.map((el) => P.relayout(el, themeUpdate(ownLayouts.get(el)!, el.layout!, dark))));
+}
+
+/**
+ * A drawn figure as it is now (zoom and all) in the light paper style, whatever the page's theme: what
+ * exports for papers are made from.
+ */
+export function lightFigure(el: PlotElement): Figure {
+  const current = el.layout ?? {};
+  const own = ownLayouts.get(el) ?? current;
+  return { data: el.data ?? [], layout: applied(current, themeUpdate(own, current, false)) };
 }

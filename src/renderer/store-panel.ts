@@ -4,7 +4,7 @@
  */
 import type { StoreOverview, StoreQueryResult } from '../shared/backend-contract.js';
 import { errorHint, type Connection } from './connection.js';
-import { loadPlotly, themedLayout, type Trace } from './plotly.js';
+import { drawFigure, type Trace } from './plotly.js';
 import { queryChart } from './store-chart.js';
 
 export interface StorePanelElements {
@@ -133,8 +133,7 @@ export class StorePanel {
   private async chart(): Promise<void> {
     const figure = this.last && queryChart(this.last.columns, this.last.rows);
     if (!figure) return;
-    const P = await loadPlotly();
     this.el.plot.hidden = false;
-    await P.react(this.el.plot, figure.data as unknown as Trace[], themedLayout(figure.layout), { displaylogo: false, responsive: true });
+    await drawFigure(this.el.plot, figure.data as unknown as Trace[], figure.layout, { displaylogo: false, responsive: true });
   }
 }

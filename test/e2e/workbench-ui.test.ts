@@ -6,7 +6,7 @@
  * to dist/test-output/workbench-ui-e2e/ (light, dark, 800 px).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -30,6 +30,13 @@ const NOTEBOOK = {
     code('last', 'text.length'),
   ],
 };
+
+/** A figure in the paper style of src/shared/plots (white paper, black text and axis lines). */
+const FIGURE = {
+  data: [{ type: 'scatter', name: 'eng', y: [1, 3, 2] }],
+  layout: { font: { color: '#000000' }, paper_bgcolor: '#FFFFFF', plot_bgcolor: '#FFFFFF', xaxis: { showline: true, linecolor: '#000000', title: { text: 'layer' } }, width: 500, height: 320 },
+};
+const THEME_NOTEBOOK = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [code('figure', `display(${JSON.stringify(FIGURE)})`)] };
 
 /** The little of the DOM the page functions below touch (the Node-side tsconfig has no DOM types). */
 interface Box {
@@ -93,6 +100,7 @@ describe('workbench frame, themes and keys (real server and Chromium)', () => {
     mkdirSync(SHOTS, { recursive: true });
     workspace = mkdtempSync(join(tmpdir(), 'babelscope-ui-e2e-'));
     writeFileSync(join(workspace, 'ui.ipynb'), JSON.stringify(NOTEBOOK, null, 1));
+    writeFileSync(join(workspace, 'theme.ipynb'), JSON.stringify(THEME_NOTEBOOK, null, 1));
     mkdirSync(join(workspace, 'runs'));
     const model = await openModel(tinyModelDir, { device: 'cpu', log: () => {} });
     try {
@@ -221,14 +229,64 @@ describe('workbench frame, themes and keys (real server and Chromium)', () => {
     const frameBox = await cell.locator('iframe.html-output').boundingBox();
     assert.ok(frameBox && frameBox.height < 130, `the table's frame is ${frameBox?.height} px high`);
     await cell.locator('.plot .legend rect.bg').first().waitFor({ timeout: 30_000 });
-    const legendFill = await cell.locator('.plot .legend rect.bg').first().evaluate((r) => (globalThis as unknown as { getComputedStyle(e: unknown): { fill: string } }).getComputedStyle(r).fill);
-    assert.match(legendFill, /rgba\(0, 0, 0, 0\)|transparent|none/, `legend box ${legendFill}`);
+    const legend = await cell.locator('.plot .legend rect.bg').first().evaluate((r) => {
+      const style = (globalThis as unknown as { getComputedStyle(e: unknown): { fill: string; fillOpacity: string } }).getComputedStyle(r);
+      return { fill: style.fill, opacity: style.fillOpacity };
+    });
+    assert.ok(/rgba\(0, 0, 0, 0\)|transparent|none/.test(legend.fill) || Number(legend.opacity) === 0, `legend box ${JSON.stringify(legend)}`);
     // A figure whose layout names no height gets Plotly's default, not the empty output's height.
     const plotBox = await cell.locator('.plot .main-svg').first().boundingBox();
     assert.ok(plotBox && plotBox.height >= 400, `the figure is ${plotBox?.height} px high`);
     await cell.scrollIntoViewIfNeeded();
     await notebook.screenshot({ path: join(SHOTS, 'notebook-dark.png') });
     await close(notebook);
+  });
+
+  it('a drawn figure follows the theme; the saved notebook and the exports keep the light paper', async () => {
+    const page = await open(1280, 'light', '#notebook=theme.ipynb');
+    await page.locator('#nb-name', { hasText: 'theme.ipynb' }).waitFor({ timeout: 30_000 });
+    await page.locator('.cell.code .monaco-editor').first().click();
+    await page.keyboard.press('Control+Enter');
+    const plot = page.locator('.cell.code .plot');
+    await plot.locator('.main-svg').first().waitFor({ timeout: 60_000 });
+    /** The paper's colour and a tick label's, as Chromium draws them. */
+    const colours = () =>
+      plot.evaluate((p) => {
+        const el = p as unknown as { querySelector(s: string): unknown };
+        const css = (e: unknown) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string; fill: string } }).getComputedStyle(e);
+        return { paper: css(el.querySelector('.main-svg')).backgroundColor, text: css(el.querySelector('.xtick text')).fill };
+      });
+    const light = await colours();
+    assert.deepEqual(light, { paper: 'rgb(255, 255, 255)', text: 'rgb(0, 0, 0)' });
+
+    await page.locator('#theme-toggle').click();
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { style: { background: string } } | null } }).document.querySelector('.cell.code .plot .main-svg')?.style.background.includes('30, 31, 36') === true, undefined, { timeout: 10_000 });
+    const dark = await colours();
+    assert.equal(dark.paper, 'rgb(30, 31, 36)');
+    assert.ok(contrast(dark.text, dark.paper) >= 7, `tick labels ${dark.text} on ${dark.paper}`);
+    await page.screenshot({ path: join(SHOTS, 'figure-dark-after-switch.png') });
+
+    // Exported in the dark theme: still the light paper with black text.
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), plot.locator('xpath=..').locator('button.export[data-format=svg]').click()]);
+    const svgFile = join(SHOTS, 'figure-exported-in-dark.svg');
+    await download.saveAs(svgFile);
+    const svg = readFileSync(svgFile, 'utf8');
+    assert.match(svg, /^<svg[^>]*><rect [^>]*style="fill: rgb\(255, 255, 255\)/, 'a white paper');
+    assert.match(svg, /class="xtick"><text [^>]*fill: rgb\(0, 0, 0\)/, 'black tick labels');
+    assert.doesNotMatch(svg, /30, 31, 36|1e1f24|228, 230, 235|e4e6eb/i, 'no dark-theme colour in the export');
+
+    // Saved in the dark theme: the figure as the cell gave it.
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+S');
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { hidden: boolean } | null } }).document.querySelector('#nb-dirty')?.hidden === true, undefined, { timeout: 10_000 });
+    const saved = JSON.parse(readFileSync(join(workspace, 'theme.ipynb'), 'utf8')) as { cells: { outputs: { data?: Record<string, unknown> }[] }[] };
+    const figure = saved.cells[0]!.outputs.map((o) => o.data?.['application/vnd.plotly.v1+json']).find(Boolean);
+    assert.deepEqual(figure, FIGURE);
+
+    await page.locator('#theme-toggle').click();
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { style: { background: string } } | null } }).document.querySelector('.cell.code .plot .main-svg')?.style.background.includes('255, 255, 255') === true, undefined, { timeout: 10_000 });
+    assert.deepEqual(await colours(), light, 'back to the figure’s own colours');
+    await close(page);
   });
 
   it('draws no confusable-character boxes on Cyrillic text', async () => {

@@ -10,7 +10,7 @@
 import type { NbOutput } from '../../shared/notebook-doc.js';
 import { jpegToPdf } from '../../shared/image-pdf.js';
 import { renderMarkdown } from '../markdown.js';
-import { loadPlotly, type Layout, type Trace } from '../plotly.js';
+import { drawFigure, lightFigure, loadPlotly, type Layout, type PlotElement, type Trace } from '../plotly.js';
 import { saveFile } from '../shell.js';
 import { PROGRESS_MIME } from '../../shared/progress-display.js';
 import { renderProgress, updateProgress } from './progress-bar.js';
@@ -156,10 +156,7 @@ async function renderPlotly(wrap: HTMLElement, fig: { data: Trace[]; layout?: La
   plot.className = 'plot';
   wrap.append(bar, plot);
   try {
-    const P = await loadPlotly();
-    const dark = document.documentElement.dataset['theme'] === 'dark';
-    const layout: Layout = { ...(fig.layout ?? {}), ...(dark ? { template: undefined, paper_bgcolor: '#1e1f24', plot_bgcolor: '#1e1f24', font: { color: '#e4e6eb' } } : {}) };
-    await P.react(plot, fig.data, layout, { displaylogo: false, responsive: true });
+    await drawFigure(plot, fig.data, fig.layout, { displaylogo: false, responsive: true });
     for (const format of ['svg', 'png', 'pdf'] as const) {
       const b = document.createElement('button');
       b.type = 'button';
@@ -179,16 +176,18 @@ function alertError(wrap: HTMLElement, e: unknown): void {
   wrap.append(pre(`figure: ${e instanceof Error ? e.message : String(e)}`, 'output stream stderr'));
 }
 
-export async function exportFigure(plot: HTMLElement, format: 'svg' | 'png' | 'pdf', name: string): Promise<void> {
+/** Exports a figure as it is now (zoom and all) in the light paper style, whatever the page's theme. */
+export async function exportFigure(plot: PlotElement, format: 'svg' | 'png' | 'pdf', name: string): Promise<void> {
   const P = await loadPlotly();
-  const layout = (plot as { layout?: { width?: number; height?: number } }).layout;
+  const layout = plot.layout as { width?: number; height?: number } | undefined;
   const size = { width: layout?.width ?? (plot.clientWidth || 800), height: layout?.height ?? (plot.clientHeight || 450) };
+  const figure = lightFigure(plot);
   if (format === 'svg') {
-    const url = await P.toImage(plot, { format: 'svg', ...size });
+    const url = await P.toImage(figure, { format: 'svg', ...size });
     return saveFile(`${name}.svg`, { text: decodeURIComponent(url.slice(url.indexOf(',') + 1)) });
   }
-  if (format === 'png') return saveFile(`${name}.png`, { dataUrl: await P.toImage(plot, { format: 'png', ...size, scale: 2 }) });
-  const jpeg = await P.toImage(plot, { format: 'jpeg', ...size, scale: 2 });
+  if (format === 'png') return saveFile(`${name}.png`, { dataUrl: await P.toImage(figure, { format: 'png', ...size, scale: 2 }) });
+  const jpeg = await P.toImage(figure, { format: 'jpeg', ...size, scale: 2 });
   const bytes = Uint8Array.from(atob(jpeg.slice(jpeg.indexOf(',') + 1)), (c) => c.charCodeAt(0));
   const pdf = jpegToPdf(bytes, size.width, size.height);
   let binary = '';
