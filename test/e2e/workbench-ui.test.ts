@@ -36,6 +36,12 @@ const FIGURE = {
   data: [{ type: 'scatter', name: 'eng', y: [1, 3, 2] }],
   layout: { font: { color: '#000000' }, paper_bgcolor: '#FFFFFF', plot_bgcolor: '#FFFFFF', xaxis: { showline: true, linecolor: '#000000', title: { text: 'layer' } }, width: 500, height: 320 },
 };
+const UNDO_NOTEBOOK = {
+  nbformat: 4,
+  nbformat_minor: 5,
+  metadata: {},
+  cells: [code('one', "const first = 'один'"), code('two', "console.log('second cell ran')"), code('three', 'first.length')],
+};
 const THEME_NOTEBOOK = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [code('figure', `display(${JSON.stringify(FIGURE)})`)] };
 
 /** The little of the DOM the page functions below touch (the Node-side tsconfig has no DOM types). */
@@ -101,6 +107,7 @@ describe('workbench frame, themes and keys (real server and Chromium)', () => {
     workspace = mkdtempSync(join(tmpdir(), 'babelscope-ui-e2e-'));
     writeFileSync(join(workspace, 'ui.ipynb'), JSON.stringify(NOTEBOOK, null, 1));
     writeFileSync(join(workspace, 'theme.ipynb'), JSON.stringify(THEME_NOTEBOOK, null, 1));
+    writeFileSync(join(workspace, 'undo.ipynb'), JSON.stringify(UNDO_NOTEBOOK, null, 1));
     mkdirSync(join(workspace, 'runs'));
     const model = await openModel(tinyModelDir, { device: 'cpu', log: () => {} });
     try {
@@ -325,6 +332,39 @@ describe('workbench frame, themes and keys (real server and Chromium)', () => {
     assert.doesNotMatch((await md.getAttribute('class'))!, /editing/);
     assert.equal(await page.locator('.cell.editing').count(), 1, 'only the cell being edited is marked so');
     await page.screenshot({ path: join(SHOTS, 'keys.png') });
+    await close(page);
+  });
+
+  it('Z undoes cell deletions, latest first: each cell back where it was, with its outputs', async () => {
+    const page = await open(1280, 'light', '#notebook=undo.ipynb');
+    await page.locator('#nb-name', { hasText: 'undo.ipynb' }).waitFor({ timeout: 30_000 });
+    const ids = () => page.locator('.cell').evaluateAll((cells) => cells.map((c) => (c as unknown as { dataset: Record<string, string> }).dataset['id']));
+    const second = page.locator('.cell[data-id=two]');
+    await second.locator('.monaco-editor').click();
+    await page.keyboard.press('Control+Enter');
+    await second.locator('.outputs', { hasText: 'second cell ran' }).waitFor({ timeout: 60_000 });
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('d');
+    await page.keyboard.press('d');
+    assert.deepEqual(await ids(), ['one', 'three']);
+    await page.locator('.cell[data-id=one]').click();
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('d');
+    await page.keyboard.press('d');
+    assert.deepEqual(await ids(), ['three']);
+
+    await page.keyboard.press('z');
+    assert.deepEqual(await ids(), ['one', 'three'], 'Z: the last deleted cell, at its place');
+    assert.match((await page.locator('.cell[data-id=one]').getAttribute('class'))!, /\bselected\b/);
+    await page.keyboard.press('z');
+    assert.deepEqual(await ids(), ['one', 'two', 'three'], 'Z again: the one deleted before it');
+    assert.match(await second.locator('.outputs').innerText(), /second cell ran/, 'with its output');
+    assert.match(await second.locator('.exec-count').innerText(), /\[1\]/, 'and its execution count');
+    // Monaco shows spaces as no-break spaces.
+    assert.equal((await second.locator('.view-lines').innerText()).replace(/\s/g, ' '), "console.log('second cell ran')", 'and its source in the editor');
+    await page.keyboard.press('z');
+    assert.deepEqual(await ids(), ['one', 'two', 'three'], 'nothing more to undo');
+    await page.screenshot({ path: join(SHOTS, 'undo-delete.png') });
     await close(page);
   });
 

@@ -30,6 +30,8 @@ const AUTOSAVE_MS = 1500;
 /** After typing stops in a cell, the cells below it are re-checked (they see its declarations). */
 const RECHECK_BELOW_MS = 600;
 const DISK_CHECK_MS = 2000;
+/** How many deletions Z can undo. */
+const UNDO_DELETES = 50;
 
 interface CellView {
   cell: NbCell;
@@ -74,6 +76,8 @@ export class NotebookView {
   private lastKey = '';
   private checkingDisk = false;
   private recheckTimer: number | undefined;
+  /** Deleted cells (with their outputs) and where they were, latest last: Z puts them back. */
+  private deleted: { cell: NbCell; index: number }[] = [];
   private readonly cleanup: (() => void)[] = [];
 
   constructor(
@@ -150,6 +154,7 @@ export class NotebookView {
     this.path = path;
     this.mtimeMs = mtimeMs;
     this.views = [];
+    this.deleted = [];
     this.ui.cells.replaceChildren();
     this.syncCellScope(doc.cells);
     for (const cell of doc.cells) this.views.push(this.mountCell(cell, this.views.length));
@@ -422,7 +427,19 @@ export class NotebookView {
   }
 
   remove(): void {
+    const cell = this.views[this.selected]?.cell;
+    if (!cell) return;
+    this.deleted.push({ cell, index: this.selected });
+    if (this.deleted.length > UNDO_DELETES) this.deleted.shift();
     this.replaceCells(deleteCell(this.cells(), this.selected), this.selected);
+  }
+
+  /** Jupyter's Z: the last deleted cell back where it was, with its source and outputs, selected. */
+  undoDelete(): void {
+    const last = this.deleted.pop();
+    if (!last) return;
+    const at = Math.min(last.index, this.views.length);
+    this.replaceCells(insertCell(this.cells(), at, last.cell), at);
   }
 
   move(by: -1 | 1): void {
@@ -492,6 +509,7 @@ export class NotebookView {
       if (key === 'd' && this.lastKey === 'd') return (this.lastKey = ''), this.remove(), true;
       if (key === 'd') return (this.lastKey = 'd'), true;
       if (key === 'M' && e.shiftKey) return this.mergeBelow(), true;
+      if (key === 'z') return this.undoDelete(), true;
       if (key === 'i' && this.lastKey === 'i') return (this.lastKey = ''), void this.interrupt(), true;
       if (key === 'i') return (this.lastKey = 'i'), true;
       if (key === '0' && this.lastKey === '0') return (this.lastKey = ''), void this.restart(), true;
