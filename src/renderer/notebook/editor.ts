@@ -45,7 +45,8 @@ export function addApiTypes(files: { path: string; text: string }[]): void {
   }
 }
 
-export const NODE_TYPES_MARK = 'babelscope:node-types-added';
+/** A performance mark, for bench/workbench.ts: when the worker got Node's declarations. */
+const NODE_TYPES_MARK = 'babelscope:node-types-added';
 
 /** The few Node globals cells use most, until Node's own declarations are added (or for good, when the backend has none). */
 let nodeGlobalsFallback: monaco.IDisposable | null = null;
@@ -53,9 +54,9 @@ let nodeGlobalsFallback: monaco.IDisposable | null = null;
 /**
  * Adds Node's declarations (the backend's `node.types`) in place of the fallback: every file is an extra
  * lib, so a root of the cells' program, and Node's `declare module "node:fs"` make those imports resolve.
- * They are 2.3 MB: a TypeScript worker that has just started takes most of a second to parse them and
- * answers nothing meanwhile (a warm one, well under 100 ms; bench/workbench.ts). So the worker is first
- * warmed on the program without them, and they go in at the first pause in typing after that.
+ * They are 2.3 MB: the worker takes most of a second to parse and bind them and answers nothing meanwhile
+ * (bench/workbench.ts). So the worker first builds the program without them, and they go in at the
+ * first pause in typing after that: the first completions after opening a notebook do not wait.
  */
 export function addNodeTypesAtPause(files: { path: string; text: string }[], pauseMs = 800): void {
   let timer = 0;
@@ -64,7 +65,6 @@ export function addNodeTypesAtPause(files: { path: string; text: string }[], pau
     nodeGlobalsFallback?.dispose();
     nodeGlobalsFallback = null;
     for (const f of files) typescriptDefaults.addExtraLib(f.text, f.path);
-    // For bench/workbench.ts: when the worker got them.
     performance.mark(NODE_TYPES_MARK);
   };
   const wait = () => {
