@@ -5,15 +5,14 @@
  * Screenshots go to dist/test-output/cell-scope-e2e/.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { ModelSlot } from '../../src/main/server/model-slot.js';
-import { startServer, type ServerHandle } from '../../src/main/server/server.js';
-import { repoRoot, tinyModelDir } from '../helpers/paths.js';
-import { collectProblems, launchChromium } from './browser.js';
+import type { ServerHandle } from '../../src/main/server/server.js';
+import { repoRoot } from '../helpers/paths.js';
+import { openPage, startWorkbench, type Workbench } from './workbench-fixture.js';
 
 const SHOTS = join(repoRoot, 'dist', 'test-output', 'cell-scope-e2e');
 
@@ -67,8 +66,8 @@ const errorLinesAre = ([i, want]: readonly [number, string]) => {
 
 describe('cells scoped like a notebook (real server and Chromium)', () => {
   let workspace: string;
+  let wb: Workbench | undefined;
   let server: ServerHandle;
-  let models: ModelSlot;
   let browser: Browser;
   let page: Page;
   let problems: string[];
@@ -116,22 +115,16 @@ describe('cells scoped like a notebook (real server and Chromium)', () => {
     mkdirSync(SHOTS, { recursive: true });
     workspace = mkdtempSync(join(tmpdir(), 'babelscope-scope-e2e-'));
     writeFileSync(join(workspace, 'scope.ipynb'), JSON.stringify(NOTEBOOK, null, 1));
-    browser = await launchChromium();
-    models = new ModelSlot(tinyModelDir, 'cpu');
-    server = await startServer({ models, workspace });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-    page = await context.newPage();
-    problems = collectProblems(page);
+    wb = await startWorkbench(workspace);
+    ({ browser, server } = wb);
+    ({ page, problems } = await openPage(browser));
     await page.goto(`${server.url}#notebook=scope.ipynb`);
     await page.locator('#nb-name', { hasText: 'scope.ipynb' }).waitFor({ timeout: 30_000 });
     await page.locator('.cell.code .monaco-editor').nth(3).waitFor({ timeout: 30_000 });
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.close();
-    await models?.dispose();
-    rmSync(workspace, { recursive: true, force: true });
+    await wb?.close();
   });
 
   it('a name from a cell below is an error and not offered; a name from a cell above is offered', async () => {

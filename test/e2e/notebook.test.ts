@@ -6,15 +6,14 @@
  * call the backend. Screenshots of each step go to dist/test-output/notebook-e2e/.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { ModelSlot } from '../../src/main/server/model-slot.js';
-import { startServer, type ServerHandle } from '../../src/main/server/server.js';
-import { repoRoot, tinyModelDir } from '../helpers/paths.js';
-import { collectProblems, launchChromium } from './browser.js';
+import type { ServerHandle } from '../../src/main/server/server.js';
+import { repoRoot } from '../helpers/paths.js';
+import { openPage, startWorkbench, type Workbench } from './workbench-fixture.js';
 
 export const SHOTS = join(repoRoot, 'dist', 'test-output', 'notebook-e2e');
 
@@ -45,8 +44,8 @@ const clean = () => (globalThis as unknown as { document: Doc }).document.queryS
 
 describe('workbench notebook (real server, kernel and Chromium)', () => {
   let workspace: string;
+  let wb: Workbench | undefined;
   let server: ServerHandle;
-  let models: ModelSlot;
   let browser: Browser;
   let page: Page;
   let problems: string[];
@@ -77,19 +76,13 @@ describe('workbench notebook (real server, kernel and Chromium)', () => {
     mkdirSync(SHOTS, { recursive: true });
     workspace = mkdtempSync(join(tmpdir(), 'babelscope-nb-e2e-'));
     writeFileSync(join(workspace, 'demo.ipynb'), JSON.stringify(DEMO, null, 1));
-    browser = await launchChromium();
-    models = new ModelSlot(tinyModelDir, 'cpu');
-    server = await startServer({ models, workspace });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1, acceptDownloads: true });
-    page = await context.newPage();
-    problems = collectProblems(page);
+    wb = await startWorkbench(workspace);
+    ({ browser, server } = wb);
+    ({ page, problems } = await openPage(browser, { acceptDownloads: true }));
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.close();
-    await models?.dispose();
-    rmSync(workspace, { recursive: true, force: true });
+    await wb?.close();
   });
 
   it('opens the demo notebook from the file browser: Markdown rendered, code in Monaco', async () => {

@@ -11,11 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { ModelSlot } from '../../src/main/server/model-slot.js';
-import { startServer, type ServerHandle } from '../../src/main/server/server.js';
+import type { ServerHandle } from '../../src/main/server/server.js';
 import { PROGRESS_MIME } from '../../src/shared/progress-display.js';
 import { repoRoot, tinyModelDir } from '../helpers/paths.js';
-import { collectProblems, launchChromium } from './browser.js';
+import { openPage, startWorkbench, type Workbench } from './workbench-fixture.js';
 
 const SHOTS = join(repoRoot, 'dist', 'test-output', 'progress-e2e');
 
@@ -44,8 +43,8 @@ const barIs = ([i, state, min]: readonly [number, string, number]) => {
 
 describe('progress bars in the workbench (real server, kernel and Chromium)', () => {
   let workspace: string;
+  let wb: Workbench | undefined;
   let server: ServerHandle;
-  let models: ModelSlot;
   let browser: Browser;
   let page: Page;
   let problems: string[];
@@ -75,11 +74,9 @@ describe('progress bars in the workbench (real server, kernel and Chromium)', ()
       cells: CELLS.map((source, i) => ({ id: `c${i}`, cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source })),
     };
     writeFileSync(join(workspace, 'progress.ipynb'), JSON.stringify(nb, null, 1));
-    browser = await launchChromium();
-    models = new ModelSlot(tinyModelDir, 'cpu');
-    server = await startServer({ models, workspace });
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 })).newPage();
-    problems = collectProblems(page);
+    wb = await startWorkbench(workspace);
+    ({ browser, server } = wb);
+    ({ page, problems } = await openPage(browser));
     await page.goto(server.url);
     await setTheme('light');
     await page.locator('#files-list button[data-path="progress.ipynb"]').click();
@@ -87,10 +84,7 @@ describe('progress bars in the workbench (real server, kernel and Chromium)', ()
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.close();
-    await models?.dispose();
-    rmSync(workspace, { recursive: true, force: true });
+    await wb?.close();
   });
 
   it('a capture shows a bar that ends as done, with its count, detail and time', async () => {

@@ -6,23 +6,23 @@
  * dist/test-output/store-e2e/.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { capture, lape, openModel, openStore } from '../../src/main/api/index.js';
-import { ModelSlot } from '../../src/main/server/model-slot.js';
-import { startServer, type ServerHandle } from '../../src/main/server/server.js';
+import type { ServerHandle } from '../../src/main/server/server.js';
 import { repoRoot, tinyModelDir } from '../helpers/paths.js';
-import { collectProblems, launchChromium, plotData } from './browser.js';
+import { plotData } from './browser.js';
+import { openPage, startWorkbench, type Workbench } from './workbench-fixture.js';
 
 const SHOTS = join(repoRoot, 'dist', 'test-output', 'store-e2e');
 
 describe('workbench store browser (real store, server and Chromium)', () => {
   let workspace: string;
+  let wb: Workbench | undefined;
   let server: ServerHandle;
-  let models: ModelSlot;
   let browser: Browser;
   let page: Page;
   let problems: string[];
@@ -52,18 +52,13 @@ describe('workbench store browser (real store, server and Chromium)', () => {
     const store = openStore(db, { readonly: true });
     counts = Object.fromEntries(store.query<{ lang: string; n: number }>('SELECT lang, COUNT(*) AS n FROM texts GROUP BY lang').map((r) => [r.lang, r.n]));
     store.close();
-    browser = await launchChromium();
-    models = new ModelSlot(tinyModelDir, 'cpu');
-    server = await startServer({ models, workspace });
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 1000 }, deviceScaleFactor: 1 })).newPage();
-    problems = collectProblems(page);
+    wb = await startWorkbench(workspace);
+    ({ browser, server } = wb);
+    ({ page, problems } = await openPage(browser, { viewport: { width: 1280, height: 1000 } }));
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.close();
-    await models?.dispose();
-    rmSync(workspace, { recursive: true, force: true });
+    await wb?.close();
   });
 
   it('lists the workspace store and shows its runs, results and tables', async () => {

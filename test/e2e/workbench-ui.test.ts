@@ -6,16 +6,16 @@
  * to dist/test-output/workbench-ui-e2e/ (light, dark, 800 px).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { capture, openModel } from '../../src/main/api/index.js';
-import { ModelSlot } from '../../src/main/server/model-slot.js';
-import { startServer, type ServerHandle } from '../../src/main/server/server.js';
+import type { ServerHandle } from '../../src/main/server/server.js';
 import { repoRoot, tinyModelDir } from '../helpers/paths.js';
-import { collectProblems, launchChromium } from './browser.js';
+import { collectProblems } from './browser.js';
+import { startWorkbench, type Workbench } from './workbench-fixture.js';
 
 const SHOTS = join(repoRoot, 'dist', 'test-output', 'workbench-ui-e2e');
 
@@ -68,8 +68,8 @@ function contrast(a: string, b: string): number {
 
 describe('workbench frame, themes and keys (real server and Chromium)', () => {
   let workspace: string;
+  let wb: Workbench | undefined;
   let server: ServerHandle;
-  let models: ModelSlot;
   let browser: Browser;
   const problems: string[] = [];
   const contexts: BrowserContext[] = [];
@@ -115,17 +115,13 @@ describe('workbench frame, themes and keys (real server and Chromium)', () => {
     } finally {
       await model.dispose();
     }
-    browser = await launchChromium();
-    models = new ModelSlot(tinyModelDir, 'cpu');
-    server = await startServer({ models, workspace });
+    wb = await startWorkbench(workspace);
+    ({ browser, server } = wb);
   });
 
   after(async () => {
     for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await server?.close();
-    await models?.dispose();
-    rmSync(workspace, { recursive: true, force: true });
+    await wb?.close();
   });
 
   it('keeps the header on one row, wide and narrow', async () => {
