@@ -27,11 +27,15 @@ export function loadCorpus(spec: string, o: Omit<CorpusOptions, 'corpus'>, model
   });
 }
 
-/** The corpus as recorded with a stored result: its source and the limits applied. */
-export function corpusParams(o: CorpusOptions): CorpusParams {
+/** The per-language limits the user gave, without the ones left unset (the API's and the store's shape). */
+export function corpusLimits(o: Omit<CorpusOptions, 'corpus'>): Omit<CorpusParams, 'corpus'> {
   return {
-    corpus: o.corpus,
     ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}),
     ...(o.maxTokensPerLang !== undefined ? { maxTokensPerLang: o.maxTokensPerLang } : {}),
   };
+}
+
+/** The corpus as recorded with a stored result: its source and the limits applied. */
+export function corpusParams(o: CorpusOptions): CorpusParams {
+  return { corpus: o.corpus, ...corpusLimits(o) };
 }

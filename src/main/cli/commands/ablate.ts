@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ablate } from '../../api/index.js';
 import { describeSelection, lapeSelection, openExistingStore, partialRunWarning, type LapeSelection } from '../../capture/stored-runs.js';
 import { addModelOptions, output, parseFloatOption, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
-import { addCorpusOptions, type CorpusOptions } from '../corpus-options.js';
+import { addCorpusOptions, type CorpusOptions, corpusParams } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
 
 export function registerAblate(program: Command): void {
@@ -23,9 +23,7 @@ export function registerAblate(program: Command): void {
         const out = await ablate({
           model,
           store: o.db,
-          corpus: o.corpus,
-          ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}),
-          ...(o.maxTokensPerLang !== undefined ? { maxTokensPerLang: o.maxTokensPerLang } : {}),
+          ...corpusParams(o),
           selection,
           scale: o.scale,
           batch: o.batch,

@@ -6,7 +6,7 @@ import { parseShard, type Shard } from '../../capture/shard.js';
 import type { PooledDtype } from '../../store/index.js';
 import { CancellationError } from '../../../shared/errors.js';
 import { addModelOptions, interruptOnSigint, output, parseIntOption, requireDbPath, withModel, type ModelOptions, type OutputOptions } from '../common.js';
-import { addCorpusOptions, type CorpusOptions } from '../corpus-options.js';
+import { addCorpusOptions, type CorpusOptions, corpusParams } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
 
 interface CaptureCliOptions extends ModelOptions, OutputOptions, CorpusOptions {
@@ -48,9 +48,7 @@ export function registerCapture(program: Command): void {
           const s = await capture({
             model,
             store: o.db,
-            corpus: o.corpus,
-            ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}),
-            ...(o.maxTokensPerLang !== undefined ? { maxTokensPerLang: o.maxTokensPerLang } : {}),
+            ...corpusParams(o),
             signal: interrupt.signal,
             run: o.run,
             batch: o.batch,

@@ -5,7 +5,7 @@ import { createFastTextIdentifier } from '../../analysis/language-id.js';
 import { codeSwitch, type CodeSwitchOptions, type CodeSwitchOutput, type ConfusionSummary, type OverallSummary } from '../../api/index.js';
 import { codeSwitchInterventions } from '../../api/codeswitch.js';
 import { addModelOptions, output, parseFloatOption, parseIntOption, requireDbPath, showToken, withModel, type ModelOptions, type OutputOptions } from '../common.js';
-import { addCorpusOptions, type CorpusOptions } from '../corpus-options.js';
+import { addCorpusOptions, corpusLimits, type CorpusOptions } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
 
 interface CodeSwitchCliOptions extends ModelOptions, OutputOptions, Omit<CorpusOptions, 'corpus'> {
@@ -62,8 +62,7 @@ export function registerCodeSwitch(program: Command): void {
           model,
           modelName: dir,
           prompts: o.prompts,
-          ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}),
-          ...(o.maxTokensPerLang !== undefined ? { maxTokensPerLang: o.maxTokensPerLang } : {}),
+          ...corpusLimits(o),
           ...(intervention ? { intervention } : {}),
           baseline: o.baseline,
           samples: o.samples,

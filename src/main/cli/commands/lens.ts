@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { lens } from '../../api/index.js';
 import { addModelOptions, output, parseIntOption, requireText, showToken, withModel, type ModelOptions, type OutputOptions } from '../common.js';
-import type { CorpusOptions } from '../corpus-options.js';
+import { corpusLimits, type CorpusOptions } from '../corpus-options.js';
 import { addTokenLanguageOptions, type TokenLanguageCliOptions } from '../token-language-options.js';
 
 export function registerLens(program: Command): void {
@@ -19,8 +19,7 @@ export function registerLens(program: Command): void {
           text,
           top: o.top,
           ...(o.languages ? { languages: o.languages } : {}),
-          ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}),
-          ...(o.maxTokensPerLang !== undefined ? { maxTokensPerLang: o.maxTokensPerLang } : {}),
+          ...corpusLimits(o),
           minShare: o.minShare,
           minCount: o.minCount,
         });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { workingLanguage } from '../../api/index.js';
 import { openExistingStore } from '../../capture/stored-runs.js';
 import { addModelOptions, output, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
-import { addCorpusOptions, type CorpusOptions } from '../corpus-options.js';
+import { addCorpusOptions, type CorpusOptions, corpusParams } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
 import { addTokenLanguageOptions } from '../token-language-options.js';
 
@@ -20,9 +20,7 @@ export function registerWorkingLanguage(program: Command): void {
         const bar = progressBar('working-language');
         const value = await workingLanguage({
           model,
-          corpus: o.corpus,
-          ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}),
-          ...(o.maxTokensPerLang !== undefined ? { maxTokensPerLang: o.maxTokensPerLang } : {}),
+          ...corpusParams(o),
           batch: o.batch,
           minShare: o.minShare,
           minCount: o.minCount,
