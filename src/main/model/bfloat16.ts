@@ -8,10 +8,10 @@
  * (exactly: a bf16 value is the top half of a float32), all weights in one external data file. On CUDA,
  * which has bf16 kernels, the graph keeps bf16 and the instrumenter casts at its boundaries.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../shared/errors.js';
-import { atomicWrite, CACHED_GRAPH, CACHED_WEIGHTS } from './model-cache.js';
+import { CACHED_GRAPH, MOVE_MIN_BYTES, writeCachedModel, type WeightsFile } from './model-cache.js';
 import { OnnxType, type OnnxGraph } from './onnx-graph.js';
 import { fieldKeyStart, fields, pushInts, str, Wire, Writer, type Field } from './protobuf.js';
 
@@ -29,9 +29,6 @@ export const jsReadable = (t: number): boolean => t === OnnxType.FLOAT || t === 
 
 /** Sub-folder of a model's cache folder holding its float32 copy. */
 export const FLOAT32_COPY = 'float32';
-/** Tensors smaller than this (after widening) stay inline in the graph. */
-const MOVE_MIN_BYTES = 1024;
-const ALIGN = 4096;
 const CHUNK = 1 << 26;
 /** Attributes that name a tensor type (Cast's `to`, EyeLike/Random*'s `dtype`, …). */
 const TYPE_ATTRIBUTES = new Set(['to', 'dtype', 'output_dtype']);
@@ -80,24 +77,6 @@ export function widenValueInfo(buf: Uint8Array, vi: Field): Uint8Array[] {
   return editMessage(buf, vi.start, vi.end, (f) => (f.no === 2 && f.wire === Wire.Len ? lenField(2, widenType(buf, f)) : undefined));
 }
 
-/** Appends tensor bytes to the copy's one external data file, aligned. */
-class WeightsWriter {
-  private offset = 0;
-  constructor(private readonly fd: number) {}
-
-  write(chunks: Iterable<Uint8Array>): { offset: number; length: number } {
-    this.offset = Math.ceil(this.offset / ALIGN) * ALIGN;
-    const start = this.offset;
-    for (const c of chunks)
-      for (let o = 0; o < c.length; ) {
-        const n = writeSync(this.fd, c, o, c.length - o, this.offset);
-        o += n;
-        this.offset += n;
-      }
-    return { offset: start, length: this.offset - start };
-  }
-}
-
 /** The bytes of an external tensor, read in chunks (files past 2 GiB never sit in one buffer). */
 function* readExternal(folder: string, location: string, offset: number, length: number): Generator<Uint8Array> {
   const fd = openSync(join(folder, location), 'r');
@@ -129,7 +108,7 @@ function* widenChunks(chunks: Iterable<Uint8Array>): Generator<Uint8Array> {
 
 interface CopyContext {
   buf: Uint8Array;
-  weights: WeightsWriter;
+  weights: WeightsFile;
   /** Where the source graph's external data paths are relative to. */
   sourceFolder: string;
 }
@@ -189,11 +168,8 @@ function copyTensor(ctx: CopyContext, t: Field, inGraph: boolean): Uint8Array[] 
   const w = new Writer();
   for (const f of fields(buf, t.start, t.end)) if (![2, 5, 9, 13, 14].includes(f.no)) w.raw(buf.subarray(fieldKeyStart(f), f.end));
   w.int(2, bf16 ? OnnxType.FLOAT : dataType);
-  if (inGraph && bytes >= MOVE_MIN_BYTES) {
-    const at = ctx.weights.write(source);
-    for (const [k, v] of [['location', CACHED_WEIGHTS], ['offset', String(at.offset)], ['length', String(at.length)]] as const) w.message(13, (e) => e.string(1, k).string(2, v));
-    w.int(14, 1); // data_location = EXTERNAL
-  } else w.bytes(9, [...source]);
+  if (inGraph && bytes >= MOVE_MIN_BYTES) ctx.weights.append(source, w);
+  else w.bytes(9, [...source]);
   return w.parts();
 }
 
@@ -239,23 +215,10 @@ function widenNode(ctx: CopyContext, n: Field): Uint8Array[] {
  */
 export function float32Copy(hashDir: string, model: Uint8Array, sourceFolder: string): { dir: string; created: boolean } {
   const dir = join(hashDir, FLOAT32_COPY);
-  const graphPath = join(dir, CACHED_GRAPH);
-  if (existsSync(graphPath)) return { dir, created: false };
-  mkdirSync(dir, { recursive: true });
-  const weightsTmp = join(dir, `${CACHED_WEIGHTS}.${process.pid}.tmp`);
-  const fd = openSync(weightsTmp, 'w');
-  let parts: Uint8Array[];
-  try {
-    const ctx: CopyContext = { buf: model, weights: new WeightsWriter(fd), sourceFolder };
-    parts = editMessage(model, 0, model.length, (f) => (f.no === 7 && f.wire === Wire.Len ? lenField(7, widenGraph(ctx, f)) : undefined));
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(weightsTmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(weightsTmp, join(dir, CACHED_WEIGHTS));
-  atomicWrite(graphPath, parts);
+  if (existsSync(join(dir, CACHED_GRAPH))) return { dir, created: false };
+  writeCachedModel(dir, (weights) => {
+    const ctx: CopyContext = { buf: model, weights, sourceFolder };
+    return editMessage(model, 0, model.length, (f) => (f.no === 7 && f.wire === Wire.Len ? lenField(7, widenGraph(ctx, f)) : undefined));
+  });
   return { dir, created: true };
 }

@@ -6,7 +6,7 @@
  *   copies of the weights: instrumented graphs are built in memory and reference the same data file.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fieldKeyStart, fields, rewriteGraphFields, Wire, Writer } from './protobuf.js';
@@ -101,10 +101,51 @@ function writeAll(fd: number, data: Uint8Array, position: number | null = null):
 /** Inline weights below this total stay inline: small graphs load as fast from bytes. */
 export const EXTERNALIZE_MIN_BYTES = 1 << 20;
 /** Tensors at least this big move out; smaller ones (shapes, scalars) stay in the graph. */
-const MOVE_MIN_BYTES = 1024;
+export const MOVE_MIN_BYTES = 1024;
 const ALIGN = 4096;
 export const CACHED_GRAPH = 'graph.onnx';
 export const CACHED_WEIGHTS = 'weights.bin';
+
+/** The one external data file of a cached model: tensors appended at aligned offsets. */
+export class WeightsFile {
+  private offset = 0;
+  constructor(private readonly fd: number) {}
+
+  /** Appends a tensor's bytes and adds to its TensorProto `tensor` the fields that point at them. */
+  append(chunks: Iterable<Uint8Array>, tensor: Writer): void {
+    this.offset = Math.ceil(this.offset / ALIGN) * ALIGN;
+    const start = this.offset;
+    for (const c of chunks) {
+      writeAll(this.fd, c, this.offset);
+      this.offset += c.length;
+    }
+    for (const [k, v] of [['location', CACHED_WEIGHTS], ['offset', String(start)], ['length', String(this.offset - start)]] as const) tensor.message(13, (e) => e.string(1, k).string(2, v));
+    tensor.int(14, 1); // data_location = EXTERNAL
+  }
+}
+
+/**
+ * Writes a cached model folder: `build` returns the graph's bytes, appending its tensors to the folder's
+ * weights file as it goes. The weights file is renamed into place before the graph, whose presence
+ * marks the folder complete; on failure the partial weights file is removed.
+ */
+export function writeCachedModel(dir: string, build: (weights: WeightsFile) => Uint8Array[]): void {
+  mkdirSync(dir, { recursive: true });
+  const weightsTmp = join(dir, `${CACHED_WEIGHTS}.${process.pid}.tmp`);
+  const fd = openSync(weightsTmp, 'w');
+  let parts: Uint8Array[];
+  try {
+    parts = build(new WeightsFile(fd));
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(weightsTmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(weightsTmp, join(dir, CACHED_WEIGHTS));
+  atomicWrite(join(dir, CACHED_GRAPH), parts);
+}
 
 /** Total bytes of inline raw_data initializers in a model (a cheap scan of the graph's fields). */
 export function inlineWeightBytes(model: Uint8Array): number {
@@ -130,35 +171,20 @@ function forEachInlineTensor(model: Uint8Array, visit: (raw: { start: number; en
  */
 export function externalizedCopy(hash: string, model: Uint8Array): string {
   const dir = join(cacheRoot(), 'models', hash);
-  const graphPath = join(dir, CACHED_GRAPH);
-  if (existsSync(graphPath)) return dir;
-  mkdirSync(dir, { recursive: true });
-  const weightsTmp = join(dir, `${CACHED_WEIGHTS}.${process.pid}.tmp`);
-  const fd = openSync(weightsTmp, 'w');
-  const moved = new Map<number, Uint8Array[]>(); // tensor start → its new payload
-  let offset = 0;
-  try {
+  if (existsSync(join(dir, CACHED_GRAPH))) return dir;
+  writeCachedModel(dir, (weights) => {
+    const moved = new Map<number, Uint8Array[]>(); // tensor start → its new payload
     forEachInlineTensor(model, (raw, tensor) => {
-      offset = Math.ceil(offset / ALIGN) * ALIGN;
-      const length = raw.end - raw.start;
-      writeAll(fd, model.subarray(raw.start, raw.end), offset);
       const w = new Writer();
       for (const tf of fields(model, tensor.start, tensor.end)) {
         if (tf.no === 9 && tf.wire === Wire.Len) continue;
         w.raw(model.subarray(fieldKeyStart(tf), tf.end));
       }
-      for (const [k, v] of [['location', CACHED_WEIGHTS], ['offset', String(offset)], ['length', String(length)]] as const) w.message(13, (e) => e.string(1, k).string(2, v));
-      w.int(14, 1); // data_location = EXTERNAL
+      weights.append([model.subarray(raw.start, raw.end)], w);
       moved.set(tensor.start, w.parts());
-      offset += length;
     });
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  const parts = rewriteGraphFields(model, (gf) => (gf.no === 5 ? moved.get(gf.start) : undefined)); // GraphProto.initializer
-  renameSync(weightsTmp, join(dir, CACHED_WEIGHTS));
-  atomicWrite(graphPath, parts);
+    return rewriteGraphFields(model, (gf) => (gf.no === 5 ? moved.get(gf.start) : undefined)); // GraphProto.initializer
+  });
   return dir;
 }
 
