@@ -232,6 +232,23 @@ def reference_texts(w):
     return texts
 
 
+def write_genai_config(out, model_type, ctx, vocab, head_size, hidden, heads, kv_heads, layers):
+    """The builder's genai_config.json for a decoder at out/model.onnx, and the bundled model's tokenizer beside it."""
+    genai = {"model": {
+        "type": model_type, "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0, "context_length": ctx, "vocab_size": vocab,
+        "decoder": {"filename": "model.onnx", "head_size": head_size, "hidden_size": hidden, "num_attention_heads": heads,
+                    "num_key_value_heads": kv_heads, "num_hidden_layers": layers,
+                    "inputs": {"input_ids": "input_ids", "attention_mask": "attention_mask",
+                               "past_key_names": "past_key_values.%d.key", "past_value_names": "past_key_values.%d.value"},
+                    "outputs": {"logits": "logits", "present_key_names": "present.%d.key", "present_value_names": "present.%d.value"}}},
+        "search": {"max_length": ctx}}
+    with open(os.path.join(out, "genai_config.json"), "w") as f:
+        json.dump(genai, f, indent=2)
+    src = os.path.join(REPO, "assets", "tiny-babel")
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(src, name), os.path.join(out, name))
+
+
 def main():
     torch.set_num_threads(1)
     w = weights()
@@ -245,19 +262,7 @@ def main():
     onnx.save_model(build_graph(w, q4_head=True), os.path.join(OUT, "model_q4.onnx"))
     # … and with a dynamic int8 unembedding (the quantized variant); no reference: activations are quantized per call.
     onnx.save_model(build_graph(w, int8_head=True), os.path.join(OUT, "model_quantized.onnx"))
-    genai = {"model": {
-        "type": "llama", "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0, "context_length": CTX, "vocab_size": V,
-        "decoder": {"filename": "model.onnx", "head_size": HD, "hidden_size": H, "num_attention_heads": NH,
-                    "num_key_value_heads": KVH, "num_hidden_layers": L,
-                    "inputs": {"input_ids": "input_ids", "attention_mask": "attention_mask",
-                               "past_key_names": "past_key_values.%d.key", "past_value_names": "past_key_values.%d.value"},
-                    "outputs": {"logits": "logits", "present_key_names": "present.%d.key", "present_value_names": "present.%d.value"}}},
-        "search": {"max_length": CTX}}
-    with open(os.path.join(OUT, "genai_config.json"), "w") as f:
-        json.dump(genai, f, indent=2)
-    src = os.path.join(REPO, "assets", "tiny-babel")
-    for name in ("tokenizer.json", "tokenizer_config.json"):
-        shutil.copy(os.path.join(src, name), os.path.join(OUT, name))
+    write_genai_config(OUT, "llama", CTX, V, HD, H, NH, KVH, L)
     texts = reference_texts(w)
     prompt = TEXTS[0][1][:5]
     seq = list(prompt)

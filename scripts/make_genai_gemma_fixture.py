@@ -48,7 +48,7 @@ import torch
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
 
-from make_genai_fixture import REPO, TEXTS, b64f32, quantize_q4
+from make_genai_fixture import REPO, TEXTS, b64f32, quantize_q4, write_genai_config
 
 OUT = os.path.join(REPO, "test", "fixtures", "genai", "gemma2")
 # head_dim (32) is not hidden / heads (16), as in Gemma; NH * HD (128) differs from the MLP width on purpose.
@@ -294,19 +294,7 @@ def main():
     onnx.save_model(build_graph(w), os.path.join(OUT, "model.onnx"))
     onnx.save_model(build_graph(w, q4=True), os.path.join(OUT, "model_q4.onnx"))
     onnx.save_model(build_graph(w, fp16=True), os.path.join(OUT, "model_fp16.onnx"))
-    genai = {"model": {
-        "type": "gemma2", "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0, "context_length": CTX, "vocab_size": V,
-        "decoder": {"filename": "model.onnx", "head_size": HD, "hidden_size": H, "num_attention_heads": NH,
-                    "num_key_value_heads": KVH, "num_hidden_layers": L,
-                    "inputs": {"input_ids": "input_ids", "attention_mask": "attention_mask",
-                               "past_key_names": "past_key_values.%d.key", "past_value_names": "past_key_values.%d.value"},
-                    "outputs": {"logits": "logits", "present_key_names": "present.%d.key", "present_value_names": "present.%d.value"}}},
-        "search": {"max_length": CTX}}
-    with open(os.path.join(OUT, "genai_config.json"), "w") as f:
-        json.dump(genai, f, indent=2)
-    src = os.path.join(REPO, "assets", "tiny-babel")
-    for name in ("tokenizer.json", "tokenizer_config.json"):
-        shutil.copy(os.path.join(src, name), os.path.join(OUT, name))
+    write_genai_config(OUT, "gemma2", CTX, V, HD, H, NH, KVH, L)
     texts = reference_texts(w)
     prompt = TEXTS[0][1][:5]
     seq = list(prompt)
