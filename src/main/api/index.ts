@@ -28,6 +28,8 @@ export { align } from './alignment.js';
 export type { AlignOptions, AlignOutput, AlignmentResult } from './alignment.js';
 export { codeSwitch } from './codeswitch.js';
 export type { CodeSwitchOptions, CodeSwitchOutput, InterventionInfo, ConfusionSummary, OverallSummary, SwitchMatrix, ResponseOutput } from './codeswitch.js';
+export { scoreCompletions, readCompletionsFile, lcbEnglishWordsFile } from './score-completions.js';
+export type { ScoreCompletionsOptions, ScoreCompletionsOutput, CompletionScoreRow, CompletionVerdict, CompletionRow } from './score-completions.js';
 export { fertility } from './fertility.js';
 export type { FertilityOptions, FertilityOutput, FertilityRow } from './fertility.js';
 export { compareCheckpoints } from './checkpoints.js';

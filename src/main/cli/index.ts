@@ -17,6 +17,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerKernel } from './commands/kernel.js';
 import { registerLens } from './commands/lens.js';
 import { registerRun } from './commands/run.js';
+import { registerScoreCompletions } from './commands/score-completions.js';
 import { registerServe } from './commands/serve.js';
 import { registerStart } from './commands/start.js';
 import { registerTour } from './commands/tour.js';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerAblate(program);
   registerCodeSwitch(program);
   registerFertility(program);
+  registerScoreCompletions(program);
   registerWorkingLanguage(program);
   registerCompare(program);
   registerKernel(program);
