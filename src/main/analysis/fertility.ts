@@ -2,14 +2,19 @@
  * Tokenizer fertility (Rust et al. 2021, "How Good is Your Tokenizer?") and parity (Petrov et al.
  * 2023), side by side for several tokenizers.
  *
- * Fertility as Rust et al. measure it (reference: adapter-hub/hgiyt `tokenizer_exploration_utils.py`):
- * each word of the corpus is tokenized on its own (no special tokens) and counted in subwords; words
- * are what a segmentation gives, punctuation included (their UD treebanks count it as words); a word
- * that gives no token is left out of both counts. Words here come from `WordSegmenter` (by default
- * `icuWordAndPunctuationSegmenter`: ICU word breaking through `Intl.Segmenter`, dictionaries for
- * Chinese, Japanese, Thai, Lao, Khmer and Burmese, every non-space segment a word), where Rust et al.
- * use the gold UD segmentation. A tokenizer that marks word starts (SentencePiece's ▁) adds its marker
- * to every word tokenized alone, as it does in the reference.
+ * Fertility as Rust et al. define it (reference: adapter-hub/hgiyt `tokenizer_exploration_utils.py`):
+ * subwords per word, with words from one segmentation, punctuation included (their UD treebanks count
+ * it as words), and the subwords counted on those same words; a word with no subword is left out of
+ * both counts. Words here come from `WordSegmenter` (by default `icuWordAndPunctuationSegmenter`: ICU
+ * word breaking through `Intl.Segmenter`, dictionaries for Chinese, Japanese, Thai, Lao, Khmer and
+ * Burmese, every non-space segment a word), where Rust et al. use the gold UD segmentation.
+ * A word's subwords (`wordTokens`):
+ * - 'in-context' (default): the tokens of the text tokenized whole, as the model sees it, that overlap
+ *   the word (by the tokenizer's offsets); the numerator counts each token that overlaps a word once,
+ *   so tokens of whitespace alone count nowhere;
+ * - 'alone' (the reference's procedure): the word tokenized on its own. With byte-level BPE the word
+ *   then lacks its leading space, and a SentencePiece tokenizer that prepends ▁ gives every word its
+ *   marker (one more token per Chinese or Thai word), so this is not the tokenization the model sees.
  *
  * Per tokenizer and language, over all texts of that language (corpus-level ratios):
  * - fertility = Σ subwords of the words / Σ words (the mean of the per-word token counts);
@@ -41,17 +46,22 @@ export interface FertilityOptions {
   pivot?: string;
   /** Word segmentation; default {@link icuWordAndPunctuationSegmenter}. */
   segmenter?: WordSegmenter;
+  /** How a word's subwords are found; default 'in-context' (see the module comment). */
+  wordTokens?: WordTokens;
   /** Bootstrap resamples over texts; default 1000. */
   resamples?: number;
   /** Bootstrap seed; default 1. */
   seed?: number;
 }
 
+/** Where a word's subwords come from: the whole text's tokens on the word, or the word tokenized alone. */
+export type WordTokens = 'in-context' | 'alone';
+
 /** Counts for one text under one tokenizer. */
 export interface TextMeasure {
   /** Words that gave at least one token (punctuation included). */
   words: number;
-  /** Subwords of those words, each word tokenized on its own. */
+  /** Subwords on those words: tokens of the whole text that overlap a word (in-context), or the words' own tokens (alone). */
   wordTokens: number;
   /** Words tokenized into ≥ 2 subwords. */
   continuedWords: number;
@@ -82,6 +92,7 @@ export interface FertilityStats {
 
 export interface FertilityReport {
   pivot: string;
+  wordTokens: WordTokens;
   /** How words were found, e.g. "Intl.Segmenter word (ICU 78.2)". */
   segmentation: string;
   /** language → locale the segmenter used for it. */
@@ -99,19 +110,51 @@ export function fertilityWords(text: string, lang: string, segmenter: WordSegmen
   return segmenter.words(text, lang).map((w) => cps.slice(w.start, w.end).join(''));
 }
 
-/** Measure one text of language `lang` with one tokenizer (words and the text each tokenized on their own). */
-export function measureText(text: string, lang: string, tokenize: TokenizeText, segmenter: WordSegmenter = icuWordAndPunctuationSegmenter): TextMeasure {
+/** Measure one text of language `lang` with one tokenizer (see the module comment for `wordTokens`). */
+export function measureText(text: string, lang: string, tokenize: TokenizeText, segmenter: WordSegmenter = icuWordAndPunctuationSegmenter, wordTokens: WordTokens = 'in-context'): TextMeasure {
+  const chars = codePointLength(text.replace(/\s/gu, ''));
+  const spans = tokenize(text);
   let words = 0;
-  let wordTokens = 0;
+  let subwords = 0;
   let continued = 0;
-  for (const w of fertilityWords(text, lang, segmenter)) {
-    const n = tokenize(w).length;
+  if (wordTokens === 'alone') {
+    for (const w of fertilityWords(text, lang, segmenter)) {
+      const n = tokenize(w).length;
+      if (n === 0) continue;
+      words++;
+      subwords += n;
+      if (n >= 2) continued++;
+    }
+    return { words, wordTokens: subwords, continuedWords: continued, chars, tokens: spans.length };
+  }
+  if (wordTokens !== 'in-context') throw new UserError(`wordTokens must be 'in-context' or 'alone', not ${String(wordTokens)}`);
+  const segments = segmenter.words(text, lang);
+  // Which word each code point belongs to (-1: none), to find the words each token overlaps.
+  const wordAt = new Int32Array(codePointLength(text)).fill(-1);
+  segments.forEach((w, k) => wordAt.fill(k, w.start, w.end));
+  const tokensOnWord = new Uint32Array(segments.length);
+  for (const [start, end] of spans) {
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end >= start && end <= wordAt.length)) {
+      throw new UserError(`tokenizer offset [${start}, ${end}) is outside the text (${wordAt.length} characters)`);
+    }
+    let last = -1;
+    let onWord = false;
+    for (let c = start; c < end; c++) {
+      const k = wordAt[c]!;
+      if (k >= 0 && k !== last) {
+        tokensOnWord[k]!++;
+        onWord = true;
+      }
+      last = k;
+    }
+    if (onWord) subwords++;
+  }
+  for (const n of tokensOnWord) {
     if (n === 0) continue;
     words++;
-    wordTokens += n;
     if (n >= 2) continued++;
   }
-  return { words, wordTokens, continuedWords: continued, chars: codePointLength(text.replace(/\s/gu, '')), tokens: tokenize(text).length };
+  return { words, wordTokens: subwords, continuedWords: continued, chars, tokens: spans.length };
 }
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
@@ -144,7 +187,7 @@ export function fertility(
   const byTokenizer: Record<string, Record<string, FertilityStats>> = {};
   for (const name of names) {
     const tokenize = tokenizers[name]!;
-    const measures = texts.map((t) => measureText(t.text, t.lang, tokenize, segmenter));
+    const measures = texts.map((t) => measureText(t.text, t.lang, tokenize, segmenter, options.wordTokens ?? 'in-context'));
     const pivotTokens = new Map<string, number>();
     texts.forEach((t, i) => {
       if (t.lang === pivot) pivotTokens.set(t.id, measures[i]!.tokens);
@@ -204,5 +247,5 @@ export function fertility(
     byTokenizer[name] = perLang;
   }
   const locales = Object.fromEntries(languages.map((l) => [l, segmenter.locale(l)]));
-  return { pivot, segmentation: segmenter.name, locales, tokenizers: names, languages, byTokenizer };
+  return { pivot, wordTokens: options.wordTokens ?? 'in-context', segmentation: segmenter.name, locales, tokenizers: names, languages, byTokenizer };
 }

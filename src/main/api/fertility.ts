@@ -5,10 +5,12 @@
  */
 import type { Interval } from '../../shared/intervals.js';
 import { UserError } from '../../shared/errors.js';
-import { fertility as fertilityOf, fertilityWords, type FertilityStats, type TokenizeText } from '../analysis/fertility.js';
+import { fertility as fertilityOf, fertilityWords, type FertilityStats, type TokenizeText, type WordTokens } from '../analysis/fertility.js';
 import { resolveTokenizerFiles, textTokenSpans } from '../capture/tokenizer-files.js';
 import { Tokenizer } from '../model/tokenizer.js';
 import { loadCorpus, type CorpusSource } from './corpus.js';
+
+export type { WordTokens } from '../analysis/fertility.js';
 
 /** Options of `fertility`. */
 export interface FertilityOptions {
@@ -21,6 +23,8 @@ export interface FertilityOptions {
   /** The premium is relative to this language's parallel texts; default `eng`. */
   pivot?: string;
   maxTextsPerLang?: number;
+  /** A word's subwords: the whole text's tokens on it ('in-context', default) or the word tokenized alone ('alone', Rust et al.'s procedure). */
+  wordTokens?: WordTokens;
 }
 
 /** One tokenizer's numbers for one language. */
@@ -53,6 +57,8 @@ export interface FertilityRow {
 export interface FertilityOutput {
   corpus: string;
   pivot: string;
+  /** Where a word's subwords come from. */
+  wordTokens: WordTokens;
   /** How texts were split into words and tokens. */
   segmentation: { method: string; locales: Record<string, string>; tokens: string };
   languages: string[];
@@ -80,17 +86,23 @@ export async function fertility(options: FertilityOptions): Promise<FertilityOut
     throw new UserError(`pivot language "${pivot}" is not in the corpus`, `Languages of ${corpusName}: ${languages.join(', ')}; choose the pivot among them.`);
   }
   const counters: Record<string, TokenizeText> = {};
-  // Every text and every word of it, each tokenized on its own (the same segmentation as the analysis).
-  const units = [...texts, ...texts.flatMap((t) => fertilityWords(t.text, t.lang).map((w) => ({ text: w })))];
+  const wordTokens = options.wordTokens ?? 'in-context';
+  if (wordTokens !== 'in-context' && wordTokens !== 'alone') throw new UserError(`wordTokens must be 'in-context' or 'alone'`);
+  // 'alone': every word too, tokenized on its own (the same segmentation as the analysis).
+  const units = wordTokens === 'alone' ? [...texts, ...texts.flatMap((t) => fertilityWords(t.text, t.lang).map((w) => ({ text: w })))] : texts;
   for (const t of tokenizers) counters[t.name] = await textTokenSpans(t.tokenizer, units);
-  const report = fertilityOf(texts, counters, { pivot });
+  const report = fertilityOf(texts, counters, { pivot, wordTokens });
   return {
     corpus: corpusName,
     pivot: report.pivot,
+    wordTokens: report.wordTokens,
     segmentation: {
       method: report.segmentation,
       locales: report.locales,
-      tokens: 'fertility: each word tokenized on its own (Rust et al. 2021); tokens per character and premium: each text tokenized whole; no special tokens',
+      tokens:
+        wordTokens === 'alone'
+          ? "fertility: each word tokenized on its own (Rust et al.'s procedure); tokens per character and premium: each text tokenized whole; no special tokens"
+          : 'each text tokenized whole, no special tokens; fertility counts the tokens on each word',
     },
     languages: report.languages,
     tokenizers: tokenizers.map((t) => ({ name: t.name, path: t.path, vocabSize: t.tokenizer.vocabSize() })),

@@ -31,7 +31,7 @@ export type { CodeSwitchOptions, CodeSwitchOutput, InterventionInfo, ConfusionSu
 export { scoreCompletions, readCompletionsFile, lcbEnglishWordsFile } from './score-completions.js';
 export type { ScoreCompletionsOptions, ScoreCompletionsOutput, CompletionScoreRow, CompletionVerdict, CompletionRow } from './score-completions.js';
 export { fertility } from './fertility.js';
-export type { FertilityOptions, FertilityOutput, FertilityRow } from './fertility.js';
+export type { FertilityOptions, FertilityOutput, FertilityRow, WordTokens } from './fertility.js';
 export { compareCheckpoints } from './checkpoints.js';
 export type { CompareCheckpointsOptions, CheckpointComparison } from './checkpoints.js';
 export { AMBIENT_PROGRESS } from './progress.js';

