@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `babelscope` command line: JSON on stdout with --json; progress and messages on stderr. */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { CancellationError, isUserError } from '../../shared/errors.js';
 import { registerAblate } from './commands/ablate.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the version')
     .option('--verbose', 'show stack traces of errors')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `\nEvery metric, its paper and reference code, definition and chance level: ${fileURLToPath(new URL('../../../../METRICS.md', import.meta.url))}`)
     .exitOverride();
   registerStart(program);
   registerServe(program);
