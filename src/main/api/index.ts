@@ -29,7 +29,8 @@ export type { AlignOptions, AlignOutput, AlignmentResult } from './alignment.js'
 export { codeSwitch } from './codeswitch.js';
 export type { CodeSwitchOptions, CodeSwitchOutput, InterventionInfo, ConfusionSummary, OverallSummary, SwitchMatrix, ResponseOutput } from './codeswitch.js';
 export { scoreCompletions, readCompletionsFile, lcbEnglishWordsFile } from './score-completions.js';
-export type { ScoreCompletionsOptions, ScoreCompletionsOutput, CompletionScoreRow, CompletionVerdict, CompletionRow } from './score-completions.js';
+export type { ScoreCompletionsOptions, ScoreCompletionsOutput, CompletionScoreRow, CompletionVerdict, CompletionRow, CompletionScore, LineLabeler } from './score-completions.js';
+export type { Interval } from '../../shared/intervals.js';
 export { fertility } from './fertility.js';
 export type { FertilityOptions, FertilityOutput, FertilityRow, WordTokens } from './fertility.js';
 export { compareCheckpoints } from './checkpoints.js';
