@@ -54,7 +54,8 @@ def load_lcb(lcb_dir: str, lid: str) -> types.ModuleType:
 def read_rows(paths: list[str]) -> list[dict]:
     rows = []
     for p in paths:
-        with open(p, encoding='utf-8', newline='') as f:
+        # opened as LCB's __main__ opens it (universal newlines: "\r\n" and "\r" inside fields read "\n")
+        with open(p, encoding='utf-8') as f:
             rows.extend(csv.DictReader(f))
     return [r for r in rows if r['language'] not in SKIPPED_LANGUAGES]
 

@@ -76,7 +76,8 @@ export function parseCompletions(text: string, name: string): CompletionRow[] {
     });
     return rows;
   }
-  const records = parseCsv(text);
+  // Read as LCB's compute_metrics.py opens it (Python's universal newlines): "\r\n" and "\r" become "\n", inside fields too.
+  const records = parseCsv(text.replace(/\r\n?/g, '\n'));
   if (records.length === 0) return [];
   const header = records[0]!.map((h) => h.trim());
   for (const k of REQUIRED) {

@@ -23,6 +23,7 @@ interface ReferenceRow {
   n: number;
   lpr: number;
   wpr: number | null;
+  acc: number;
 }
 
 const lcbDir = join(fixturesDir, 'lcb');
@@ -53,6 +54,7 @@ describe('LCB scoring agrees with compute_metrics.py', () => {
       const d = Math.max(Math.abs(ours.lpr - ref.lpr), ref.wpr === null ? 0 : Math.abs(ours.wpr! - ref.wpr)) * 100;
       assert.ok(d <= 0.5, `${key(ref)}: LPR ${ours.lpr} vs ${ref.lpr}, WPR ${ours.wpr} vs ${ref.wpr}`);
       worst = Math.max(worst, d);
+      assert.ok(Math.abs(ours.lineAccuracy - ref.acc) < 1e-9, `${key(ref)}: acc`);
       if (ref.source !== 'all' && ref.language !== 'all') groups++;
     });
     assert.ok(groups >= 150, `${groups} groups`);
@@ -153,6 +155,8 @@ describe('LCB rules', () => {
 
   it('parses quoted CSV fields with commas, quotes and line breaks', () => {
     assert.deepEqual(parseCsv('id,completion\r\n1,"a, ""b""\nc"\n\n2,d\n'), [['id', 'completion'], ['1', 'a, "b"\nc'], ['2', 'd']]);
+    // As LCB opens it (universal newlines), "\r\n" inside a field reads "\n".
+    assert.equal(parseCompletions('completion,language\r\n"a\r\nb",fr\r\n', 'csv')[0]!.completion, 'a\nb');
   });
 });
 
