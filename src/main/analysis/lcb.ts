@@ -131,9 +131,11 @@ export function lcbNormalize(text: string): string {
 const segmenters = new Map<string, Intl.Segmenter>();
 
 /**
- * LCB's `tokenize`: whitespace words, except zh and ja, which LCB cuts with jieba and MeCab (not
- * available offline): here the non-space segments of `Intl.Segmenter` (ICU dictionaries), so counts of
- * words — and which lines have ≥ 5 — can differ there.
+ * LCB's `tokenize`: whitespace words, except zh and ja, which LCB cuts with jieba and MeCab: here the
+ * word-like segments of `Intl.Segmenter` (ICU dictionaries), and every other character as a token of
+ * its own, as jieba and MeCab give punctuation; for zh also every whitespace character (jieba yields
+ * them as tokens, and they count towards a line's 5). Word boundaries still differ from jieba's and
+ * MeCab's, so which lines have ≥ 5 words can too (METRICS.md gives the measured difference for zh).
  */
 export function lcbTokenize(line: string, lang: string): string[] {
   const code = segmentedCode(lang);
@@ -141,7 +143,10 @@ export function lcbTokenize(line: string, lang: string): string[] {
   let seg = segmenters.get(code);
   if (!seg) segmenters.set(code, (seg = new Intl.Segmenter(code, { granularity: 'word' })));
   const out: string[] = [];
-  for (const s of seg.segment(line)) if (pyStrip(s.segment) !== '') out.push(s.segment);
+  for (const s of seg.segment(line)) {
+    if (s.isWordLike) out.push(s.segment);
+    else for (const ch of s.segment) if (code === 'zh' || pyStrip(ch) !== '') out.push(ch);
+  }
   return out;
 }
 
