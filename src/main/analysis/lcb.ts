@@ -325,7 +325,6 @@ function tableOf(groups: readonly Group[], rates: readonly Rates[]): { key: [str
 export function scoreCompletionRows(rows: readonly CompletionRow[], options: LcbOptions): { rows: LcbScoredRow[]; completions: CompletionScore[] } {
   const r = resolve(options);
   const groups = new Map<string, Group & { members: number[] }>();
-  const completions: CompletionScore[] = [];
   rows.forEach((row, i) => {
     if (row === null || typeof row !== 'object') throw new UserError(`completion ${i + 1} is not an object`);
     if (typeof row.completion !== 'string') throw new UserError(`completion ${i + 1} has no completion text`, 'Each row needs completion, task, source and language.');
@@ -351,7 +350,6 @@ export function scoreCompletionRows(rows: readonly CompletionRow[], options: Lcb
     const tm = `${g.task}\u0000${g.model}`;
     byTaskModel.set(tm, [...(byTaskModel.get(tm) ?? []), g]);
   }
-  completions.push(...scores);
   const resamples = options.resamples ?? 1000;
   const rand = mulberry32(options.seed ?? 1);
   const out: LcbScoredRow[] = [];
@@ -410,7 +408,7 @@ export function scoreCompletionRows(rows: readonly CompletionRow[], options: Lcb
       });
     });
   }
-  return { rows: out, completions };
+  return { rows: out, completions: scores };
 }
 
 function countsOf(outcomes: Uint8Array): { nonSkipped: number; lineErrors: number; wordErrors: number } {
