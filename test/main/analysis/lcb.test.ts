@@ -192,6 +192,14 @@ describe('babelscope score-completions', () => {
     assert.ok(rows2.every((x) => x.intervals.lpr.low <= x.intervals.lpr.high));
   });
 
+  it('prints the table with fractions and null without --json', async () => {
+    const r = await runCli(['score-completions', completionsCsv]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^task\tmodel\tsource\tlanguage\tn\tlpr\twpr\tlcpr$/m);
+    assert.match(r.stdout, /^crosslingual\tgpt-4-turbo\tokapi\tfr\t15\t[01]\.\d{4}\tnull\tnull$/m);
+    assert.match(r.stdout, /^monolingual\tllama-3-instruct\tall\tall\t\d+\t0\.\d{4}\t[01]\.\d{4}\t0\.\d{4}$/m);
+  });
+
   it('a file without LCB\'s columns is a user error that names them', async () => {
     const path = join(dir, 'bad.csv');
     writeFileSync(path, 'id,text,lang\n1,hello,en\n');

@@ -38,17 +38,19 @@ export function registerScoreCompletions(program: Command): void {
     });
 }
 
-const pct = (v: number | null): string => (v === null ? 'N/A' : `${(100 * v).toFixed(2)}%`);
+/** Rates as fractions 0–1 (LCB prints percentages); null where LCB prints N/A. */
+const frac = (v: number | null): string => (v === null ? 'null' : v.toFixed(4));
 
 function renderHuman(r: ScoreCompletionsOutput, intervals: boolean): string {
   const head = ['task', 'model', 'source', 'language', 'n', 'lpr', 'wpr', 'lcpr'];
   const lines = [
     `${r.completions} completions from ${r.input}; ${r.method.reference}; lines: ${r.method.languageId}, p > ${r.method.threshold}, ≥ ${r.method.minLineWords} words; WPR for ${r.method.wprLanguages.join(', ')} with ${r.method.englishWords}; words: ${r.method.segmentation}`,
+    'rates are fractions 0–1; null where LCB prints N/A (WPR and LCPR of Latin-script languages)',
     head.join('\t') + (intervals ? '\tlpr 95%\twpr 95%\tlcpr 95%' : ''),
   ];
-  const iv = (i: { low: number; high: number } | null): string => (i === null ? 'N/A' : `${pct(i.low)}–${pct(i.high)}`);
+  const iv = (i: { low: number; high: number } | null): string => (i === null ? 'null' : `${frac(i.low)}–${frac(i.high)}`);
   for (const row of r.rows) {
-    const cells = [row.task, row.model, row.source, row.language, String(row.n), pct(row.lpr), pct(row.wpr), pct(row.lcpr)];
+    const cells = [row.task, row.model, row.source, row.language, String(row.n), frac(row.lpr), frac(row.wpr), frac(row.lcpr)];
     if (intervals) cells.push(iv(row.intervals.lpr), iv(row.intervals.wpr), iv(row.intervals.lcpr));
     lines.push(cells.join('\t'));
   }
