@@ -4,14 +4,12 @@
  * Language Confusion Benchmark's rules, the scorer of `scoreCompletions`), code-switch rate, CMI,
  * Babelscope's foreign-word rate and the first off-target token of each response.
  */
-import { readFileSync } from 'node:fs';
 import type { Interval } from '../../shared/intervals.js';
 import { UserError } from '../../shared/errors.js';
 import { codeSwitchReport, type CodeSwitchReport, type LanguageConfusionSummary, type ResponseAnalysis } from '../analysis/codeswitch.js';
 import { LANGUAGE_LABEL_SYSTEM } from '../analysis/language-codes.js';
 import { createFastTextIdentifier, createFastTextLabeler, type LanguageIdentifier } from '../analysis/language-id.js';
-import { lcbEnglishWords } from '../analysis/lcb.js';
-import { lcbEnglishWordsFile } from './score-completions.js';
+import { englishWordsFrom } from './score-completions.js';
 import { generateResponses, tokenIndexAtChar, type GeneratedResponse, type GenerationPlan } from '../capture/codeswitch-run.js';
 import { languageNeuronInterventions } from '../capture/language-interventions.js';
 import { describeSelection, lapeSelection, requireCaptureRun } from '../capture/stored-runs.js';
@@ -60,6 +58,8 @@ export interface CodeSwitchOptions extends LongRunningOptions, CorpusLimitOption
   identifier?: LanguageIdentifier;
   /** The model folder as recorded in the output (default: the model's own folder). */
   modelName?: string;
+  /** English words for LCB's WPR: a set, an array or a word-list file; default LCB's list. */
+  englishWords?: ReadonlySet<string> | readonly string[] | string;
 }
 
 /** The intervention as applied. */
@@ -209,7 +209,7 @@ async function codeSwitchWith(options: CodeSwitchOptions): Promise<CodeSwitchOut
   }
   const identifier = options.identifier ?? (await createFastTextIdentifier());
   const labeler = options.identifier ? undefined : await createFastTextLabeler();
-  const englishWords = lcbEnglishWords(readFileSync(lcbEnglishWordsFile, 'utf8'));
+  const englishWords = englishWordsFrom(options.englishWords).words;
   const promptsName = typeof options.prompts === 'string' ? options.prompts : 'array';
   const prompts = await loadCorpus(options.prompts, { ...limitsOf(options), model });
   if (prompts.length === 0) throw new UserError(`no prompts in ${promptsName}`);

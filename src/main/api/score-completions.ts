@@ -91,7 +91,8 @@ export interface ScoreCompletionsOutput {
   perCompletion?: CompletionVerdict[];
 }
 
-function englishWordsFrom(given: ScoreCompletionsOptions['englishWords']): { words: ReadonlySet<string>; name: string } {
+/** The English word set for WPR from a set, an array or a word-list file (default LCB's), and a name for it. @internal */
+export function englishWordsFrom(given: ScoreCompletionsOptions['englishWords']): { words: ReadonlySet<string>; name: string } {
   if (given === undefined) return { words: lcbEnglishWords(readFileSync(lcbEnglishWordsFile, 'utf8')), name: "LCB's words list (assets/lcb/en_words.txt)" };
   if (typeof given === 'string') {
     let text: string;
