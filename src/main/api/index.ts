@@ -54,3 +54,5 @@ export type { RunRecord, RunStatus, ModelRef, StoredResult } from '../store/inde
 export { RESULT_KINDS, type ResultKind, type ResultKinds, type ResultInput, type ParamsOf, type ResultOf, type NllTotals } from '../../shared/result-kinds.js';
 export { UserError, CancellationError, isUserError } from '../../shared/errors.js';
 export * from '../../shared/plots/index.js';
+export { latentLanguage, readWordList, bundledWordList } from './latent-language.js';
+export type { LatentLanguageOptions, LatentLanguageOutput, LatentPromptResult, LatentTask, LayerSeries, DroppedConcept, VocabScheme, WordList } from './latent-language.js';
