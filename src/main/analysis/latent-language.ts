@@ -154,6 +154,9 @@ export function latentPrompts(list: WordList, o: LatentPromptOptions): { prompts
   for (const lang of new Set([from!, to, latent])) {
     if (!list.languages.includes(lang)) throw new UserError(`the word list has no "${lang}" column`, `its languages: ${list.languages.join(', ')}`);
   }
+  if (o.task === 'cloze' && !list.concepts.some((c) => c.cloze[to])) {
+    throw new UserError(`the cloze task needs a "${to}_cloze" column in the word list`, `one masked sentence per concept, the word as ___ and ending with its answer, e.g. Un "___" est utilisé pour porter des objets. Réponse : "sac".`);
+  }
   const shots = o.shots ?? defaultShots(o.task);
   if (!(Number.isInteger(shots) && shots >= 0)) throw new UserError(`shots must be a non-negative integer, got ${shots}`);
   const scheme = o.scheme ?? detectVocabScheme(o.vocab);
