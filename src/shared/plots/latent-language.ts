@@ -40,6 +40,8 @@ export function latentLanguageLines(input: LatentLanguageLinesInput): PlotFigure
     fig.data.push({ type: 'scatter', mode: 'lines', name: 'entropy (bits)', x: [...h.mean.keys()], y: [...h.mean], yaxis: 'y2', line: { color: '#7F7F7F', dash: 'dot', width: 1.5 } });
     fig.layout['yaxis2'] = axis('entropy (bits)', { overlaying: 'y', side: 'right', rangemode: 'tozero', showgrid: false });
     fig.layout['margin'] = { ...(fig.layout['margin'] as Record<string, number>), r: 70 };
+    // Inside the plot, top left (as the paper), so it does not cover the entropy axis.
+    fig.layout['legend'] = { ...(fig.layout['legend'] as Record<string, unknown>), x: 0.02, y: 0.98, xanchor: 'left', yanchor: 'top', bgcolor: 'rgba(255,255,255,0.8)' };
   }
   return fig;
 }
