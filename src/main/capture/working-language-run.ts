@@ -85,7 +85,7 @@ export async function workingLanguageOverCorpus(
   texts: CorpusText[],
   o: TokenLanguageRuleOptions & WorkingLanguageUncertaintyOptions & { batchSize: number; onProgress?: (done: number, total: number) => void },
 ): Promise<WorkingLanguageRun> {
-  const { tokens, tokenized, sets: labelSets } = await tokenLanguagesOfCorpus(model, texts, o);
+  const { tokens, tokenized } = await tokenLanguagesOfCorpus(model, texts, o);
   const V = model.info.vocabSize;
   const L = model.info.numLayers;
   const S = tokens.labels.length;
@@ -95,14 +95,18 @@ export async function workingLanguageOverCorpus(
   // Columns: one per label, then R random size-matched sets per label (label k, draw d at S + k·R + d).
   const numSets = S * (1 + R);
   const data = new Float32Array(V * numSets);
-  for (let id = 0; id < V; id++) data[id * numSets + tokens.tokenLabel[id]!] = labelSets.data[id * S + tokens.tokenLabel[id]!]!;
+  tokens.tokenLabel.forEach((label, id) => (data[id * numSets + label] = 1));
   randomSizeMatchedSets(setSizes, V, R, seed).forEach((draws, k) => draws.forEach((ids, d) => ids.forEach((id) => (data[id * numSets + S + k * R + d] = 1))));
   const acc = new WorkingLanguageAccumulator(tokens, L);
   const units: WorkingLanguageTextSums[] = [];
-  const chanceSums = new Map<string, { sums: number[][][]; positions: number[] }>();
-  const chanceOf = (key: string) => {
-    let c = chanceSums.get(key);
-    if (!c) chanceSums.set(key, (c = { sums: [...Array(L)].map(() => [...Array(S)].map(() => new Array<number>(R).fill(0))), positions: new Array<number>(L).fill(0) }));
+  // Summed mass of each random set, [layer][label][draw], over all texts and per text language.
+  type ChanceSums = { sums: number[][][]; positions: number[] };
+  const newChance = (): ChanceSums => ({ sums: [...Array(L)].map(() => [...Array(S)].map(() => new Array<number>(R).fill(0))), positions: new Array<number>(L).fill(0) });
+  const overallChance = newChance();
+  const chanceByLanguage = new Map<string, ChanceSums>();
+  const chanceOf = (lang: string) => {
+    let c = chanceByLanguage.get(lang);
+    if (!c) chanceByLanguage.set(lang, (c = newChance()));
     return c;
   };
   let done = 0;
@@ -112,7 +116,7 @@ export async function workingLanguageOverCorpus(
       const t = r.texts[i]!;
       const first = ids[0] === model.info.bosTokenId ? 1 : 0;
       const unit: WorkingLanguageTextSums = { language: item.lang, positions: ids.length - first, top1: new Float64Array(L * S), mass: new Float64Array(L * S) };
-      const tables = [chanceOf(''), chanceOf(item.lang)];
+      const tables = [overallChance, chanceOf(item.lang)];
       for (let l = 0; l < L; l++)
         for (let p = first; p < ids.length; p++) {
           const m = t.setMass![l]![p]!;
@@ -132,14 +136,11 @@ export async function workingLanguageOverCorpus(
   }
   const result = acc.result();
   const resamples = o.resamples ?? 1000;
-  const annotate = (table: WorkingLanguageTable, key: string, of: WorkingLanguageTextSums[]) => {
-    if (R > 0) {
-      const c = chanceOf(key);
-      table.chanceMass = chanceMassOf(c.sums, c.positions, tokens.labels, setSizes, V);
-    }
+  const annotate = (table: WorkingLanguageTable, c: ChanceSums, of: WorkingLanguageTextSums[]) => {
+    if (R > 0) table.chanceMass = chanceMassOf(c.sums, c.positions, tokens.labels, setSizes, V);
     if (resamples > 0 && of.length > 0) Object.assign(table, workingLanguageIntervals(of, tokens.labels, L, { resamples, seed }));
   };
-  annotate(result.overall, '', units);
-  for (const [lang, table] of Object.entries(result.byTextLanguage)) annotate(table, lang, units.filter((u) => u.language === lang));
+  annotate(result.overall, overallChance, units);
+  for (const [lang, table] of Object.entries(result.byTextLanguage)) annotate(table, chanceOf(lang), units.filter((u) => u.language === lang));
   return { tokens, result };
 }
