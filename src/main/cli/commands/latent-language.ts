@@ -10,7 +10,7 @@ export function registerLatentLanguage(program: Command): void {
       .argument('<dir>', 'model folder')
       .description("Wendler et al. 2024's latent-language protocol: per layer, the logit-lens probability of the target word and of the latent-language word at the end of few-shot prompts, mean and 95 % CI over prompts"),
   )
-    .option('--words <file>', 'word list CSV: one column per language (ISO 639-3 header), one row per concept', bundledWordList)
+    .addOption(new Option('--words <file>', 'word list CSV: one column per language (ISO 639-3 header), one row per concept').default(bundledWordList, 'the bundled CLDR names, assets/words/cldr-names.csv'))
     .option('--from <lang>', 'input language of translation prompts (ISO 639-3)')
     .requiredOption('--to <lang>', 'target language (ISO 639-3)')
     .option('--latent <lang>', 'the hypothesised latent language', 'eng')
