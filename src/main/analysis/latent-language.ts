@@ -39,6 +39,7 @@ export interface WordList {
   concepts: { id: string; words: Record<string, string>; cloze: Record<string, string> }[];
 }
 
+/** The prompt kinds of the protocol: few-shot translation, repetition, or cloze. */
 export type LatentTask = 'translation' | 'repetition' | 'cloze';
 export const LATENT_TASKS: readonly LatentTask[] = ['translation', 'repetition', 'cloze'];
 
@@ -132,6 +133,7 @@ export interface LatentPrompt {
   latentTokens: number[];
 }
 
+/** A concept of the word list left out of a run, and the rule that left it out. */
 export interface DroppedConcept {
   concept: string;
   reason: string;

@@ -92,6 +92,7 @@ export interface LatentPromptResult {
   top1: string[];
 }
 
+/** What `latentLanguage` returns: the run's settings, per-layer summaries, every prompt, and the dropped concepts. */
 export interface LatentLanguageOutput {
   task: LatentTask;
   from: string;
