@@ -44,7 +44,8 @@ export type { Tokenizer, Encoded } from '../model/tokenizer.js';
 export type { DiagonalEntry } from '../analysis/ablation-matrix.js';
 export type { LayerAlignment, PairSummary, PivotAlignment, PairMatrix } from '../analysis/alignment.js';
 export type { LapeOptions as LapeAnalysisOptions } from '../analysis/lape.js';
-export type { WorkingLanguageTable } from '../analysis/working-language.js';
+export type { WorkingLanguageTable, ChanceMass } from '../analysis/working-language.js';
+export type { Interval } from '../../shared/intervals.js';
 export { scriptEvidence, SHARED, UNKNOWN, DEFAULT_MIN_SHARE, DEFAULT_MIN_COUNT } from '../analysis/token-language.js';
 export type { TokenEvidence } from '../analysis/token-language.js';
 export { CODE_KEYWORDS, keywordEvidence, exclusiveKeywords } from '../analysis/code-keywords.js';
@@ -57,3 +58,5 @@ export type { RunRecord, RunStatus, ModelRef, StoredResult } from '../store/inde
 export { RESULT_KINDS, type ResultKind, type ResultKinds, type ResultInput, type ParamsOf, type ResultOf, type NllTotals } from '../../shared/result-kinds.js';
 export { UserError, CancellationError, isUserError } from '../../shared/errors.js';
 export * from '../../shared/plots/index.js';
+export { latentLanguage, readWordList, bundledWordList } from './latent-language.js';
+export type { LatentLanguageOptions, LatentLanguageOutput, LatentPromptResult, LatentTask, LayerSeries, DroppedConcept, VocabScheme, WordList } from './latent-language.js';

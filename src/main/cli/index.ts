@@ -23,6 +23,7 @@ import { registerServe } from './commands/serve.js';
 import { registerStart } from './commands/start.js';
 import { registerTour } from './commands/tour.js';
 import { registerWorkingLanguage } from './commands/working-language.js';
+import { registerLatentLanguage } from './commands/latent-language.js';
 
 /** This package's version, from its package.json (dist/src/main/cli → the package root). */
 function packageVersion(): string {
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
   registerFertility(program);
   registerScoreCompletions(program);
   registerWorkingLanguage(program);
+  registerLatentLanguage(program);
   registerCompare(program);
   registerKernel(program);
   registerRun(program);
