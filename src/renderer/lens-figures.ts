@@ -156,6 +156,9 @@ function languageStyle(label: string, index: number): Record<string, unknown> {
   return { color: LANGUAGE_COLORS[label] ?? EXTRA_COLORS[index % EXTRA_COLORS.length], width: 2.25 };
 }
 
+/** Peak mean mass below which a language's line starts hidden. */
+export const NEGLIGIBLE_MASS = 0.02;
+
 export function languageMassChart(view: LensView): { data: Trace[]; layout: Layout } {
   const mass = meanLanguageMass(view);
   const layers = view.cells.map((_, l) => l);
@@ -167,6 +170,8 @@ export function languageMassChart(view: LensView): { data: Trace[]; layout: Layo
     y: ys,
     line: languageStyle(label, i),
     marker: { size: 5 },
+    // With a dozen labels, those with almost no mass start as legend entries only (a click shows them).
+    ...(Math.max(...ys) < NEGLIGIBLE_MASS && label !== 'shared' && label !== 'unknown' ? { visible: 'legendonly' } : {}),
     hovertemplate: `${label} %{y:.3f}<extra></extra>`,
   }));
   const top = Math.max(0.05, ...[...mass.values()].flat());

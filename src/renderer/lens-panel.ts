@@ -9,19 +9,12 @@ import { drawFigure, lightFigure, loadPlotly, type PlotElement } from './plotly.
 import { errorHint, type Connection } from './connection.js';
 import { saveFile, shell } from './shell.js';
 
-const LANGUAGES: { code: string; name: string }[] = [
-  { code: 'eng', name: 'English' },
-  { code: 'deu', name: 'German' },
-  { code: 'fra', name: 'French' },
-  { code: 'spa', name: 'Spanish' },
-  { code: 'rus', name: 'Russian' },
-  { code: 'ell', name: 'Greek' },
-  { code: 'arb', name: 'Arabic' },
-  { code: 'hin', name: 'Hindi' },
-  { code: 'kor', name: 'Korean' },
-  { code: 'cmn', name: 'Mandarin' },
-];
-const DEFAULT_LANGUAGES = new Set(['eng', 'rus', 'cmn']);
+/** Names shown on hover for the label codes we know; other labels (programming languages) show as they are. */
+const LANGUAGE_NAMES: Record<string, string> = {
+  eng: 'English', deu: 'German', fra: 'French', spa: 'Spanish', rus: 'Russian', ell: 'Greek', arb: 'Arabic', hin: 'Hindi',
+  kor: 'Korean', cmn: 'Mandarin', jpn: 'Japanese', tur: 'Turkish', ukr: 'Ukrainian',
+  python: 'Python', go: 'Go', php: 'PHP', cpp: 'C++', rust: 'Rust', csharp: 'C#',
+};
 
 function $<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -79,22 +72,38 @@ export function renderModel(m: ModelSummary): void {
     chip.textContent = text;
     box.append(chip);
   }
+  renderLanguageChoices(m);
 }
 
-function renderLanguageChoices(): void {
+/**
+ * One checkbox per language the model's labels know, all checked: a text in a language left out of the
+ * labels puts its mass on the labels that share its pieces (German reads as English), so the lens labels
+ * against all of them unless the user narrows it down.
+ */
+function renderLanguageChoices(m: ModelSummary): void {
   const fieldset = $('languages');
-  for (const { code, name } of LANGUAGES) {
+  const legend = document.createElement('legend');
+  legend.textContent = 'Label tokens as';
+  legend.title = `Token languages come from the ${m.labels.corpus} in the checked languages.`;
+  fieldset.replaceChildren(legend);
+  for (const code of m.labels.languages) {
     const label = document.createElement('label');
     label.className = 'lang';
-    label.title = name;
+    label.title = LANGUAGE_NAMES[code] ?? code;
     const box = document.createElement('input');
     box.type = 'checkbox';
     box.name = 'language';
     box.value = code;
-    box.checked = DEFAULT_LANGUAGES.has(code);
+    box.checked = true;
     label.append(box, document.createTextNode(code));
     fieldset.append(label);
   }
+}
+
+function showLabelWarnings(warnings: readonly string[]): void {
+  const box = $('lens-warning');
+  box.replaceChildren(...warnings.map((w) => Object.assign(document.createElement('div'), { textContent: w })));
+  box.hidden = warnings.length === 0;
 }
 
 function chosenLanguages(): string[] {
@@ -139,6 +148,7 @@ async function runLens(rpc: Connection): Promise<void> {
   try {
     const view = await rpc.call('lens', { text, languages: chosenLanguages() });
     clearError();
+    showLabelWarnings(view.labelWarnings);
     await renderView(view);
     lastView = view;
     status.textContent = `${view.tokens.length} tokens · ${view.cells.length} layers · ${((performance.now() - started) / 1000).toFixed(2)} s`;
@@ -168,8 +178,6 @@ async function exportSvg(button: HTMLButtonElement): Promise<void> {
 
 /** Wires the lens panel (its DOM is in index.html) to the backend. */
 export async function mountLens(rpc: Connection): Promise<void> {
-  renderLanguageChoices();
-
   const form = $<HTMLFormElement>('lens-form');
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();

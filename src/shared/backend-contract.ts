@@ -14,6 +14,8 @@ export interface ModelSummary {
   vocabSize: number;
   device: string;
   taps: string[];
+  /** The languages the lens labels tokens against by default, and where their token labels come from. */
+  labels: { languages: string[]; corpus: string };
 }
 
 export interface LensCell {
@@ -31,6 +33,8 @@ export interface LensView {
   cells: LensCell[][];
   /** Language labels of `languageMass`, in order (empty when none were asked for). */
   languages: string[];
+  /** Signs that the text's own script or language is not among the labels (one sentence each). */
+  labelWarnings: string[];
 }
 
 /** A file or folder in the workspace; `path` is relative to the workspace, with `/` separators. */
@@ -106,6 +110,7 @@ export const STORE_QUERY_LIMIT = 1000;
 
 export type BackendMethods = {
   model: (params: Record<string, never>) => ModelSummary;
+  /** `languages` omitted: every language of the model's labels (`ModelSummary.labels`); `[]`: none. */
   lens: (params: { text: string; languages?: string[] }) => LensView;
   /** The model picker: open another model folder for the panels. */
   'model.open': (params: { dir: string; device: 'auto' | 'cpu' | 'cuda' }) => ModelSummary;
