@@ -5,7 +5,7 @@
  */
 import type { LensView, ModelSummary } from '../shared/backend-contract.js';
 import { languageMassChart, lensHeatmap } from './lens-figures.js';
-import { drawFigure, lightFigure, loadPlotly, type PlotElement } from './plotly.js';
+import { drawFigure, loadPlotly, svgOf, type PlotElement } from './plotly.js';
 import { errorHint, type Connection } from './connection.js';
 import { saveFile, shell } from './shell.js';
 
@@ -164,13 +164,9 @@ async function runLens(rpc: Connection): Promise<void> {
 async function exportSvg(button: HTMLButtonElement): Promise<void> {
   const el: PlotElement = $(button.dataset.export ?? '');
   try {
-    const layout = el.layout as { width?: number; height?: number } | undefined;
-    const size = { width: layout?.width ?? (el.clientWidth || 900), height: layout?.height ?? (el.clientHeight || 400) };
     const filename = button.dataset.filename ?? 'babelscope';
-    const P = await loadPlotly();
-    const url = await P.toImage(lightFigure(el), { format: 'svg', ...size });
     // In the desktop app: a native save dialog instead of the browser's downloads folder.
-    await saveFile(`${filename}.svg`, { text: decodeURIComponent(url.slice(url.indexOf(',') + 1)) });
+    await saveFile(`${filename}.svg`, { text: await svgOf(el) });
   } catch (e) {
     showError(e);
   }

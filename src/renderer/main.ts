@@ -96,6 +96,7 @@ async function start(): Promise<void> {
       form: $<HTMLFormElement>('store-form'),
       sql: $<HTMLTextAreaElement>('store-sql'),
       chart: $<HTMLButtonElement>('store-chart'),
+      exportSvg: $<HTMLButtonElement>('store-export'),
       status: $('store-status'),
       error: $('store-error'),
       table: $('store-result'),
@@ -147,7 +148,13 @@ async function start(): Promise<void> {
         if (NARROW.matches) setSidebar(false);
       })
       .catch(showError);
-  files = new FilesPanel(conn, { list: $('files-list'), crumbs: $('files-crumbs'), recent: $('recent-list') }, openPath, showError);
+  const openStore = (path: string) => {
+    storePanel?.select(path);
+    if (location.hash === '#store') void storePanel?.refresh();
+    else location.hash = 'store';
+    if (NARROW.matches) setSidebar(false);
+  };
+  files = new FilesPanel(conn, { list: $('files-list'), crumbs: $('files-crumbs'), recent: $('recent-list') }, openPath, openStore, showError);
 
   const acts: Record<string, () => unknown> = {
     save: () => notebook.save(),

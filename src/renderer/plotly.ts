@@ -137,3 +137,12 @@ export function lightFigure(el: PlotElement): Figure {
   const own = ownLayouts.get(el) ?? current;
   return { data: el.data ?? [], layout: applied(current, themeUpdate(own, current, false)) };
 }
+
+/** A drawn figure as SVG text in the light paper style, at its own size (or the element's). */
+export async function svgOf(el: PlotElement): Promise<string> {
+  const layout = el.layout as { width?: number; height?: number } | undefined;
+  const size = { width: layout?.width ?? (el.clientWidth || 900), height: layout?.height ?? (el.clientHeight || 400) };
+  const P = await loadPlotly();
+  const url = await P.toImage(lightFigure(el), { format: 'svg', ...size });
+  return decodeURIComponent(url.slice(url.indexOf(',') + 1));
+}

@@ -41,7 +41,8 @@ export interface LensView {
 export interface WorkspaceEntry {
   name: string;
   path: string;
-  kind: 'dir' | 'notebook' | 'file';
+  /** `store`: a SQLite store (`*.db`), opened in the store browser. */
+  kind: 'dir' | 'notebook' | 'store' | 'file';
   mtimeMs: number;
 }
 

@@ -14,7 +14,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Model } from '../../src/main/model/model.js';
 import { tinyModelDir } from '../helpers/paths.js';
-import { collectProblems, heatmapShows, launchChromium, plotData, rawRequest, type PlottedTrace } from './browser.js';
+import { collectProblems, heatmapShows, launchChromium, massChartShows, plotData, rawRequest, type PlottedTrace } from './browser.js';
 
 const SCREENSHOT = '/tmp/babelscope-lens.png';
 const SVG_EXPORT = '/tmp/babelscope-lens.svg';
@@ -91,13 +91,15 @@ describe('logit lens page (real model, server and Chromium)', () => {
     for (const fact of [summary.architecture, `${summary.numLayers} layers`, `d_model ${summary.hiddenSize}`, `d_mlp ${summary.intermediateSize}`, `vocab ${summary.vocabSize.toLocaleString('en-US')}`, summary.device])
       assert.ok(text.includes(fact), `header "${text}" lacks "${fact}"`);
     assert.ok(text.includes('4 layers'));
+    // Every language the labeller knows is checked: a text's own language left out reads as another one.
     const checked = await page.locator('#languages input:checked').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
-    assert.deepEqual(checked, ['eng', 'rus', 'cmn']);
+    assert.deepEqual(checked, summary.labels.languages);
+    assert.deepEqual(checked, ['eng', 'deu', 'fra', 'spa', 'rus', 'ell', 'arb', 'hin', 'kor', 'cmn', 'jpn', 'tur', 'ukr']);
   });
 
   it('plots exactly what the backend returns: top-1 tokens, probabilities, language mass per layer', async () => {
     await page.fill('#lens-text', GERMAN);
-    await page.check('#languages input[value=deu]');
+    for (const l of ['fra', 'spa', 'ell', 'arb', 'hin', 'kor', 'jpn', 'tur', 'ukr']) await page.uncheck(`#languages input[value=${l}]`);
     await page.click('#run');
     // The first run also computes token languages from the UDHR and loads Plotly.
     await page.locator('#lens-heatmap .main-svg').first().waitFor({ timeout: 30_000 });
@@ -135,6 +137,37 @@ describe('logit lens page (real model, server and Chromium)', () => {
       });
     }
     assert.equal(await page.locator('#error').isVisible(), false);
+    assert.equal(await page.locator('#lens-warning').isVisible(), false, 'deu is among the labels');
+  });
+
+  it('labels "Jeder hat das Recht auf Bildung." against every language by default: German mass, not English; a warning when deu is left out', async () => {
+    const text = 'Jeder hat das Recht auf Bildung.';
+    await page.reload();
+    await page.locator('#languages input[value=ukr]').waitFor();
+    await page.fill('#lens-text', text);
+    await page.click('#run');
+    const expected = (await rpc('lens', { text })) as LensView;
+    assert.equal(expected.languages.length, 15, '13 languages, shared and unknown');
+    await page.waitForFunction(massChartShows, 15, { timeout: 30_000 });
+    const mass = (await plotData(page, 'language-mass'))!;
+    const byName = new Map(mass.map((t) => [t.name!, t]));
+    assert.deepEqual([...byName.keys()], expected.languages);
+    const deu = byName.get('deu')!;
+    const eng = byName.get('eng')!;
+    for (let l = 1; l < deu.y.length; l++) assert.ok(deu.y[l]! > 0.4 && eng.y[l]! < 0.1, `layer ${l}: deu ${deu.y[l]} eng ${eng.y[l]}`);
+    assert.notEqual(deu.visible, 'legendonly');
+    assert.equal(byName.get('hin')!.visible, 'legendonly', 'a language with no mass starts hidden');
+    assert.equal(await page.locator('#lens-warning').isVisible(), false);
+    await page.screenshot({ path: '/tmp/babelscope-lens-german.png', fullPage: true });
+
+    // Leave German out (the old default eng, rus, cmn): English takes the mass, and the page says why.
+    for (const l of ['deu', 'fra', 'spa', 'ell', 'arb', 'hin', 'kor', 'jpn', 'tur', 'ukr']) await page.uncheck(`#languages input[value=${l}]`);
+    await page.click('#run');
+    const warning = page.locator('#lens-warning');
+    await warning.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match(await warning.innerText(), /looks like deu .* not among the labels \(eng, rus, cmn\)/);
+    await page.screenshot({ path: '/tmp/babelscope-lens-warning.png', fullPage: true });
+    for (const box of await page.locator('#languages input').all()) await box.check();
   });
 
   it('exports the heatmap as SVG', async () => {
