@@ -4,7 +4,7 @@
  * backend only through the typed connection.
  */
 import type { LensView, ModelSummary } from '../shared/backend-contract.js';
-import { languageMassChart, lensHeatmap } from './lens-figures.js';
+import { languageMassChart, lensExportTitle, lensHeatmap } from './lens-figures.js';
 import { drawFigure, loadPlotly, svgOf, type PlotElement } from './plotly.js';
 import { errorHint, type Connection } from './connection.js';
 import { saveFile, shell } from './shell.js';
@@ -48,6 +48,7 @@ function clearError(): void {
 
 export function renderModel(m: ModelSummary): void {
   const name = m.dir.split(/[\\/]/).filter(Boolean).pop() ?? m.dir;
+  modelName = name;
   const facts: [string, string][] = [
     ['', m.architecture],
     ['layers', `${m.numLayers} layers`],
@@ -58,8 +59,16 @@ export function renderModel(m: ModelSummary): void {
   ];
   const box = $('model-summary');
   box.replaceChildren();
-  // The header shows the facts that fit its width (style.css); all of them on hover.
-  box.title = `${m.dir}\n${facts.map(([, text]) => text).join(' · ')}`;
+  // The header shows the facts that fit its width (style.css); all of them on hover. It is the panels'
+  // model, not the notebook's: cells open their own (MODEL_DIR), which the label says.
+  box.title = `${PANELS_MODEL_NOTE}\n${m.dir}\n${facts.map(([, text]) => text).join(' · ')}`;
+  const role = document.createElement('span');
+  role.className = 'model-role';
+  role.textContent = 'Lens & Model panel:';
+  const note = document.createElement('span');
+  note.className = 'notebook-model-note';
+  note.textContent = 'notebook cells open their own model (MODEL_DIR)';
+  box.append(note, role);
   const title = document.createElement('span');
   title.className = 'model-name';
   title.textContent = name;
@@ -110,7 +119,13 @@ function chosenLanguages(): string[] {
   return [...document.querySelectorAll<HTMLInputElement>('#languages input[name=language]:checked')].map((b) => b.value);
 }
 
+/** What the header's model is (its tooltip), beside the notebook's name. */
+export const PANELS_MODEL_NOTE = 'The Logit lens view and the Model panel use this model. A notebook uses the model its cells open (openModel(MODEL_DIR)), whatever is shown here.';
+
 let lastView: LensView | null = null;
+/** The text and model of `lastView`, for export titles. */
+let lastRun: { text: string; model: string } | null = null;
+let modelName = '';
 
 async function renderView(view: LensView): Promise<void> {
   const P = await loadPlotly();
@@ -151,6 +166,7 @@ async function runLens(rpc: Connection): Promise<void> {
     showLabelWarnings(view.labelWarnings);
     await renderView(view);
     lastView = view;
+    lastRun = { text, model: modelName };
     status.textContent = `${view.tokens.length} tokens · ${view.cells.length} layers · ${((performance.now() - started) / 1000).toFixed(2)} s`;
   } catch (e) {
     status.textContent = '';
@@ -165,8 +181,14 @@ async function exportSvg(button: HTMLButtonElement): Promise<void> {
   const el: PlotElement = $(button.dataset.export ?? '');
   try {
     const filename = button.dataset.filename ?? 'babelscope';
+    const run = lastRun ?? { text: '', model: modelName };
+    // The heatmap is redrawn for the file (every token whole, a title); the mass chart as shown (hidden lines stay hidden), titled.
+    const svg =
+      el.id === 'lens-heatmap' && lastView
+        ? await svgOf(lensHeatmap(lastView, 0, { exportTitle: lensExportTitle('Logit lens: top-1 token per layer and position', run.model, run.text) }))
+        : await svgOf(el, { title: { text: lensExportTitle('Language mass per layer', run.model, run.text), font: { size: 14 }, x: 0.5, xanchor: 'center' }, margin: { ...((el.layout?.['margin'] as object) ?? {}), t: 44 } });
     // In the desktop app: a native save dialog instead of the browser's downloads folder.
-    await saveFile(`${filename}.svg`, { text: await svgOf(el) });
+    await saveFile(`${filename}.svg`, { text: svg });
   } catch (e) {
     showError(e);
   }

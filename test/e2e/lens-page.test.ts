@@ -14,11 +14,16 @@ import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Model } from '../../src/main/model/model.js';
 import { tinyModelDir } from '../helpers/paths.js';
+
+/** The header's tooltip starts by saying whose model it is (src/renderer/lens-panel.ts PANELS_MODEL_NOTE). */
+const PANELS_MODEL_NOTE = 'The Logit lens view and the Model panel use this model. A notebook uses the model its cells open (openModel(MODEL_DIR)), whatever is shown here.';
 import { collectProblems, heatmapShows, launchChromium, massChartShows, plotData, rawRequest, type PlottedTrace } from './browser.js';
 
 const SCREENSHOT = '/tmp/babelscope-lens.png';
 const SVG_EXPORT = '/tmp/babelscope-lens.svg';
 const GERMAN = 'Alle Menschen sind frei und gleich an Würde und Rechten geboren.';
+/** Issue 18: labelled only eng/rus/cmn, this read as 0.76–0.81 English mass per layer. */
+const JEDER = 'Jeder hat das Recht auf Bildung.';
 const RUSSIAN = 'Все люди рождаются свободными и равными в своем достоинстве и правах.';
 
 /** The page's rule for drawing a token (▁ as ␣, pseudo-HTML escaped), restated as the spec. */
@@ -87,7 +92,7 @@ describe('logit lens page (real model, server and Chromium)', () => {
     assert.equal(page.url(), `${server.origin}/#lens`);
     // Every fact is in the header (and its tooltip); a narrower window shows fewer of them, on one row.
     const text = (await header.textContent()) ?? '';
-    assert.equal(await header.getAttribute('title'), `${summary.dir}\n${[summary.architecture, `${summary.numLayers} layers`, `d_model ${summary.hiddenSize}`, `d_mlp ${summary.intermediateSize}`, `vocab ${summary.vocabSize.toLocaleString('en-US')}`, summary.device].join(' · ')}`);
+    assert.equal(await header.getAttribute('title'), `${PANELS_MODEL_NOTE}\n${summary.dir}\n${[summary.architecture, `${summary.numLayers} layers`, `d_model ${summary.hiddenSize}`, `d_mlp ${summary.intermediateSize}`, `vocab ${summary.vocabSize.toLocaleString('en-US')}`, summary.device].join(' · ')}`);
     for (const fact of [summary.architecture, `${summary.numLayers} layers`, `d_model ${summary.hiddenSize}`, `d_mlp ${summary.intermediateSize}`, `vocab ${summary.vocabSize.toLocaleString('en-US')}`, summary.device])
       assert.ok(text.includes(fact), `header "${text}" lacks "${fact}"`);
     assert.ok(text.includes('4 layers'));
@@ -141,7 +146,7 @@ describe('logit lens page (real model, server and Chromium)', () => {
   });
 
   it('labels "Jeder hat das Recht auf Bildung." against every language by default: German mass, not English; a warning when deu is left out', async () => {
-    const text = 'Jeder hat das Recht auf Bildung.';
+    const text = JEDER;
     await page.reload();
     await page.locator('#languages input[value=ukr]').waitFor();
     await page.fill('#lens-text', text);
@@ -177,6 +182,11 @@ describe('logit lens page (real model, server and Chromium)', () => {
     const svg = readFileSync(SVG_EXPORT, 'utf8');
     assert.match(svg, /^<svg[\s>]/);
     assert.ok(svg.includes('layer'), 'the axis title is in the SVG');
+    // A title says what, which model and which text; every token is whole (a file has no hover).
+    assert.match(svg, /Logit lens: top-1 token per layer and position · tiny-babel · “Jeder hat das Recht auf Bildung\.”/);
+    const view = (await rpc('lens', { text: JEDER, languages: [] })) as LensView;
+    for (const t of [...view.tokens, ...view.cells.flat().map((c) => c.token)]) assert.ok(svg.includes(`>${shown(t).replaceAll('"', '&quot;')}<`), `token ${t} whole in the SVG`);
+    assert.ok(!svg.includes('\u2026'), 'no label cut short');
   });
 
   it('in the desktop shell, Export SVG hands the SVG to the preload\'s native save instead of downloading', async () => {
