@@ -103,7 +103,8 @@ export function createBackend({ models, workspace: root }: BackendOptions): Back
       const known = await labelLanguages(model.info.dir);
       const unknown = (languages ?? []).filter((l) => !known.includes(l));
       if (unknown.length) throw new UserError(`no token labels for ${unknown.join(', ')} with this model`, `Label against ${known.join(', ')} (from the ${labelSource(model.info.dir).corpus}).`);
-      const asked = languages ?? known;
+      // In the label corpus's order, whatever order they were asked in (one cache entry, stable columns).
+      const asked = languages ? known.filter((l) => languages.includes(l)) : known;
       const enc = await model.tokenizer.encode(text);
       const langs = asked.length ? await setsFor(model, asked) : null;
       const r = await model.lens({ inputIds: [enc.ids], topK: 1, ...(langs ? { tokenSets: langs.sets } : {}) });
