@@ -64,10 +64,10 @@ export function renderModel(m: ModelSummary): void {
   box.title = `${PANELS_MODEL_NOTE}\n${m.dir}\n${facts.map(([, text]) => text).join(' · ')}`;
   const role = document.createElement('span');
   role.className = 'model-role';
-  role.textContent = 'Lens & Model panel:';
+  role.textContent = 'Lens model:';
   const note = document.createElement('span');
   note.className = 'notebook-model-note';
-  note.textContent = 'notebook cells open their own model (MODEL_DIR)';
+  note.textContent = 'cells use their own MODEL_DIR';
   box.append(note, role);
   const title = document.createElement('span');
   title.className = 'model-name';
