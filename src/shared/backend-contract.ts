@@ -101,6 +101,14 @@ export interface StoreQueryResult {
   limit: number;
 }
 
+/**
+ * The largest request the backend accepts, in UTF-8 bytes of its JSON: the HTTP body limit and the
+ * WebSocket's `maxPayload` both. Text parameters are capped at the same number of characters (a
+ * character is at least one byte), so the two limits agree; the page checks the size before sending,
+ * so an oversized save fails alone with a clear message instead of closing the socket.
+ */
+export const MAX_MESSAGE_BYTES = 64 << 20;
+
 /** Rows a store query sends at most. */
 export const STORE_QUERY_LIMIT = 1000;
 
@@ -142,7 +150,10 @@ export const TOKEN_HEADER = 'x-babelscope-token';
 
 type Check = (p: Record<string, unknown>) => string | null;
 
-const str = (key: string, max = 4096): Check => (p) => (typeof p[key] === 'string' && (p[key] as string).length <= max ? null : `\`params.${key}\` must be a string`);
+const str = (key: string, max = 4096): Check => (p) => {
+  if (typeof p[key] !== 'string') return `\`params.${key}\` must be a string`;
+  return (p[key] as string).length <= max ? null : `\`params.${key}\` is longer than ${max} characters`;
+};
 const all = (...checks: Check[]): Check => (p) => checks.reduce<string | null>((err, c) => err ?? c(p), null);
 const none: Check = () => null;
 
@@ -159,9 +170,9 @@ const PARAMS: Record<BackendMethod, Check> = {
   'workspace.info': none,
   'workspace.list': str('dir'),
   'notebook.read': str('path'),
-  'notebook.write': all(str('path'), str('text', 256 << 20), (p) => (p['expectMtimeMs'] === undefined || p['expectMtimeMs'] === null || typeof p['expectMtimeMs'] === 'number' ? null : '`params.expectMtimeMs` must be a number or null')),
+  'notebook.write': all(str('path'), str('text', MAX_MESSAGE_BYTES), (p) => (p['expectMtimeMs'] === undefined || p['expectMtimeMs'] === null || typeof p['expectMtimeMs'] === 'number' ? null : '`params.expectMtimeMs` must be a number or null')),
   'notebook.stat': str('path'),
-  'notebook.autosave': all(str('path'), str('text', 256 << 20)),
+  'notebook.autosave': all(str('path'), str('text', MAX_MESSAGE_BYTES)),
   'notebook.discardRecovery': str('path'),
   'api.types': none,
   'node.types': none,

@@ -9,6 +9,7 @@ import { apiTypes } from './api-types.js';
 import { nodeTypes } from './node-types.js';
 import { KernelSessions } from './kernel-sessions.js';
 import { listStores, storeOverview, storeQuery } from './store-browser.js';
+import { stopQueryProcesses } from './store-query-process.js';
 import { Workspace } from './workspace.js';
 
 /** Who is calling: events go back to that page only; `connection` names it (closing it ends its sessions). */
@@ -27,6 +28,8 @@ export type Backend = Methods & {
 export interface BackendOptions {
   models: ModelSlot;
   workspace: string;
+  /** How long a store-browser query may run (default 10 s). */
+  queryTimeoutMs?: number;
 }
 
 export function summarize(model: Model): ModelSummary {
@@ -43,7 +46,7 @@ export function summarize(model: Model): ModelSummary {
   };
 }
 
-export function createBackend({ models, workspace: root }: BackendOptions): Backend {
+export function createBackend({ models, workspace: root, queryTimeoutMs }: BackendOptions): Backend {
   const workspace = new Workspace(root);
   const kernels = new KernelSessions(workspace);
   const languageSets = new Map<string, ReturnType<typeof tokenLanguagesOfCorpus>>();
@@ -124,9 +127,12 @@ export function createBackend({ models, workspace: root }: BackendOptions): Back
       return { stores: await listStores(workspace) };
     },
     'store.overview': ({ path }) => storeOverview(workspace, path),
-    'store.query': ({ path, sql }) => storeQuery(workspace, path, sql),
+    'store.query': ({ path, sql }) => storeQuery(workspace, path, sql, queryTimeoutMs !== undefined ? { timeoutMs: queryTimeoutMs } : {}),
 
     closed: (connection) => kernels.closed(connection),
-    dispose: () => kernels.dispose(),
+    dispose: () => {
+      stopQueryProcesses();
+      return kernels.dispose();
+    },
   };
 }

@@ -73,6 +73,8 @@ export class NotebookView {
   private queue: CellView[] = [];
   private running: CellView | null = null;
   private autosaveTimer: number | undefined;
+  /** The last autosave's error message ('' when it worked). */
+  private autosaveProblem = '';
   private lastKey = '';
   private checkingDisk = false;
   private recheckTimer: number | undefined;
@@ -264,7 +266,15 @@ export class NotebookView {
   private async autosave(): Promise<void> {
     if (!this.dirty || !this.path) return;
     this.syncSources();
-    await this.conn.call('notebook.autosave', { path: this.path, text: serializeNotebook(this.doc) }).catch(() => {});
+    try {
+      await this.conn.call('notebook.autosave', { path: this.path, text: serializeNotebook(this.doc) });
+      this.autosaveProblem = '';
+    } catch (e) {
+      // Said once per kind of failure, not at every keystroke's autosave.
+      const problem = (e as Error).message;
+      if (problem !== this.autosaveProblem) this.ui.showError(e);
+      this.autosaveProblem = problem;
+    }
   }
 
   private changed(): void {

@@ -17,6 +17,8 @@ export interface ServeOptions {
   open?: boolean;
   model?: string;
   device: DeviceRequest;
+  /** Seconds a store-browser query may run. */
+  queryTimeout?: number;
 }
 
 /** Opens `url` in the default browser, as Jupyter does; a machine without one just gets the printed URL. */
@@ -37,7 +39,7 @@ function workspaceDir(dir: string | undefined): string {
 export async function serve(dir: string | undefined, o: ServeOptions): Promise<void> {
   const workspace = workspaceDir(dir);
   const models = new ModelSlot(resolve(o.model ?? bundledModelDir), o.device);
-  const server = await startServer({ models, workspace, ...(o.port !== undefined ? { port: o.port } : {}) });
+  const server = await startServer({ models, workspace, ...(o.port !== undefined ? { port: o.port } : {}), ...(o.queryTimeout !== undefined ? { queryTimeoutMs: o.queryTimeout * 1000 } : {}) });
   process.stdout.write(o.json ? JSON.stringify({ url: server.url, origin: server.origin }) + '\n' : `Babelscope is running at ${server.url}\n(workspace ${workspace}; Ctrl+C stops it)\n`);
   if (o.open !== false && !o.json) openBrowser(server.url);
   await new Promise<void>((done) => {
@@ -55,6 +57,7 @@ export function addServeOptions(cmd: Command): Command {
     .option('--no-open', 'do not open a browser')
     .option('--model <dir>', 'model folder for the panels (default: the bundled tiny-babel model)')
     .addOption(new Option('--device <device>', 'where to run the model').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .option('--query-timeout <seconds>', 'stop a store-browser SQL query after this many seconds (default 10)', parseIntOption('--query-timeout', 1, 86_400))
     .option('--json', 'print {"url","origin"} as JSON (and open no browser)');
 }
 
