@@ -54,7 +54,7 @@ export async function align(options: AlignOptions): Promise<AlignOutput> {
       return await withStore(options.store, { readonly: !save, create: false }, async (store) => {
         const run = requireCaptureRun(store, options.run ?? 'capture');
         const progress = progressWithAbort(o, 'align', 'alignment');
-        const r = { pool, ...(await alignStoredRun(store, run, { pool, pivot, ...(kernel ? { kernel: kernel.run } : {}), onLayer: (done, total) => progress(done, total, 'layers') })) };
+        const r = { pool, ...(await alignStoredRun(store, run, { pool, pivot, pivotRequired: options.pivot !== undefined, ...(kernel ? { kernel: kernel.run } : {}), onLayer: (done, total) => progress(done, total, 'layers') })) };
         const resultId = save ? store.saveResult(ALIGNMENT_RESULT, { runId: run.id, params: { pool, pivot: r.pivot?.pivot ?? null }, result: r, inputs: { run: run.id } }) : null;
         return { ...r, resultId, runStatus: run.status, partial: run.status !== 'done' };
       });

@@ -50,9 +50,13 @@ export function* pooledLayersOf(store: Store, run: RunRecord, which: 'mean' | 'l
 export function alignStoredRun(
   store: Store,
   run: RunRecord,
-  o: { pool: 'mean' | 'last'; pivot?: string; kernel?: AsyncSimilarityKernel; onLayer?: (done: number, total: number) => void },
+  o: { pool: 'mean' | 'last'; pivot?: string; pivotRequired?: boolean; kernel?: AsyncSimilarityKernel; onLayer?: (done: number, total: number) => void },
 ): Promise<AlignmentResult> {
   const languages = [...new Set(store.readCorpus(run.corpusId ?? -1).map((t) => t.lang))];
+  // A pivot asked for by name must exist; the default one (eng) is left out quietly when absent.
+  if (o.pivotRequired && o.pivot !== undefined && !languages.includes(o.pivot)) {
+    return Promise.reject(new UserError(`the pivot language "${o.pivot}" is not among the languages of run "${run.name}"`, `Pick one of: ${languages.join(', ')}`));
+  }
   const total = store.pooledLayers(run.id).length;
   o.onLayer?.(0, total);
   return alignmentByLayer(pooledLayersOf(store, run, o.pool), {

@@ -12,14 +12,14 @@ export function registerAlign(program: Command): void {
     .requiredOption('--db <file>', 'SQLite file written by capture')
     .option('--run <name>', 'capture run to read', 'capture')
     .addOption(new Option('--pool <how>', 'pooled vector to compare').choices(['mean', 'last']).default('mean'))
-    .option('--pivot <lang>', 'report every language against this one', 'eng')
+    .option('--pivot <lang>', 'report every language against this one (default: eng, when the run has it)')
     .addOption(new Option('--kernel <kind>', 'similarity kernel: onnxruntime Gemm (multi-threaded, GPU) or float32 JS').choices(['onnx', 'js']).default('onnx'))
     .addOption(new Option('--device <device>', 'where the onnx kernel runs').choices(['auto', 'cpu', 'cuda']).default('cpu'))
     .option('--no-save', 'do not store the result in the file (then the file is only read)')
     .option('--json', 'print JSON')
-    .action(async (o: OutputOptions & { db: string; run: string; pool: 'mean' | 'last'; pivot: string; kernel: 'onnx' | 'js'; device: DeviceRequest; save: boolean }) => {
+    .action(async (o: OutputOptions & { db: string; run: string; pool: 'mean' | 'last'; pivot?: string; kernel: 'onnx' | 'js'; device: DeviceRequest; save: boolean }) => {
       openExistingStore(o.db, !o.save).close(); // a missing file is a UserError saying how to make one
-      const r = await align({ store: o.db, run: o.run, pool: o.pool, pivot: o.pivot, kernel: o.kernel, device: o.device, save: o.save });
+      const r = await align({ store: o.db, run: o.run, pool: o.pool, ...(o.pivot !== undefined ? { pivot: o.pivot } : {}), kernel: o.kernel, device: o.device, save: o.save });
       if (r.partial) process.stderr.write(`warning: run "${o.run}" is ${r.runStatus === 'running' ? 'still capturing (or was killed)' : r.runStatus}: these numbers cover only the texts captured so far\n`);
       output(o, r, () => renderAlignment(o.run, o.pool, r));
     });
