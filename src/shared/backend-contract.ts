@@ -190,7 +190,7 @@ const PARAMS: Record<BackendMethod, Check> = {
 export function requestProblem(body: unknown): string | null {
   if (typeof body !== 'object' || body === null) return 'the request body must be a JSON object';
   const { method, params } = body as { method?: unknown; params?: unknown };
-  if (typeof params !== 'object' || params === null) return '`params` must be an object';
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) return '`params` must be an object';
   if (typeof method !== 'string' || !Object.hasOwn(PARAMS, method)) return `unknown method ${JSON.stringify(method)}`;
   return PARAMS[method as BackendMethod](params as Record<string, unknown>);
 }

@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as zmq from 'zeromq';
+import { UserError } from '../../shared/errors.js';
 import type {
   CellOutput,
   CompletionReply,
@@ -308,6 +309,8 @@ export class KernelClient {
 
   private async launch(fixedPorts?: number[]): Promise<void> {
     this.displays.clear();
+    const cwd = this.options.cwd ?? process.cwd();
+    if (!existsSync(cwd)) throw new UserError(`the kernel cannot start in ${cwd}: the folder does not exist`, 'Save the notebook in an existing folder, then run it.');
     const dir = mkdtempSync(join(tmpdir(), 'babelscope-kernel-'));
     const ports = fixedPorts ?? (await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]));
     const info: ConnectionInfo = {
@@ -327,7 +330,7 @@ export class KernelClient {
     this.signer = new MessageSigner(info.key);
 
     const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), kernelMainPath, '-f', file], {
-      cwd: this.options.cwd ?? process.cwd(),
+      cwd,
       env: this.options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -350,13 +353,21 @@ export class KernelClient {
       stderrTail: '',
       expectedExit: false,
       iopubSeen: false,
-      exited: new Promise((resolve) => child.once('exit', () => resolve())),
+      // A process that could not be spawned emits 'error' and never 'exit'.
+      exited: new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.once('error', () => resolve());
+      }),
       oomKillsAtStart: oomKills(),
     };
     this.conn = conn;
     child.stdout!.on('data', () => undefined);
     child.stderr!.on('data', (d: Buffer) => (conn.stderrTail = (conn.stderrTail + d.toString()).slice(-4000)));
     child.on('exit', (code, signal) => this.onExit(conn, code, signal));
+    child.on('error', (e) => {
+      conn.stderrTail += `\n${e.message}`;
+      if (child.exitCode === null && child.signalCode === null && child.pid === undefined) this.onExit(conn, null, null);
+    });
     void this.readLoop(conn, shell);
     void this.readLoop(conn, control);
     void this.readLoop(conn, iopub);

@@ -50,6 +50,8 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e) => {
+      // The client went away mid-request (a closed tab, a cut connection): nothing to answer or log.
+      if ((e as NodeJS.ErrnoException).code === 'ECONNRESET' || req.destroyed) return;
       if (isUserError(e)) return send(res, 500, 'text/plain', `${e.message}${e.hint ? `\n${e.hint}` : ''}`);
       process.stderr.write(`server error: ${(e as Error).stack ?? String(e)}\n`);
       send(res, 500, 'text/plain', 'internal error (see the server log)');
