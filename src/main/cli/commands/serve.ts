@@ -9,6 +9,7 @@ import { parseIntOption } from '../common.js';
 import type { DeviceRequest } from '../../model/types.js';
 import { Option } from 'commander';
 import { bundledModelDir } from './tour.js';
+import { EXIT_WITH_PARENT_ENV } from '../../electron/backend-process.js';
 
 export interface ServeOptions {
   port?: number;
@@ -29,6 +30,18 @@ function openBrowser(url: string): void {
   child.unref();
 }
 
+/** Calls `gone` once the process that started this one has ended (this one is then re-parented). */
+function watchParent(gone: () => void): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    process.stderr.write(`babelscope serve: the process that started it (pid ${parent}) is gone; stopping\n`);
+    gone();
+  }, 1000);
+  timer.unref();
+}
+
 function workspaceDir(dir: string | undefined): string {
   const ws = resolve(dir ?? '.');
   if (!existsSync(ws) || !statSync(ws).isDirectory()) throw new UserError(`${ws} is not a folder`, 'Pass the folder that holds (or will hold) your notebooks: babelscope serve DIR');
@@ -46,6 +59,7 @@ export async function serve(dir: string | undefined, o: ServeOptions): Promise<v
     const stop = () => done();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    if (process.env[EXIT_WITH_PARENT_ENV] === '1') watchParent(stop);
   });
   await server.close();
   await models.dispose();
