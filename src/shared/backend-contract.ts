@@ -46,8 +46,13 @@ export interface NotebookFile {
   path: string;
   text: string;
   mtimeMs: number;
+  /**
+   * Whether its HTML/JavaScript outputs may run (Jupyter's trust model): true when this user produced
+   * them here (saved from a run) or trusted the notebook; otherwise (or absent) they render without scripts.
+   */
+  trusted?: boolean;
   /** Unsaved work autosaved after the file was last saved (the app or the machine stopped): offered back. */
-  recovery?: { text: string; savedAt: number };
+  recovery?: { text: string; savedAt: number; trusted?: boolean };
 }
 
 /** A running cell's output, pushed as the `kernel.output` event. */
@@ -120,11 +125,16 @@ export type BackendMethods = {
   'workspace.info': (params: Record<string, never>) => { root: string; recent: string[] };
   'workspace.list': (params: { dir: string }) => { dir: string; entries: WorkspaceEntry[] };
   'notebook.read': (params: { path: string }) => NotebookFile;
-  /** Writes atomically. Refused when the file changed on disk since `expectMtimeMs` (null: must not exist). */
-  'notebook.write': (params: { path: string; text: string; expectMtimeMs?: number | null }) => { mtimeMs: number };
+  /**
+   * Writes atomically. Refused when the file changed on disk since `expectMtimeMs` (null: must not exist).
+   * `trusted`: every output was produced here or trusted, so the saved outputs are signed (trusted next time).
+   */
+  'notebook.write': (params: { path: string; text: string; expectMtimeMs?: number | null; trusted?: boolean }) => { mtimeMs: number };
   'notebook.stat': (params: { path: string }) => { mtimeMs: number | null };
   /** Keeps unsaved work beside the workspace (.babelscope/recovery) until the notebook is saved. */
-  'notebook.autosave': (params: { path: string; text: string }) => { savedAt: number };
+  'notebook.autosave': (params: { path: string; text: string; trusted?: boolean }) => { savedAt: number };
+  /** The user trusts the notebook as it is on disk: its HTML/JavaScript outputs may run (like `jupyter trust`). */
+  'notebook.trust': (params: { path: string }) => { trusted: boolean };
   'notebook.discardRecovery': (params: { path: string }) => Record<string, never>;
   /** The `babelscope` API's declarations, for the editor's completion, hover and diagnostics. */
   'api.types': (params: Record<string, never>) => { files: { path: string; text: string }[] };
@@ -156,6 +166,7 @@ const str = (key: string, max = 4096): Check => (p) => {
 };
 const all = (...checks: Check[]): Check => (p) => checks.reduce<string | null>((err, c) => err ?? c(p), null);
 const none: Check = () => null;
+const optionalBool = (key: string): Check => (p) => (p[key] === undefined || typeof p[key] === 'boolean' ? null : `\`params.${key}\` must be true or false`);
 
 /** One validator per method: adding a method without one fails the build (the Record is exhaustive). */
 const PARAMS: Record<BackendMethod, Check> = {
@@ -170,9 +181,10 @@ const PARAMS: Record<BackendMethod, Check> = {
   'workspace.info': none,
   'workspace.list': str('dir'),
   'notebook.read': str('path'),
-  'notebook.write': all(str('path'), str('text', MAX_MESSAGE_BYTES), (p) => (p['expectMtimeMs'] === undefined || p['expectMtimeMs'] === null || typeof p['expectMtimeMs'] === 'number' ? null : '`params.expectMtimeMs` must be a number or null')),
+  'notebook.write': all(str('path'), str('text', MAX_MESSAGE_BYTES), optionalBool('trusted'), (p) => (p['expectMtimeMs'] === undefined || p['expectMtimeMs'] === null || typeof p['expectMtimeMs'] === 'number' ? null : '`params.expectMtimeMs` must be a number or null')),
   'notebook.stat': str('path'),
-  'notebook.autosave': all(str('path'), str('text', MAX_MESSAGE_BYTES)),
+  'notebook.autosave': all(str('path'), str('text', MAX_MESSAGE_BYTES), optionalBool('trusted')),
+  'notebook.trust': str('path'),
   'notebook.discardRecovery': str('path'),
   'api.types': none,
   'node.types': none,

@@ -14,6 +14,7 @@ import { tinyModelDir } from '../helpers/paths.js';
 export interface TestBackend {
   server: ServerHandle;
   workspace: string;
+  dataDir: string;
 }
 
 /** One backend per module, started on first use and stopped (workspace removed) after the suite. */
@@ -24,13 +25,15 @@ export function sharedBackend(options: Partial<ServerOptions> = {}, prepare?: (w
     const b = await started;
     await b.server.close();
     rmSync(b.workspace, { recursive: true, force: true });
+    rmSync(b.dataDir, { recursive: true, force: true });
   });
   return () =>
     (started ??= (async () => {
       const workspace = mkdtempSync(join(tmpdir(), 'babelscope-fault-backend-'));
+      const dataDir = mkdtempSync(join(tmpdir(), 'babelscope-fault-data-'));
       await prepare?.(workspace);
-      const server = await startServer({ models: new ModelSlot(tinyModelDir, 'cpu'), workspace, ...options });
-      return { server, workspace };
+      const server = await startServer({ models: new ModelSlot(tinyModelDir, 'cpu'), workspace, dataDir, ...options });
+      return { server, workspace, dataDir };
     })());
 }
 

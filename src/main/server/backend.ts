@@ -10,6 +10,7 @@ import { nodeTypes } from './node-types.js';
 import { KernelSessions } from './kernel-sessions.js';
 import { listStores, storeOverview, storeQuery } from './store-browser.js';
 import { stopQueryProcesses } from './store-query-process.js';
+import { NotebookTrust } from './trust.js';
 import { Workspace } from './workspace.js';
 
 /** Who is calling: events go back to that page only; `connection` names it (closing it ends its sessions). */
@@ -30,6 +31,8 @@ export interface BackendOptions {
   workspace: string;
   /** How long a store-browser query may run (default 10 s). */
   queryTimeoutMs?: number;
+  /** Where the notebook-trust key and signatures live (default: the user's data folder). */
+  dataDir?: string;
 }
 
 export function summarize(model: Model): ModelSummary {
@@ -46,8 +49,9 @@ export function summarize(model: Model): ModelSummary {
   };
 }
 
-export function createBackend({ models, workspace: root, queryTimeoutMs }: BackendOptions): Backend {
+export function createBackend({ models, workspace: root, queryTimeoutMs, dataDir }: BackendOptions): Backend {
   const workspace = new Workspace(root);
+  const trust = new NotebookTrust(dataDir);
   const kernels = new KernelSessions(workspace);
   const languageSets = new Map<string, ReturnType<typeof tokenLanguagesOfCorpus>>();
   // Token languages come from the UDHR in those languages; computed once per model and language set.
@@ -97,10 +101,26 @@ export function createBackend({ models, workspace: root, queryTimeoutMs }: Backe
       return { root: workspace.root, recent: await workspace.recent() };
     },
     'workspace.list': ({ dir }) => workspace.list(dir),
-    'notebook.read': ({ path }) => workspace.read(path),
-    'notebook.write': ({ path, text, expectMtimeMs }) => workspace.write(path, text, expectMtimeMs),
+    async 'notebook.read'({ path }) {
+      const file = await workspace.read(path);
+      const recovery = file.recovery && { ...file.recovery, trusted: await trust.isTrusted(file.recovery.text) };
+      return { ...file, trusted: await trust.isTrusted(file.text), ...(recovery ? { recovery } : {}) };
+    },
+    async 'notebook.write'({ path, text, expectMtimeMs, trusted }) {
+      const written = await workspace.write(path, text, expectMtimeMs);
+      if (trusted) await trust.sign(text);
+      return written;
+    },
     'notebook.stat': ({ path }) => workspace.stat(path),
-    'notebook.autosave': ({ path, text }) => workspace.autosave(path, text),
+    async 'notebook.autosave'({ path, text, trusted }) {
+      const saved = await workspace.autosave(path, text);
+      if (trusted) await trust.sign(text);
+      return saved;
+    },
+    async 'notebook.trust'({ path }) {
+      await trust.sign((await workspace.read(path)).text);
+      return { trusted: true };
+    },
     async 'notebook.discardRecovery'({ path }) {
       await workspace.discardRecovery(path);
       return {};

@@ -39,13 +39,15 @@ export interface ServerOptions {
   token?: string;
   /** How long a store-browser query may run before it is stopped (default 10 s). */
   queryTimeoutMs?: number;
+  /** Where the notebook-trust key and signatures live (default: the user's data folder, see trust.ts). */
+  dataDir?: string;
 }
 
 const MAX_REQUEST_BYTES = MAX_MESSAGE_BYTES;
 
 export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   const token = opts.token ?? randomBytes(24).toString('hex');
-  const backend = createBackend({ models: opts.models, workspace: opts.workspace ?? process.cwd(), ...(opts.queryTimeoutMs !== undefined ? { queryTimeoutMs: opts.queryTimeoutMs } : {}) });
+  const backend = createBackend({ models: opts.models, workspace: opts.workspace ?? process.cwd(), ...(opts.queryTimeoutMs !== undefined ? { queryTimeoutMs: opts.queryTimeoutMs } : {}), ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}) });
   let port = 0;
 
   const server = createServer((req, res) => {
