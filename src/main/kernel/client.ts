@@ -133,18 +133,24 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * The cgroup v2 `memory.events` file of this process's cgroup (the kernel runs in the same one), or
- * null where there is none (cgroup v1, macOS, Windows).
+ * The file where the kernel's OOM killer counts its kills in this process's cgroup (the kernel process
+ * runs in the same one): cgroup v2 `memory.events`, or v1 `memory.oom_control` (Linux ≥ 4.13); each
+ * under the cgroup's path, else at the mount's root (a container sees its own cgroup there). Null
+ * where there is none (macOS, Windows).
  */
 function memoryEventsPath(): string | null {
+  let lines: string[];
   try {
-    const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
-    if (!line) return null;
-    const path = join('/sys/fs/cgroup', line.slice(3).trim(), 'memory.events');
-    return existsSync(path) ? path : null;
+    lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n');
   } catch {
     return null;
   }
+  const candidates: string[] = [];
+  const v2 = lines.find((l) => l.startsWith('0::'));
+  if (v2 !== undefined) candidates.push(join('/sys/fs/cgroup', v2.slice(3).trim(), 'memory.events'), '/sys/fs/cgroup/memory.events');
+  const v1 = lines.map((l) => /^\d+:(?:[^:]*,)?memory(?:,[^:]*)?:(.*)$/.exec(l)).find((m) => m);
+  if (v1) candidates.push(join('/sys/fs/cgroup/memory', v1[1]!.trim(), 'memory.oom_control'), '/sys/fs/cgroup/memory/memory.oom_control');
+  return candidates.find((p) => existsSync(p)) ?? null;
 }
 
 /** How many processes the kernel's out-of-memory killer has killed in this cgroup so far (null: unknown). */

@@ -81,6 +81,8 @@ export function registerCases(): void {
       const events = join(dir, 'memory.events');
       writeFileSync(events, 'low 0\nhigh 0\nmax 12\noom 3\noom_kill 2\noom_group_kill 0\n');
       assert.equal(oomKills(events), 2);
+      writeFileSync(events, 'oom_kill_disable 0\nunder_oom 0\noom_kill 4\n'); // cgroup v1 memory.oom_control
+      assert.equal(oomKills(events), 4);
       writeFileSync(events, 'low 0\n');
       assert.equal(oomKills(events), null);
       assert.equal(oomKills(join(dir, 'missing')), null);
