@@ -54,19 +54,29 @@ function unchanged(b: TestBackend, hashBefore: string): void {
   }
 }
 
-/** Query processes of this checkout still alive (by their command line). */
-function liveQueryProcesses(): number[] {
+/** Query processes of this checkout started by process `parent` (by their command line and parent pid). */
+function queryProcessesOf(parent: number): number[] {
   const child = join(repoRoot, 'dist', 'src', 'main', 'server', 'store-query-child.js');
   return readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(child);
+        const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+        return ppid === parent && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(child);
       } catch {
         return false;
       }
     })
     .map(Number);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/^[^)]*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); // a zombie has ended
+  } catch {
+    return false;
+  }
 }
 
 export function registerCases(): void {
@@ -161,15 +171,16 @@ export function registerCases(): void {
       const runaway = post('store.query', { path: STORE, sql: RUNAWAY }).catch(() => 'connection closed');
       // The backend still answers while the query runs (it is in its own process).
       assert.equal((await post('workspace.info', {})).result.root, workspace);
-      while (liveQueryProcesses().length === 0) await new Promise((r) => setTimeout(r, 50));
+      let queries: number[] = [];
+      for (let i = 0; i < 200 && (queries = queryProcessesOf(child.pid!)).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
       child.kill('SIGTERM');
       const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
       const end = await exited;
       clearTimeout(guard);
       assert.notEqual(end.signal, 'SIGKILL', 'it stopped on SIGTERM (not the 30 s guard)');
       await runaway;
-      for (let i = 0; i < 40 && liveQueryProcesses().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual(liveQueryProcesses(), [], 'no query process left behind');
+      for (let i = 0; i < 40 && queries.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(queries.filter(alive), [], 'no query process left behind');
     } finally {
       rmSync(workspace, { recursive: true, force: true });
     }
