@@ -176,9 +176,12 @@ export interface LayerAlignment {
    * pairing (permutation baseline); for mean cosine the mean cosine of non-translations.
    */
   chance: { meanCosine: PairMatrix; retrieval: PairMatrix; mexa: PairMatrix };
-  /** 2.5–97.5 % of retrieval and MEXA over the shuffles: a score inside it is what chance gives. */
+  /**
+   * 2.5–97.5 % of retrieval and MEXA over the shuffles: a score inside it is what chance gives.
+   * Null entries in results stored before the permutation baseline (see `chanceMethod`).
+   */
   chanceBand: { retrieval: PairIntervals; mexa: PairIntervals };
-  /** 95 % intervals of retrieval and MEXA (percentile bootstrap over texts). */
+  /** 95 % intervals of retrieval and MEXA (percentile bootstrap over texts); null entries in results stored before them. */
   intervals: { retrieval: PairIntervals; mexa: PairIntervals };
 }
 
@@ -200,7 +203,7 @@ export interface PivotAlignment {
   maxLayer: Record<string, number | null>;
   /** language → chance MEXA against the pivot (permutation mean, at the last layer with a score). */
   chanceMexa: Record<string, number | null>;
-  /** language → [layers] chance MEXA (permutation mean), its 2.5–97.5 % band, and MEXA's 95 % interval. */
+  /** language → [layers] chance MEXA (permutation mean), its 2.5–97.5 % band, and MEXA's 95 % interval (nulls in results stored before them). */
   chanceMexaByLayer: Record<string, (number | null)[]>;
   mexaChanceBand: Record<string, (Interval | null)[]>;
   mexaInterval: Record<string, (Interval | null)[]>;
@@ -223,6 +226,10 @@ export interface AlignmentResult {
   /** Over layers, per pair: mean cosine mean/max. */
   meanCosineSummary: PairSummary;
   pivot: PivotAlignment | null;
-  /** How the chance levels were drawn: shuffles of the pairing per pair and layer, and the seed. */
-  chanceMethod: { permutations: number; seed: number; bootstrapResamples: number };
+  /**
+   * How the chance levels were drawn: shuffles of the pairing per pair and layer, the seed, and the
+   * bootstrap's resamples. Null in results stored before (schema 4), whose chance levels are the
+   * analytic 1/(2n − 1) for MEXA and 1/|b| for retrieval, without bands or intervals.
+   */
+  chanceMethod: { permutations: number; seed: number; bootstrapResamples: number } | null;
 }

@@ -48,28 +48,42 @@ export interface PooledRowLike {
   key: string;
   mean: Float32Array | null;
   last: Float32Array | null;
+  wmean?: Float32Array | null;
 }
 
-/** Group pooled rows (any order) into `PooledVectorsByLayer`, taking the mean or the last-token vector. */
-export function pooledVectorsByLayer(rows: Iterable<PooledRowLike>, pooling: 'mean' | 'last'): PooledVectorsByLayer {
-  const layers: Map<string, Map<string, Float32Array>>[] = [];
+/** Which pooled vector to compare: MEXA's position-weighted mean, the uniform mean after <bos>, or the last token. */
+export type PoolingKind = 'wmean' | 'mean' | 'last';
+const KIND_NAMES: Record<PoolingKind, string> = { wmean: 'position-weighted mean', mean: 'mean', last: 'last-token' };
+
+/** Group pooled rows of one layer (any order) into language → text id → vector of the kind asked for. */
+export function pooledTexts(rows: Iterable<PooledRowLike>, pooling: PoolingKind): Map<string, Map<string, Float32Array>> {
+  const byLang = new Map<string, Map<string, Float32Array>>();
   for (const r of rows) {
-    if (!(Number.isInteger(r.layer) && r.layer >= 0)) throw new UserError(`alignment: bad layer ${r.layer}`);
-    while (layers.length <= r.layer) layers.push(new Map());
-    const byLang = layers[r.layer]!;
     let texts = byLang.get(r.lang);
     if (!texts) byLang.set(r.lang, (texts = new Map()));
     if (texts.has(r.key)) throw new UserError(`alignment: text ${r.key} appears twice for ${r.lang} at layer ${r.layer}`);
-    const v = pooling === 'mean' ? r.mean : r.last;
+    const v = r[pooling] ?? null;
     if (v === null) {
+      const other = (['wmean', 'mean', 'last'] as const).find((k) => k !== pooling && (r[k] ?? null) !== null);
       throw new UserError(
-        `alignment: the capture kept no ${pooling === 'mean' ? 'mean' : 'last-token'} vectors`,
-        `Use --pool ${pooling === 'mean' ? 'last' : 'mean'}, or capture again with --pool ${pooling} (or mean,last).`,
+        `alignment: the capture kept no ${KIND_NAMES[pooling]} vectors`,
+        `${other ? `Use --pool ${other}, or c` : 'C'}apture again with --pool ${pooling} (the default keeps wmean, mean and last).`,
       );
     }
     texts.set(r.key, v);
   }
-  return layers;
+  return byLang;
+}
+
+/** Group pooled rows (any order, layers ≥ 0) into `PooledVectorsByLayer`, taking the vectors of one kind. */
+export function pooledVectorsByLayer(rows: Iterable<PooledRowLike>, pooling: PoolingKind): PooledVectorsByLayer {
+  const byLayer: PooledRowLike[][] = [];
+  for (const r of rows) {
+    if (!(Number.isInteger(r.layer) && r.layer >= 0)) throw new UserError(`alignment: bad layer ${r.layer}`);
+    while (byLayer.length <= r.layer) byLayer.push([]);
+    byLayer[r.layer]!.push(r);
+  }
+  return byLayer.map((rs) => pooledTexts(rs, pooling));
 }
 
 export interface AlignmentOptions {
