@@ -56,6 +56,11 @@ export function* pooledLayersOf(store: Store, run: RunRecord, which: PoolingKind
   if (plan.length === 0) {
     throw new UserError(`run "${run.name}" has no pooled vectors`, 'Let the capture finish, or capture again without --pool none.');
   }
+  const kept = store.pooledKinds(run.id);
+  if (!kept.includes(which)) {
+    const name = { wmean: 'position-weighted mean', mean: 'mean', last: 'last-token' }[which];
+    throw new UserError(`alignment: the capture kept no ${name} vectors`, `${kept.length ? `Use --pool ${kept[0]}, or c` : 'C'}apture again with --pool ${which} (the default keeps wmean, mean and last).`);
+  }
   for (const { reported, stored } of plan) yield { layer: reported, texts: pooledTexts(store.readPooled(run.id, stored, which), which) };
 }
 
