@@ -27,6 +27,12 @@
  *   pooled residuals are anisotropic and any two texts can have cosine 0.9; null for n = 1.
  * Intervals (`LayerAlignment.intervals`): 95 % percentile bootstrap over texts of each text's hit
  * (its row and column rivals held fixed), for retrieval and MEXA.
+ * Against the reference: on the same embeddings, MEXA equals `compute_mexa.py` and retrieval its similarity
+ * matrix's row/column hits to 1e-6 (test/main/analysis/alignment-reference.test.ts). Differences: texts
+ * pair by corpus id over every shared text, where `compute_mexa.py` pairs the first `num_sents` (100)
+ * sentences of each file by position; cosines are float32 (the reference's are float64), so a diagonal
+ * within ~1e-6 of its best rival can differ; the pooling (MEXA's position-weighted mean by default) is
+ * the capture's, as `embed_extractor.py` (src/main/capture/pooling.ts).
  * Summary over layers: mean, max and the first layer reaching the max, per pair, ignoring null layers.
  *
  * Cost: per layer and language pair, |a| × |b| dot products of the hidden size, on unit vectors in
