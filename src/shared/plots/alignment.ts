@@ -3,13 +3,33 @@
  * its 95 % interval (bootstrap over texts) as a band, and the permutation chance level with its
  * 2.5–97.5 % band in grey, both drawn unless turned off.
  */
-import type { AlignmentResult } from '../result-types.js';
 import { layerLines, type LineSeries } from './figures.js';
 import type { PlotFigure } from './types.js';
 
+type PerLayer<T> = Readonly<Record<string, readonly T[]>>;
+type Band = { low: number; high: number } | null;
+
+/** What `alignmentLines` reads of an `align` result (AlignmentResult fits). */
+export interface AlignmentLinesResult {
+  languages: readonly string[];
+  layers: readonly { layer: number }[];
+  layerIndexing?: 'hidden_states' | 'blocks';
+  pivot: {
+    pivot: string;
+    mexa: PerLayer<number | null>;
+    retrieval: PerLayer<number | null>;
+    mexaInterval: PerLayer<Band>;
+    retrievalInterval: PerLayer<Band>;
+    chanceMexaByLayer: PerLayer<number | null>;
+    chanceRetrieval: PerLayer<number | null>;
+    mexaChanceBand: PerLayer<Band>;
+    retrievalChanceBand: PerLayer<Band>;
+  } | null;
+}
+
 /** Data of `alignmentLines`: an `align` result (its pivot part), and what to draw. */
 export interface AlignmentLinesInput {
-  result: AlignmentResult & { layerIndexing?: 'hidden_states' | 'blocks' };
+  result: AlignmentLinesResult;
   /** MEXA (default) or retrieval of the pivot's translation. */
   metric?: 'mexa' | 'retrieval';
   /** Languages to draw (default every one but the pivot). */

@@ -19,4 +19,4 @@ export {
   type DeactivationMatrixInput,
   type CheckpointEvolutionInput,
 } from './figures.js';
-export { alignmentLines, type AlignmentLinesInput } from './alignment.js';
+export { alignmentLines, type AlignmentLinesInput, type AlignmentLinesResult } from './alignment.js';
