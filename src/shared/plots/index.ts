@@ -20,3 +20,4 @@ export {
   type CheckpointEvolutionInput,
 } from './figures.js';
 export { alignmentLines, type AlignmentLinesInput, type AlignmentLinesResult } from './alignment.js';
+export { latentLanguageLines, type LatentLanguageLinesInput, type LatentBandSeries } from './latent-language.js';
