@@ -45,12 +45,15 @@ export function jobStates(id: string): JobState[] {
 
 const FINAL = /^(COMPLETED|FAILED|CANCELLED|TIMEOUT|OUT_OF_MEMORY|NODE_FAIL|PREEMPTED|BOOT_FAIL|DEADLINE)/;
 
-/** Waits until every job with this id has ended, and returns their states. */
+/** Pending, running or completing (processes still ending) jobs with this id, as squeue lists them. */
+const queued = (id: string) => (spawnSync('squeue', ['-h', '-j', id, '-o', '%i %T'], { encoding: 'utf8' }).stdout ?? '').trim();
+
+/** Waits until every job with this id has ended, its processes included, and returns their states. */
 export async function waitForJob(id: string, timeoutMs = 300_000): Promise<JobState[]> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const states = jobStates(id);
-    if (states.length > 0 && states.every((s) => FINAL.test(s.state))) return states;
+    if (states.length > 0 && states.every((s) => FINAL.test(s.state)) && queued(id) === '') return states;
     if (Date.now() > until) throw new Error(`job ${id} still ${states.map((s) => `${s.id} ${s.state}`).join(', ')} after ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 250));
   }
