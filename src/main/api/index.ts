@@ -30,6 +30,8 @@ export { codeSwitch } from './codeswitch.js';
 export type { CodeSwitchOptions, CodeSwitchOutput, InterventionInfo, ConfusionSummary, OverallSummary, SwitchMatrix, ResponseOutput } from './codeswitch.js';
 export { fertility } from './fertility.js';
 export type { FertilityOptions, FertilityOutput, FertilityRow } from './fertility.js';
+export { exportStore } from './export.js';
+export type { ExportStoreOptions, ExportSummary, ExportedTable } from './export.js';
 export { compareCheckpoints } from './checkpoints.js';
 export type { CompareCheckpointsOptions, CheckpointComparison } from './checkpoints.js';
 export { AMBIENT_PROGRESS } from './progress.js';
