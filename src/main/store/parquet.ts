@@ -15,6 +15,7 @@
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { iteratePooled } from './pooled.js';
 import type { Store } from './store.js';
 
 export interface ParquetFile {
@@ -140,20 +141,18 @@ async function copyPooled(d: DuckDB, store: Store, duck: DuckDBConnection): Prom
   const appender = await duck.createAppender('pooled');
   const vector = (v: Float32Array | null) => (v ? appender.appendList(d.listValue(Array.from(v)), d.LIST(d.FLOAT)) : appender.appendNull());
   for (const runId of runIds(store, 'pooled')) {
-    // One layer at a time: memory is one layer's vectors of one run.
-    for (const layer of store.pooledLayers(runId)) {
-      for (const row of store.readPooled(runId, layer)) {
-        appender.appendBigInt(BigInt(runId));
-        appender.appendInteger(layer);
-        appender.appendBigInt(BigInt(row.textId));
-        appender.appendVarchar(row.lang);
-        appender.appendVarchar(row.key);
-        vector(row.mean);
-        vector(row.last);
-        appender.endRow();
-      }
-      appender.flushSync();
+    // Row by row: memory does not grow with the corpus (DuckDB spills what it holds).
+    for (const row of iteratePooled(store.db, runId)) {
+      appender.appendBigInt(BigInt(runId));
+      appender.appendInteger(row.layer);
+      appender.appendBigInt(BigInt(row.textId));
+      appender.appendVarchar(row.lang);
+      appender.appendVarchar(row.key);
+      vector(row.mean);
+      vector(row.last);
+      appender.endRow();
     }
+    appender.flushSync();
   }
   appender.closeSync();
 }
