@@ -47,7 +47,6 @@ export type { DiagonalEntry } from '../analysis/ablation-matrix.js';
 export type { LayerAlignment, PairSummary, PivotAlignment, PairMatrix } from '../analysis/alignment.js';
 export type { LapeOptions as LapeAnalysisOptions } from '../analysis/lape.js';
 export type { WorkingLanguageTable, ChanceMass } from '../analysis/working-language.js';
-export type { Interval } from '../../shared/intervals.js';
 export { scriptEvidence, SHARED, UNKNOWN, DEFAULT_MIN_SHARE, DEFAULT_MIN_COUNT } from '../analysis/token-language.js';
 export type { TokenEvidence } from '../analysis/token-language.js';
 export { CODE_KEYWORDS, keywordEvidence, exclusiveKeywords } from '../analysis/code-keywords.js';
