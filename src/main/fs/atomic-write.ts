@@ -28,7 +28,7 @@ import {
   writeSync,
   type Stats,
 } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../../shared/errors.js';
 
@@ -97,6 +97,30 @@ export async function writeFileAtomic(path: string, data: AtomicData, options: A
     throw writeError(e, path, options.what);
   }
   syncFolder(dirname(target));
+}
+
+/**
+ * Creates the folder of `file` (and its parents) for a write; a refusal is the same UserError the write
+ * would give (Node's recursive mkdir reports ENOENT where the file system is read-only).
+ */
+export async function ensureFolderFor(file: string, options: AtomicWriteOptions = {}): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dirname(resolve(file)); ; d = dirname(d)) {
+    try {
+      if (statSync(d).isDirectory()) break;
+    } catch {
+      /* missing */
+    }
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    try {
+      await mkdir(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw writeError(e, file, options.what);
+    }
+  }
 }
 
 const TEMP_SUFFIX = '.tmp';

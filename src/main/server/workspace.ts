@@ -13,8 +13,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, realpath, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { NotebookFile, WorkspaceEntry } from '../../shared/backend-contract.js';
-import { UserError } from '../../shared/errors.js';
-import { writeFileAtomic, writeTarget } from '../fs/atomic-write.js';
+import { isUserError, UserError } from '../../shared/errors.js';
+import { ensureFolderFor, writeFileAtomic, writeTarget } from '../fs/atomic-write.js';
 import { parseNotebook } from '../notebook/ipynb.js';
 
 const STATE_DIR = '.babelscope';
@@ -93,7 +93,7 @@ export class Workspace {
         if (expectMtimeMs !== null && now !== expectMtimeMs)
           throw new UserError(`${path} changed on disk since it was opened`, 'Reload it to see the other changes, or use Save As to keep both.');
       }
-      await mkdir(dirname(target), { recursive: true }).catch(() => undefined); // a refusal is reported by the write, about the file
+      await ensureFolderFor(target, { what: path });
       await writeFileAtomic(target, text, { what: path });
       let after = await stat(abs);
       // The file system's clock ticks coarsely (a few ms): a save within one tick would keep the version.
@@ -129,7 +129,7 @@ export class Workspace {
     const file = this.recoveryPath(path);
     // The draft is as private as its notebook (a 0600 notebook gets a 0600 draft).
     const mode = (await stat(abs).catch(() => null))?.mode;
-    await mkdir(dirname(file), { recursive: true }).catch(() => undefined);
+    await ensureFolderFor(file, { what: `the unsaved copy of ${path}` });
     const savedAt = Date.now();
     await serialized(file, () =>
       writeFileAtomic(file, JSON.stringify({ path, savedAt, text }), { what: `the unsaved copy of ${path}`, ...(mode !== undefined ? { mode: mode & 0o666 } : {}) }),
@@ -167,17 +167,15 @@ export class Workspace {
     const file = join(this.root, STATE_DIR, 'recent.json');
     await serialized(file, async () => {
       const list = [path, ...(await this.recent()).filter((p) => p !== path)].slice(0, RECENT_MAX);
+      await mkdir(dirname(file), { recursive: true }).catch(() => undefined);
       try {
-        await mkdir(dirname(file), { recursive: true });
         await writeFileAtomic(file, JSON.stringify(list), { what: 'the recent notebooks list' });
       } catch (e) {
-        if (!NOT_WRITABLE.has((e as { code?: string }).code ?? '') && !/permission denied|read-only|disk is full|quota/.test((e as Error).message)) throw e;
+        if (!isUserError(e)) throw e; // not writable, full, read-only: the notebook opens all the same
       }
     });
   }
 }
-
-const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']);
 
 /** Runs `fn` after every earlier call for the same `key` (an absolute path) has finished. */
 const queues = new Map<string, Promise<unknown>>();
