@@ -67,6 +67,11 @@ export async function withTmpfs<T>(t: TestContext, bytes: number, fn: (fs: Tmpfs
   }
 }
 
+/** Bytes in use on the file system holding `dir`. */
+export function usedBytes(dir: string): number {
+  return Number(execFileSync('df', ['--output=used', '-B1', dir]).toString().trim().split('\n').pop());
+}
+
 /** Fills the file system holding `dir` until fewer than `leave` bytes remain free. */
 export function fillDisk(dir: string, leave: number): void {
   const free = Number(execFileSync('df', ['--output=avail', '-B1', dir]).toString().trim().split('\n').pop());
