@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -175,6 +175,30 @@ export function registerCases(): void {
       assertSameAsWhole(path, wholePath);
     });
   }
+
+  faultCase(AREA, 'a file size limit (ulimit -f, no root needed) stops a capture in a child: UserError, consistent store, resume equals an uninterrupted capture', async () => {
+    const wholePath = await wholeStore();
+    const path = join(scratchDir(), 'limited.db');
+    openStore(path).close(); // the empty store, with its schema
+    const script = join(scratchDir(), 'limited.mjs');
+    writeFileSync(script, childScript(path).replace(/await capture\(([^;]*)\);/, "try { await capture($1); } catch (e) { process.stdout.write('error ' + e.kind + ' ' + e.message + '\\n'); }"));
+    const limitKiB = Math.ceil(statSync(path).size / 1024) + 160;
+    const child = spawn('bash', ['-c', `ulimit -f ${limitKiB}; exec "$0" "$1"`, process.execPath, script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise((r) => child.once('close', r));
+    assert.match(out, /^error user (Disk I\/O error|The disk is full)[^\n]*limited\.db/m);
+    let store = openStore(path);
+    try {
+      checkConsistent(store, false);
+      const started = store.findRun(RUN) !== undefined;
+      const s = await capture(await theModel(), store, await theTexts(), OPTIONS);
+      assert.equal(s.resumed, started);
+    } finally {
+      store.close();
+    }
+    assertSameAsWhole(path, wholePath);
+  });
 
   faultCase(AREA, 'a failed commit keeps the accumulator\'s statistics pending; the retry writes them with their done marks', async () => {
     const dir = scratchDir();
