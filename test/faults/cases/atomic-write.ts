@@ -29,7 +29,7 @@ import { removeStaleTemporaries, temporariesOf, temporaryName, writeFileAtomic, 
 import { writeNotebook, serializeNotebook, type Notebook } from '../../../src/main/notebook/ipynb.js';
 import { writeCachedModel } from '../../../src/main/model/model-cache.js';
 import { Writer } from '../../../src/main/model/protobuf.js';
-import { runCli } from '../../helpers/cli.js';
+import { cliPath, runCli } from '../../helpers/cli.js';
 import { repoRoot } from '../../helpers/paths.js';
 import { faultCase } from '../harness.js';
 import { fillDisk, isRoot, runNode, UNPRIVILEGED, withTmpfs } from '../disks.js';
@@ -149,6 +149,28 @@ export function registerCases(): void {
       assert.match(r.stderr, /big-output\.ipynb/);
       assert.deepEqual(readFileSync(file), before, 'the notebook is byte-identical');
       onlyFiles(dir, ['big-output.ipynb', 'filler']);
+    }),
+  );
+
+  faultCase(AREA, '`babelscope run` under a file size limit (ulimit -f, no root needed): non-zero exit saying why, notebook untouched', () =>
+    withTempDir(async (dir) => {
+      const file = join(dir, 'limited.ipynb');
+      writeNotebook(file, notebook('console.log("z".repeat(400000));\n'));
+      const before = readFileSync(file);
+      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn('bash', ['-c', 'ulimit -f 128; exec "$0" "$@"', process.execPath, cliPath, 'run', file, '--device', 'cpu'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+      assert.notEqual(r.code, 0, r.stdout);
+      assert.doesNotMatch(r.stdout, /wrote/);
+      assert.match(r.stderr, /limited\.ipynb: the disk is full \(EFBIG\)/);
+      assert.deepEqual(readFileSync(file), before);
+      onlyFiles(dir, ['limited.ipynb']);
     }),
   );
 
