@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, realpath, rm, stat, utimes } from 'node:fs/promises';
+import { readdir, readFile, realpath, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { NotebookFile, WorkspaceEntry } from '../../shared/backend-contract.js';
 import { isUserError, UserError } from '../../shared/errors.js';
@@ -21,6 +21,7 @@ const STATE_DIR = '.babelscope';
 const RECENT_MAX = 12;
 
 export class Workspace {
+  private recentsSkipped = false;
   constructor(readonly root: string) {}
 
   /** The absolute path of a workspace-relative path; refuses anything that leaves the workspace. */
@@ -167,11 +168,13 @@ export class Workspace {
     const file = join(this.root, STATE_DIR, 'recent.json');
     await serialized(file, async () => {
       const list = [path, ...(await this.recent()).filter((p) => p !== path)].slice(0, RECENT_MAX);
-      await mkdir(dirname(file), { recursive: true }).catch(() => undefined);
       try {
+        await ensureFolderFor(file, { what: 'the recent notebooks list' });
         await writeFileAtomic(file, JSON.stringify(list), { what: 'the recent notebooks list' });
       } catch (e) {
         if (!isUserError(e)) throw e; // not writable, full, read-only: the notebook opens all the same
+        if (!this.recentsSkipped) process.stderr.write(`note: recent notebooks are not remembered (${e.message})\n`);
+        this.recentsSkipped = true;
       }
     });
   }
