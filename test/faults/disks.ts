@@ -3,7 +3,7 @@
  * a child process running as an unprivileged user. Each needs root (CI's container runs as root); a case
  * that cannot have one skips with one line saying why.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,18 @@ export const isRoot = typeof process.getuid === 'function' && process.getuid() =
 
 /** A nobody-like user for permission cases (root ignores file permissions). */
 export const UNPRIVILEGED = { uid: 65534, gid: 65534 };
+
+let unprivilegedWorks: boolean | undefined;
+/**
+ * Skips the case (returns false) unless we are root and an unprivileged child can load `moduleUrl`
+ * (a checkout under a private home folder cannot be read by another user).
+ */
+export function canRunUnprivileged(t: TestContext, moduleUrl: string): boolean {
+  unprivilegedWorks ??=
+    isRoot && spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(moduleUrl)})`], { ...UNPRIVILEGED, cwd: '/', stdio: 'ignore' }).status === 0;
+  if (!unprivilegedWorks) t.skip(isRoot ? 'another user cannot read this checkout' : 'needs root to run a child as another user');
+  return unprivilegedWorks;
+}
 
 let tmpfsWorks: boolean | undefined;
 function canMountTmpfs(): boolean {
@@ -92,7 +104,7 @@ export function runNode(script: string, opts: { uid?: number; gid?: number; cwd?
     const argv = ['--input-type=module', '-e', script, ...(opts.args ?? [])];
     const child = opts.shell
       ? spawn('bash', ['-c', `${opts.shell}; exec "$0" "$@"`, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd })
-      : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd, ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid } : {}) });
+      : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd ?? (opts.uid !== undefined ? '/' : undefined), ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -32,7 +32,7 @@ import { Writer } from '../../../src/main/model/protobuf.js';
 import { cliPath, runCli } from '../../helpers/cli.js';
 import { repoRoot } from '../../helpers/paths.js';
 import { faultCase } from '../harness.js';
-import { fillDisk, isRoot, runNode, UNPRIVILEGED, withTmpfs } from '../disks.js';
+import { canRunUnprivileged, fillDisk, isRoot, runNode, UNPRIVILEGED, withTmpfs } from '../disks.js';
 
 const AREA = 'atomic-write';
 const helperUrl = pathToFileURL(join(repoRoot, 'dist', 'src', 'main', 'fs', 'atomic-write.js')).href;
@@ -192,7 +192,7 @@ export function registerCases(): void {
   );
 
   faultCase(AREA, 'a folder the user may not write (EACCES, unprivileged child): UserError with a hint, original intact', async (t) => {
-    if (!isRoot) return t.skip('needs root to run a child as another user');
+    if (!canRunUnprivileged(t, helperUrl)) return;
     await withTempDir(async (dir) => {
       chmodSync(dir, 0o755);
       const file = join(dir, 'theirs.ipynb');

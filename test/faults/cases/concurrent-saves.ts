@@ -13,7 +13,7 @@ import { isUserError } from '../../../src/shared/errors.js';
 import { Workspace } from '../../../src/main/server/workspace.js';
 import { repoRoot } from '../../helpers/paths.js';
 import { faultCase } from '../harness.js';
-import { fillDisk, isRoot, runNode, UNPRIVILEGED, withTmpfs } from '../disks.js';
+import { canRunUnprivileged, fillDisk, runNode, UNPRIVILEGED, withTmpfs } from '../disks.js';
 
 const AREA = 'concurrent-saves';
 const workspaceUrl = pathToFileURL(join(repoRoot, 'dist', 'src', 'main', 'server', 'workspace.js')).href;
@@ -231,7 +231,7 @@ export function registerCases(): void {
   );
 
   faultCase(AREA, 'a workspace of another user (no write permission): opens, and a save says permission denied with a hint', async (t) => {
-    if (!isRoot) return t.skip('needs root to run a backend as another user');
+    if (!canRunUnprivileged(t, workspaceUrl)) return;
     const root = mkdtempSync(join(tmpdir(), 'babelscope-fault-ws-'));
     try {
       writeFileSync(join(root, 'theirs.ipynb'), nb('theirs'));
