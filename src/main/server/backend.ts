@@ -3,6 +3,7 @@ import type { BackendMethods, LensView, ModelSummary } from '../../shared/backen
 import { UserError } from '../../shared/errors.js';
 import { tokenLanguagesOfCorpus } from '../capture/working-language-run.js';
 import { readCorpus } from '../corpus/index.js';
+import { removeDeadKernelFiles } from '../kernel/leftovers.js';
 import type { Model } from '../model/model.js';
 import type { ModelSlot } from './model-slot.js';
 import { apiTypes } from './api-types.js';
@@ -50,6 +51,7 @@ export function summarize(model: Model): ModelSummary {
 }
 
 export function createBackend({ models, workspace: root, queryTimeoutMs, dataDir }: BackendOptions): Backend {
+  removeDeadKernelFiles(); // HMAC keys of kernels a killed backend left behind
   const workspace = new Workspace(root);
   const trust = new NotebookTrust(dataDir);
   const kernels = new KernelSessions(workspace);
