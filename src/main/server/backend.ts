@@ -7,12 +7,15 @@ import { labelCoverage } from '../analysis/label-coverage.js';
 import { createFastTextIdentifier } from '../analysis/language-id.js';
 import { tokenLanguagesOfCorpus } from '../capture/working-language-run.js';
 import { DEFAULT_LABEL_LANGUAGES, readCorpus, readJsonlCorpus, type CorpusText } from '../corpus/index.js';
+import { removeDeadKernelFiles } from '../kernel/leftovers.js';
 import type { Model } from '../model/model.js';
 import type { ModelSlot } from './model-slot.js';
 import { apiTypes } from './api-types.js';
 import { nodeTypes } from './node-types.js';
 import { KernelSessions } from './kernel-sessions.js';
 import { listStores, storeOverview, storeQuery } from './store-browser.js';
+import { stopQueryProcesses } from './store-query-process.js';
+import { NotebookTrust } from './trust.js';
 import { Workspace } from './workspace.js';
 
 /** Who is calling: events go back to that page only; `connection` names it (closing it ends its sessions). */
@@ -31,6 +34,10 @@ export type Backend = Methods & {
 export interface BackendOptions {
   models: ModelSlot;
   workspace: string;
+  /** How long a store-browser query may run (default 10 s). */
+  queryTimeoutMs?: number;
+  /** Where the notebook-trust key and signatures live (default: the user's data folder). */
+  dataDir?: string;
 }
 
 /**
@@ -75,8 +82,10 @@ export async function summarize(model: Model): Promise<ModelSummary> {
   };
 }
 
-export function createBackend({ models, workspace: root }: BackendOptions): Backend {
+export function createBackend({ models, workspace: root, queryTimeoutMs, dataDir }: BackendOptions): Backend {
+  removeDeadKernelFiles(); // HMAC keys of kernels a killed backend left behind
   const workspace = new Workspace(root);
+  const trust = new NotebookTrust(dataDir);
   const kernels = new KernelSessions(workspace);
   const languageSets = new Map<string, ReturnType<typeof tokenLanguagesOfCorpus>>();
   // Token languages come from the model's label corpus in those languages; computed once per model and language set.
@@ -134,10 +143,26 @@ export function createBackend({ models, workspace: root }: BackendOptions): Back
       return { root: workspace.root, recent: await workspace.recent() };
     },
     'workspace.list': ({ dir }) => workspace.list(dir),
-    'notebook.read': ({ path }) => workspace.read(path),
-    'notebook.write': ({ path, text, expectMtimeMs }) => workspace.write(path, text, expectMtimeMs),
+    async 'notebook.read'({ path }) {
+      const file = await workspace.read(path);
+      const recovery = file.recovery && { ...file.recovery, trusted: await trust.isTrusted(file.recovery.text) };
+      return { ...file, trusted: await trust.isTrusted(file.text), ...(recovery ? { recovery } : {}) };
+    },
+    async 'notebook.write'({ path, text, expectMtimeMs, trusted }) {
+      const written = await workspace.write(path, text, expectMtimeMs);
+      if (trusted) await trust.sign(text);
+      return written;
+    },
     'notebook.stat': ({ path }) => workspace.stat(path),
-    'notebook.autosave': ({ path, text }) => workspace.autosave(path, text),
+    async 'notebook.autosave'({ path, text, trusted }) {
+      const saved = await workspace.autosave(path, text);
+      if (trusted) await trust.sign(text);
+      return saved;
+    },
+    async 'notebook.trust'({ path }) {
+      await trust.sign((await workspace.read(path)).text);
+      return { trusted: true };
+    },
     async 'notebook.discardRecovery'({ path }) {
       await workspace.discardRecovery(path);
       return {};
@@ -164,9 +189,12 @@ export function createBackend({ models, workspace: root }: BackendOptions): Back
       return { stores: await listStores(workspace) };
     },
     'store.overview': ({ path }) => storeOverview(workspace, path),
-    'store.query': ({ path, sql }) => storeQuery(workspace, path, sql),
+    'store.query': ({ path, sql }) => storeQuery(workspace, path, sql, queryTimeoutMs !== undefined ? { timeoutMs: queryTimeoutMs } : {}),
 
     closed: (connection) => kernels.closed(connection),
-    dispose: () => kernels.dispose(),
+    dispose: () => {
+      stopQueryProcesses();
+      return kernels.dispose();
+    },
   };
 }
