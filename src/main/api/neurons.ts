@@ -6,7 +6,7 @@ import { ablationOverCorpus } from '../capture/ablation-run.js';
 import { lape as lapeOf, LAPE_DEFAULTS, type LapeOptions as LapeAnalysisOptions, type LapeResult, type NeuronRef, type NeuronSelection } from '../analysis/lape.js';
 import { selectivity as selectivityOf, SELECTIVITY_DEFAULTS, type SelectivityResult, type SelectiveNeuron } from '../analysis/selectivity.js';
 import { meanNllByLanguage, tokenizeCorpus } from '../capture/corpus-nll.js';
-import { lapeSelection, lapeStatsOf, partialRunWarning, requireCaptureRun } from '../capture/stored-runs.js';
+import { lapeSelection, lapeStatsOf, partialRunWarning, requireCaptureRun, selectivityStatsOf } from '../capture/stored-runs.js';
 import type { Model } from '../model/model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { limitsOf } from './capture.js';
@@ -31,10 +31,12 @@ export interface LapeOptions {
   activationBarRatio?: number;
   /** 'lape' (default, the reference method) or 'selectivity' (no quota: effect size + FDR; analysis/selectivity.ts). */
   method?: 'lape' | 'selectivity';
-  /** selectivity: Cohen's h floor between the language's p and every other language's; default 0.8. */
+  /** selectivity: the null's margin h₀ (H0: text-level Cohen's h over the closest other language ≤ h₀); default 0.8. */
   minEffect?: number;
-  /** selectivity: Benjamini–Hochberg false-discovery rate over all neurons × languages; default 0.05. */
+  /** selectivity: false-discovery rate over all neurons × languages; default 0.05. */
   fdr?: number;
+  /** selectivity: 'BY' (Benjamini–Yekutieli, any dependence; default) or 'BH' (Benjamini–Hochberg). */
+  fdrProcedure?: 'BY' | 'BH';
   /** Store the result in the file (default true; false for a read-only store). */
   save?: boolean;
 }
@@ -58,16 +60,18 @@ export function lape(options: LapeOptions): LapeOutput {
   const save = options.save ?? true;
   return withStoreSync(options.store, { readonly: !save, create: false }, (store) => {
     const run = requireCaptureRun(store, options.run ?? 'capture');
-    const stats = lapeStatsOf(store, run);
     const about = { run: { id: run.id, name: run.name, status: run.status }, warnings: warningsAbout(run) };
     if ((options.method ?? 'lape') === 'selectivity') {
-      const result = selectivityOf(stats, {
+      const result = selectivityOf(selectivityStatsOf(store, run), {
         minEffect: options.minEffect ?? SELECTIVITY_DEFAULTS.minEffect,
         fdr: options.fdr ?? SELECTIVITY_DEFAULTS.fdr,
+        fdrProcedure: options.fdrProcedure ?? SELECTIVITY_DEFAULTS.fdrProcedure,
       });
-      const resultId = save ? store.saveResult('lape', { runId: run.id, params: { method: 'selectivity', ...result.options }, result, inputs: { run: run.id } }) : null;
+      const params = { method: 'selectivity' as const, test: result.test!, ...result.options };
+      const resultId = save ? store.saveResult('lape', { runId: run.id, params, result, inputs: { run: run.id } }) : null;
       return { ...result, resultId, ...about };
     }
+    const stats = lapeStatsOf(store, run);
     const o: LapeAnalysisOptions = {
       topRate: options.topRate ?? LAPE_DEFAULTS.topRate,
       filterRate: options.filterRate ?? LAPE_DEFAULTS.filterRate,

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UserError } from '../../shared/errors.js';
 import { lapeStatsFromLayers, type LapeStats } from '../analysis/lape.js';
+import type { GroupCounts, SelectivityStats } from '../analysis/selectivity.js';
 import { alignmentByLayer, pooledVectorsByLayer, type AlignmentResult, type AsyncSimilarityKernel, type PooledLayer, type PooledVectorsByLayer } from '../analysis/alignment.js';
 import { openStore, type RunRecord, type RunStatus, type Store, type StoredResult } from '../store/index.js';
 import type { CheckpointInput } from '../analysis/checkpoints.js';
@@ -31,6 +32,31 @@ export function lapeStatsOf(store: Store, run: RunRecord): LapeStats {
   const s = store.readNeuronStats(run.id);
   if (s.numLayers === 0) throw new UserError(`run "${run.name}" has no neuron statistics yet`, 'Let `babelscope capture` finish (or resume it) first.');
   return lapeStatsFromLayers(s.languages, s.layers);
+}
+
+/**
+ * What the text-level selectivity test reads: the run's per-text-group counts, one layer at a time
+ * (memory holds one layer). Languages as the per-language statistics list them.
+ */
+export function selectivityStatsOf(store: Store, run: RunRecord): SelectivityStats {
+  const layers = store.textGroupLayers(run.id);
+  if (layers.length === 0) {
+    const captured = store.readNeuronStats(run.id).numLayers > 0;
+    throw new UserError(
+      captured
+        ? `run "${run.name}" has no per-text counts: it was captured before they were kept, and the selectivity test is made across texts`
+        : `run "${run.name}" has no neuron statistics yet`,
+      captured ? 'Capture the corpus again under a new run name (--run NAME), then run lape --method selectivity --run NAME.' : 'Let `babelscope capture` finish (or resume it) first.',
+    );
+  }
+  const languages = store.readNeuronStats(run.id).languages;
+  function* byLayer(): Generator<GroupCounts[][]> {
+    for (const layer of layers) {
+      const groups = store.readTextGroups(run.id, layer);
+      yield languages.map((lang) => groups[lang] ?? []);
+    }
+  }
+  return { languages, layers: byLayer() };
 }
 
 /** A run's pooled vectors one stored layer at a time: memory holds one layer. */
