@@ -122,7 +122,12 @@ export function lapeSelection(store: Store, runName: string | undefined, selecti
 /** One line naming a selection, its settings and whether its data was partial; printed wherever one is used. */
 export function describeSelection(s: LapeSelection, path: string): string {
   const o = s.params;
-  const settings = 'method' in o ? `selectivity, min-effect ${o.minEffect}, fdr ${o.fdr}` : `top-rate ${o.topRate}, filter-rate ${o.filterRate}, activation-bar-ratio ${o.activationBarRatio}`;
+  const settings =
+    'method' in o
+      ? o.test
+        ? `selectivity (${o.test}), min-effect ${o.minEffect}, ${o.fdrProcedure ?? 'BY'} fdr ${o.fdr}`
+        : `selectivity (token-level z-tests, made before text-level tests: its p-values are not valid), min-effect ${o.minEffect}, fdr ${o.fdr}`
+      : `top-rate ${o.topRate}, filter-rate ${o.filterRate}, activation-bar-ratio ${o.activationBarRatio}`;
   return (
     `LAPE selection #${s.id} of run "${s.run.name}" in ${path}: ${settings}, ` +
     `${s.result.selected.length} neurons` +

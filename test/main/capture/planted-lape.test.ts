@@ -135,22 +135,35 @@ describe('LAPE finds neurons planted to fire on one script only', () => {
     assert.deepEqual(side.lape, { found: 1, recall: 1 / 3, precision: 1 });
     assert.deepEqual(side.selectivity, { found: 3, recall: 1, precision: 1 });
     assert.equal(sel.method, 'selectivity');
-    assert.deepEqual(sel.options, { minEffect: 0.8, fdr: 0.05 });
+    assert.deepEqual(sel.options, { minEffect: 0.8, fdr: 0.05, fdrProcedure: 'BY' });
+    assert.equal((sel as { test?: string }).test, 'welch-arcsine-text-groups');
     assert.equal(sel.tests, 128 * 4);
-    // Significance alone (no effect floor) admits script-blind neurons whose rates merely differ.
-    const noFloor = (await cli(['lape', '--db', db, '--method', 'selectivity', '--min-effect', '0'])) as LapeJson;
-    const loose = score(noFloor.neurons);
-    assert.equal(loose.recall, 1);
-    assert.ok(loose.precision < 1, `precision ${loose.precision} without an effect floor`);
+    // 20 texts a language: 16 groups of texts each, the units of the test.
+    assert.deepEqual(Object.values((sel as unknown as { units: Record<string, { groups: number; texts: number }> }).units).map((u) => [u.groups, u.texts]), LANGS.map(() => [16, 20]));
+    // The method is stored with the selection's parameters.
+    const store = openStore(db, { readonly: true });
+    try {
+      const stored = store.findResult((sel as unknown as { selection: { id: number } }).selection.id, 'lape')!;
+      assert.deepEqual(stored.params, { method: 'selectivity', test: 'welch-arcsine-text-groups', minEffect: 0.8, fdr: 0.05, fdrProcedure: 'BY' });
+    } finally {
+      store.close();
+    }
+    // Goal of issue 17: recall ≥ 0.95 at precision ≥ 0.9, also with BH and with no effect floor.
+    for (const extra of [['--fdr-procedure', 'BH'], ['--min-effect', '0']]) {
+      const r = score(((await cli(['lape', '--db', db, '--method', 'selectivity', ...extra])) as LapeJson).neurons);
+      console.log(`selectivity ${extra.join(' ')}:`, JSON.stringify(r));
+      assert.ok(r.recall >= 0.95 && r.precision >= 0.9, JSON.stringify(r));
+    }
   });
 
   it('lape --help states and justifies the selectivity defaults', async () => {
     const h = await runCli(['lape', '--help']);
     assert.equal(h.code, 0, h.stderr);
-    assert.match(h.stdout, /--min-effect h \(default 0\.8\): Cohen's h/);
+    assert.match(h.stdout, /--min-effect h \(default 0\.8\): the null is h ≤ this/);
     assert.match(h.stdout, /Cohen's \(1988\) "large" effect/);
-    assert.match(h.stdout, /--fdr q \(default 0\.05\)/);
-    assert.match(h.stdout, /Benjamini-Hochberg \(1995\) over all neurons × languages/);
+    assert.match(h.stdout, /--fdr q \(default 0\.05\) with --fdr-procedure BY \(default\): Benjamini-Yekutieli/);
+    assert.match(h.stdout, /valid under any dependence/);
+    assert.match(h.stdout, /Welch's one-sided t-test over groups of texts/);
     assert.match(h.stdout, /intersection-union test \(Berger 1982/);
   });
 

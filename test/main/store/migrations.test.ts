@@ -10,7 +10,7 @@ import { modelA, tempDir } from './fixtures.js';
 const tmp = tempDir();
 after(tmp.cleanup);
 
-const TABLES = ['activations', 'capture_progress', 'corpora', 'merged_shards', 'neuron_stats', 'pooled', 'result_inputs', 'results', 'runs', 'texts'];
+const TABLES = ['activations', 'capture_progress', 'corpora', 'merged_shards', 'neuron_stats', 'neuron_text_groups', 'pooled', 'result_inputs', 'results', 'runs', 'texts'];
 
 test('a new file is migrated to the current schema, in WAL mode', () => {
   const path = join(tmp.dir, 'new.db');
