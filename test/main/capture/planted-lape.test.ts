@@ -167,6 +167,21 @@ describe('LAPE finds neurons planted to fire on one script only', () => {
     assert.match(h.stdout, /intersection-union test \(Berger 1982/);
   });
 
+  it('selectivity on a run captured before per-text counts were kept says so and how to fix it', async () => {
+    const copy = join(tmp, 'legacy.db');
+    const store = openStore(db, { readonly: true });
+    await store.db.backup(copy);
+    store.close();
+    const legacy = openStore(copy);
+    legacy.db.prepare('DELETE FROM neuron_text_groups').run();
+    legacy.close();
+    const r = await runCli(['lape', '--db', copy, '--method', 'selectivity']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /run "capture" has no per-text counts: it was captured before they were kept/);
+    assert.match(r.stderr, /Capture the corpus again under a new run name/);
+    assert.equal((await cli(['lape', '--db', copy])).method, 'lape', 'LAPE still works on it');
+  });
+
   it('ablate takes the newest selection, whichever method made it', async () => {
     await cli(['lape', '--db', db, '--method', 'selectivity']);
     const m = await cli(['ablate', modelDir, '--db', db, '--corpus', CORPUS, '--max-texts-per-lang', '3', '--random-sets', '0', '--device', 'cpu']);
