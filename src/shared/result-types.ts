@@ -123,6 +123,12 @@ export interface DiagonalEntry {
   randomDelta: number | null;
   /** delta − randomDelta. */
   excessOverRandom: number | null;
+  /** 95 % bootstrap interval of delta over the evaluated language's texts (absent in ablations stored before intervals). */
+  deltaInterval?: EffectInterval | null;
+  /** The 2.5–97.5 % spread of the random draws' deltas on this language (null without ≥ 2 draws). */
+  randomBand?: { low: number; high: number } | null;
+  /** True when delta lies outside `randomBand` (above it: these neurons do more than random ones), false inside, null without a band. */
+  outsideRandomBand?: boolean | null;
 }
 
 /** The deactivated × evaluated NLL matrix (see the module comment). */
@@ -141,6 +147,12 @@ export interface AblationMatrix {
   randomDelta: (number | null)[][] | null;
   /** Random draws averaged in `randomDelta` (0: none). */
   randomDraws: number;
+  /** [deactivated][evaluated] 95 % bootstrap interval of delta over the evaluated language's texts (paired: the same texts with and without the ablation); absent in ablations stored before intervals. */
+  deltaInterval?: (EffectInterval | null)[][];
+  /** [deactivated][evaluated] 2.5–97.5 % spread of the random draws' deltas (null with fewer than 2 draws). */
+  randomBand?: ({ low: number; high: number } | null)[][] | null;
+  /** How many diagonal entries lie above their random band, out of those with a band. */
+  aboveRandomCount?: number;
   /** language (both a row and a column) → diagonal entry. */
   diagonal: Record<string, DiagonalEntry>;
   /** How many diagonal entries are the max of their row / of their column, out of `diagonalSize`. */

@@ -20,7 +20,7 @@ export { openStore, ProjectStore } from './store.js';
 export type { OpenStoreOptions, ResultInfo } from './store.js';
 export { capture, mergeShards } from './capture.js';
 export type { CaptureOptions, CaptureSummary, MergeOptions, MergeSummary, PoolingChoice, Shard } from './capture.js';
-export { lape, storedLape, meanNll, ablate, LAPE_DEFAULTS, SELECTIVITY_DEFAULTS } from './neurons.js';
+export { lape, storedLape, meanNll, ablate, LAPE_DEFAULTS, SELECTIVITY_DEFAULTS, DEFAULT_RANDOM_SETS } from './neurons.js';
 export type { LapeOptions, LapeOutput, LapeRun, LapeResult, NeuronRef, MeanNllOptions, AblateOptions, AblationOutput, AblationMatrix, NeuronSelection, SelectivityResult, SelectiveNeuron } from './neurons.js';
 export { workingLanguage, WORKING_LANGUAGE_RESULT } from './working-language.js';
 export type { WorkingLanguageOptions, WorkingLanguageOutput, WorkingLanguageResult } from './working-language.js';

@@ -15,6 +15,9 @@ import { longOperation, progressWithAbort, throwIfAborted, type LongRunningOptio
 import { withStore, withStoreSync, type ProjectStore } from './store.js';
 
 export { LAPE_DEFAULTS, SELECTIVITY_DEFAULTS };
+
+/** Random neuron sets per language in `ablate` by default: 20 draws make a 2.5–97.5 % band. */
+export const DEFAULT_RANDOM_SETS = 20;
 export type { LapeResult, NeuronRef, AblationMatrix, NeuronSelection, SelectivityResult, SelectiveNeuron };
 
 /** Options of `lape`. */
@@ -136,7 +139,7 @@ export interface AblateOptions extends LongRunningOptions, CorpusLimitOptions {
   lape?: NeuronSelection & { resultId?: number | null };
   /** Multiply the neurons by this instead of 0. */
   scale?: number;
-  /** Chance level: per language, this many random neuron sets with as many neurons per layer as its own; default 1, 0 for none. */
+  /** Chance level: per language, this many random neuron sets with as many neurons per layer as its own; default 20 (their 2.5–97.5 % spread is the band), 0 for none. */
   randomSets?: number;
   /** Seed of the random sets; default 0. */
   seed?: number;
@@ -161,7 +164,7 @@ export interface AblationOutput extends AblationMatrix {
 export async function ablate(options: AblateOptions): Promise<AblationOutput> {
   if (!options.store && !options.lape) throw new UserError('ablate needs a store with a LAPE result, or a LAPE result', 'Pass { store: "run.db" } after lape({ store }), or { lape: result }.');
   const scale = options.scale ?? 0;
-  const randomSets = options.randomSets ?? 1;
+  const randomSets = options.randomSets ?? DEFAULT_RANDOM_SETS;
   const seed = options.seed ?? 0;
   const run = (lapeResult: NeuronSelection): Promise<AblationMatrix> =>
     longOperation(options, 'ablate', async (o) => {

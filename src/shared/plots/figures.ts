@@ -221,17 +221,50 @@ export interface DeactivationMatrixInput {
   evaluated: readonly string[];
   /** `delta[deactivated][evaluated]`: NLL with the neurons deactivated − baseline NLL. */
   delta: readonly (readonly Cell[])[];
+  /** `[deactivated][evaluated]` 95 % interval of each delta (shown on hover). */
+  deltaInterval?: readonly (readonly ({ low: number; high: number } | null)[])[];
+  /** Per language: its diagonal entry's random band and whether it lies outside (marked on the diagonal). */
+  diagonal?: Readonly<Record<string, { delta: number | null; randomBand?: { low: number; high: number } | null; outsideRandomBand?: boolean | null }>>;
+  /** Random draws behind the band (for the legend). */
+  randomDraws?: number;
   title?: string;
 }
 
 /**
  * The LAPE deactivation matrix: Δ mean NLL of each evaluated language when each language's neurons
- * are zeroed; the diagonal should rise most. Takes an `AblationMatrix` as it is.
+ * are zeroed; the diagonal should rise most. Takes an `AblationMatrix` as it is: the hover gives each
+ * cell's 95 % interval, and diagonal cells are marked by where they lie against the band of same-size
+ * random neuron sets (filled: above it; open: within it, no better than random neurons).
  */
 export function deactivationMatrix(input: DeactivationMatrixInput): PlotFigure {
   const values = input.delta.flat().filter((v): v is number => v !== null && Number.isFinite(v));
   const bound = Math.max(1e-9, ...values.map(Math.abs));
   const side = Math.max(320, 120 + 40 * Math.max(input.evaluated.length, input.deactivated.length));
+  const ci = input.deltaInterval;
+  const customdata = input.delta.map((row, i) =>
+    row.map((_, j) => {
+      const c = ci?.[i]?.[j];
+      return c ? `95 % CI [${c.low >= 0 ? '+' : ''}${c.low.toFixed(3)}, ${c.high >= 0 ? '+' : ''}${c.high.toFixed(3)}]` : '';
+    }),
+  );
+  const marks = (above: boolean) => {
+    const langs = Object.entries(input.diagonal ?? {}).filter(
+      ([l, d]) => d.randomBand && d.delta !== null && input.evaluated.includes(l) && input.deactivated.includes(l) && (d.delta > d.randomBand.high) === above,
+    );
+    if (langs.length === 0) return [];
+    const trace: PlotTrace = {
+      type: 'scatter',
+      mode: 'markers',
+      x: langs.map(([l]) => l),
+      y: langs.map(([l]) => l),
+      name: above ? `above the random band (2.5–97.5 % of ${input.randomDraws ?? '?'} draws)` : 'within/below the random band: no better than random neurons',
+      marker: { symbol: above ? 'diamond' : 'diamond-open', size: 9, color: '#000000', line: { width: 1.5, color: '#000000' } },
+      customdata: langs.map(([, d]) => `random band [${d.randomBand!.low.toFixed(3)}, ${d.randomBand!.high.toFixed(3)}]`),
+      hovertemplate: `%{y}'s own Δ is ${above ? 'above' : 'not above'} the %{customdata}<extra></extra>`,
+      showlegend: true,
+    };
+    return [trace];
+  };
   return {
     data: [
       heatmapTrace({
@@ -242,15 +275,20 @@ export function deactivationMatrix(input: DeactivationMatrixInput): PlotFigure {
         colorscale: DIVERGING,
         valueTitle: 'Δ mean NLL (nats/token)',
         cellFormat: '+.2f',
-        hovertemplate: "%{y}'s neurons off, %{x} text: Δ %{z:+.3f} nats/token<extra></extra>",
-        extra: { zmid: 0 },
+        hovertemplate: ci
+          ? "%{y}'s neurons off, %{x} text: Δ %{z:+.3f} nats/token, %{customdata}<extra></extra>"
+          : "%{y}'s neurons off, %{x} text: Δ %{z:+.3f} nats/token<extra></extra>",
+        extra: { zmid: 0, ...(ci ? { customdata } : {}) },
       }),
+      ...marks(true),
+      ...marks(false),
     ],
     layout: baseLayout(input.title, {
       width: side + 130,
-      height: side,
+      height: side + (input.diagonal ? 60 : 0),
       xaxis: axis('evaluated language', { type: 'category', side: 'bottom' }),
       yaxis: axis('deactivated language (its LAPE neurons zeroed)', { type: 'category', autorange: 'reversed' }),
+      ...(input.diagonal ? { legend: { orientation: 'h', x: 0, y: -0.25, xanchor: 'left', yanchor: 'top' } } : {}),
     }),
   };
 }

@@ -182,6 +182,29 @@ describe('LAPE finds neurons planted to fire on one script only', () => {
     assert.equal((await cli(['lape', '--db', copy])).method, 'lape', 'LAPE still works on it');
   });
 
+  it('ablate by default: 20 random draws with their 2.5–97.5 % band, each diagonal entry placed against it, and a 95 % interval per Δ', async () => {
+    await cli(['lape', '--db', db, '--method', 'selectivity']);
+    const m = await cli(['ablate', modelDir, '--db', db, '--corpus', CORPUS, '--max-texts-per-lang', '4', '--device', 'cpu']);
+    assert.equal(m.randomDraws, 20);
+    for (const lang of ['arb', 'cmn', 'rus']) {
+      const d = m.diagonal[lang];
+      assert.equal(typeof d.outsideRandomBand, 'boolean', lang);
+      assert.ok(d.randomBand.low <= d.randomBand.high, lang);
+      assert.equal(d.outsideRandomBand, d.delta > d.randomBand.high || d.delta < d.randomBand.low, lang);
+      assert.ok(d.deltaInterval.low <= d.delta + 1e-12 && d.delta <= d.deltaInterval.high + 1e-12, `${lang}: ${JSON.stringify(d)}`);
+      assert.match(d.deltaInterval.method, new RegExp(`over ${lang} texts`));
+    }
+    assert.equal(m.deltaInterval.length, 3);
+    assert.equal(m.aboveRandomCount, Object.values(m.diagonal as Record<string, { delta: number; randomBand: { high: number } }>).filter((d) => d.delta > d.randomBand.high).length);
+    const store = openStore(db, { readonly: true });
+    try {
+      assert.equal(store.findResult(m.resultId, 'ablation')!.params.randomSets, 20);
+    } finally {
+      store.close();
+    }
+    console.log('planted ablation diagonal:', JSON.stringify(m.diagonal));
+  });
+
   it('ablate takes the newest selection, whichever method made it', async () => {
     await cli(['lape', '--db', db, '--method', 'selectivity']);
     const m = await cli(['ablate', modelDir, '--db', db, '--corpus', CORPUS, '--max-texts-per-lang', '3', '--random-sets', '0', '--device', 'cpu']);
