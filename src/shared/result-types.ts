@@ -22,6 +22,17 @@ export interface LapeOptions {
 /** A neuron as `[layer, index]`. */
 export type NeuronRef = [layer: number, index: number];
 
+/** Whether a model has learned each language: its mean NLL against a uniform guess over the vocabulary (analysis/unlearned.ts). */
+export interface LearnedCheck {
+  vocabSize: number;
+  /** ln |V|: nats per token of a uniform guess. */
+  uniformNll: number;
+  /** language → mean next-token NLL (nats per token) on the capture's texts. */
+  meanNll: Record<string, number>;
+  /** Languages whose NLL is no better than the uniform guess: not learned, their neurons meaningless. */
+  unlearned: string[];
+}
+
 /** What every neuron-selection method gives (LAPE, selectivity): what ablation and comparisons read. */
 export interface NeuronSelection {
   /** 'selectivity' for that method; absent or 'lape' for LAPE. */
@@ -35,6 +46,12 @@ export interface NeuronSelection {
   selected: NeuronRef[];
   /** [layers] neurons per layer. */
   neuronsPerLayer: number[];
+  /**
+   * Languages the model has not learned (mean NLL ≥ ln |V|): their neurons are meaningless; with the
+   * NLLs that decided it. Absent when the capture kept no NLL or the vocabulary size is unknown.
+   */
+  unlearned?: string[];
+  learnedCheck?: LearnedCheck;
 }
 
 /** Language-specific neurons selected by LAPE. */

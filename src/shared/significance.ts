@@ -164,3 +164,52 @@ export function erfc(x: number): number {
 export function normalUpperTail(z: number): number {
   return 0.5 * erfc(z / Math.SQRT2);
 }
+
+/** ln C(n, k). */
+function lnChoose(n: number, k: number): number {
+  return lnGamma(n + 1) - lnGamma(k + 1) - lnGamma(n - k + 1);
+}
+
+/** Chance level of a Jaccard index: what two random sets of the sizes observed would give. */
+export interface JaccardChance {
+  /** E[J] for sets of sizes a and b drawn uniformly at random (without replacement) among n items. */
+  expected: number;
+  /** 2.5 % and 97.5 % quantiles of J under that draw (discrete: attained values). */
+  low: number;
+  high: number;
+  level: number;
+  method: string;
+}
+
+/**
+ * Jaccard index of two random sets of sizes `a` and `b` among `n` items: the intersection is
+ * hypergeometric, P(k) = C(a,k)·C(n−a,b−k)/C(n,b), and J = k / (a + b − k). Two empty sets give 1.
+ */
+export function jaccardChance(a: number, b: number, n: number, level = 0.95): JaccardChance {
+  if (!(Number.isInteger(a) && Number.isInteger(b) && Number.isInteger(n) && a >= 0 && b >= 0 && a <= n && b <= n)) {
+    throw new RangeError(`jaccardChance needs integer set sizes 0 ≤ a, b ≤ n, got a ${a}, b ${b}, n ${n}`);
+  }
+  const method = `hypergeometric (random sets of ${a} and ${b} among ${n})`;
+  if (a === 0 && b === 0) return { expected: 1, low: 1, high: 1, level, method };
+  const lo = Math.max(0, a + b - n);
+  const hi = Math.min(a, b);
+  const lnTotal = lnChoose(n, b);
+  const ks: { j: number; p: number }[] = [];
+  let expected = 0;
+  for (let k = lo; k <= hi; k++) {
+    const p = Math.exp(lnChoose(a, k) + lnChoose(n - a, b - k) - lnTotal);
+    const j = k / (a + b - k);
+    expected += p * j;
+    ks.push({ j, p });
+  }
+  const alpha = (1 - level) / 2;
+  const quantile = (q: number) => {
+    let cum = 0;
+    for (const { j, p } of ks) {
+      cum += p;
+      if (cum >= q - 1e-12) return j;
+    }
+    return ks[ks.length - 1]!.j;
+  };
+  return { expected, low: quantile(alpha), high: quantile(1 - alpha), level, method };
+}

@@ -6,7 +6,7 @@ import { ablationOverCorpus } from '../capture/ablation-run.js';
 import { lape as lapeOf, LAPE_DEFAULTS, type LapeOptions as LapeAnalysisOptions, type LapeResult, type NeuronRef, type NeuronSelection } from '../analysis/lape.js';
 import { selectivity as selectivityOf, SELECTIVITY_DEFAULTS, type SelectivityResult, type SelectiveNeuron } from '../analysis/selectivity.js';
 import { meanNllByLanguage, tokenizeCorpus } from '../capture/corpus-nll.js';
-import { lapeSelection, lapeStatsOf, partialRunWarning, requireCaptureRun, selectivityStatsOf } from '../capture/stored-runs.js';
+import { lapeSelection, lapeStatsOf, partialRunWarning, requireCaptureRun, selectivityStatsOf, withLearnedCheck } from '../capture/stored-runs.js';
 import type { Model } from '../model/model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { limitsOf } from './capture.js';
@@ -65,14 +65,14 @@ export function lape(options: LapeOptions): LapeOutput {
     const run = requireCaptureRun(store, options.run ?? 'capture');
     const about = { run: { id: run.id, name: run.name, status: run.status }, warnings: warningsAbout(run) };
     if ((options.method ?? 'lape') === 'selectivity') {
-      const result = selectivityOf(selectivityStatsOf(store, run), {
+      const result = withLearnedCheck(store, run, selectivityOf(selectivityStatsOf(store, run), {
         minEffect: options.minEffect ?? SELECTIVITY_DEFAULTS.minEffect,
         fdr: options.fdr ?? SELECTIVITY_DEFAULTS.fdr,
         fdrProcedure: options.fdrProcedure ?? SELECTIVITY_DEFAULTS.fdrProcedure,
-      });
+      }));
       const params = { method: 'selectivity' as const, test: result.test!, ...result.options };
       const resultId = save ? store.saveResult('lape', { runId: run.id, params, result, inputs: { run: run.id } }) : null;
-      return { ...result, resultId, ...about };
+      return { ...result, resultId, ...about, warnings: [...about.warnings, ...unlearnedWarnings(result)] };
     }
     const stats = lapeStatsOf(store, run);
     const o: LapeAnalysisOptions = {
@@ -80,10 +80,20 @@ export function lape(options: LapeOptions): LapeOutput {
       filterRate: options.filterRate ?? LAPE_DEFAULTS.filterRate,
       activationBarRatio: options.activationBarRatio ?? LAPE_DEFAULTS.activationBarRatio,
     };
-    const result = lapeOf(stats, o);
+    const result = withLearnedCheck(store, run, lapeOf(stats, o));
     const resultId = save ? store.saveResult('lape', { runId: run.id, params: result.options, result, inputs: { run: run.id } }) : null;
-    return { ...result, resultId, ...about };
+    return { ...result, resultId, ...about, warnings: [...about.warnings, ...unlearnedWarnings(result)] };
   });
+}
+
+/** One warning per language the model has not learned that still got neurons. */
+function unlearnedWarnings(r: NeuronSelection): string[] {
+  const c = r.learnedCheck;
+  if (!c) return [];
+  return c.unlearned.map(
+    (l) =>
+      `the model has not learned ${l} (mean NLL ${c.meanNll[l]!.toFixed(2)} ≥ ln |V| = ${c.uniformNll.toFixed(2)} nats/token, a uniform guess): its ${r.neurons[l]?.length ?? 0} neurons are meaningless`,
+  );
 }
 
 /** The run's partial-capture warning, if any, without its `warning: ` prefix. */

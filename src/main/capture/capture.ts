@@ -102,7 +102,7 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   const { run, resumed } = store.openRun({
     name: o.runName,
     kind: 'capture',
-    model: { dir: info.dir, hash: info.hash, architecture: info.architecture, numLayers: info.numLayers, hiddenSize: info.hiddenSize, intermediateSize: info.intermediateSize },
+    model: { dir: info.dir, hash: info.hash, architecture: info.architecture, numLayers: info.numLayers, hiddenSize: info.hiddenSize, intermediateSize: info.intermediateSize, vocabSize: info.vocabSize },
     device: info.device,
     corpusId: corpus.corpusId,
     params,

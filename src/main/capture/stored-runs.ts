@@ -1,6 +1,7 @@
 /** Reading what a capture stored, in the shapes the analyses take. */
-import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { learnedCheck, type LearnedCheck } from '../analysis/unlearned.js';
 import { UserError } from '../../shared/errors.js';
 import { lapeStatsFromLayers, type LapeStats } from '../analysis/lape.js';
 import type { GroupCounts, SelectivityStats } from '../analysis/selectivity.js';
@@ -57,6 +58,32 @@ export function selectivityStatsOf(store: Store, run: RunRecord): SelectivitySta
     }
   }
   return { languages, layers: byLayer() };
+}
+
+/** The vocabulary size of a run's model: as recorded with the run, else from its folder's config.json when it is still there; null when unknown. */
+function vocabSizeOf(run: RunRecord): number | null {
+  if (typeof run.model.vocabSize === 'number') return run.model.vocabSize;
+  try {
+    const config = JSON.parse(readFileSync(join(run.modelDir, 'config.json'), 'utf8')) as { vocab_size?: unknown };
+    return typeof config.vocab_size === 'number' ? config.vocab_size : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Which languages the run's model has learned (mean NLL of the capture against ln |V|); null without NLL totals or a known vocabulary. */
+export function learnedCheckOf(store: Store, run: RunRecord): LearnedCheck | null {
+  const nll = store.latestResult(run.id, NLL_RESULT)?.result;
+  const vocab = vocabSizeOf(run);
+  if (!nll || vocab === null) return null;
+  const mean = Object.fromEntries(Object.entries(nll).flatMap(([l, v]) => (v.count > 0 ? [[l, v.sum / v.count]] : [])));
+  return learnedCheck(mean, vocab);
+}
+
+/** A selection with its languages' learned check attached (`unlearned`, `learnedCheck`). */
+export function withLearnedCheck<T extends object>(store: Store, run: RunRecord, result: T): T & { unlearned?: string[]; learnedCheck?: LearnedCheck } {
+  const check = learnedCheckOf(store, run);
+  return check ? { ...result, unlearned: check.unlearned, learnedCheck: check } : result;
 }
 
 /** A run's pooled vectors one stored layer at a time: memory holds one layer. */
@@ -158,5 +185,8 @@ export function checkpointInputOf(store: Store, selection: LapeSelection): Check
     ...(nll ? { nll: Object.fromEntries(Object.entries(nll).map(([k, v]) => [k, v.sum / Math.max(1, v.count)])) } : {}),
     ...(wl ? { workingLanguage: wl } : {}),
     ...(al ? { alignment: al } : {}),
+    ...withLearned(selection.result.learnedCheck ?? learnedCheckOf(store, run)),
   };
 }
+
+const withLearned = (check: LearnedCheck | null | undefined) => (check ? { learnedCheck: check } : {});

@@ -55,10 +55,12 @@ export function registerLape(program: Command): void {
         const selection = { id, run: run.name, runStatus: run.status, partial: run.status !== 'done' };
         const table = [
           `${'lang'.padEnd(6)} ${'total'.padStart(6)}  per layer`,
-          ...result.languages.map((l) => `${l.padEnd(6)} ${String(result.neurons[l]!.length).padStart(6)}  ${result.perLayer[l]!.join(' ')}`),
+          ...result.languages.map(
+            (l) => `${l.padEnd(6)} ${String(result.neurons[l]!.length).padStart(6)}  ${result.perLayer[l]!.join(' ')}${result.unlearned?.includes(l) ? '   (not learned: meaningless)' : ''}`,
+          ),
         ];
         if (result.method === 'selectivity') {
-          output(o, { selection, method: result.method, test: result.test, languages: result.languages, neurons: result.neurons, perLayer: result.perLayer, options: result.options, tests: result.tests, units: result.units, details: result.details }, () =>
+          output(o, { selection, method: result.method, test: result.test, languages: result.languages, neurons: result.neurons, perLayer: result.perLayer, options: result.options, tests: result.tests, units: result.units, details: result.details, unlearned: result.unlearned, learnedCheck: result.learnedCheck }, () =>
             [
               `selectivity (selection #${id}) on run "${run.name}": ${result.details.length} (neuron, language) pairs whose text-level Cohen's h over every other language is shown to exceed ${result.options.minEffect} (Welch over text groups, ${result.options.fdrProcedure} FDR ${result.options.fdr} over ${result.tests} tests; no quota)`,
               `units: ${Object.entries(result.units ?? {}).map(([l, u]) => `${l} ${u.texts} texts in ${u.groups} groups`).join(', ')}`,
@@ -67,7 +69,7 @@ export function registerLape(program: Command): void {
           );
           return;
         }
-        output(o, { selection, method: 'lape', languages: result.languages, neurons: result.neurons, perLayer: result.perLayer, thresholds: result.thresholds, options: result.options }, () =>
+        output(o, { selection, method: 'lape', languages: result.languages, neurons: result.neurons, perLayer: result.perLayer, thresholds: result.thresholds, options: result.options, unlearned: result.unlearned, learnedCheck: result.learnedCheck }, () =>
           [`LAPE selection #${id} on run "${run.name}": ${result.selected.length} neurons selected (top ${o.topRate * 100}%)`, ...table].join('\n'),
         );
       },
