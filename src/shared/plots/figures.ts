@@ -86,6 +86,10 @@ export interface LineSeries {
   /** Lower and upper edge of a band around the line (e.g. ± one standard deviation, a 95% interval). */
   lower?: readonly Cell[];
   upper?: readonly Cell[];
+  /** Points to flag as meaningless (e.g. a checkpoint that has not learned the language): drawn as open crosses with `flagLabel` on hover. */
+  flagged?: readonly boolean[];
+  /** What a flag means; default `not learned: meaningless`. */
+  flagLabel?: string;
 }
 
 /** Data of `layerLines`. */
@@ -126,6 +130,20 @@ export function layerLines(input: LayerLinesInput): PlotFigure {
       });
     }
     data.push({ type: 'scatter', mode: 'lines+markers', name: s.name, legendgroup: s.name, x, y: [...s.values], line: { color, dash, width: 2 }, marker: { color, size: 5 } });
+    const flagged = (s.flagged ?? []).flatMap((f, k) => (f && s.values[k] !== null && s.values[k] !== undefined ? [k] : []));
+    if (flagged.length) {
+      const label = s.flagLabel ?? 'not learned: meaningless';
+      data.push({
+        type: 'scatter',
+        mode: 'markers',
+        name: `${s.name}: ${label}`,
+        legendgroup: s.name,
+        x: flagged.map((k) => x[k]!),
+        y: flagged.map((k) => s.values[k]!),
+        marker: { color, size: 12, symbol: 'x-open', line: { width: 2, color } },
+        hovertemplate: `${s.name}: %{y} (${label})<extra></extra>`,
+      });
+    }
   });
   if (input.chance) {
     data.push({
@@ -154,6 +172,8 @@ export interface NeuronCountsInput {
   title?: string;
   /** Bars side by side (default) or stacked. */
   mode?: 'group' | 'stack';
+  /** Languages the model has not learned (a selection's `unlearned`): their bars are faded, crossed and labelled meaningless. */
+  unlearned?: readonly string[];
 }
 
 /** Language-specific neurons per layer per language (LAPE), as bars. */
@@ -162,7 +182,14 @@ export function neuronCountsChart(input: NeuronCountsInput): PlotFigure {
   return {
     data: langs.map((lang, i) => {
       const counts = input.perLayer[lang]!;
-      return { type: 'bar', name: lang, x: [...counts.keys()], y: [...counts], marker: { color: OKABE_ITO[i % OKABE_ITO.length], ...(i >= OKABE_ITO.length ? { pattern: { shape: '/' } } : {}) } };
+      const meaningless = input.unlearned?.includes(lang) ?? false;
+      return {
+        type: 'bar',
+        name: meaningless ? `${lang} (not learned: meaningless)` : lang,
+        x: [...counts.keys()],
+        y: [...counts],
+        marker: { color: OKABE_ITO[i % OKABE_ITO.length], ...(meaningless ? { opacity: 0.35, pattern: { shape: 'x' } } : i >= OKABE_ITO.length ? { pattern: { shape: '/' } } : {}) },
+      };
     }),
     layout: baseLayout(input.title, {
       barmode: input.mode ?? 'group',

@@ -117,6 +117,15 @@ describe('plot specs', () => {
     assert.equal(deactivationMatrix({ deactivated: ['eng'], evaluated: ['eng'], delta: [[1]] }).data.length, 1, 'no band, no marks');
   });
 
+  it('unlearned languages: neuron-count bars faded and labelled meaningless, flagged checkpoints crossed', () => {
+    const f = neuronCountsChart({ perLayer: { eng: [1, 2], rus: [3, 4] }, unlearned: ['rus'] });
+    assert.deepEqual(f.data.map((t) => t['name']), ['eng', 'rus (not learned: meaningless)']);
+    assert.equal((f.data[1]!['marker'] as { opacity: number }).opacity, 0.35);
+    const g = checkpointEvolution({ checkpoints: ['01', '02', '03'], series: [{ name: 'rus', values: [29, 10, 12], flagged: [true, false, false] }], yTitle: 'neurons (count)' });
+    const flag = g.data.find((t) => t['name'] === 'rus: not learned: meaningless')!;
+    assert.deepEqual([flag['x'], flag['y']], [['01'], [29]]);
+  });
+
   it('checkpoint evolution: checkpoints as categories in training order', () => {
     const f = checkpointEvolution({ checkpoints: ['01-english', '02-mid', '03-final'], series: [{ name: 'rus', values: [6.1, 4.2, 3.3] }], yTitle: 'mean NLL (nats/token)' });
     assertHouseStyle(f);
