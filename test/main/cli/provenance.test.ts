@@ -76,7 +76,7 @@ describe('provenance of stored results', () => {
     try {
       const stored = store.findResult(chosen.out.resultId, 'ablation')!;
       assert.equal(stored.kind, 'ablation');
-      assert.deepEqual(stored.params, { corpus: 'udhr:eng,rus', maxTextsPerLang: 2, randomSets: 1, scale: 0, seed: 0 });
+      assert.deepEqual(stored.params, { corpus: 'udhr:eng,rus', maxTextsPerLang: 2, randomSets: 20, scale: 0, seed: 0 });
       assert.deepEqual(stored.inputs.map((i) => [i.role, i.id]), [['run', store.findRun('capture')!.id], ['selection', narrow]]);
       assert.equal(stored.partial, false);
       // The neurons actually zeroed were the chosen selection's: fewer neurons, a different matrix.
