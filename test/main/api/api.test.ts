@@ -102,7 +102,12 @@ describe('babelscope API', () => {
     assert.deepEqual(r.neurons, direct.neurons);
     assert.ok(r.resultId !== null);
     const store = openStore(db);
-    assert.deepEqual(store.result(r.resultId!).result, JSON.parse(JSON.stringify(direct)));
+    // Stored: the analysis, plus which languages the model has learned (its capture's NLL against ln |V|).
+    const { learnedCheck, unlearned, ...stored } = store.result(r.resultId!).result as typeof r;
+    assert.deepEqual(stored, JSON.parse(JSON.stringify(direct)));
+    assert.deepEqual(unlearned, []);
+    assert.equal(learnedCheck!.vocabSize, 3072);
+    assert.deepEqual(learnedCheck, r.learnedCheck);
     assert.equal(store.results({ kind: 'lape' })[0]!.id, r.resultId);
 
     const m = await ablate({ model, store, corpus: CORPUS, maxTextsPerLang: 4, randomSets: 1 });
