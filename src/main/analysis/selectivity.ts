@@ -142,6 +142,28 @@ export function selectivity(stats: SelectivityStats, options: SelectivityOptions
         let bestDf = 0;
         let bestSe = 0;
         const a = { mean: mean[k]!, variance: variance[k]!, n: groups[k]!.length };
+        // An estimate at or below the floor against some language cannot reject H0 (its p ≥ 0.5): p is
+        // set to 1 without the t tails. Such a test is never selected, and the FDR-adjusted values
+        // below 0.5 of the others do not change (each step-up term it enters is ≥ 0.5).
+        let hopeless = -1;
+        for (let j = 0; j < K; j++) {
+          if (j === k) continue;
+          const d = mean[k]! - mean[j]!;
+          if (d < smallest) {
+            smallest = d;
+            hopeless = d <= opts.minEffect ? j : hopeless;
+          }
+        }
+        if (hopeless >= 0) {
+          pValues.push(1);
+          effect.push(smallest);
+          runner.push(hopeless);
+          runnerDf.push(0);
+          runnerSe.push(0);
+          pooledRate.push(rate[k]!);
+          continue;
+        }
+        smallest = Infinity;
         for (let j = 0; j < K; j++) {
           if (j === k) continue;
           const w = welchTest(a, { mean: mean[j]!, variance: variance[j]!, n: groups[j]!.length }, opts.minEffect);
