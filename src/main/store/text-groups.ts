@@ -64,6 +64,8 @@ export function addTextGroupCounts(db: Database, runId: number, d: TextGroupDelt
 
 /** The layers a run has text-group counts for, ascending. */
 export function textGroupLayers(db: Database, runId: number): number[] {
+  // A store of schema 3 opened read-only (not migrated) has no such table: no groups.
+  if (!statement(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'neuron_text_groups'").get()) return [];
   return (statement(db, 'SELECT DISTINCT layer FROM neuron_text_groups WHERE run_id = ? ORDER BY layer').all(runId) as { layer: number }[]).map((r) => r.layer);
 }
 

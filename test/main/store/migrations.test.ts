@@ -96,3 +96,20 @@ test('a version 1 store (float32 pooled vectors, mean and last required) opens u
     store.close();
   }
 });
+
+test('a schema-3 store is migrated to 4 with an empty neuron_text_groups table: its runs have no text groups', () => {
+  const path = join(tmp.dir, 'v3.db');
+  const store = openStore(path);
+  const run = store.createRun({ name: 'capture', kind: 'capture', model: modelA });
+  store.db.exec('DROP TABLE neuron_text_groups');
+  store.db.pragma('user_version = 3');
+  store.close();
+  const rw = openStore(path);
+  try {
+    assert.equal(rw.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    assert.deepEqual(rw.textGroupLayers(run.id), []);
+    assert.deepEqual(rw.integrityCheck(), ['ok']);
+  } finally {
+    rw.close();
+  }
+});
