@@ -86,6 +86,12 @@ describe('babelscope API', () => {
           assert.equal(sb.layers[l]![lang]!.tokens, sa.layers[l]![lang]!.tokens);
           assert.deepEqual(sb.layers[l]![lang]!.positiveCounts, sa.layers[l]![lang]!.positiveCounts);
         }
+      // The per-text-group counts (selectivity's units) too: interrupted and resumed equals one go.
+      const ra = a.findRun('capture')!.id;
+      const rb = b.findRun('capture')!.id;
+      assert.deepEqual(b.textGroupLayers(rb), a.textGroupLayers(ra));
+      assert.equal(a.textGroupLayers(ra).length, sa.numLayers);
+      for (const l of a.textGroupLayers(ra)) assert.deepEqual(b.readTextGroups(rb, l), a.readTextGroups(ra, l), `text groups, layer ${l}`);
     } finally {
       a.close();
       b.close();
