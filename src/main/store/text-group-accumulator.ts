@@ -2,7 +2,8 @@ import type { TextGroupDelta } from './types.js';
 
 /**
  * Per-text-group activation counts accumulated in memory until the next flush (see text-groups.ts):
- * each text adds its per-layer count of activations > 0 per neuron to its language's group.
+ * each text adds its per-layer count of activations > 0 per neuron to its language's group. Deltas leave
+ * it only when the transaction that writes them has committed (`commit`).
  */
 export class TextGroupAccumulator {
   private pending = new Map<string, TextGroupDelta>();
@@ -23,10 +24,17 @@ export class TextGroupAccumulator {
     for (let n = 0; n < this.width; n++) d.positiveCounts[n]! += Math.round(positive[n]!);
   }
 
-  /** What was added since the last flush, then starts afresh. */
-  flush(): TextGroupDelta[] {
-    const out = [...this.pending.values()];
+  /** What was added since the last commit (copies). */
+  deltas(): TextGroupDelta[] {
+    return [...this.pending.values()]
+      .map((d) => ({ ...d, positiveCounts: d.positiveCounts.slice() }))
+      .sort((a, b) => a.layer - b.layer || (a.lang < b.lang ? -1 : a.lang > b.lang ? 1 : 0) || a.group - b.group);
+  }
+
+  /** Gives the pending deltas to `write`; starts afresh only if it returns (if it throws, they stay pending), as NeuronStatsAccumulator. */
+  commit<T>(write: (deltas: TextGroupDelta[]) => T): T {
+    const result = write(this.deltas());
     this.pending = new Map();
-    return out.sort((a, b) => a.layer - b.layer || (a.lang < b.lang ? -1 : a.lang > b.lang ? 1 : 0) || a.group - b.group);
+    return result;
   }
 }
