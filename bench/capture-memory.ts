@@ -18,7 +18,7 @@ import { Tokenizer } from '../src/main/model/tokenizer.js';
 const here = fileURLToPath(import.meta.url);
 
 /** What one child runs over the batches. */
-type Mode = 'bare' | 'forward' | 'nll' | 'capture' | 'capture-no-mem-pattern' | 'capture-no-arena';
+type Mode = 'bare' | 'forward' | 'forward-no-mem-pattern' | 'nll' | 'capture' | 'capture-no-mem-pattern' | 'capture-no-arena' | 'lens' | 'lens-no-mem-pattern';
 
 function weightMib(modelDir: string): number {
   const onnx = existsSync(join(modelDir, 'onnx', 'model.onnx')) ? join(modelDir, 'onnx') : modelDir;
@@ -67,7 +67,7 @@ export async function benchCaptureMemory(modelDir: string, opts: { sizes?: numbe
         row[`${key}_capture_over_bare`] = Number((cap.mib / bare.mib).toFixed(3));
         if (kind === 'long' && size === 8) {
           // Where the rest goes, on this configuration.
-          for (const mode of ['forward', 'nll', 'capture-no-mem-pattern', 'capture-no-arena'] as const) {
+          for (const mode of ['forward', 'forward-no-mem-pattern', 'nll', 'capture-no-mem-pattern', 'capture-no-arena'] as const) {
             const m = runChild(mode, modelDir, file);
             row[`${key}_${mode}_over_bare`] = Number((m.mib / bare.mib).toFixed(3));
           }
@@ -75,6 +75,10 @@ export async function benchCaptureMemory(modelDir: string, opts: { sizes?: numbe
         }
       }
     }
+    // The lens on one sentence, against the weights.
+    const one = join(dir, 'one.json');
+    writeFileSync(one, JSON.stringify(await batchesOf(tokenizer, 1, short)));
+    for (const mode of ['lens', 'lens-no-mem-pattern'] as const) row[`${mode}_one_sentence_over_weights`] = Number((runChild(mode, modelDir, one).mib / weights).toFixed(2));
     return row;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -102,10 +106,11 @@ async function probe(mode: Mode, modelDir: string, batchFile: string): Promise<v
     await session.release();
     return;
   }
-  const memory: SessionMemoryOptions = mode === 'capture-no-mem-pattern' ? { memPattern: false } : mode === 'capture-no-arena' ? { cpuArena: false } : {};
+  const memory: SessionMemoryOptions = mode.endsWith('no-mem-pattern') ? { memPattern: false } : mode.endsWith('no-arena') ? { cpuArena: false } : {};
   const engine = await OnnxEngine.open(modelDir, { device: 'cpu', memory });
-  for (const ids of batches) {
-    if (mode === 'forward') await engine.forward({ inputIds: ids });
+  if (mode.startsWith('lens')) await engine.lens({ inputIds: [batches[0]![0]!], topK: 5 });
+  else for (const ids of batches) {
+    if (mode.startsWith('forward')) await engine.forward({ inputIds: ids });
     else if (mode === 'nll') await engine.nll({ inputIds: ids });
     else await engine.captureStats(ids);
   }
