@@ -42,7 +42,7 @@ function runChild(mode: Mode, modelDir: string, batchFile: string): { mib: numbe
   return { mib: kb / 1024, seconds };
 }
 
-export async function benchCaptureMemory(modelDir: string, opts: { sizes?: number[]; short?: number; long?: number } = {}): Promise<Record<string, number | string>> {
+export async function benchCaptureMemory(modelDir: string, opts: { sizes?: number[]; longSizes?: number[]; short?: number; long?: number } = {}): Promise<Record<string, number | string>> {
   if (!existsSync('/usr/bin/time')) return { skipped: 'needs /usr/bin/time' };
   const d = await describeModel(modelDir, {}, 'inspect');
   const tokenizer = Tokenizer.fromFile(join(d.info.dir, 'tokenizer.json'));
@@ -54,7 +54,7 @@ export async function benchCaptureMemory(modelDir: string, opts: { sizes?: numbe
   try {
     let warmed = false;
     for (const [kind, len] of [['short', short], ['long', long]] as const) {
-      for (const size of opts.sizes ?? [1, 8, 64]) {
+      for (const size of (kind === 'long' ? opts.longSizes : undefined) ?? opts.sizes ?? [1, 8, 64]) {
         const file = join(dir, `${kind}-${size}.json`);
         writeFileSync(file, JSON.stringify(await batchesOf(tokenizer, size, len)));
         if (!warmed) runChild('forward', modelDir, file); // hashes the model into the cache once, outside the measurements
