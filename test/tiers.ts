@@ -27,6 +27,7 @@ export const INTEGRATION_FILES: Record<string, string> = {
   'test/main/capture/token-languages.test.ts': 'CLI subprocess',
   'test/main/codemodel/notebook.test.ts': 'CLI subprocess',
   'test/main/codemodel/tiny-babel-code.test.ts': 'CLI subprocess',
+  'test/main/electron/backend-process.test.ts': 'the backend as a child process',
   'test/main/kernel/client.test.ts': 'the kernel process',
   'test/main/kernel/jupyter.test.ts': 'the kernel under a real Jupyter client',
   'test/main/kernel/progress.test.ts': 'the kernel process',

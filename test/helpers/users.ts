@@ -1,21 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { pathToFileURL } from 'node:url';
 
 /** A nobody-like user for permission tests (root ignores file permissions). */
 export const NOBODY = { uid: 65534, gid: 65534 };
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
-const loads = new Map<string, boolean>();
+const readable = new Map<string, boolean>();
 /**
- * Whether a child running as NOBODY can load `modulePath`: false in a checkout under a private folder
- * (a fresh clone in /root, a mkdtemp folder), where Node as NOBODY says "Cannot find module".
+ * Whether a child running as NOBODY can read `file`: false in a checkout under a private folder (a fresh
+ * clone in /root, a mkdtemp folder), where Node run as NOBODY says "Cannot find module" for the CLI.
  */
-export function nobodyCanLoad(modulePath: string): boolean {
-  let ok = loads.get(modulePath);
+export function nobodyCanRead(file: string): boolean {
+  let ok = readable.get(file);
   if (ok === undefined) {
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(modulePath).href)})`], { ...NOBODY, cwd: '/', stdio: 'ignore' });
+    const r = spawnSync(process.execPath, ['-e', `require('node:fs').accessSync(${JSON.stringify(file)}, require('node:fs').constants.R_OK)`], { ...NOBODY, cwd: '/', stdio: 'ignore' });
     ok = r.status === 0;
-    loads.set(modulePath, ok);
+    readable.set(file, ok);
   }
   return ok;
 }

@@ -12,7 +12,7 @@ import { openStore } from '../../../src/main/store/index.js';
 import { cliPath, runCli, type CliResult } from '../../helpers/cli.js';
 import { testModelDir } from '../../helpers/fixtures.js';
 import { repoRoot } from '../../helpers/paths.js';
-import { isRoot, NOBODY, nobodyCanLoad } from '../../helpers/users.js';
+import { isRoot, NOBODY, nobodyCanRead } from '../../helpers/users.js';
 import { readSchemaDoc } from '../../helpers/schema-doc.js';
 
 const CORPUS = ['--corpus', 'udhr:eng,rus', '--max-texts-per-lang', '6', '--device', 'cpu'];
@@ -164,7 +164,7 @@ describe('provenance of stored results', () => {
 
   it('read-only commands work on a read-only file in a read-only folder', async (t) => {
     // root ignores permissions: run the commands as nobody then, which the modes do stop.
-    if (isRoot && !nobodyCanLoad(cliPath)) return t.skip('user nobody cannot read this checkout (a private folder above it)');
+    if (isRoot && !nobodyCanRead(cliPath)) return t.skip('user nobody cannot read this checkout (a private folder above it)');
     const ro = join(tmp, 'ro');
     chmodSync(tmp, 0o755); // mkdtemp made it private to this user
     mkdirSync(ro);
