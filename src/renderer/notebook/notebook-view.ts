@@ -12,14 +12,13 @@ import {
   moveCell,
   newCell,
   newNotebook,
-  parseNotebook,
-  serializeNotebook,
   splitCell,
   type CellType,
   type NbCell,
   type NbOutput,
   type NotebookDoc,
 } from '../../shared/notebook-doc.js';
+import { parseNotebook, runRefusal, serializeNotebook } from '../../shared/ipynb-codec.js';
 import type { Connection } from '../connection.js';
 import { renderMarkdown } from '../markdown.js';
 import { recheckCells, setCellOrder } from './cell-diagnostics.js';
