@@ -69,7 +69,9 @@ export class FigureRenderer {
   static async open(): Promise<FigureRenderer> {
     const browser = findBrowser();
     if (!browser) throw NO_BROWSER;
-    const pw = await import('playwright-core');
+    const pw = await import('playwright-core').catch(() => {
+      throw new UserError('figure export needs the playwright-core package, which is not installed beside Babelscope', 'Reinstall Babelscope (it is a dependency), or install it: npm install -g playwright-core');
+    });
     const plotlyPath = require.resolve('plotly.js-dist-min');
     let page: PageLike;
     let close: () => Promise<void>;

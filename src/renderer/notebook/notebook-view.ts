@@ -160,7 +160,8 @@ export class NotebookView {
     this.selected = 0;
     this.mode = 'command';
     this.setDirty(false);
-    this.setBanner(null);
+    const refusal = runRefusal(doc, path ?? 'this notebook');
+    this.setBanner(refusal ? `${refusal.message}.` : null);
     this.select(0);
     this.ui.onOpened(path);
     this.setKernelStatus(this.session ? 'idle' : 'none');
@@ -637,6 +638,8 @@ export class NotebookView {
         v.clearHighlight = null;
         let status = 'error';
         try {
+          const refusal = runRefusal(this.doc, this.path ?? 'this notebook');
+          if (refusal) throw refusal;
           const session = await this.ensureSession();
           const r = await this.conn.call('kernel.execute', { session, cellId: v.cell.id, code: v.cell.source });
           status = r.status;
