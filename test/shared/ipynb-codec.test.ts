@@ -52,12 +52,12 @@ describe('ipynb codec: saving changes nothing you did not change', () => {
       assert.equal(serializeNotebook(parseNotebook(text, 'x.ipynb')), text);
     });
 
-  it('gives back every demo notebook and the Jupyter-written fixture byte for byte', () => {
+  it('gives back every demo notebook and the Jupyter-written fixtures (TypeScript and Python) byte for byte', () => {
     const files = readdirSync(join(repoRoot, 'notebooks'))
       .filter((f) => f.endsWith('.ipynb'))
       .map((f) => join(repoRoot, 'notebooks', f));
-    files.push(join(fixturesDir, 'notebooks', 'jupyter-written.ipynb'));
-    assert.ok(files.length >= 7);
+    files.push(join(fixturesDir, 'notebooks', 'jupyter-written.ipynb'), join(fixturesDir, 'notebooks', 'python-written.ipynb'));
+    assert.ok(files.length >= 8);
     for (const f of files) {
       const text = decodeNotebookBytes(readFileSync(f), f);
       assert.equal(serializeNotebook(parseNotebook(text, f)), text, f);
