@@ -79,6 +79,7 @@ describe('workbench saves keep the file (real server and Chromium)', () => {
     });
     assert.deepEqual(changedLines(before, after), { removed: 1, added: 2 });
     assert.match(after, /"print\(f'\{x \/ 3:\.3f\}', 'naïve'\)\\n",\n    "print\(\\"more\\"\)"\n/);
-    assert.deepEqual(problems, []);
+    // Moving from notebook to notebook aborts the previous page's pending loads: not a problem.
+    assert.deepEqual(problems.filter((p) => !/net::ERR_ABORTED/.test(p)), []);
   });
 });
