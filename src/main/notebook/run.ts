@@ -9,7 +9,7 @@ import { UserError } from '../../shared/errors.js';
 import type { CellOutput, ExecuteOutcome } from '../../shared/kernel-types.js';
 import { KernelClient } from '../kernel/client.js';
 import { PLOTLY_MIME } from '../kernel/display.js';
-import { FigureRenderer, type FigureFormat, type PlotlyFigure } from './figures.js';
+import { figureFallbacks, FigureRenderer, type FigureFormat, type PlotlyFigure } from './figures.js';
 import { runRefusal } from '../../shared/ipynb-codec.js';
 import type { NbCell, NbOutput } from '../../shared/notebook-doc.js';
 import { prepareForBabelscope, readNotebook, toNotebookOutput, writeNotebook, type Notebook } from './ipynb.js';
@@ -58,7 +58,8 @@ export async function runNotebook(input: string, o: RunOptions = {}): Promise<Ru
   prepareForBabelscope(nb);
 
   const codeCells = nb.cells.map((c, index) => ({ cell: c, index })).filter((c) => c.cell.cell_type === 'code') as { cell: NbCell; index: number }[];
-  const env = { ...process.env, ...(o.device ? { BABELSCOPE_DEVICE: o.device } : {}) };
+  // The kernel's own figure fallbacks are off: run adds them below with the browser it exports with.
+  const env = { ...process.env, BABELSCOPE_FIGURE_FALLBACK: '0', ...(o.device ? { BABELSCOPE_DEVICE: o.device } : {}) };
   const kernel = await KernelClient.start({ cwd: dirname(resolve(input)), env });
   const report: RunReport = { path: outPath, cells: [], figures: [] };
   try {
@@ -152,15 +153,15 @@ async function waitForCell(kernel: KernelClient, done: Promise<ExecuteOutcome>, 
 }
 
 /**
- * Puts an `image/svg+xml` rendering beside every Plotly output (so GitHub and plain Jupyter show the
- * figure); `each` sees every figure with its SVG (figure export).
+ * Puts `image/svg+xml` and `image/png` renderings beside every Plotly output (so GitHub and plain
+ * Jupyter show the figure); `each` sees every figure with its SVG (figure export).
  */
 export async function addFigureFallbacks(nb: Notebook, renderer: FigureRenderer, each?: (f: FoundFigure, svg: string) => Promise<void>): Promise<number> {
   const figures = collectFigures(nb);
   for (const f of figures) {
-    const svg = (await renderer.render(f.figure, 'svg')) as string;
-    f.output.data['image/svg+xml'] = svg;
-    await each?.(f, svg);
+    const images = await figureFallbacks(renderer, f.figure);
+    Object.assign(f.output.data, images);
+    await each?.(f, images['image/svg+xml']);
   }
   return figures.length;
 }
