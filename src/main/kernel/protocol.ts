@@ -18,9 +18,11 @@ import { packageRoot } from './resolve.js';
 import type { FromMain } from './thread-protocol.js';
 import { makeMessage, PROTOCOL_VERSION, type MessageHeader, type ReceivedMessage } from './wire.js';
 
+type CellResult = { ok: true; value: unknown } | { ok: false; error: CellError };
+
 interface Running {
   ctx: CellContext;
-  finish: (r: { ok: true; value: unknown } | { ok: false; error: CellError }) => void;
+  finish: (r: CellResult) => void;
   /** Set by a first interrupt that aborted the cell's long operations: it gives the cell time to stop by itself. */
   cancelling?: NodeJS.Timeout;
 }
@@ -177,24 +179,36 @@ export class KernelProtocol {
   }
 
   /**
-   * A cell's end: its figures' fallbacks are waited for (at most FIGURE_WAIT_MS, so clients save them),
-   * then its value becomes the execute_result (a figure with its fallback).
+   * A cell's end: its value becomes the execute_result. When the cell showed figures, their image
+   * fallbacks are waited for first (at most FIGURE_WAIT_MS, so clients save them) and a figure value
+   * gets its own; otherwise the end is synchronous, as an interrupt that terminated a loop needs it to be.
    */
-  private async finishCell(r: Parameters<Running['finish']>[0], ctx: CellContext, figures: Promise<void>[], count: number, parent: MessageHeader, silent: boolean): Promise<Parameters<Running['finish']>[0]> {
-    let result = r;
+  private finishCell(r: CellResult, ctx: CellContext, figures: Promise<void>[], count: number, parent: MessageHeader, silent: boolean): CellResult | Promise<CellResult> {
     endOperationsWithCell(ctx, r.ok);
-    const deadline = new Promise<void>((res) => setTimeout(res, FIGURE_WAIT_MS).unref());
-    if (figures.length) await Promise.race([Promise.allSettled(figures), deadline]);
-    if (result.ok && result.value !== undefined && !silent) {
+    let data: MimeBundle | undefined;
+    if (r.ok && r.value !== undefined && !silent) {
       try {
-        let data = this.executor.resultBundle(result.value);
-        if (data && this.figures.wants(data)) data = await Promise.race([this.figures.withFallback(data), deadline.then(() => data!)]);
-        if (data) this.send('iopub', 'execute_result', { execution_count: count, data, metadata: {} }, parent);
+        data = this.executor.resultBundle(r.value);
       } catch (e) {
-        result = { ok: false, error: this.executor.describe(e) };
+        return { ok: false, error: this.executor.describe(e) };
       }
     }
-    return result;
+    const show = (bundle: MimeBundle | undefined) => {
+      if (bundle) this.send('iopub', 'execute_result', { execution_count: count, data: bundle, metadata: {} }, parent);
+      return r;
+    };
+    const figure = data !== undefined && this.figures.wants(data);
+    if (!figures.length && !figure) return show(data);
+    return (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((res) => (timer = setTimeout(res, FIGURE_WAIT_MS)));
+      try {
+        if (figures.length) await Promise.race([Promise.allSettled(figures), deadline]);
+        return show(figure ? await Promise.race([this.figures.withFallback(data!), deadline.then(() => data)]) : data);
+      } finally {
+        clearTimeout(timer);
+      }
+    })();
   }
 
   private execute(msg: ReceivedMessage, reply: (content: unknown) => void): Promise<void> {
@@ -242,7 +256,7 @@ export class KernelProtocol {
         const running = this.running;
         if (running?.cancelling) clearTimeout(running.cancelling);
         this.running = undefined;
-        void this.finishCell(r, ctx, figures, count, parent, silent).then((result) => {
+        const done = (result: CellResult) => {
           if (result.ok) reply({ status: 'ok', execution_count: count, user_expressions: {}, payload: [] });
           else {
             this.send('iopub', 'error', result.error, parent);
@@ -252,7 +266,10 @@ export class KernelProtocol {
               for (const q of this.queue) if (q.msg.header.msg_type === 'execute_request') this.aborted.add(q.msg.header.msg_id);
           }
           resolve();
-        });
+        };
+        const ended = this.finishCell(r, ctx, figures, count, parent, silent);
+        if (ended instanceof Promise) void ended.then(done);
+        else done(ended);
       };
       this.running = { ctx, finish };
       void this.executor.run(code, `cell [${count}]`, ctx).then(finish);
