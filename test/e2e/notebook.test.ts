@@ -134,12 +134,22 @@ describe('workbench notebook (real server, kernel and Chromium)', () => {
     await cell.locator('.plot .main-svg').first().waitFor({ timeout: 30_000 });
     assert.equal(await cell.locator('.plot .bars .point').count(), 3);
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), cell.locator('button.export[data-format=svg]').click()]);
-    assert.match(download.suggestedFilename(), /^demo-cell\d+\.svg$/);
+    // Named as `babelscope run` names it: the cell's number, then the figure's within the cell.
+    assert.equal(download.suggestedFilename(), `demo-cell${index + 1}-1.svg`);
     const file = join(SHOTS, 'figure.svg');
     await download.saveAs(file);
     const svg = readFileSync(file, 'utf8');
     assert.match(svg, /^<svg[\s>]/);
     assert.ok(svg.includes('Languages'), 'the title is in the SVG');
+    // The PDF comes from the same export path as `run --format pdf`: vectors and text, not a picture.
+    const [pdfDownload] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), cell.locator('button.export[data-format=pdf]').click()]);
+    assert.equal(pdfDownload.suggestedFilename(), `demo-cell${index + 1}-1.pdf`);
+    const pdfFile = join(SHOTS, 'figure.pdf');
+    await pdfDownload.saveAs(pdfFile);
+    const pdf = readFileSync(pdfFile).toString('latin1');
+    assert.ok(pdf.startsWith('%PDF-'));
+    assert.match(pdf, /\/Font/, 'the PDF carries fonts: its text is text');
+    assert.doesNotMatch(pdf, /\/DCTDecode|\/Subtype\s*\/Image/, 'no picture of the figure inside');
     await screenshot('plotly');
   });
 

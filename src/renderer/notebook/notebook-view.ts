@@ -304,7 +304,7 @@ export class NotebookView {
     if (cell.cell_type === 'markdown' && cell.source.trim() !== '') this.renderMarkdownCell(view);
     else this.ensureEditor(view);
     this.renderCount(view);
-    for (const o of cell.outputs ?? []) renderOutput(outputs, o, this.figureName(view));
+    for (const o of cell.outputs ?? []) renderOutput(outputs, o, () => this.figureName(view));
     return view;
   }
 
@@ -567,7 +567,7 @@ export class NotebookView {
     if (o.output_type === 'stream' && last?.output_type === 'stream' && last['name'] === o['name']) last['text'] = String(last['text']) + String(o['text']);
     else outs.push(o);
     if (displayId) view.displays.set(displayId, o);
-    renderOutput(view.outputs, o, this.figureName(view), { ...(displayId ? { displayId } : {}), cancel: () => void this.interrupt() });
+    renderOutput(view.outputs, o, () => this.figureName(view), { ...(displayId ? { displayId } : {}), cancel: () => void this.interrupt() });
     if (o.output_type === 'error' && view.editor) {
       const line = errorLine(o, view.cell.execution_count != null ? `cell [${view.cell.execution_count}]` : undefined);
       if (line !== null) view.clearHighlight = highlightLine(view.editor, line);
@@ -583,7 +583,7 @@ export class NotebookView {
     const { transient: _t, ...o } = e.output as NbOutput & { transient?: unknown };
     shown['data'] = o['data'];
     shown['metadata'] = o['metadata'] ?? {};
-    updateOutput(view.outputs, e.displayId, shown, this.figureName(view), { cancel: () => void this.interrupt() });
+    updateOutput(view.outputs, e.displayId, shown, () => this.figureName(view), { cancel: () => void this.interrupt() });
     this.changed();
   }
 
