@@ -216,7 +216,11 @@ describe('workbench notebook (real server, kernel and Chromium)', () => {
     assert.equal(saved.cells[1]!.source.join(''), 'const x: number = 41\nconsole.log("from stdout")\nx + 1');
     assert.equal(saved.cells[1]!.execution_count, 1);
     assert.deepEqual(saved.cells[1]!.outputs!.map((o) => o.output_type), ['stream', 'execute_result']);
-    assert.ok(saved.cells.some((c) => c.outputs?.some((o) => o.data?.['application/vnd.plotly.v1+json'])), 'the figure is saved');
+    const figure = saved.cells.flatMap((c) => c.outputs ?? []).find((o) => o.data?.['application/vnd.plotly.v1+json']);
+    assert.ok(figure, 'the figure is saved');
+    // With the image fallbacks the kernel drew, so GitHub and plain viewers show it.
+    assert.match([figure.data!['image/svg+xml']].flat().join(''), /^<svg[\s\S]*Languages[\s\S]*<\/svg>$/);
+    assert.equal(typeof figure.data!['image/png'], 'string');
     const count = saved.cells.length;
 
     await page.reload();
