@@ -89,12 +89,18 @@ export function updateOutput(container: HTMLElement, displayId: string, o: NbOut
   if (!wrap) return false;
   const data = (o['data'] ?? {}) as Record<string, unknown>;
   if (data[PROGRESS_MIME] !== undefined && updateProgress(wrap, data[PROGRESS_MIME])) return true;
+  // The kernel's image fallbacks for a figure arrived: the figure drawn stays as it is.
+  if (data[PLOTLY_MIME] !== undefined && drawnFigures.get(wrap) === JSON.stringify(data[PLOTLY_MIME])) return true;
+  // Drawn where the old output was (Plotly measures its container: it must be in the page).
   const holder = document.createElement('div');
+  wrap.replaceWith(holder);
   renderOutput(holder, o, figureName, { ...live, displayId });
-  const fresh = holder.firstElementChild;
-  if (fresh) wrap.replaceWith(fresh);
+  holder.replaceWith(...holder.childNodes);
   return true;
 }
+
+/** The Plotly JSON each figure output was drawn from. */
+const drawnFigures = new WeakMap<HTMLElement, string>();
 
 function renderBundle(container: HTMLElement, data: Record<string, unknown>, figureName: () => string, cancel?: () => void): HTMLElement {
   const wrap = document.createElement('div');
@@ -106,7 +112,10 @@ function renderBundle(container: HTMLElement, data: Record<string, unknown>, fig
 
 function renderRich(wrap: HTMLElement, data: Record<string, unknown>, figureName: () => string, cancel?: () => void): void {
   if (data[PROGRESS_MIME] !== undefined) return renderProgress(wrap, data[PROGRESS_MIME], cancel);
-  if (data[PLOTLY_MIME]) return void renderPlotly(wrap, data[PLOTLY_MIME] as { data: Trace[]; layout?: Layout }, figureName);
+  if (data[PLOTLY_MIME]) {
+    drawnFigures.set(wrap, JSON.stringify(data[PLOTLY_MIME]));
+    return void renderPlotly(wrap, data[PLOTLY_MIME] as { data: Trace[]; layout?: Layout }, figureName);
+  }
   if (typeof data['text/html'] === 'string') return renderHtml(wrap, data['text/html']);
   if (typeof data['image/svg+xml'] === 'string') return image(wrap, `data:image/svg+xml;charset=utf-8,${encodeURIComponent(data['image/svg+xml'])}`);
   if (typeof data['image/png'] === 'string') return image(wrap, `data:image/png;base64,${data['image/png'].replace(/\s/g, '')}`);
