@@ -33,7 +33,7 @@ export interface ResultKinds {
   ablation: { params: CorpusParams & { scale: number; randomSets?: number; seed?: number }; result: AblationMatrix; inputs: { run: 'run'; selection: 'lape' } };
   alignment: { params: { pool: 'mean' | 'last'; pivot: string | null }; result: AlignmentResult & { pool: 'mean' | 'last' }; inputs: { run: 'run' } };
   /** Computed by the model from a corpus and kept with a capture run (for compare); it reads none of the run's data. */
-  'working-language': { params: CorpusParams & { minShare: number; minCount: number }; result: WorkingLanguageResult; inputs: Record<never, never> };
+  'working-language': { params: CorpusParams & { minShare: number; minCount: number; chanceDraws?: number; resamples?: number; seed?: number }; result: WorkingLanguageResult; inputs: Record<never, never> };
 }
 
 /** A stored result kind: `nll`, `lape`, `ablation`, `working-language`, … */

@@ -4,6 +4,7 @@
  * analyses in src/main/analysis compute them. Keys are camelCase, in memory, in the store's JSON and in
  * every `--json` output.
  */
+import type { Interval } from './intervals.js';
 
 // LAPE (src/main/analysis/lape.ts)
 
@@ -135,6 +136,27 @@ export interface WorkingLanguageTable {
   top1Share: Record<string, number[]>;
   /** label → [layers] mean probability mass on the label's tokens (0 where no mass was given). */
   meanMass: Record<string, number[]>;
+  /** label → [layers] 95 % interval of `top1Share` (percentile bootstrap over texts). */
+  top1ShareInterval?: Record<string, Interval[]>;
+  /** label → [layers] 95 % interval of `meanMass` (percentile bootstrap over texts). */
+  meanMassInterval?: Record<string, Interval[]>;
+  /** label → the mass a random token set of the label's size gets (size-matched chance level). */
+  chanceMass?: Record<string, ChanceMass>;
+}
+
+/**
+ * The mean probability mass that uniformly random vocabulary token sets of one size get: `expected` =
+ * size / vocabulary (exact, whatever the distributions); per layer, the mean and the 2.5–97.5 %
+ * spread over `draws` random sets, each measured on the same positions as the label's own set.
+ */
+export interface ChanceMass {
+  setSize: number;
+  expected: number;
+  draws: number;
+  /** [layers] */
+  mean: number[];
+  low: number[];
+  high: number[];
 }
 
 /** Working language per layer, over all texts and per text language. */

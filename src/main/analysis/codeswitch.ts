@@ -1,26 +1,27 @@
 /**
  * Code-switching and language confusion in generated text.
  *
- * Metrics of the Language Confusion Benchmark (LCB, Marchisio et al. 2024, reference
- * `compute_metrics.py`), per expected language:
- * - the response is normalised as LCB does (ASCII punctuation removed, "—" → space, "،" and "#"
- *   removed; LCB's cut at "\nQ:" is left to the caller), split into lines on "\n";
- * - lines with fewer than `minLineWords` (5) words are skipped; a response with no line left is
- *   skipped (it counts in no denominator);
- * - line language: script first (a line whose dominant script is written by exactly one candidate
- *   language gets it, prob = share of its letters in that language's scripts), otherwise the language
- *   identifier's top label; a label with prob ≤ `lineThreshold` (0.3) is `unknown`. A language with
- *   `requiredScripts` is a candidate only where one of them appears: Han-only text is not Japanese
- *   unless kana are present (in the line, for a line or one of its words);
- * - LPR = 1 − (responses with a line not in the expected language) / max(1, non-skipped responses);
- * - WPR, only for expected languages not written in Latin script (LCB: ar, hi, ja, ko, ru, zh; here:
- *   every language whose script table lacks Latin): among non-skipped responses without line errors,
- *   1 − (responses with a foreign word) / max(1, that count). A foreign word (in a non-skipped line) is
- *   written in a script outside the expected language's scripts and — in place of LCB's English word
- *   list — is all lower-case with ≥ `minForeignWordLength` (4) letters when its script has case
- *   (acronyms and names are not confusion); with `foreignWords` it must also be in that list (LCB);
- * - LCPR = harmonic mean of LPR and WPR (= LPR where WPR is not defined). Over all languages, LPR and
- *   WPR are means of the per-language values (as LCB averages), LCPR their harmonic mean.
+ * Language confusion is scored by the Language Confusion Benchmark's rules (lcb.ts, as LCB's
+ * `compute_metrics.py`): per response LCB's line error and word error (`lineError`, `wordError`,
+ * `skipped`, the verdict in `lcb`), per expected language LPR, WPR and LCPR (with 95 % intervals), over
+ * languages LCB's averages. Lines are labelled by `labeler` (fastText lid.176's raw top label in the
+ * API), or by the identifier's top label; LCB's English word list comes in as `englishWords`.
+ *
+ * Beyond LCB, Babelscope's own checks, under their own names (not LCB's metrics):
+ * - `offTargetLine`: the response is split into lines on "\n" and normalised as LCB does (without its
+ *   "\nQ:" cut); lines with fewer than `minLineWords` (5) words (`segmentWords`: characters in
+ *   Han/Kana/Thai) are skipped; line language: script first (a line whose dominant script is written by
+ *   exactly one candidate language gets it, prob = share of its letters in that language's scripts),
+ *   otherwise the identifier's top label; a label with prob ≤ `lineThreshold` (0.3) is `unknown`. A
+ *   language with `requiredScripts` is a candidate only where one of them appears: Han-only text is not
+ *   Japanese unless kana are present;
+ * - `foreignWord` and per language `foreignWordRate`: for expected languages whose script table lacks
+ *   Latin, among responses with a non-skipped line and no off-target line, the share with a foreign
+ *   word: a word written in a script outside the expected language's scripts that is all lower-case
+ *   with ≥ `minForeignWordLength` (4) letters when its script has case (acronyms and names are not
+ *   confusion), any word in a caseless script (Han inside Hangul text, …); with `foreignWords` it must
+ *   also be in that list. It flags what LCB's WPR does not (non-English Latin words, template leaks,
+ *   words in caseless scripts) and is no WPR.
  * Words for these splits follow `segmentWords` (characters in Han/Kana/Thai, where LCB uses jieba and
  * MeCab).
  *
@@ -51,6 +52,8 @@ import type { LanguageIdentifier } from './language-id.js';
 import { toIso6393 } from './language-codes.js';
 import { DEFAULT_LANGUAGE_SCRIPTS, DEFAULT_REQUIRED_SCRIPTS, languagesWithScript, scriptCounts, scriptOf, type Script } from './script.js';
 import { codePointLength, segmentWords } from './words.js';
+import type { Interval } from '../../shared/intervals.js';
+import { LCB_WPR_LANGUAGES, scoreCompletionRows, type CompletionScore, type LineLabeler } from './lcb.js';
 
 /** Label of words without letters (numbers, punctuation, emoji): language-independent. */
 export const UNIVERSAL = 'univ';
@@ -83,6 +86,12 @@ export interface CodeSwitchOptions {
   foreignWords?: ReadonlySet<string>;
   /** Minimum letters of a foreign word in a cased script; default 4 (LCB: len > 3). */
   minForeignWordLength?: number;
+  /** LCB's line labeler (raw top-1 label and probability); default the identifier's top label. */
+  labeler?: LineLabeler;
+  /** LCB's English words for WPR (the API passes LCB's list); default none, so WPR finds no word error. */
+  englishWords?: ReadonlySet<string>;
+  /** Bootstrap resamples of the LCB intervals; default 1000. */
+  resamples?: number;
 }
 
 export interface LineLanguage {
@@ -112,11 +121,18 @@ export interface ResponseAnalysis {
   lines: LineLanguage[];
   words: WordLanguage[];
   /** No line had enough words: the response counts in no LPR/WPR denominator. */
+  /** LCB: no line had ≥ 5 words, so the response counts in no LPR/WPR denominator. */
   skipped: boolean;
-  /** Some non-skipped line is not in the expected language; null when the response was skipped. */
+  /** LCB's line error: some kept line's fastText label is not the expected language; null when skipped. */
   lineError: boolean | null;
-  /** null when skipped, when a line error was found, or when WPR does not apply to the language. */
+  /** LCB's word error (an English word from its list); null when skipped, with a line error, or without WPR for the language. */
   wordError: boolean | null;
+  /** LCB's verdict in full (kept lines' labels, the English word found). */
+  lcb: CompletionScore;
+  /** Babelscope: some non-skipped line (script first, then the identifier) is off target; null when every line was skipped. */
+  offTargetLine: boolean | null;
+  /** Babelscope: a foreign word (see the module comment); null when skipped, off target, or the language is written in Latin. */
+  foreignWord: boolean | null;
   /** switchedTo holds a determined language (not only `und`). */
   codeSwitch: boolean;
   /** Languages other than the expected one found in words or non-skipped lines, sorted (may hold `und`). */
@@ -128,12 +144,20 @@ export interface ResponseAnalysis {
 
 export interface LanguageConfusionSummary {
   responses: number;
+  /** LCB's counts: responses with a kept line, line errors, word errors. */
   nonSkipped: number;
   lineErrors: number;
   wordErrors: number;
+  /** LCB's line pass rate. */
   lpr: number;
+  /** LCB's word pass rate; null where LCB prints N/A. */
   wpr: number | null;
-  lcpr: number;
+  /** Harmonic mean of lpr and wpr; null where wpr is null. */
+  lcpr: number | null;
+  /** 95 % intervals of lpr, wpr, lcpr (Wilson; bootstrap for lcpr and averages). */
+  intervals: { lpr: Interval; wpr: Interval | null; lcpr: Interval | null };
+  /** Babelscope: share of responses with a foreign word (not LCB's WPR; see the module comment); null where it does not apply. */
+  foreignWordRate: number | null;
   codeSwitchRate: number;
   meanCMI: number;
 }
@@ -143,7 +167,15 @@ export interface CodeSwitchReport {
   /** expected language → summary. */
   byLanguage: Record<string, LanguageConfusionSummary>;
   /** LPR/WPR averaged over languages (LCB), LCPR their harmonic mean; rates and CMI over all responses. */
-  overall: { lpr: number; wpr: number | null; lcpr: number; codeSwitchRate: number; meanCMI: number; responses: number };
+  overall: {
+    lpr: number;
+    wpr: number | null;
+    lcpr: number | null;
+    intervals: { lpr: Interval; wpr: Interval | null; lcpr: Interval | null };
+    codeSwitchRate: number;
+    meanCMI: number;
+    responses: number;
+  };
   /** Prompt language × switched-to language: responses that switched to it (counts and share of the row's responses). */
   matrix: { rows: string[]; columns: string[]; counts: number[][]; rates: number[][] };
 }
@@ -269,7 +301,7 @@ function isForeignWord(core: string, expectedScripts: readonly Script[], ctx: Co
   return true;
 }
 
-function analyseResponse(resp: CodeSwitchResponse, ctx: Context): ResponseAnalysis {
+function analyseResponse(resp: CodeSwitchResponse, ctx: Context, lcb: CompletionScore): ResponseAnalysis {
   const { expected } = resp;
   const expectedScripts = ctx.scripts[expected];
   const wprApplies = expectedScripts !== undefined && !expectedScripts.includes('Latin');
@@ -312,9 +344,12 @@ function analyseResponse(resp: CodeSwitchResponse, ctx: Context): ResponseAnalys
     expected,
     lines,
     words,
-    skipped: isSkipped,
-    lineError: isSkipped ? null : lineError,
-    wordError: isSkipped || lineError || !wprApplies ? null : foreign,
+    skipped: lcb.skipped,
+    lineError: lcb.lineError,
+    wordError: lcb.wordError,
+    lcb,
+    offTargetLine: isSkipped ? null : lineError,
+    foreignWord: isSkipped || lineError || !wprApplies ? null : foreign,
     codeSwitch: [...switched].some((l) => l !== UNDETERMINED),
     switchedTo: [...switched].sort(),
     cmi: codeMixingIndex(labels),
@@ -323,22 +358,30 @@ function analyseResponse(resp: CodeSwitchResponse, ctx: Context): ResponseAnalys
   };
 }
 
-function summarise(analyses: ResponseAnalysis[], wprApplies: boolean): LanguageConfusionSummary {
-  const nonSkipped = analyses.filter((a) => !a.skipped).length;
-  const lineErrors = analyses.filter((a) => a.lineError === true).length;
-  const wordErrors = analyses.filter((a) => a.wordError === true).length;
-  const lpr = 1 - lineErrors / Math.max(1, nonSkipped);
-  const wpr = wprApplies ? 1 - wordErrors / Math.max(1, nonSkipped - lineErrors) : null;
+function summarise(analyses: ResponseAnalysis[], row: LcbRowLike): LanguageConfusionSummary {
+  const withForeign = analyses.filter((a) => a.foreignWord !== null);
   return {
     responses: analyses.length,
-    nonSkipped,
-    lineErrors,
-    wordErrors,
-    lpr,
-    wpr,
-    lcpr: wpr === null ? lpr : harmonicMean(lpr, wpr),
+    nonSkipped: row.nonSkipped ?? 0,
+    lineErrors: row.lineErrors ?? 0,
+    wordErrors: row.wordErrors ?? 0,
+    lpr: row.lpr,
+    wpr: row.wpr,
+    lcpr: row.lcpr,
+    intervals: row.intervals,
+    foreignWordRate: withForeign.length ? withForeign.filter((a) => a.foreignWord).length / withForeign.length : null,
     codeSwitchRate: analyses.length ? analyses.filter((a) => a.codeSwitch).length / analyses.length : 0,
     meanCMI: analyses.length ? analyses.reduce((s, a) => s + a.cmi, 0) / analyses.length : 0,
+  };
+}
+
+type LcbRowLike = ReturnType<typeof scoreCompletionRows>['rows'][number];
+
+/** An identifier's top label as LCB's line labeler. */
+function labelerOf(identifier: LanguageIdentifier): LineLabeler {
+  return (line) => {
+    const top = identifier.identify(line)[0];
+    return top ? { label: top.lang, prob: top.prob } : null;
   };
 }
 
@@ -355,8 +398,21 @@ export function codeSwitchReport(
   const minLineWords = options.minLineWords ?? 5;
   const wordLevel = options.wordLevel ?? 'inherit';
   if (wordLevel !== 'inherit' && wordLevel !== 'model') throw new UserError(`wordLevel must be 'inherit' or 'model'`);
-  const analyses = responses.map((r) => {
+  for (const r of responses) {
     if (typeof r.text !== 'string' || !r.expected) throw new UserError('every response needs an expected language and a text');
+  }
+  const lcb = scoreCompletionRows(
+    responses.map((r) => ({ language: toIso6393(r.expected), completion: r.text })),
+    {
+      labeler: options.labeler ?? labelerOf(identifier),
+      englishWords: options.englishWords ?? new Set<string>(),
+      threshold: lineThreshold,
+      minLineWords,
+      wprLanguages: LCB_WPR_LANGUAGES,
+      ...(options.resamples !== undefined ? { resamples: options.resamples } : {}),
+    },
+  );
+  const analyses = responses.map((r, i) => {
     const expected = toIso6393(r.expected);
     const candidates = base.includes(expected) ? base : [...base, expected];
     return analyseResponse({ ...r, expected }, {
@@ -369,23 +425,15 @@ export function codeSwitchReport(
       wordLevel,
       foreignWords: options.foreignWords,
       minForeignWordLength: options.minForeignWordLength ?? 4,
-    });
+    }, lcb.completions[i]!);
   });
 
   const rows: string[] = [];
   for (const a of analyses) if (!rows.includes(a.expected)) rows.push(a.expected);
   const byLanguage: Record<string, LanguageConfusionSummary> = {};
-  for (const lang of rows) {
-    const s = scripts[lang];
-    byLanguage[lang] = summarise(
-      analyses.filter((a) => a.expected === lang),
-      s !== undefined && !s.includes('Latin'),
-    );
-  }
-  const sums = Object.values(byLanguage);
-  const lpr = sums.length ? sums.reduce((s, x) => s + x.lpr, 0) / sums.length : 1;
-  const wprs = sums.map((x) => x.wpr).filter((x): x is number => x !== null);
-  const wpr = wprs.length ? wprs.reduce((s, x) => s + x, 0) / wprs.length : null;
+  const lcbRow = (source: string, language: string): LcbRowLike => lcb.rows.find((x) => x.source === source && x.language === language)!;
+  for (const lang of rows) byLanguage[lang] = summarise(analyses.filter((a) => a.expected === lang), lcbRow('', lang));
+  const all = lcb.rows.length ? lcbRow('all', 'all') : null;
   const n = analyses.length;
 
   const columns = [...new Set(analyses.flatMap((a) => a.switchedTo))].sort();
@@ -402,9 +450,10 @@ export function codeSwitchReport(
     responses: analyses,
     byLanguage,
     overall: {
-      lpr,
-      wpr,
-      lcpr: wpr === null ? lpr : harmonicMean(lpr, wpr),
+      lpr: all?.lpr ?? 1,
+      wpr: all?.wpr ?? null,
+      lcpr: all?.lcpr ?? null,
+      intervals: all?.intervals ?? { lpr: { low: 0, high: 1, level: 0.95, method: 'wilson' }, wpr: null, lcpr: null },
       codeSwitchRate: n ? analyses.filter((a) => a.codeSwitch).length / n : 0,
       meanCMI: n ? analyses.reduce((s, a) => s + a.cmi, 0) / n : 0,
       responses: n,

@@ -1,28 +1,37 @@
 /**
- * Tokenizer fertility and parity (Rust et al. 2021; Petrov et al. 2023), side by side for several
- * tokenizers.
+ * Tokenizer fertility (Rust et al. 2021, "How Good is Your Tokenizer?") and parity (Petrov et al.
+ * 2023), side by side for several tokenizers.
  *
- * Tokens are those of each text tokenized whole (no special tokens), as the model sees it: tokenizing
- * word by word would count a SentencePiece space marker per word, and in scripts written without
- * spaces one per character. Words come from a real word segmenter (`WordSegmenter`; by default
- * `icuWordSegmenter`, ICU word breaking through `Intl.Segmenter`, with dictionaries for Chinese,
- * Japanese, Thai, Lao, Khmer and Burmese): its word-like segments, punctuation and spaces left out.
- * Characters are the text's code points, whitespace excluded. A word is split when ≥ 2 of the text's
- * tokens overlap it (by the tokenizer's offsets).
+ * Fertility as Rust et al. define it (reference: adapter-hub/hgiyt `tokenizer_exploration_utils.py`):
+ * subwords per word, with words from one segmentation, punctuation included (their UD treebanks count
+ * it as words), and the subwords counted on those same words; a word with no subword is left out of
+ * both counts. Words here come from `WordSegmenter` (by default `icuWordAndPunctuationSegmenter`: ICU
+ * word breaking through `Intl.Segmenter`, dictionaries for Chinese, Japanese, Thai, Lao, Khmer and
+ * Burmese, every non-space segment a word), where Rust et al. use the gold UD segmentation.
+ * A word's subwords (`wordTokens`):
+ * - 'in-context' (default): the tokens of the text tokenized whole, as the model sees it, that overlap
+ *   the word (by the tokenizer's offsets); the numerator counts each token that overlaps a word once,
+ *   so tokens of whitespace alone count nowhere;
+ * - 'alone' (the reference's procedure): the word tokenized on its own. With byte-level BPE the word
+ *   then lacks its leading space, and a SentencePiece tokenizer that prepends ▁ gives every word its
+ *   marker (one more token per Chinese or Thai word), so this is not the tokenization the model sees.
  *
- * Per tokenizer and language, over all texts of that language (corpus-level ratios, not means of
- * per-text ratios):
- * - tokensPerWord = Σ tokens / Σ words (fertility);
- * - splitWordShare = words split into ≥ 2 tokens / words;
- * - tokensPerChar = Σ tokens / Σ characters;
- * - premium = Σ tokens(lang) / Σ tokens(pivot) over the ids present in both languages (parity, with
- *   the pivot English by default); premiumMeanOfRatios = mean over those ids of the per-text ratio.
- *   null when the language shares no id with the pivot (or the pivot texts have no tokens).
+ * Per tokenizer and language, over all texts of that language (corpus-level ratios):
+ * - fertility = Σ subwords of the words / Σ words (the mean of the per-word token counts);
+ * - continuedWordShare = words tokenized into ≥ 2 subwords / words ("proportion of continued words");
+ * - both with a 95 % percentile-bootstrap interval over texts (the ratio recomputed on resampled texts);
+ * - tokensPerChar = Σ tokens / Σ characters, with tokens those of each text tokenized whole as the model
+ *   sees it, characters the text's code points without whitespace;
+ * - premium = Σ tokens(lang) / Σ tokens(pivot) of the texts tokenized whole, over the ids present in
+ *   both languages (parity, with the pivot English by default); premiumMeanOfRatios = mean over those
+ *   ids of the per-text ratio. null when the language shares no id with the pivot (or the pivot texts
+ *   have no tokens).
  */
 import { UserError } from '../../shared/errors.js';
-import { codePointLength, icuWordSegmenter, type WordSegmenter } from './words.js';
+import { bootstrapInterval, type Interval } from '../../shared/intervals.js';
+import { codePointLength, icuWordAndPunctuationSegmenter, type WordSegmenter } from './words.js';
 
-/** Token spans of a whole text: [start, end) in code points, one per token (special tokens left out). */
+/** Token spans of a text tokenized on its own: [start, end) in code points, one per token (special tokens left out). */
 export type TokenizeText = (text: string) => readonly (readonly [number, number])[];
 
 export interface FertilityText {
@@ -35,27 +44,45 @@ export interface FertilityText {
 export interface FertilityOptions {
   /** Language premiums are relative to; default 'eng'. */
   pivot?: string;
-  /** Word segmentation; default {@link icuWordSegmenter}. */
+  /** Word segmentation; default {@link icuWordAndPunctuationSegmenter}. */
   segmenter?: WordSegmenter;
+  /** How a word's subwords are found; default 'in-context' (see the module comment). */
+  wordTokens?: WordTokens;
+  /** Bootstrap resamples over texts; default 1000. */
+  resamples?: number;
+  /** Bootstrap seed; default 1. */
+  seed?: number;
 }
+
+/** Where a word's subwords come from: the whole text's tokens on the word, or the word tokenized alone. */
+export type WordTokens = 'in-context' | 'alone';
 
 /** Counts for one text under one tokenizer. */
 export interface TextMeasure {
+  /** Words that gave at least one token (punctuation included). */
   words: number;
+  /** Subwords on those words: tokens of the whole text that overlap a word (in-context), or the words' own tokens (alone). */
+  wordTokens: number;
+  /** Words tokenized into ≥ 2 subwords. */
+  continuedWords: number;
   chars: number;
+  /** Tokens of the text tokenized whole. */
   tokens: number;
-  /** Words that became ≥ 2 tokens. */
-  splitWords: number;
 }
 
 export interface FertilityStats {
   texts: number;
   words: number;
+  wordTokens: number;
+  continuedWords: number;
   chars: number;
   tokens: number;
-  splitWords: number;
-  tokensPerWord: number | null;
-  splitWordShare: number | null;
+  /** Rust et al.'s fertility: subwords per word. */
+  fertility: number | null;
+  fertilityInterval: Interval | null;
+  /** Rust et al.'s proportion of continued words. */
+  continuedWordShare: number | null;
+  continuedWordShareInterval: Interval | null;
   tokensPerChar: number | null;
   premium: number | null;
   premiumMeanOfRatios: number | null;
@@ -65,6 +92,7 @@ export interface FertilityStats {
 
 export interface FertilityReport {
   pivot: string;
+  wordTokens: WordTokens;
   /** How words were found, e.g. "Intl.Segmenter word (ICU 78.2)". */
   segmentation: string;
   /** language → locale the segmenter used for it. */
@@ -76,32 +104,66 @@ export interface FertilityReport {
   byTokenizer: Record<string, Record<string, FertilityStats>>;
 }
 
-/** Measure one text of language `lang` with one tokenizer. */
-export function measureText(text: string, lang: string, tokenize: TokenizeText, segmenter: WordSegmenter = icuWordSegmenter): TextMeasure {
-  const words = segmenter.words(text, lang);
+/** The words of a text as the fertility counts them (strings, in order). */
+export function fertilityWords(text: string, lang: string, segmenter: WordSegmenter = icuWordAndPunctuationSegmenter): string[] {
+  const cps = [...text];
+  return segmenter.words(text, lang).map((w) => cps.slice(w.start, w.end).join(''));
+}
+
+/** Measure one text of language `lang` with one tokenizer (see the module comment for `wordTokens`). */
+export function measureText(text: string, lang: string, tokenize: TokenizeText, segmenter: WordSegmenter = icuWordAndPunctuationSegmenter, wordTokens: WordTokens = 'in-context'): TextMeasure {
   const chars = codePointLength(text.replace(/\s/gu, ''));
-  const tokens = tokenize(text);
+  const spans = tokenize(text);
+  let words = 0;
+  let subwords = 0;
+  let continued = 0;
+  if (wordTokens === 'alone') {
+    for (const w of fertilityWords(text, lang, segmenter)) {
+      const n = tokenize(w).length;
+      if (n === 0) continue;
+      words++;
+      subwords += n;
+      if (n >= 2) continued++;
+    }
+    return { words, wordTokens: subwords, continuedWords: continued, chars, tokens: spans.length };
+  }
+  if (wordTokens !== 'in-context') throw new UserError(`wordTokens must be 'in-context' or 'alone', not ${String(wordTokens)}`);
+  const segments = segmenter.words(text, lang);
   // Which word each code point belongs to (-1: none), to find the words each token overlaps.
   const wordAt = new Int32Array(codePointLength(text)).fill(-1);
-  words.forEach((w, k) => wordAt.fill(k, w.start, w.end));
-  const tokensOnWord = new Uint32Array(words.length);
-  for (const [start, end] of tokens) {
+  segments.forEach((w, k) => wordAt.fill(k, w.start, w.end));
+  const tokensOnWord = new Uint32Array(segments.length);
+  for (const [start, end] of spans) {
     if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end >= start && end <= wordAt.length)) {
       throw new UserError(`tokenizer offset [${start}, ${end}) is outside the text (${wordAt.length} characters)`);
     }
     let last = -1;
+    let onWord = false;
     for (let c = start; c < end; c++) {
       const k = wordAt[c]!;
-      if (k >= 0 && k !== last) tokensOnWord[k]!++;
+      if (k >= 0 && k !== last) {
+        tokensOnWord[k]!++;
+        onWord = true;
+      }
       last = k;
     }
+    if (onWord) subwords++;
   }
-  let split = 0;
-  for (const n of tokensOnWord) if (n >= 2) split++;
-  return { words: words.length, chars, tokens: tokens.length, splitWords: split };
+  for (const n of tokensOnWord) {
+    if (n === 0) continue;
+    words++;
+    if (n >= 2) continued++;
+  }
+  return { words, wordTokens: subwords, continuedWords: continued, chars, tokens: spans.length };
 }
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
+
+function sumOf(xs: readonly TextMeasure[], key: keyof TextMeasure): number {
+  let s = 0;
+  for (const x of xs) s += x[key];
+  return s;
+}
 
 /** Fertility, split share, tokens per character and premium per language for each tokenizer. */
 export function fertility(
@@ -110,7 +172,8 @@ export function fertility(
   options: FertilityOptions = {},
 ): FertilityReport {
   const pivot = options.pivot ?? 'eng';
-  const segmenter = options.segmenter ?? icuWordSegmenter;
+  const segmenter = options.segmenter ?? icuWordAndPunctuationSegmenter;
+  const boot = { resamples: options.resamples ?? 1000, seed: options.seed ?? 1, units: 'texts' };
   const languages: string[] = [];
   const seenKeys = new Set<string>();
   for (const t of texts) {
@@ -124,7 +187,7 @@ export function fertility(
   const byTokenizer: Record<string, Record<string, FertilityStats>> = {};
   for (const name of names) {
     const tokenize = tokenizers[name]!;
-    const measures = texts.map((t) => measureText(t.text, t.lang, tokenize, segmenter));
+    const measures = texts.map((t) => measureText(t.text, t.lang, tokenize, segmenter, options.wordTokens ?? 'in-context'));
     const pivotTokens = new Map<string, number>();
     texts.forEach((t, i) => {
       if (t.lang === pivot) pivotTokens.set(t.id, measures[i]!.tokens);
@@ -133,9 +196,11 @@ export function fertility(
     for (const lang of languages) {
       let n = 0;
       let words = 0;
+      let wordTokens = 0;
+      let continued = 0;
       let chars = 0;
       let tokens = 0;
-      let split = 0;
+      const own: TextMeasure[] = [];
       let pairedTokens = 0;
       let pairedPivotTokens = 0;
       let ratioSum = 0;
@@ -145,10 +210,12 @@ export function fertility(
         if (t.lang !== lang) return;
         const m = measures[i]!;
         n++;
+        own.push(m);
         words += m.words;
+        wordTokens += m.wordTokens;
+        continued += m.continuedWords;
         chars += m.chars;
         tokens += m.tokens;
-        split += m.splitWords;
         const pt = pivotTokens.get(t.id);
         if (pt !== undefined) {
           paired++;
@@ -163,11 +230,14 @@ export function fertility(
       perLang[lang] = {
         texts: n,
         words,
+        wordTokens,
+        continuedWords: continued,
         chars,
         tokens,
-        splitWords: split,
-        tokensPerWord: ratio(tokens, words),
-        splitWordShare: ratio(split, words),
+        fertility: ratio(wordTokens, words),
+        fertilityInterval: words > 0 ? bootstrapInterval(own, (xs) => sumOf(xs, 'wordTokens') / sumOf(xs, 'words'), boot) : null,
+        continuedWordShare: ratio(continued, words),
+        continuedWordShareInterval: words > 0 ? bootstrapInterval(own, (xs) => sumOf(xs, 'continuedWords') / sumOf(xs, 'words'), boot) : null,
         tokensPerChar: ratio(tokens, chars),
         premium: ratio(pairedTokens, pairedPivotTokens),
         premiumMeanOfRatios: ratioCount ? ratioSum / ratioCount : null,
@@ -177,5 +247,5 @@ export function fertility(
     byTokenizer[name] = perLang;
   }
   const locales = Object.fromEntries(languages.map((l) => [l, segmenter.locale(l)]));
-  return { pivot, segmentation: segmenter.name, locales, tokenizers: names, languages, byTokenizer };
+  return { pivot, wordTokens: options.wordTokens ?? 'in-context', segmentation: segmenter.name, locales, tokenizers: names, languages, byTokenizer };
 }

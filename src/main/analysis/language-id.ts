@@ -92,3 +92,24 @@ export function createLexiconIdentifier(lexicon: Readonly<Record<string, Iterabl
     },
   };
 }
+
+/** fastText's top label for one line, as fastText gives it (`__label__fr`, unclamped probability), or null. */
+export type RawLineLabeler = (line: string) => { label: string; prob: number } | null;
+
+/**
+ * lid.176's top-1 prediction for a line exactly as LCB's `langid` asks Python's fastText for it: the
+ * line as is (fastText splits on its own whitespace and appends the end-of-line token), label and
+ * probability untouched. A line must not hold "\n" (Python's fastText refuses it too).
+ */
+export async function createFastTextLabeler(): Promise<RawLineLabeler> {
+  fastTextModel ??= loadFastText().catch((e: unknown) => {
+    fastTextModel = null;
+    throw e;
+  });
+  const ft = await fastTextModel;
+  return (line: string) => {
+    if (line.includes('\n')) throw new RangeError('fastText predicts one line at a time');
+    for (const [label, prob] of ft.predict(line, 1, 0)) return { label, prob };
+    return null;
+  };
+}

@@ -1,5 +1,6 @@
 /**
- * Word segmentation. `icuWordSegmenter` (ICU word breaking) is what fertility counts as words; the
+ * Word segmentation. `icuWordAndPunctuationSegmenter` (ICU word breaking, punctuation as words) is what
+ * fertility counts as words (Rust et al. 2021); the
  * character rule below (`segmentWords`) is what the code-switching analysis uses.
  *
  * Rule (deterministic, independent of ICU dictionaries):
@@ -125,26 +126,40 @@ function icuSegmenterFor(lang: string): Intl.Segmenter {
  * and Burmese) through `Intl.Segmenter`; words are its word-like segments (letters, digits, ideographs),
  * not punctuation or spaces. The language code is the locale (ICU maps ISO 639-3 `cmn` to `zh`).
  */
-export const icuWordSegmenter: WordSegmenter = {
-  name: `Intl.Segmenter word (ICU ${process.versions.icu ?? '?'})`,
-  locale: (lang) => icuSegmenterFor(lang).resolvedOptions().locale,
-  words(text, lang) {
-    const out: WordSpan[] = [];
-    // Segment indices are UTF-16 offsets: walk the text once to turn them into code point offsets.
-    let u16 = 0;
-    let cp = 0;
-    const toCodePoint = (index: number): number => {
-      while (u16 < index) {
-        u16 += text.codePointAt(u16)! > 0xffff ? 2 : 1;
-        cp++;
+export const icuWordSegmenter: WordSegmenter = icuSegmenter(`Intl.Segmenter word (ICU ${process.versions.icu ?? '?'})`, (seg) => seg.isWordLike === true);
+
+/**
+ * ICU word breaking as {@link icuWordSegmenter}, with punctuation and symbols as words too (every
+ * segment that is not whitespace): the word units of Rust et al. 2021, whose UD treebanks count
+ * punctuation as words.
+ */
+export const icuWordAndPunctuationSegmenter: WordSegmenter = icuSegmenter(
+  `Intl.Segmenter word (ICU ${process.versions.icu ?? '?'}), punctuation as words`,
+  (seg) => seg.isWordLike === true || !/^\s*$/u.test(seg.segment),
+);
+
+function icuSegmenter(name: string, keep: (seg: Intl.SegmentData) => boolean): WordSegmenter {
+  return {
+    name,
+    locale: (lang) => icuSegmenterFor(lang).resolvedOptions().locale,
+    words(text, lang) {
+      const out: WordSpan[] = [];
+      // Segment indices are UTF-16 offsets: walk the text once to turn them into code point offsets.
+      let u16 = 0;
+      let cp = 0;
+      const toCodePoint = (index: number): number => {
+        while (u16 < index) {
+          u16 += text.codePointAt(u16)! > 0xffff ? 2 : 1;
+          cp++;
+        }
+        return cp;
+      };
+      for (const seg of icuSegmenterFor(lang).segment(text)) {
+        if (!keep(seg)) continue;
+        const start = toCodePoint(seg.index);
+        out.push({ start, end: toCodePoint(seg.index + seg.segment.length) });
       }
-      return cp;
-    };
-    for (const seg of icuSegmenterFor(lang).segment(text)) {
-      if (!seg.isWordLike) continue;
-      const start = toCodePoint(seg.index);
-      out.push({ start, end: toCodePoint(seg.index + seg.segment.length) });
-    }
-    return out;
-  },
-};
+      return out;
+    },
+  };
+}

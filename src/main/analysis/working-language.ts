@@ -9,15 +9,23 @@
  *    - meanMass[label][layer]: mean over positions of the probability mass on that label's token set
  *      (sums to ~1 over labels when full distributions are given).
  *    Results are kept overall and per text language (the language of the text being read).
+ * 3. Beside them (issue 16: token sets differ in size by an order of magnitude between languages, so
+ *    masses cannot be compared raw): a size-matched chance level per label, the mass that random
+ *    vocabulary sets of the label's size get on the same positions (`randomSizeMatchedSets`,
+ *    `chanceMassOf`; exactly size/vocabulary in expectation), and 95 % intervals of every share and
+ *    mass by a percentile bootstrap over texts (`workingLanguageIntervals`). This measure is
+ *    Babelscope's own (Babel Tower's corpus view); Wendler et al.'s protocol is `latent-language.ts`.
  */
 import { UserError } from '../../shared/errors.js';
-import type { WorkingLanguageResult, WorkingLanguageTable } from '../../shared/result-types.js';
+import { sortedQuantile, type Interval } from '../../shared/intervals.js';
+import { mulberry32 } from '../../shared/random.js';
+import type { ChanceMass, WorkingLanguageResult, WorkingLanguageTable } from '../../shared/result-types.js';
 import type { TokenLanguages } from './token-language.js';
 
 export { scriptOf, scriptCounts, DEFAULT_LANGUAGE_SCRIPTS, type Script } from './script.js';
 export * from './token-language.js';
 
-export type { WorkingLanguageResult, WorkingLanguageTable };
+export type { ChanceMass, WorkingLanguageResult, WorkingLanguageTable };
 
 class TableSums {
   readonly top1: Float64Array;
@@ -172,4 +180,119 @@ export function workingLanguage(texts: readonly WorkingLanguageText[], tokens: T
     });
   }
   return acc.result();
+}
+
+/** One text's sums, the unit of the bootstrap over texts: [layers × labels] row-major. */
+export interface WorkingLanguageTextSums {
+  language: string;
+  /** Positions counted at each layer. */
+  positions: number;
+  top1: Float64Array;
+  mass: Float64Array;
+}
+
+/**
+ * 95 % percentile-bootstrap intervals over texts (Efron & Tibshirani 1993) of every top-1 share and
+ * mean mass: texts are resampled with replacement and each statistic recomputed as pooled positions
+ * (Σ counts / Σ positions), as the point estimates are. All cells share the resamples.
+ */
+export function workingLanguageIntervals(
+  texts: readonly WorkingLanguageTextSums[],
+  labels: readonly string[],
+  numLayers: number,
+  o: { resamples?: number; seed?: number; level?: number } = {},
+): { top1ShareInterval: Record<string, Interval[]>; meanMassInterval: Record<string, Interval[]> } {
+  const B = o.resamples ?? 1000;
+  const level = o.level ?? 0.95;
+  const S = labels.length;
+  const cells = numLayers * S;
+  const n = texts.length;
+  const method = `bootstrap-percentile (${B} resamples over texts)`;
+  const top1 = new Float64Array(B * cells);
+  const mass = new Float64Array(B * cells);
+  const rand = mulberry32(o.seed ?? 1);
+  const weight = new Float64Array(n);
+  const t1 = new Float64Array(cells);
+  const ms = new Float64Array(cells);
+  for (let b = 0; b < B; b++) {
+    weight.fill(0);
+    for (let i = 0; i < n; i++) weight[Math.floor(rand() * n)]!++;
+    t1.fill(0);
+    ms.fill(0);
+    let positions = 0;
+    for (let i = 0; i < n; i++) {
+      const w = weight[i]!;
+      if (!w) continue;
+      const t = texts[i]!;
+      positions += w * t.positions;
+      for (let c = 0; c < cells; c++) {
+        t1[c]! += w * t.top1[c]!;
+        ms[c]! += w * t.mass[c]!;
+      }
+    }
+    for (let c = 0; c < cells; c++) {
+      top1[c * B + b] = positions ? t1[c]! / positions : 0;
+      mass[c * B + b] = positions ? ms[c]! / positions : 0;
+    }
+  }
+  const alpha = (1 - level) / 2;
+  const interval = (values: Float64Array, c: number): Interval => {
+    const v = values.subarray(c * B, (c + 1) * B).sort();
+    return { low: sortedQuantile(v, alpha), high: sortedQuantile(v, 1 - alpha), level, method };
+  };
+  const top1ShareInterval: Record<string, Interval[]> = {};
+  const meanMassInterval: Record<string, Interval[]> = {};
+  labels.forEach((label, k) => {
+    top1ShareInterval[label] = [];
+    meanMassInterval[label] = [];
+    for (let l = 0; l < numLayers; l++) {
+      top1ShareInterval[label]!.push(interval(top1, l * S + k));
+      meanMassInterval[label]!.push(interval(mass, l * S + k));
+    }
+  });
+  return { top1ShareInterval, meanMassInterval };
+}
+
+/**
+ * `draws` random token sets per label, each of the label's size, drawn uniformly without replacement
+ * from the whole vocabulary (seeded): `sets[label][draw]` token ids.
+ */
+export function randomSizeMatchedSets(setSizes: readonly number[], vocabSize: number, draws: number, seed = 1): number[][][] {
+  const rand = mulberry32(seed);
+  const ids = new Int32Array(vocabSize);
+  return setSizes.map((k) =>
+    Array.from({ length: draws }, () => {
+      for (let i = 0; i < vocabSize; i++) ids[i] = i;
+      for (let i = 0; i < k; i++) {
+        const j = i + Math.floor(rand() * (vocabSize - i));
+        const t = ids[i]!;
+        ids[i] = ids[j]!;
+        ids[j] = t;
+      }
+      return Array.from(ids.subarray(0, k));
+    }),
+  );
+}
+
+/** Size-matched chance per label from the summed masses of its random sets: `sums[layer][label][draw]` over `positions[layer]`. */
+export function chanceMassOf(
+  sums: readonly (readonly (readonly number[])[])[],
+  positions: readonly number[],
+  labels: readonly string[],
+  setSizes: readonly number[],
+  vocabSize: number,
+): Record<string, ChanceMass> {
+  const out: Record<string, ChanceMass> = {};
+  labels.forEach((label, k) => {
+    const c: ChanceMass = { setSize: setSizes[k]!, expected: setSizes[k]! / vocabSize, draws: sums[0]?.[k]?.length ?? 0, mean: [], low: [], high: [] };
+    sums.forEach((perLabel, l) => {
+      const p = positions[l]!;
+      const v = Float64Array.from(perLabel[k]!, (s) => (p ? s / p : 0)).sort();
+      c.mean.push(v.reduce((a, b) => a + b, 0) / (v.length || 1));
+      c.low.push(sortedQuantile(v, 0.025));
+      c.high.push(sortedQuantile(v, 0.975));
+    });
+    out[label] = c;
+  });
+  return out;
 }

@@ -1,12 +1,15 @@
 /**
  * Code-switching: generate from prompts in each language (greedy + sampled), optionally with a
- * language's LAPE neurons ablated or amplified, and measure language confusion (LCB LPR/WPR/LCPR),
- * code-switch rate, CMI and the first off-target token of each response.
+ * language's LAPE neurons ablated or amplified, and measure language confusion (LPR/WPR/LCPR by the
+ * Language Confusion Benchmark's rules, the scorer of `scoreCompletions`), code-switch rate, CMI,
+ * Babelscope's foreign-word rate and the first off-target token of each response.
  */
+import type { Interval } from '../../shared/intervals.js';
 import { UserError } from '../../shared/errors.js';
 import { codeSwitchReport, type CodeSwitchReport, type LanguageConfusionSummary, type ResponseAnalysis } from '../analysis/codeswitch.js';
 import { LANGUAGE_LABEL_SYSTEM } from '../analysis/language-codes.js';
-import { createFastTextIdentifier, type LanguageIdentifier } from '../analysis/language-id.js';
+import { createFastTextIdentifier, createFastTextLabeler, type LanguageIdentifier } from '../analysis/language-id.js';
+import { englishWordsFrom } from './score-completions.js';
 import { generateResponses, tokenIndexAtChar, type GeneratedResponse, type GenerationPlan } from '../capture/codeswitch-run.js';
 import { languageNeuronInterventions } from '../capture/language-interventions.js';
 import { describeSelection, lapeSelection, requireCaptureRun } from '../capture/stored-runs.js';
@@ -51,10 +54,12 @@ export interface CodeSwitchOptions extends LongRunningOptions, CorpusLimitOption
   seed?: number;
   /** Words in a script shared by several languages: 'inherit' their line's language (default), or 'model': word-level identification (needed for CMI between same-script languages). */
   wordLevel?: 'inherit' | 'model';
-  /** Language identifier for lines and words; default fastText lid.176. */
+  /** Language identifier for lines and words; default fastText lid.176 (then LCB's lines get lid.176's raw top label, as LCB; with an identifier, its top label). */
   identifier?: LanguageIdentifier;
   /** The model folder as recorded in the output (default: the model's own folder). */
   modelName?: string;
+  /** English words for LCB's WPR: a set, an array or a word-list file; default LCB's list. */
+  englishWords?: ReadonlySet<string> | readonly string[] | string;
 }
 
 /** The intervention as applied. */
@@ -76,21 +81,26 @@ export interface InterventionInfo {
 /** LCB numbers of one prompt language (or all). */
 export interface ConfusionSummary {
   responses: number;
+  /** LCB's counts: responses with a line of ≥ 5 words, line errors and word errors among them. */
   nonSkipped: number;
   lineErrors: number;
   wordErrors: number;
-  /** Line pass rate: share of responses whose every line is in the prompt language. */
+  /** LCB's line pass rate: share of non-skipped responses whose every kept line is in the prompt language. */
   lpr: number;
-  /** Word pass rate (null where words cannot be told apart). */
+  /** LCB's word pass rate (ar, hi, ja, ko, ru, zh only; null elsewhere, where LCB prints N/A). */
   wpr: number | null;
-  /** Harmonic mean of LPR and WPR. */
-  lcpr: number;
+  /** Harmonic mean of LPR and WPR; null where WPR is null. */
+  lcpr: number | null;
+  /** 95 % intervals of lpr, wpr and lcpr. */
+  intervals: { lpr: Interval; wpr: Interval | null; lcpr: Interval | null };
+  /** Babelscope's foreign-word rate (not LCB's WPR: it also flags non-English Latin words and words in caseless scripts); null where it does not apply. */
+  foreignWordRate: number | null;
   codeSwitchRate: number;
   meanCMI: number;
 }
 
-/** LCB numbers over all prompt languages. */
-export type OverallSummary = Pick<ConfusionSummary, 'responses' | 'lpr' | 'wpr' | 'lcpr' | 'codeSwitchRate' | 'meanCMI'>;
+/** LCB numbers over all prompt languages (LCB's averages over languages). */
+export type OverallSummary = Pick<ConfusionSummary, 'responses' | 'lpr' | 'wpr' | 'lcpr' | 'intervals' | 'codeSwitchRate' | 'meanCMI'>;
 
 /** Prompt language × switched-to language: responses that switched to it (counts, and share of the row's responses). */
 export interface SwitchMatrix {
@@ -111,9 +121,13 @@ export interface ResponseOutput {
   text: string;
   ids: number[];
   stoppedBy: 'eos' | 'length' | 'context';
+  /** LCB's verdict: no line of ≥ 5 words; a kept line not in the prompt language; an English word (from LCB's list). */
   skipped: boolean;
   lineError: boolean | null;
   wordError: boolean | null;
+  /** Babelscope's own checks (script first, then the identifier; foreign words of any language). */
+  offTargetLine: boolean | null;
+  foreignWord: boolean | null;
   codeSwitch: boolean;
   switchedTo: string[];
   cmi: number;
@@ -194,6 +208,8 @@ async function codeSwitchWith(options: CodeSwitchOptions): Promise<CodeSwitchOut
     withStoreSync(options.intervention!.store, { readonly: true, create: false }, (store) => store.assertSameModel(requireCaptureRun(store, intervention.info.run), model.info));
   }
   const identifier = options.identifier ?? (await createFastTextIdentifier());
+  const labeler = options.identifier ? undefined : await createFastTextLabeler();
+  const englishWords = englishWordsFrom(options.englishWords).words;
   const promptsName = typeof options.prompts === 'string' ? options.prompts : 'array';
   const prompts = await loadCorpus(options.prompts, { ...limitsOf(options), model });
   if (prompts.length === 0) throw new UserError(`no prompts in ${promptsName}`);
@@ -213,7 +229,7 @@ async function codeSwitchWith(options: CodeSwitchOptions): Promise<CodeSwitchOut
   const progress = progressWithAbort(options, intervention ? `${intervention.info.mode} ${intervention.info.lang}` : 'generate', 'code-switching');
   const generated = await generateResponses(model, prompts, { ...plan, ...(intervention ? { interventions: intervention.interventions } : {}) }, (d) => progress(offset + d, runs * perRun));
   const wordLevel = options.wordLevel ?? 'inherit';
-  const analyse = (g: GeneratedResponse[]) => codeSwitchReport(g.map((r) => ({ id: responseId(r), expected: r.lang, text: r.text })), identifier, { wordLevel });
+  const analyse = (g: GeneratedResponse[]) => codeSwitchReport(g.map((r) => ({ id: responseId(r), expected: r.lang, text: r.text })), identifier, { wordLevel, englishWords, ...(labeler ? { labeler } : {}) });
   const report = analyse(generated);
   const baselineReport = baseline ? analyse(baseline) : null;
   const responses = await describeResponses(model, generated, report.responses, baseline);
@@ -253,6 +269,8 @@ function summaryJson(s: LanguageConfusionSummary): ConfusionSummary {
     lpr: s.lpr,
     wpr: s.wpr,
     lcpr: s.lcpr,
+    intervals: s.intervals,
+    foreignWordRate: s.foreignWordRate,
     codeSwitchRate: s.codeSwitchRate,
     meanCMI: s.meanCMI,
   };
@@ -264,7 +282,7 @@ function byLanguageJson(r: CodeSwitchReport): Record<string, ConfusionSummary> {
 
 function overallJson(r: CodeSwitchReport): OverallSummary {
   const o = r.overall;
-  return { responses: o.responses, lpr: o.lpr, wpr: o.wpr, lcpr: o.lcpr, codeSwitchRate: o.codeSwitchRate, meanCMI: o.meanCMI };
+  return { responses: o.responses, lpr: o.lpr, wpr: o.wpr, lcpr: o.lcpr, intervals: o.intervals, codeSwitchRate: o.codeSwitchRate, meanCMI: o.meanCMI };
 }
 
 async function describeResponses(model: Model, generated: GeneratedResponse[], analyses: ResponseAnalysis[], baseline: GeneratedResponse[] | null): Promise<ResponseOutput[]> {
@@ -299,6 +317,8 @@ async function describeResponses(model: Model, generated: GeneratedResponse[], a
         skipped: a.skipped,
         lineError: a.lineError,
         wordError: a.wordError,
+        offTargetLine: a.offTargetLine,
+        foreignWord: a.foreignWord,
         codeSwitch: a.codeSwitch,
         switchedTo: a.switchedTo,
         cmi: a.cmi,

@@ -1,9 +1,16 @@
-/** Tokenizer fertility and parity (Rust et al. 2021, Petrov et al. 2023), side by side for several tokenizers. */
+/**
+ * Tokenizer fertility and the proportion of continued words as Rust et al. 2021 measure them (each
+ * word tokenized on its own, punctuation as words; analysis/fertility.ts), and parity (Petrov et al.
+ * 2023) of texts tokenized whole, side by side for several tokenizers.
+ */
+import type { Interval } from '../../shared/intervals.js';
 import { UserError } from '../../shared/errors.js';
-import { fertility as fertilityOf, type FertilityStats, type TokenizeText } from '../analysis/fertility.js';
+import { fertility as fertilityOf, fertilityWords, type FertilityStats, type TokenizeText, type WordTokens } from '../analysis/fertility.js';
 import { resolveTokenizerFiles, textTokenSpans } from '../capture/tokenizer-files.js';
 import { Tokenizer } from '../model/tokenizer.js';
 import { loadCorpus, type CorpusSource } from './corpus.js';
+
+export type { WordTokens } from '../analysis/fertility.js';
 
 /** Options of `fertility`. */
 export interface FertilityOptions {
@@ -16,19 +23,29 @@ export interface FertilityOptions {
   /** The premium is relative to this language's parallel texts; default `eng`. */
   pivot?: string;
   maxTextsPerLang?: number;
+  /** A word's subwords: the whole text's tokens on it ('in-context', default) or the word tokenized alone ('alone', Rust et al.'s procedure). */
+  wordTokens?: WordTokens;
 }
 
 /** One tokenizer's numbers for one language. */
 export interface FertilityRow {
   texts: number;
+  /** Words (ICU segments, punctuation included) that gave a token. */
   words: number;
+  /** Subwords of those words, each tokenized on its own. */
+  wordTokens: number;
+  /** Words tokenized into ≥ 2 subwords. */
+  continuedWords: number;
   chars: number;
+  /** Tokens of the texts tokenized whole. */
   tokens: number;
-  splitWords: number;
-  /** Tokens per word. */
-  tokensPerWord: number | null;
-  /** Share of words split into ≥ 2 tokens. */
-  splitWordShare: number | null;
+  /** Fertility (Rust et al. 2021): subwords per word, with its 95 % bootstrap interval over texts. */
+  fertility: number | null;
+  fertilityInterval: Interval | null;
+  /** Proportion of continued words (Rust et al. 2021): words tokenized into ≥ 2 subwords / words, with its interval. */
+  continuedWordShare: number | null;
+  continuedWordShareInterval: Interval | null;
+  /** Tokens of the texts tokenized whole per non-space character. */
   tokensPerChar: number | null;
   /** Tokens for this language / tokens for the pivot on the same parallel texts. */
   premium: number | null;
@@ -40,6 +57,8 @@ export interface FertilityRow {
 export interface FertilityOutput {
   corpus: string;
   pivot: string;
+  /** Where a word's subwords come from. */
+  wordTokens: WordTokens;
   /** How texts were split into words and tokens. */
   segmentation: { method: string; locales: Record<string, string>; tokens: string };
   languages: string[];
@@ -48,7 +67,7 @@ export interface FertilityOutput {
   byTokenizer: Record<string, Record<string, FertilityRow>>;
 }
 
-/** Tokens per word, share of split words, tokens per character and premium vs a pivot language. */
+/** Fertility and continued words (Rust et al. 2021), tokens per character and premium vs a pivot language. */
 export async function fertility(options: FertilityOptions): Promise<FertilityOutput> {
   const pivot = options.pivot ?? 'eng';
   const given = options.tokenizers.map((t) => (typeof t === 'string' ? t : t.path));
@@ -67,12 +86,24 @@ export async function fertility(options: FertilityOptions): Promise<FertilityOut
     throw new UserError(`pivot language "${pivot}" is not in the corpus`, `Languages of ${corpusName}: ${languages.join(', ')}; choose the pivot among them.`);
   }
   const counters: Record<string, TokenizeText> = {};
-  for (const t of tokenizers) counters[t.name] = await textTokenSpans(t.tokenizer, texts);
-  const report = fertilityOf(texts, counters, { pivot });
+  const wordTokens = options.wordTokens ?? 'in-context';
+  if (wordTokens !== 'in-context' && wordTokens !== 'alone') throw new UserError(`wordTokens must be 'in-context' or 'alone'`);
+  // 'alone': every word too, tokenized on its own (the same segmentation as the analysis).
+  const units = wordTokens === 'alone' ? [...texts, ...texts.flatMap((t) => fertilityWords(t.text, t.lang).map((w) => ({ text: w })))] : texts;
+  for (const t of tokenizers) counters[t.name] = await textTokenSpans(t.tokenizer, units);
+  const report = fertilityOf(texts, counters, { pivot, wordTokens });
   return {
     corpus: corpusName,
     pivot: report.pivot,
-    segmentation: { method: report.segmentation, locales: report.locales, tokens: 'each text tokenized whole, without special tokens' },
+    wordTokens: report.wordTokens,
+    segmentation: {
+      method: report.segmentation,
+      locales: report.locales,
+      tokens:
+        wordTokens === 'alone'
+          ? "fertility: each word tokenized on its own (Rust et al.'s procedure); tokens per character and premium: each text tokenized whole; no special tokens"
+          : 'each text tokenized whole, no special tokens; fertility counts the tokens on each word',
+    },
     languages: report.languages,
     tokenizers: tokenizers.map((t) => ({ name: t.name, path: t.path, vocabSize: t.tokenizer.vocabSize() })),
     byTokenizer: Object.fromEntries(
@@ -85,11 +116,14 @@ function fertilityRow(s: FertilityStats): FertilityRow {
   return {
     texts: s.texts,
     words: s.words,
+    wordTokens: s.wordTokens,
+    continuedWords: s.continuedWords,
     chars: s.chars,
     tokens: s.tokens,
-    splitWords: s.splitWords,
-    tokensPerWord: s.tokensPerWord,
-    splitWordShare: s.splitWordShare,
+    fertility: s.fertility,
+    fertilityInterval: s.fertilityInterval,
+    continuedWordShare: s.continuedWordShare,
+    continuedWordShareInterval: s.continuedWordShareInterval,
     tokensPerChar: s.tokensPerChar,
     premium: s.premium,
     premiumMeanOfRatios: s.premiumMeanOfRatios,

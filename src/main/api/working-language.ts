@@ -1,5 +1,6 @@
 /** Working language per layer over a corpus (Babel Tower): shares of logit-lens top-1 tokens and language mass. */
 import type { WorkingLanguageResult } from '../analysis/working-language.js';
+import { UserError } from '../../shared/errors.js';
 import { requireCaptureRun } from '../capture/stored-runs.js';
 import { DEFAULT_MIN_COUNT, DEFAULT_MIN_SHARE, type TokenEvidence } from '../analysis/token-language.js';
 import { workingLanguageOverCorpus } from '../capture/working-language-run.js';
@@ -30,6 +31,16 @@ export interface WorkingLanguageOptions extends LongRunningOptions, CorpusLimitO
   store?: ProjectStore | string;
   /** The capture run to attach it to; default `capture`. */
   run?: string;
+  /**
+   * Random token sets per label for the size-matched chance level (`chanceMass`: the mass a random
+   * vocabulary set of the label's size gets on the same positions); default 20, 0 for none. Each adds
+   * a column of vocabulary size to the lens's token-set matrix.
+   */
+  chanceDraws?: number;
+  /** Bootstrap resamples over texts for the 95 % intervals of shares and masses; default 1000, 0 for none. */
+  resamples?: number;
+  /** Seed of the random sets and the bootstrap; default 1. */
+  seed?: number;
 }
 
 /** The working language per layer, the token counts per language label, and the stored id. */
@@ -42,18 +53,24 @@ export interface WorkingLanguageOutput extends WorkingLanguageResult {
 
 /**
  * Per layer, over a corpus: the share of each language among the logit-lens top-1 tokens, and the
- * mean probability mass on each language's tokens (token languages from the corpus's own statistics).
+ * mean probability mass on each language's tokens (token languages from the corpus's own statistics),
+ * each with a 95 % bootstrap interval over texts, and beside each mass the size-matched chance level.
+ * Babelscope's own measure; for Wendler et al.'s protocol see `latentLanguage`.
  */
 export async function workingLanguage(options: WorkingLanguageOptions): Promise<WorkingLanguageOutput> {
   const { model } = options;
   const minShare = options.minShare ?? DEFAULT_MIN_SHARE;
   const minCount = options.minCount ?? DEFAULT_MIN_COUNT;
+  for (const [name, v] of [['chanceDraws', options.chanceDraws], ['resamples', options.resamples]] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new UserError(`${name} must be a non-negative integer, got ${v}`);
+  }
+  const uncertainty = { chanceDraws: options.chanceDraws ?? 20, resamples: options.resamples ?? 1000, seed: options.seed ?? 1 };
   const compute = () =>
     longOperation(options, 'working-language', async (o) => {
       const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
       throwIfAborted(o.signal, 'working language');
       const progress = progressWithAbort(o, 'working-language', 'working language');
-      return workingLanguageOverCorpus(model, texts, { batchSize: options.batch ?? 8, minShare, minCount, ...(options.evidence ? { evidence: options.evidence } : {}), onProgress: (d, t) => progress(d, t) });
+      return workingLanguageOverCorpus(model, texts, { batchSize: options.batch ?? 8, minShare, minCount, ...uncertainty, ...(options.evidence ? { evidence: options.evidence } : {}), onProgress: (d, t) => progress(d, t) });
     });
   if (!options.store) {
     const { tokens, result } = await compute();
@@ -63,7 +80,7 @@ export async function workingLanguage(options: WorkingLanguageOptions): Promise<
     const run = requireCaptureRun(store, options.run ?? 'capture');
     store.assertSameModel(run, model.info);
     const { tokens, result } = await compute();
-    const resultId = store.saveResult('working-language', { runId: run.id, params: { corpus: corpusLabel(options.corpus), ...limitsOf(options), minShare, minCount }, result, inputs: {} });
+    const resultId = store.saveResult('working-language', { runId: run.id, params: { corpus: corpusLabel(options.corpus), ...limitsOf(options), minShare, minCount, ...uncertainty }, result, inputs: {} });
     return { tokensPerLabel: tokens.tokensPerLabel, ...result, resultId };
   });
 }

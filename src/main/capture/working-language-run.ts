@@ -6,7 +6,7 @@
 import { keywordEvidence } from '../analysis/code-keywords.js';
 import { tokenLanguages, type TokenEvidence, type TokenLanguages } from '../analysis/token-language.js';
 import { DEFAULT_LANGUAGE_SCRIPTS } from '../analysis/script.js';
-import { WorkingLanguageAccumulator, type WorkingLanguageResult } from '../analysis/working-language.js';
+import { chanceMassOf, randomSizeMatchedSets, workingLanguageIntervals, WorkingLanguageAccumulator, type WorkingLanguageResult, type WorkingLanguageTable, type WorkingLanguageTextSums } from '../analysis/working-language.js';
 import type { CorpusText } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
 import type { Tokenizer } from '../model/tokenizer.js';
@@ -70,24 +70,77 @@ export async function tokenLanguagesOfCorpus(
   return { tokens, tokenized, sets: { data, numSets: S } };
 }
 
+/** Options of the chance level and the intervals beside the working-language tables. */
+export interface WorkingLanguageUncertaintyOptions {
+  /** Random token sets per label for the size-matched chance level; default 20 (0: none). */
+  chanceDraws?: number;
+  /** Bootstrap resamples over texts for the 95 % intervals; default 1000 (0: none). */
+  resamples?: number;
+  /** Seed of the random sets and the bootstrap; default 1. */
+  seed?: number;
+}
+
 export async function workingLanguageOverCorpus(
   model: Model,
   texts: CorpusText[],
-  o: TokenLanguageRuleOptions & { batchSize: number; onProgress?: (done: number, total: number) => void },
+  o: TokenLanguageRuleOptions & WorkingLanguageUncertaintyOptions & { batchSize: number; onProgress?: (done: number, total: number) => void },
 ): Promise<WorkingLanguageRun> {
-  const { tokens, tokenized, sets } = await tokenLanguagesOfCorpus(model, texts, o);
-  const acc = new WorkingLanguageAccumulator(tokens, model.info.numLayers);
+  const { tokens, tokenized } = await tokenLanguagesOfCorpus(model, texts, o);
+  const V = model.info.vocabSize;
+  const L = model.info.numLayers;
+  const S = tokens.labels.length;
+  const R = o.chanceDraws ?? 20;
+  const seed = o.seed ?? 1;
+  const setSizes = tokens.labels.map((label) => tokens.tokensPerLabel[label] ?? 0);
+  // Columns: one per label, then R random size-matched sets per label (label k, draw d at S + k·R + d).
+  const numSets = S * (1 + R);
+  const data = new Float32Array(V * numSets);
+  tokens.tokenLabel.forEach((label, id) => (data[id * numSets + label] = 1));
+  randomSizeMatchedSets(setSizes, V, R, seed).forEach((draws, k) => draws.forEach((ids, d) => ids.forEach((id) => (data[id * numSets + S + k * R + d] = 1))));
+  const acc = new WorkingLanguageAccumulator(tokens, L);
+  const units: WorkingLanguageTextSums[] = [];
+  // Summed mass of each random set, [layer][label][draw], over all texts and per text language.
+  type ChanceSums = { sums: number[][][]; positions: number[] };
+  const newChance = (): ChanceSums => ({ sums: [...Array(L)].map(() => [...Array(S)].map(() => new Array<number>(R).fill(0))), positions: new Array<number>(L).fill(0) });
+  const overallChance = newChance();
+  const chanceByLanguage = new Map<string, ChanceSums>();
+  const chanceOf = (lang: string) => {
+    let c = chanceByLanguage.get(lang);
+    if (!c) chanceByLanguage.set(lang, (c = newChance()));
+    return c;
+  };
   let done = 0;
   for (const batch of lengthSortedBatches(tokenized, o.batchSize)) {
-    const r = await model.lens({ inputIds: batch.map((b) => b.ids), topK: 1, tokenSets: sets });
+    const r = await model.lens({ inputIds: batch.map((b) => b.ids), topK: 1, tokenSets: { data, numSets } });
     batch.forEach(({ item, ids }, i) => {
       const t = r.texts[i]!;
       const first = ids[0] === model.info.bosTokenId ? 1 : 0;
-      for (let l = 0; l < model.info.numLayers; l++)
-        for (let p = first; p < ids.length; p++) acc.addMass(l, t.setMass![l]![p]!, t.topIds[l]![p]![0]!, item.lang);
+      const unit: WorkingLanguageTextSums = { language: item.lang, positions: ids.length - first, top1: new Float64Array(L * S), mass: new Float64Array(L * S) };
+      const tables = [overallChance, chanceOf(item.lang)];
+      for (let l = 0; l < L; l++)
+        for (let p = first; p < ids.length; p++) {
+          const m = t.setMass![l]![p]!;
+          const top1 = t.topIds[l]![p]![0]!;
+          acc.addMass(l, m.slice(0, S), top1, item.lang);
+          unit.top1[l * S + tokens.tokenLabel[top1]!]!++;
+          for (let k = 0; k < S; k++) unit.mass[l * S + k]! += m[k]!;
+          for (const c of tables) {
+            c.positions[l]!++;
+            for (let k = 0; k < S; k++) for (let d = 0; d < R; d++) c.sums[l]![k]![d]! += m[S + k * R + d]!;
+          }
+        }
+      units.push(unit);
     });
     done += batch.length;
     o.onProgress?.(done, tokenized.length);
   }
-  return { tokens, result: acc.result() };
+  const result = acc.result();
+  const resamples = o.resamples ?? 1000;
+  const annotate = (table: WorkingLanguageTable, c: ChanceSums, of: WorkingLanguageTextSums[]) => {
+    if (R > 0) table.chanceMass = chanceMassOf(c.sums, c.positions, tokens.labels, setSizes, V);
+    if (resamples > 0 && of.length > 0) Object.assign(table, workingLanguageIntervals(of, tokens.labels, L, { resamples, seed }));
+  };
+  annotate(result.overall, overallChance, units);
+  for (const [lang, table] of Object.entries(result.byTextLanguage)) annotate(table, chanceOf(lang), units.filter((u) => u.language === lang));
+  return { tokens, result };
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `babelscope` command line: JSON on stdout with --json; progress and messages on stderr. */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { CancellationError, isUserError } from '../../shared/errors.js';
 import { registerAblate } from './commands/ablate.js';
@@ -11,16 +12,19 @@ import { registerCodeSwitch } from './commands/codeswitch.js';
 import { registerFertility } from './commands/fertility.js';
 import { registerCompare } from './commands/compare.js';
 import { registerLape } from './commands/lape.js';
+import { registerExport } from './commands/export.js';
 import { registerMerge } from './commands/merge.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerKernel } from './commands/kernel.js';
 import { registerLens } from './commands/lens.js';
 import { registerRun } from './commands/run.js';
+import { registerScoreCompletions } from './commands/score-completions.js';
 import { registerServe } from './commands/serve.js';
 import { registerStart } from './commands/start.js';
 import { registerTour } from './commands/tour.js';
 import { registerWorkingLanguage } from './commands/working-language.js';
+import { registerLatentLanguage } from './commands/latent-language.js';
 
 /** This package's version, from its package.json (dist/src/main/cli → the package root). */
 function packageVersion(): string {
@@ -33,6 +37,7 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the version')
     .option('--verbose', 'show stack traces of errors')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `\nEvery metric, its paper and reference code, definition and chance level: ${fileURLToPath(new URL('../../../../METRICS.md', import.meta.url))}`)
     .exitOverride();
   registerStart(program);
   registerServe(program);
@@ -43,12 +48,15 @@ export function buildProgram(): Command {
   registerGenerate(program);
   registerCapture(program);
   registerMerge(program);
+  registerExport(program);
   registerLape(program);
   registerAlign(program);
   registerAblate(program);
   registerCodeSwitch(program);
   registerFertility(program);
+  registerScoreCompletions(program);
   registerWorkingLanguage(program);
+  registerLatentLanguage(program);
   registerCompare(program);
   registerKernel(program);
   registerRun(program);

@@ -277,8 +277,11 @@ export function checkpointEvolution(input: CheckpointEvolutionInput): PlotFigure
 export interface CategoryBarsInput {
   /** x categories, e.g. prompt languages. */
   categories: readonly string[];
-  /** One bar group member per series, e.g. `without ablation` / `with ablation`: `values[category]`. */
-  series: readonly { name: string; values: readonly Cell[] }[];
+  /**
+   * One bar group member per series, e.g. `without ablation` / `with ablation`: `values[category]`;
+   * `intervals[category]` (e.g. 95 % intervals) are drawn as error bars.
+   */
+  series: readonly { name: string; values: readonly Cell[]; intervals?: readonly ({ low: number; high: number } | null)[] }[];
   /** The y quantity with its unit, e.g. `line pass rate (share of responses)`. */
   yTitle: string;
   /** Default `language`. */
@@ -289,7 +292,25 @@ export interface CategoryBarsInput {
   chance?: { value: number; label?: string };
 }
 
-/** Grouped bars per category (e.g. LCB pass rates per prompt language, fertility per tokenizer). */
+/** Asymmetric Plotly error bars from intervals around values (none where either is missing). */
+function errorBars(values: readonly Cell[], intervals: readonly ({ low: number; high: number } | null)[]): Record<string, unknown> {
+  const at = (k: number): [number, number] | null => {
+    const v = values[k];
+    const iv = intervals[k];
+    return v === null || v === undefined || !iv ? null : [Math.max(0, iv.high - v), Math.max(0, v - iv.low)];
+  };
+  return {
+    type: 'data',
+    symmetric: false,
+    array: values.map((_, k) => at(k)?.[0] ?? null),
+    arrayminus: values.map((_, k) => at(k)?.[1] ?? null),
+    color: '#404040',
+    thickness: 1.2,
+    width: 4,
+  };
+}
+
+/** Grouped bars per category (e.g. LCB pass rates per prompt language, fertility per tokenizer), with error bars where intervals are given. */
 export function categoryBars(input: CategoryBarsInput): PlotFigure {
   const data: PlotTrace[] = input.series.map((s, i) => ({
     type: 'bar',
@@ -297,6 +318,7 @@ export function categoryBars(input: CategoryBarsInput): PlotFigure {
     x: [...input.categories],
     y: [...s.values],
     marker: { color: OKABE_ITO[i % OKABE_ITO.length], ...(i >= OKABE_ITO.length ? { pattern: { shape: '/' } } : {}) },
+    ...(s.intervals ? { error_y: errorBars(s.values, s.intervals) } : {}),
   }));
   if (input.chance) {
     data.push({

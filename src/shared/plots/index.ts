@@ -19,3 +19,4 @@ export {
   type DeactivationMatrixInput,
   type CheckpointEvolutionInput,
 } from './figures.js';
+export { latentLanguageLines, type LatentLanguageLinesInput, type LatentBandSeries } from './latent-language.js';

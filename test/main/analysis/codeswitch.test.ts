@@ -22,6 +22,7 @@ const lexicon = createLexiconIdentifier({
   eng: ['the', 'cat', 'is', 'on', 'mat', 'hello', 'world', 'computer'],
   fra: ['le', 'chat', 'est', 'sur', 'tapis', 'une', 'phrase', 'en', 'français', 'très', 'bien'],
   rus: ['привет', 'как', 'дела', 'у', 'тебя', 'сегодня'],
+  kor: ['안녕하세요', '저는', '학생', '입니다', '감사합니다'],
   ukr: ['привіт', 'як', 'справи', 'у', 'тебе', 'сьогодні'],
 });
 
@@ -73,7 +74,9 @@ describe('codeSwitchReport (deterministic identifier)', () => {
     { id: 'r1', expected: 'rus', text: 'Привет, как дела у тебя сегодня?' },
     { id: 'r2', expected: 'rus', text: 'Привіт, як справи у тебе сьогодні?' },
   ];
-  const r = codeSwitchReport(responses, lexicon);
+  // LCB's word check looks words up in its English list: a small one here.
+  const englishWords = new Set(['computer', 'house']);
+  const r = codeSwitchReport(responses, lexicon, { englishWords, resamples: 100 });
   const get = (id: string) => r.responses.find((a) => a.id === id)!;
 
   it('passes clean responses', () => {
@@ -93,6 +96,8 @@ describe('codeSwitchReport (deterministic identifier)', () => {
   it('flags a line in another language, with CMI, switch points and the first off-target word', () => {
     const f2 = get('f2');
     assert.equal(f2.lineError, true);
+    assert.equal(f2.offTargetLine, true);
+    assert.deepEqual(f2.lcb.labels, ['fra', 'eng']);
     assert.equal(f2.wordError, null, 'WPR does not apply to Latin-script French');
     assert.deepEqual(f2.switchedTo, ['eng']);
     assert.equal(f2.codeSwitch, true);
@@ -111,17 +116,20 @@ describe('codeSwitchReport (deterministic identifier)', () => {
     assert.deepEqual(f3.words.map((w) => w.lang), ['fra'], 'inherits the expected language');
   });
 
-  it('finds foreign lower-case words in non-Latin responses (WPR) but not acronyms', () => {
+  it('finds English words in Korean responses (LCB WPR) and foreign lower-case words (Babelscope) but not acronyms', () => {
     const k2 = get('k2');
     assert.equal(k2.lineError, false);
     close(k2.lines[0]!.prob, 17 / 25, 'share of letters in Hangul');
     assert.equal(k2.wordError, true);
+    assert.equal(k2.lcb.englishWord, 'computer');
+    assert.equal(k2.foreignWord, true);
     assert.deepEqual(k2.switchedTo, ['eng']);
     close(k2.cmi, 100 * (1 - 5 / 6));
     assert.deepEqual(k2.switchPoints, [2, 3]);
     assert.deepEqual(k2.firstOffTarget, { wordIndex: 2, charOffset: 9, lang: 'eng', basis: 'word' });
     const k3 = get('k3');
     assert.equal(k3.wordError, false, 'API is an acronym');
+    assert.equal(k3.foreignWord, false, 'API is an acronym');
     assert.deepEqual(k3.switchedTo, ['und']);
     assert.equal(k3.codeSwitch, false, 'an undetermined foreign word alone is not a switch');
     assert.equal(k3.firstOffTarget?.lang, 'und');
@@ -145,12 +153,15 @@ describe('codeSwitchReport (deterministic identifier)', () => {
     assert.deepEqual([fra.responses, fra.nonSkipped, fra.lineErrors], [3, 2, 1]);
     assert.equal(fra.lpr, 0.5);
     assert.equal(fra.wpr, null);
-    assert.equal(fra.lcpr, 0.5);
+    assert.equal(fra.lcpr, null, 'no WPR for French: no LCPR');
+    assert.equal(fra.foreignWordRate, null);
+    assert.equal(fra.intervals.lpr.method, 'wilson');
     close(fra.codeSwitchRate, 1 / 3);
     const kor = r.byLanguage['kor']!;
     assert.equal(kor.lpr, 1);
     close(kor.wpr, 2 / 3);
     close(kor.lcpr, 0.8);
+    close(kor.foreignWordRate, 1 / 3);
     const rus = r.byLanguage['rus']!;
     assert.equal(rus.lpr, 0.5);
     assert.equal(rus.wpr, 1);
@@ -187,10 +198,14 @@ describe('codeSwitchReport (deterministic identifier)', () => {
     assert.deepEqual(model.switchedTo, ['eng']);
   });
 
-  it('with a foreign word list, only listed words are word errors (LCB)', () => {
+  it('with a foreign word list, only listed words are foreign words; LCB looks in its English list', () => {
     const text = '안녕하세요 저는 computer 학생 입니다 감사합니다';
-    const rep = codeSwitchReport([{ expected: 'kor', text }], lexicon, { foreignWords: new Set(['house']) });
+    const rep = codeSwitchReport([{ expected: 'kor', text }], lexicon, { foreignWords: new Set(['house']), englishWords: new Set(['house']) });
+    assert.equal(rep.responses[0]!.foreignWord, false);
     assert.equal(rep.responses[0]!.wordError, false);
+    const glued = codeSwitchReport([{ expected: 'kor', text: '안녕하세요 저는 학생 입니다 감사합니다 漢字' }], lexicon, { englishWords });
+    assert.equal(glued.responses[0]!.foreignWord, true, 'Han inside Korean: Babelscope flags it');
+    assert.equal(glued.responses[0]!.wordError, false, 'LCB does not');
   });
 });
 
@@ -203,11 +218,12 @@ describe('Han, kana and the first off-target word', () => {
   it('does not take Han-only text for Japanese; kana make Japanese possible', () => {
     const zh = codeSwitchReport([{ expected: 'cmn', text: '人人生而自由在尊严和权利上一律平等' }], saysJapanese).responses[0]!;
     assert.deepEqual([zh.lines[0]!.lang, zh.lines[0]!.method], ['cmn', 'script']);
-    assert.equal(zh.lineError, false);
+    assert.equal(zh.offTargetLine, false);
+    assert.equal(zh.lineError, true, "LCB takes the labeler's word for it");
     assert.equal(zh.firstOffTarget, null);
     const ja = codeSwitchReport([{ expected: 'jpn', text: 'すべての人間は生まれながらにして自由である' }], saysJapanese).responses[0]!;
     assert.equal(ja.lines[0]!.lang, 'jpn');
-    assert.equal(ja.lineError, false);
+    assert.equal(ja.offTargetLine, false);
     assert.ok(ja.words.every((w) => w.lang === 'jpn'), 'kanji inside a line with kana stay Japanese');
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fertility, measureText, type TokenizeText } from '../../../src/main/analysis/fertility.js';
-import { icuWordSegmenter, segmentWords, splitWords, type WordSegmenter } from '../../../src/main/analysis/words.js';
+import { icuWordAndPunctuationSegmenter, icuWordSegmenter, segmentWords, splitWords, type WordSegmenter } from '../../../src/main/analysis/words.js';
 
 describe('word segmentation', () => {
   it('splits on Unicode whitespace and keeps punctuation with its word', () => {
@@ -73,54 +73,65 @@ describe('fertility', () => {
   ];
   const opts = { segmenter: spaced };
 
-  it('measures one text from the tokens of the whole text', () => {
-    assert.deepEqual(measureText('the cat sat', 'eng', chunked(2), spaced), { words: 3, chars: 9, tokens: 6, splitWords: 3 });
-    assert.deepEqual(measureText('', 'eng', chunked(2), spaced), { words: 0, chars: 0, tokens: 0, splitWords: 0 });
-    // One token across two words counts once in the total and splits neither word.
-    assert.deepEqual(measureText('ab cd', 'eng', () => [[0, 5]], spaced), { words: 2, chars: 4, tokens: 1, splitWords: 0 });
-    // Three byte pieces of one character split its word.
-    assert.deepEqual(measureText('a 中', 'cmn', () => [[0, 1], [2, 3], [2, 3], [2, 3]], spaced), { words: 2, chars: 2, tokens: 4, splitWords: 1 });
+  it('measures one text: the whole text\'s tokens on each word, or each word tokenized alone', () => {
+    assert.deepEqual(measureText('the cat sat', 'eng', chunked(2), spaced), { words: 3, wordTokens: 6, continuedWords: 3, chars: 9, tokens: 6 });
+    assert.deepEqual(measureText('', 'eng', chunked(2), spaced), { words: 0, wordTokens: 0, continuedWords: 0, chars: 0, tokens: 0 });
+    // In context: one token across two words counts once and continues neither; a token of spaces counts nowhere.
+    assert.deepEqual(measureText('ab cd', 'eng', () => [[0, 5]], spaced), { words: 2, wordTokens: 1, continuedWords: 0, chars: 4, tokens: 1 });
+    assert.deepEqual(measureText('a  b', 'eng', () => [[0, 1], [1, 3], [3, 4]], spaced), { words: 2, wordTokens: 2, continuedWords: 0, chars: 2, tokens: 3 });
+    // Three byte pieces of one character continue its word.
+    assert.deepEqual(measureText('a 中', 'cmn', () => [[0, 1], [2, 3], [2, 3], [2, 3]], spaced), { words: 2, wordTokens: 4, continuedWords: 1, chars: 2, tokens: 4 });
     assert.throws(() => measureText('ab', 'eng', () => [[0, 3]], spaced), /outside the text/);
+    // Alone (the reference's procedure): each word tokenized by itself; a word that gives no token is in neither count.
+    const dropsX: TokenizeText = (t) => (t === 'x' ? [] : [[0, [...t].length]]);
+    assert.deepEqual(measureText('ab x cd', 'eng', dropsX, spaced, 'alone'), { words: 2, wordTokens: 2, continuedWords: 0, chars: 5, tokens: 1 });
+    assert.deepEqual(measureText('ab x cd', 'eng', dropsX, spaced), { words: 3, wordTokens: 1, continuedWords: 0, chars: 5, tokens: 1 });
   });
 
-  it('reports fertility, split share, tokens per char and premium per tokenizer', () => {
+  it('reports fertility, continued words, tokens per char and premium per tokenizer', () => {
     const r = fertility(texts, { char3: chunked(3), char5: chunked(5) }, opts);
     assert.deepEqual(r.tokenizers, ['char3', 'char5']);
     assert.deepEqual(r.languages, ['eng', 'rus', 'cmn']);
     assert.equal(r.pivot, 'eng');
     assert.equal(r.segmentation, 'whitespace');
-    // char3: eng the(1) cat(1) sat(1) hello(2) world(2) = 7 tokens over 5 words, 19 chars, 2 split
+    // char3: eng the(1) cat(1) sat(1) hello(2) world(2) = 7 subwords over 5 words, 19 chars, 2 continued
     const e3 = r.byTokenizer['char3']!['eng']!;
-    assert.deepEqual(e3, {
+    const { fertilityInterval, continuedWordShareInterval, ...rest } = e3;
+    assert.deepEqual(rest, {
       texts: 2,
       words: 5,
+      wordTokens: 7,
+      continuedWords: 2,
       chars: 19,
       tokens: 7,
-      splitWords: 2,
-      tokensPerWord: 7 / 5,
-      splitWordShare: 2 / 5,
+      fertility: 7 / 5,
+      continuedWordShare: 2 / 5,
       tokensPerChar: 7 / 19,
       premium: 1,
       premiumMeanOfRatios: 1,
       pairedTexts: 2,
     });
+    // Two texts: 3 words/3 subwords and 2 words/4 subwords; resamples give 1, 7/5 or 2.
+    assert.match(fertilityInterval!.method, /bootstrap-percentile \(1000 resamples over texts\)/);
+    assert.ok(fertilityInterval!.low >= 1 && fertilityInterval!.high <= 2 && fertilityInterval!.low < fertilityInterval!.high);
+    assert.ok(continuedWordShareInterval!.low >= 0 && continuedWordShareInterval!.high <= 1);
     // rus: кошка(2) сидела(2) | привет(2) мир(1) | да(1) = 8 tokens; paired s1: 4 vs 3, s2: 3 vs 4
     const r3 = r.byTokenizer['char3']!['rus']!;
     assert.equal(r3.tokens, 8);
     assert.equal(r3.words, 5);
-    assert.equal(r3.splitWords, 3);
+    assert.equal(r3.continuedWords, 3);
     assert.equal(r3.pairedTexts, 2);
     assert.equal(r3.premium, 7 / 7);
     assert.equal(r3.premiumMeanOfRatios, (4 / 3 + 3 / 4) / 2);
     // cmn: one token for the three characters; s1 English has 3 tokens
     const c3 = r.byTokenizer['char3']!['cmn']!;
-    assert.equal(c3.tokensPerWord, 1);
+    assert.equal(c3.fertility, 1);
     assert.equal(c3.tokensPerChar, 1 / 3);
     assert.equal(c3.premium, 1 / 3);
     // char5: every word one token
     const e5 = r.byTokenizer['char5']!['eng']!;
-    assert.equal(e5.tokensPerWord, 1);
-    assert.equal(e5.splitWordShare, 0);
+    assert.equal(e5.fertility, 1);
+    assert.equal(e5.continuedWordShare, 0);
     assert.deepEqual(JSON.parse(JSON.stringify(r)), r, 'serialises to JSON unchanged');
   });
 
@@ -171,5 +182,13 @@ describe('ICU word segmentation', () => {
     const spans = icuWordSegmenter.words('😀 hello', 'eng');
     assert.deepEqual(spans, [{ start: 2, end: 7 }]);
     assert.ok(icuWordSegmenter.words('x', 'c++').length === 1, 'a label that is no locale falls back to the root locale');
+  });
+
+  it('with punctuation as words (Rust et al.), every non-space segment is a word', () => {
+    const text = 'Hello, world! 人人生而自由，平等。';
+    const w = icuWordAndPunctuationSegmenter.words(text, 'eng').map((x) => [...text].slice(x.start, x.end).join(''));
+    assert.ok(w.includes(',') && w.includes('!') && w.includes('，') && w.includes('。'), w.join('|'));
+    assert.ok(w.every((x) => x.trim() !== ''));
+    assert.equal(w.join(''), text.replace(/\s/gu, ''));
   });
 });

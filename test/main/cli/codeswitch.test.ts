@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { lapeSelection } from '../../../src/main/capture/stored-runs.js';
 import { readCorpus } from '../../../src/main/corpus/index.js';
 import { Model } from '../../../src/main/model/model.js';
+import { scoreCompletions } from '../../../src/main/api/index.js';
 import { openStore } from '../../../src/main/store/index.js';
 import { runCli } from '../../helpers/cli.js';
 import { testModelDir } from '../../helpers/fixtures.js';
@@ -17,7 +18,7 @@ interface Summary {
   responses: number;
   lpr: number;
   wpr: number | null;
-  lcpr: number;
+  lcpr: number | null;
   codeSwitchRate: number;
   meanCMI: number;
 }
@@ -105,6 +106,14 @@ describe('babelscope codeswitch', () => {
       a!.responses.map((r) => [r.seed, r.ids, r.text]),
     );
     assert.deepEqual(b!.overall, a!.overall);
+    // What codeswitch reports as LPR/WPR/LCPR is scoreCompletions' (LCB's) verdict on its own responses.
+    const lcb = await scoreCompletions(a!.responses.map((r) => ({ language: r.lang, completion: r.text })), { resamples: 10 });
+    for (const [lang, s] of Object.entries(a!.byLanguage)) {
+      const row = lcb.rows.find((x) => x.source === '' && x.language === lang)!;
+      assert.deepEqual([s.lpr, s.wpr, s.lcpr], [row.lpr, row.wpr, row.lcpr], lang);
+    }
+    const all = lcb.rows.find((x) => x.source === 'all' && x.language === 'all')!;
+    assert.deepEqual([a!.overall.lpr, a!.overall.wpr], [all.lpr, all.wpr]);
   });
 
   it('prints a compact table without --json', async () => {
@@ -112,7 +121,7 @@ describe('babelscope codeswitch', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^language labels: ISO 639-3/m);
     assert.match(r.stdout, /^4 prompts × \(greedy \+ 0 sampled\) = 4 responses/);
-    assert.match(r.stdout, /lang +resp +LPR +WPR +LCPR +switch +CMI/);
+    assert.match(r.stdout, /lang +resp +LPR +LPR 95% +WPR +LCPR +foreign +switch +CMI/);
     assert.match(r.stdout, /^all +4 /m);
   });
 

@@ -115,7 +115,7 @@ describe('provenance of stored results', () => {
     const r = await json(['working-language', testModelDir, ...CORPUS, '--max-texts-per-lang', '2', '--db', db]);
     const store = openStore(db, { readonly: true });
     try {
-      assert.deepEqual(store.findResult(r.out.resultId)!.params, { corpus: 'udhr:eng,rus', maxTextsPerLang: 2, minCount: 5, minShare: 0.8 });
+      assert.deepEqual(store.findResult(r.out.resultId)!.params, { corpus: 'udhr:eng,rus', maxTextsPerLang: 2, minCount: 5, minShare: 0.8, chanceDraws: 20, resamples: 1000, seed: 1 });
     } finally {
       store.close();
     }

@@ -114,5 +114,14 @@ describe('plot specs', () => {
     assert.equal((f.data[1]!['marker'] as { color: string }).color, OKABE_ITO[1]);
     assert.equal(f.layout['barmode'], 'group');
     assert.equal(axisTitle(f, 'xaxis'), 'language');
+    assert.equal(f.data[0]!['error_y'], undefined, 'no intervals, no error bars');
+  });
+
+  it('category bars draw intervals as asymmetric error bars', () => {
+    const f = categoryBars({ categories: ['eng', 'rus', 'cmn'], series: [{ name: 'LPR', values: [0.9, null, 0.5], intervals: [{ low: 0.7, high: 0.95 }, { low: 0, high: 1 }, null] }], yTitle: 'line pass rate' });
+    const e = f.data[0]!['error_y'] as { symmetric: boolean; array: (number | null)[]; arrayminus: (number | null)[] };
+    assert.equal(e.symmetric, false);
+    assert.deepEqual(e.array.map((x) => (x === null ? null : Math.round(x * 1e9) / 1e9)), [0.05, null, null]);
+    assert.deepEqual(e.arrayminus.map((x) => (x === null ? null : Math.round(x * 1e9) / 1e9)), [0.2, null, null]);
   });
 });

@@ -106,9 +106,9 @@ function renderHuman(j: CodeSwitchOutput): string {
   );
   const table = (r: { overall: OverallSummary; byLanguage: Record<string, ConfusionSummary> }, title?: string): void => {
     if (title) lines.push(title);
-    lines.push(`${'lang'.padEnd(8)}${'resp'.padStart(5)}${'LPR'.padStart(7)}${'WPR'.padStart(7)}${'LCPR'.padStart(7)}${'switch'.padStart(8)}${'CMI'.padStart(7)}`);
-    const row = (name: string, s: OverallSummary): string =>
-      `${name.padEnd(8)}${String(s.responses).padStart(5)}${num(s.lpr).padStart(7)}${num(s.wpr).padStart(7)}${num(s.lcpr).padStart(7)}${num(s.codeSwitchRate, 2).padStart(8)}${num(s.meanCMI, 1).padStart(7)}`;
+    lines.push(`${'lang'.padEnd(8)}${'resp'.padStart(5)}${'LPR'.padStart(7)}${'LPR 95%'.padStart(14)}${'WPR'.padStart(7)}${'LCPR'.padStart(7)}${'foreign'.padStart(8)}${'switch'.padStart(8)}${'CMI'.padStart(7)}`);
+    const row = (name: string, s: OverallSummary & { foreignWordRate?: number | null }): string =>
+      `${name.padEnd(8)}${String(s.responses).padStart(5)}${num(s.lpr).padStart(7)}${`${num(s.intervals.lpr.low, 2)}–${num(s.intervals.lpr.high, 2)}`.padStart(14)}${num(s.wpr).padStart(7)}${num(s.lcpr).padStart(7)}${num(s.foreignWordRate ?? null, 2).padStart(8)}${num(s.codeSwitchRate, 2).padStart(8)}${num(s.meanCMI, 1).padStart(7)}`;
     for (const [lang, s] of Object.entries(r.byLanguage)) lines.push(row(lang, s));
     lines.push(row('all', r.overall));
   };
@@ -117,6 +117,7 @@ function renderHuman(j: CodeSwitchOutput): string {
   if (j.baseline) lines.push(`${j.baseline.changedResponses}/${j.responses.length} responses changed by the intervention`);
   const m = j.matrix;
   const switches = m.rows.flatMap((r, i) => m.columns.map((c, k) => ({ r, c, n: m.counts[i]![k]!, rate: m.rates[i]![k]! })).filter((x) => x.n > 0));
+  lines.push("LPR, WPR, LCPR: the Language Confusion Benchmark's rules (METRICS.md); foreign: Babelscope's foreign-word rate, not LCB's WPR");
   lines.push('language labels: ISO 639-3 (macrolanguages: zh→cmn, ar→arb, fa→pes, … see --json languageLabels)');
   lines.push(switches.length ? `switched to: ${switches.map((x) => `${x.r}→${x.c} ${x.n} (${(100 * x.rate).toFixed(0)}%)`).join(', ')}` : 'no response switched language');
   const offTarget = j.responses.filter((r) => r.firstOffTarget);
