@@ -50,12 +50,12 @@ describe('workbench saves keep the file (real server and Chromium)', () => {
     const before = readFileSync(path, 'utf8');
     const mtime = statSync(path).mtimeMs;
     await page.goto(`${wb!.server.url}#notebook=${encodeURIComponent(name)}`);
-    await page.locator('#nb-name', { hasText: name }).waitFor({ timeout: 30_000 });
-    await page.locator('.cell').first().waitFor({ timeout: 30_000 });
+    await page.locator('#nb-name', { hasText: name }).waitFor({ timeout: 90_000 });
+    await page.locator('.cell').first().waitFor({ timeout: 90_000 });
     await edit?.();
     await page.keyboard.press('Escape');
     await page.keyboard.press('Control+S');
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 60_000;
     while (statSync(path).mtimeMs === mtime) {
       assert.ok(Date.now() < deadline, `${name} was not saved`);
       await new Promise((r) => setTimeout(r, 50));

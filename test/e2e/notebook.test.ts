@@ -129,7 +129,8 @@ describe('workbench notebook (real server, kernel and Chromium)', () => {
   });
 
   it('draws an interactive Plotly figure and exports it as SVG', async () => {
-    const index = await runNewCell("display({ data: [{ type: 'bar', x: ['eng', 'rus', 'cmn'], y: [3, 1, 2] }], layout: { title: { text: 'Languages' }, width: 600, height: 360 } })", /SVG/);
+    // The kernel starts its figure browser on this first figure: allow for it on a busy machine.
+    const index = await runNewCell("display({ data: [{ type: 'bar', x: ['eng', 'rus', 'cmn'], y: [3, 1, 2] }], layout: { title: { text: 'Languages' }, width: 600, height: 360 } })", /SVG/, 90_000);
     const cell = page.locator('.cell').nth(index);
     await cell.locator('.plot .main-svg').first().waitFor({ timeout: 30_000 });
     assert.equal(await cell.locator('.plot .bars .point').count(), 3);
