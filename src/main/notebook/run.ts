@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../../shared/errors.js';
 import type { CellOutput, ExecuteOutcome } from '../../shared/kernel-types.js';
 import { KernelClient } from '../kernel/client.js';
+import { removeDeadKernelFiles } from '../kernel/leftovers.js';
 import { PLOTLY_MIME } from '../kernel/display.js';
 import { figureFallbacks, FigureRenderer, type FigureFormat, type PlotlyFigure } from './figures.js';
 import { runRefusal } from '../../shared/ipynb-codec.js';
@@ -60,6 +61,7 @@ export async function runNotebook(input: string, o: RunOptions = {}): Promise<Ru
   const codeCells = nb.cells.map((c, index) => ({ cell: c, index })).filter((c) => c.cell.cell_type === 'code') as { cell: NbCell; index: number }[];
   // The kernel's own figure fallbacks are off: run adds them below with the browser it exports with.
   const env = { ...process.env, BABELSCOPE_FIGURE_FALLBACK: '0', ...(o.device ? { BABELSCOPE_DEVICE: o.device } : {}) };
+  removeDeadKernelFiles(); // HMAC keys of kernels a killed run left behind
   const kernel = await KernelClient.start({ cwd: dirname(resolve(input)), env });
   const report: RunReport = { path: outPath, cells: [], figures: [] };
   try {
