@@ -12,7 +12,7 @@
  *
  * @packageDocumentation
  */
-export { openModel, withModel, inspectModel, layerTensorNames, lens, activations, generate, bundledModelDir, bundledCheckpointDirs } from './model.js';
+export { openModel, withModel, inspectModel, layerTensorNames, lens, activations, generate, bundledModelDir, bundledCheckpointDirs, bundledCodeModelDir, bundledCodeTrainingLog, bundledCodeCheckpoints, bundledCodeParallelPrograms } from './model.js';
 export type { OpenModelOptions, ModelDescription, LensOptions, LensOutput, ActivationsOptions, ActivationsOutput, GenerateOptions, GenerateOutput } from './model.js';
 export { loadCorpus, corpusLabel } from './corpus.js';
 export type { CorpusSource, CorpusLimitOptions, LoadCorpusOptions } from './corpus.js';
