@@ -73,6 +73,9 @@ describe('header model and model picker (real server, models and Chromium)', () 
     assert.deepEqual([...(names as string[])].sort(), [...CODE_LANGUAGES, 'shared', 'unknown'].sort());
     assert.equal(await page.locator('#lens-warning').isVisible(), false, 'no natural-language warning for code labels');
     await page.screenshot({ path: join(SHOTS, '03-code-lens.png'), fullPage: true });
-    assert.deepEqual(problems, [], problems.join('\n'));
+    // The first test leaves the notebook view while Monaco may still be fetching its TypeScript worker; that
+    // fetch, cancelled by the page itself, is not a problem of this test's subject.
+    const real = problems.filter((p) => !/\/assets\/ts\.worker-[\w-]+\.js net::ERR_ABORTED$/.test(p));
+    assert.deepEqual(real, [], real.join('\n'));
   });
 });
