@@ -7,6 +7,7 @@
  */
 import type { LensView } from '../shared/backend-contract.js';
 import type { Layout, Trace } from './plotly.js';
+import { LEGEND_ROW } from '../shared/plots/style.js';
 
 /** Cell text is drawn only up to this many positions (beyond, it would not fit). */
 export const MAX_POSITIONS_WITH_TEXT = 48;
@@ -197,11 +198,13 @@ export function languageMassChart(view: LensView): { data: Trace[]; layout: Layo
     hovertemplate: `${label} %{y:.3f}<extra></extra>`,
   }));
   const top = Math.max(0.05, ...[...mass.values()].flat());
+  const margin = { l: 56, r: 16, t: 12, b: 44 };
   return {
     data,
     layout: {
-      height: 320,
-      margin: { l: 56, r: 16, t: 12, b: 44 },
+      // Tall enough for every legend entry, so an exported SVG does not cut the list off.
+      height: Math.max(320, margin.t + margin.b + data.length * LEGEND_ROW + 10),
+      margin,
       font: FONT,
       paper_bgcolor: '#ffffff',
       plot_bgcolor: '#ffffff',
