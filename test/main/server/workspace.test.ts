@@ -50,7 +50,7 @@ describe('workspace', () => {
     assert.equal(readFileSync(join(root, 'n.ipynb'), 'utf8'), nb('theirs'), 'their change is kept');
     assert.deepEqual(readdirSync(root).filter((f) => f.endsWith('.tmp')), [], 'no temp file left behind');
     await assert.rejects(ws.write('n.txt', nb(4), undefined), /not a notebook file name/);
-    await assert.rejects(ws.write('bad.ipynb', '{"cells": 1}', undefined), /not a notebook/);
+    await assert.rejects(ws.write('bad.ipynb', '{"cells": 1}', undefined), /not a Jupyter notebook/);
   });
 
   it('offers autosaved work back after a crash, until the notebook is saved', async () => {
