@@ -33,6 +33,8 @@ export type { ScoreCompletionsOptions, ScoreCompletionsOutput, CompletionScoreRo
 export type { Interval } from '../../shared/intervals.js';
 export { fertility } from './fertility.js';
 export type { FertilityOptions, FertilityOutput, FertilityRow, WordTokens } from './fertility.js';
+export { exportStore } from './export.js';
+export type { ExportStoreOptions, ExportSummary, ExportedTable } from './export.js';
 export { compareCheckpoints } from './checkpoints.js';
 export type { CompareCheckpointsOptions, CheckpointComparison } from './checkpoints.js';
 export { AMBIENT_PROGRESS } from './progress.js';

@@ -2,7 +2,8 @@
  * `babelscope merge OUT.db A.db B.db …`: adds sharded captures (`capture --shard I/N`) into one store.
  * Capture statistics are sums, so the merged run equals a capture of all texts in one go (LAPE exactly;
  * float sums up to the order of addition). Sources must share the model, the corpus and every setting
- * but the shard; texts counted twice are refused.
+ * but the shard; texts counted twice are refused. A source may itself be a merge, whole or partial, so
+ * many shards can be merged as a tree (groups in parallel, then the groups).
  */
 import { resolve } from 'node:path';
 import { UserError } from '../../shared/errors.js';
@@ -115,7 +116,9 @@ function readSource(path: string, runName: string): SourceRun {
   const store = openExistingStore(path, true);
   try {
     const run = requireCaptureRun(store, runName);
-    if (run.status !== 'done') {
+    // A partial merge (some shards merged, the rest elsewhere) is a source too: merges form a tree.
+    const partialMerge = run.status === 'running' && store.mergedShards(run.id).length > 0;
+    if (run.status !== 'done' && !partialMerge) {
       throw new UserError(
         `run "${run.name}" in ${path} is not finished (status ${run.status})`,
         'Finish that shard first: rerun its capture command, which resumes where it stopped.',

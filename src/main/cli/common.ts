@@ -89,8 +89,9 @@ export function requireDbPath(path: string, flag = '--db'): string {
 }
 
 /**
- * The first Ctrl-C aborts `signal` (the command saves what is done and stops); a second one exits at
- * once with 130, which is safe because every write is a transaction. `dispose` restores the default.
+ * The first Ctrl-C (or SIGTERM: Slurm's scancel and time limit, `kill`) aborts `signal` (the command saves
+ * what is done and stops); a second one exits at once with 130, which is safe because every write is a
+ * transaction. `dispose` restores the default.
  */
 export function interruptOnSigint(onFirst: () => void): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
@@ -100,5 +101,12 @@ export function interruptOnSigint(onFirst: () => void): { signal: AbortSignal; d
     onFirst();
   };
   process.on('SIGINT', handler);
-  return { signal: controller.signal, dispose: () => process.off('SIGINT', handler) };
+  process.on('SIGTERM', handler);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
 }

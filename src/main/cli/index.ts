@@ -12,6 +12,7 @@ import { registerCodeSwitch } from './commands/codeswitch.js';
 import { registerFertility } from './commands/fertility.js';
 import { registerCompare } from './commands/compare.js';
 import { registerLape } from './commands/lape.js';
+import { registerExport } from './commands/export.js';
 import { registerMerge } from './commands/merge.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerGenerate(program);
   registerCapture(program);
   registerMerge(program);
+  registerExport(program);
   registerLape(program);
   registerAlign(program);
   registerAblate(program);

@@ -43,6 +43,16 @@ export function pooledLayers(db: Database, runId: number): number[] {
   return statement(db, 'SELECT DISTINCT layer FROM pooled WHERE run_id = ? ORDER BY layer').pluck().all(runId) as number[];
 }
 
+/** Every pooled row of a run, layer by layer, read one row at a time (an export of any size). */
+export function* iteratePooled(db: Database, runId: number): Generator<PooledRow> {
+  const rows = db
+    .prepare('SELECT p.layer, p.text_id, t.lang, t.key, p.dtype, p.mean, p.last FROM pooled p JOIN texts t ON t.id = p.text_id WHERE p.run_id = ? ORDER BY p.layer, p.text_id')
+    .iterate(runId) as Iterable<{ layer: number; text_id: number; lang: string; key: string; dtype: string; mean: Buffer | null; last: Buffer | null }>;
+  for (const r of rows) {
+    yield { layer: r.layer, textId: r.text_id, lang: r.lang, key: r.key, mean: r.mean && vectorFromBlob(r.mean, r.dtype), last: r.last && vectorFromBlob(r.last, r.dtype) };
+  }
+}
+
 function vectorFromBlob(blob: Buffer, dtype: string): Float32Array {
   if (dtype === 'float32') return float32FromBlob(blob);
   if (dtype === 'float16') {

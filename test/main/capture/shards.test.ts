@@ -130,6 +130,28 @@ describe('sharded capture + merge on the bundled model', () => {
     b.close();
   });
 
+  it('merges form a tree: partial merges merged together equal the flat merge', async () => {
+    const left = await runCliJson(['merge', db('tree-left.db'), db('shard0.db'), db('shard1.db')]);
+    assert.equal(left.complete, false);
+    await runCliJson(['merge', db('tree-right.db'), db('shard2.db')]);
+    const top = await runCliJson(['merge', db('tree.db'), db('tree-left.db'), db('tree-right.db')]);
+    assert.equal(top.complete, true);
+    assert.equal(top.doneTexts, texts.length);
+    const a = openStore(db('tree.db'), { readonly: true });
+    const b = openStore(db('merged.db'), { readonly: true });
+    try {
+      assert.deepEqual(lape(lapeStatsOf(a, run(a))), lape(lapeStatsOf(b, run(b))));
+      assert.equal(run(a).status, 'done');
+      assert.deepEqual(a.latestResult(run(a).id, NLL_RESULT)!.result, b.latestResult(run(b).id, NLL_RESULT)!.result);
+    } finally {
+      a.close();
+      b.close();
+    }
+    const twice = await runCli(['merge', db('tree-twice.db'), db('tree-left.db'), db('shard1.db')]);
+    assert.equal(twice.code, 1, 'a shard already inside a partial merge is refused');
+    assert.match(twice.stderr, /overlaps what is already merged/);
+  });
+
   it('a merge that fails midway leaves the output as it was (one transaction per shard)', () => {
     const out = openStore(db('rollback.db'));
     const src = openStore(db('shard2.db'), { readonly: true });

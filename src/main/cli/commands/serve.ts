@@ -43,7 +43,9 @@ export async function serve(dir: string | undefined, o: ServeOptions): Promise<v
   await new Promise<void>((done) => {
     const stop = () => done();
     process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // `on`, not `once`: Slurm's scancel signals every process of the job and a wrapper script may pass
+    // SIGTERM on as well; a second one must not kill the server while it shuts its kernels down.
+    process.on('SIGTERM', stop);
   });
   await server.close();
   await models.dispose();
