@@ -31,7 +31,12 @@ export interface ResultKinds {
   lape: { params: Required<LapeOptions> | ({ method: 'selectivity' } & Required<SelectivityOptions>); result: LapeResult | SelectivityResult; inputs: { run: 'run' } };
   /** `randomSets`/`seed` are absent in ablations stored before chance levels existed (none drawn). */
   ablation: { params: CorpusParams & { scale: number; randomSets?: number; seed?: number }; result: AblationMatrix; inputs: { run: 'run'; selection: 'lape' } };
-  alignment: { params: { pool: 'mean' | 'last'; pivot: string | null }; result: AlignmentResult & { pool: 'mean' | 'last' }; inputs: { run: 'run' } };
+  alignment: {
+    /** `layers`, `permutations` and `seed` are absent in results stored before them (block-indexed, analytic chance). */
+    params: { pool: 'wmean' | 'mean' | 'last'; pivot: string | null; layers?: 'hidden_states' | 'blocks'; permutations?: number; seed?: number };
+    result: AlignmentResult & { pool: 'wmean' | 'mean' | 'last'; layerIndexing?: 'hidden_states' | 'blocks'; layerNote?: string; missingLayers?: number[]; notes?: string[] };
+    inputs: { run: 'run' };
+  };
   /** Computed by the model from a corpus and kept with a capture run (for compare); it reads none of the run's data. */
   'working-language': { params: CorpusParams & { minShare: number; minCount: number; chanceDraws?: number; resamples?: number; seed?: number }; result: WorkingLanguageResult; inputs: Record<never, never> };
 }

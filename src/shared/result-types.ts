@@ -172,10 +172,16 @@ export interface WorkingLanguageResult {
 
 /** A language × language matrix, rows and columns in `AlignmentResult.languages` order. */
 export type PairMatrix = (number | null)[][];
+/** A language × language matrix of intervals (null where the pair shares no text). */
+export type PairIntervals = (Interval | null)[][];
 
 /** Alignment numbers of one layer. */
 export interface LayerAlignment {
-  /** The model layer (block index) these scores are for. */
+  /**
+   * The layer these scores are for: with `layerIndexing` `hidden_states` (the default of `align`),
+   * Hugging Face's index (0 = embedding output, L = the last block after the final norm); with
+   * `blocks`, the block index (the residual after that block, before any final norm).
+   */
   layer: number;
   /** [a][b] mean cosine similarity of parallel texts. */
   meanCosine: PairMatrix;
@@ -185,8 +191,18 @@ export interface LayerAlignment {
   mexa: PairMatrix;
   /** [a][b] number of ids present in both languages. */
   sharedTexts: number[][];
-  /** What each score would be without alignment (see module comment). */
+  /**
+   * What each score would be without alignment: for retrieval and MEXA the mean over shuffles of the
+   * pairing (permutation baseline); for mean cosine the mean cosine of non-translations.
+   */
   chance: { meanCosine: PairMatrix; retrieval: PairMatrix; mexa: PairMatrix };
+  /**
+   * 2.5–97.5 % of retrieval and MEXA over the shuffles: a score inside it is what chance gives.
+   * Null entries in results stored before the permutation baseline (see `chanceMethod`).
+   */
+  chanceBand: { retrieval: PairIntervals; mexa: PairIntervals };
+  /** 95 % intervals of retrieval and MEXA (percentile bootstrap over texts); null entries in results stored before them. */
+  intervals: { retrieval: PairIntervals; mexa: PairIntervals };
 }
 
 /** Mean and max over layers of a per-layer score. */
@@ -205,14 +221,20 @@ export interface PivotAlignment {
   mean: Record<string, number | null>;
   max: Record<string, number | null>;
   maxLayer: Record<string, number | null>;
-  /** language → chance MEXA against the pivot (1/(2n − 1), at the last layer with a score). */
+  /** language → chance MEXA against the pivot (permutation mean, at the last layer with a score). */
   chanceMexa: Record<string, number | null>;
+  /** language → [layers] chance MEXA (permutation mean), its 2.5–97.5 % band, and MEXA's 95 % interval (nulls in results stored before them). */
+  chanceMexaByLayer: Record<string, (number | null)[]>;
+  mexaChanceBand: Record<string, (Interval | null)[]>;
+  mexaInterval: Record<string, (Interval | null)[]>;
   /** language → [layers] mean cosine with the pivot's translations, and with its non-translations (chance). */
   meanCosine: Record<string, (number | null)[]>;
   nonParallelCosine: Record<string, (number | null)[]>;
-  /** language → [layers] retrieval of the pivot translation, and its chance level 1/|pivot texts|. */
+  /** language → [layers] retrieval of the pivot translation, its chance level (permutation mean) and band, and its 95 % interval. */
   retrieval: Record<string, (number | null)[]>;
   chanceRetrieval: Record<string, (number | null)[]>;
+  retrievalChanceBand: Record<string, (Interval | null)[]>;
+  retrievalInterval: Record<string, (Interval | null)[]>;
 }
 
 /** Cross-lingual alignment per layer (similarities, retrieval, MEXA). */
@@ -224,4 +246,10 @@ export interface AlignmentResult {
   /** Over layers, per pair: mean cosine mean/max. */
   meanCosineSummary: PairSummary;
   pivot: PivotAlignment | null;
+  /**
+   * How the chance levels were drawn: shuffles of the pairing per pair and layer, the seed, and the
+   * bootstrap's resamples. Null in results stored before (schema 4), whose chance levels are the
+   * analytic 1/(2n − 1) for MEXA and 1/|b| for retrieval, without bands or intervals.
+   */
+  chanceMethod: { permutations: number; seed: number; bootstrapResamples: number } | null;
 }

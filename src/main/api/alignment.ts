@@ -1,13 +1,14 @@
 /** Cross-lingual alignment across layers (MEXA) from a capture's pooled residuals. */
 import type { RunStatus } from '../../shared/result-kinds.js';
 import type { AlignmentResult } from '../analysis/alignment.js';
-import { ALIGNMENT_RESULT, alignStoredRun, requireCaptureRun } from '../capture/stored-runs.js';
+import { ALIGNMENT_RESULT, alignStoredRun, layerView, requireCaptureRun, type LayerIndexing } from '../capture/stored-runs.js';
+import type { PoolingKind } from '../analysis/alignment.js';
 import { createSimilarityKernel } from '../model/similarity-kernel.js';
 import type { DeviceRequest } from '../model/types.js';
 import { longOperation, progressWithAbort, type LongRunningOptions } from './progress.js';
 import { withStore, type ProjectStore } from './store.js';
 
-export type { AlignmentResult };
+export type { AlignmentResult, LayerIndexing, PoolingKind };
 
 /** Options of `align`. */
 export interface AlignOptions extends LongRunningOptions {
@@ -15,8 +16,22 @@ export interface AlignOptions extends LongRunningOptions {
   store: ProjectStore | string;
   /** The capture run; default `capture`. */
   run?: string;
-  /** Pooled vector per text: mean over tokens (default) or the last token. */
-  pool?: 'mean' | 'last';
+  /**
+   * Pooled vector per text: `wmean`, MEXA's position-weighted mean (weights 1..n over all tokens,
+   * <bos> included, as its embed_extractor.py; the default), `mean` (uniform, after <bos>) or `last`
+   * (the last token). A capture made before `wmean` existed falls back to `mean`, and says so.
+   */
+  pool?: PoolingKind;
+  /**
+   * Layer numbering: `hidden_states` (default) as MEXA reports layers (Hugging Face's hidden_states:
+   * 0 = embedding output, the last = after the final norm), or `blocks` (block index, the residual
+   * after each block, the last one before the final norm).
+   */
+  layers?: LayerIndexing;
+  /** Shuffles of the pairing for the chance levels of MEXA and retrieval (default 200, at least 100). */
+  permutations?: number;
+  /** Seed of the shuffles and of the bootstrap intervals (default 1). */
+  seed?: number;
   /** Report every language against this one (when it is in the capture); default `eng`. */
   pivot?: string;
   /** Similarity kernel: onnxruntime's multi-threaded Gemm (default) or float32 JS. */
@@ -29,7 +44,13 @@ export interface AlignOptions extends LongRunningOptions {
 
 /** Alignment per layer, with the pooling used, the stored result's id and whether the capture was finished. */
 export interface AlignOutput extends AlignmentResult {
-  pool: 'mean' | 'last';
+  pool: PoolingKind;
+  /** How `layers[].layer` is numbered, a sentence saying so, and the layers of that numbering the capture lacks. */
+  layerIndexing: LayerIndexing;
+  layerNote: string;
+  missingLayers: number[];
+  /** What the reader should know: a fallback taken, layers missing. */
+  notes: string[];
   /** The id of the stored result (null when not saved). */
   resultId: number | null;
   /** The capture run's status; anything but `done` means the numbers cover part of the corpus. */
@@ -45,17 +66,43 @@ export interface AlignOutput extends AlignmentResult {
  * so memory is one layer's vectors; layers the capture did not pool are absent.
  */
 export async function align(options: AlignOptions): Promise<AlignOutput> {
-  const pool = options.pool ?? 'mean';
   const pivot = options.pivot ?? 'eng';
   const save = options.save ?? true;
+  const indexing = options.layers ?? 'hidden_states';
   return longOperation(options, 'align', async (o) => {
     const kernel = (options.kernel ?? 'onnx') === 'onnx' ? await createSimilarityKernel(options.device ?? 'cpu', (m) => process.stderr.write(m + '\n')) : undefined;
     try {
       return await withStore(options.store, { readonly: !save, create: false }, async (store) => {
         const run = requireCaptureRun(store, options.run ?? 'capture');
+        const notes: string[] = [];
+        let pool: PoolingKind = options.pool ?? 'wmean';
+        if (options.pool === undefined && !store.pooledKinds(run.id).includes('wmean') && store.pooledKinds(run.id).includes('mean')) {
+          pool = 'mean';
+          notes.push(`run "${run.name}" has no position-weighted means (MEXA's default; captured before they existed): the uniform mean over tokens after <bos> is used`);
+        }
+        const view = layerView(store, run, indexing);
+        if (view.missing.length) {
+          notes.push(`layers ${view.missing.join(', ')} of this numbering were not pooled by the capture${indexing === 'hidden_states' ? ' (a capture made before the embedding output and the final norm were pooled lacks the first and the last; --layers blocks gives the block-indexed view)' : ''}`);
+        }
         const progress = progressWithAbort(o, 'align', 'alignment');
-        const r = { pool, ...(await alignStoredRun(store, run, { pool, pivot, ...(kernel ? { kernel: kernel.run } : {}), onLayer: (done, total) => progress(done, total, 'layers') })) };
-        const resultId = save ? store.saveResult(ALIGNMENT_RESULT, { runId: run.id, params: { pool, pivot: r.pivot?.pivot ?? null }, result: r, inputs: { run: run.id } }) : null;
+        const r = {
+          pool,
+          layerIndexing: indexing,
+          layerNote: view.note,
+          missingLayers: view.missing,
+          notes,
+          ...(await alignStoredRun(store, run, {
+            pool,
+            layers: indexing,
+            pivot,
+            ...(kernel ? { kernel: kernel.run } : {}),
+            ...(options.permutations !== undefined ? { permutations: options.permutations } : {}),
+            ...(options.seed !== undefined ? { seed: options.seed } : {}),
+            onLayer: (done, total) => progress(done, total, 'layers'),
+          })),
+        };
+        const params = { pool, pivot: r.pivot?.pivot ?? null, layers: indexing, permutations: r.chanceMethod!.permutations, seed: r.chanceMethod!.seed };
+        const resultId = save ? store.saveResult(ALIGNMENT_RESULT, { runId: run.id, params, result: r, inputs: { run: run.id } }) : null;
         return { ...r, resultId, runStatus: run.status, partial: run.status !== 'done' };
       });
     } finally {

@@ -22,7 +22,7 @@ export interface CaptureOptions extends LongRunningOptions, CorpusLimitOptions {
   batch?: number;
   /** Padded tokens (texts × longest) per forward pass at most, which bounds memory; default 2048. */
   maxBatchTokens?: number;
-  /** What to pool and keep per text: `{ vectors: ['mean', 'last'], layers: 'all', dtype: 'float16' }` by default. */
+  /** What to pool and keep per text: `{ vectors: ['wmean', 'mean', 'last'], layers: 'all', dtype: 'float16', ends: ['embedding', 'final_norm'] }` by default (wmean: MEXA's position-weighted mean). */
   pooling?: PoolingChoice;
   /** Capture only shard `index` of `count` (0-based, split by text id); merge the shards with `mergeShards`. */
   shard?: Shard;

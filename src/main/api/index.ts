@@ -25,7 +25,7 @@ export type { LapeOptions, LapeOutput, LapeRun, LapeResult, NeuronRef, MeanNllOp
 export { workingLanguage, WORKING_LANGUAGE_RESULT } from './working-language.js';
 export type { WorkingLanguageOptions, WorkingLanguageOutput, WorkingLanguageResult } from './working-language.js';
 export { align } from './alignment.js';
-export type { AlignOptions, AlignOutput, AlignmentResult } from './alignment.js';
+export type { AlignOptions, AlignOutput, AlignmentResult, LayerIndexing, PoolingKind } from './alignment.js';
 export { codeSwitch } from './codeswitch.js';
 export type { CodeSwitchOptions, CodeSwitchOutput, InterventionInfo, ConfusionSummary, OverallSummary, SwitchMatrix, ResponseOutput } from './codeswitch.js';
 export { scoreCompletions, readCompletionsFile, lcbEnglishWordsFile } from './score-completions.js';
@@ -44,7 +44,7 @@ export type { ModelInfo, TapPoint, TapKind, NormKind, Device, NeuronIntervention
 export type { OpenOptions, LensRequest, LensResult, GenerateRequest, GenerateResult, CaptureStats, NllResult } from '../model/onnx-engine.js';
 export type { Tokenizer, Encoded } from '../model/tokenizer.js';
 export type { DiagonalEntry } from '../analysis/ablation-matrix.js';
-export type { LayerAlignment, PairSummary, PivotAlignment, PairMatrix } from '../analysis/alignment.js';
+export type { LayerAlignment, PairSummary, PivotAlignment, PairMatrix, PairIntervals } from '../analysis/alignment.js';
 export type { LapeOptions as LapeAnalysisOptions } from '../analysis/lape.js';
 export type { WorkingLanguageTable, ChanceMass } from '../analysis/working-language.js';
 export { scriptEvidence, SHARED, UNKNOWN, DEFAULT_MIN_SHARE, DEFAULT_MIN_COUNT } from '../analysis/token-language.js';

@@ -8,10 +8,11 @@ import { availableParallelism } from 'node:os';
 import { CancellationError, UserError } from '../../shared/errors.js';
 import type { CorpusText } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
+import type { PooledSums } from '../model/onnx-engine.js';
 import type { NllTotals } from '../../shared/result-kinds.js';
 import { NeuronStatsAccumulator, type PooledVectors, type SavedActivation, type Store } from '../store/index.js';
 import { budgetBatches, type BatchBudget, type TokenizedText } from './batches.js';
-import { DEFAULT_POOLING, LEGACY_POOLING, LEGACY_POOLING_PARAM, pooledLayerSet, type PoolingChoice } from './pooling.js';
+import { DEFAULT_POOLING, LEGACY_POOLING, LEGACY_POOLING_PARAM, pooledLayerSet, storedLayerOf, type PoolingChoice } from './pooling.js';
 import { inShard, type Shard } from './shard.js';
 
 export interface CaptureOptions {
@@ -154,21 +155,38 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
     lastFlush = Date.now();
   };
 
+  const keepWmean = pooling.vectors.includes('wmean');
   const keepMean = pooling.vectors.includes('mean');
   const keepLast = pooling.vectors.includes('last');
+  const keepEnds = pooling.vectors.length ? (pooling.ends ?? []) : [];
+  const kindsKept = pooling.vectors.length;
+  /** One text's pooled vectors of one point, from the batch's in-graph sums. */
+  const pooledOf = (s: PooledSums, i: number, textId: number, layer: number, counted: number, weightSum: number): PooledVectors => {
+    const row = (a: Float32Array) => a.slice(i * H, (i + 1) * H);
+    const divided = (a: Float32Array, by: number) => {
+      const v = row(a);
+      for (let h = 0; h < H; h++) v[h]! /= by;
+      return v;
+    };
+    return {
+      textId,
+      layer,
+      wmean: keepWmean ? divided(s.residWeightedSum, weightSum) : null,
+      mean: keepMean ? divided(s.residSum, counted) : null,
+      last: keepLast ? row(s.residLast) : null,
+    };
+  };
   const record = (batch: TokenizedText<(typeof todo)[number]>[], r: Awaited<ReturnType<Model['captureStats']>>) => {
     batch.forEach(({ item, ids }, i) => {
       const n = r.counted[i]!;
       for (let l = 0; l < L; l++) {
         const s = r.layers[l]!;
         acc.addReduced(l, item.lang, n, s.positive.subarray(i * I, (i + 1) * I), s.sums.subarray(i * I, (i + 1) * I), s.sumSquares.subarray(i * I, (i + 1) * I));
-        if (!keepLayers.has(l)) continue;
-        let mean: Float32Array | null = null;
-        if (keepMean) {
-          mean = s.residSum.slice(i * H, (i + 1) * H);
-          for (let h = 0; h < H; h++) mean[h]! /= n;
-        }
-        pooled.push({ textId: item.textId, layer: l, mean, last: keepLast ? s.residLast.slice(i * H, (i + 1) * H) : null });
+        if (keepLayers.has(l)) pooled.push(pooledOf(s, i, item.textId, l, n, r.weightSum[i]!));
+      }
+      for (const end of keepEnds) {
+        const s = r.ends[end];
+        if (s) pooled.push(pooledOf(s, i, item.textId, storedLayerOf(end, L), n, r.weightSum[i]!));
       }
       const cur = nll.get(item.lang) ?? { sum: 0, count: 0 };
       nll.set(item.lang, { sum: cur.sum + r.nllSum[i]!, count: cur.count + r.nllCount[i]! });
@@ -222,7 +240,7 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
       }
       processed += inflight.batch.length;
       o.onProgress?.({ done: alreadyDone + processed, total: mine.length, tokens });
-      if (Date.now() - lastFlush > flushInterval || pooled.length * (keepMean && keepLast ? 2 : 1) * H * bytesPerPooledValue > flushBytes) flush();
+      if (Date.now() - lastFlush > flushInterval || pooled.length * kindsKept * H * bytesPerPooledValue > flushBytes) flush();
       inflight = overlap ? queued : await submit();
     }
     // A shard's run is done when its part is; the merged run when every text is.
@@ -258,14 +276,15 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
 }
 
 /**
- * The run parameters for these options. A run made before pooling was a choice is resumed with its own
- * (float32, all layers) unless the user asks for a pooling, which then differs and is refused as usual.
+ * The run parameters for these options. A run resumed without a pooling asked for keeps its own (a run
+ * made before pooling was a choice: float32, all layers; before the weighted mean: mean and last, no
+ * embedding or final norm); a pooling asked for that differs is refused as usual.
  */
 function captureParams(store: Store, o: CaptureOptions, maxTokensPerText: number): { params: CaptureParams; pooling: PoolingChoice } {
   const existing = store.findRun(o.runName)?.params as Partial<CaptureParams> | undefined;
-  const legacy = o.pooling === undefined && existing?.pooling === LEGACY_POOLING_PARAM;
-  const pooling = legacy ? LEGACY_POOLING : (o.pooling ?? DEFAULT_POOLING);
-  const params: CaptureParams = { corpus: o.corpusSpec, maxTokensPerText, pooling: legacy ? LEGACY_POOLING_PARAM : pooling, ...(o.shard ? { shard: o.shard } : {}) };
+  const own = o.pooling === undefined ? existing?.pooling : undefined;
+  const pooling = own === LEGACY_POOLING_PARAM ? LEGACY_POOLING : (own ?? o.pooling ?? DEFAULT_POOLING);
+  const params: CaptureParams = { corpus: o.corpusSpec, maxTokensPerText, pooling: own ?? pooling, ...(o.shard ? { shard: o.shard } : {}) };
   return { params, pooling };
 }
 

@@ -1,57 +1,78 @@
 /**
- * What a capture pools and keeps per text: the mean over tokens and/or the last token's residual, at
- * all layers or a subset, as float16 (default) or float32. About 1.14 × layers × 2 × d_model × 4 bytes
- * per text in float32: 1.2 MB per text for an 8 B model, so at scale a researcher keeps what they need.
+ * What a capture pools and keeps per text: MEXA's position-weighted mean, the uniform mean over tokens
+ * and/or the last token's residual, at all layers or a subset, plus the embedding output and the final
+ * norm's output (Hugging Face's first and last `hidden_states`), as float16 (default) or float32. About
+ * 1.14 × (layers + 2) × 3 × d_model × 2 bytes per text in float16: 0.9 MB per text for an 8 B model,
+ * so at scale a researcher keeps what they need.
  */
 import { UserError } from '../../shared/errors.js';
-import type { PooledDtype } from '../store/index.js';
+import type { PooledDtype, PooledKind } from '../store/index.js';
 
-/** A pooled vector: the mean over a text's tokens, or its last token. */
-export type PooledKind = 'mean' | 'last';
+export type { PooledKind };
+
+/** The residual-stream points pooled besides the blocks. */
+export type PooledEnd = 'embedding' | 'final_norm';
+const ENDS: readonly PooledEnd[] = ['embedding', 'final_norm'];
+const KINDS: readonly PooledKind[] = ['wmean', 'mean', 'last'];
 
 /** What a capture pools and keeps per text, and how it stores it. */
 export interface PoolingChoice {
   /** Which pooled vectors to keep; empty keeps none. */
   vectors: PooledKind[];
-  /** Layers to keep them for. */
+  /** Blocks to keep them for (the residual after each). */
   layers: number[] | 'all';
   dtype: PooledDtype;
+  /** Also the embedding output and the final norm's output; absent (none) in runs made before they existed. */
+  ends?: PooledEnd[];
 }
 
-export const DEFAULT_POOLING: PoolingChoice = { vectors: ['mean', 'last'], layers: 'all', dtype: 'float16' };
+export const DEFAULT_POOLING: PoolingChoice = { vectors: ['wmean', 'mean', 'last'], layers: 'all', dtype: 'float16', ends: ['embedding', 'final_norm'] };
 
 /** What runs made before pooling became a choice recorded as their pooling (all layers, mean and last, float32). */
 export const LEGACY_POOLING_PARAM = 'mean and last over tokens after <bos>';
 export const LEGACY_POOLING: PoolingChoice = { vectors: ['mean', 'last'], layers: 'all', dtype: 'float32' };
 
-/** `mean`, `last`, `mean,last` or `none`. */
+/** `wmean`, `mean`, `last`, a comma-separated list of them, or `none`. */
 export function parsePoolVectors(spec: string): PooledKind[] {
   const parts = spec.split(',').map((s) => s.trim()).filter(Boolean);
   if (parts.length === 1 && parts[0] === 'none') return [];
-  const bad = parts.filter((p) => p !== 'mean' && p !== 'last');
-  if (parts.length === 0 || bad.length) throw new UserError(`--pool must be mean, last, mean,last or none, got "${spec}"`);
-  return (['mean', 'last'] as const).filter((k) => parts.includes(k));
+  const bad = parts.filter((p) => !(KINDS as readonly string[]).includes(p));
+  if (parts.length === 0 || bad.length) throw new UserError(`--pool must list wmean, mean and/or last (e.g. wmean,last), or be none, got "${spec}"`);
+  return KINDS.filter((k) => parts.includes(k));
 }
 
-/** `all`, or layers and ranges: `0,4,8-11`. */
-export function parseLayerList(spec: string): number[] | 'all' {
-  if (spec.trim() === 'all') return 'all';
+/** `all`, or blocks and ranges with `embedding` and `final_norm`: `embedding,0,4,8-11,final_norm`. */
+export function parseLayerList(spec: string): { layers: number[] | 'all'; ends: PooledEnd[] } {
+  if (spec.trim() === 'all') return { layers: 'all', ends: [...ENDS] };
   const layers = new Set<number>();
+  const ends = new Set<PooledEnd>();
   for (const part of spec.split(',').map((s) => s.trim())) {
+    if ((ENDS as readonly string[]).includes(part)) {
+      ends.add(part as PooledEnd);
+      continue;
+    }
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
     if (!m || (m[2] !== undefined && Number(m[2]) < Number(m[1]))) {
-      throw new UserError(`--pool-layers must list layers and ranges such as 0,4,8-11 (or all), got "${spec}"`);
+      throw new UserError(`--pool-layers must list blocks and ranges such as 0,4,8-11, with embedding and final_norm if wanted (or all), got "${spec}"`);
     }
     for (let l = Number(m[1]); l <= Number(m[2] ?? m[1]); l++) layers.add(l);
   }
-  return [...layers].sort((a, b) => a - b);
+  return { layers: [...layers].sort((a, b) => a - b), ends: ENDS.filter((e) => ends.has(e)) };
 }
 
-/** The layer indices to keep for a model of `numLayers` layers; UserError for layers it lacks. */
+/** The block indices to keep for a model of `numLayers` layers; UserError for layers it lacks. */
 export function pooledLayerSet(choice: PoolingChoice, numLayers: number): Set<number> {
   if (choice.vectors.length === 0) return new Set();
   if (choice.layers === 'all') return new Set(Array.from({ length: numLayers }, (_, l) => l));
   const outside = choice.layers.filter((l) => l >= numLayers);
-  if (outside.length) throw new UserError(`--pool-layers ${outside.join(',')}: the model has layers 0..${numLayers - 1}`);
+  if (outside.length) throw new UserError(`--pool-layers ${outside.join(',')}: the model has blocks 0..${numLayers - 1}`);
   return new Set(choice.layers);
+}
+
+/**
+ * The `layer` a pooled row of the store has for a residual-stream point: the block index, −1 for the
+ * embedding output, the layer count for the final norm's output.
+ */
+export function storedLayerOf(point: number | PooledEnd, numLayers: number): number {
+  return point === 'embedding' ? -1 : point === 'final_norm' ? numLayers : point;
 }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UserError } from '../../shared/errors.js';
 import { lapeStatsFromLayers, type LapeStats } from '../analysis/lape.js';
-import { alignmentByLayer, pooledVectorsByLayer, type AlignmentResult, type AsyncSimilarityKernel, type PooledLayer, type PooledVectorsByLayer } from '../analysis/alignment.js';
+import { alignmentByLayer, pooledTexts, type AlignmentResult, type AsyncSimilarityKernel, type PooledLayer, type PoolingKind } from '../analysis/alignment.js';
 import { openStore, type RunRecord, type RunStatus, type Store, type StoredResult } from '../store/index.js';
 import type { CheckpointInput } from '../analysis/checkpoints.js';
 import { NLL_RESULT } from './capture.js';
@@ -33,13 +33,61 @@ export function lapeStatsOf(store: Store, run: RunRecord): LapeStats {
   return lapeStatsFromLayers(s.languages, s.layers);
 }
 
+/**
+ * How layers are numbered: `hidden_states` as MEXA and Hugging Face number them (0 = embedding output,
+ * i = the residual after block i − 1, L = the last block's after the final norm); `blocks` by block
+ * index (the residual after each block, the last one before the final norm).
+ */
+export type LayerIndexing = 'hidden_states' | 'blocks';
+
+/** Which stored layer each reported layer reads, for the layers a run has (see storedLayerOf). */
+export function layerPlan(stored: readonly number[], numLayers: number, indexing: LayerIndexing): { reported: number; stored: number }[] {
+  const have = new Set(stored);
+  const plan =
+    indexing === 'blocks'
+      ? Array.from({ length: numLayers }, (_, l) => ({ reported: l, stored: l }))
+      : Array.from({ length: numLayers + 1 }, (_, h) => ({ reported: h, stored: h === 0 ? -1 : h === numLayers ? numLayers : h - 1 }));
+  return plan.filter((p) => have.has(p.stored));
+}
+
 /** A run's pooled vectors one stored layer at a time: memory holds one layer. */
-export function* pooledLayersOf(store: Store, run: RunRecord, which: 'mean' | 'last'): Generator<PooledLayer> {
-  const layers = store.pooledLayers(run.id);
-  if (layers.length === 0) {
+export function* pooledLayersOf(store: Store, run: RunRecord, which: PoolingKind, indexing: LayerIndexing = 'blocks'): Generator<PooledLayer> {
+  const plan = layerPlan(store.pooledLayers(run.id), numLayersOf(store, run), indexing);
+  if (plan.length === 0) {
     throw new UserError(`run "${run.name}" has no pooled vectors`, 'Let the capture finish, or capture again without --pool none.');
   }
-  for (const layer of layers) yield { layer, texts: pooledVectorsByLayer(store.readPooled(run.id, layer, which), which)[layer]! };
+  const kept = store.pooledKinds(run.id);
+  if (!kept.includes(which)) {
+    const name = { wmean: 'position-weighted mean', mean: 'mean', last: 'last-token' }[which];
+    throw new UserError(`alignment: the capture kept no ${name} vectors`, `${kept.length ? `Use --pool ${kept[0]}, or c` : 'C'}apture again with --pool ${which} (the default keeps wmean, mean and last).`);
+  }
+  for (const { reported, stored } of plan) yield { layer: reported, texts: pooledTexts(store.readPooled(run.id, stored, which), which) };
+}
+
+/** The model's layer count as the run recorded it (else one past its highest pooled block: such old runs pooled no final norm). */
+function numLayersOf(store: Store, run: RunRecord): number {
+  return run.model.numLayers ?? Math.max(0, ...store.pooledLayers(run.id)) + 1;
+}
+
+/** What the layer numbering of an alignment means, and which of its layers the capture lacks. */
+export interface LayerView {
+  indexing: LayerIndexing;
+  /** A sentence saying how layers are numbered, printed with the result. */
+  note: string;
+  /** Layers of this numbering the capture did not pool (a run made before the embedding and final norm were pooled lacks 0 and L). */
+  missing: number[];
+}
+
+export function layerView(store: Store, run: RunRecord, indexing: LayerIndexing): LayerView {
+  const L = numLayersOf(store, run);
+  const have = new Set(layerPlan(store.pooledLayers(run.id), L, indexing).map((p) => p.reported));
+  const all = indexing === 'blocks' ? L : L + 1;
+  const missing = Array.from({ length: all }, (_, l) => l).filter((l) => !have.has(l));
+  const note =
+    indexing === 'hidden_states'
+      ? `layers as MEXA and Hugging Face hidden_states number them: 0 = embedding output, 1..${L - 1} = after blocks 0..${L - 2}, ${L} = after block ${L - 1} and the final norm`
+      : `layers are block indices 0..${L - 1}: the residual after each block, the last one before the final norm`;
+  return { indexing, note, missing };
 }
 
 /**
@@ -50,16 +98,27 @@ export function* pooledLayersOf(store: Store, run: RunRecord, which: 'mean' | 'l
 export function alignStoredRun(
   store: Store,
   run: RunRecord,
-  o: { pool: 'mean' | 'last'; pivot?: string; kernel?: AsyncSimilarityKernel; onLayer?: (done: number, total: number) => void },
+  o: {
+    pool: PoolingKind;
+    layers?: LayerIndexing;
+    pivot?: string;
+    kernel?: AsyncSimilarityKernel;
+    onLayer?: (done: number, total: number) => void;
+    permutations?: number;
+    seed?: number;
+  },
 ): Promise<AlignmentResult> {
   const languages = [...new Set(store.readCorpus(run.corpusId ?? -1).map((t) => t.lang))];
-  const total = store.pooledLayers(run.id).length;
+  const indexing = o.layers ?? 'blocks';
+  const total = layerPlan(store.pooledLayers(run.id), numLayersOf(store, run), indexing).length;
   o.onLayer?.(0, total);
-  return alignmentByLayer(pooledLayersOf(store, run, o.pool), {
+  return alignmentByLayer(pooledLayersOf(store, run, o.pool, indexing), {
     languages,
     ...(o.pivot !== undefined && languages.includes(o.pivot) ? { pivot: o.pivot } : {}),
     ...(o.kernel ? { kernel: o.kernel } : {}),
     ...(o.onLayer ? { onLayer: (done: number) => o.onLayer!(done, total) } : {}),
+    ...(o.permutations !== undefined ? { permutations: o.permutations } : {}),
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
   });
 }
 

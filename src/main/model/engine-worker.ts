@@ -2,7 +2,7 @@
 import { parentPort } from 'node:worker_threads';
 import { serializeError } from '../../shared/errors.js';
 import type { EngineMessage, EngineRequest } from './engine-protocol.js';
-import { OnnxEngine } from './onnx-engine.js';
+import { OnnxEngine, type PooledSums } from './onnx-engine.js';
 import type { ForwardResult } from './types.js';
 
 if (!parentPort) throw new Error('engine-worker must run in a worker thread');
@@ -42,8 +42,10 @@ async function handle(req: EngineRequest): Promise<{ result: unknown; transfer: 
       const r = await engine.captureStats(req.params.inputIds);
       const transfer: ArrayBuffer[] = [];
       const own = (a: Float32Array) => transferable(a, transfer);
-      const layers = r.layers.map((l) => ({ positive: own(l.positive), sums: own(l.sums), sumSquares: own(l.sumSquares), residSum: own(l.residSum), residLast: own(l.residLast) }));
-      return { result: { ...r, layers }, transfer };
+      const pooled = (p: PooledSums): PooledSums => ({ residSum: own(p.residSum), residLast: own(p.residLast), residWeightedSum: own(p.residWeightedSum) });
+      const layers = r.layers.map((l) => ({ positive: own(l.positive), sums: own(l.sums), sumSquares: own(l.sumSquares), ...pooled(l) }));
+      const ends = Object.fromEntries(Object.entries(r.ends).map(([k, v]) => [k, pooled(v)]));
+      return { result: { ...r, layers, ends }, transfer };
     }
     case 'lens':
       return { result: await engine.lens(req.params), transfer: [] };

@@ -39,6 +39,11 @@ export interface InstrumentSpec {
   /** Other tensors to expose (final norm, user taps), besides every residual and scaled activation. */
   extraTaps: string[];
   logits: string;
+  /**
+   * Besides every block's residual, the capture pools these (Hugging Face's first and last
+   * `hidden_states`): the embedding output and the final norm's output.
+   */
+  pooledEnds?: { embedding?: string; final_norm?: string };
   /** Fused norms (by node name) that get their residual sum as output 3. */
   sumOutputs?: { nodeName: string; tensor: string }[];
   /** Absent when the graph has no usable unembedding (the lens is then unavailable). */
@@ -73,12 +78,19 @@ export const captureNames = {
   tokenMask: 'babelscope.capture.token_mask',
   /** float32 [batch, pos, 1]: 1 at each text's last token. */
   lastMask: 'babelscope.capture.last_mask',
+  /** float32 [batch, pos, 1]: each real token's weight in the position-weighted sum (MEXA: its position 1..n), 0 for padding. */
+  positionWeight: 'babelscope.capture.position_weight',
   positive: (l: number) => `babelscope.capture.${l}.positive`,
   sums: (l: number) => `babelscope.capture.${l}.sums`,
   sumSquares: (l: number) => `babelscope.capture.${l}.sum_squares`,
-  residSum: (l: number) => `babelscope.capture.${l}.resid_sum`,
-  residLast: (l: number) => `babelscope.capture.${l}.resid_last`,
+  /** Per block index, or `embedding` / `final_norm` (see InstrumentSpec.pooledEnds). */
+  residSum: (l: number | PooledEnd) => `babelscope.capture.${l}.resid_sum`,
+  residLast: (l: number | PooledEnd) => `babelscope.capture.${l}.resid_last`,
+  residWeightedSum: (l: number | PooledEnd) => `babelscope.capture.${l}.resid_wsum`,
 };
+
+/** The residual-stream points pooled besides the blocks: the embedding output and the final norm's output. */
+export type PooledEnd = 'embedding' | 'final_norm';
 
 /** Next-token NLL, reduced in the graph so no [batch, pos, vocab] tensor leaves the session. */
 export const nllNames = {
@@ -351,13 +363,24 @@ function captureBranch(spec: InstrumentSpec, w: Writer): { branch: Nodes; output
     sum('ReduceSum', t('act_m'), thenName(captureNames.sums(l)), 0);
     b.add('Mul', [t('act_m'), act], [t('act_sq')]);
     sum('ReduceSum', t('act_sq'), thenName(captureNames.sumSquares(l)), 0);
-    const resid = b.f32(spec.residuals[l]!);
-    b.add('Mul', [resid, m], [t('resid_m')]);
-    sum('ReduceSum', t('resid_m'), thenName(captureNames.residSum(l)), 0);
-    b.add('Mul', [resid, captureNames.lastMask], [t('resid_l')]);
-    sum('ReduceSum', t('resid_l'), thenName(captureNames.residLast(l)), 0);
-    for (const name of [captureNames.positive(l), captureNames.sums(l), captureNames.sumSquares(l), captureNames.residSum(l), captureNames.residLast(l)]) outputs.push({ name, type: OnnxType.FLOAT });
+    for (const name of [captureNames.positive(l), captureNames.sums(l), captureNames.sumSquares(l)]) outputs.push({ name, type: OnnxType.FLOAT });
+    poolResidual(l, spec.residuals[l]!);
   });
+  function poolResidual(key: number | PooledEnd, tensor: string): void {
+    const resid = b.f32(tensor);
+    const t = (s: string) => `${p}.${key}.${s}`;
+    b.add('Mul', [resid, m], [t('resid_m')]);
+    sum('ReduceSum', t('resid_m'), thenName(captureNames.residSum(key)), 0);
+    b.add('Mul', [resid, captureNames.lastMask], [t('resid_l')]);
+    sum('ReduceSum', t('resid_l'), thenName(captureNames.residLast(key)), 0);
+    b.add('Mul', [resid, captureNames.positionWeight], [t('resid_w')]);
+    sum('ReduceSum', t('resid_w'), thenName(captureNames.residWeightedSum(key)), 0);
+    for (const name of [captureNames.residSum(key), captureNames.residLast(key), captureNames.residWeightedSum(key)]) outputs.push({ name, type: OnnxType.FLOAT });
+  }
+  for (const end of ['embedding', 'final_norm'] as const) {
+    const tensor = spec.pooledEnds?.[end];
+    if (tensor) poolResidual(end, tensor);
+  }
   return { branch: b, outputs };
 }
 
@@ -429,6 +452,7 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
   off(captureNames.on);
   switchInput(w, defaults, { name: captureNames.tokenMask, type: 'float32', dims: [1, 1, 1], fill: 0 }, ['batch', 'pos', 1]);
   switchInput(w, defaults, { name: captureNames.lastMask, type: 'float32', dims: [1, 1, 1], fill: 0 }, ['batch', 'pos', 1]);
+  switchInput(w, defaults, { name: captureNames.positionWeight, type: 'float32', dims: [1, 1, 1], fill: 0 }, ['batch', 'pos', 1]);
   switched.push({ on: captureNames.on, built: captureBranch(spec, w) });
   off(nllNames.on);
   switchInput(w, defaults, { name: nllNames.targets, type: 'int64', dims: [1, 1, 1], fill: 0 }, ['batch', 'pos', 1]);

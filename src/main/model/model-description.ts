@@ -45,6 +45,8 @@ export interface ModelDescription {
   externalFolder: string;
   /** Residual sums a fused norm computes but does not output; the instrumented graph outputs them. */
   sumOutputs: SumOutput[];
+  /** The embedding output (what block 0 adds to; Hugging Face's hidden_states[0]); null when the residual chain was not found. */
+  embedding: string | null;
   /** For a bfloat16 model run from its float32 copy: the copy's folder, and whether this open made it. */
   widened: { dir: string; created: boolean } | null;
 }
@@ -111,7 +113,7 @@ export async function describeModel(dir: string, opts: DescribeOptions, mode: 'i
   checkConfigAgainstGraph(folder.dir, c, graph);
   const modelType = opts.arch ?? c.modelType;
   const intermediate = c.intermediateSize ?? inferIntermediate(graph, c.hiddenSize, architecture(modelType).downProjection);
-  const { taps, head, sumOutputs } = discoverTaps(graph, { numLayers: c.numLayers, hiddenSize: c.hiddenSize, intermediateSize: intermediate, vocabSize: c.vocabSize }, (opts.taps ?? []).map(parseTapOverride));
+  const { taps, head, sumOutputs, embedding } = discoverTaps(graph, { numLayers: c.numLayers, hiddenSize: c.hiddenSize, intermediateSize: intermediate, vocabSize: c.vocabSize }, (opts.taps ?? []).map(parseTapOverride));
   const past = graph.inputs.flatMap((i): PastInput[] => {
     const m = /^past_key_values\.(\d+)\.(key|value)$/.exec(i.name);
     return m ? [{ name: i.name, layer: Number(m[1]), which: m[2] as 'key' | 'value', elemType: i.elemType }] : [];
@@ -145,7 +147,7 @@ export async function describeModel(dir: string, opts: DescribeOptions, mode: 'i
     inputs: graph.inputs.map((i) => i.name),
     outputs: graph.outputs.map((o) => o.name),
   };
-  return { info, hash, graphBytes: bytes, graph, head, past, externalFolder, sumOutputs, widened };
+  return { info, hash, graphBytes: bytes, graph, head, past, externalFolder, sumOutputs, embedding, widened };
 }
 
 function inferIntermediate(g: OnnxGraph, hidden: number, downProjection: RegExp): number {

@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../../shared/errors.js';
-import { captureNames, concatBytes, float32Name, instrumentModel, lensNames, nllNames, scaleInputName, tapOutputName, tapsOnName, type DefaultFeed, type InstrumentSpec, type LensSpec } from './instrument.js';
+import { captureNames, concatBytes, type PooledEnd, float32Name, instrumentModel, lensNames, nllNames, scaleInputName, tapOutputName, tapsOnName, type DefaultFeed, type InstrumentSpec, type LensSpec } from './instrument.js';
 import { architecture } from './architectures.js';
 import { describeModel, type PastInput } from './model-description.js';
 import { OnnxType, type OnnxGraph } from './onnx-graph.js';
@@ -66,12 +66,24 @@ export interface GenerateResult {
   stoppedBy: 'eos' | 'length' | 'context';
 }
 
+/** A residual pooled per text, [batch, hidden] row-major: summed over the counted positions, at the last token, and weighted by position. */
+export interface PooledSums {
+  residSum: Float32Array;
+  residLast: Float32Array;
+  /** Σ_t w_t·x_t with w_t = t over all real tokens, <bos> included (MEXA's embed_extractor.py); divide by `weightSum`. */
+  residWeightedSum: Float32Array;
+}
+
 /** What a capture keeps of one batch, reduced in the graph. Per layer, each tensor is [batch, width] row-major. */
 export interface CaptureStats {
   lengths: number[];
   /** Positions counted per text: its real tokens after a leading <bos>. */
   counted: number[];
-  layers: { positive: Float32Array; sums: Float32Array; sumSquares: Float32Array; residSum: Float32Array; residLast: Float32Array }[];
+  /** Per text: the sum of its position weights, 1 + 2 + … + length. */
+  weightSum: number[];
+  layers: ({ positive: Float32Array; sums: Float32Array; sumSquares: Float32Array } & PooledSums)[];
+  /** The embedding output and the final norm's output, pooled the same way (absent where the graph has none). */
+  ends: Partial<Record<PooledEnd, PooledSums>>;
   /** Per text: summed next-token NLL and the number of predictions in it. */
   nllSum: number[];
   nllCount: number[];
@@ -136,6 +148,7 @@ export class OnnxEngine {
       width: info.intermediateSize,
       vocabSize: info.vocabSize,
       extraTaps: info.taps.filter((t) => t.kind === 'final_norm').map((t) => t.onnxName),
+      pooledEnds: pooledEnds(d.embedding, info.taps.find((t) => t.kind === 'final_norm')?.onnxName),
       logits: info.outputs.includes('logits') ? 'logits' : info.outputs[0]!,
       sumOutputs: d.sumOutputs,
       ...(lens ? { lens } : {}),
@@ -276,34 +289,42 @@ export class OnnxEngine {
     const B = inputIds.length;
     const mask = new Float32Array(B * maxLen);
     const last = new Float32Array(B * maxLen);
+    const weight = new Float32Array(B * maxLen);
     const counted: number[] = [];
     inputIds.forEach((ids, b) => {
       const first = this.info.bosTokenId !== null && ids[0] === this.info.bosTokenId && ids.length > 1 ? 1 : 0;
       for (let t = first; t < ids.length; t++) mask[b * maxLen + t] = 1;
+      for (let t = 0; t < ids.length; t++) weight[b * maxLen + t] = t + 1;
       last[b * maxLen + ids.length - 1] = 1;
       counted.push(ids.length - first);
     });
     feeds[captureNames.on] = bool(true);
     feeds[captureNames.tokenMask] = new ort.Tensor('float32', mask, [B, maxLen, 1]);
     feeds[captureNames.lastMask] = new ort.Tensor('float32', last, [B, maxLen, 1]);
+    feeds[captureNames.positionWeight] = new ort.Tensor('float32', weight, [B, maxLen, 1]);
     Object.assign(feeds, this.nllFeeds(inputIds, maxLen));
     const L = this.info.numLayers;
+    const ends = (['embedding', 'final_norm'] as const).filter((e) => this.spec.pooledEnds?.[e]);
+    const pooledNames = (k: number | PooledEnd) => [captureNames.residSum(k), captureNames.residLast(k), captureNames.residWeightedSum(k)];
     const fetches = [
-      ...[...Array(L).keys()].flatMap((l) => [captureNames.positive(l), captureNames.sums(l), captureNames.sumSquares(l), captureNames.residSum(l), captureNames.residLast(l)]),
+      ...[...Array(L).keys()].flatMap((l) => [captureNames.positive(l), captureNames.sums(l), captureNames.sumSquares(l), ...pooledNames(l)]),
+      ...ends.flatMap(pooledNames),
       nllNames.nll,
     ];
     const out = await this.run(feeds, fetches);
     const f = (name: string) => toFloat(out[name]!).data;
+    const pooled = (k: number | PooledEnd): PooledSums => ({ residSum: f(captureNames.residSum(k)), residLast: f(captureNames.residLast(k)), residWeightedSum: f(captureNames.residWeightedSum(k)) });
     return {
       lengths: inputIds.map((x) => x.length),
       counted,
+      weightSum: inputIds.map((x) => (x.length * (x.length + 1)) / 2),
       layers: [...Array(L).keys()].map((l) => ({
         positive: f(captureNames.positive(l)),
         sums: f(captureNames.sums(l)),
         sumSquares: f(captureNames.sumSquares(l)),
-        residSum: f(captureNames.residSum(l)),
-        residLast: f(captureNames.residLast(l)),
+        ...pooled(l),
       })),
+      ends: Object.fromEntries(ends.map((e) => [e, pooled(e)])),
       ...this.nllTotals(inputIds, maxLen, f(nllNames.nll)),
     };
   }
@@ -449,4 +470,8 @@ function finalNormParams(info: ModelInfo, graph: OnnxGraph, head: HeadInfo): { w
 function nodeEps(node: { attributes: Record<string, number | number[]> }): { eps?: number } {
   const e = node.attributes['epsilon'];
   return typeof e === 'number' ? { eps: e } : {};
+}
+
+function pooledEnds(embedding: string | null, finalNorm: string | undefined): InstrumentSpec['pooledEnds'] {
+  return { ...(embedding ? { embedding } : {}), ...(finalNorm ? { final_norm: finalNorm } : {}) };
 }

@@ -66,7 +66,7 @@ export function discoverTaps(
   dims: ModelDims,
   overrides: TapOverride[] = [],
   strategy: 'auto' | 'pattern' = 'auto',
-): { taps: TapPoint[]; head: HeadInfo | null; sumOutputs: SumOutput[] } {
+): { taps: TapPoint[]; head: HeadInfo | null; sumOutputs: SumOutput[]; embedding: string | null } {
   const idx = indexGraph(g);
   const tensors = new Set<string>([...idx.producer.keys(), ...g.inputs.map((i) => i.name)]);
   const head = findHead(g, idx, dims);
@@ -86,7 +86,8 @@ export function discoverTaps(
   };
   const residByName = strategy === 'auto' ? findPerLayer(tensors, dims.numLayers, RESID_NAMES) : null;
   const sumOutputs: SumOutput[] = [];
-  const residByPattern = residualChain(g, idx, dims, sumOutputs);
+  const chain = residualChain(g, idx, dims, sumOutputs);
+  const residByPattern = chain?.resid ?? null;
   const actByName = strategy === 'auto' ? findPerLayer(tensors, dims.numLayers, MLP_ACT_NAMES) : null;
   const actByPattern = mlpActivations(g, idx, dims);
   for (let i = 0; i < dims.numLayers; i++) {
@@ -127,7 +128,7 @@ export function discoverTaps(
   const finalNorm = byName.get('final_norm');
   if (finalNorm) taps.push(finalNorm);
   const used = new Set(taps.map((t) => t.onnxName));
-  return { taps, head, sumOutputs: sumOutputs.filter((o) => used.has(o.tensor)) };
+  return { taps, head, sumOutputs: sumOutputs.filter((o) => used.has(o.tensor)), embedding: chain?.embedding ?? null };
 }
 
 function missingTap(kind: string, layer: number, g: OnnxGraph): UserError {
@@ -226,8 +227,10 @@ const FUSED_SKIP_NORM = /^Skip(Simplified)?LayerNormalization$/;
  * The residual stream is a chain of sums starting at the embedding, two per block: Adds in exporter
  * graphs, fused Skip(Simplified)LayerNormalization nodes (input + skip, output 3 is the sum) in
  * onnxruntime-genai graphs. A fused norm without output 3 gets one (recorded in `sumOutputs`).
+ * `embedding` is what block 0 adds to: the token embedding, scaled (Gemma) or with positions added
+ * (GPT-2), as Hugging Face's `hidden_states[0]`.
  */
-function residualChain(g: OnnxGraph, idx: GraphIndex, dims: ModelDims, sumOutputs: SumOutput[]): string[] | null {
+function residualChain(g: OnnxGraph, idx: GraphIndex, dims: ModelDims, sumOutputs: SumOutput[]): { resid: string[]; embedding: string } | null {
   // The token embedding: a Gather of a [vocab, hidden] table, or a block-quantized one (GatherBlockQuantized).
   const embed = g.nodes.find(
     (n) =>
@@ -264,18 +267,20 @@ function residualChain(g: OnnxGraph, idx: GraphIndex, dims: ModelDims, sumOutput
     if (scale) current = scale.outputs[0]!;
   }
   const sums: string[] = [];
+  let embedding = current;
   for (let guard = 0; guard < 4 * dims.numLayers + 8; guard++) {
     const found = nextSum(current);
     if (!found) break;
     // Skip positional-embedding adds (GPT-2: wte + wpe): the other input comes from a Gather too.
     const other = found.node.inputs.slice(0, 2).find((i) => i !== found.via);
     const otherProducer = other ? idx.producer.get(other) : undefined;
+    if (sums.length === 0) embedding = current;
     current = found.sum;
     if (sums.length === 0 && found.node.opType === 'Add' && otherProducer?.opType === 'Gather') continue;
     sums.push(current);
   }
   if (sums.length < 2 * dims.numLayers) return null;
-  return [...Array(dims.numLayers).keys()].map((i) => sums[2 * i + 1]!);
+  return { resid: [...Array(dims.numLayers).keys()].map((i) => sums[2 * i + 1]!), embedding };
 }
 
 function isConstant(g: OnnxGraph, idx: GraphIndex, t: string): boolean {

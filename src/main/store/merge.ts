@@ -77,8 +77,8 @@ export function mergeCaptureRun(db: Database, target: MergeTarget, source: Merge
         .all(source.runId) as StatsRow[];
       for (const row of stats) addNeuronStats(db, target.runId, row.layer, row.lang, toCounts(row));
       db.prepare(
-        `INSERT INTO main.pooled (run_id, layer, text_id, shape, dtype, mean, last)
-         SELECT ?, p.layer, m.dst, p.shape, p.dtype, p.mean, p.last FROM ${SHARD}.pooled p JOIN temp.shard_text_map m ON m.src = p.text_id WHERE p.run_id = ?`,
+        `INSERT INTO main.pooled (run_id, layer, text_id, shape, dtype, wmean, mean, last)
+         SELECT ?, p.layer, m.dst, p.shape, p.dtype, p.wmean, p.mean, p.last FROM ${SHARD}.pooled p JOIN temp.shard_text_map m ON m.src = p.text_id WHERE p.run_id = ?`,
       ).run(target.runId, source.runId);
       db.prepare(
         `INSERT INTO main.activations (run_id, text_id, point, shape, dtype, data)

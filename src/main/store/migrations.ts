@@ -185,6 +185,38 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
       update.run(canonicalJson(ablationMatrix({ baseline: byLang(old.baseline), ablated })), row.id);
     }
   },
+
+  /**
+   * MEXA's sentence embedding: pooled rows get a `wmean` column (position-weighted mean, null in rows
+   * written before); rows at layer −1 (embedding output) and at the layer count (final norm's output)
+   * may now exist. Nothing stored changes.
+   */
+  function pooledWeightedMean(db) {
+    db.exec(`ALTER TABLE pooled ADD COLUMN wmean BLOB;`);
+    // Alignment results stored before the permutation baseline and intervals: today's shape, with
+    // null bands and intervals and `chanceMethod: null` (their chance levels stay the analytic ones).
+    const update = db.prepare('UPDATE results SET result_json = ? WHERE id = ?');
+    for (const row of db.prepare("SELECT id, result_json FROM results WHERE kind = 'alignment'").all() as { id: number; result_json: string }[]) {
+      const r = JSON.parse(row.result_json) as {
+        languages: string[];
+        layers: Record<string, unknown>[];
+        pivot: Record<string, unknown> | null;
+        chanceMethod?: unknown;
+      };
+      if (r.chanceMethod !== undefined) continue;
+      const nulls = () => r.languages.map(() => r.languages.map(() => null));
+      for (const layer of r.layers) {
+        layer['chanceBand'] = { retrieval: nulls(), mexa: nulls() };
+        layer['intervals'] = { retrieval: nulls(), mexa: nulls() };
+      }
+      if (r.pivot) {
+        const perLayer = () => Object.fromEntries(r.languages.map((l) => [l, r.layers.map(() => null)]));
+        for (const key of ['chanceMexaByLayer', 'mexaChanceBand', 'mexaInterval', 'retrievalChanceBand', 'retrievalInterval']) r.pivot[key] = perLayer();
+      }
+      r.chanceMethod = null;
+      update.run(canonicalJson(r), row.id);
+    }
+  },
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -8,8 +8,8 @@
  *   merged_shards) keep their columns and names; JSON columns stay JSON text.
  * - `neuron_stats` becomes long: one row per run × layer × language × neuron, with LAPE's
  *   `p = positive_count / token_count` and `mean = sum / token_count` beside the raw sums.
- * - `pooled` has one row per run × layer × text with its language and corpus id, `mean` and `last` as
- *   lists of float32 (float16 BLOBs decoded); `activations` keeps its shape and a float32 list.
+ * - `pooled` has one row per run × layer × text with its language and corpus id, `mean`, `last` and
+ *   `wmean` (MEXA's position-weighted mean) as lists of float32 (float16 BLOBs decoded); `activations` keeps its shape and a float32 list.
  * Each file is written under a temporary name and renamed, so a file present is a whole one.
  */
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
@@ -137,7 +137,7 @@ async function copyNeuronStats(d: DuckDB, store: Store, duck: DuckDBConnection):
 }
 
 async function copyPooled(d: DuckDB, store: Store, duck: DuckDBConnection): Promise<void> {
-  await duck.run('CREATE TABLE pooled (run_id BIGINT, layer INTEGER, text_id BIGINT, lang VARCHAR, key VARCHAR, mean FLOAT[], last FLOAT[])');
+  await duck.run('CREATE TABLE pooled (run_id BIGINT, layer INTEGER, text_id BIGINT, lang VARCHAR, key VARCHAR, mean FLOAT[], last FLOAT[], wmean FLOAT[])');
   const appender = await duck.createAppender('pooled');
   const vector = (v: Float32Array | null) => (v ? appender.appendList(d.listValue(Array.from(v)), d.LIST(d.FLOAT)) : appender.appendNull());
   for (const runId of runIds(store, 'pooled')) {
@@ -150,6 +150,7 @@ async function copyPooled(d: DuckDB, store: Store, duck: DuckDBConnection): Prom
       appender.appendVarchar(row.key);
       vector(row.mean);
       vector(row.last);
+      vector(row.wmean ?? null);
       appender.endRow();
     }
     appender.flushSync();

@@ -2,40 +2,55 @@ import type { Database } from 'better-sqlite3';
 import { float32ToHalf, halfToFloat32 } from '../../shared/float16.js';
 import { float32FromBlob, parseShape, shapeJson, toBlob } from './blobs.js';
 import { statement } from './statements.js';
-import type { PooledDtype, PooledRow, PooledVectors } from './types.js';
+import { POOLED_KINDS, type PooledDtype, type PooledKind, type PooledRow, type PooledVectors } from './types.js';
 
 /** Stores (or replaces) pooled vectors; call inside a transaction. */
 export function savePooled(db: Database, runId: number, rows: readonly PooledVectors[], dtype: PooledDtype = 'float16'): void {
-  const insert = statement(db, `INSERT OR REPLACE INTO pooled (run_id, layer, text_id, shape, dtype, mean, last) VALUES (?, ?, ?, ?, ?, ?, ?)`);
-  for (const { textId, layer, mean, last } of rows) {
-    if (mean && last && mean.length !== last.length) throw new Error(`pooled vectors of text ${textId} differ in length (${mean.length}, ${last.length})`);
-    const width = (mean ?? last)?.length;
-    if (width === undefined) throw new Error(`pooled row of text ${textId} at layer ${layer} has neither a mean nor a last vector`);
-    const half = dtype === 'float16' ? [mean && float32ToHalf(mean), last && float32ToHalf(last)] : null;
+  const insert = statement(db, `INSERT OR REPLACE INTO pooled (run_id, layer, text_id, shape, dtype, wmean, mean, last) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  for (const row of rows) {
+    const { textId, layer } = row;
+    const vectors = [row.wmean ?? null, row.mean, row.last];
+    const present = vectors.filter((v): v is Float32Array => v !== null);
+    const width = present[0]?.length;
+    if (width === undefined) throw new Error(`pooled row of text ${textId} at layer ${layer} has no vector`);
+    if (present.some((v) => v.length !== width)) throw new Error(`pooled vectors of text ${textId} differ in length (${present.map((v) => v.length).join(', ')})`);
+    const half = dtype === 'float16' ? vectors.map((v) => v && float32ToHalf(v)) : null;
     // A vector beyond the float16 range keeps the whole row in float32 instead of turning into Infinity.
-    const asHalf = half !== null && (mean === null || half[0] !== null) && (last === null || half[1] !== null);
-    const blob = (v: Float32Array | null, h: Uint16Array | null | undefined) => (v === null ? null : asHalf ? toBlob(h!) : toBlob(v));
-    insert.run(runId, layer, textId, shapeJson([width]), asHalf ? 'float16' : 'float32', blob(mean, half?.[0]), blob(last, half?.[1]));
+    const asHalf = half !== null && vectors.every((v, k) => v === null || half[k] !== null);
+    const blob = (k: number) => (vectors[k] === null ? null : asHalf ? toBlob(half![k]!) : toBlob(vectors[k]!));
+    insert.run(runId, layer, textId, shapeJson([width]), asHalf ? 'float16' : 'float32', blob(0), blob(1), blob(2));
   }
 }
 
 /**
  * Pooled vectors of every text at one layer (as float32), with each text's language and corpus id, in
- * text order; `only` reads just the mean or the last vectors (the other comes back null).
+ * text order; `only` reads just one kind (the others come back null).
  */
-export function readPooled(db: Database, runId: number, layer: number, only?: 'mean' | 'last'): PooledRow[] {
-  // Reading one kind only leaves the other's BLOBs on disk: half the bytes for alignment.
+export function readPooled(db: Database, runId: number, layer: number, only?: PooledKind): PooledRow[] {
+  // Reading one kind only leaves the other BLOBs on disk: a third of the bytes for alignment.
+  const column = (k: PooledKind) => (only === undefined || only === k ? `p.${k}` : `NULL AS ${k}`);
   const rows = statement(
     db,
-    `SELECT p.text_id AS textId, p.layer, t.lang, t.key, p.shape, p.dtype, ${only === 'last' ? 'NULL AS mean' : 'p.mean'}, ${only === 'mean' ? 'NULL AS last' : 'p.last'}
+    `SELECT p.text_id AS textId, p.layer, t.lang, t.key, p.shape, p.dtype, ${column('wmean')}, ${column('mean')}, ${column('last')}
      FROM pooled p JOIN texts t ON t.id = p.text_id
      WHERE p.run_id = ? AND p.layer = ? ORDER BY p.text_id`,
-  ).all(runId, layer) as Array<{ textId: number; layer: number; lang: string; key: string; shape: string; dtype: string; mean: Buffer | null; last: Buffer | null }>;
+  ).all(runId, layer) as Array<{ textId: number; layer: number; lang: string; key: string; shape: string; dtype: string; wmean: Buffer | null; mean: Buffer | null; last: Buffer | null }>;
   return rows.map((r) => {
     const [width] = parseShape(r.shape);
     const decode = (b: Buffer | null) => (b === null ? null : checkWidth(vectorFromBlob(b, r.dtype), width!, r.textId, layer));
-    return { textId: r.textId, layer: r.layer, lang: r.lang, key: r.key, mean: decode(r.mean), last: decode(r.last) };
+    return { textId: r.textId, layer: r.layer, lang: r.lang, key: r.key, wmean: decode(r.wmean), mean: decode(r.mean), last: decode(r.last) };
   });
+}
+
+/** Which kinds of pooled vectors a run kept (any row having one). */
+export function pooledKinds(db: Database, runId: number): PooledKind[] {
+  const row = statement(
+    db,
+    `SELECT EXISTS (SELECT 1 FROM pooled WHERE run_id = ? AND wmean IS NOT NULL) AS wmean,
+            EXISTS (SELECT 1 FROM pooled WHERE run_id = ? AND mean IS NOT NULL) AS mean,
+            EXISTS (SELECT 1 FROM pooled WHERE run_id = ? AND last IS NOT NULL) AS last`,
+  ).get(runId, runId, runId) as Record<PooledKind, number>;
+  return POOLED_KINDS.filter((k) => row[k] === 1);
 }
 
 /** The layers a run has pooled vectors for, ascending. */
@@ -46,10 +61,11 @@ export function pooledLayers(db: Database, runId: number): number[] {
 /** Every pooled row of a run, layer by layer, read one row at a time (an export of any size). */
 export function* iteratePooled(db: Database, runId: number): Generator<PooledRow> {
   const rows = db
-    .prepare('SELECT p.layer, p.text_id, t.lang, t.key, p.dtype, p.mean, p.last FROM pooled p JOIN texts t ON t.id = p.text_id WHERE p.run_id = ? ORDER BY p.layer, p.text_id')
-    .iterate(runId) as Iterable<{ layer: number; text_id: number; lang: string; key: string; dtype: string; mean: Buffer | null; last: Buffer | null }>;
+    .prepare('SELECT p.layer, p.text_id, t.lang, t.key, p.dtype, p.mean, p.last, p.wmean FROM pooled p JOIN texts t ON t.id = p.text_id WHERE p.run_id = ? ORDER BY p.layer, p.text_id')
+    .iterate(runId) as Iterable<{ layer: number; text_id: number; lang: string; key: string; dtype: string; mean: Buffer | null; last: Buffer | null; wmean: Buffer | null }>;
   for (const r of rows) {
-    yield { layer: r.layer, textId: r.text_id, lang: r.lang, key: r.key, mean: r.mean && vectorFromBlob(r.mean, r.dtype), last: r.last && vectorFromBlob(r.last, r.dtype) };
+    const decode = (b: Buffer | null) => b && vectorFromBlob(b, r.dtype);
+    yield { layer: r.layer, textId: r.text_id, lang: r.lang, key: r.key, mean: decode(r.mean), last: decode(r.last), wmean: decode(r.wmean) };
   }
 }
 

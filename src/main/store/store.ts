@@ -23,6 +23,7 @@ import type {
   NewRun,
   ParamsOf,
   PooledDtype,
+  PooledKind,
   PooledRow,
   ResultKind,
   RunStatus,
@@ -126,8 +127,13 @@ export class Store {
   }
 
   /** Pooled vectors of one layer, decoded to float32 whatever their stored type; `only` reads one kind. */
-  readPooled(runId: number, layer: number, only?: 'mean' | 'last'): PooledRow[] {
+  readPooled(runId: number, layer: number, only?: PooledKind): PooledRow[] {
     return this.guard(() => pooled.readPooled(this.db, runId, layer, only));
+  }
+
+  /** Which kinds of pooled vectors a run kept. */
+  pooledKinds(runId: number): PooledKind[] {
+    return this.guard(() => pooled.pooledKinds(this.db, runId));
   }
 
   /** The layers a run has pooled vectors for, ascending. */

@@ -63,14 +63,25 @@ export interface NeuronStats {
 export type PooledDtype = 'float16' | 'float32';
 
 /**
- * Pooled residual vectors of one text at one layer: mean over its tokens, and its last token; null
- * where the capture was asked not to keep that kind.
+ * The pooled vectors a capture can keep per text: `wmean`, MEXA's position-weighted mean (weights 1..n
+ * over all tokens, <bos> included, as embed_extractor.py); `mean`, the uniform mean after <bos>; `last`,
+ * the last token.
+ */
+export type PooledKind = 'wmean' | 'mean' | 'last';
+export const POOLED_KINDS: readonly PooledKind[] = ['wmean', 'mean', 'last'];
+
+/**
+ * Pooled residual vectors of one text at one layer, null where the capture was asked not to keep that
+ * kind. `layer` is the block index (the residual after that block); −1 is the embedding output and
+ * the model's layer count the final norm's output (Hugging Face's first and last `hidden_states`).
  */
 export interface PooledVectors {
   textId: number;
   layer: number;
   mean: Float32Array | null;
   last: Float32Array | null;
+  /** Absent in rows written before the weighted mean existed. */
+  wmean?: Float32Array | null;
 }
 
 export interface PooledRow extends PooledVectors {

@@ -94,8 +94,12 @@ export interface LayerLinesInput {
   /** The y quantity with its unit, e.g. `probability mass on the language's tokens`. */
   yTitle: string;
   title?: string;
-  /** A reference level drawn as a dashed grey line, e.g. chance retrieval accuracy. */
-  chance?: { value: number; label?: string };
+  /**
+   * A reference level drawn as a dashed grey line, e.g. chance retrieval accuracy: one value, or one
+   * per x (a permutation baseline differs by layer), with an optional grey band (`low`, `high`: e.g.
+   * its 2.5–97.5 % over permutations).
+   */
+  chance?: { value: number | readonly Cell[]; low?: readonly Cell[]; high?: readonly Cell[]; label?: string };
   /** x values (default 0, 1, …) and their title (default the layer). */
   x?: readonly (number | string)[];
   xTitle?: string;
@@ -127,13 +131,33 @@ export function layerLines(input: LayerLinesInput): PlotFigure {
     }
     data.push({ type: 'scatter', mode: 'lines+markers', name: s.name, legendgroup: s.name, x, y: [...s.values], line: { color, dash, width: 2 }, marker: { color, size: 5 } });
   });
-  if (input.chance) {
+  const chance = input.chance;
+  if (chance) {
+    const name = chance.label ?? 'chance';
+    if (chance.low && chance.high) {
+      data.push({ type: 'scatter', mode: 'lines', x, y: [...chance.low], line: { width: 0 }, hoverinfo: 'skip', showlegend: false, legendgroup: name, name: `${name} (lower)` });
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        x,
+        y: [...chance.high],
+        line: { width: 0 },
+        fill: 'tonexty',
+        fillcolor: withAlpha('#7F7F7F', 0.18),
+        hoverinfo: 'skip',
+        showlegend: false,
+        legendgroup: name,
+        name: `${name} (upper)`,
+      });
+    }
+    const constant = typeof chance.value === 'number';
     data.push({
       type: 'scatter',
       mode: 'lines',
-      name: input.chance.label ?? 'chance',
-      x: [x[0] ?? 0, x[x.length - 1] ?? 0],
-      y: [input.chance.value, input.chance.value],
+      name,
+      legendgroup: name,
+      x: constant ? [x[0] ?? 0, x[x.length - 1] ?? 0] : x,
+      y: typeof chance.value === 'number' ? [chance.value, chance.value] : [...chance.value],
       line: { color: '#7F7F7F', dash: 'dash', width: 1.5 },
       hoverinfo: 'name+y',
     });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { alignment, pooledVectorsByLayer, type PooledVectorsByLayer } from '../../../src/main/analysis/alignment.js';
+import { alignment, bootstrapRateInterval, pooledVectorsByLayer, type PooledVectorsByLayer } from '../../../src/main/analysis/alignment.js';
+import { bootstrapMeanInterval } from '../../../src/shared/intervals.js';
+import { mulberry32 } from '../../../src/shared/random.js';
 
 const v = (...x: number[]) => Float32Array.from(x);
 const texts = (entries: Record<string, Float32Array>) => new Map(Object.entries(entries));
@@ -134,27 +136,62 @@ describe('alignment (MEXA)', () => {
     );
   });
 
-  it('gives each score its chance level: 1/(2n−1) for MEXA, 1/|b| for retrieval, non-translation cosine', () => {
-    for (const l of r.layers) {
-      close(l.chance.mexa[E]![F], 1 / 5, 'n = 3 shared texts');
-      close(l.chance.retrieval[E]![F], 1 / 3);
-    }
+  it('gives retrieval and MEXA a permutation chance level with its band, and mean cosine the non-translation cosine', () => {
+    // Layer 0 is S = I: under a shuffled pairing a text hits exactly when the shuffle leaves it in
+    // place, so both chance levels are E[fixed points]/n = 1/3, and the 2.5–97.5 % band runs from 0
+    // (no fixed point) to 1 (the identity, 1 shuffle in 6).
+    const l0 = r.layers[0]!;
+    for (const m of [l0.chance.mexa, l0.chance.retrieval]) assert.ok(Math.abs(m[E]![F]! - 1 / 3) < 0.07, `${m[E]![F]}`);
+    assert.deepEqual([l0.chanceBand.mexa[E]![F]!.low, l0.chanceBand.mexa[E]![F]!.high], [0, 1]);
+    assert.match(l0.chanceBand.mexa[E]![F]!.method, /permutation \(200 shuffles of the pairing, seed 1\)/);
+    assert.equal(l0.chanceBand.mexa[F]![E], l0.chanceBand.mexa[E]![F], 'MEXA is symmetric, so is its band');
+    assert.deepEqual(r.chanceMethod, { permutations: 200, seed: 1, bootstrapResamples: 2000 });
     // layer 1 (permutation): off-diagonal S over the 3 shared ids holds three 1s among six entries
     close(r.layers[1]!.chance.meanCosine[E]![F], 3 / 6);
     close(r.layers[0]!.chance.meanCosine[E]![F], 0);
     // layer 2: S = [[1,0,0],[0,0,0],[0,1,1]], off-diagonal entries 0,0,0,0,0,1
     close(r.layers[2]!.chance.meanCosine[E]![F], 1 / 6);
     // against the pivot, per layer
-    assert.deepEqual(r.pivot!.chanceMexa['fra'], 1 / 5);
+    assert.equal(r.pivot!.chanceMexa['fra'], r.layers[2]!.chance.mexa[F]![E]);
+    assert.deepEqual(r.pivot!.chanceMexaByLayer['fra'], r.layers.map((l) => l.chance.mexa[F]![E]));
     assert.deepEqual(r.pivot!.retrieval['fra'], [1, 0, 2 / 3]);
-    assert.deepEqual(r.pivot!.chanceRetrieval['fra'], [1 / 3, 1 / 3, 1 / 3]);
+    assert.deepEqual(r.pivot!.chanceRetrieval['fra'], r.layers.map((l) => l.chance.retrieval[F]![E]));
+    assert.deepEqual(r.pivot!.retrievalChanceBand['fra'], r.layers.map((l) => l.chanceBand.retrieval[F]![E]));
     close(r.pivot!.nonParallelCosine['fra']![1], 0.5);
     close(r.pivot!.meanCosine['fra']![2], 2 / 3);
-    // retrieval chance follows the size of the searched side, not the shared count
-    const uneven = alignment([new Map([['eng', texts({ a: v(1, 0), b: v(0, 1), c: v(1, 1) })], ['deu', texts({ a: v(1, 0), b: v(0, 1) })]])]);
-    close(uneven.layers[0]!.chance.retrieval[0]![1], 1 / 2);
-    close(uneven.layers[0]!.chance.retrieval[1]![0], 1 / 3);
-    close(uneven.layers[0]!.chance.mexa[0]![1], 1 / 3);
+    // seeded: the same numbers again, other ones with another seed
+    assert.deepEqual(alignment(layers, { pivot: 'eng' }).layers, r.layers);
+    assert.notDeepEqual(alignment(layers, { pivot: 'eng', seed: 7 }).layers.map((l) => l.chance.mexa), r.layers.map((l) => l.chance.mexa));
+    assert.throws(() => alignment(layers, { permutations: 50 }), /permutations must be an integer ≥ 100/);
+  });
+
+  it('permutation chance on anisotropic vectors with no alignment: near 1/(2n−1) but not it, and the score inside the band', () => {
+    // n = 35 texts around one large common direction, translations unrelated to each other
+    const rand = mulberry32(3);
+    const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+    const mu = Array.from({ length: 16 }, () => 4 * gauss());
+    const lang = () => texts(Object.fromEntries(Array.from({ length: 35 }, (_, i) => [`t${i}`, Float32Array.from(mu, (m) => m + gauss())])));
+    const l = alignment([new Map([['eng', lang()], ['deu', lang()]])]).layers[0]!;
+    const chance = l.chance.mexa[0]![1]!;
+    const band = l.chanceBand.mexa[0]![1]!;
+    assert.ok(chance > 0 && chance < 0.06, `${chance}`);
+    assert.ok(band.low <= l.mexa[0]![1]! && l.mexa[0]![1]! <= band.high, `MEXA ${l.mexa[0]![1]} outside [${band.low}, ${band.high}]`);
+    assert.ok(band.low <= chance && chance <= band.high);
+  });
+
+  it('gives retrieval and MEXA a 95 % bootstrap interval over texts', () => {
+    const l = r.layers[2]!;
+    const iv = l.intervals.retrieval[F]![E]!;
+    assert.match(iv.method, /bootstrap-percentile \(2000 resamples over texts\)/);
+    assert.ok(iv.low <= 2 / 3 && 2 / 3 <= iv.high && iv.low >= 0 && iv.high <= 1);
+    // all hits: nothing to resample away
+    assert.deepEqual([r.layers[0]!.intervals.mexa[E]![F]!.low, r.layers[0]!.intervals.mexa[E]![F]!.high], [1, 1]);
+    // drawing the hit count from Binomial(n, p̂) is the bootstrap of the n hit indicators
+    for (const [hits, n] of [[10, 35], [1, 12], [90, 100]] as const) {
+      const fast = bootstrapRateInterval(hits, n, { resamples: 20000, seed: 2 });
+      const plain = bootstrapMeanInterval(Array.from({ length: n }, (_, i) => (i < hits ? 1 : 0)), { resamples: 20000, seed: 5 });
+      assert.ok(Math.abs(fast.low - plain.low) <= 1 / n + 1e-9 && Math.abs(fast.high - plain.high) <= 1 / n + 1e-9, `${hits}/${n}: [${fast.low}, ${fast.high}] vs [${plain.low}, ${plain.high}]`);
+    }
   });
 
   it('needs at least two languages (one would score MEXA 1.00)', () => {

@@ -99,6 +99,7 @@ describe('export --format parquet', () => {
         assert.equal(r.key, p.key);
         assert.deepEqual(Float32Array.from(r.mean), p.mean);
         assert.deepEqual(Float32Array.from(r.last), p.last);
+        assert.deepEqual(Float32Array.from(r.wmean), p.wmean);
         total += p.mean!.reduce((s, v) => s + v, 0);
         totalParquet += (r.mean as number[]).reduce((s, v) => s + v, 0);
         count++;

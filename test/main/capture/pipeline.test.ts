@@ -180,28 +180,42 @@ describe('analysis pipeline on the bundled model', () => {
     for (const [lang, perLayer] of Object.entries(r.perLayer as Record<string, number[]>)) assert.equal(perLayer.reduce((a, b) => a + b, 0), r.neurons[lang].length);
   });
 
-  it('align gives per-layer matrices with cosine 1 on the diagonal', async () => {
+  it('align gives per-layer matrices with cosine 1 on the diagonal, MEXA with its interval and permutation chance band', async () => {
     const r = await json(['align', '--db', db]);
-    assert.equal(r.layers.length, 4);
+    // As MEXA numbers them: the embedding output, then the 4 blocks (the last after the final norm).
+    assert.equal(r.layers.length, 5);
+    assert.equal(r.layerIndexing, 'hidden_states');
+    assert.equal(r.pool, 'wmean');
     for (const layer of r.layers) r.languages.forEach((_: string, i: number) => assert.ok(Math.abs(layer.meanCosine[i][i] - 1) < 1e-6));
     assert.equal(r.pivot.pivot, 'eng');
-    // Chance levels beside the scores: 12 parallel texts per language.
-    assert.equal(r.pivot.chanceMexa['rus'], 1 / 23);
-    assert.deepEqual(r.pivot.chanceRetrieval['rus'], [1 / 12, 1 / 12, 1 / 12, 1 / 12]);
-    // The result is stored with the capture run, and the text output prints every score with its chance level.
+    // Chance levels beside the scores: the mean over 200 shuffles of the pairing of the 12 parallel texts, with their band.
+    assert.deepEqual(r.chanceMethod, { permutations: 200, seed: 1, bootstrapResamples: 2000 });
+    r.layers.forEach((layer: { layer: number }, k: number) => {
+      const chance = r.pivot.chanceMexaByLayer['rus'][k];
+      const band = r.pivot.mexaChanceBand['rus'][k];
+      assert.ok(chance >= 0 && chance <= 0.25 && band.low <= chance && chance <= band.high, `layer ${layer.layer}: chance ${chance}, band ${band.low}–${band.high}`);
+      const iv = r.pivot.mexaInterval['rus'][k];
+      const mexa = r.pivot.mexa['rus'][k];
+      assert.ok(iv.low <= mexa && mexa <= iv.high);
+      assert.ok(r.pivot.retrievalChanceBand['rus'][k].high <= 1);
+    });
+    assert.equal(r.pivot.chanceMexa['rus'], r.pivot.chanceMexaByLayer['rus'].at(-1));
+    // The result is stored with the capture run, and the text output prints every score with its interval and chance band.
     const store = openStore(db, { readonly: true });
     try {
       const stored = store.latestResult(store.findRun('capture')!.id, 'alignment');
-      assert.equal(stored?.result.pivot?.chanceMexa['rus'], 1 / 23);
+      assert.equal(stored?.result.pivot?.chanceMexa['rus'], r.pivot.chanceMexa['rus']);
+      assert.deepEqual(stored?.params, { pool: 'wmean', pivot: 'eng', layers: 'hidden_states', permutations: 200, seed: 1 });
     } finally {
       store.close();
     }
     const text = await runCli(['align', '--db', db, '--no-save']);
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /^MEXA vs eng \(chance/m);
-    assert.match(text.stdout, /^ {2}rus .* chance 0\.04$/m);
+    assert.match(text.stdout, /^layers as MEXA and Hugging Face hidden_states number them: 0 = embedding output/m);
+    assert.match(text.stdout, /^MEXA vs eng; then its 95 % interval \(bootstrap over texts\) and the chance band \(2\.5–97\.5 % over 200 shuffles of the pairing, seed 1\)/m);
+    assert.match(text.stdout, /^ {2}rus .* chance 0\.\d\d\n {4}95 % .*\n {4}chance +\d\.\d\d–\d\.\d\d/m);
     assert.match(text.stdout, /^mean cosine with the eng translation \/ with eng non-translations/m);
-    assert.match(text.stdout, /^retrieval of the eng translation .*\n {2}rus .* chance 0\.08$/m);
+    assert.match(text.stdout, /^retrieval of the eng translation among all eng texts; 95 % interval; chance band:\n {2}rus /m);
   });
 
   it('ablate reports a deactivated × evaluated NLL matrix', async () => {
@@ -252,7 +266,8 @@ describe('analysis pipeline on the bundled model', () => {
     // Alignment stored by `align` is shown per checkpoint, with its chance level (6 parallel texts).
     assert.equal(r.alignment.pivot, 'eng');
     assert.deepEqual(r.alignment.mean['rus'], mexa);
-    assert.deepEqual(r.alignment.chance['rus'], mexa.map(() => 1 / 11));
+    // (the permutation chance at the last layer: a share of 6 texts, well under a half)
+    for (const c of r.alignment.chance['rus']) assert.ok(c >= 0 && c < 0.5 && Number.isInteger(Math.round(c * 6 * 200)), `${c}`);
     const text = await runCli(['compare', ...dbs.flatMap((d) => ['--db', d])]);
     assert.match(text.stdout, /^MEXA vs eng, mean over layers/m);
   });

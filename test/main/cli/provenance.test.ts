@@ -126,7 +126,7 @@ describe('provenance of stored results', () => {
     const store = openStore(db, { readonly: true });
     try {
       const stored = store.latestResult(store.findRun('capture')!.id, 'alignment')!;
-      assert.deepEqual(stored.params, { pivot: 'eng', pool: 'last' });
+      assert.deepEqual(stored.params, { pivot: 'eng', pool: 'last', layers: 'hidden_states', permutations: 200, seed: 1 });
       assert.deepEqual(stored.inputs.map((i) => [i.role, i.id, i.runStatus]), [['run', store.findRun('capture')!.id, 'done']]);
       assert.deepEqual(stored.result.languages, r.out.languages);
     } finally {

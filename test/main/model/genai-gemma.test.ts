@@ -136,6 +136,17 @@ describe('onnxruntime-genai builder Gemma-2 graph', () => {
         assert.ok(maxAbsDiff(layer.sums.subarray(b * I, (b + 1) * I), sums) <= TOL * n, `${t.lang} act sums ${l}`);
       });
       assert.ok(Math.abs(stats.nllSum[b]! - referenceNll(decode(t.logits), t.input_ids, V)) <= TOL * n, `${t.lang} nll`);
+      // MEXA's position-weighted sum (weights 1..n, <bos> included) of every block, and the final norm's output pooled too
+      const weights = (n * (n + 1)) / 2;
+      assert.equal(stats.weightSum[b], weights);
+      stats.layers.forEach((layer, l) => {
+        const want = new Float32Array(H);
+        for (let p = 0; p < n; p++) for (let h = 0; h < H; h++) want[h]! += (p + 1) * resid[(l * n + p) * H + h]!;
+        assert.ok(maxAbsDiff(layer.residWeightedSum.subarray(b * H, (b + 1) * H), want) <= TOL * weights, `${t.lang} resid_wsum ${l}`);
+      });
+      const finalNorm = decode(t.final_norm);
+      assert.ok(maxAbsDiff(stats.ends.final_norm!.residLast.subarray(b * H, (b + 1) * H), finalNorm.subarray((n - 1) * H, n * H)) <= TOL, `${t.lang} final norm, last token`);
+      assert.equal(stats.ends.embedding!.residSum.length, ids.length * H);
     });
   });
 });

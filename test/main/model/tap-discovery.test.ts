@@ -17,7 +17,8 @@ const dims = { numLayers: c.numLayers, hiddenSize: c.hiddenSize, intermediateSiz
 
 describe('tap discovery', () => {
   it('finds every tap by exporter name, and the head', () => {
-    const { taps, head } = discoverTaps(graph, dims);
+    const { taps, head, embedding } = discoverTaps(graph, dims);
+    assert.equal(embedding, '/model/embed_tokens/Gather_output_0');
     // Snapshot of the names: an accidental rename breaks this.
     assert.deepEqual(
       taps.map((t) => `${t.name}=${t.onnxName}`),
@@ -91,6 +92,10 @@ describe('tap discovery on other exporters\' graphs (GPT-2, Gemma, Qwen2 fixture
       const auto = discoverTaps(g, d).taps.map((t) => t.onnxName);
       assert.deepEqual(discoverTaps(g, d, [], 'pattern').taps.map((t) => t.onnxName), auto);
       if (arch === 'gemma') assert.equal(auto[1], '/model/layers.0/mlp/act_fn/Mul_5_output_0');
+      // Hugging Face's hidden_states[0]: what block 0 adds to (Gemma's embedding × √d, GPT-2's token + position embeddings)
+      const embedding = discoverTaps(g, d).embedding!;
+      const producer = g.nodes.find((n) => n.outputs.includes(embedding))!;
+      assert.equal(producer.opType, { gpt2: 'Add', gemma: 'Mul', qwen2: 'Gather' }[arch]);
     });
   }
 });

@@ -96,3 +96,46 @@ test('a version 1 store (float32 pooled vectors, mean and last required) opens u
     store.close();
   }
 });
+
+test('a version 3 store (pooled mean and last, an alignment with analytic chance) opens upgraded: no wmean, null bands', () => {
+  const path = join(tmp.dir, 'v3.db');
+  const old = new Database(path);
+  old.pragma('journal_mode = WAL');
+  old.transaction(() => {
+    for (const m of migrations.slice(0, 3)) m(old);
+    old.pragma('user_version = 3');
+  })();
+  const mean = Float32Array.from([1, 2, 3]);
+  old.exec(`INSERT INTO corpora VALUES (1, 'inline', 'h', 2, '2026-01-01T00:00:00Z');
+            INSERT INTO texts VALUES (1, 1, 'eng', 'a', 'hello'), (2, 1, 'deu', 'a', 'hallo');
+            INSERT INTO runs VALUES (1, 'capture', 'capture', 1, '/m', '${'a1'.repeat(32)}', '{}', 'cpu', '{}', '2026-01-01T00:00:00Z', NULL, 'done');`);
+  old.prepare(`INSERT INTO pooled VALUES (1, 0, 1, '[3]', 'float32', ?, ?)`).run(Buffer.from(mean.buffer), Buffer.from(mean.buffer));
+  const matrix = [[1, 1], [1, 1]];
+  const alignment = {
+    pool: 'mean',
+    languages: ['eng', 'deu'],
+    layers: [{ layer: 0, meanCosine: matrix, retrieval: matrix, mexa: matrix, sharedTexts: matrix, chance: { meanCosine: matrix, retrieval: matrix, mexa: matrix } }],
+    mexaSummary: { mean: matrix, max: matrix, maxLayer: matrix },
+    meanCosineSummary: { mean: matrix, max: matrix, maxLayer: matrix },
+    pivot: { pivot: 'eng', mexa: { deu: [1] }, mean: { deu: 1 }, max: { deu: 1 }, maxLayer: { deu: 0 }, chanceMexa: { deu: 1 }, meanCosine: { deu: [1] }, nonParallelCosine: { deu: [null] }, retrieval: { deu: [1] }, chanceRetrieval: { deu: [1] } },
+  };
+  old.prepare(`INSERT INTO results (id, run_id, kind, params_json, result_json, created_at) VALUES (1, 1, 'alignment', '{"pool":"mean","pivot":"eng"}', ?, '2026-01-01T00:00:00Z')`).run(JSON.stringify(alignment));
+  old.close();
+
+  const store = openStore(path);
+  try {
+    assert.equal(store.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    const [row] = store.readPooled(1, 0);
+    assert.deepEqual([row!.mean, row!.wmean], [mean, null]);
+    assert.deepEqual(store.pooledKinds(1), ['mean', 'last']);
+    const r = store.latestResult(1, 'alignment')!.result;
+    assert.equal(r.chanceMethod, null);
+    assert.deepEqual(r.layers[0]!.chanceBand, { retrieval: [[null, null], [null, null]], mexa: [[null, null], [null, null]] });
+    assert.deepEqual(r.layers[0]!.intervals.mexa, [[null, null], [null, null]]);
+    assert.deepEqual(r.pivot!.mexaInterval, { eng: [null], deu: [null] });
+    assert.deepEqual(r.layers[0]!.chance.mexa, matrix, 'the analytic chance levels it was stored with stay');
+    assert.deepEqual(store.integrityCheck(), ['ok']);
+  } finally {
+    store.close();
+  }
+});

@@ -1,27 +1,58 @@
 import { Option, type Command } from 'commander';
-import type { AlignmentResult } from '../../analysis/alignment.js';
-import { align } from '../../api/alignment.js';
+import { align, type AlignOutput } from '../../api/alignment.js';
 import { openExistingStore } from '../../capture/stored-runs.js';
 import type { DeviceRequest } from '../../model/types.js';
-import { output, type OutputOptions } from '../common.js';
+import { output, parseIntOption, type OutputOptions } from '../common.js';
+
+interface AlignCliOptions extends OutputOptions {
+  db: string;
+  run: string;
+  pool?: 'wmean' | 'mean' | 'last';
+  layers: 'hidden_states' | 'blocks';
+  pivot: string;
+  permutations: number;
+  seed: number;
+  kernel: 'onnx' | 'js';
+  device: DeviceRequest;
+  save: boolean;
+}
 
 export function registerAlign(program: Command): void {
   program
     .command('align')
-    .description('cross-lingual alignment per layer (mean cosine, retrieval, MEXA) from pooled residuals of parallel texts')
+    .description('cross-lingual alignment per layer (mean cosine, retrieval, MEXA as cisnlp/MEXA computes it) from pooled residuals of parallel texts')
     .requiredOption('--db <file>', 'SQLite file written by capture')
     .option('--run <name>', 'capture run to read', 'capture')
-    .addOption(new Option('--pool <how>', 'pooled vector to compare').choices(['mean', 'last']).default('mean'))
+    .addOption(
+      new Option('--pool <how>', "pooled vector to compare: wmean (MEXA's position-weighted mean; the default, mean for captures made before it), mean (uniform, after <bos>) or last").choices(['wmean', 'mean', 'last']),
+    )
+    .addOption(
+      new Option('--layers <numbering>', 'hidden_states: as MEXA (0 = embedding output, the last after the final norm); blocks: block index, the last before the final norm').choices(['hidden_states', 'blocks']).default('hidden_states'),
+    )
     .option('--pivot <lang>', 'report every language against this one', 'eng')
+    .option('--permutations <n>', 'shuffles of the pairing for the chance level of MEXA and retrieval (at least 100)', parseIntOption('--permutations', 100), 200)
+    .option('--seed <n>', 'seed of the shuffles and of the bootstrap intervals', parseIntOption('--seed', 0), 1)
     .addOption(new Option('--kernel <kind>', 'similarity kernel: onnxruntime Gemm (multi-threaded, GPU) or float32 JS').choices(['onnx', 'js']).default('onnx'))
     .addOption(new Option('--device <device>', 'where the onnx kernel runs').choices(['auto', 'cpu', 'cuda']).default('cpu'))
     .option('--no-save', 'do not store the result in the file (then the file is only read)')
     .option('--json', 'print JSON')
-    .action(async (o: OutputOptions & { db: string; run: string; pool: 'mean' | 'last'; pivot: string; kernel: 'onnx' | 'js'; device: DeviceRequest; save: boolean }) => {
+    .action(async (o: AlignCliOptions) => {
       openExistingStore(o.db, !o.save).close(); // a missing file is a UserError saying how to make one
-      const r = await align({ store: o.db, run: o.run, pool: o.pool, pivot: o.pivot, kernel: o.kernel, device: o.device, save: o.save });
+      const r = await align({
+        store: o.db,
+        run: o.run,
+        ...(o.pool ? { pool: o.pool } : {}),
+        layers: o.layers,
+        pivot: o.pivot,
+        permutations: o.permutations,
+        seed: o.seed,
+        kernel: o.kernel,
+        device: o.device,
+        save: o.save,
+      });
       if (r.partial) process.stderr.write(`warning: run "${o.run}" is ${r.runStatus === 'running' ? 'still capturing (or was killed)' : r.runStatus}: these numbers cover only the texts captured so far\n`);
-      output(o, r, () => renderAlignment(o.run, o.pool, r));
+      for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
+      output(o, r, () => renderAlignment(o.run, r));
     });
 }
 
@@ -29,22 +60,33 @@ function fmt(v: number | null | undefined): string {
   return v === null || v === undefined ? '–' : v.toFixed(2);
 }
 
-/** Per layer against the pivot: MEXA, mean cosine and retrieval, each beside its chance level. */
-function renderAlignment(runName: string, pool: string, r: AlignmentResult): string {
-  const lines = [`alignment of run "${runName}" (${pool} pooling), languages: ${r.languages.join(', ')}`];
+/** Per layer against the pivot: MEXA and retrieval with their 95 % intervals and chance bands, mean cosine beside non-translations. */
+function renderAlignment(runName: string, r: AlignOutput): string {
+  const poolName = { wmean: "MEXA's position-weighted mean", mean: 'uniform mean', last: 'last token' }[r.pool];
+  const lines = [`alignment of run "${runName}" (${poolName} pooling), languages: ${r.languages.join(', ')}`, r.layerNote];
   const p = r.pivot;
   if (!p) return lines.concat(`(no pivot language among them: see --json for every pair)`).join('\n');
   const row = (vs: (number | null)[]) => vs.map((v) => (v === null ? '   – ' : v.toFixed(2).padStart(5))).join(' ');
+  const band = (vs: ({ low: number; high: number } | null)[]) => vs.map((v) => (v === null ? '     –     ' : `${v.low.toFixed(2)}–${v.high.toFixed(2)}`.padStart(11))).join(' ');
   const others = r.languages.filter((l) => l !== p.pivot);
+  const perms = r.chanceMethod ? `${r.chanceMethod.permutations} shuffles of the pairing, seed ${r.chanceMethod.seed}` : 'analytic';
   lines.push(`layers ${' '.repeat(4)}${r.layers.map((l) => String(l.layer).padStart(5)).join(' ')}`);
-  lines.push(`MEXA vs ${p.pivot} (chance 1/(2n−1) with n parallel texts):`);
-  for (const l of others) lines.push(`  ${l.padEnd(8)} ${row(p.mexa[l]!)}   mean ${fmt(p.mean[l])} max ${fmt(p.max[l])}, chance ${fmt(p.chanceMexa[l])}`);
+  lines.push(`MEXA vs ${p.pivot}; then its 95 % interval (bootstrap over texts) and the chance band (2.5–97.5 % over ${perms}):`);
+  for (const l of others) {
+    lines.push(`  ${l.padEnd(8)} ${row(p.mexa[l]!)}   mean ${fmt(p.mean[l])} max ${fmt(p.max[l])}, chance ${fmt(p.chanceMexa[l])}`);
+    lines.push(`  ${'  95 %'.padEnd(8)} ${band(p.mexaInterval[l]!)}`);
+    lines.push(`  ${'  chance'.padEnd(8)} ${band(p.mexaChanceBand[l]!)}`);
+  }
   lines.push(`mean cosine with the ${p.pivot} translation / with ${p.pivot} non-translations (chance):`);
   for (const l of others) {
     lines.push(`  ${l.padEnd(8)} ${row(p.meanCosine[l]!)}`);
     lines.push(`  ${''.padEnd(8)} ${row(p.nonParallelCosine[l]!)}`);
   }
-  lines.push(`retrieval of the ${p.pivot} translation among all ${p.pivot} texts (chance 1/texts):`);
-  for (const l of others) lines.push(`  ${l.padEnd(8)} ${row(p.retrieval[l]!)}   chance ${fmt(p.chanceRetrieval[l]!.find((v) => v !== null))}`);
+  lines.push(`retrieval of the ${p.pivot} translation among all ${p.pivot} texts; 95 % interval; chance band:`);
+  for (const l of others) {
+    lines.push(`  ${l.padEnd(8)} ${row(p.retrieval[l]!)}`);
+    lines.push(`  ${'  95 %'.padEnd(8)} ${band(p.retrievalInterval[l]!)}`);
+    lines.push(`  ${'  chance'.padEnd(8)} ${band(p.retrievalChanceBand[l]!)}`);
+  }
   return lines.join('\n');
 }

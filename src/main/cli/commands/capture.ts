@@ -29,8 +29,8 @@ export function registerCapture(program: Command): void {
     .option('--max-batch-tokens <n>', 'padded tokens (texts × longest) per forward pass: bounds memory', parseIntOption('--max-batch-tokens', 1), DEFAULT_MAX_BATCH_TOKENS)
     .option('--batch <n>', 'texts per forward pass at most', parseIntOption('--batch', 1, 4096), DEFAULT_MAX_BATCH_SIZE)
     .option('--max-tokens-per-text <n>', 'cut texts longer than this', parseIntOption('--max-tokens-per-text', 2))
-    .option('--pool <what>', 'pooled residuals to keep per text: mean, last, mean,last or none (default mean,last)')
-    .option('--pool-layers <layers>', 'layers to keep pooled residuals for: all, or e.g. 0,8,16-31 (default all)')
+    .option('--pool <what>', "pooled residuals to keep per text: any of wmean (MEXA's position-weighted mean), mean, last, comma-separated, or none (default wmean,mean,last)")
+    .option('--pool-layers <layers>', 'where to pool: all (every block, the embedding output and the final norm), or blocks and ranges with embedding/final_norm, e.g. embedding,0,8,16-31,final_norm (default all)')
     .addOption(new Option('--pooled-dtype <type>', 'storage type of pooled residuals (default float16)').choices(['float16', 'float32']))
     .option('--shard <I/N>', 'capture only shard I of N (0-based; a deterministic split by text id); `babelscope merge` adds the shards', parseShard)
     .option('--keep-activations <n>', 'also store raw activations (all tap points) of the first N texts per language', parseIntOption('--keep-activations', 0), 0)
@@ -82,10 +82,12 @@ export function registerCapture(program: Command): void {
 /** The pooling the user asked for, or undefined to take the default (or a resumed old run's own). */
 function poolingChoice(o: CaptureCliOptions): PoolingChoice | undefined {
   if (o.pool === undefined && o.poolLayers === undefined && o.pooledDtype === undefined) return undefined;
+  const where = o.poolLayers !== undefined ? parseLayerList(o.poolLayers) : { layers: DEFAULT_POOLING.layers, ends: DEFAULT_POOLING.ends ?? [] };
   return {
     vectors: o.pool !== undefined ? parsePoolVectors(o.pool) : DEFAULT_POOLING.vectors,
-    layers: o.poolLayers !== undefined ? parseLayerList(o.poolLayers) : DEFAULT_POOLING.layers,
+    layers: where.layers,
     dtype: o.pooledDtype ?? DEFAULT_POOLING.dtype,
+    ends: where.ends,
   };
 }
 
