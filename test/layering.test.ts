@@ -51,3 +51,11 @@ it('electron is imported only by the shell in src/main/electron', () => {
     if (importsOf(file).includes('electron') || /require\('electron'\)/.test(readFileSync(file, 'utf8'))) assert.match(rel, /^src\/main\/electron\//, rel);
   }
 });
+
+it('src/main/fs (the atomic write) imports only Node built-ins and src/shared, so every Node layer may use it', () => {
+  for (const file of sources(join(repoRoot, 'src', 'main', 'fs')))
+    for (const spec of importsOf(file)) {
+      const ok = spec.startsWith('node:') || (spec.startsWith('.') && (resolve(dirname(file), spec).startsWith(join(repoRoot, 'src', 'shared') + sep) || resolve(dirname(file), spec).startsWith(join(repoRoot, 'src', 'main', 'fs') + sep)));
+      assert.ok(ok, `${relative(repoRoot, file)} imports ${spec}`);
+    }
+});

@@ -142,11 +142,16 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
     if (pendingDone.length === 0 && !finalStatus) return;
     const merged = { ...nllTotals };
     for (const [lang, v] of nll) merged[lang] = { sum: (merged[lang]?.sum ?? 0) + v.sum, count: (merged[lang]?.count ?? 0) + v.count };
-    store.transaction(() => {
-      if (pendingDone.length) store.commitBatch(run.id, { stats: acc.flush(), pooled, pooledDtype: pooling.dtype, activations: kept, done: pendingDone });
-      if (finalStatus) store.finishRun(run.id, finalStatus);
-      store.saveResult('nll', { runId: run.id, params: {}, result: merged, inputs: { run: run.id } });
-    });
+    // The statistics leave the accumulator only once the transaction has committed: after a failed one
+    // (a full disk) they are still pending, so a later flush writes them with their done marks, never the
+    // marks without them.
+    acc.commit((stats) =>
+      store.transaction(() => {
+        if (pendingDone.length) store.commitBatch(run.id, { stats, pooled, pooledDtype: pooling.dtype, activations: kept, done: pendingDone });
+        if (finalStatus) store.finishRun(run.id, finalStatus);
+        store.saveResult('nll', { runId: run.id, params: {}, result: merged, inputs: { run: run.id } });
+      }),
+    );
     nllTotals = merged;
     pooled = [];
     kept = [];

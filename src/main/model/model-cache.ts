@@ -6,9 +6,10 @@
  *   copies of the weights: instrumented graphs are built in memory and reference the same data file.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomicSync, type AtomicData, type AtomicSink } from '../fs/atomic-write.js';
 import { fieldKeyStart, fields, rewriteGraphFields, Wire, Writer } from './protobuf.js';
 
 export function cacheRoot(): string {
@@ -78,24 +79,9 @@ export function modelHash(onnxPath: string, externalFiles: string[]): Promise<st
   });
 }
 
-export function atomicWrite(path: string, data: string | Uint8Array | Uint8Array[]): void {
+export function atomicWrite(path: string, data: AtomicData): void {
   mkdirSync(join(path, '..'), { recursive: true });
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    for (const part of typeof data === 'string' ? [Buffer.from(data)] : Array.isArray(data) ? data : [data]) writeAll(fd, part);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
-function writeAll(fd: number, data: Uint8Array, position: number | null = null): void {
-  for (let off = 0; off < data.length; ) {
-    const n = writeSync(fd, data, off, Math.min(data.length - off, 1 << 30), position === null ? null : position + off);
-    off += n;
-  }
+  writeFileAtomicSync(path, data);
 }
 
 /** Inline weights below this total stay inline: small graphs load as fast from bytes. */
@@ -109,14 +95,14 @@ export const CACHED_WEIGHTS = 'weights.bin';
 /** The one external data file of a cached model: tensors appended at aligned offsets. */
 export class WeightsFile {
   private offset = 0;
-  constructor(private readonly fd: number) {}
+  constructor(private readonly sink: AtomicSink) {}
 
   /** Appends a tensor's bytes and adds to its TensorProto `tensor` the fields that point at them. */
   append(chunks: Iterable<Uint8Array>, tensor: Writer): void {
     this.offset = Math.ceil(this.offset / ALIGN) * ALIGN;
     const start = this.offset;
     for (const c of chunks) {
-      writeAll(this.fd, c, this.offset);
+      this.sink.write(c, this.offset);
       this.offset += c.length;
     }
     for (const [k, v] of [['location', CACHED_WEIGHTS], ['offset', String(start)], ['length', String(this.offset - start)]] as const) tensor.message(13, (e) => e.string(1, k).string(2, v));
@@ -131,20 +117,11 @@ export class WeightsFile {
  */
 export function writeCachedModel(dir: string, build: (weights: WeightsFile) => Uint8Array[]): void {
   mkdirSync(dir, { recursive: true });
-  const weightsTmp = join(dir, `${CACHED_WEIGHTS}.${process.pid}.tmp`);
-  const fd = openSync(weightsTmp, 'w');
-  let parts: Uint8Array[];
-  try {
-    parts = build(new WeightsFile(fd));
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(weightsTmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(weightsTmp, join(dir, CACHED_WEIGHTS));
-  atomicWrite(join(dir, CACHED_GRAPH), parts);
+  let parts: Uint8Array[] = [];
+  writeFileAtomicSync(join(dir, CACHED_WEIGHTS), (sink) => {
+    parts = build(new WeightsFile(sink));
+  });
+  writeFileAtomicSync(join(dir, CACHED_GRAPH), parts);
 }
 
 /** Total bytes of inline raw_data initializers in a model (a cheap scan of the graph's fields). */

@@ -4,10 +4,11 @@
  * ids and its kernelspec when missing), so raw cells, attachments and other tools' metadata survive.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { ICell, ICodeCell, INotebookContent, IOutput, MultilineString } from '@jupyterlab/nbformat';
 import { UserError } from '../../shared/errors.js';
+import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import type { CellOutput } from '../../shared/kernel-types.js';
 import { LANGUAGE_INFO } from '../kernel/language-info.js';
 
@@ -116,37 +117,7 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
-/** Writes atomically: a temp file in the same folder, fsync, rename over the target, fsync the folder. */
+/** Writes atomically (src/main/fs/atomic-write.ts): all or nothing, mode and symlink kept. */
 export function writeNotebook(path: string, nb: Notebook): void {
-  writeFileAtomic(path, serializeNotebook(nb));
-}
-
-export function writeFileAtomic(path: string, content: string | Buffer): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'w', 0o644);
-    writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already gone */
-    }
-    const code = (e as { code?: string }).code;
-    throw new UserError(`cannot write ${path}: ${(e as Error).message}`, code === 'ENOENT' ? 'The folder does not exist: create it first.' : 'Check the folder exists and is writable; the original file is untouched.');
-  }
-  try {
-    const dfd = openSync(dir, 'r');
-    fsyncSync(dfd);
-    closeSync(dfd);
-  } catch {
-    /* some file systems cannot fsync a folder */
-  }
+  writeFileAtomicSync(path, serializeNotebook(nb), { what: `notebook ${path}` });
 }

@@ -9,6 +9,7 @@ import type { IOutput } from '@jupyterlab/nbformat';
 import { UserError } from '../../shared/errors.js';
 import type { CellOutput, ExecuteOutcome } from '../../shared/kernel-types.js';
 import { KernelClient } from '../kernel/client.js';
+import { removeDeadKernelFiles } from '../kernel/leftovers.js';
 import { PLOTLY_MIME } from '../kernel/display.js';
 import { FigureRenderer, type FigureFormat, type PlotlyFigure } from './figures.js';
 import { joinSource, prepareForBabelscope, readNotebook, splitLines, toNotebookOutput, writeNotebook, type CodeCell, type Notebook } from './ipynb.js';
@@ -56,6 +57,7 @@ export async function runNotebook(input: string, o: RunOptions = {}): Promise<Ru
 
   const codeCells = nb.cells.map((c, index) => ({ cell: c, index })).filter((c) => c.cell.cell_type === 'code') as { cell: CodeCell; index: number }[];
   const env = { ...process.env, ...(o.device ? { BABELSCOPE_DEVICE: o.device } : {}) };
+  removeDeadKernelFiles(); // HMAC keys of kernels a killed run left behind
   const kernel = await KernelClient.start({ cwd: dirname(resolve(input)), env });
   const report: RunReport = { path: outPath, cells: [], figures: [] };
   try {

@@ -3,6 +3,7 @@ import type { BackendMethods, LensView, ModelSummary } from '../../shared/backen
 import { UserError } from '../../shared/errors.js';
 import { tokenLanguagesOfCorpus } from '../capture/working-language-run.js';
 import { readCorpus } from '../corpus/index.js';
+import { removeDeadKernelFiles } from '../kernel/leftovers.js';
 import type { Model } from '../model/model.js';
 import type { ModelSlot } from './model-slot.js';
 import { apiTypes } from './api-types.js';
@@ -44,6 +45,7 @@ export function summarize(model: Model): ModelSummary {
 }
 
 export function createBackend({ models, workspace: root }: BackendOptions): Backend {
+  removeDeadKernelFiles(); // HMAC keys of kernels a killed backend left behind
   const workspace = new Workspace(root);
   const kernels = new KernelSessions(workspace);
   const languageSets = new Map<string, ReturnType<typeof tokenLanguagesOfCorpus>>();

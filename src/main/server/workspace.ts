@@ -2,19 +2,26 @@
  * The notebooks of one workspace folder: listing, reading, atomic writes that refuse to overwrite a
  * file someone else changed, autosaved drafts for crash recovery, recent files. Every path is relative
  * to the workspace and must stay inside it (symlinks included).
+ *
+ * Writes of one file are serialized (a queue per real path, shared by every Workspace of this process)
+ * and the version check runs inside that turn, so two clients saving from the same version get one
+ * success and one conflict. Every save changes the file's mtime (the version clients send back), even
+ * when the clock has not ticked since the previous one.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { NotebookFile, WorkspaceEntry } from '../../shared/backend-contract.js';
-import { UserError } from '../../shared/errors.js';
+import { isUserError, UserError } from '../../shared/errors.js';
+import { ensureFolderFor, writeFileAtomic, writeTarget } from '../fs/atomic-write.js';
 import { parseNotebook } from '../notebook/ipynb.js';
 
 const STATE_DIR = '.babelscope';
 const RECENT_MAX = 12;
 
 export class Workspace {
+  private recentsSkipped = false;
   constructor(readonly root: string) {}
 
   /** The absolute path of a workspace-relative path; refuses anything that leaves the workspace. */
@@ -70,25 +77,48 @@ export class Workspace {
   }
 
   /**
-   * Writes atomically (temp file, fsync, rename). `expectMtimeMs` is when the caller last read or wrote
-   * the file: if it changed since (another program, another window), nothing is written.
+   * Writes atomically (src/main/fs/atomic-write.ts). `expectMtimeMs` is when the caller last read or
+   * wrote the file: if it changed since (another program, another window), nothing is written.
    */
   async write(path: string, text: string, expectMtimeMs?: number | null): Promise<{ mtimeMs: number }> {
     if (!path.endsWith('.ipynb')) throw new UserError(`${path} is not a notebook file name`, 'Notebooks end in .ipynb.');
     const abs = await this.resolve(path, { mustExist: false });
     // What is written must open again (here, in Jupyter, in VS Code): the notebook reader checks it.
     parseNotebook(text, path);
-    if (expectMtimeMs !== undefined) {
-      const now = (await stat(abs).catch(() => null))?.mtimeMs ?? null;
-      if (expectMtimeMs === null && now !== null) throw new UserError(`${path} already exists`, 'Choose another name, or open that notebook.');
-      if (expectMtimeMs !== null && now !== expectMtimeMs)
-        throw new UserError(`${path} changed on disk since it was opened`, 'Reload it to see the other changes, or use Save As to keep both.');
-    }
-    await mkdir(dirname(abs), { recursive: true });
-    await atomicWrite(abs, text);
-    await this.discardRecovery(path);
+    const target = await this.writeTargetInside(path, abs);
+    const mtimeMs = await serialized(target, async () => {
+      const before = await stat(abs).catch(() => null);
+      if (expectMtimeMs !== undefined) {
+        const now = before?.mtimeMs ?? null;
+        if (expectMtimeMs === null && now !== null) throw new UserError(`${path} already exists`, 'Choose another name, or open that notebook.');
+        if (expectMtimeMs !== null && now !== expectMtimeMs)
+          throw new UserError(`${path} changed on disk since it was opened`, 'Reload it to see the other changes, or use Save As to keep both.');
+      }
+      await ensureFolderFor(target, { what: path });
+      await writeFileAtomic(target, text, { what: path });
+      let after = await stat(abs);
+      // The file system's clock ticks coarsely (a few ms): a save within one tick would keep the version.
+      if (before && after.mtimeMs <= before.mtimeMs) {
+        await utimes(abs, after.atime, new Date(Math.floor(before.mtimeMs) + 1));
+        after = await stat(abs);
+      }
+      return after.mtimeMs;
+    });
+    await this.discardRecovery(path).catch(() => undefined);
     await this.remember(path);
-    return { mtimeMs: (await stat(abs)).mtimeMs };
+    return { mtimeMs };
+  }
+
+  /** The file a write of `abs` replaces (through symlinks), refused when it lies outside the workspace. */
+  private async writeTargetInside(rel: string, abs: string): Promise<string> {
+    const target = writeTarget(abs);
+    if (target === abs) return abs;
+    let probe = dirname(target);
+    while (!existsSync(probe)) probe = dirname(probe);
+    const root = await realpath(this.root);
+    const real = await realpath(probe);
+    if (real !== root && !real.startsWith(root + sep)) throw new UserError(`${rel} is outside the workspace (through a symbolic link)`);
+    return target;
   }
 
   private recoveryPath(path: string): string {
@@ -96,11 +126,15 @@ export class Workspace {
   }
 
   async autosave(path: string, text: string): Promise<{ savedAt: number }> {
-    await this.resolve(path, { mustExist: false });
+    const abs = await this.resolve(path, { mustExist: false });
     const file = this.recoveryPath(path);
-    await mkdir(dirname(file), { recursive: true });
+    // The draft is as private as its notebook (a 0600 notebook gets a 0600 draft).
+    const mode = (await stat(abs).catch(() => null))?.mode;
+    await ensureFolderFor(file, { what: `the unsaved copy of ${path}` });
     const savedAt = Date.now();
-    await atomicWrite(file, JSON.stringify({ path, savedAt, text }));
+    await serialized(file, () =>
+      writeFileAtomic(file, JSON.stringify({ path, savedAt, text }), { what: `the unsaved copy of ${path}`, ...(mode !== undefined ? { mode: mode & 0o666 } : {}) }),
+    );
     return { savedAt };
   }
 
@@ -126,27 +160,39 @@ export class Workspace {
     }
   }
 
+  /**
+   * Puts `path` first in the recent list. A workspace we may not write (read-only, another user's) has
+   * none: its notebooks still open, they are only not remembered.
+   */
   private async remember(path: string): Promise<void> {
-    const list = [path, ...(await this.recent()).filter((p) => p !== path)].slice(0, RECENT_MAX);
-    await mkdir(join(this.root, STATE_DIR), { recursive: true });
-    await atomicWrite(join(this.root, STATE_DIR, 'recent.json'), JSON.stringify(list));
+    const file = join(this.root, STATE_DIR, 'recent.json');
+    await serialized(file, async () => {
+      const list = [path, ...(await this.recent()).filter((p) => p !== path)].slice(0, RECENT_MAX);
+      try {
+        await ensureFolderFor(file, { what: 'the recent notebooks list' });
+        await writeFileAtomic(file, JSON.stringify(list), { what: 'the recent notebooks list' });
+      } catch (e) {
+        if (!isUserError(e)) throw e; // not writable, full, read-only: the notebook opens all the same
+        if (!this.recentsSkipped) process.stderr.write(`note: recent notebooks are not remembered (${e.message})\n`);
+        this.recentsSkipped = true;
+      }
+    });
   }
 }
 
-async function atomicWrite(file: string, text: string): Promise<void> {
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  const fh = await open(temp, 'w');
+/** Runs `fn` after every earlier call for the same `key` (an absolute path) has finished. */
+const queues = new Map<string, Promise<unknown>>();
+async function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const previous = queues.get(key) ?? Promise.resolve();
+  const turn = previous.then(fn, fn);
+  const settled = turn.then(
+    () => undefined,
+    () => undefined,
+  );
+  queues.set(key, settled);
   try {
-    await fh.writeFile(text);
-    await fh.sync();
+    return await turn;
   } finally {
-    await fh.close();
-  }
-  try {
-    await rename(temp, file);
-  } catch (e) {
-    await rm(temp, { force: true });
-    throw e;
+    if (queues.get(key) === settled) queues.delete(key);
   }
 }
-

@@ -10,8 +10,9 @@ interface Sums {
 /**
  * Per-neuron statistics of MLP activations, accumulated in memory (no database): for each layer ×
  * language, the number of tokens, and per neuron the count of activations > 0, their sum and sum of
- * squares (float64). `flush()` hands over what was added since the last flush, to be written with
- * `Store.commitBatch` together with the texts it came from.
+ * squares (float64). `commit(write)` hands what was added since the last commit to `write` (e.g.
+ * `Store.commitBatch`, together with the texts it came from) and forgets it only when `write` returns:
+ * a transaction that fails (a full disk) leaves everything pending for the next try.
  */
 export class NeuronStatsAccumulator {
   private readonly languages: ReadonlySet<string>;
@@ -88,15 +89,26 @@ export class NeuronStatsAccumulator {
     return total;
   }
 
-  /** What was added since the last flush (one delta per layer × language that saw tokens), then starts afresh. */
-  flush(): NeuronStatsDelta[] {
+  /** What was added since the last commit: one delta per layer × language that saw tokens. */
+  deltas(): NeuronStatsDelta[] {
     const deltas: NeuronStatsDelta[] = [];
     for (const [key, acc] of this.pending) {
       if (acc.tokens === 0) continue;
       const [layer, lang] = key.split('\u0000') as [string, string];
-      deltas.push({ layer: Number(layer), lang, ...acc });
+      deltas.push({ layer: Number(layer), lang, tokens: acc.tokens, positiveCounts: acc.positiveCounts.slice(), sums: acc.sums.slice(), sumSquares: acc.sumSquares.slice() });
     }
-    this.pending = new Map();
     return deltas.sort((a, b) => a.layer - b.layer || (a.lang < b.lang ? -1 : a.lang > b.lang ? 1 : 0));
+  }
+
+  /** Gives the pending deltas to `write`; starts afresh only if it returns (if it throws, they stay pending). */
+  commit<T>(write: (deltas: NeuronStatsDelta[]) => T): T {
+    const result = write(this.deltas());
+    this.pending = new Map();
+    return result;
+  }
+
+  /** The pending deltas, forgotten at once (for writers that cannot fail; else use `commit`). */
+  flush(): NeuronStatsDelta[] {
+    return this.commit((d) => d);
   }
 }
