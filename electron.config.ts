@@ -5,6 +5,8 @@ export const electronConfig = {
   window: { width: 1280, height: 860, minWidth: 800, minHeight: 600 },
   /** How long the backend (`babelscope serve`, run by the system Node) may take to open the model. */
   backendStartTimeoutMs: 120_000,
+  /** How long the backend may take to stop (its kernels, its query processes) after SIGTERM on quit before it is killed. */
+  backendStopTimeoutMs: 5_000,
   /** Largest file the renderer may ask the shell to save (exported figures, notebooks). */
   maxSaveBytes: 64 << 20,
 } as const;

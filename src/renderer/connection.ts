@@ -8,7 +8,7 @@
  * scoped to this origin (port included) and this tab, so a reload keeps working and no cookie carries
  * it to other servers on 127.0.0.1.
  */
-import type { BackendMethod, BackendMethods } from '../shared/backend-contract.js';
+import { MAX_MESSAGE_BYTES, type BackendMethod, type BackendMethods } from '../shared/backend-contract.js';
 import { deserializeError, UserError, type SerializedError } from '../shared/errors.js';
 import { isSocketEvent, SOCKET_PATH, type ServerMessage } from '../shared/socket-protocol.js';
 
@@ -53,6 +53,23 @@ function parse(raw: unknown): ServerMessage | null {
   }
 }
 
+/**
+ * The backend closes a socket whose message is over MAX_MESSAGE_BYTES (and ends that page's kernels
+ * with it), so a call that large fails here, alone, with a message that says what to do.
+ */
+function oversized(method: string, text: string): UserError | null {
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit: most messages need no encoding to be measured.
+  if (text.length * 3 <= MAX_MESSAGE_BYTES) return null;
+  const bytes = new TextEncoder().encode(text).byteLength;
+  if (bytes <= MAX_MESSAGE_BYTES) return null;
+  const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+  const what = method.startsWith('notebook.') ? 'the notebook' : `this \`${method}\` request`;
+  return new UserError(
+    `${what} is too large to send to the backend (${mib(bytes)}; the limit is ${mib(MAX_MESSAGE_BYTES)})`,
+    method.startsWith('notebook.') ? 'Outputs are saved in the notebook: make the large ones smaller (display a summary, not every row), re-run those cells and save again.' : 'Send less at once.',
+  );
+}
+
 type Pending = { resolve(v: unknown): void; reject(e: Error): void; method: string };
 
 export class Connection {
@@ -70,8 +87,11 @@ export class Connection {
       (ws) =>
         new Promise<Result<M>>((resolve, reject) => {
           const id = this.nextId++;
+          const text = JSON.stringify({ id, method, params });
+          const problem = oversized(method, text);
+          if (problem) return reject(problem);
           this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, method });
-          ws.send(JSON.stringify({ id, method, params }));
+          ws.send(text);
         }),
     );
   }

@@ -46,8 +46,13 @@ export interface NotebookFile {
   path: string;
   text: string;
   mtimeMs: number;
+  /**
+   * Whether its HTML/JavaScript outputs may run (Jupyter's trust model): true when this user produced
+   * them here (saved from a run) or trusted the notebook; otherwise (or absent) they render without scripts.
+   */
+  trusted?: boolean;
   /** Unsaved work autosaved after the file was last saved (the app or the machine stopped): offered back. */
-  recovery?: { text: string; savedAt: number };
+  recovery?: { text: string; savedAt: number; trusted?: boolean };
 }
 
 /** A running cell's output, pushed as the `kernel.output` event. */
@@ -101,6 +106,14 @@ export interface StoreQueryResult {
   limit: number;
 }
 
+/**
+ * The largest request the backend accepts, in UTF-8 bytes of its JSON: the HTTP body limit and the
+ * WebSocket's `maxPayload` both. Text parameters are capped at the same number of characters (a
+ * character is at least one byte), so the two limits agree; the page checks the size before sending,
+ * so an oversized save fails alone with a clear message instead of closing the socket.
+ */
+export const MAX_MESSAGE_BYTES = 64 << 20;
+
 /** Rows a store query sends at most. */
 export const STORE_QUERY_LIMIT = 1000;
 
@@ -112,11 +125,16 @@ export type BackendMethods = {
   'workspace.info': (params: Record<string, never>) => { root: string; recent: string[] };
   'workspace.list': (params: { dir: string }) => { dir: string; entries: WorkspaceEntry[] };
   'notebook.read': (params: { path: string }) => NotebookFile;
-  /** Writes atomically. Refused when the file changed on disk since `expectMtimeMs` (null: must not exist). */
-  'notebook.write': (params: { path: string; text: string; expectMtimeMs?: number | null }) => { mtimeMs: number };
+  /**
+   * Writes atomically. Refused when the file changed on disk since `expectMtimeMs` (null: must not exist).
+   * `trusted`: every output was produced here or trusted, so the saved outputs are signed (trusted next time).
+   */
+  'notebook.write': (params: { path: string; text: string; expectMtimeMs?: number | null; trusted?: boolean }) => { mtimeMs: number };
   'notebook.stat': (params: { path: string }) => { mtimeMs: number | null };
   /** Keeps unsaved work beside the workspace (.babelscope/recovery) until the notebook is saved. */
-  'notebook.autosave': (params: { path: string; text: string }) => { savedAt: number };
+  'notebook.autosave': (params: { path: string; text: string; trusted?: boolean }) => { savedAt: number };
+  /** The user trusts the notebook as it is on disk: its HTML/JavaScript outputs may run (like `jupyter trust`). */
+  'notebook.trust': (params: { path: string }) => { trusted: boolean };
   'notebook.discardRecovery': (params: { path: string }) => Record<string, never>;
   /** The `babelscope` API's declarations, for the editor's completion, hover and diagnostics. */
   'api.types': (params: Record<string, never>) => { files: { path: string; text: string }[] };
@@ -142,9 +160,13 @@ export const TOKEN_HEADER = 'x-babelscope-token';
 
 type Check = (p: Record<string, unknown>) => string | null;
 
-const str = (key: string, max = 4096): Check => (p) => (typeof p[key] === 'string' && (p[key] as string).length <= max ? null : `\`params.${key}\` must be a string`);
+const str = (key: string, max = 4096): Check => (p) => {
+  if (typeof p[key] !== 'string') return `\`params.${key}\` must be a string`;
+  return (p[key] as string).length <= max ? null : `\`params.${key}\` is longer than ${max} characters`;
+};
 const all = (...checks: Check[]): Check => (p) => checks.reduce<string | null>((err, c) => err ?? c(p), null);
 const none: Check = () => null;
+const optionalBool = (key: string): Check => (p) => (p[key] === undefined || typeof p[key] === 'boolean' ? null : `\`params.${key}\` must be true or false`);
 
 /** One validator per method: adding a method without one fails the build (the Record is exhaustive). */
 const PARAMS: Record<BackendMethod, Check> = {
@@ -159,9 +181,10 @@ const PARAMS: Record<BackendMethod, Check> = {
   'workspace.info': none,
   'workspace.list': str('dir'),
   'notebook.read': str('path'),
-  'notebook.write': all(str('path'), str('text', 256 << 20), (p) => (p['expectMtimeMs'] === undefined || p['expectMtimeMs'] === null || typeof p['expectMtimeMs'] === 'number' ? null : '`params.expectMtimeMs` must be a number or null')),
+  'notebook.write': all(str('path'), str('text', MAX_MESSAGE_BYTES), optionalBool('trusted'), (p) => (p['expectMtimeMs'] === undefined || p['expectMtimeMs'] === null || typeof p['expectMtimeMs'] === 'number' ? null : '`params.expectMtimeMs` must be a number or null')),
   'notebook.stat': str('path'),
-  'notebook.autosave': all(str('path'), str('text', 256 << 20)),
+  'notebook.autosave': all(str('path'), str('text', MAX_MESSAGE_BYTES), optionalBool('trusted')),
+  'notebook.trust': str('path'),
   'notebook.discardRecovery': str('path'),
   'api.types': none,
   'node.types': none,
@@ -179,7 +202,7 @@ const PARAMS: Record<BackendMethod, Check> = {
 export function requestProblem(body: unknown): string | null {
   if (typeof body !== 'object' || body === null) return 'the request body must be a JSON object';
   const { method, params } = body as { method?: unknown; params?: unknown };
-  if (typeof params !== 'object' || params === null) return '`params` must be an object';
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) return '`params` must be an object';
   if (typeof method !== 'string' || !Object.hasOwn(PARAMS, method)) return `unknown method ${JSON.stringify(method)}`;
   return PARAMS[method as BackendMethod](params as Record<string, unknown>);
 }

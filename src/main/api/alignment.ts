@@ -95,6 +95,7 @@ export async function align(options: AlignOptions): Promise<AlignOutput> {
             pool,
             layers: indexing,
             pivot,
+            pivotRequired: options.pivot !== undefined,
             ...(kernel ? { kernel: kernel.run } : {}),
             ...(options.permutations !== undefined ? { permutations: options.permutations } : {}),
             ...(options.seed !== undefined ? { seed: options.seed } : {}),

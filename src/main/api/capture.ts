@@ -18,7 +18,7 @@ export interface CaptureOptions extends LongRunningOptions, CorpusLimitOptions {
   corpus: CorpusSource;
   /** Run name in the store; capturing again with the same name resumes it. Default `capture`. */
   run?: string;
-  /** Texts per forward pass at most; default 8. */
+  /** Texts per forward pass at most; default 64, as the CLI's `--batch` (both take the pipeline's default). */
   batch?: number;
   /** Padded tokens (texts × longest) per forward pass at most, which bounds memory; default 2048. */
   maxBatchTokens?: number;
@@ -50,7 +50,7 @@ export async function capture(options: CaptureOptions): Promise<CaptureSummary> 
       captureCorpus(model, store, texts, {
         runName: options.run ?? 'capture',
         corpusSpec: corpusLabel(options.corpus),
-        batchSize: options.batch ?? 8,
+        ...(options.batch !== undefined ? { batchSize: options.batch } : {}),
         ...(options.maxBatchTokens !== undefined ? { maxBatchTokens: options.maxBatchTokens } : {}),
         ...(options.pooling ? { pooling: options.pooling } : {}),
         ...(options.shard ? { shard: options.shard } : {}),

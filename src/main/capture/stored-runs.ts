@@ -102,6 +102,8 @@ export function alignStoredRun(
     pool: PoolingKind;
     layers?: LayerIndexing;
     pivot?: string;
+    /** The caller named the pivot: one the run lacks is an error (the default one is left out quietly). */
+    pivotRequired?: boolean;
     kernel?: AsyncSimilarityKernel;
     onLayer?: (done: number, total: number) => void;
     permutations?: number;
@@ -109,6 +111,9 @@ export function alignStoredRun(
   },
 ): Promise<AlignmentResult> {
   const languages = [...new Set(store.readCorpus(run.corpusId ?? -1).map((t) => t.lang))];
+  if (o.pivotRequired && o.pivot !== undefined && !languages.includes(o.pivot)) {
+    return Promise.reject(new UserError(`the pivot language "${o.pivot}" is not among the languages of run "${run.name}"`, `Pick one of: ${languages.join(', ')}`));
+  }
   const indexing = o.layers ?? 'blocks';
   const total = layerPlan(store.pooledLayers(run.id), numLayersOf(store, run), indexing).length;
   o.onLayer?.(0, total);

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, session, type IpcMainInvokeEvent } from 'electron';
 import { electronConfig } from '../../../electron.config.js';
+import { EXIT_WITH_PARENT_ENV, stopChild } from './backend-process.js';
 import { backendArgs, navigationAllowed, OPEN_FILTERS, parseSaveRequest, SAVE_KINDS, secureWebPreferences, senderAllowed } from './policy.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -19,7 +20,11 @@ let backend: ChildProcess | undefined;
 function startBackend(): Promise<{ url: string; origin: string }> {
   const node = process.env['BABELSCOPE_NODE'] ?? 'node';
   const env = (k: string) => process.env[k] || undefined;
-  const child = spawn(node, backendArgs(cli, env('BABELSCOPE_WORKSPACE'), env('BABELSCOPE_MODEL'), env('BABELSCOPE_DEVICE')), { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(node, backendArgs(cli, env('BABELSCOPE_WORKSPACE'), env('BABELSCOPE_MODEL'), env('BABELSCOPE_DEVICE')), {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    // If this process dies without quitting (a crash, SIGKILL), the backend notices and stops itself.
+    env: { ...process.env, [EXIT_WITH_PARENT_ENV]: '1' },
+  });
   backend = child;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the backend did not start in time')), electronConfig.backendStartTimeoutMs);
@@ -84,5 +89,18 @@ async function main(): Promise<void> {
 }
 
 app.on('window-all-closed', () => app.quit());
-app.on('quit', () => backend?.kill());
+// Quitting waits for the backend to stop (SIGTERM, then SIGKILL after the grace period), so no hung
+// backend is left behind; 'exit' is the last resort when the app ends some other way.
+let backendStopped = false;
+app.on('before-quit', (event) => {
+  if (backendStopped || !backend) return;
+  event.preventDefault();
+  void stopChild(backend, electronConfig.backendStopTimeoutMs).finally(() => {
+    backendStopped = true;
+    app.quit();
+  });
+});
+process.on('exit', () => {
+  if (backend && backend.exitCode === null && backend.signalCode === null) backend.kill('SIGKILL');
+});
 void main();

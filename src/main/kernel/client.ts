@@ -17,12 +17,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as zmq from 'zeromq';
+import { UserError } from '../../shared/errors.js';
 import type {
   CellOutput,
   CompletionReply,
@@ -46,6 +47,12 @@ export interface KernelStartOptions {
   nodeArgs?: string[];
   /** How long to wait for the kernel to answer its first kernel_info (default 30 s). */
   startTimeoutMs?: number;
+  /**
+   * Ports for the first launch's connection file (shell, iopub, stdin, control, heartbeat), as a
+   * Jupyter connection file may name them; default: free ones. When one is taken, the launch is
+   * retried once on free ports.
+   */
+  ports?: [number, number, number, number, number];
 }
 
 export interface ExecuteOptions {
@@ -109,6 +116,8 @@ interface Connection {
   expectedExit: boolean;
   /** Once the kernel's iopub delivered a message (the SUB socket is connected). */
   iopubSeen: boolean;
+  /** The cgroup's OOM-kill count when the kernel started (null: unknown): a larger one at its death is evidence of OOM. */
+  oomKillsAtStart: number | null;
 }
 
 async function freePort(): Promise<number> {
@@ -123,10 +132,52 @@ async function freePort(): Promise<number> {
   });
 }
 
-function describeDeath(code: number | null, signal: string | null, stderrTail: string): string {
-  if (/heap out of memory|Allocation failed|out of memory/i.test(stderrTail) || signal === 'SIGKILL')
-    return `the kernel ran out of memory (${signal ?? `exit code ${code}`}); its state is lost, restart it to continue`;
-  return `the kernel died (${signal ? `signal ${signal}` : `exit code ${code}`}); its state is lost, restart it to continue`;
+/**
+ * The file where the kernel's OOM killer counts its kills in this process's cgroup (the kernel process
+ * runs in the same one): cgroup v2 `memory.events`, or v1 `memory.oom_control` (Linux ≥ 4.13); each
+ * under the cgroup's path, else at the mount's root (a container sees its own cgroup there). Null
+ * where there is none (macOS, Windows).
+ */
+function memoryEventsPath(): string | null {
+  let lines: string[];
+  try {
+    lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n');
+  } catch {
+    return null;
+  }
+  const candidates: string[] = [];
+  const v2 = lines.find((l) => l.startsWith('0::'));
+  if (v2 !== undefined) candidates.push(join('/sys/fs/cgroup', v2.slice(3).trim(), 'memory.events'), '/sys/fs/cgroup/memory.events');
+  const v1 = lines.map((l) => /^\d+:(?:[^:]*,)?memory(?:,[^:]*)?:(.*)$/.exec(l)).find((m) => m);
+  if (v1) candidates.push(join('/sys/fs/cgroup/memory', v1[1]!.trim(), 'memory.oom_control'), '/sys/fs/cgroup/memory/memory.oom_control');
+  return candidates.find((p) => existsSync(p)) ?? null;
+}
+
+/** How many processes the kernel's out-of-memory killer has killed in this cgroup so far (null: unknown). */
+export function oomKills(path = memoryEventsPath()): number | null {
+  if (!path) return null;
+  try {
+    const m = /^oom_kill (\d+)$/m.exec(readFileSync(path, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** V8's own message when the heap limit is reached (Node then aborts: SIGABRT, or exit code 134). */
+const HEAP_LIMIT = /heap out of memory|Reached heap limit|Allocation failed|out of memory/i;
+
+/**
+ * Why the kernel process ended, for people. It is called out of memory only on evidence: V8's
+ * heap-limit message on its stderr, or the cgroup's `oom_kill` count having grown since the kernel
+ * started (the kernel's OOM killer sends SIGKILL). Any other SIGKILL came from someone else.
+ */
+export function describeDeath(code: number | null, signal: string | null, stderrTail: string, oomKilled = false): string {
+  const how = signal ? `signal ${signal}` : `exit code ${code}`;
+  if (HEAP_LIMIT.test(stderrTail)) return `the kernel ran out of memory (its JavaScript heap is full; ${how}); its state is lost, restart it to continue`;
+  if (oomKilled && signal === 'SIGKILL') return `the kernel ran out of memory (the system's out-of-memory killer stopped it: ${how}); its state is lost, restart it to continue`;
+  if (signal === 'SIGKILL') return `the kernel was killed (${how}) by another process or the system; its state is lost, restart it to continue`;
+  return `the kernel died (${how}); its state is lost, restart it to continue`;
 }
 
 export class KernelClient {
@@ -148,13 +199,16 @@ export class KernelClient {
   static async start(options: KernelStartOptions = {}): Promise<KernelClient> {
     const client = new KernelClient(options);
     try {
-      await client.launch();
+      await client.launch(options.ports);
+      return client;
     } catch (e) {
       // Free ports are picked before the kernel binds them: another process may take one in between.
+      // The first client saw its kernel die (it is `dead`): the retry is a fresh client on fresh ports.
       if (!/already in use|port of the connection file is taken/i.test((e as Error).message)) throw e;
-      await client.launch();
+      const retry = new KernelClient(options);
+      await retry.launch();
+      return retry;
     }
-    return client;
   }
 
   get status(): KernelState {
@@ -238,7 +292,7 @@ export class KernelClient {
     if (this.restarting) return this.restarting;
     this.setState('restarting');
     this.restarting = (async () => {
-      await this.stopProcess('the kernel was restarted');
+      await this.stopProcess('the kernel was restarted: state from earlier cells is gone', true);
       await this.launch();
     })();
     try {
@@ -259,10 +313,12 @@ export class KernelClient {
     this.statusEvents.emit(s);
   }
 
-  private async launch(): Promise<void> {
+  private async launch(fixedPorts?: number[]): Promise<void> {
     this.displays.clear();
+    const cwd = this.options.cwd ?? process.cwd();
+    if (!existsSync(cwd)) throw new UserError(`the kernel cannot start in ${cwd}: the folder does not exist`, 'Save the notebook in an existing folder, then run it.');
     const dir = mkdtempSync(join(tmpdir(), 'babelscope-kernel-'));
-    const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const ports = fixedPorts ?? (await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]));
     const info: ConnectionInfo = {
       transport: 'tcp',
       ip: '127.0.0.1',
@@ -280,7 +336,7 @@ export class KernelClient {
     this.signer = new MessageSigner(info.key);
 
     const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), kernelMainPath, '-f', file], {
-      cwd: this.options.cwd ?? process.cwd(),
+      cwd,
       env: this.options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -303,12 +359,21 @@ export class KernelClient {
       stderrTail: '',
       expectedExit: false,
       iopubSeen: false,
-      exited: new Promise((resolve) => child.once('exit', () => resolve())),
+      // A process that could not be spawned emits 'error' and never 'exit'.
+      exited: new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.once('error', () => resolve());
+      }),
+      oomKillsAtStart: oomKills(),
     };
     this.conn = conn;
     child.stdout!.on('data', () => undefined);
     child.stderr!.on('data', (d: Buffer) => (conn.stderrTail = (conn.stderrTail + d.toString()).slice(-4000)));
     child.on('exit', (code, signal) => this.onExit(conn, code, signal));
+    child.on('error', (e) => {
+      conn.stderrTail += `\n${e.message}`;
+      if (child.exitCode === null && child.signalCode === null && child.pid === undefined) this.onExit(conn, null, null);
+    });
     void this.readLoop(conn, shell);
     void this.readLoop(conn, control);
     void this.readLoop(conn, iopub);
@@ -327,7 +392,9 @@ export class KernelClient {
         await this.requestNow('shell', 'kernel_info_request', {}, 250);
         if (conn.iopubSeen) break;
       } catch {
-        /* not up yet */
+        // Not up yet. A request refused at once must not spin on microtasks: the exit event and the
+        // sockets need the event loop to be heard.
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
     }
     this.setState('idle');
@@ -465,7 +532,9 @@ export class KernelClient {
 
   private onExit(conn: Connection, code: number | null, signal: string | null): void {
     if (conn !== this.conn) return;
-    const message = conn.expectedExit ? 'the kernel was stopped' : describeDeath(code, signal, conn.stderrTail);
+    const kills = conn.expectedExit ? null : oomKills();
+    const oomKilled = kills !== null && conn.oomKillsAtStart !== null && kills > conn.oomKillsAtStart;
+    const message = conn.expectedExit ? 'the kernel was stopped' : describeDeath(code, signal, conn.stderrTail, oomKilled);
     this.failPending(message);
     this.closeSockets(conn);
     if (!conn.expectedExit) {
@@ -490,12 +559,12 @@ export class KernelClient {
     rmSync(conn.dir, { recursive: true, force: true });
   }
 
-  private async stopProcess(reason: string): Promise<void> {
+  private async stopProcess(reason: string, restart = false): Promise<void> {
     const conn = this.conn;
     conn.expectedExit = true;
     if (conn.child.exitCode === null && conn.child.signalCode === null) {
       try {
-        await this.requestNow('control', 'shutdown_request', { restart: false }, 2000);
+        await this.requestNow('control', 'shutdown_request', { restart }, 2000);
       } catch {
         /* kill below */
       }

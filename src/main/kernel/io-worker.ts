@@ -133,7 +133,7 @@ async function serve(channel: 'shell' | 'control' | 'stdin', socket: zmq.Router)
     if (channel === 'control' && msg.header.msg_type === 'shutdown_request') {
       // Reply here (the main thread may be stuck), then stop the main thread's cell and exit there.
       send('control', makeMessage('shutdown_reply', { status: 'ok', restart: Boolean(msg.content['restart']) }, session, msg.header), msg.identities);
-      post({ type: 'shutdown' });
+      post({ type: 'shutdown', restart: Boolean(msg.content['restart']) });
       setTimeout(() => interruptMainThread(), 300).unref();
       continue;
     }
@@ -149,7 +149,7 @@ function watchParent(): void {
     if (process.ppid === parent) return;
     clearInterval(timer);
     writeSync(2, `babelscope kernel: the process that started it (pid ${parent}) is gone; shutting down\n`);
-    post({ type: 'shutdown' });
+    post({ type: 'shutdown', restart: false });
     setTimeout(() => interruptMainThread(), 300).unref();
   }, 1000);
   timer.unref();

@@ -55,7 +55,7 @@ worker.on('message', (m: ToMain) => {
       worker.postMessage({ type: 'interrupt-ack' });
       break;
     case 'shutdown':
-      kernel.interrupt();
+      kernel.stopForShutdown(m.restart);
       worker.postMessage({ type: 'close' });
       break;
     case 'closed':

@@ -31,6 +31,13 @@ interface Running {
 export const CANCEL_GRACE_MS = 10_000;
 
 const INTERRUPTED: CellError = { ename: 'Interrupted', evalue: 'the cell was interrupted (state from earlier cells is kept)', traceback: ['Interrupted: the cell was interrupted'] };
+/** A cell running when its kernel restarts or shuts down: unlike an interrupt, nothing of the state survives. */
+const RESTARTED: CellError = {
+  ename: 'KernelRestarted',
+  evalue: 'the kernel was restarted while the cell ran: state from earlier cells is gone (run them again)',
+  traceback: ['KernelRestarted: the kernel was restarted while the cell ran; state from earlier cells is gone'],
+};
+const SHUT_DOWN: CellError = { ename: 'KernelShutDown', evalue: 'the kernel was shut down while the cell ran: its state is gone', traceback: ['KernelShutDown: the kernel was shut down while the cell ran'] };
 
 const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -80,12 +87,17 @@ export class KernelProtocol {
     this.stopCell(r);
   }
 
-  private stopCell(r: Running): void {
+  /** The process is about to end (shutdown_request, or its launcher is gone): the running cell says its state is lost. */
+  stopForShutdown(restart: boolean): void {
+    if (this.running) this.stopCell(this.running, restart ? RESTARTED : SHUT_DOWN);
+  }
+
+  private stopCell(r: Running, error: CellError = INTERRUPTED): void {
     if (this.running !== r) return;
     r.ctx.cancelled = true;
     for (const op of r.ctx.operations) op.abort();
     this.executor.interrupt();
-    r.finish({ ok: false, error: INTERRUPTED });
+    r.finish({ ok: false, error });
   }
 
   reportBackgroundError(e: unknown): void {

@@ -5,7 +5,7 @@ export type ToMain =
   | { type: 'ready' }
   | { type: 'request'; channel: 'shell' | 'control'; msg: ReceivedMessage }
   | { type: 'interrupt' }
-  | { type: 'shutdown' }
+  | { type: 'shutdown'; restart: boolean }
   | { type: 'closed' }
   | { type: 'fatal'; message: string };
 

@@ -6,7 +6,7 @@
  *   const r = await model.forward({ inputIds: [ids], taps: ['resid_post.0'] }); // taps: [batch, pos, width]
  */
 import { Worker } from 'node:worker_threads';
-import { deserializeError } from '../../shared/errors.js';
+import { deserializeError, UserError } from '../../shared/errors.js';
 import type { EngineMessage, EngineMethods, EngineRequest } from './engine-protocol.js';
 import { openModelFolder } from './model-folder.js';
 import type { CaptureStats, GenerateRequest, GenerateResult, LensRequest, LensResult, NllResult, OpenOptions } from './onnx-engine.js';
@@ -18,6 +18,8 @@ import type { ForwardRequest, ForwardResult, ModelInfo, NeuronIntervention } fro
 export class Model {
   private nextId = 1;
   private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  /** Why the model can no longer be used (disposed, or its worker crashed); calls then reject with it at once. */
+  private unusable: Error | null = null;
 
   private constructor(
     private readonly worker: Worker,
@@ -31,8 +33,8 @@ export class Model {
     const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { resourceLimits: { stackSizeMb: engineStackMb() } });
     const model = new Model(worker, tokenizer, null as unknown as ModelInfo);
     worker.on('message', (m: EngineMessage) => model.onMessage(m, options.log));
-    worker.on('error', (e) => model.failAll(e));
-    worker.on('exit', (code) => model.failAll(new Error(`model worker exited (code ${code})`)));
+    worker.on('error', (e) => model.failAll(new Error(`the model's worker crashed: ${e.message}; open the model again to continue`)));
+    worker.on('exit', (code) => model.failAll(new Error(`the model's worker stopped (exit code ${code}); open the model again to continue`)));
     const { log: _log, ...rest } = options;
     try {
       model.info = await model.call('open', { dir, options: rest });
@@ -56,11 +58,14 @@ export class Model {
   }
 
   private failAll(e: Error): void {
-    for (const p of this.pending.values()) p.reject(e);
+    this.unusable ??= e;
+    for (const p of this.pending.values()) p.reject(this.unusable);
     this.pending.clear();
   }
 
   private call<M extends keyof EngineMethods>(method: M, params: Parameters<EngineMethods[M]>[0]): Promise<ReturnType<EngineMethods[M]>> {
+    // A terminated worker drops messages silently: without this a call would wait forever.
+    if (this.unusable) return Promise.reject(this.unusable);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -93,11 +98,16 @@ export class Model {
     return this.call('generate', req);
   }
 
-  /** Releases the worker thread and its onnxruntime session; the model cannot be used after. */
+  /** Releases the worker thread and its onnxruntime session; calls made after reject with a UserError. Calling it again does nothing. */
   async dispose(): Promise<void> {
+    if (this.unusable) return;
+    const released = this.call('dispose', {});
+    // Calls made from now on (and any still queued behind `dispose`) are refused.
+    this.unusable = new UserError(`the model ${this.info.dir} was disposed`, 'Open it again (openModel) to keep using it; dispose() only when done.');
     try {
-      await this.call('dispose', {});
+      await released;
     } finally {
+      this.failAll(this.unusable);
       await this.worker.terminate();
     }
   }

@@ -332,7 +332,7 @@ export class OnnxEngine {
   async lens(req: LensRequest): Promise<LensResult> {
     this.checkIds(req.inputIds);
     if (this.lensProblem) throw this.lensProblem;
-    if (!Number.isInteger(req.topK) || req.topK < 1 || req.topK > this.info.vocabSize) throw new UserError(`--top must be between 1 and ${this.info.vocabSize}`);
+    if (!Number.isInteger(req.topK) || req.topK < 1 || req.topK > this.info.vocabSize) throw new UserError(`the number of top tokens (topK) must be a whole number between 1 and ${this.info.vocabSize} (the vocabulary size), got ${req.topK}`);
     const { feeds, maxLen } = this.feeds(req.inputIds);
     feeds[lensNames.on] = bool(true);
     feeds[lensNames.kInput] = new ort.Tensor('int64', BigInt64Array.from([BigInt(req.topK)]), [1]);
@@ -368,6 +368,8 @@ export class OnnxEngine {
   async generate(req: GenerateRequest): Promise<GenerateResult> {
     this.checkIds([req.inputIds]);
     if (this.past.length === 0) throw new UserError('this model has no past_key_values inputs', 'Export it with --task text-generation-with-past to generate.');
+    if (!Number.isInteger(req.maxNewTokens) || req.maxNewTokens < 0) throw new UserError(`maxNewTokens must be a whole number ≥ 0, got ${req.maxNewTokens}`);
+    if (req.maxNewTokens === 0) return { ids: [], probs: [], stoppedBy: 'length' };
     const scaleFeeds = this.scaleFeeds(req.interventions ?? []);
     const stop = new Set(req.stopTokenIds ?? this.info.eosTokenIds);
     const rng = mulberry32(req.seed ?? 0);

@@ -10,6 +10,8 @@ import { apiTypes } from './api-types.js';
 import { nodeTypes } from './node-types.js';
 import { KernelSessions } from './kernel-sessions.js';
 import { listStores, storeOverview, storeQuery } from './store-browser.js';
+import { stopQueryProcesses } from './store-query-process.js';
+import { NotebookTrust } from './trust.js';
 import { Workspace } from './workspace.js';
 
 /** Who is calling: events go back to that page only; `connection` names it (closing it ends its sessions). */
@@ -28,6 +30,10 @@ export type Backend = Methods & {
 export interface BackendOptions {
   models: ModelSlot;
   workspace: string;
+  /** How long a store-browser query may run (default 10 s). */
+  queryTimeoutMs?: number;
+  /** Where the notebook-trust key and signatures live (default: the user's data folder). */
+  dataDir?: string;
 }
 
 export function summarize(model: Model): ModelSummary {
@@ -44,9 +50,10 @@ export function summarize(model: Model): ModelSummary {
   };
 }
 
-export function createBackend({ models, workspace: root }: BackendOptions): Backend {
+export function createBackend({ models, workspace: root, queryTimeoutMs, dataDir }: BackendOptions): Backend {
   removeDeadKernelFiles(); // HMAC keys of kernels a killed backend left behind
   const workspace = new Workspace(root);
+  const trust = new NotebookTrust(dataDir);
   const kernels = new KernelSessions(workspace);
   const languageSets = new Map<string, ReturnType<typeof tokenLanguagesOfCorpus>>();
   // Token languages come from the UDHR in those languages; computed once per model and language set.
@@ -96,10 +103,26 @@ export function createBackend({ models, workspace: root }: BackendOptions): Back
       return { root: workspace.root, recent: await workspace.recent() };
     },
     'workspace.list': ({ dir }) => workspace.list(dir),
-    'notebook.read': ({ path }) => workspace.read(path),
-    'notebook.write': ({ path, text, expectMtimeMs }) => workspace.write(path, text, expectMtimeMs),
+    async 'notebook.read'({ path }) {
+      const file = await workspace.read(path);
+      const recovery = file.recovery && { ...file.recovery, trusted: await trust.isTrusted(file.recovery.text) };
+      return { ...file, trusted: await trust.isTrusted(file.text), ...(recovery ? { recovery } : {}) };
+    },
+    async 'notebook.write'({ path, text, expectMtimeMs, trusted }) {
+      const written = await workspace.write(path, text, expectMtimeMs);
+      if (trusted) await trust.sign(text);
+      return written;
+    },
     'notebook.stat': ({ path }) => workspace.stat(path),
-    'notebook.autosave': ({ path, text }) => workspace.autosave(path, text),
+    async 'notebook.autosave'({ path, text, trusted }) {
+      const saved = await workspace.autosave(path, text);
+      if (trusted) await trust.sign(text);
+      return saved;
+    },
+    async 'notebook.trust'({ path }) {
+      await trust.sign((await workspace.read(path)).text);
+      return { trusted: true };
+    },
     async 'notebook.discardRecovery'({ path }) {
       await workspace.discardRecovery(path);
       return {};
@@ -126,9 +149,12 @@ export function createBackend({ models, workspace: root }: BackendOptions): Back
       return { stores: await listStores(workspace) };
     },
     'store.overview': ({ path }) => storeOverview(workspace, path),
-    'store.query': ({ path, sql }) => storeQuery(workspace, path, sql),
+    'store.query': ({ path, sql }) => storeQuery(workspace, path, sql, queryTimeoutMs !== undefined ? { timeoutMs: queryTimeoutMs } : {}),
 
     closed: (connection) => kernels.closed(connection),
-    dispose: () => kernels.dispose(),
+    dispose: () => {
+      stopQueryProcesses();
+      return kernels.dispose();
+    },
   };
 }

@@ -28,7 +28,8 @@ export class KernelSessions {
     const kernel = await KernelClient.start({ cwd });
     const id = randomUUID();
     this.sessions.set(id, { kernel, connection: ctx.connection, ctx });
-    kernel.onStatus((state) => ctx.emit('kernel.status', { session: id, state } satisfies KernelStatusEvent));
+    // `dead` is sent once, by onDied, with the reason; a shutdown the page asked for needs no event.
+    kernel.onStatus((state) => state !== 'dead' && ctx.emit('kernel.status', { session: id, state } satisfies KernelStatusEvent));
     kernel.onDied((d) => ctx.emit('kernel.status', { session: id, state: 'dead', message: d.message } satisfies KernelStatusEvent));
     return { session: id };
   }

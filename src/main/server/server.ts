@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { extname } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { requestProblem, TOKEN_HEADER, type BackendRequest } from '../../shared/backend-contract.js';
+import { MAX_MESSAGE_BYTES, requestProblem, TOKEN_HEADER, type BackendRequest } from '../../shared/backend-contract.js';
 import { isUserError, serializeError, type SerializedError } from '../../shared/errors.js';
 import { SOCKET_PATH, socketRequestProblem, type ServerMessage, type SocketRequest } from '../../shared/socket-protocol.js';
 import { createBackend, type Backend, type CallContext } from './backend.js';
@@ -37,17 +37,23 @@ export interface ServerOptions {
   workspace?: string;
   port?: number;
   token?: string;
+  /** How long a store-browser query may run before it is stopped (default 10 s). */
+  queryTimeoutMs?: number;
+  /** Where the notebook-trust key and signatures live (default: the user's data folder, see trust.ts). */
+  dataDir?: string;
 }
 
-const MAX_REQUEST_BYTES = 16 << 20;
+const MAX_REQUEST_BYTES = MAX_MESSAGE_BYTES;
 
 export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   const token = opts.token ?? randomBytes(24).toString('hex');
-  const backend = createBackend({ models: opts.models, workspace: opts.workspace ?? process.cwd() });
+  const backend = createBackend({ models: opts.models, workspace: opts.workspace ?? process.cwd(), ...(opts.queryTimeoutMs !== undefined ? { queryTimeoutMs: opts.queryTimeoutMs } : {}), ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}) });
   let port = 0;
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e) => {
+      // The client went away mid-request (a closed tab, a cut connection): nothing to answer or log.
+      if ((e as NodeJS.ErrnoException).code === 'ECONNRESET' || req.destroyed) return;
       if (isUserError(e)) return send(res, 500, 'text/plain', `${e.message}${e.hint ? `\n${e.hint}` : ''}`);
       process.stderr.write(`server error: ${(e as Error).stack ?? String(e)}\n`);
       send(res, 500, 'text/plain', 'internal error (see the server log)');
@@ -58,6 +64,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!hostAllowed(req.headers.host, port)) return send(res, 403, 'text/plain', 'wrong Host header');
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    if (!decodable(url.pathname)) return send(res, 400, 'text/plain', 'bad request: the path is not valid percent-encoded UTF-8');
     if (url.pathname === '/api/rpc') {
       if (req.method !== 'POST') return send(res, 405, 'text/plain', 'POST only');
       return rpc(req, res);
@@ -120,7 +127,8 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
     };
     const ctx: CallContext = { emit: (event, data) => post({ event, data }), connection };
-    ws.on('message', (raw) => {
+    ws.on('message', (raw, isBinary) => {
+      if (isBinary) return ws.close(1003, 'send JSON text frames');
       let msg: unknown;
       try {
         msg = JSON.parse(String(raw));
@@ -134,6 +142,10 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
       if (bad) return post({ id, error: { name: 'BadRequest', message: bad } });
       void call(backend, method as BackendRequest['method'], params as BackendRequest['params'], ctx).then((reply) => post({ id, ...reply }));
     });
+    // Without this handler a protocol error (a message over maxPayload, a text frame that is not UTF-8)
+    // would be an uncaught 'error' event and end the backend with every kernel; ws closes the socket
+    // itself with the matching code (1009, 1007), so only this page's connection ends.
+    ws.on('error', (e) => process.stderr.write(`socket ${connection} closed: ${e.message}\n`));
     ws.on('close', () => backend.closed?.(connection));
   }
 
@@ -167,6 +179,15 @@ async function call(backend: Backend, method: BackendRequest['method'], params: 
     if (!isUserError(e) && (e as { kind?: unknown }).kind !== 'cancelled') process.stderr.write(`error in ${method}: ${(e as Error).stack ?? String(e)}\n`);
     const { stack: _stack, ...error } = serializeError(e);
     return { error };
+  }
+}
+
+function decodable(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

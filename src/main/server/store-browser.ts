@@ -1,13 +1,15 @@
 /**
  * The store browser's backend: lists the workspace's store files and shows one store's runs, results
  * and tables, and runs SQL over it. Every store is opened read-only through the public API, so a
- * statement that would write is refused by SQLite itself.
+ * statement that would write is refused by SQLite itself; the SQL box's statements run in a process
+ * of their own that is killed after a time limit (store-query-process.ts).
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { STORE_QUERY_LIMIT, type SqlValue, type StoreFileInfo, type StoreOverview, type StoreQueryResult } from '../../shared/backend-contract.js';
 import { UserError } from '../../shared/errors.js';
 import { openStore, type ProjectStore } from '../api/store.js';
+import { runInQueryProcess, type QueryProcessOptions } from './store-query-process.js';
 import type { Workspace } from './workspace.js';
 
 const MAX_DEPTH = 4;
@@ -63,12 +65,10 @@ function cell(v: unknown): SqlValue {
   return String(v);
 }
 
-/**
- * Runs one statement read-only and sends at most STORE_QUERY_LIMIT rows. A query is wrapped in a
- * LIMIT so a huge table is not read whole; when the wrapped form does not prepare, the statement runs
- * as written so its error is SQLite's own message about the user's text.
- */
-export async function storeQuery(workspace: Workspace, path: string, sql: string): Promise<StoreQueryResult> {
+const READ_ONLY_HINT = 'Only queries run here; change the store from a notebook or the CLI.';
+
+/** The statement without a trailing `;`, and its first keyword's text (comments skipped); a UserError when it cannot be a query. */
+function checkedStatement(sql: string): { text: string; head: string } {
   const text = sql.trim().replace(/;+\s*$/, '');
   if (text === '') throw new UserError('the query is empty', 'Type a statement, e.g. SELECT lang, COUNT(*) AS n FROM texts GROUP BY lang');
   const head = text.replace(/^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)+/, '');
@@ -76,7 +76,21 @@ export async function storeQuery(workspace: Workspace, path: string, sql: string
   if (!/^(select|with|values|explain|pragma)\b/i.test(head)) {
     throw new UserError(`the store browser is read-only: it runs SELECT, WITH, VALUES, EXPLAIN and PRAGMA statements only`, 'Change the store from a notebook or the CLI.');
   }
-  return withReadOnlyStore(workspace, path, (store) => {
+  // `PRAGMA journal_mode = DELETE` on a read-only WAL store fails as "disk I/O error": say what it is.
+  if (/^pragma\s+[\w."]+\s*=/i.test(head)) throw new UserError('the store browser is read-only: it reads PRAGMA values but does not set them', READ_ONLY_HINT);
+  return { text, head };
+}
+
+/**
+ * Runs one checked statement on a read-only connection and keeps at most STORE_QUERY_LIMIT rows. A
+ * query is wrapped in a LIMIT so a huge table is not read whole; when the wrapped form does not
+ * prepare, the statement runs as written so its error is SQLite's own message about the user's text.
+ * Runs in the query process (store-query-process.ts), where a runaway statement can be killed.
+ */
+export function runStoreQuery(absPath: string, sql: string): StoreQueryResult {
+  const { text, head } = checkedStatement(sql);
+  const store = openStore(absPath, { readonly: true });
+  try {
     let rows: Record<string, unknown>[] | undefined;
     if (/^(select|with|values)\b/i.test(head)) {
       try {
@@ -88,9 +102,10 @@ export async function storeQuery(workspace: Workspace, path: string, sql: string
     try {
       rows ??= store.query(text);
     } catch (e) {
-      if (/readonly|read-only/i.test((e as Error).message)) {
-        throw new UserError(`the store browser is read-only: ${(e as Error).message}`, 'Only queries run here; change the store from a notebook or the CLI.');
-      }
+      const message = (e as Error).message;
+      if (/readonly|read-only/i.test(message)) throw new UserError(`the store browser is read-only: ${message}`, READ_ONLY_HINT);
+      // A pragma that would change the file (journal_mode(DELETE)) cannot on a read-only WAL connection.
+      if (/^pragma\b/i.test(head) && /disk I\/O error/i.test(message)) throw new UserError('the store browser is read-only: this PRAGMA would change the store', READ_ONLY_HINT);
       throw e;
     }
     const columns = rows.length ? Object.keys(rows[0]!) : [];
@@ -100,5 +115,18 @@ export async function storeQuery(workspace: Workspace, path: string, sql: string
       truncated: rows.length > STORE_QUERY_LIMIT,
       limit: STORE_QUERY_LIMIT,
     };
-  });
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Runs one statement of the SQL box read-only, in its own process killed after `timeoutMs`: SQLite
+ * runs a statement in native code that neither a worker thread's terminate() nor a signal handler
+ * can stop (the process, and its SIGTERM, would wait for it), so a runaway query
+ * (an unbounded `WITH RECURSIVE`) ends with a clear message and the backend answers other calls meanwhile.
+ */
+export async function storeQuery(workspace: Workspace, path: string, sql: string, options: QueryProcessOptions = {}): Promise<StoreQueryResult> {
+  checkedStatement(sql);
+  return runInQueryProcess(await workspace.resolve(path), sql, options);
 }

@@ -73,11 +73,18 @@ export class NotebookView {
   private queue: CellView[] = [];
   private running: CellView | null = null;
   private autosaveTimer: number | undefined;
+  /** The last autosave's error message ('' when it worked). */
+  private autosaveProblem = '';
   private lastKey = '';
   private checkingDisk = false;
   private recheckTimer: number | undefined;
   /** Deleted cells (with their outputs) and where they were, latest last: Z puts them back. */
   private deleted: { cell: NbCell; index: number }[] = [];
+  /**
+   * Cells whose outputs may run scripts (Jupyter's trust model): produced by running them here, or
+   * loaded from a notebook the backend says is trusted. Others' HTML is shown without scripts.
+   */
+  private trustedCells = new WeakSet<NbCell>();
   private readonly cleanup: (() => void)[] = [];
 
   constructor(
@@ -105,7 +112,7 @@ export class NotebookView {
     if (this.dirty && !confirm(`Discard the unsaved changes to ${this.path ?? 'this notebook'}?`)) return;
     const doc = parseNotebook(file.text, file.path);
     await this.stopKernel();
-    this.load(doc, file.path, file.mtimeMs);
+    this.load(doc, file.path, file.mtimeMs, file.trusted ?? false);
     if (file.recovery) this.offerRecovery(file.recovery);
   }
 
@@ -114,7 +121,8 @@ export class NotebookView {
     if (this.dirty && !confirm(`Discard the unsaved changes to ${this.path ?? 'this notebook'}?`)) return;
     const doc = parseNotebook(text, name);
     await this.stopKernel();
-    this.load(doc, null, null);
+    // A file from outside the workspace: its outputs were not made here.
+    this.load(doc, null, null, false);
     this.setDirty(true);
   }
 
@@ -130,17 +138,18 @@ export class NotebookView {
   async save(): Promise<void> {
     if (!this.path) return this.saveAs();
     this.syncSources();
-    const { mtimeMs } = await this.conn.call('notebook.write', { path: this.path, text: serializeNotebook(this.doc), expectMtimeMs: this.mtimeMs });
+    const { mtimeMs } = await this.conn.call('notebook.write', { path: this.path, text: serializeNotebook(this.doc), expectMtimeMs: this.mtimeMs, trusted: this.allTrusted() });
     this.mtimeMs = mtimeMs;
     this.setDirty(false);
     this.setBanner(null);
+    this.noticeUntrusted();
   }
 
   async saveAs(): Promise<void> {
     const path = await this.ui.askPath('Save notebook as', this.path ?? 'Untitled.ipynb');
     if (!path) return;
     this.syncSources();
-    const { mtimeMs } = await this.conn.call('notebook.write', { path, text: serializeNotebook(this.doc), expectMtimeMs: null });
+    const { mtimeMs } = await this.conn.call('notebook.write', { path, text: serializeNotebook(this.doc), expectMtimeMs: null, trusted: this.allTrusted() });
     if (path !== this.path) await this.stopKernel();
     this.path = path;
     this.mtimeMs = mtimeMs;
@@ -148,8 +157,9 @@ export class NotebookView {
     this.ui.onOpened(path);
   }
 
-  private load(doc: NotebookDoc, path: string | null, mtimeMs: number | null): void {
+  private load(doc: NotebookDoc, path: string | null, mtimeMs: number | null, trusted = true): void {
     for (const v of this.views) this.unmount(v);
+    if (trusted) for (const cell of doc.cells) this.trustedCells.add(cell);
     this.doc = doc;
     this.path = path;
     this.mtimeMs = mtimeMs;
@@ -162,6 +172,7 @@ export class NotebookView {
     this.mode = 'command';
     this.setDirty(false);
     this.setBanner(null);
+    this.noticeUntrusted();
     this.select(0);
     this.ui.onOpened(path);
     this.setKernelStatus(this.session ? 'idle' : 'none');
@@ -189,14 +200,44 @@ export class NotebookView {
     }, RECHECK_BELOW_MS);
   }
 
-  private offerRecovery(recovery: { text: string; savedAt: number }): void {
+  private isTrusted(cell: NbCell): boolean {
+    return this.trustedCells.has(cell) || !cell.outputs?.length;
+  }
+
+  /** Every output was produced here or trusted: a save signs them (the notebook opens trusted next time). */
+  private allTrusted(): boolean {
+    return this.views.every((v) => this.isTrusted(v.cell));
+  }
+
+  /** Says so when outputs that would run scripts are shown without them, with the Trust action. */
+  private noticeUntrusted(): void {
+    const scripted = this.views.some((v) => !this.isTrusted(v.cell) && (v.cell.outputs ?? []).some((o) => ['text/html', 'application/javascript'].some((m) => (o['data'] as Record<string, unknown> | undefined)?.[m] !== undefined)));
+    if (!scripted) return;
+    this.setBanner('This notebook was not run here: its HTML outputs are shown without scripts.', [['Trust this notebook', () => void this.trust().catch((e) => this.ui.showError(e))]]);
+    this.ui.banner.dataset['untrusted'] = '1';
+  }
+
+  /** The user trusts the notebook (like `jupyter trust`): its outputs are drawn again with scripts, and the file is signed. */
+  async trust(): Promise<void> {
+    for (const v of this.views) {
+      if (this.isTrusted(v.cell)) continue;
+      this.trustedCells.add(v.cell);
+      v.outputs.replaceChildren();
+      for (const o of v.cell.outputs ?? []) renderOutput(v.outputs, o, this.figureName(v), { trusted: true });
+    }
+    this.setBanner(null);
+    // Unsaved outputs are signed by the next save (all of them are trusted now).
+    if (this.path && !this.dirty) await this.conn.call('notebook.trust', { path: this.path });
+  }
+
+  private offerRecovery(recovery: { text: string; savedAt: number; trusted?: boolean }): void {
     this.setBanner(`Unsaved changes from ${new Date(recovery.savedAt).toLocaleString()} were kept when the app stopped.`, [
       [
         'Recover them',
         () => {
           const path = this.path;
           const mtime = this.mtimeMs;
-          this.load(parseNotebook(recovery.text, path ?? 'the recovered notebook'), path, mtime);
+          this.load(parseNotebook(recovery.text, path ?? 'the recovered notebook'), path, mtime, recovery.trusted ?? false);
           this.setDirty(true);
         },
       ],
@@ -215,12 +256,12 @@ export class NotebookView {
       if (!this.dirty) {
         const file = await this.conn.call('notebook.read', { path });
         const session = this.session;
-        this.load(parseNotebook(file.text, path), path, file.mtimeMs);
+        this.load(parseNotebook(file.text, path), path, file.mtimeMs, file.trusted ?? false);
         this.session = session;
         this.setBanner(`${path} was changed on disk and has been reloaded.`, [['OK', () => this.setBanner(null)]]);
       } else if (!this.ui.banner.dataset['external']) {
         this.setBanner(`${path} was changed on disk by another program.`, [
-          ['Reload theirs', () => void this.conn.call('notebook.read', { path }).then((f) => this.load(parseNotebook(f.text, path), path, f.mtimeMs))],
+          ['Reload theirs', () => void this.conn.call('notebook.read', { path }).then((f) => this.load(parseNotebook(f.text, path), path, f.mtimeMs, f.trusted ?? false))],
           ['Keep mine (overwrite on save)', () => ((this.mtimeMs = mtimeMs), this.setBanner(null))],
         ]);
         this.ui.banner.dataset['external'] = '1';
@@ -235,6 +276,7 @@ export class NotebookView {
   private setBanner(text: string | null, actions: [string, () => void][] = []): void {
     const b = this.ui.banner;
     delete b.dataset['external'];
+    delete b.dataset['untrusted'];
     b.replaceChildren();
     b.hidden = text === null;
     if (text === null) return;
@@ -264,7 +306,15 @@ export class NotebookView {
   private async autosave(): Promise<void> {
     if (!this.dirty || !this.path) return;
     this.syncSources();
-    await this.conn.call('notebook.autosave', { path: this.path, text: serializeNotebook(this.doc) }).catch(() => {});
+    try {
+      await this.conn.call('notebook.autosave', { path: this.path, text: serializeNotebook(this.doc), trusted: this.allTrusted() });
+      this.autosaveProblem = '';
+    } catch (e) {
+      // Said once per kind of failure, not at every keystroke's autosave.
+      const problem = (e as Error).message;
+      if (problem !== this.autosaveProblem) this.ui.showError(e);
+      this.autosaveProblem = problem;
+    }
   }
 
   private changed(): void {
@@ -304,7 +354,7 @@ export class NotebookView {
     if (cell.cell_type === 'markdown' && cell.source.trim() !== '') this.renderMarkdownCell(view);
     else this.ensureEditor(view);
     this.renderCount(view);
-    for (const o of cell.outputs ?? []) renderOutput(outputs, o, this.figureName(view));
+    for (const o of cell.outputs ?? []) renderOutput(outputs, o, this.figureName(view), { trusted: this.isTrusted(cell) });
     return view;
   }
 
@@ -567,7 +617,7 @@ export class NotebookView {
     if (o.output_type === 'stream' && last?.output_type === 'stream' && last['name'] === o['name']) last['text'] = String(last['text']) + String(o['text']);
     else outs.push(o);
     if (displayId) view.displays.set(displayId, o);
-    renderOutput(view.outputs, o, this.figureName(view), { ...(displayId ? { displayId } : {}), cancel: () => void this.interrupt() });
+    renderOutput(view.outputs, o, this.figureName(view), { ...(displayId ? { displayId } : {}), cancel: () => void this.interrupt(), trusted: true });
     if (o.output_type === 'error' && view.editor) {
       const line = errorLine(o, view.cell.execution_count != null ? `cell [${view.cell.execution_count}]` : undefined);
       if (line !== null) view.clearHighlight = highlightLine(view.editor, line);
@@ -583,7 +633,7 @@ export class NotebookView {
     const { transient: _t, ...o } = e.output as NbOutput & { transient?: unknown };
     shown['data'] = o['data'];
     shown['metadata'] = o['metadata'] ?? {};
-    updateOutput(view.outputs, e.displayId, shown, this.figureName(view), { cancel: () => void this.interrupt() });
+    updateOutput(view.outputs, e.displayId, shown, this.figureName(view), { cancel: () => void this.interrupt(), trusted: true });
     this.changed();
   }
 
@@ -633,6 +683,8 @@ export class NotebookView {
         this.renderCount(v);
         v.outputs.replaceChildren();
         v.cell.outputs = [];
+        // What this run shows is produced here: trusted.
+        this.trustedCells.add(v.cell);
         v.displays.clear();
         v.clearHighlight?.();
         v.clearHighlight = null;

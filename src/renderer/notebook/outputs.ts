@@ -3,7 +3,9 @@
  * - streams (stdout/stderr) as text, consecutive chunks of one stream joined, as Jupyter does;
  * - errors with their traceback; the cell line they point at is highlighted in the editor (by the caller);
  * - rich data, richest first: Plotly figures (interactive, with SVG/PNG/PDF export), HTML in a sandboxed
- *   iframe (/frame: opaque origin, no network, so it can neither read the page nor call the backend),
+ *   iframe (/frame: opaque origin, no network, so it can neither read the page nor call the backend);
+ *   HTML of a notebook that is not trusted (Jupyter's trust model, see src/main/server/trust.ts) is
+ *   sanitized and shown in a frame where no script runs at all (the CSP cannot stop WebRTC, a script can),
  *   SVG and PNG images, Markdown, JSON, plain text;
  * - progress bars of long operations (progress-bar.ts), updated in place by `update_display_data`.
  */
@@ -12,6 +14,7 @@ import { jpegToPdf } from '../../shared/image-pdf.js';
 import { renderMarkdown } from '../markdown.js';
 import { drawFigure, lightFigure, loadPlotly, type Layout, type PlotElement, type Trace } from '../plotly.js';
 import { saveFile } from '../shell.js';
+import { FRAME_STYLE } from '../../shared/frame-style.js';
 import { PROGRESS_MIME } from '../../shared/progress-display.js';
 import { renderProgress, updateProgress } from './progress-bar.js';
 
@@ -52,6 +55,11 @@ export interface LiveOutputHooks {
   displayId?: string;
   /** Cancel button of a progress bar: stops the operation. */
   cancel?: () => void;
+  /**
+   * Whether scripts in HTML outputs may run: outputs produced here, or of a trusted notebook. Default
+   * false: HTML is sanitized and shown in a frame without scripts.
+   */
+  trusted?: boolean;
 }
 
 export function renderOutput(container: HTMLElement, o: NbOutput, figureName: string, live: LiveOutputHooks = {}): void {
@@ -72,7 +80,7 @@ export function renderOutput(container: HTMLElement, o: NbOutput, figureName: st
     }
     case 'display_data':
     case 'execute_result': {
-      const wrap = renderBundle(container, (o['data'] ?? {}) as Record<string, unknown>, figureName, live.cancel);
+      const wrap = renderBundle(container, (o['data'] ?? {}) as Record<string, unknown>, figureName, live);
       if (live.displayId) wrap.dataset['displayId'] = live.displayId;
       return;
     }
@@ -97,18 +105,18 @@ export function updateOutput(container: HTMLElement, displayId: string, o: NbOut
   return true;
 }
 
-function renderBundle(container: HTMLElement, data: Record<string, unknown>, figureName: string, cancel?: () => void): HTMLElement {
+function renderBundle(container: HTMLElement, data: Record<string, unknown>, figureName: string, live: LiveOutputHooks): HTMLElement {
   const wrap = document.createElement('div');
   wrap.className = 'output rich';
   container.append(wrap);
-  renderRich(wrap, data, figureName, cancel);
+  renderRich(wrap, data, figureName, live);
   return wrap;
 }
 
-function renderRich(wrap: HTMLElement, data: Record<string, unknown>, figureName: string, cancel?: () => void): void {
-  if (data[PROGRESS_MIME] !== undefined) return renderProgress(wrap, data[PROGRESS_MIME], cancel);
+function renderRich(wrap: HTMLElement, data: Record<string, unknown>, figureName: string, live: LiveOutputHooks): void {
+  if (data[PROGRESS_MIME] !== undefined) return renderProgress(wrap, data[PROGRESS_MIME], live.cancel);
   if (data[PLOTLY_MIME]) return void renderPlotly(wrap, data[PLOTLY_MIME] as { data: Trace[]; layout?: Layout }, figureName);
-  if (typeof data['text/html'] === 'string') return renderHtml(wrap, data['text/html']);
+  if (typeof data['text/html'] === 'string') return live.trusted ? renderHtml(wrap, data['text/html']) : renderUntrustedHtml(wrap, data['text/html']);
   if (typeof data['image/svg+xml'] === 'string') return image(wrap, `data:image/svg+xml;charset=utf-8,${encodeURIComponent(data['image/svg+xml'])}`);
   if (typeof data['image/png'] === 'string') return image(wrap, `data:image/png;base64,${data['image/png'].replace(/\s/g, '')}`);
   if (typeof data['text/markdown'] === 'string') {
@@ -146,6 +154,41 @@ function renderHtml(wrap: HTMLElement, html: string): void {
     if (typeof d?.frameHeight === 'number') frame.style.height = `${Math.min(Math.max(d.frameHeight, 20), 2000) + 4}px`;
   };
   window.addEventListener('message', onMessage);
+  wrap.append(frame);
+}
+
+/** Elements that load or run something; removed from untrusted HTML (the frame runs no script anyway). */
+const UNSAFE_ELEMENTS = 'script, iframe, frame, frameset, object, embed, applet, base, link, meta, form, portal';
+
+/** Untrusted HTML without scripts, handlers, frames and script URLs (Jupyter sanitizes untrusted HTML too). */
+export function sanitizeHtml(html: string): string {
+  const doc = new DOMParser().parseFromString(html, 'text/html');
+  for (const el of doc.querySelectorAll(UNSAFE_ELEMENTS)) el.remove();
+  for (const el of doc.querySelectorAll('*')) {
+    for (const attr of [...el.attributes]) {
+      const name = attr.name.toLowerCase();
+      if (name.startsWith('on') || name === 'srcdoc' || (/^(href|src|action|formaction|xlink:href|data)$/.test(name) && /^\s*(javascript|vbscript|data:text\/html)/i.test(attr.value))) el.removeAttribute(attr.name);
+    }
+  }
+  return doc.body.innerHTML;
+}
+
+/**
+ * HTML of a notebook that is not trusted: sanitized, in a frame without `allow-scripts`, so nothing in
+ * it runs (no script, no handler, no RTCPeerConnection); `allow-same-origin` only lets this page
+ * measure its height, and the page's CSP (inherited by srcdoc) loads nothing from elsewhere.
+ */
+function renderUntrustedHtml(wrap: HTMLElement, html: string): void {
+  const frame = document.createElement('iframe');
+  frame.className = 'html-output untrusted';
+  frame.setAttribute('sandbox', 'allow-same-origin');
+  frame.setAttribute('referrerpolicy', 'no-referrer');
+  frame.title = 'HTML output (not trusted: shown without scripts)';
+  frame.srcdoc = `<!doctype html><html><head><meta charset="utf-8"><style>${FRAME_STYLE}</style></head><body>${sanitizeHtml(html)}</body></html>`;
+  frame.addEventListener('load', () => {
+    const d = frame.contentDocument?.documentElement;
+    if (d) frame.style.height = `${Math.min(Math.max(d.scrollHeight, 20), 2000) + 4}px`;
+  });
   wrap.append(frame);
 }
 

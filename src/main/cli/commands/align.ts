@@ -9,7 +9,7 @@ interface AlignCliOptions extends OutputOptions {
   run: string;
   pool?: 'wmean' | 'mean' | 'last';
   layers: 'hidden_states' | 'blocks';
-  pivot: string;
+  pivot?: string;
   permutations: number;
   seed: number;
   kernel: 'onnx' | 'js';
@@ -29,7 +29,7 @@ export function registerAlign(program: Command): void {
     .addOption(
       new Option('--layers <numbering>', 'hidden_states: as MEXA (0 = embedding output, the last after the final norm); blocks: block index, the last before the final norm').choices(['hidden_states', 'blocks']).default('hidden_states'),
     )
-    .option('--pivot <lang>', 'report every language against this one', 'eng')
+    .option('--pivot <lang>', 'report every language against this one (default: eng, when the run has it)')
     .option('--permutations <n>', 'shuffles of the pairing for the chance level of MEXA and retrieval (at least 100)', parseIntOption('--permutations', 100), 200)
     .option('--seed <n>', 'seed of the shuffles and of the bootstrap intervals', parseIntOption('--seed', 0), 1)
     .addOption(new Option('--kernel <kind>', 'similarity kernel: onnxruntime Gemm (multi-threaded, GPU) or float32 JS').choices(['onnx', 'js']).default('onnx'))
@@ -43,7 +43,7 @@ export function registerAlign(program: Command): void {
         run: o.run,
         ...(o.pool ? { pool: o.pool } : {}),
         layers: o.layers,
-        pivot: o.pivot,
+        ...(o.pivot !== undefined ? { pivot: o.pivot } : {}),
         permutations: o.permutations,
         seed: o.seed,
         kernel: o.kernel,

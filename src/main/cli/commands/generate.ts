@@ -5,7 +5,7 @@ import { addModelOptions, output, parseFloatOption, parseIntOption, requireText,
 export function registerGenerate(program: Command): void {
   addModelOptions(program.command('generate').argument('<dir>', 'model folder').description('generate a continuation (greedy unless --temperature > 0)'))
     .requiredOption('--prompt <text>', 'prompt text')
-    .option('--max-new-tokens <n>', 'tokens to generate', parseIntOption('--max-new-tokens', 1, 100_000), 32)
+    .option('--max-new-tokens <n>', 'tokens to generate', parseIntOption('--max-new-tokens', 0, 100_000), 32)
     .option('--temperature <t>', '0 = greedy', parseFloatOption('--temperature', 0, 100), 0)
     .option('--top-p <p>', 'nucleus sampling mass', parseFloatOption('--top-p', 0, 1), 1)
     .option('--seed <n>', 'random seed for sampling', parseIntOption('--seed', 0), 0)

@@ -9,6 +9,7 @@ import { parseIntOption } from '../common.js';
 import type { DeviceRequest } from '../../model/types.js';
 import { Option } from 'commander';
 import { bundledModelDir } from './tour.js';
+import { EXIT_WITH_PARENT_ENV } from '../../electron/backend-process.js';
 
 export interface ServeOptions {
   port?: number;
@@ -17,6 +18,8 @@ export interface ServeOptions {
   open?: boolean;
   model?: string;
   device: DeviceRequest;
+  /** Seconds a store-browser query may run. */
+  queryTimeout?: number;
 }
 
 /** Opens `url` in the default browser, as Jupyter does; a machine without one just gets the printed URL. */
@@ -25,6 +28,18 @@ function openBrowser(url: string): void {
   const child = spawn(cmd as string, args as string[], { stdio: 'ignore', detached: true });
   child.on('error', () => {});
   child.unref();
+}
+
+/** Calls `gone` once the process that started this one has ended (this one is then re-parented). */
+function watchParent(gone: () => void): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    process.stderr.write(`babelscope serve: the process that started it (pid ${parent}) is gone; stopping\n`);
+    gone();
+  }, 1000);
+  timer.unref();
 }
 
 function workspaceDir(dir: string | undefined): string {
@@ -37,7 +52,7 @@ function workspaceDir(dir: string | undefined): string {
 export async function serve(dir: string | undefined, o: ServeOptions): Promise<void> {
   const workspace = workspaceDir(dir);
   const models = new ModelSlot(resolve(o.model ?? bundledModelDir), o.device);
-  const server = await startServer({ models, workspace, ...(o.port !== undefined ? { port: o.port } : {}) });
+  const server = await startServer({ models, workspace, ...(o.port !== undefined ? { port: o.port } : {}), ...(o.queryTimeout !== undefined ? { queryTimeoutMs: o.queryTimeout * 1000 } : {}) });
   process.stdout.write(o.json ? JSON.stringify({ url: server.url, origin: server.origin }) + '\n' : `Babelscope is running at ${server.url}\n(workspace ${workspace}; Ctrl+C stops it)\n`);
   if (o.open !== false && !o.json) openBrowser(server.url);
   await new Promise<void>((done) => {
@@ -46,6 +61,7 @@ export async function serve(dir: string | undefined, o: ServeOptions): Promise<v
     // `on`, not `once`: Slurm's scancel signals every process of the job and a wrapper script may pass
     // SIGTERM on as well; a second one must not kill the server while it shuts its kernels down.
     process.on('SIGTERM', stop);
+    if (process.env[EXIT_WITH_PARENT_ENV] === '1') watchParent(stop);
   });
   await server.close();
   await models.dispose();
@@ -57,6 +73,7 @@ export function addServeOptions(cmd: Command): Command {
     .option('--no-open', 'do not open a browser')
     .option('--model <dir>', 'model folder for the panels (default: the bundled tiny-babel model)')
     .addOption(new Option('--device <device>', 'where to run the model').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .option('--query-timeout <seconds>', 'stop a store-browser SQL query after this many seconds (default 10)', parseIntOption('--query-timeout', 1, 86_400))
     .option('--json', 'print {"url","origin"} as JSON (and open no browser)');
 }
 
