@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { benchAlignment } from './alignment.js';
 import { benchBatchMemory } from './batch-memory.js';
 import { benchCapture } from './capture.js';
+import { benchCaptureMemory } from './capture-memory.js';
+import { benchCaptureSpeed } from './capture-speed.js';
 import { benchEngine, benchOpen } from './engine.js';
 import { benchKernel } from './kernel.js';
 import { benchWorkbench } from './workbench.js';
@@ -20,6 +22,10 @@ const modelDir = process.argv[2] ?? join(repoRoot, 'assets', 'tiny-babel');
 /** Built by scripts/make_large_model.py (≥ 1.5 GB fp32 Llama, external data); benches that need real size use it when present. */
 const largeDir = join(repoRoot, 'bench', 'models', 'large-llama');
 const hasLarge = existsSync(join(largeDir, 'onnx', 'model.onnx'));
+/** scripts/make_large_model.py --preset medium / --preset compute (issue 22: capture against a bare forward). */
+const mediumDir = join(repoRoot, 'bench', 'models', 'medium-llama');
+const computeDir = join(repoRoot, 'bench', 'models', 'compute-llama');
+const built = (dir: string) => existsSync(join(dir, 'onnx', 'model.onnx'));
 
 function section(title: string, rows: Record<string, number | string>): void {
   console.log(`\n## ${title}`);
@@ -28,6 +34,10 @@ function section(title: string, rows: Record<string, number | string>): void {
 
 section(`engine (${modelDir}, CPU)`, { ...(await benchOpen(modelDir)), ...(await benchEngine(modelDir)) });
 section(`capture (${modelDir}, CPU; includes tokenizing and SQLite writes)`, await benchCapture(modelDir));
+if (built(mediumDir)) section(`capture vs bare forward, peak RSS, same batches, one process each (${mediumDir}, CPU)`, await benchCaptureMemory(mediumDir));
+else console.log('\n(capture memory vs bare forward: skipped, build the model with /usr/bin/python3 scripts/make_large_model.py --preset medium)');
+if (built(computeDir)) section(`capture vs bare forward, speed, compute-bound (${computeDir}, CPU; shared machine)`, await benchCaptureSpeed(computeDir));
+else console.log('\n(capture speed vs bare forward: skipped, build the model with /usr/bin/python3 scripts/make_large_model.py --preset compute)');
 section(`one session (${modelDir}, CPU)`, await benchOneSession(modelDir));
 section(`ablation over L languages vs L + 1 captures (${modelDir}, CPU)`, await benchAblation(modelDir));
 const big = hasLarge ? largeDir : modelDir;

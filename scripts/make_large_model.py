@@ -12,7 +12,18 @@ Requirements: Debian ``python3-torch`` (1.13), ``python3-onnx``; about 6 GB of f
 
     /usr/bin/python3 scripts/make_large_model.py            # writes bench/models/large-llama/
     /usr/bin/python3 scripts/make_large_model.py --out DIR --layers 9
+    /usr/bin/python3 scripts/make_large_model.py --preset medium    # bench/models/medium-llama: 158 M params, 0.63 GB
+    /usr/bin/python3 scripts/make_large_model.py --preset compute   # bench/models/compute-llama: 8 layers, d 256, 1024 neurons
+
+``medium`` is where a batched forward's activations, not its weights, dominate memory (issue 22's
+capture-vs-bare-forward rows); ``compute`` is small and compute-bound (capture-vs-bare-forward speed).
 """
+
+PRESETS = {
+    "large": dict(layers=9, hidden=2048, intermediate=5632),
+    "medium": dict(layers=6, hidden=1536, intermediate=4096),
+    "compute": dict(layers=8, hidden=256, intermediate=1024),
+}
 
 import argparse
 import importlib.util
@@ -35,11 +46,16 @@ def load_tiny_module():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=os.path.join(REPO, "bench", "models", "large-llama"))
-    ap.add_argument("--layers", type=int, default=9)
-    ap.add_argument("--hidden", type=int, default=2048)
-    ap.add_argument("--intermediate", type=int, default=5632)
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="large", help="size (default large); --layers/--hidden/--intermediate override it")
+    ap.add_argument("--out", help="default bench/models/<preset>-llama")
+    ap.add_argument("--layers", type=int)
+    ap.add_argument("--hidden", type=int)
+    ap.add_argument("--intermediate", type=int)
     args = ap.parse_args()
+    for key, value in PRESETS[args.preset].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    args.out = args.out or os.path.join(REPO, "bench", "models", f"{args.preset}-llama")
     tiny = load_tiny_module()
     tiny.TRAIN_DROPOUT = 0.0
     torch.manual_seed(20251202)

@@ -8,6 +8,7 @@ import { mountLens } from './lens-panel.js';
 import { mountModelPanel } from './model-panel.js';
 import { addApiTypes, addNodeTypesAtPause, configureTypeScript, setTheme } from './notebook/editor.js';
 import { NotebookView } from './notebook/notebook-view.js';
+import { setFigureExporter } from './notebook/outputs.js';
 import { rethemeFigures } from './plotly.js';
 import { shell } from './shell.js';
 import { StorePanel } from './store-panel.js';
@@ -87,6 +88,7 @@ let storePanel: StorePanel | undefined;
 
 async function start(): Promise<void> {
   const conn = new Connection(takeToken());
+  setFigureExporter(async (figure, format) => (await conn.call('figure.export', { figure, format })).base64);
   storePanel = new StorePanel(
     conn,
     {

@@ -150,6 +150,11 @@ export type BackendMethods = {
   'store.list': (params: Record<string, never>) => { stores: StoreFileInfo[] };
   'store.overview': (params: { path: string }) => StoreOverview;
   'store.query': (params: { path: string; sql: string }) => StoreQueryResult;
+  /**
+   * A Plotly figure exported as `babelscope run` exports it (plotly.js in a headless Chromium): SVG,
+   * PNG at print resolution, PDF as vectors with its text. The file's bytes, base64.
+   */
+  'figure.export': (params: { figure: { data: unknown[]; layout?: Record<string, unknown> }; format: 'svg' | 'png' | 'pdf' }) => { base64: string };
 };
 
 export type BackendMethod = keyof BackendMethods;
@@ -196,6 +201,11 @@ const PARAMS: Record<BackendMethod, Check> = {
   'store.list': none,
   'store.overview': str('path'),
   'store.query': all(str('path'), str('sql', 1 << 20)),
+  'figure.export': (p) => {
+    const f = p['figure'] as { data?: unknown } | null;
+    if (!f || typeof f !== 'object' || !Array.isArray(f.data)) return '`params.figure` must be a Plotly figure ({ data: [...], layout })';
+    return ['svg', 'png', 'pdf'].includes(p['format'] as string) ? null : '`params.format` must be svg, png or pdf';
+  },
 };
 
 /** Runtime check of an incoming request; returns a message saying what is wrong, or null. */

@@ -7,6 +7,7 @@
  */
 import {
   CELL_ORDER_LIB,
+  IMPLICIT_ANY_CODES,
   cellSpecifier,
   cellTail,
   isCellFile,
@@ -210,6 +211,7 @@ export function cellScopedWorker<B extends WorkerClass>(Base: B, ts: TsApi) {
       if (unfinished) out.push({ ...unfinished, start: text.length, length: 0 });
       for (const d of diagnostics) {
         if (d.start !== undefined && d.start >= text.length) continue;
+        if (IMPLICIT_ANY_CODES.has(d.code)) continue;
         const related = d.relatedInformation?.filter((r) => !(r.file && this.#inTail(r.file.fileName, r.start === undefined ? undefined : { start: r.start, length: r.length ?? 0 })));
         let diagnostic = related ? { ...d, relatedInformation: related } : d;
         if (d.code === ASSIGN_TO_IMPORT && d.start !== undefined && d.length !== undefined) {

@@ -15,7 +15,12 @@
 /** Cell models live at `file:///cells/<cell id>.ts` (markdown ones at `.md`, outside the TS program). */
 export const CELL_URI_PREFIX = 'file:///cells/';
 
-/** Compiler options of the cells' program (numbers are TypeScript's enums: ESNext, ESNext, Node10 resolution). */
+/**
+ * Compiler options of the cells' program (numbers are TypeScript's enums: ESNext, ESNext, Node10
+ * resolution). `strict` stays (null checks and wrong types are real advice, and `noImplicitAny` gives
+ * `const rows = []` its evolving type); the implicit-any errors themselves are dropped by the worker
+ * (IMPLICIT_ANY_CODES), as the kernel (esbuild) runs untyped parameters as they are.
+ */
 export const CELL_COMPILER_OPTIONS = {
   target: 99,
   module: 99,
@@ -26,6 +31,13 @@ export const CELL_COMPILER_OPTIONS = {
   esModuleInterop: true,
   lib: ['esnext'],
 };
+
+/**
+ * "… implicitly has an 'any' type" and its kin: the kernel runs such code, so the editor does not
+ * mark it (7005 variable, 7006 parameter, 7008 member, 7010/7011 return, 7018 object literal, 7019
+ * rest parameter, 7022/7023/7024 self-referencing, 7031 binding element, 7034 variable in some locations).
+ */
+export const IMPLICIT_ANY_CODES: ReadonlySet<number> = new Set([7005, 7006, 7008, 7010, 7011, 7018, 7019, 7022, 7023, 7024, 7031, 7034]);
 
 /** Where the `babelscope` package's declarations are put (the backend's `api.types`), so `import … from "babelscope"` resolves. */
 export const API_TYPES_PATH = 'file:///node_modules/babelscope/index.d.ts';

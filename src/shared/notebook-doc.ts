@@ -1,10 +1,9 @@
 /**
- * A notebook as the workbench edits it: nbformat 4.5 in memory, with `source` as one string. Reading
- * keeps every field it does not know (metadata of other tools, attachments); writing produces what
- * Jupyter writes (sources as lists of lines, one-space indent, cell ids). Cell operations are pure
- * functions over the cell list. No Node, no DOM.
+ * A notebook as the workbench and `babelscope run` edit it: nbformat 4 in memory, with `source` and
+ * output texts as one string each. Reading and writing files is `ipynb-codec.ts`. Cell operations are
+ * pure functions over the cell list. No Node, no DOM.
  */
-import { UserError } from './errors.js';
+import type { JsonOriginal } from './json-layout.js';
 
 export type CellType = 'code' | 'markdown' | 'raw';
 
@@ -23,15 +22,34 @@ export interface NbCell {
   [other: string]: unknown;
 }
 
+/** Where a document was read from (its text, to re-write only what changed): set by the codec. */
+export const NOTEBOOK_ORIGINAL: unique symbol = Symbol('babelscope.ipynb.original');
+
+export interface NotebookOriginal {
+  json: JsonOriginal;
+  /** The position in the file's "cells" of each cell read, by its id in memory. */
+  cellIndex: Map<string, number>;
+}
+
 export interface NotebookDoc {
   nbformat: number;
   nbformat_minor: number;
   metadata: Record<string, unknown>;
   cells: NbCell[];
   [other: string]: unknown;
+  [NOTEBOOK_ORIGINAL]?: NotebookOriginal;
 }
 
 export const BABELSCOPE_KERNELSPEC = { name: 'babelscope', display_name: 'TypeScript (Babelscope)', language: 'typescript' };
+/** What the kernel says about its language (kernel_info and notebook metadata). */
+export const BABELSCOPE_LANGUAGE_INFO = {
+  name: 'typescript',
+  version: '5',
+  mimetype: 'text/typescript',
+  file_extension: '.ts',
+  pygments_lexer: 'typescript',
+  codemirror_mode: 'text/typescript',
+};
 
 /** An nbformat cell id: 8 random hex digits (Web Crypto exists in browsers and in Node). */
 export function newCellId(): string {
@@ -48,85 +66,9 @@ export function newNotebook(): NotebookDoc {
   return {
     nbformat: 4,
     nbformat_minor: 5,
-    metadata: { kernelspec: { ...BABELSCOPE_KERNELSPEC }, language_info: { name: 'typescript', file_extension: '.ts', mimetype: 'text/typescript' } },
+    metadata: { kernelspec: { ...BABELSCOPE_KERNELSPEC }, language_info: { ...BABELSCOPE_LANGUAGE_INFO } },
     cells: [newCell('code')],
   };
-}
-
-const joinSource = (s: unknown): string => (Array.isArray(s) ? s.join('') : typeof s === 'string' ? s : '');
-
-/** Splits text into Jupyter's list of lines (each keeps its newline, the last may not). */
-export function sourceLines(text: string): string[] {
-  if (text === '') return [];
-  const lines = text.split(/(?<=\n)/);
-  return lines;
-}
-
-export function parseNotebook(text: string, name = 'the notebook'): NotebookDoc {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${name} is not valid JSON (${(e as Error).message})`, 'Open it in a text editor to repair it, or restore it from a copy.');
-  }
-  if (typeof raw !== 'object' || raw === null || !Array.isArray((raw as { cells?: unknown }).cells))
-    throw new UserError(`${name} is not a Jupyter notebook (no "cells" list)`, 'Babelscope opens nbformat 4 .ipynb files.');
-  const nb = raw as Record<string, unknown> & { cells: unknown[] };
-  if (typeof nb['nbformat'] === 'number' && nb['nbformat'] !== 4) throw new UserError(`${name} is nbformat ${String(nb['nbformat'])}`, 'Convert it with `jupyter nbconvert --to notebook --nbformat 4`.');
-  const seen = new Set<string>();
-  const cells = nb.cells.map((c, i): NbCell => {
-    if (typeof c !== 'object' || c === null) throw new UserError(`${name}: cell ${i + 1} is not an object`);
-    const cell = c as Record<string, unknown>;
-    const type = cell['cell_type'];
-    if (type !== 'code' && type !== 'markdown' && type !== 'raw') throw new UserError(`${name}: cell ${i + 1} has an unknown cell_type ${JSON.stringify(type)}`);
-    let id = typeof cell['id'] === 'string' && cell['id'] !== '' ? cell['id'] : newCellId();
-    if (seen.has(id)) id = newCellId();
-    seen.add(id);
-    const out: NbCell = { ...cell, id, cell_type: type, source: joinSource(cell['source']), metadata: (cell['metadata'] as Record<string, unknown>) ?? {} };
-    if (type === 'code') {
-      out.outputs = Array.isArray(cell['outputs']) ? (cell['outputs'] as NbOutput[]).map(normalizeOutput) : [];
-      out.execution_count = typeof cell['execution_count'] === 'number' ? cell['execution_count'] : null;
-    }
-    return out;
-  });
-  return { ...nb, nbformat: 4, nbformat_minor: Math.max(5, typeof nb['nbformat_minor'] === 'number' ? nb['nbformat_minor'] : 5), metadata: (nb['metadata'] as Record<string, unknown>) ?? {}, cells };
-}
-
-/** Stream text and MIME text come as lists of lines in files; in memory they are strings. */
-function normalizeOutput(o: NbOutput): NbOutput {
-  const out: NbOutput = { ...o };
-  if (o.output_type === 'stream') out['text'] = joinSource(o['text']);
-  if (o['data'] && typeof o['data'] === 'object') {
-    const data: Record<string, unknown> = {};
-    for (const [mime, v] of Object.entries(o['data'] as Record<string, unknown>)) data[mime] = Array.isArray(v) && (mime.startsWith('text/') || mime === 'image/svg+xml') ? v.join('') : v;
-    out['data'] = data;
-  }
-  return out;
-}
-
-function outputForFile(o: NbOutput): NbOutput {
-  const out: NbOutput = { ...o };
-  if (o.output_type === 'stream' && typeof o['text'] === 'string') out['text'] = sourceLines(o['text']);
-  if (o['data'] && typeof o['data'] === 'object') {
-    const data: Record<string, unknown> = {};
-    for (const [mime, v] of Object.entries(o['data'] as Record<string, unknown>)) data[mime] = typeof v === 'string' && (mime.startsWith('text/') || mime === 'image/svg+xml') ? sourceLines(v) : v;
-    out['data'] = data;
-  }
-  return out;
-}
-
-export function serializeNotebook(doc: NotebookDoc): string {
-  const metadata = { ...doc.metadata };
-  metadata['kernelspec'] ??= { ...BABELSCOPE_KERNELSPEC };
-  metadata['language_info'] ??= { name: 'typescript', file_extension: '.ts', mimetype: 'text/typescript' };
-  const cells = doc.cells.map((c) => {
-    const { id, cell_type, source, metadata: m, outputs, execution_count, ...rest } = c;
-    return cell_type === 'code'
-      ? { ...rest, id, cell_type, execution_count: execution_count ?? null, metadata: m, outputs: (outputs ?? []).map(outputForFile), source: sourceLines(source) }
-      : { ...rest, id, cell_type, metadata: m, source: sourceLines(source) };
-  });
-  const { cells: _c, metadata: _m, nbformat: _n, nbformat_minor: _nm, ...rest } = doc;
-  return JSON.stringify({ ...rest, cells, metadata, nbformat: 4, nbformat_minor: Math.max(5, doc.nbformat_minor) }, null, 1) + '\n';
 }
 
 // Cell operations: each returns a new list and never mutates its input.

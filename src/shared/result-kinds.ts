@@ -4,7 +4,7 @@
  * their types from here, so adding an analysis result is one entry in `ResultKinds` and one in
  * `RESULT_KINDS` (and its section in src/main/store/SCHEMA.md, which a test holds to this table).
  */
-import type { AblationMatrix, AlignmentResult, LapeOptions, LapeResult, SelectivityOptions, SelectivityResult, WorkingLanguageResult } from './result-types.js';
+import type { AblationMatrix, AlignmentResult, LapeOptions, LapeResult, SelectivityResult, SelectivityTest, WorkingLanguageResult } from './result-types.js';
 
 /** `running` while capturing, `interrupted` after Ctrl-C (resumable), `failed` after an error. */
 export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted';
@@ -27,8 +27,15 @@ export interface CorpusParams {
  */
 export interface ResultKinds {
   nll: { params: Record<string, never>; result: NllTotals; inputs: { run: 'run' } };
-  /** A neuron selection: LAPE (params are its options) or `selectivity` (params carry `method`). */
-  lape: { params: Required<LapeOptions> | ({ method: 'selectivity' } & Required<SelectivityOptions>); result: LapeResult | SelectivityResult; inputs: { run: 'run' } };
+  /**
+   * A neuron selection: LAPE (params are its options) or `selectivity` (params carry `method`, and `test`
+   * with `fdrProcedure`; selections stored before text-level tests have neither: token-level z-tests, BH).
+   */
+  lape: {
+    params: Required<LapeOptions> | { method: 'selectivity'; minEffect: number; fdr: number; test?: SelectivityTest; fdrProcedure?: 'BY' | 'BH' };
+    result: LapeResult | SelectivityResult;
+    inputs: { run: 'run' };
+  };
   /** `randomSets`/`seed` are absent in ablations stored before chance levels existed (none drawn). */
   ablation: { params: CorpusParams & { scale: number; randomSets?: number; seed?: number }; result: AblationMatrix; inputs: { run: 'run'; selection: 'lape' } };
   alignment: {

@@ -23,6 +23,17 @@ export interface LapeOptions {
 /** A neuron as `[layer, index]`. */
 export type NeuronRef = [layer: number, index: number];
 
+/** Whether a model has learned each language: its mean NLL against a uniform guess over the vocabulary (analysis/unlearned.ts). */
+export interface LearnedCheck {
+  vocabSize: number;
+  /** ln |V|: nats per token of a uniform guess. */
+  uniformNll: number;
+  /** language → mean next-token NLL (nats per token) on the capture's texts. */
+  meanNll: Record<string, number>;
+  /** Languages whose NLL is no better than the uniform guess: not learned, their neurons meaningless. */
+  unlearned: string[];
+}
+
 /** What every neuron-selection method gives (LAPE, selectivity): what ablation and comparisons read. */
 export interface NeuronSelection {
   /** 'selectivity' for that method; absent or 'lape' for LAPE. */
@@ -36,6 +47,12 @@ export interface NeuronSelection {
   selected: NeuronRef[];
   /** [layers] neurons per layer. */
   neuronsPerLayer: number[];
+  /**
+   * Languages the model has not learned (mean NLL ≥ ln |V|): their neurons are meaningless; with the
+   * NLLs that decided it. Absent when the capture kept no NLL or the vocabulary size is unknown.
+   */
+  unlearned?: string[];
+  learnedCheck?: LearnedCheck;
 }
 
 /** Language-specific neurons selected by LAPE. */
@@ -49,12 +66,25 @@ export interface LapeResult extends NeuronSelection {
 
 // Selectivity (src/main/analysis/selectivity.ts)
 
-/** Thresholds of the selectivity method (no quota): an effect-size floor and a false-discovery rate. */
+/** Thresholds of the selectivity method (no quota): an effect-size floor inside the null and a false-discovery rate. */
 export interface SelectivityOptions {
-  /** Cohen's h floor between the language's p and the highest other p; default 0.8 ("large"). */
+  /** The margin h₀ of the null H0: h ≤ h₀, where h is the text-level Cohen's h over the closest other language; default 0.8 ("large"). */
   minEffect?: number;
-  /** Benjamini–Hochberg false-discovery rate over all neurons × languages; default 0.05. */
+  /** False-discovery rate over all neurons × languages; default 0.05. */
   fdr?: number;
+  /** 'BY' (Benjamini–Yekutieli, valid under any dependence; default) or 'BH' (Benjamini–Hochberg, needs positive dependence). */
+  fdrProcedure?: 'BY' | 'BH';
+}
+
+/** The test the selectivity method uses (stored with every result; results stored before it have none: token-level z-tests). */
+export type SelectivityTest = 'welch-arcsine-text-groups';
+
+/** A 95 % (or other level) interval; the same shape as src/shared/intervals.ts `Interval`. */
+export interface EffectInterval {
+  low: number;
+  high: number;
+  level: number;
+  method: string;
 }
 
 /** One selected (neuron, language) with the numbers that selected it. */
@@ -62,24 +92,37 @@ export interface SelectiveNeuron {
   layer: number;
   index: number;
   lang: string;
-  /** Activation probability for the language. */
+  /** Activation probability for the language (its tokens pooled). */
   p: number;
-  /** The highest activation probability among the other languages, and that language. */
+  /** The pooled activation probability of the closest other language (smallest text-level h), and that language. */
   runnerUp: number;
   runnerUpLang: string;
-  /** Cohen's h between p and runnerUp. */
+  /** Text-level Cohen's h over the closest other language: mean over text groups of 2·asin(√rate), difference of the two means. */
   effect: number;
-  /** Intersection–union p-value, and its Benjamini–Hochberg adjusted value. */
+  /** Welch 95 % interval of that difference. */
+  effectInterval?: EffectInterval;
+  /** Intersection–union p-value (the largest of the Welch p-values against each other language), and its FDR-adjusted value. */
   pValue: number;
   qValue: number;
 }
 
-/** Language-selective neurons by the selectivity method: every (neuron, language) beating all other languages by a large, significant margin. */
+/** The text groups a selectivity test had per language (units of inference). */
+export interface SelectivityUnits {
+  groups: number;
+  texts: number;
+  tokens: number;
+}
+
+/** Language-selective neurons by the selectivity method: every (neuron, language) beating all other languages by more than the effect floor, tested over texts. */
 export interface SelectivityResult extends NeuronSelection {
   method: 'selectivity';
+  /** The test; absent in results stored before text-level tests (token-level z-tests, not valid). */
+  test?: SelectivityTest;
   options: Required<SelectivityOptions>;
   /** Number of tests the FDR is controlled over (neurons × languages). */
   tests: number;
+  /** language → its units of inference (groups of texts), texts and tokens (layer 0). */
+  units?: Record<string, SelectivityUnits>;
   /** Every selected (neuron, language), largest effect first. */
   details: SelectiveNeuron[];
 }
@@ -98,6 +141,12 @@ export interface DiagonalEntry {
   randomDelta: number | null;
   /** delta − randomDelta. */
   excessOverRandom: number | null;
+  /** 95 % bootstrap interval of delta over the evaluated language's texts (absent in ablations stored before intervals). */
+  deltaInterval?: EffectInterval | null;
+  /** The 2.5–97.5 % spread of the random draws' deltas on this language (null without ≥ 2 draws). */
+  randomBand?: { low: number; high: number } | null;
+  /** True when delta lies outside `randomBand` (above it: these neurons do more than random ones), false inside, null without a band. */
+  outsideRandomBand?: boolean | null;
 }
 
 /** The deactivated × evaluated NLL matrix (see the module comment). */
@@ -116,6 +165,12 @@ export interface AblationMatrix {
   randomDelta: (number | null)[][] | null;
   /** Random draws averaged in `randomDelta` (0: none). */
   randomDraws: number;
+  /** [deactivated][evaluated] 95 % bootstrap interval of delta over the evaluated language's texts (paired: the same texts with and without the ablation); absent in ablations stored before intervals. */
+  deltaInterval?: (EffectInterval | null)[][];
+  /** [deactivated][evaluated] 2.5–97.5 % spread of the random draws' deltas (null with fewer than 2 draws). */
+  randomBand?: ({ low: number; high: number } | null)[][] | null;
+  /** How many diagonal entries lie above their random band, out of those with a band. */
+  aboveRandomCount?: number;
   /** language (both a row and a column) → diagonal entry. */
   diagonal: Record<string, DiagonalEntry>;
   /** How many diagonal entries are the max of their row / of their column, out of `diagonalSize`. */

@@ -129,17 +129,28 @@ describe('workbench notebook (real server, kernel and Chromium)', () => {
   });
 
   it('draws an interactive Plotly figure and exports it as SVG', async () => {
-    const index = await runNewCell("display({ data: [{ type: 'bar', x: ['eng', 'rus', 'cmn'], y: [3, 1, 2] }], layout: { title: { text: 'Languages' }, width: 600, height: 360 } })", /SVG/);
+    // The kernel starts its figure browser on this first figure: allow for it on a busy machine.
+    const index = await runNewCell("display({ data: [{ type: 'bar', x: ['eng', 'rus', 'cmn'], y: [3, 1, 2] }], layout: { title: { text: 'Languages' }, width: 600, height: 360 } })", /SVG/, 90_000);
     const cell = page.locator('.cell').nth(index);
     await cell.locator('.plot .main-svg').first().waitFor({ timeout: 30_000 });
     assert.equal(await cell.locator('.plot .bars .point').count(), 3);
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), cell.locator('button.export[data-format=svg]').click()]);
-    assert.match(download.suggestedFilename(), /^demo-cell\d+\.svg$/);
+    // Named as `babelscope run` names it: the cell's number, then the figure's within the cell.
+    assert.equal(download.suggestedFilename(), `demo-cell${index + 1}-1.svg`);
     const file = join(SHOTS, 'figure.svg');
     await download.saveAs(file);
     const svg = readFileSync(file, 'utf8');
     assert.match(svg, /^<svg[\s>]/);
     assert.ok(svg.includes('Languages'), 'the title is in the SVG');
+    // The PDF comes from the same export path as `run --format pdf`: vectors and text, not a picture.
+    const [pdfDownload] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), cell.locator('button.export[data-format=pdf]').click()]);
+    assert.equal(pdfDownload.suggestedFilename(), `demo-cell${index + 1}-1.pdf`);
+    const pdfFile = join(SHOTS, 'figure.pdf');
+    await pdfDownload.saveAs(pdfFile);
+    const pdf = readFileSync(pdfFile).toString('latin1');
+    assert.ok(pdf.startsWith('%PDF-'));
+    assert.match(pdf, /\/Font/, 'the PDF carries fonts: its text is text');
+    assert.doesNotMatch(pdf, /\/DCTDecode|\/Subtype\s*\/Image/, 'no picture of the figure inside');
     await screenshot('plotly');
   });
 
@@ -206,7 +217,11 @@ describe('workbench notebook (real server, kernel and Chromium)', () => {
     assert.equal(saved.cells[1]!.source.join(''), 'const x: number = 41\nconsole.log("from stdout")\nx + 1');
     assert.equal(saved.cells[1]!.execution_count, 1);
     assert.deepEqual(saved.cells[1]!.outputs!.map((o) => o.output_type), ['stream', 'execute_result']);
-    assert.ok(saved.cells.some((c) => c.outputs?.some((o) => o.data?.['application/vnd.plotly.v1+json'])), 'the figure is saved');
+    const figure = saved.cells.flatMap((c) => c.outputs ?? []).find((o) => o.data?.['application/vnd.plotly.v1+json']);
+    assert.ok(figure, 'the figure is saved');
+    // With the image fallbacks the kernel drew, so GitHub and plain viewers show it.
+    assert.match([figure.data!['image/svg+xml']].flat().join(''), /^<svg[\s\S]*Languages[\s\S]*<\/svg>$/);
+    assert.equal(typeof figure.data!['image/png'], 'string');
     const count = saved.cells.length;
 
     await page.reload();

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,8 +19,8 @@ import { collectProblems, launchChromium } from '../e2e/browser.js';
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
-function run(cmd: string, args: string[], cwd: string): string {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 300_000 });
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 300_000, env });
   assert.equal(r.status, 0, `${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
   return r.stdout;
 }
@@ -43,6 +43,29 @@ describe('the installed package (npm pack → npm install → npx babelscope ser
   after(async () => {
     await browser?.close();
     rmSync(temp, { recursive: true, force: true });
+  });
+
+  it('installs globally into a fresh prefix: `babelscope` on PATH runs a notebook with a figure from another folder and exports it as a vector PDF', () => {
+    const tarball = join(temp, readdirSync(temp).find((f) => f.endsWith('.tgz'))!);
+    const prefix = join(temp, 'prefix');
+    // Offline: onnxruntime-node's documented switch skips its CUDA download (scripts are skipped here as above anyway).
+    const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', PATH: `${join(prefix, 'bin')}:${process.env['PATH'] ?? ''}` };
+    run(npm, ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], temp, env);
+    const elsewhere = join(temp, 'elsewhere');
+    mkdirSync(join(elsewhere, 'figures'), { recursive: true });
+    const cell = 'import { layerLanguageHeatmap, bundledModelDir } from "babelscope"\nconsole.log(bundledModelDir.includes("prefix"))\ndisplay(layerLanguageHeatmap({ title: "Installed", languages: ["eng", "rus"], values: [[0.1, 0.9], [0.8, 0.2]], valueTitle: "share" }))';
+    const nb = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ id: 'fig', cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source: cell }] };
+    writeFileSync(join(elsewhere, 'installed.ipynb'), JSON.stringify(nb, null, 1));
+    const which = run('sh', ['-c', 'command -v babelscope'], elsewhere, env).trim();
+    assert.equal(which, join(prefix, 'bin', 'babelscope'));
+    run('babelscope', ['run', 'installed.ipynb', '--figures', 'figures', '--format', 'pdf', '--device', 'cpu'], elsewhere, env);
+    assert.deepEqual(readdirSync(join(elsewhere, 'figures')), ['installed-cell1-1.pdf']);
+    const pdf = readFileSync(join(elsewhere, 'figures', 'installed-cell1-1.pdf')).toString('latin1');
+    assert.ok(pdf.startsWith('%PDF-'));
+    assert.match(pdf, /\/Font/, 'a vector PDF carries its fonts (text, not a picture of it)');
+    const saved = JSON.parse(readFileSync(join(elsewhere, 'installed.ipynb'), 'utf8')) as { cells: { outputs: { text?: string[]; data?: Record<string, unknown> }[] }[] };
+    assert.equal(saved.cells[0]!.outputs[0]!.text?.join(''), 'true\n', 'the API inside the installed package finds its bundled model');
+    assert.ok(saved.cells[0]!.outputs[1]!.data?.['image/svg+xml'], 'the saved figure carries its SVG fallback');
   });
 
   it('serves the page, its scripts, styles and Plotly; the logit lens draws', async () => {

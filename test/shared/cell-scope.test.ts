@@ -226,6 +226,9 @@ describe('cells scoped like a notebook (Monaco’s TypeScript worker)', () => {
     assert.match(await nb.hover('node', 'readFileSync('), /^\(alias\) readFileSync\(path: PathOrFileDescriptor, [^]*\): string \(\+2 overloads\)/);
     assert.equal((await nb.completions('later', "import { readFileS| } from 'node:fs'", cells)).get('readFileSync'), 'function');
     assert.equal((await nb.completions('later', "import * as fs from 'node:fs/promises'\nfs.readF|", cells)).get('readFile'), 'function');
+    // What the kernel runs is no error: untyped parameters, as in the demo notebooks (`(r) => r.step`).
+    nb.set([['untyped', 'const mean = (a) => a.reduce((x, y) => x + (y ?? 0), 0) / a.length\nconst rows = []\nfor (const r of [1, 2]) rows.push({ r })\nfunction f(x, y) { return x + y }\nmean([f(1, 2)])']]);
+    assert.deepEqual(await nb.errors('untyped'), []);
     // The kernel's own globals still sit beside Node's (progress's signal is Node's AbortSignal).
     nb.set([['k', 'const bar = progress("x", 1)\nbar.signal.throwIfAborted()\nconst r: unknown = bar.signal.reason\ndisplay(r)']]);
     assert.deepEqual(await nb.errors('k'), []);

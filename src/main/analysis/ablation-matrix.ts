@@ -15,9 +15,16 @@
  *
  * Chance level: `random[d][e]` is the delta on e when a random neuron set with the same number of
  * neurons per layer as d's set is scaled instead (mean over draws; `randomNeuronSetLike`). The diagonal
- * entry is meaningful only well above `random[l][l]` (`excessOverRandom`).
+ * entry is meaningful only well above `random[l][l]` (`excessOverRandom`): with per-draw NLLs, the
+ * 2.5–97.5 % spread of the draws' deltas is the band (`randomBand`), and each diagonal entry says whether
+ * it lies outside it (`outsideRandomBand`).
+ *
+ * Uncertainty: with per-text NLL sums, each delta gets a 95 % percentile-bootstrap interval over the
+ * evaluated language's texts, paired (a resampled text enters with its NLL both with and without the
+ * ablation): delta* = Σ (ablated sum − baseline sum) / Σ tokens over the resample.
  */
 import { UserError } from '../../shared/errors.js';
+import { bootstrapInterval, sortedQuantile, type Interval } from '../../shared/intervals.js';
 import type { AblationMatrix, DiagonalEntry } from '../../shared/result-types.js';
 
 export interface AblationInput {
@@ -29,6 +36,19 @@ export interface AblationInput {
   random?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** How many random draws `random` averages. */
   randomDraws?: number;
+  /** deactivated language → one record per random draw: evaluated language → mean NLL (for the band). */
+  randomByDraw?: Readonly<Record<string, readonly Readonly<Record<string, number>>[]>>;
+  /** Per-text NLL sums for the intervals: the baseline and each deactivated language's, the same texts in the same order. */
+  perText?: { baseline: readonly TextNll[]; ablated: Readonly<Record<string, readonly TextNll[]>> };
+  /** Bootstrap resamples (default 2000) and seed (default 1). */
+  bootstrap?: { resamples?: number; seed?: number };
+}
+
+/** One text's next-token NLL: its language, the sum over its predictions and their count. */
+export interface TextNll {
+  lang: string;
+  sum: number;
+  count: number;
 }
 
 export type { AblationMatrix, DiagonalEntry };
@@ -64,7 +84,20 @@ export function ablationMatrix(input: AblationInput): AblationMatrix {
   const nll = deactivated.map((d) => evaluated.map((e) => finite(input.ablated[d]![e], `NLL of ${e} with ${d} deactivated`)));
   const delta = deltaOf(input.ablated, '');
   const randomDelta = input.random ? deltaOf(input.random, 'random-set') : null;
+  const deltaInterval = input.perText ? deltaIntervals(input.perText, deactivated, evaluated, input.bootstrap ?? {}) : undefined;
+  const randomBand = input.randomByDraw
+    ? deactivated.map((d) =>
+        evaluated.map((e, j) => {
+          const b = baseline[j];
+          const draws = (input.randomByDraw![d] ?? []).map((r) => r[e]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+          if (b === null || b === undefined || draws.length < 2) return null;
+          const sorted = Float64Array.from(draws, (v) => v - b).sort();
+          return { low: sortedQuantile(sorted, 0.025), high: sortedQuantile(sorted, 0.975) };
+        }),
+      )
+    : null;
   const diagonal: Record<string, DiagonalEntry> = {};
+  let aboveRandomCount = 0;
   let rowMaxCount = 0;
   let columnMaxCount = 0;
   deactivated.forEach((lang, i) => {
@@ -83,7 +116,20 @@ export function ablationMatrix(input: AblationInput): AblationMatrix {
     if (isRowMax) rowMaxCount++;
     if (isColumnMax) columnMaxCount++;
     const rd = randomDelta?.[i]![j] ?? null;
-    diagonal[lang] = { delta: d, isRowMax, isColumnMax, rowMargin, columnMargin, randomDelta: rd, excessOverRandom: d === null || rd === null ? null : d - rd };
+    const band = randomBand?.[i]![j] ?? null;
+    const outsideRandomBand = d === null || band === null ? null : d > band.high || d < band.low;
+    if (band && d !== null && d > band.high) aboveRandomCount++;
+    diagonal[lang] = {
+      delta: d,
+      isRowMax,
+      isColumnMax,
+      rowMargin,
+      columnMargin,
+      randomDelta: rd,
+      excessOverRandom: d === null || rd === null ? null : d - rd,
+      ...(deltaInterval ? { deltaInterval: deltaInterval[i]![j]! } : {}),
+      ...(randomBand ? { randomBand: band, outsideRandomBand } : {}),
+    };
   });
   return {
     deactivated,
@@ -93,11 +139,45 @@ export function ablationMatrix(input: AblationInput): AblationMatrix {
     delta,
     randomDelta,
     randomDraws: randomDelta ? (input.randomDraws ?? 1) : 0,
+    ...(deltaInterval ? { deltaInterval } : {}),
+    ...(randomBand ? { randomBand, aboveRandomCount } : {}),
     diagonal,
     rowMaxCount,
     columnMaxCount,
     diagonalSize: Object.keys(diagonal).length,
   };
+}
+
+/** Paired percentile-bootstrap intervals of each delta over the evaluated language's texts. */
+function deltaIntervals(
+  perText: NonNullable<AblationInput['perText']>,
+  deactivated: readonly string[],
+  evaluated: readonly string[],
+  o: { resamples?: number; seed?: number },
+): (Interval | null)[][] {
+  const base = perText.baseline;
+  return deactivated.map((d) => {
+    const abl = perText.ablated[d];
+    if (abl && abl.length !== base.length) throw new UserError(`ablation matrix: ${abl.length} per-text NLLs with ${d} deactivated, ${base.length} without`);
+    return evaluated.map((e) => {
+      if (!abl) return null;
+      const units = base.flatMap((b, i) => (b.lang === e && b.count > 0 ? [{ diff: abl[i]!.sum - b.sum, count: b.count }] : []));
+      if (units.length === 0) return null;
+      return bootstrapInterval(
+        units,
+        (sample) => {
+          let diff = 0;
+          let count = 0;
+          for (const u of sample) {
+            diff += u.diff;
+            count += u.count;
+          }
+          return diff / count;
+        },
+        { resamples: o.resamples ?? 2000, seed: o.seed ?? 1, units: `${e} texts` },
+      );
+    });
+  });
 }
 
 /**

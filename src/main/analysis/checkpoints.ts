@@ -3,7 +3,14 @@
  * - jaccard[lang][i][j] = |N_i ∩ N_j| / |N_i ∪ N_j| of the language's LAPE neuron sets (a neuron is
  *   `[layer, index]`) at checkpoints i and j; 1 when both sets are empty; null when a checkpoint's LAPE
  *   result does not have the language;
- * - neuronCounts[lang][i] and perLayer[lang][i][layer] from each LAPE result;
+ *   jaccardChance[lang][i][j]: what two random sets of those sizes among the N neurons would give
+ *   (hypergeometric intersection: expected J and its 2.5–97.5 % band), so an overlap is read against
+ *   chance, not against 0;
+ * - neuronCounts[lang][i] and perLayer[lang][i][layer] from each LAPE result, with `selectedTotal[i]`
+ *   (LAPE takes a fixed share of all neurons, so its counts are zero-sum across languages);
+ * - learned[lang][i]: whether checkpoint i has learned the language (mean NLL < ln |V|, a uniform guess;
+ *   analysis/unlearned.ts); where it has not, its neurons for the language are meaningless, and so is any
+ *   overlap or count that involves them;
  * - nll[lang][i]: mean NLL per language per checkpoint, as given (null where missing);
  * - workingTop1[label][i][layer]: the overall top-1 share of each working-language label, when the
  *   checkpoints come with a working-language result;
@@ -11,6 +18,8 @@
  *   level, when the checkpoints come with an alignment result (null where missing).
  */
 import { UserError } from '../../shared/errors.js';
+import { jaccardChance, type JaccardChance } from '../../shared/significance.js';
+import type { LearnedCheck } from '../../shared/result-types.js';
 import type { AlignmentResult } from './alignment.js';
 import type { NeuronSelection } from './lape.js';
 import type { WorkingLanguageResult } from './working-language.js';
@@ -23,6 +32,8 @@ export interface CheckpointInput {
   nll?: Readonly<Record<string, number>>;
   workingLanguage?: WorkingLanguageResult;
   alignment?: AlignmentResult;
+  /** Which languages this checkpoint has learned (defaults to the selection's own `learnedCheck`). */
+  learnedCheck?: LearnedCheck;
 }
 
 /** Checkpoints side by side, in training order. */
@@ -32,6 +43,14 @@ export interface CheckpointComparison {
   languages: string[];
   /** language → [checkpoint][checkpoint] Jaccard overlap of neuron sets. */
   jaccard: Record<string, (number | null)[][]>;
+  /** language → [checkpoint][checkpoint] Jaccard of random sets of the same sizes among the same neurons (null where jaccard is). */
+  jaccardChance: Record<string, (JaccardChance | null)[][]>;
+  /** language → [checkpoint] whether it has learned the language (NLL < ln |V|); null where unknown. */
+  learned: Record<string, (boolean | null)[]>;
+  /** [checkpoint] ln |V|, the NLL of a uniform guess (null where unknown). */
+  uniformNll: (number | null)[];
+  /** [checkpoint] neurons selected in all (LAPE: a fixed quota, so counts are zero-sum across languages). */
+  selectedTotal: number[];
   /** language → [checkpoint] number of neurons (null where the language is missing). */
   neuronCounts: Record<string, (number | null)[]>;
   /** language → [checkpoint] neurons per layer (null where the language is missing). */
@@ -74,6 +93,10 @@ export function compareCheckpoints(checkpoints: readonly CheckpointInput[]): Che
     return m;
   });
   const jac: Record<string, (number | null)[][]> = {};
+  const chance: Record<string, (JaccardChance | null)[][]> = {};
+  const totalNeurons = checkpoints.map((c) => c.lape.neuronsPerLayer.reduce((a, b) => a + b, 0));
+  const checks = checkpoints.map((c) => c.learnedCheck ?? c.lape.learnedCheck ?? null);
+  const learned: Record<string, (boolean | null)[]> = {};
   const neuronCounts: Record<string, (number | null)[]> = {};
   const perLayer: Record<string, (number[] | null)[]> = {};
   for (const lang of languages) {
@@ -84,6 +107,15 @@ export function compareCheckpoints(checkpoints: readonly CheckpointInput[]): Che
         return sa && sb ? jaccard(sa, sb) : null;
       }),
     );
+    chance[lang] = sets.map((a, i) =>
+      sets.map((b, j) => {
+        const sa = a.get(lang);
+        const sb = b.get(lang);
+        // Random sets among the checkpoints' neurons (the same model shape; the smaller if they differ).
+        return sa && sb ? jaccardChance(sa.size, sb.size, Math.min(totalNeurons[i]!, totalNeurons[j]!)) : null;
+      }),
+    );
+    learned[lang] = checks.map((c) => (c && lang in c.meanNll ? !c.unlearned.includes(lang) : null));
     neuronCounts[lang] = sets.map((s) => s.get(lang)?.size ?? null);
     perLayer[lang] = checkpoints.map((c) => (c.lape.languages.includes(lang) ? [...(c.lape.perLayer[lang] ?? [])] : null));
   }
@@ -103,7 +135,15 @@ export function compareCheckpoints(checkpoints: readonly CheckpointInput[]): Che
     });
   }
 
-  return { checkpoints: names, languages, jaccard: jac, neuronCounts, perLayer, nllLanguages, nll, workingTop1, alignment: alignmentOverCheckpoints(checkpoints) };
+  return {
+    checkpoints: names,
+    languages,
+    jaccard: jac,
+    jaccardChance: chance,
+    learned,
+    uniformNll: checks.map((c) => c?.uniformNll ?? null),
+    selectedTotal: checkpoints.map((c) => c.lape.selected.length),
+    neuronCounts, perLayer, nllLanguages, nll, workingTop1, alignment: alignmentOverCheckpoints(checkpoints) };
 }
 
 function alignmentOverCheckpoints(checkpoints: readonly CheckpointInput[]): CheckpointComparison['alignment'] {

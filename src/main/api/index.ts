@@ -12,7 +12,7 @@
  *
  * @packageDocumentation
  */
-export { openModel, withModel, inspectModel, layerTensorNames, lens, activations, generate, bundledModelDir, bundledCheckpointDirs } from './model.js';
+export { openModel, withModel, inspectModel, layerTensorNames, lens, activations, generate, bundledModelDir, bundledCheckpointDirs, bundledCodeModelDir, bundledCodeTrainingLog, bundledCodeCheckpoints, bundledCodeParallelPrograms } from './model.js';
 export type { OpenModelOptions, ModelDescription, LensOptions, LensOutput, ActivationsOptions, ActivationsOutput, GenerateOptions, GenerateOutput } from './model.js';
 export { loadCorpus, corpusLabel } from './corpus.js';
 export type { CorpusSource, CorpusLimitOptions, LoadCorpusOptions } from './corpus.js';
@@ -20,7 +20,7 @@ export { openStore, ProjectStore } from './store.js';
 export type { OpenStoreOptions, ResultInfo } from './store.js';
 export { capture, mergeShards } from './capture.js';
 export type { CaptureOptions, CaptureSummary, MergeOptions, MergeSummary, PoolingChoice, Shard } from './capture.js';
-export { lape, storedLape, meanNll, ablate, LAPE_DEFAULTS, SELECTIVITY_DEFAULTS } from './neurons.js';
+export { lape, storedLape, meanNll, ablate, LAPE_DEFAULTS, SELECTIVITY_DEFAULTS, DEFAULT_RANDOM_SETS } from './neurons.js';
 export type { LapeOptions, LapeOutput, LapeRun, LapeResult, NeuronRef, MeanNllOptions, AblateOptions, AblationOutput, AblationMatrix, NeuronSelection, SelectivityResult, SelectiveNeuron } from './neurons.js';
 export { workingLanguage, WORKING_LANGUAGE_RESULT } from './working-language.js';
 export type { WorkingLanguageOptions, WorkingLanguageOutput, WorkingLanguageResult } from './working-language.js';
@@ -44,6 +44,8 @@ export type { ModelInfo, TapPoint, TapKind, NormKind, Device, NeuronIntervention
 export type { OpenOptions, LensRequest, LensResult, GenerateRequest, GenerateResult, CaptureStats, NllResult } from '../model/onnx-engine.js';
 export type { Tokenizer, Encoded } from '../model/tokenizer.js';
 export type { DiagonalEntry } from '../analysis/ablation-matrix.js';
+export type { LearnedCheck, SelectivityOptions, SelectivityUnits, SelectivityTest, EffectInterval } from '../../shared/result-types.js';
+export type { JaccardChance } from '../../shared/significance.js';
 export type { LayerAlignment, PairSummary, PivotAlignment, PairMatrix, PairIntervals } from '../analysis/alignment.js';
 export type { LapeOptions as LapeAnalysisOptions } from '../analysis/lape.js';
 export type { WorkingLanguageTable, ChanceMass } from '../analysis/working-language.js';

@@ -18,12 +18,46 @@ const packageRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..',
 /** The bundled trained model `assets/tiny-babel` (Llama architecture, 11 UDHR languages). */
 export const bundledModelDir: string = join(packageRoot, 'assets', 'tiny-babel');
 
+/**
+ * The bundled code model `assets/tiny-babel-code` (Llama architecture): trained on Python first, then on
+ * Python, Go, PHP, C++ and Rust. Its held-out files, never trained on, are `heldout.jsonl` in this folder.
+ */
+export const bundledCodeModelDir: string = join(packageRoot, 'assets', 'tiny-babel-code');
+
+/** The code model's training log: JSON lines, one record per training step and per evaluation (`type: "eval"`, per checkpoint). */
+export const bundledCodeTrainingLog: string = join(bundledCodeModelDir, 'training_log.jsonl');
+
+/** The code model's checkpoints in training order, by name; the last is `bundledCodeModelDir` itself. */
+export const bundledCodeCheckpoints: readonly { readonly name: string; readonly dir: string }[] = [
+  ...['01-python', '02-all-early', '03-all-mid'].map((name) => ({ name, dir: join(packageRoot, 'assets', 'tiny-babel-code-checkpoints', name) })),
+  { name: '04-all-late', dir: bundledCodeModelDir },
+];
+
+/** The same 35 functions written in each of the code model's languages: a JSONL corpus of parallel texts (`{lang, id, text}`). */
+export const bundledCodeParallelPrograms: string = join(packageRoot, 'assets', 'code-parallel', 'programs.jsonl');
+
 /** The bundled model's training checkpoints in training order; the last is `bundledModelDir` itself. */
 export const bundledCheckpointDirs: readonly string[] = [
   join(packageRoot, 'assets', 'tiny-babel-checkpoints', '01-english'),
   join(packageRoot, 'assets', 'tiny-babel-checkpoints', '02-multilingual-mid'),
   bundledModelDir,
 ];
+
+const saidOnce = new Set<string>();
+/**
+ * Where the API's notes go unless the caller gives a `log`: stderr. The device note ("CUDA not
+ * available …; running on CPU") is said once per process, and inside a notebook kernel it goes to the
+ * kernel's log (what Jupyter shows as the kernel's console), not into the cell's saved outputs.
+ */
+function defaultLog(message: string): void {
+  if (/^CUDA not available/.test(message)) {
+    if (saidOnce.has('device')) return;
+    saidOnce.add('device');
+    const kernelLog = (globalThis as Record<symbol, unknown>)[Symbol.for('babelscope.kernelLog')];
+    if (typeof kernelLog === 'function') return void (kernelLog as (m: string) => void)(message);
+  }
+  process.stderr.write(message + '\n');
+}
 
 /** Options of `openModel`. */
 export interface OpenModelOptions {
@@ -62,7 +96,7 @@ export function openModel(dir: string = bundledModelDir, options: OpenModelOptio
     ...(options.arch ? { arch: options.arch } : {}),
     ...(options.variant !== undefined ? { variant: options.variant } : {}),
     ...(options.file !== undefined ? { file: options.file } : {}),
-    log: options.log ?? ((m) => process.stderr.write(m + '\n')),
+    log: options.log ?? defaultLog,
   });
 }
 

@@ -6,7 +6,7 @@ import { ablationOverCorpus } from '../capture/ablation-run.js';
 import { lape as lapeOf, LAPE_DEFAULTS, type LapeOptions as LapeAnalysisOptions, type LapeResult, type NeuronRef, type NeuronSelection } from '../analysis/lape.js';
 import { selectivity as selectivityOf, SELECTIVITY_DEFAULTS, type SelectivityResult, type SelectiveNeuron } from '../analysis/selectivity.js';
 import { meanNllByLanguage, tokenizeCorpus } from '../capture/corpus-nll.js';
-import { lapeSelection, lapeStatsOf, partialRunWarning, requireCaptureRun } from '../capture/stored-runs.js';
+import { lapeSelection, lapeStatsOf, partialRunWarning, requireCaptureRun, selectivityStatsOf, withLearnedCheck } from '../capture/stored-runs.js';
 import type { Model } from '../model/model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { limitsOf } from './capture.js';
@@ -15,6 +15,9 @@ import { longOperation, progressWithAbort, throwIfAborted, type LongRunningOptio
 import { withStore, withStoreSync, type ProjectStore } from './store.js';
 
 export { LAPE_DEFAULTS, SELECTIVITY_DEFAULTS };
+
+/** Random neuron sets per language in `ablate` by default: 20 draws make a 2.5–97.5 % band. */
+export const DEFAULT_RANDOM_SETS = 20;
 export type { LapeResult, NeuronRef, AblationMatrix, NeuronSelection, SelectivityResult, SelectiveNeuron };
 
 /** Options of `lape`. */
@@ -31,10 +34,12 @@ export interface LapeOptions {
   activationBarRatio?: number;
   /** 'lape' (default, the reference method) or 'selectivity' (no quota: effect size + FDR; analysis/selectivity.ts). */
   method?: 'lape' | 'selectivity';
-  /** selectivity: Cohen's h floor between the language's p and every other language's; default 0.8. */
+  /** selectivity: the null's margin h₀ (H0: text-level Cohen's h over the closest other language ≤ h₀); default 0.8. */
   minEffect?: number;
-  /** selectivity: Benjamini–Hochberg false-discovery rate over all neurons × languages; default 0.05. */
+  /** selectivity: false-discovery rate over all neurons × languages; default 0.05. */
   fdr?: number;
+  /** selectivity: 'BY' (Benjamini–Yekutieli, any dependence; default) or 'BH' (Benjamini–Hochberg). */
+  fdrProcedure?: 'BY' | 'BH';
   /** Store the result in the file (default true; false for a read-only store). */
   save?: boolean;
 }
@@ -58,25 +63,37 @@ export function lape(options: LapeOptions): LapeOutput {
   const save = options.save ?? true;
   return withStoreSync(options.store, { readonly: !save, create: false }, (store) => {
     const run = requireCaptureRun(store, options.run ?? 'capture');
-    const stats = lapeStatsOf(store, run);
     const about = { run: { id: run.id, name: run.name, status: run.status }, warnings: warningsAbout(run) };
     if ((options.method ?? 'lape') === 'selectivity') {
-      const result = selectivityOf(stats, {
+      const result = withLearnedCheck(store, run, selectivityOf(selectivityStatsOf(store, run), {
         minEffect: options.minEffect ?? SELECTIVITY_DEFAULTS.minEffect,
         fdr: options.fdr ?? SELECTIVITY_DEFAULTS.fdr,
-      });
-      const resultId = save ? store.saveResult('lape', { runId: run.id, params: { method: 'selectivity', ...result.options }, result, inputs: { run: run.id } }) : null;
-      return { ...result, resultId, ...about };
+        fdrProcedure: options.fdrProcedure ?? SELECTIVITY_DEFAULTS.fdrProcedure,
+      }));
+      const params = { method: 'selectivity' as const, test: result.test!, ...result.options };
+      const resultId = save ? store.saveResult('lape', { runId: run.id, params, result, inputs: { run: run.id } }) : null;
+      return { ...result, resultId, ...about, warnings: [...about.warnings, ...unlearnedWarnings(result)] };
     }
+    const stats = lapeStatsOf(store, run);
     const o: LapeAnalysisOptions = {
       topRate: options.topRate ?? LAPE_DEFAULTS.topRate,
       filterRate: options.filterRate ?? LAPE_DEFAULTS.filterRate,
       activationBarRatio: options.activationBarRatio ?? LAPE_DEFAULTS.activationBarRatio,
     };
-    const result = lapeOf(stats, o);
+    const result = withLearnedCheck(store, run, lapeOf(stats, o));
     const resultId = save ? store.saveResult('lape', { runId: run.id, params: result.options, result, inputs: { run: run.id } }) : null;
-    return { ...result, resultId, ...about };
+    return { ...result, resultId, ...about, warnings: [...about.warnings, ...unlearnedWarnings(result)] };
   });
+}
+
+/** One warning per language the model has not learned that still got neurons. */
+function unlearnedWarnings(r: NeuronSelection): string[] {
+  const c = r.learnedCheck;
+  if (!c) return [];
+  return c.unlearned.map(
+    (l) =>
+      `the model has not learned ${l} (mean NLL ${c.meanNll[l]!.toFixed(2)} ≥ ln |V| = ${c.uniformNll.toFixed(2)} nats/token, a uniform guess): its ${r.neurons[l]?.length ?? 0} neurons are meaningless`,
+  );
 }
 
 /** The run's partial-capture warning, if any, without its `warning: ` prefix. */
@@ -132,7 +149,7 @@ export interface AblateOptions extends LongRunningOptions, CorpusLimitOptions {
   lape?: NeuronSelection & { resultId?: number | null };
   /** Multiply the neurons by this instead of 0. */
   scale?: number;
-  /** Chance level: per language, this many random neuron sets with as many neurons per layer as its own; default 1, 0 for none. */
+  /** Chance level: per language, this many random neuron sets with as many neurons per layer as its own; default 20 (their 2.5–97.5 % spread is the band), 0 for none. */
   randomSets?: number;
   /** Seed of the random sets; default 0. */
   seed?: number;
@@ -157,7 +174,7 @@ export interface AblationOutput extends AblationMatrix {
 export async function ablate(options: AblateOptions): Promise<AblationOutput> {
   if (!options.store && !options.lape) throw new UserError('ablate needs a store with a LAPE result, or a LAPE result', 'Pass { store: "run.db" } after lape({ store }), or { lape: result }.');
   const scale = options.scale ?? 0;
-  const randomSets = options.randomSets ?? 1;
+  const randomSets = options.randomSets ?? DEFAULT_RANDOM_SETS;
   const seed = options.seed ?? 0;
   const run = (lapeResult: NeuronSelection): Promise<AblationMatrix> =>
     longOperation(options, 'ablate', async (o) => {

@@ -8,7 +8,8 @@ import type { CorpusText } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { mulberry32 } from '../../shared/random.js';
-import { meanNllByLanguage, tokenizeCorpus } from './corpus-nll.js';
+import { meanNllOf, nllByText, tokenizeCorpus } from './corpus-nll.js';
+import type { TextNll } from '../analysis/ablation-matrix.js';
 
 export interface AblationRunOptions {
   /** What the neurons are multiplied by (0 ablates). */
@@ -35,21 +36,30 @@ export async function ablationOverCorpus(model: Model, neurons: Readonly<Record<
   const pass = (what: string, interventions: NeuronIntervention[] = []) => {
     const before = passes++ * n;
     o.onProgress?.(before, total, what);
-    return meanNllByLanguage(model, corpus, o.batchSize, interventions, (texts) => o.onProgress?.(before + texts, total, what));
+    return nllByText(model, corpus, o.batchSize, interventions, (texts) => o.onProgress?.(before + texts, total, what));
   };
-  const baseline = await pass('baseline');
+  const baseText = await pass('baseline');
+  const ablatedText: Record<string, TextNll[]> = {};
   const ablated: Record<string, Record<string, number>> = {};
   const random: Record<string, Record<string, number>> = {};
+  const randomByDraw: Record<string, Record<string, number>[]> = {};
   const rand = mulberry32(o.seed);
   for (const lang of langs) {
     const own = neurons[lang]!;
-    ablated[lang] = await pass(lang, own.map(([layer, index]) => ({ layer, index, scale: o.scale })));
+    ablatedText[lang] = await pass(lang, own.map(([layer, index]) => ({ layer, index, scale: o.scale })));
+    ablated[lang] = meanNllOf(ablatedText[lang]);
     for (let k = 0; k < o.randomSets; k++) {
       const set = randomNeuronSetLike(own, model.info.intermediateSize, rand);
-      const nll = await pass(`random ${lang}`, set.map(([layer, index]) => ({ layer, index, scale: o.scale })));
+      const nll = meanNllOf(await pass(`random ${lang}`, set.map(([layer, index]) => ({ layer, index, scale: o.scale }))));
+      (randomByDraw[lang] ??= []).push(nll);
       const acc = (random[lang] ??= {});
       for (const [e, v] of Object.entries(nll)) acc[e] = (acc[e] ?? 0) + v / o.randomSets;
     }
   }
-  return ablationMatrix({ baseline, ablated, ...(o.randomSets > 0 ? { random, randomDraws: o.randomSets } : {}) });
+  return ablationMatrix({
+    baseline: meanNllOf(baseText),
+    ablated,
+    perText: { baseline: baseText, ablated: ablatedText },
+    ...(o.randomSets > 0 ? { random, randomDraws: o.randomSets, randomByDraw } : {}),
+  });
 }

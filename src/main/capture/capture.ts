@@ -10,7 +10,7 @@ import type { CorpusText } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
 import type { PooledSums } from '../model/onnx-engine.js';
 import type { NllTotals } from '../../shared/result-kinds.js';
-import { NeuronStatsAccumulator, type PooledVectors, type SavedActivation, type Store } from '../store/index.js';
+import { NeuronStatsAccumulator, TextGroupAccumulator, type PooledVectors, type SavedActivation, type Store } from '../store/index.js';
 import { budgetBatches, type BatchBudget, type TokenizedText } from './batches.js';
 import { DEFAULT_POOLING, LEGACY_POOLING, LEGACY_POOLING_PARAM, pooledLayerSet, storedLayerOf, type PoolingChoice } from './pooling.js';
 import { inShard, type Shard } from './shard.js';
@@ -46,6 +46,11 @@ export interface CaptureOptions {
    * or with more than two CPU cores; on two cores this thread would steal one from onnxruntime's pool).
    */
   overlap?: boolean;
+  /**
+   * Per-text activation counts for text-level tests: each language's texts are dealt into this many
+   * groups (text i of the language, in corpus order, into group i mod N), default 16 (see TEXT_GROUPS).
+   */
+  textGroups?: number;
   /** For tests: stop after this many batches as if killed (nothing after the last flush is kept). */
   stopAfterBatches?: number;
 }
@@ -70,6 +75,13 @@ export const DEFAULT_MAX_BATCH_SIZE = 64;
 /** Texts tokenized at a time: the first chunk is small so inference starts at once. */
 const FIRST_CHUNK = 64;
 const TOKENIZE_CHUNK = 1024;
+/**
+ * Default groups of texts per language for the text-level selectivity test: a language with more texts
+ * gives 16 independent units (15 degrees of freedom per language in Welch's test, enough for its t
+ * tail to be close to normal), while the store keeps 16 × layers × neurons uint32 per language, not
+ * one vector per text (a 7B model: 32 × 11008 × 16 × 4 B = 22 MB per language).
+ */
+export const TEXT_GROUPS = 16;
 
 /** The parameters a capture run records: everything that changes its stored numbers (batching does not). */
 export interface CaptureParams {
@@ -77,6 +89,8 @@ export interface CaptureParams {
   maxTokensPerText: number;
   pooling: PoolingChoice | typeof LEGACY_POOLING_PARAM;
   shard?: Shard;
+  /** Groups of texts per language with their own activation counts; absent in runs made before they were kept. */
+  textGroups?: number;
 }
 
 export async function capture(model: Model, store: Store, texts: CorpusText[], o: CaptureOptions): Promise<CaptureSummary> {
@@ -89,7 +103,7 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   const { run, resumed } = store.openRun({
     name: o.runName,
     kind: 'capture',
-    model: { dir: info.dir, hash: info.hash, architecture: info.architecture, numLayers: info.numLayers, hiddenSize: info.hiddenSize, intermediateSize: info.intermediateSize },
+    model: { dir: info.dir, hash: info.hash, architecture: info.architecture, numLayers: info.numLayers, hiddenSize: info.hiddenSize, intermediateSize: info.intermediateSize, vocabSize: info.vocabSize },
     device: info.device,
     corpusId: corpus.corpusId,
     params,
@@ -123,6 +137,10 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   const H = info.hiddenSize;
   const I = info.intermediateSize;
   const acc = new NeuronStatsAccumulator(L, I, languages);
+  // Runs made before text groups were kept get none: nothing is added to this one, and it commits nothing.
+  const groupAcc = new TextGroupAccumulator(I);
+  const groups = params.textGroups ? groupAcc : null;
+  const groupOf = textGroupsOf(corpus.texts, params.textGroups ?? 1);
   const flushBytes = o.flushBytes ?? 64 << 20;
   const flushInterval = o.flushIntervalMs ?? 10_000;
   const bytesPerPooledValue = pooling.dtype === 'float16' ? 2 : 4;
@@ -142,15 +160,17 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
     if (pendingDone.length === 0 && !finalStatus) return;
     const merged = { ...nllTotals };
     for (const [lang, v] of nll) merged[lang] = { sum: (merged[lang]?.sum ?? 0) + v.sum, count: (merged[lang]?.count ?? 0) + v.count };
-    // The statistics leave the accumulator only once the transaction has committed: after a failed one
+    // The statistics leave the accumulators only once the transaction has committed: after a failed one
     // (a full disk) they are still pending, so a later flush writes them with their done marks, never the
     // marks without them.
     acc.commit((stats) =>
-      store.transaction(() => {
-        if (pendingDone.length) store.commitBatch(run.id, { stats, pooled, pooledDtype: pooling.dtype, activations: kept, done: pendingDone });
-        if (finalStatus) store.finishRun(run.id, finalStatus);
-        store.saveResult('nll', { runId: run.id, params: {}, result: merged, inputs: { run: run.id } });
-      }),
+      groupAcc.commit((textGroups) =>
+        store.transaction(() => {
+          if (pendingDone.length) store.commitBatch(run.id, { stats, textGroups, pooled, pooledDtype: pooling.dtype, activations: kept, done: pendingDone });
+          if (finalStatus) store.finishRun(run.id, finalStatus);
+          store.saveResult('nll', { runId: run.id, params: {}, result: merged, inputs: { run: run.id } });
+        }),
+      ),
     );
     nllTotals = merged;
     pooled = [];
@@ -186,7 +206,9 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
       const n = r.counted[i]!;
       for (let l = 0; l < L; l++) {
         const s = r.layers[l]!;
-        acc.addReduced(l, item.lang, n, s.positive.subarray(i * I, (i + 1) * I), s.sums.subarray(i * I, (i + 1) * I), s.sumSquares.subarray(i * I, (i + 1) * I));
+        const positive = s.positive.subarray(i * I, (i + 1) * I);
+        acc.addReduced(l, item.lang, n, positive, s.sums.subarray(i * I, (i + 1) * I), s.sumSquares.subarray(i * I, (i + 1) * I));
+        groups?.addText(l, item.lang, groupOf.get(item.textId)!, n, positive);
         if (keepLayers.has(l)) pooled.push(pooledOf(s, i, item.textId, l, n, r.weightSum[i]!));
       }
       for (const end of keepEnds) {
@@ -289,8 +311,29 @@ function captureParams(store: Store, o: CaptureOptions, maxTokensPerText: number
   const existing = store.findRun(o.runName)?.params as Partial<CaptureParams> | undefined;
   const own = o.pooling === undefined ? existing?.pooling : undefined;
   const pooling = own === LEGACY_POOLING_PARAM ? LEGACY_POOLING : (own ?? o.pooling ?? DEFAULT_POOLING);
-  const params: CaptureParams = { corpus: o.corpusSpec, maxTokensPerText, pooling: own ?? pooling, ...(o.shard ? { shard: o.shard } : {}) };
+  // A run made before text groups were kept is resumed without them (its earlier texts have none).
+  const textGroups = existing && existing.textGroups === undefined ? undefined : (o.textGroups ?? TEXT_GROUPS);
+  if (textGroups !== undefined && !(Number.isInteger(textGroups) && textGroups >= 1)) throw new UserError(`textGroups must be a positive integer, got ${textGroups}`);
+  const params: CaptureParams = {
+    corpus: o.corpusSpec,
+    maxTokensPerText,
+    pooling: own ?? pooling,
+    ...(o.shard ? { shard: o.shard } : {}),
+    ...(textGroups !== undefined ? { textGroups } : {}),
+  };
   return { params, pooling };
+}
+
+/** Text id → its group: text i of its language (in corpus order, the same in every shard) goes to group i mod `count`. */
+export function textGroupsOf(texts: readonly { textId: number; lang: string }[], count: number): Map<number, number> {
+  const seen = new Map<string, number>();
+  const group = new Map<number, number>();
+  for (const t of texts) {
+    const i = seen.get(t.lang) ?? 0;
+    group.set(t.textId, i % count);
+    seen.set(t.lang, i + 1);
+  }
+  return group;
 }
 
 function defaultOverlap(device: string): boolean {

@@ -1,8 +1,10 @@
 /** Reading what a capture stored, in the shapes the analyses take. */
-import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { learnedCheck, type LearnedCheck } from '../analysis/unlearned.js';
 import { UserError } from '../../shared/errors.js';
 import { lapeStatsFromLayers, type LapeStats } from '../analysis/lape.js';
+import type { GroupCounts, SelectivityStats } from '../analysis/selectivity.js';
 import { alignmentByLayer, pooledTexts, type AlignmentResult, type AsyncSimilarityKernel, type PooledLayer, type PoolingKind } from '../analysis/alignment.js';
 import { openStore, type RunRecord, type RunStatus, type Store, type StoredResult } from '../store/index.js';
 import type { CheckpointInput } from '../analysis/checkpoints.js';
@@ -31,6 +33,57 @@ export function lapeStatsOf(store: Store, run: RunRecord): LapeStats {
   const s = store.readNeuronStats(run.id);
   if (s.numLayers === 0) throw new UserError(`run "${run.name}" has no neuron statistics yet`, 'Let `babelscope capture` finish (or resume it) first.');
   return lapeStatsFromLayers(s.languages, s.layers);
+}
+
+/**
+ * What the text-level selectivity test reads: the run's per-text-group counts, one layer at a time
+ * (memory holds one layer). Languages as the per-language statistics list them.
+ */
+export function selectivityStatsOf(store: Store, run: RunRecord): SelectivityStats {
+  const layers = store.textGroupLayers(run.id);
+  if (layers.length === 0) {
+    const captured = store.readNeuronStats(run.id).numLayers > 0;
+    throw new UserError(
+      captured
+        ? `run "${run.name}" has no per-text counts: it was captured before they were kept, and the selectivity test is made across texts`
+        : `run "${run.name}" has no neuron statistics yet`,
+      captured ? 'Capture the corpus again under a new run name (--run NAME), then run lape --method selectivity --run NAME.' : 'Let `babelscope capture` finish (or resume it) first.',
+    );
+  }
+  const languages = store.readNeuronStats(run.id).languages;
+  function* byLayer(): Generator<GroupCounts[][]> {
+    for (const layer of layers) {
+      const groups = store.readTextGroups(run.id, layer);
+      yield languages.map((lang) => groups[lang] ?? []);
+    }
+  }
+  return { languages, layers: byLayer() };
+}
+
+/** The vocabulary size of a run's model: as recorded with the run, else from its folder's config.json when it is still there; null when unknown. */
+function vocabSizeOf(run: RunRecord): number | null {
+  if (typeof run.model.vocabSize === 'number') return run.model.vocabSize;
+  try {
+    const config = JSON.parse(readFileSync(join(run.modelDir, 'config.json'), 'utf8')) as { vocab_size?: unknown };
+    return typeof config.vocab_size === 'number' ? config.vocab_size : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Which languages the run's model has learned (mean NLL of the capture against ln |V|); null without NLL totals or a known vocabulary. */
+export function learnedCheckOf(store: Store, run: RunRecord): LearnedCheck | null {
+  const nll = store.latestResult(run.id, NLL_RESULT)?.result;
+  const vocab = vocabSizeOf(run);
+  if (!nll || vocab === null) return null;
+  const mean = Object.fromEntries(Object.entries(nll).flatMap(([l, v]) => (v.count > 0 ? [[l, v.sum / v.count]] : [])));
+  return learnedCheck(mean, vocab);
+}
+
+/** A selection with its languages' learned check attached (`unlearned`, `learnedCheck`). */
+export function withLearnedCheck<T extends object>(store: Store, run: RunRecord, result: T): T & { unlearned?: string[]; learnedCheck?: LearnedCheck } {
+  const check = learnedCheckOf(store, run);
+  return check ? { ...result, unlearned: check.unlearned, learnedCheck: check } : result;
 }
 
 /**
@@ -160,7 +213,12 @@ export function lapeSelection(store: Store, runName: string | undefined, selecti
 /** One line naming a selection, its settings and whether its data was partial; printed wherever one is used. */
 export function describeSelection(s: LapeSelection, path: string): string {
   const o = s.params;
-  const settings = 'method' in o ? `selectivity, min-effect ${o.minEffect}, fdr ${o.fdr}` : `top-rate ${o.topRate}, filter-rate ${o.filterRate}, activation-bar-ratio ${o.activationBarRatio}`;
+  const settings =
+    'method' in o
+      ? o.test
+        ? `selectivity (${o.test}), min-effect ${o.minEffect}, ${o.fdrProcedure ?? 'BY'} fdr ${o.fdr}`
+        : `selectivity (token-level z-tests, made before text-level tests: its p-values are not valid), min-effect ${o.minEffect}, fdr ${o.fdr}`
+      : `top-rate ${o.topRate}, filter-rate ${o.filterRate}, activation-bar-ratio ${o.activationBarRatio}`;
   return (
     `LAPE selection #${s.id} of run "${s.run.name}" in ${path}: ${settings}, ` +
     `${s.result.selected.length} neurons` +
@@ -191,5 +249,8 @@ export function checkpointInputOf(store: Store, selection: LapeSelection): Check
     ...(nll ? { nll: Object.fromEntries(Object.entries(nll).map(([k, v]) => [k, v.sum / Math.max(1, v.count)])) } : {}),
     ...(wl ? { workingLanguage: wl } : {}),
     ...(al ? { alignment: al } : {}),
+    ...withLearned(selection.result.learnedCheck ?? learnedCheckOf(store, run)),
   };
 }
+
+const withLearned = (check: LearnedCheck | null | undefined) => (check ? { learnedCheck: check } : {});

@@ -65,6 +65,9 @@ export class Executor {
 
   constructor(private readonly cwd: () => string = () => process.cwd()) {
     this.installGlobals();
+    // The kernel's own log (its real stderr: Jupyter's kernel console, the backend's log), for notes that
+    // are about the process rather than a cell, such as the API's device note.
+    (globalThis as Record<symbol, unknown>)[Symbol.for('babelscope.kernelLog')] = (m: string) => this.originalWrite.stderr(`babelscope kernel: ${m}\n`);
   }
 
   /** The context of the code running now (or of the last cell, for callbacks that lost theirs). */

@@ -4,21 +4,25 @@
  * `Interrupted` error, or the CancellationError of the long operations it aborted) and the next
  * request starts.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { transformSync } from 'esbuild';
 import type { MimeBundle } from '../../shared/kernel-types.js';
+import { FigureFallbacks } from './figure-fallback.js';
 import { cellContext, Executor, InterruptedError, type CellContext, type CellError } from './executor.js';
 import { LANGUAGE_INFO } from './language-info.js';
 import { packageRoot } from './resolve.js';
 import type { FromMain } from './thread-protocol.js';
 import { makeMessage, PROTOCOL_VERSION, type MessageHeader, type ReceivedMessage } from './wire.js';
 
+type CellResult = { ok: true; value: unknown } | { ok: false; error: CellError };
+
 interface Running {
   ctx: CellContext;
-  finish: (r: { ok: true; value: unknown } | { ok: false; error: CellError }) => void;
+  finish: (r: CellResult) => void;
   /** Set by a first interrupt that aborted the cell's long operations: it gives the cell time to stop by itself. */
   cancelling?: NodeJS.Timeout;
 }
@@ -29,6 +33,8 @@ interface Running {
  * cell anyway; a second interrupt does not wait.
  */
 export const CANCEL_GRACE_MS = 10_000;
+/** How long a cell's end waits for its figures' image fallbacks (the first starts a browser). */
+const FIGURE_WAIT_MS = 60_000;
 
 const INTERRUPTED: CellError = { ename: 'Interrupted', evalue: 'the cell was interrupted (state from earlier cells is kept)', traceback: ['Interrupted: the cell was interrupted'] };
 /** A cell running when its kernel restarts or shuts down: unlike an interrupt, nothing of the state survives. */
@@ -43,6 +49,11 @@ const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf
 
 export class KernelProtocol {
   private readonly executor = new Executor();
+  /** Image fallbacks for Plotly outputs, so every client saves a figure viewers can show (one browser per kernel). */
+  private readonly figures = new FigureFallbacks((m) => {
+    const kernelLog = (globalThis as Record<symbol, unknown>)[Symbol.for('babelscope.kernelLog')];
+    if (typeof kernelLog === 'function') (kernelLog as (m: string) => void)(m);
+  });
   private readonly queue: { channel: 'shell' | 'control'; msg: ReceivedMessage }[] = [];
   private busy = false;
   private executionCount = 0;
@@ -179,6 +190,39 @@ export class KernelProtocol {
     }
   }
 
+  /**
+   * A cell's end: its value becomes the execute_result. When the cell showed figures, their image
+   * fallbacks are waited for first (at most FIGURE_WAIT_MS, so clients save them) and a figure value
+   * gets its own; otherwise the end is synchronous, as an interrupt that terminated a loop needs it to be.
+   */
+  private finishCell(r: CellResult, ctx: CellContext, figures: Promise<void>[], count: number, parent: MessageHeader, silent: boolean): CellResult | Promise<CellResult> {
+    endOperationsWithCell(ctx, r.ok);
+    let data: MimeBundle | undefined;
+    if (r.ok && r.value !== undefined && !silent) {
+      try {
+        data = this.executor.resultBundle(r.value);
+      } catch (e) {
+        return { ok: false, error: this.executor.describe(e) };
+      }
+    }
+    const show = (bundle: MimeBundle | undefined) => {
+      if (bundle) this.send('iopub', 'execute_result', { execution_count: count, data: bundle, metadata: {} }, parent);
+      return r;
+    };
+    const figure = data !== undefined && this.figures.wants(data);
+    if (!figures.length && !figure) return show(data);
+    return (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((res) => (timer = setTimeout(res, FIGURE_WAIT_MS)));
+      try {
+        if (figures.length) await Promise.race([Promise.allSettled(figures), deadline]);
+        return show(figure ? await Promise.race([this.figures.withFallback(data!), deadline.then(() => data)]) : data);
+      } finally {
+        clearTimeout(timer);
+      }
+    })();
+  }
+
   private execute(msg: ReceivedMessage, reply: (content: unknown) => void): Promise<void> {
     const c = msg.content as { code?: string; silent?: boolean; store_history?: boolean; stop_on_error?: boolean };
     const code = String(c.code ?? '');
@@ -198,12 +242,22 @@ export class KernelProtocol {
         if (!silent) this.post({ type: 'stream', parent, name, text });
       },
       display: (data: MimeBundle, metadata: Record<string, unknown>, displayId?: string) => {
-        if (!silent) this.send('iopub', 'display_data', { data, metadata, transient: displayId ? { display_id: displayId } : {} }, parent);
+        if (silent) return;
+        if (!this.figures.wants(data)) return this.send('iopub', 'display_data', { data, metadata, transient: displayId ? { display_id: displayId } : {} }, parent);
+        // A figure is shown at once; its image fallback follows as an update of the same display, before the cell ends.
+        const id = displayId ?? `figure-${randomUUID()}`;
+        this.send('iopub', 'display_data', { data, metadata, transient: { display_id: id } }, parent);
+        figures.push(
+          this.figures.withFallback(data).then((full) => {
+            if (full !== data) this.send('iopub', 'update_display_data', { data: full, metadata, transient: { display_id: id } }, parent);
+          }),
+        );
       },
       updateDisplay: (data: MimeBundle, metadata: Record<string, unknown>, displayId: string) => {
         if (!silent) this.send('iopub', 'update_display_data', { data, metadata, transient: { display_id: displayId } }, parent);
       },
     };
+    const figures: Promise<void>[] = [];
     const ctx = cellContext(sink);
 
     return new Promise<void>((resolve) => {
@@ -214,25 +268,20 @@ export class KernelProtocol {
         const running = this.running;
         if (running?.cancelling) clearTimeout(running.cancelling);
         this.running = undefined;
-        let result = r;
-        endOperationsWithCell(ctx, r.ok);
-        if (result.ok && result.value !== undefined && !silent) {
-          try {
-            const data = this.executor.resultBundle(result.value);
-            if (data) this.send('iopub', 'execute_result', { execution_count: count, data, metadata: {} }, parent);
-          } catch (e) {
-            result = { ok: false, error: this.executor.describe(e) };
+        const done = (result: CellResult) => {
+          if (result.ok) reply({ status: 'ok', execution_count: count, user_expressions: {}, payload: [] });
+          else {
+            this.send('iopub', 'error', result.error, parent);
+            reply({ status: 'error', execution_count: count, ...result.error });
+            // Requests already waiting when a cell fails are aborted (Jupyter's stop_on_error).
+            if (c.stop_on_error !== false)
+              for (const q of this.queue) if (q.msg.header.msg_type === 'execute_request') this.aborted.add(q.msg.header.msg_id);
           }
-        }
-        if (result.ok) reply({ status: 'ok', execution_count: count, user_expressions: {}, payload: [] });
-        else {
-          this.send('iopub', 'error', result.error, parent);
-          reply({ status: 'error', execution_count: count, ...result.error });
-          // Requests already waiting when a cell fails are aborted (Jupyter's stop_on_error).
-          if (c.stop_on_error !== false)
-            for (const q of this.queue) if (q.msg.header.msg_type === 'execute_request') this.aborted.add(q.msg.header.msg_id);
-        }
-        resolve();
+          resolve();
+        };
+        const ended = this.finishCell(r, ctx, figures, count, parent, silent);
+        if (ended instanceof Promise) void ended.then(done);
+        else done(ended);
       };
       this.running = { ctx, finish };
       void this.executor.run(code, `cell [${count}]`, ctx).then(finish);

@@ -280,6 +280,7 @@ function lensBranch(spec: InstrumentSpec, lens: LensSpec, w: Writer): { branch: 
   if (!unembed && !lens.head) throw new Error('the lens needs an unembedding weight or the head nodes');
   const normBias = lens.normBias === undefined ? undefined : b.f32(lens.normBias);
   const outputs: { name: string; type: number }[] = [];
+  const normOuts: string[] = [];
   spec.residuals.forEach((resid, l) => {
     const x = b.f32(resid);
     const t = (s: string) => `${p}.${l}.${s}`;
@@ -300,7 +301,7 @@ function lensBranch(spec: InstrumentSpec, lens: LensSpec, w: Writer): { branch: 
       b.add('Add', [t('scaled'), normBias], [t('biased')]);
       normOut = t('biased');
     }
-    if (unembed) b.add('MatMul', [normOut, unembed], [t('logits')]);
+    if (unembed) normOuts.push(normOut);
     else {
       // The model's own (quantized) head on this layer's normed residual, in the model's float type.
       const head = lens.head!;
@@ -318,6 +319,18 @@ function lensBranch(spec: InstrumentSpec, lens: LensSpec, w: Writer): { branch: 
       }
       b.add('Cast', [name(head.output)], [t('logits')], [{ name: 'to', int: OnnxType.FLOAT }]);
     }
+  });
+  if (unembed) {
+    // One MatMul for every layer: onnxruntime prepacks a weight once per MatMul node, so a node per
+    // layer held that many packed copies of the unembedding (73 MiB on a 603 MiB model).
+    const L = spec.residuals.length;
+    b.add('Concat', normOuts, [`${p}.normed_all`], [{ name: 'axis', int: 0 }]);
+    b.add('MatMul', [`${p}.normed_all`, unembed], [`${p}.logits_all`]);
+    const logits = spec.residuals.map((_, l) => `${p}.${l}.logits`);
+    b.add('Split', [`${p}.logits_all`], logits, [{ name: 'axis', int: 0 }, ...(spec.opset >= 18 ? [{ name: 'num_outputs', int: L }] : [])]);
+  }
+  spec.residuals.forEach((_, l) => {
+    const t = (s: string) => `${p}.${l}.${s}`;
     b.add('Softmax', [t('logits')], [t('probs')], [{ name: 'axis', int: -1 }]);
     b.add('LogSoftmax', [t('logits')], [t('logp')], [{ name: 'axis', int: -1 }]);
     b.add('TopK', [t('probs'), lensNames.kInput], [thenName(lensNames.topValues(l)), thenName(lensNames.topIndices(l))], [

@@ -30,6 +30,16 @@ export interface OpenOptions {
   file?: string;
   /** Called with human messages (device fallback, cache use). */
   log?: (message: string) => void;
+  /** onnxruntime memory settings (the bench compares them; defaults are onnxruntime's). */
+  memory?: SessionMemoryOptions;
+}
+
+/** The onnxruntime session options that decide how much memory a run holds. */
+export interface SessionMemoryOptions {
+  /** Reuse a buffer plan learned from the previous run's shapes (onnxruntime default: on). */
+  memPattern?: boolean;
+  /** Pool CPU allocations in an arena that grows and never shrinks (onnxruntime default: on). */
+  cpuArena?: boolean;
 }
 
 /** A batch for the in-graph logit lens. */
@@ -118,7 +128,7 @@ export class OnnxEngine {
 
   static async open(dir: string, opts: OpenOptions = {}): Promise<OnnxEngine> {
     const log = opts.log ?? (() => {});
-    const { device: _device, log: _log, ...describe } = opts;
+    const { device: _device, log: _log, memory, ...describe } = opts;
     const { device, providers } = await pickDevice(opts.device ?? 'auto', log);
     const d = await describeModel(dir, { ...describe, widenBfloat16: device === 'cpu' }, 'run');
     if (d.widened)
@@ -162,6 +172,8 @@ export class OnnxEngine {
         executionProviders: providers,
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3,
+        ...(memory?.memPattern !== undefined ? { enableMemPattern: memory.memPattern } : {}),
+        ...(memory?.cpuArena !== undefined ? { enableCpuMemArena: memory.cpuArena } : {}),
         // External data paths in the graph are relative to this folder (the bytes have no path of their own).
         extra: { session: { model_external_initializers_file_folder_path: d.externalFolder } },
       });

@@ -21,6 +21,18 @@ const require = createRequire(import.meta.url);
 const BROWSER_NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable', 'chrome'];
 /** PNG pixels per CSS pixel: 2 gives 1400 × 900 for Plotly's default 700 × 450 figure. */
 export const PNG_SCALE = 2;
+/** The PNG fallback saved in notebooks is at screen resolution (1×): it is for viewers that cannot show SVG. */
+export const FALLBACK_PNG_SCALE = 1;
+
+/**
+ * The image fallbacks a Plotly output carries in a notebook, whichever client ran the cell: SVG, and
+ * PNG for viewers that mangle SVG (nbconvert 6).
+ */
+export async function figureFallbacks(renderer: FigureRenderer, figure: PlotlyFigure): Promise<{ 'image/svg+xml': string; 'image/png': string }> {
+  const svg = (await renderer.render(figure, 'svg')) as string;
+  const png = (await renderer.render(figure, 'png', FALLBACK_PNG_SCALE)) as Buffer;
+  return { 'image/svg+xml': svg, 'image/png': png.toString('base64') };
+}
 
 /** The browser to drive, or undefined when none exists. */
 export function findBrowser(env: NodeJS.ProcessEnv = process.env): { kind: 'chromium' | 'electron'; path: string } | undefined {
@@ -69,7 +81,9 @@ export class FigureRenderer {
   static async open(): Promise<FigureRenderer> {
     const browser = findBrowser();
     if (!browser) throw NO_BROWSER;
-    const pw = await import('playwright-core');
+    const pw = await import('playwright-core').catch(() => {
+      throw new UserError('figure export needs the playwright-core package, which is not installed beside Babelscope', 'Reinstall Babelscope (it is a dependency), or install it: npm install -g playwright-core');
+    });
     const plotlyPath = require.resolve('plotly.js-dist-min');
     let page: PageLike;
     let close: () => Promise<void>;
@@ -89,8 +103,8 @@ export class FigureRenderer {
     return new FigureRenderer(page, close);
   }
 
-  /** Renders one figure; SVG as text, PNG and PDF as bytes. */
-  async render(figure: PlotlyFigure, format: FigureFormat): Promise<string | Buffer> {
+  /** Renders one figure; SVG as text, PNG and PDF as bytes. `scale`: PNG pixels per CSS pixel (default PNG_SCALE, print resolution). */
+  async render(figure: PlotlyFigure, format: FigureFormat, scale = PNG_SCALE): Promise<string | Buffer> {
     const layout = figure.layout ?? {};
     const width = typeof layout['width'] === 'number' ? layout['width'] : 700;
     const height = typeof layout['height'] === 'number' ? layout['height'] : 450;
@@ -99,7 +113,7 @@ export class FigureRenderer {
         const P = (globalThis as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } }).Plotly;
         return P.toImage({ data: fig.data, layout: fig.layout ?? {} }, { format: fmt, width: w, height: h, scale });
       },
-      { fig: figure, fmt: format === 'png' ? 'png' : 'svg', w: width, h: height, scale: format === 'png' ? PNG_SCALE : 1 },
+      { fig: figure, fmt: format === 'png' ? 'png' : 'svg', w: width, h: height, scale: format === 'png' ? scale : 1 },
     );
     if (format === 'png') return Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
     const svg = decodeURIComponent(url.slice(url.indexOf(',') + 1));

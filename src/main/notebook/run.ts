@@ -5,14 +5,15 @@
  */
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { IOutput } from '@jupyterlab/nbformat';
 import { UserError } from '../../shared/errors.js';
 import type { CellOutput, ExecuteOutcome } from '../../shared/kernel-types.js';
 import { KernelClient } from '../kernel/client.js';
 import { removeDeadKernelFiles } from '../kernel/leftovers.js';
 import { PLOTLY_MIME } from '../kernel/display.js';
-import { FigureRenderer, type FigureFormat, type PlotlyFigure } from './figures.js';
-import { joinSource, prepareForBabelscope, readNotebook, splitLines, toNotebookOutput, writeNotebook, type CodeCell, type Notebook } from './ipynb.js';
+import { figureFallbacks, FigureRenderer, type FigureFormat, type PlotlyFigure } from './figures.js';
+import { runRefusal } from '../../shared/ipynb-codec.js';
+import type { NbCell, NbOutput } from '../../shared/notebook-doc.js';
+import { prepareForBabelscope, readNotebook, toNotebookOutput, writeNotebook, type Notebook } from './ipynb.js';
 
 export interface RunOptions {
   out?: string;
@@ -49,14 +50,17 @@ export async function runNotebook(input: string, o: RunOptions = {}): Promise<Ru
   const log = o.log ?? (() => undefined);
   const format = o.format ?? 'svg';
   const nb = readNotebook(input);
+  const refusal = runRefusal(nb, input);
+  if (refusal) throw refusal;
   const outPath = resolve(o.out ?? input);
   if (!existsSync(dirname(outPath))) throw new UserError(`the folder of --out ${o.out} does not exist`, 'Create it first, or pass another path.');
   if (o.figuresDir !== undefined && !(existsSync(o.figuresDir) && statSync(o.figuresDir).isDirectory()))
     throw new UserError(`the figures folder ${o.figuresDir} does not exist`, `Create it first: mkdir -p ${o.figuresDir}`);
   prepareForBabelscope(nb);
 
-  const codeCells = nb.cells.map((c, index) => ({ cell: c, index })).filter((c) => c.cell.cell_type === 'code') as { cell: CodeCell; index: number }[];
-  const env = { ...process.env, ...(o.device ? { BABELSCOPE_DEVICE: o.device } : {}) };
+  const codeCells = nb.cells.map((c, index) => ({ cell: c, index })).filter((c) => c.cell.cell_type === 'code') as { cell: NbCell; index: number }[];
+  // The kernel's own figure fallbacks are off: run adds them below with the browser it exports with.
+  const env = { ...process.env, BABELSCOPE_FIGURE_FALLBACK: '0', ...(o.device ? { BABELSCOPE_DEVICE: o.device } : {}) };
   removeDeadKernelFiles(); // HMAC keys of kernels a killed run left behind
   const kernel = await KernelClient.start({ cwd: dirname(resolve(input)), env });
   const report: RunReport = { path: outPath, cells: [], figures: [] };
@@ -65,10 +69,10 @@ export async function runNotebook(input: string, o: RunOptions = {}): Promise<Ru
       if (o.signal?.aborted) break;
       const label = `cell ${index + 1} (id ${cell.id})`;
       const started = Date.now();
-      const outputs: IOutput[] = [];
+      const outputs: NbOutput[] = [];
       cell.outputs = outputs;
       cell.execution_count = null;
-      const handle = kernel.execute(joinSource(cell.source), { cellId: String(cell.id) });
+      const handle = kernel.execute(cell.source, { cellId: String(cell.id) });
       // A display's updates (progress bars) replace it in place, as Jupyter saves them: one output per bar.
       const displayAt = new Map<string, number>();
       handle.onOutput((out: CellOutput) => {
@@ -151,15 +155,15 @@ async function waitForCell(kernel: KernelClient, done: Promise<ExecuteOutcome>, 
 }
 
 /**
- * Puts an `image/svg+xml` rendering beside every Plotly output (so GitHub and plain Jupyter show the
- * figure); `each` sees every figure with its SVG (figure export).
+ * Puts `image/svg+xml` and `image/png` renderings beside every Plotly output (so GitHub and plain
+ * Jupyter show the figure); `each` sees every figure with its SVG (figure export).
  */
 export async function addFigureFallbacks(nb: Notebook, renderer: FigureRenderer, each?: (f: FoundFigure, svg: string) => Promise<void>): Promise<number> {
   const figures = collectFigures(nb);
   for (const f of figures) {
-    const svg = (await renderer.render(f.figure, 'svg')) as string;
-    f.output.data['image/svg+xml'] = splitLines(svg);
-    await each?.(f, svg);
+    const images = await figureFallbacks(renderer, f.figure);
+    Object.assign(f.output.data, images);
+    await each?.(f, images['image/svg+xml']);
   }
   return figures.length;
 }
@@ -177,10 +181,10 @@ export function collectFigures(nb: Notebook): FoundFigure[] {
   nb.cells.forEach((cell, cellIndex) => {
     if (cell.cell_type !== 'code') return;
     let n = 0;
-    for (const out of (cell as CodeCell).outputs ?? []) {
+    for (const out of cell.outputs ?? []) {
       const data = (out as { data?: Record<string, unknown> }).data;
       const fig = data?.[PLOTLY_MIME] as PlotlyFigure | undefined;
-      if (fig && Array.isArray(fig.data)) found.push({ cellIndex, n: ++n, figure: fig, output: out as { data: Record<string, unknown> } });
+      if (fig && Array.isArray(fig.data)) found.push({ cellIndex, n: ++n, figure: fig, output: out as unknown as { data: Record<string, unknown> } });
     }
   });
   return found;

@@ -8,6 +8,7 @@ import type { Model } from '../model/model.js';
 import type { ModelSlot } from './model-slot.js';
 import { apiTypes } from './api-types.js';
 import { nodeTypes } from './node-types.js';
+import { exportFigure } from './figure-export.js';
 import { KernelSessions } from './kernel-sessions.js';
 import { listStores, storeOverview, storeQuery } from './store-browser.js';
 import { stopQueryProcesses } from './store-query-process.js';
@@ -129,6 +130,7 @@ export function createBackend({ models, workspace: root, queryTimeoutMs, dataDir
     },
     'api.types': () => apiTypes(),
     'node.types': () => nodeTypes(),
+    'figure.export': ({ figure, format }) => exportFigure(figure, format),
 
     'kernel.start': ({ path }, ctx) => kernels.start(path, ctx),
     'kernel.execute': ({ session, cellId, code }) => kernels.execute(session, cellId, code),

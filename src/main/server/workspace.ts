@@ -14,8 +14,8 @@ import { readdir, readFile, realpath, rm, stat, utimes } from 'node:fs/promises'
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { NotebookFile, WorkspaceEntry } from '../../shared/backend-contract.js';
 import { isUserError, UserError } from '../../shared/errors.js';
+import { decodeNotebookBytes, parseNotebook } from '../../shared/ipynb-codec.js';
 import { ensureFolderFor, writeFileAtomic, writeTarget } from '../fs/atomic-write.js';
-import { parseNotebook } from '../notebook/ipynb.js';
 
 const STATE_DIR = '.babelscope';
 const RECENT_MAX = 12;
@@ -64,7 +64,7 @@ export class Workspace {
     const abs = await this.resolve(path);
     const s = await stat(abs);
     if (s.isDirectory()) throw new UserError(`${path} is a folder`, 'Pick a .ipynb file.');
-    const text = await readFile(abs, 'utf8');
+    const text = decodeNotebookBytes(await readFile(abs), path);
     await this.remember(path);
     const draft = await this.recovery(path);
     return { path: this.rel(abs), text, mtimeMs: s.mtimeMs, ...(draft && draft.savedAt > s.mtimeMs && draft.text !== text ? { recovery: draft } : {}) };

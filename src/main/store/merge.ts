@@ -9,6 +9,7 @@ import type { Database } from 'better-sqlite3';
 import { UserError } from '../../shared/errors.js';
 import { addNeuronStats, toCounts, type StatsRow } from './neuron-stats.js';
 import { now } from './statements.js';
+import { mergeTextGroups } from './text-groups.js';
 
 export interface MergeSource {
   path: string;
@@ -76,6 +77,7 @@ export function mergeCaptureRun(db: Database, target: MergeTarget, source: Merge
         .prepare(`SELECT layer, lang, token_count, shape, positive_counts, sums, sum_squares FROM ${SHARD}.neuron_stats WHERE run_id = ?`)
         .all(source.runId) as StatsRow[];
       for (const row of stats) addNeuronStats(db, target.runId, row.layer, row.lang, toCounts(row));
+      mergeTextGroups(db, SHARD, source.runId, target.runId);
       db.prepare(
         `INSERT INTO main.pooled (run_id, layer, text_id, shape, dtype, wmean, mean, last)
          SELECT ?, p.layer, m.dst, p.shape, p.dtype, p.wmean, p.mean, p.last FROM ${SHARD}.pooled p JOIN temp.shard_text_map m ON m.src = p.text_id WHERE p.run_id = ?`,

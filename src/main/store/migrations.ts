@@ -217,6 +217,28 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
       update.run(canonicalJson(r), row.id);
     }
   },
+
+  /**
+   * Per-text activation counts for text-level tests (analysis/selectivity.ts): each language's texts are
+   * dealt into a fixed number of groups (the run's `textGroups`), and per group, layer and neuron the
+   * count of activations > 0 is summed, as uint32. Sums, so batches, resumes and shard merges add them.
+   */
+  function textGroupCounts(db) {
+    db.exec(`
+      CREATE TABLE neuron_text_groups (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        layer INTEGER NOT NULL,
+        lang TEXT NOT NULL,
+        grp INTEGER NOT NULL,
+        n_texts INTEGER NOT NULL,
+        token_count INTEGER NOT NULL,
+        shape TEXT NOT NULL,
+        dtype TEXT NOT NULL CHECK (dtype IN ('uint32')),
+        positive_counts BLOB NOT NULL,
+        PRIMARY KEY (run_id, layer, lang, grp)
+      );
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = migrations.length;

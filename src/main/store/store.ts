@@ -11,6 +11,7 @@ import * as progress from './progress.js';
 import * as results from './results.js';
 import type { NewResult } from './results.js';
 import * as runs from './runs.js';
+import * as textGroups from './text-groups.js';
 import { storeUserError } from './sqlite-errors.js';
 import type {
   ActivationInfo,
@@ -32,6 +33,7 @@ import type {
   StoredCorpus,
   StoredResult,
   StoredText,
+  TextGroupCounts,
 } from './types.js';
 
 /**
@@ -121,6 +123,16 @@ export class Store {
     return this.guard(() => neuronStats.readLayerStats(this.db, runId, layer));
   }
 
+  /** The layers a run has per-text-group counts for (none for runs captured before they were kept). */
+  textGroupLayers(runId: number): number[] {
+    return this.guard(() => textGroups.textGroupLayers(this.db, runId));
+  }
+
+  /** One layer's per-text-group counts: language → groups. */
+  readTextGroups(runId: number, layer: number): Record<string, TextGroupCounts[]> {
+    return this.guard(() => textGroups.readTextGroups(this.db, runId, layer));
+  }
+
   /** Stores pooled vectors, as float16 unless asked otherwise (rows beyond the half range stay float32). */
   savePooled(runId: number, rows: readonly PooledVectors[], dtype: PooledDtype = 'float16'): void {
     this.transaction(() => pooled.savePooled(this.db, runId, rows, dtype));
@@ -169,6 +181,7 @@ export class Store {
   commitBatch(runId: number, batch: CaptureBatch): void {
     this.transaction(() => {
       for (const delta of batch.stats ?? []) neuronStats.addNeuronStats(this.db, runId, delta.layer, delta.lang, delta);
+      for (const delta of batch.textGroups ?? []) textGroups.addTextGroupCounts(this.db, runId, delta);
       if (batch.pooled) pooled.savePooled(this.db, runId, batch.pooled, batch.pooledDtype);
       for (const a of batch.activations ?? []) activations.saveActivation(this.db, runId, a.textId, a.point, a.tensor);
       progress.markTextsDone(this.db, runId, batch.done);

@@ -48,6 +48,25 @@ export interface NeuronStatsDelta extends NeuronCounts {
   lang: string;
 }
 
+/**
+ * Activation counts of one group of a language's texts at one layer: the texts of each language are
+ * dealt into groups (text i of the language, in corpus order, into group i mod the run's `textGroups`).
+ */
+export interface TextGroupCounts {
+  group: number;
+  /** Texts in the group so far. */
+  texts: number;
+  /** Their tokens at this layer. */
+  tokens: number;
+  /** Per neuron: tokens of these texts with activation > 0. */
+  positiveCounts: Uint32Array;
+}
+
+export interface TextGroupDelta extends TextGroupCounts {
+  layer: number;
+  lang: string;
+}
+
 export interface NeuronStats {
   /** Sorted language labels present in any layer. */
   languages: string[];
@@ -134,6 +153,8 @@ export interface DoneText {
 /** Everything one capture batch produced; written, with its done marks, in one transaction. */
 export interface CaptureBatch {
   stats?: readonly NeuronStatsDelta[];
+  /** Per-text-group counts (runs that keep them). */
+  textGroups?: readonly TextGroupDelta[];
   pooled?: readonly PooledVectors[];
   /** Storage type of `pooled` (default float16). */
   pooledDtype?: PooledDtype;

@@ -12,14 +12,13 @@ import {
   moveCell,
   newCell,
   newNotebook,
-  parseNotebook,
-  serializeNotebook,
   splitCell,
   type CellType,
   type NbCell,
   type NbOutput,
   type NotebookDoc,
 } from '../../shared/notebook-doc.js';
+import { parseNotebook, runRefusal, serializeNotebook } from '../../shared/ipynb-codec.js';
 import type { Connection } from '../connection.js';
 import { renderMarkdown } from '../markdown.js';
 import { recheckCells, setCellOrder } from './cell-diagnostics.js';
@@ -171,7 +170,8 @@ export class NotebookView {
     this.selected = 0;
     this.mode = 'command';
     this.setDirty(false);
-    this.setBanner(null);
+    const refusal = runRefusal(doc, path ?? 'this notebook');
+    this.setBanner(refusal ? `${refusal.message}.` : null);
     this.noticeUntrusted();
     this.select(0);
     this.ui.onOpened(path);
@@ -223,7 +223,7 @@ export class NotebookView {
       if (this.isTrusted(v.cell)) continue;
       this.trustedCells.add(v.cell);
       v.outputs.replaceChildren();
-      for (const o of v.cell.outputs ?? []) renderOutput(v.outputs, o, this.figureName(v), { trusted: true });
+      for (const o of v.cell.outputs ?? []) renderOutput(v.outputs, o, () => this.figureName(v), { trusted: true });
     }
     this.setBanner(null);
     // Unsaved outputs are signed by the next save (all of them are trusted now).
@@ -354,7 +354,7 @@ export class NotebookView {
     if (cell.cell_type === 'markdown' && cell.source.trim() !== '') this.renderMarkdownCell(view);
     else this.ensureEditor(view);
     this.renderCount(view);
-    for (const o of cell.outputs ?? []) renderOutput(outputs, o, this.figureName(view), { trusted: this.isTrusted(cell) });
+    for (const o of cell.outputs ?? []) renderOutput(outputs, o, () => this.figureName(view), { trusted: this.isTrusted(cell) });
     return view;
   }
 
@@ -617,7 +617,7 @@ export class NotebookView {
     if (o.output_type === 'stream' && last?.output_type === 'stream' && last['name'] === o['name']) last['text'] = String(last['text']) + String(o['text']);
     else outs.push(o);
     if (displayId) view.displays.set(displayId, o);
-    renderOutput(view.outputs, o, this.figureName(view), { ...(displayId ? { displayId } : {}), cancel: () => void this.interrupt(), trusted: true });
+    renderOutput(view.outputs, o, () => this.figureName(view), { ...(displayId ? { displayId } : {}), cancel: () => void this.interrupt(), trusted: true });
     if (o.output_type === 'error' && view.editor) {
       const line = errorLine(o, view.cell.execution_count != null ? `cell [${view.cell.execution_count}]` : undefined);
       if (line !== null) view.clearHighlight = highlightLine(view.editor, line);
@@ -633,7 +633,7 @@ export class NotebookView {
     const { transient: _t, ...o } = e.output as NbOutput & { transient?: unknown };
     shown['data'] = o['data'];
     shown['metadata'] = o['metadata'] ?? {};
-    updateOutput(view.outputs, e.displayId, shown, this.figureName(view), { cancel: () => void this.interrupt(), trusted: true });
+    updateOutput(view.outputs, e.displayId, shown, () => this.figureName(view), { cancel: () => void this.interrupt(), trusted: true });
     this.changed();
   }
 
@@ -690,6 +690,8 @@ export class NotebookView {
         v.clearHighlight = null;
         let status = 'error';
         try {
+          const refusal = runRefusal(this.doc, this.path ?? 'this notebook');
+          if (refusal) throw refusal;
           const session = await this.ensureSession();
           const r = await this.conn.call('kernel.execute', { session, cellId: v.cell.id, code: v.cell.source });
           status = r.status;

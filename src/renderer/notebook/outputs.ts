@@ -10,9 +10,8 @@
  * - progress bars of long operations (progress-bar.ts), updated in place by `update_display_data`.
  */
 import type { NbOutput } from '../../shared/notebook-doc.js';
-import { jpegToPdf } from '../../shared/image-pdf.js';
 import { renderMarkdown } from '../markdown.js';
-import { drawFigure, lightFigure, loadPlotly, type Layout, type PlotElement, type Trace } from '../plotly.js';
+import { drawFigure, lightFigure, type Figure, type Layout, type PlotElement, type Trace } from '../plotly.js';
 import { saveFile } from '../shell.js';
 import { FRAME_STYLE } from '../../shared/frame-style.js';
 import { PROGRESS_MIME } from '../../shared/progress-display.js';
@@ -62,7 +61,7 @@ export interface LiveOutputHooks {
   trusted?: boolean;
 }
 
-export function renderOutput(container: HTMLElement, o: NbOutput, figureName: string, live: LiveOutputHooks = {}): void {
+export function renderOutput(container: HTMLElement, o: NbOutput, figureName: () => string, live: LiveOutputHooks = {}): void {
   switch (o.output_type) {
     case 'stream':
       return appendStream(container, String(o['name'] ?? 'stdout'), String(o['text'] ?? ''));
@@ -93,19 +92,25 @@ export function renderOutput(container: HTMLElement, o: NbOutput, figureName: st
  * `update_display_data`: the output shown with `displayId` now shows `o`. A progress bar moves in
  * place; anything else is drawn again where it was. False when no output has that id.
  */
-export function updateOutput(container: HTMLElement, displayId: string, o: NbOutput, figureName: string, live: LiveOutputHooks = {}): boolean {
+export function updateOutput(container: HTMLElement, displayId: string, o: NbOutput, figureName: () => string, live: LiveOutputHooks = {}): boolean {
   const wrap = [...container.querySelectorAll<HTMLElement>('.output.rich')].find((el) => el.dataset['displayId'] === displayId);
   if (!wrap) return false;
   const data = (o['data'] ?? {}) as Record<string, unknown>;
   if (data[PROGRESS_MIME] !== undefined && updateProgress(wrap, data[PROGRESS_MIME])) return true;
+  // The kernel's image fallbacks for a figure arrived: the figure drawn stays as it is.
+  if (data[PLOTLY_MIME] !== undefined && drawnFigures.get(wrap) === JSON.stringify(data[PLOTLY_MIME])) return true;
+  // Drawn where the old output was (Plotly measures its container: it must be in the page).
   const holder = document.createElement('div');
+  wrap.replaceWith(holder);
   renderOutput(holder, o, figureName, { ...live, displayId });
-  const fresh = holder.firstElementChild;
-  if (fresh) wrap.replaceWith(fresh);
+  holder.replaceWith(...holder.childNodes);
   return true;
 }
 
-function renderBundle(container: HTMLElement, data: Record<string, unknown>, figureName: string, live: LiveOutputHooks): HTMLElement {
+/** The Plotly JSON each figure output was drawn from. */
+const drawnFigures = new WeakMap<HTMLElement, string>();
+
+function renderBundle(container: HTMLElement, data: Record<string, unknown>, figureName: () => string, live: LiveOutputHooks): HTMLElement {
   const wrap = document.createElement('div');
   wrap.className = 'output rich';
   container.append(wrap);
@@ -113,9 +118,12 @@ function renderBundle(container: HTMLElement, data: Record<string, unknown>, fig
   return wrap;
 }
 
-function renderRich(wrap: HTMLElement, data: Record<string, unknown>, figureName: string, live: LiveOutputHooks): void {
+function renderRich(wrap: HTMLElement, data: Record<string, unknown>, figureName: () => string, live: LiveOutputHooks): void {
   if (data[PROGRESS_MIME] !== undefined) return renderProgress(wrap, data[PROGRESS_MIME], live.cancel);
-  if (data[PLOTLY_MIME]) return void renderPlotly(wrap, data[PLOTLY_MIME] as { data: Trace[]; layout?: Layout }, figureName);
+  if (data[PLOTLY_MIME]) {
+    drawnFigures.set(wrap, JSON.stringify(data[PLOTLY_MIME]));
+    return void renderPlotly(wrap, data[PLOTLY_MIME] as { data: Trace[]; layout?: Layout }, figureName);
+  }
   if (typeof data['text/html'] === 'string') return live.trusted ? renderHtml(wrap, data['text/html']) : renderUntrustedHtml(wrap, data['text/html']);
   if (typeof data['image/svg+xml'] === 'string') return image(wrap, `data:image/svg+xml;charset=utf-8,${encodeURIComponent(data['image/svg+xml'])}`);
   if (typeof data['image/png'] === 'string') return image(wrap, `data:image/png;base64,${data['image/png'].replace(/\s/g, '')}`);
@@ -192,7 +200,7 @@ function renderUntrustedHtml(wrap: HTMLElement, html: string): void {
   wrap.append(frame);
 }
 
-async function renderPlotly(wrap: HTMLElement, fig: { data: Trace[]; layout?: Layout }, name: string): Promise<void> {
+async function renderPlotly(wrap: HTMLElement, fig: { data: Trace[]; layout?: Layout }, name: () => string): Promise<void> {
   const bar = document.createElement('div');
   bar.className = 'figure-bar';
   const plot = document.createElement('div');
@@ -207,7 +215,9 @@ async function renderPlotly(wrap: HTMLElement, fig: { data: Trace[]; layout?: La
       b.dataset['format'] = format;
       b.textContent = format.toUpperCase();
       b.title = `Export this figure as ${format.toUpperCase()}`;
-      b.addEventListener('click', () => void exportFigure(plot, format, name).catch((e) => alertError(wrap, e)));
+      // Named as `babelscope run` names it: the cell's number, then the figure's within the cell.
+      const figureIndex = () => [...(wrap.closest('.outputs')?.querySelectorAll('.plot') ?? [plot])].indexOf(plot) + 1;
+      b.addEventListener('click', () => void exportFigure(plot, format, `${name()}-${figureIndex()}`).catch((e) => alertError(wrap, e)));
       bar.append(b);
     }
   } catch (e) {
@@ -219,21 +229,25 @@ function alertError(wrap: HTMLElement, e: unknown): void {
   wrap.append(pre(`figure: ${e instanceof Error ? e.message : String(e)}`, 'output stream stderr'));
 }
 
-/** Exports a figure as it is now (zoom and all) in the light paper style, whatever the page's theme. */
+/** How figures are exported (set by the page): the backend's export, the same as `babelscope run --figures`; the file's bytes as base64. */
+let exporter: ((figure: Figure, format: 'svg' | 'png' | 'pdf') => Promise<string>) | undefined;
+
+export function setFigureExporter(fn: (figure: Figure, format: 'svg' | 'png' | 'pdf') => Promise<string>): void {
+  exporter = fn;
+}
+
+const EXPORT_MIME = { svg: 'image/svg+xml', png: 'image/png', pdf: 'application/pdf' } as const;
+
+/**
+ * Exports a figure as it is now (zoom and all) in the light paper style, whatever the page's theme,
+ * through the one export path (a PDF of vectors and text, as `run --format pdf` makes it).
+ */
 export async function exportFigure(plot: PlotElement, format: 'svg' | 'png' | 'pdf', name: string): Promise<void> {
-  const P = await loadPlotly();
+  if (!exporter) throw new Error('figure export is not connected to the backend');
   const layout = plot.layout as { width?: number; height?: number } | undefined;
   const size = { width: layout?.width ?? (plot.clientWidth || 800), height: layout?.height ?? (plot.clientHeight || 450) };
   const figure = lightFigure(plot);
-  if (format === 'svg') {
-    const url = await P.toImage(figure, { format: 'svg', ...size });
-    return saveFile(`${name}.svg`, { text: decodeURIComponent(url.slice(url.indexOf(',') + 1)) });
-  }
-  if (format === 'png') return saveFile(`${name}.png`, { dataUrl: await P.toImage(figure, { format: 'png', ...size, scale: 2 }) });
-  const jpeg = await P.toImage(figure, { format: 'jpeg', ...size, scale: 2 });
-  const bytes = Uint8Array.from(atob(jpeg.slice(jpeg.indexOf(',') + 1)), (c) => c.charCodeAt(0));
-  const pdf = jpegToPdf(bytes, size.width, size.height);
-  let binary = '';
-  for (let i = 0; i < pdf.length; i += 0x8000) binary += String.fromCharCode(...pdf.subarray(i, i + 0x8000));
-  return saveFile(`${name}.pdf`, { dataUrl: `data:application/pdf;base64,${btoa(binary)}` });
+  const base64 = await exporter({ data: figure.data, layout: { ...figure.layout, ...size } }, format);
+  if (format === 'svg') return saveFile(`${name}.svg`, { text: new TextDecoder().decode(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))) });
+  return saveFile(`${name}.${format}`, { dataUrl: `data:${EXPORT_MIME[format]};base64,${base64}` });
 }

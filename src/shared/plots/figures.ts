@@ -86,6 +86,10 @@ export interface LineSeries {
   /** Lower and upper edge of a band around the line (e.g. ± one standard deviation, a 95% interval). */
   lower?: readonly Cell[];
   upper?: readonly Cell[];
+  /** Points to flag as meaningless (e.g. a checkpoint that has not learned the language): drawn as open crosses with `flagLabel` on hover. */
+  flagged?: readonly boolean[];
+  /** What a flag means; default `not learned: meaningless`. */
+  flagLabel?: string;
 }
 
 /** Data of `layerLines`. */
@@ -130,6 +134,20 @@ export function layerLines(input: LayerLinesInput): PlotFigure {
       });
     }
     data.push({ type: 'scatter', mode: 'lines+markers', name: s.name, legendgroup: s.name, x, y: [...s.values], line: { color, dash, width: 2 }, marker: { color, size: 5 } });
+    const flagged = (s.flagged ?? []).flatMap((f, k) => (f && s.values[k] !== null && s.values[k] !== undefined ? [k] : []));
+    if (flagged.length) {
+      const label = s.flagLabel ?? 'not learned: meaningless';
+      data.push({
+        type: 'scatter',
+        mode: 'markers',
+        name: `${s.name}: ${label}`,
+        legendgroup: s.name,
+        x: flagged.map((k) => x[k]!),
+        y: flagged.map((k) => s.values[k]!),
+        marker: { color, size: 12, symbol: 'x-open', line: { width: 2, color } },
+        hovertemplate: `${s.name}: %{y} (${label})<extra></extra>`,
+      });
+    }
   });
   const chance = input.chance;
   if (chance) {
@@ -178,6 +196,8 @@ export interface NeuronCountsInput {
   title?: string;
   /** Bars side by side (default) or stacked. */
   mode?: 'group' | 'stack';
+  /** Languages the model has not learned (a selection's `unlearned`): their bars are faded, crossed and labelled meaningless. */
+  unlearned?: readonly string[];
 }
 
 /** Language-specific neurons per layer per language (LAPE), as bars. */
@@ -186,7 +206,14 @@ export function neuronCountsChart(input: NeuronCountsInput): PlotFigure {
   return {
     data: langs.map((lang, i) => {
       const counts = input.perLayer[lang]!;
-      return { type: 'bar', name: lang, x: [...counts.keys()], y: [...counts], marker: { color: OKABE_ITO[i % OKABE_ITO.length], ...(i >= OKABE_ITO.length ? { pattern: { shape: '/' } } : {}) } };
+      const meaningless = input.unlearned?.includes(lang) ?? false;
+      return {
+        type: 'bar',
+        name: meaningless ? `${lang} (not learned: meaningless)` : lang,
+        x: [...counts.keys()],
+        y: [...counts],
+        marker: { color: OKABE_ITO[i % OKABE_ITO.length], ...(meaningless ? { opacity: 0.35, pattern: { shape: 'x' } } : i >= OKABE_ITO.length ? { pattern: { shape: '/' } } : {}) },
+      };
     }),
     layout: baseLayout(input.title, {
       barmode: input.mode ?? 'group',
@@ -245,17 +272,50 @@ export interface DeactivationMatrixInput {
   evaluated: readonly string[];
   /** `delta[deactivated][evaluated]`: NLL with the neurons deactivated − baseline NLL. */
   delta: readonly (readonly Cell[])[];
+  /** `[deactivated][evaluated]` 95 % interval of each delta (shown on hover). */
+  deltaInterval?: readonly (readonly ({ low: number; high: number } | null)[])[];
+  /** Per language: its diagonal entry's random band and whether it lies outside (marked on the diagonal). */
+  diagonal?: Readonly<Record<string, { delta: number | null; randomBand?: { low: number; high: number } | null; outsideRandomBand?: boolean | null }>>;
+  /** Random draws behind the band (for the legend). */
+  randomDraws?: number;
   title?: string;
 }
 
 /**
  * The LAPE deactivation matrix: Δ mean NLL of each evaluated language when each language's neurons
- * are zeroed; the diagonal should rise most. Takes an `AblationMatrix` as it is.
+ * are zeroed; the diagonal should rise most. Takes an `AblationMatrix` as it is: the hover gives each
+ * cell's 95 % interval, and diagonal cells are marked by where they lie against the band of same-size
+ * random neuron sets (filled: above it; open: within it, no better than random neurons).
  */
 export function deactivationMatrix(input: DeactivationMatrixInput): PlotFigure {
   const values = input.delta.flat().filter((v): v is number => v !== null && Number.isFinite(v));
   const bound = Math.max(1e-9, ...values.map(Math.abs));
   const side = Math.max(320, 120 + 40 * Math.max(input.evaluated.length, input.deactivated.length));
+  const ci = input.deltaInterval;
+  const customdata = input.delta.map((row, i) =>
+    row.map((_, j) => {
+      const c = ci?.[i]?.[j];
+      return c ? `95 % CI [${c.low >= 0 ? '+' : ''}${c.low.toFixed(3)}, ${c.high >= 0 ? '+' : ''}${c.high.toFixed(3)}]` : '';
+    }),
+  );
+  const marks = (above: boolean) => {
+    const langs = Object.entries(input.diagonal ?? {}).filter(
+      ([l, d]) => d.randomBand && d.delta !== null && input.evaluated.includes(l) && input.deactivated.includes(l) && (d.delta > d.randomBand.high) === above,
+    );
+    if (langs.length === 0) return [];
+    const trace: PlotTrace = {
+      type: 'scatter',
+      mode: 'markers',
+      x: langs.map(([l]) => l),
+      y: langs.map(([l]) => l),
+      name: above ? `above the random band (2.5–97.5 % of ${input.randomDraws ?? '?'} draws)` : 'within/below the random band: no better than random neurons',
+      marker: { symbol: above ? 'diamond' : 'diamond-open', size: 9, color: '#000000', line: { width: 1.5, color: '#000000' } },
+      customdata: langs.map(([, d]) => `random band [${d.randomBand!.low.toFixed(3)}, ${d.randomBand!.high.toFixed(3)}]`),
+      hovertemplate: `%{y}'s own Δ is ${above ? 'above' : 'not above'} the %{customdata}<extra></extra>`,
+      showlegend: true,
+    };
+    return [trace];
+  };
   return {
     data: [
       heatmapTrace({
@@ -266,15 +326,20 @@ export function deactivationMatrix(input: DeactivationMatrixInput): PlotFigure {
         colorscale: DIVERGING,
         valueTitle: 'Δ mean NLL (nats/token)',
         cellFormat: '+.2f',
-        hovertemplate: "%{y}'s neurons off, %{x} text: Δ %{z:+.3f} nats/token<extra></extra>",
-        extra: { zmid: 0 },
+        hovertemplate: ci
+          ? "%{y}'s neurons off, %{x} text: Δ %{z:+.3f} nats/token, %{customdata}<extra></extra>"
+          : "%{y}'s neurons off, %{x} text: Δ %{z:+.3f} nats/token<extra></extra>",
+        extra: { zmid: 0, ...(ci ? { customdata } : {}) },
       }),
+      ...marks(true),
+      ...marks(false),
     ],
     layout: baseLayout(input.title, {
       width: side + 130,
-      height: side,
+      height: side + (input.diagonal ? 60 : 0),
       xaxis: axis('evaluated language', { type: 'category', side: 'bottom' }),
       yaxis: axis('deactivated language (its LAPE neurons zeroed)', { type: 'category', autorange: 'reversed' }),
+      ...(input.diagonal ? { legend: { orientation: 'h', x: 0, y: -0.25, xanchor: 'left', yanchor: 'top' } } : {}),
     }),
   };
 }

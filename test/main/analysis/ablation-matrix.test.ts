@@ -111,3 +111,63 @@ describe('chance level from random neuron sets', () => {
     assert.throws(() => randomNeuronSetLike(set, 2, rand), /only 2 exist/);
   });
 });
+
+describe('ablationMatrix: random band and intervals over texts', () => {
+  // Two languages, 4 texts each of 10 tokens; 20 random draws per deactivated language.
+  const base = [
+    ...[20, 22, 18, 20].map((sum) => ({ lang: 'eng', sum, count: 10 })),
+    ...[30, 31, 29, 30].map((sum) => ({ lang: 'rus', sum, count: 10 })),
+  ];
+  // eng's neurons off: every eng text +1 nat/token (sum +10), rus texts +0.1.
+  const engOff = base.map((t) => ({ ...t, sum: t.sum + (t.lang === 'eng' ? 10 : 1) }));
+  // rus's neurons off: rus texts +0.05 nats/token, but unevenly (one text carries it).
+  const rusOff = base.map((t, i) => ({ ...t, sum: t.sum + (i === 4 ? 2 : 0) }));
+  const mean = (rows: typeof base) => {
+    const out: Record<string, number> = {};
+    for (const lang of ['eng', 'rus']) {
+      const r = rows.filter((t) => t.lang === lang);
+      out[lang] = r.reduce((a, t) => a + t.sum, 0) / r.reduce((a, t) => a + t.count, 0);
+    }
+    return out;
+  };
+  // Random draws: deltas spread evenly over [0, 0.19] on every language.
+  const draws = (b: Record<string, number>) => Array.from({ length: 20 }, (_, k) => ({ eng: b['eng']! + k * 0.01, rus: b['rus']! + k * 0.01 }));
+  const b = mean(base);
+  const r = ablationMatrix({
+    baseline: b,
+    ablated: { eng: mean(engOff), rus: mean(rusOff) },
+    random: { eng: { eng: b['eng']! + 0.095, rus: b['rus']! + 0.095 }, rus: { eng: b['eng']! + 0.095, rus: b['rus']! + 0.095 } },
+    randomDraws: 20,
+    randomByDraw: { eng: draws(b), rus: draws(b) },
+    perText: { baseline: base, ablated: { eng: engOff, rus: rusOff } },
+  });
+
+  it('the band is the 2.5–97.5 % spread of the draws, and each diagonal entry says whether it lies outside', () => {
+    // 20 evenly spaced deltas 0 … 0.19: type-7 quantiles at 0.025 and 0.975 are 0.00475 and 0.18525.
+    close(r.randomBand![0]![0]!.low, 0.00475);
+    close(r.randomBand![0]![0]!.high, 0.18525);
+    assert.equal(r.diagonal['eng']!.outsideRandomBand, true, 'Δ 1.0 is above the band');
+    assert.equal(r.diagonal['rus']!.outsideRandomBand, false, 'Δ 0.05 is within it: no better than random neurons');
+    assert.equal(r.aboveRandomCount, 1);
+  });
+
+  it('each Δ has a paired bootstrap interval over its texts', () => {
+    const eng = r.diagonal['eng']!.deltaInterval!;
+    // Every eng text rises by exactly 1 nat/token: the interval is the point.
+    close(eng.low, 1);
+    close(eng.high, 1);
+    assert.match(eng.method, /bootstrap-percentile \(2000 resamples over eng texts\)/);
+    const rus = r.diagonal['rus']!.deltaInterval!;
+    // One of 4 rus texts carries the whole rise (0.2 nats/token on it, 0.05 on average): the interval reaches 0.
+    close(r.diagonal['rus']!.delta!, 0.05);
+    assert.ok(rus.low === 0 && rus.high >= 0.1, JSON.stringify(rus));
+    assert.equal(r.deltaInterval![0]![1]!.low, r.deltaInterval![0]![1]!.high, 'eng off: every rus text +0.1');
+  });
+
+  it('without per-draw NLLs or per-text sums there is no band and no interval (older results)', () => {
+    const old = ablationMatrix({ baseline: b, ablated: { eng: mean(engOff) }, random: { eng: { eng: b['eng']!, rus: b['rus']! } }, randomDraws: 2 });
+    assert.equal(old.randomBand, undefined);
+    assert.equal(old.deltaInterval, undefined);
+    assert.equal(old.diagonal['eng']!.outsideRandomBand, undefined);
+  });
+});

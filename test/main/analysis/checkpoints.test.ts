@@ -115,3 +115,52 @@ describe('compareCheckpoints', () => {
     );
   });
 });
+
+describe('compareCheckpoints: chance level of overlaps and unlearned languages', () => {
+  it('jaccardChance matches the hypergeometric expectation (scipy.stats.hypergeom) and gives a band', async () => {
+    const { jaccardChance } = await import('../../../src/shared/significance.js');
+    // scipy: Σ hypergeom(n, a, b).pmf(k) · k / (a + b − k)
+    const cases: [number, number, number, number][] = [
+      [10, 12, 1024, 0.005607470497488002],
+      [34, 29, 1024, 0.015763737718054716],
+      [300, 280, 1024, 0.1649300225189247],
+    ];
+    for (const [a, b, n, e] of cases) {
+      const c = jaccardChance(a, b, n);
+      assert.ok(Math.abs(c.expected - e) < 1e-10 * Math.max(1, e), `${a},${b},${n}: ${c.expected} vs ${e}`);
+      assert.ok(c.low <= c.expected && c.expected <= c.high, JSON.stringify(c));
+    }
+    [jaccardChance(5, 0, 100).expected, jaccardChance(0, 0, 100).expected, jaccardChance(100, 100, 100).expected].forEach((v, i) => assert.ok(Math.abs(v - [0, 1, 1][i]!) < 1e-12, String(v)));
+  });
+
+  it('each overlap comes with the Jaccard of random sets of those sizes, and counts with the quota', () => {
+    const c = compareCheckpoints([
+      { name: 'a', lape: lapeResult({ eng: [[0, 1], [0, 2]], rus: [[1, 3]] }) },
+      { name: 'b', lape: lapeResult({ eng: [[0, 1], [1, 5], [1, 6]], rus: [] }) },
+    ]);
+    const ch = c.jaccardChance['eng']![0]![1]!;
+    assert.match(ch.method, /random sets of 2 and 3 among 20/);
+    // |A ∩ B| ~ Hypergeometric(20, 2, 3): P(0) = 816/1140, P(1) = 306/1140, P(2) = 18/1140; J = 0, 1/4, 2/3
+    assert.ok(Math.abs(ch.expected - ((306 / 1140) * 0.25 + (18 / 1140) * (2 / 3))) < 1e-12, String(ch.expected));
+    assert.deepEqual([ch.low, ch.high], [0, 0.25]);
+    assert.deepEqual(c.selectedTotal, [3, 3]);
+    assert.deepEqual(c.learned['eng'], [null, null], 'no NLL given: unknown');
+  });
+
+  it('flags a language a checkpoint has not learned: mean NLL at or above ln |V|', async () => {
+    const { learnedCheck } = await import('../../../src/main/analysis/unlearned.js');
+    const V = 3072; // ln 3072 = 8.03 nats
+    const early = learnedCheck({ eng: 4.8, rus: 10.7, cmn: 10.9 }, V);
+    assert.deepEqual(early.unlearned, ['cmn', 'rus']);
+    assert.ok(Math.abs(early.uniformNll - Math.log(V)) < 1e-15);
+    const late = learnedCheck({ eng: 4.5, rus: 5.1, cmn: 5.9 }, V);
+    assert.deepEqual(late.unlearned, []);
+    const c = compareCheckpoints([
+      { name: '01-english', lape: { ...lapeResult({ eng: [[0, 1]], rus: [[1, 2]], cmn: [[1, 3]] }), learnedCheck: early } },
+      { name: '03-final', lape: lapeResult({ eng: [[0, 1]], rus: [[1, 2]], cmn: [[1, 4]] }), learnedCheck: late },
+    ]);
+    assert.deepEqual(c.learned, { eng: [true, true], rus: [false, true], cmn: [false, true] });
+    assert.deepEqual(c.uniformNll, [Math.log(V), Math.log(V)]);
+    assert.throws(() => learnedCheck({ eng: 1 }, 1), /vocabulary size/);
+  });
+});

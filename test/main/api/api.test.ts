@@ -1,6 +1,6 @@
 /** The public API on the bundled model: results equal the analyses' own, abort keeps flushed work, resume completes it. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -32,9 +32,20 @@ const CORPUS = 'udhr:eng,rus,cmn';
 describe('babelscope API', () => {
   let tmp: string;
   let model: Model;
+  /** One capture of CORPUS (8 texts per language) made before the tests; each test reads it or a copy of its own. */
+  let captured: string;
+  /** A private copy of the captured store, so that no test reads what another one wrote (any order, any subset). */
+  const copyOfCapture = (name: string): string => {
+    const db = join(tmp, name);
+    copyFileSync(captured, db);
+    return db;
+  };
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'babelscope-api-'));
     model = await openModel(testModelDir, { device: 'cpu', log: () => {} });
+    captured = join(tmp, 'captured.db');
+    const full = await capture({ model, store: captured, corpus: CORPUS, maxTextsPerLang: 8, batch: 4 });
+    assert.equal(full.texts, 24);
   });
   after(async () => {
     await model.dispose();
@@ -42,10 +53,8 @@ describe('babelscope API', () => {
   });
 
   it('an aborted capture keeps its flushed texts and a second call resumes it to the same statistics as one uninterrupted capture', async () => {
-    const whole = join(tmp, 'whole.db');
+    const whole = captured;
     const parts = join(tmp, 'parts.db');
-    const full = await capture({ model, store: whole, corpus: CORPUS, maxTextsPerLang: 8, batch: 4 });
-    assert.equal(full.texts, 24);
 
     const controller = new AbortController();
     const seen: Progress[] = [];
@@ -86,6 +95,12 @@ describe('babelscope API', () => {
           assert.equal(sb.layers[l]![lang]!.tokens, sa.layers[l]![lang]!.tokens);
           assert.deepEqual(sb.layers[l]![lang]!.positiveCounts, sa.layers[l]![lang]!.positiveCounts);
         }
+      // The per-text-group counts (selectivity's units) too: interrupted and resumed equals one go.
+      const ra = a.findRun('capture')!.id;
+      const rb = b.findRun('capture')!.id;
+      assert.deepEqual(b.textGroupLayers(rb), a.textGroupLayers(ra));
+      assert.equal(a.textGroupLayers(ra).length, sa.numLayers);
+      for (const l of a.textGroupLayers(ra)) assert.deepEqual(b.readTextGroups(rb, l), a.readTextGroups(ra, l), `text groups, layer ${l}`);
     } finally {
       a.close();
       b.close();
@@ -93,7 +108,7 @@ describe('babelscope API', () => {
   });
 
   it('lape equals the analysis on the stored statistics and is stored; ablation uses it', async () => {
-    const db = join(tmp, 'whole.db');
+    const db = copyOfCapture('lape.db');
     const r = lape({ store: db, topRate: 0.02 });
     const s = openInternalStore(db, { readonly: true });
     const stats = s.readNeuronStats(s.findRun('capture')!.id);
@@ -102,7 +117,12 @@ describe('babelscope API', () => {
     assert.deepEqual(r.neurons, direct.neurons);
     assert.ok(r.resultId !== null);
     const store = openStore(db);
-    assert.deepEqual(store.result(r.resultId!).result, JSON.parse(JSON.stringify(direct)));
+    // Stored: the analysis, plus which languages the model has learned (its capture's NLL against ln |V|).
+    const { learnedCheck, unlearned, ...stored } = store.result(r.resultId!).result as typeof r;
+    assert.deepEqual(stored, JSON.parse(JSON.stringify(direct)));
+    assert.deepEqual(unlearned, []);
+    assert.equal(learnedCheck!.vocabSize, 3072);
+    assert.deepEqual(learnedCheck, r.learnedCheck);
     assert.equal(store.results({ kind: 'lape' })[0]!.id, r.resultId);
 
     const m = await ablate({ model, store, corpus: CORPUS, maxTextsPerLang: 4, randomSets: 1 });
@@ -119,7 +139,7 @@ describe('babelscope API', () => {
   });
 
   it('ablate with a LAPE result in hand needs no store and saves nothing', async () => {
-    const r = lape({ store: join(tmp, 'whole.db'), topRate: 0.02, save: false });
+    const r = lape({ store: captured, topRate: 0.02, save: false });
     assert.equal(r.resultId, null);
     const m = await ablate({ model, corpus: [{ lang: 'eng', id: '1', text: 'Everyone has the right to life, liberty and security of person.' }], lape: r, randomSets: 0 });
     assert.equal(m.resultId, null);
@@ -128,18 +148,20 @@ describe('babelscope API', () => {
   });
 
   it('align, workingLanguage and compareCheckpoints read and write the store', async () => {
-    const db = join(tmp, 'whole.db');
+    const db = copyOfCapture('whole.db');
     const a = await align({ store: db, pool: 'last' });
     assert.equal(a.pool, 'last');
     assert.deepEqual(a.languages.sort(), ['cmn', 'eng', 'rus']);
     const wl = await workingLanguage({ model, corpus: CORPUS, maxTextsPerLang: 4, store: db });
     assert.equal(wl.numLayers, model.info.numLayers);
     assert.ok(wl.resultId !== null);
-    lape({ store: join(tmp, 'parts.db'), topRate: 0.02 });
-    const c = compareCheckpoints({ stores: [db, join(tmp, 'parts.db')] });
+    const other = copyOfCapture('other.db');
+    lape({ store: db, topRate: 0.02 });
+    lape({ store: other, topRate: 0.02 });
+    const c = compareCheckpoints({ stores: [db, other] });
     // The same statistics give the same neurons: full overlap.
     for (const lang of c.languages) assert.equal(c.jaccard[lang]![0]![1], 1);
-    assert.deepEqual(c.checkpoints, ['whole.db', 'parts.db']);
+    assert.deepEqual(c.checkpoints, ['whole.db', 'other.db']);
   });
 
   it('lens, activations and generate return what the engine computes', async () => {
@@ -170,7 +192,7 @@ describe('babelscope API', () => {
   });
 
   it('store.query runs SQL with parameters and turns SQL mistakes into UserErrors', () => {
-    const store = openStore(join(tmp, 'whole.db'), { readonly: true });
+    const store = openStore(captured, { readonly: true });
     try {
       const rows = store.query<{ lang: string; n: number }>('SELECT lang, COUNT(*) AS n FROM texts WHERE lang <> ? GROUP BY lang ORDER BY lang', ['cmn']);
       assert.deepEqual(rows, [{ lang: 'eng', n: 8 }, { lang: 'rus', n: 8 }]);

@@ -223,10 +223,17 @@ describe('analysis pipeline on the bundled model', () => {
     assert.deepEqual([...r.evaluated].sort(), ['arb', 'cmn', 'eng', 'rus']);
     assert.ok(r.deactivated.length > 0);
     for (const row of r.nll) for (const v of row) assert.ok(v > 0);
-    // The chance level: one same-size random set per deactivated language, by default.
-    assert.equal(r.randomDraws, 1);
+    // The chance level: 20 same-size random sets per deactivated language by default, and their band.
+    assert.equal(r.randomDraws, 20);
     assert.equal(r.randomDelta.length, r.deactivated.length);
-    for (const lang of r.deactivated) assert.equal(typeof r.diagonal[lang].randomDelta, 'number');
+    for (const lang of r.deactivated) {
+      const d = r.diagonal[lang];
+      assert.equal(typeof d.randomDelta, 'number');
+      assert.ok(d.randomBand.low <= d.randomDelta && d.randomDelta <= d.randomBand.high, `${lang}: the mean of the draws lies in their band`);
+      assert.equal(d.outsideRandomBand, d.delta > d.randomBand.high || d.delta < d.randomBand.low);
+      assert.ok(d.deltaInterval.low <= d.delta + 1e-12 && d.delta <= d.deltaInterval.high + 1e-12);
+    }
+    console.log('bundled model, ablation diagonal:', JSON.stringify(Object.fromEntries(r.deactivated.map((l: string) => [l, { delta: r.diagonal[l].delta, ci: r.diagonal[l].deltaInterval, band: r.diagonal[l].randomBand, outside: r.diagonal[l].outsideRandomBand }]))));
   });
 
   it('ablate --scale 1 changes nothing and so wins nothing', async () => {

@@ -135,23 +135,74 @@ describe('LAPE finds neurons planted to fire on one script only', () => {
     assert.deepEqual(side.lape, { found: 1, recall: 1 / 3, precision: 1 });
     assert.deepEqual(side.selectivity, { found: 3, recall: 1, precision: 1 });
     assert.equal(sel.method, 'selectivity');
-    assert.deepEqual(sel.options, { minEffect: 0.8, fdr: 0.05 });
+    assert.deepEqual(sel.options, { minEffect: 0.8, fdr: 0.05, fdrProcedure: 'BY' });
+    assert.equal((sel as { test?: string }).test, 'welch-arcsine-text-groups');
     assert.equal(sel.tests, 128 * 4);
-    // Significance alone (no effect floor) admits script-blind neurons whose rates merely differ.
-    const noFloor = (await cli(['lape', '--db', db, '--method', 'selectivity', '--min-effect', '0'])) as LapeJson;
-    const loose = score(noFloor.neurons);
-    assert.equal(loose.recall, 1);
-    assert.ok(loose.precision < 1, `precision ${loose.precision} without an effect floor`);
+    // 20 texts a language: 16 groups of texts each, the units of the test.
+    assert.deepEqual(Object.values((sel as unknown as { units: Record<string, { groups: number; texts: number }> }).units).map((u) => [u.groups, u.texts]), LANGS.map(() => [16, 20]));
+    // The method is stored with the selection's parameters.
+    const store = openStore(db, { readonly: true });
+    try {
+      const stored = store.findResult((sel as unknown as { selection: { id: number } }).selection.id, 'lape')!;
+      assert.deepEqual(stored.params, { method: 'selectivity', test: 'welch-arcsine-text-groups', minEffect: 0.8, fdr: 0.05, fdrProcedure: 'BY' });
+    } finally {
+      store.close();
+    }
+    // Goal of issue 17: recall ≥ 0.95 at precision ≥ 0.9, also with BH and with no effect floor.
+    for (const extra of [['--fdr-procedure', 'BH'], ['--min-effect', '0']]) {
+      const r = score(((await cli(['lape', '--db', db, '--method', 'selectivity', ...extra])) as LapeJson).neurons);
+      console.log(`selectivity ${extra.join(' ')}:`, JSON.stringify(r));
+      assert.ok(r.recall >= 0.95 && r.precision >= 0.9, JSON.stringify(r));
+    }
   });
 
   it('lape --help states and justifies the selectivity defaults', async () => {
     const h = await runCli(['lape', '--help']);
     assert.equal(h.code, 0, h.stderr);
-    assert.match(h.stdout, /--min-effect h \(default 0\.8\): Cohen's h/);
+    assert.match(h.stdout, /--min-effect h \(default 0\.8\): the null is h ≤ this/);
     assert.match(h.stdout, /Cohen's \(1988\) "large" effect/);
-    assert.match(h.stdout, /--fdr q \(default 0\.05\)/);
-    assert.match(h.stdout, /Benjamini-Hochberg \(1995\) over all neurons × languages/);
+    assert.match(h.stdout, /--fdr q \(default 0\.05\) with --fdr-procedure BY \(default\): Benjamini-Yekutieli/);
+    assert.match(h.stdout, /valid under any dependence/);
+    assert.match(h.stdout, /Welch's one-sided t-test over groups of texts/);
     assert.match(h.stdout, /intersection-union test \(Berger 1982/);
+  });
+
+  it('selectivity on a run captured before per-text counts were kept says so and how to fix it', async () => {
+    const copy = join(tmp, 'legacy.db');
+    const store = openStore(db, { readonly: true });
+    await store.db.backup(copy);
+    store.close();
+    const legacy = openStore(copy);
+    legacy.db.prepare('DELETE FROM neuron_text_groups').run();
+    legacy.close();
+    const r = await runCli(['lape', '--db', copy, '--method', 'selectivity']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /run "capture" has no per-text counts: it was captured before they were kept/);
+    assert.match(r.stderr, /Capture the corpus again under a new run name/);
+    assert.equal((await cli(['lape', '--db', copy])).method, 'lape', 'LAPE still works on it');
+  });
+
+  it('ablate by default: 20 random draws with their 2.5–97.5 % band, each diagonal entry placed against it, and a 95 % interval per Δ', async () => {
+    await cli(['lape', '--db', db, '--method', 'selectivity']);
+    const m = await cli(['ablate', modelDir, '--db', db, '--corpus', CORPUS, '--max-texts-per-lang', '4', '--device', 'cpu']);
+    assert.equal(m.randomDraws, 20);
+    for (const lang of ['arb', 'cmn', 'rus']) {
+      const d = m.diagonal[lang];
+      assert.equal(typeof d.outsideRandomBand, 'boolean', lang);
+      assert.ok(d.randomBand.low <= d.randomBand.high, lang);
+      assert.equal(d.outsideRandomBand, d.delta > d.randomBand.high || d.delta < d.randomBand.low, lang);
+      assert.ok(d.deltaInterval.low <= d.delta + 1e-12 && d.delta <= d.deltaInterval.high + 1e-12, `${lang}: ${JSON.stringify(d)}`);
+      assert.match(d.deltaInterval.method, new RegExp(`over ${lang} texts`));
+    }
+    assert.equal(m.deltaInterval.length, 3);
+    assert.equal(m.aboveRandomCount, Object.values(m.diagonal as Record<string, { delta: number; randomBand: { high: number } }>).filter((d) => d.delta > d.randomBand.high).length);
+    const store = openStore(db, { readonly: true });
+    try {
+      assert.equal(store.findResult(m.resultId, 'ablation')!.params.randomSets, 20);
+    } finally {
+      store.close();
+    }
+    console.log('planted ablation diagonal:', JSON.stringify(m.diagonal));
   });
 
   it('ablate takes the newest selection, whichever method made it', async () => {

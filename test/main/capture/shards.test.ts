@@ -89,6 +89,11 @@ describe('sharded capture + merge on the bundled model', () => {
           for (let n = 0; n < x.sums.length; n++) assert.ok(Math.abs(y.sums[n]! - x.sums[n]!) <= 1e-4 * (1 + Math.abs(x.sums[n]!)), `sum ${l}/${lang}/${n}: ${y.sums[n]} vs ${x.sums[n]}`);
         }
       }
+      // Per-text-group counts (the selectivity test's units) add up across shards like the rest.
+      const layers = full.textGroupLayers(run(full).id);
+      assert.equal(layers.length, fs.numLayers);
+      assert.deepEqual(merged.textGroupLayers(run(merged).id), layers);
+      for (const l of layers) assert.deepEqual(merged.readTextGroups(run(merged).id, l), full.readTextGroups(run(full).id, l), `text groups, layer ${l}`);
       const byKey = (rows: { lang: string; key: string; mean: Float32Array | null; last: Float32Array | null }[]) => new Map(rows.map((x) => [`${x.lang}/${x.key}`, x]));
       const fp = byKey(full.readPooled(run(full).id, 2));
       const mp = byKey(merged.readPooled(run(merged).id, 2));

@@ -113,7 +113,7 @@ describe('babelscope run', () => {
     const cases: [string, RegExp][] = [];
     const dir = mkdtempSync(join(tmpdir(), 'babelscope-bad-'));
     const write = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
-    cases.push([write('broken.ipynb', '{"cells": ['), /is not a notebook: it is not valid JSON/]);
+    cases.push([write('broken.ipynb', '{"cells": ['), /broken.ipynb is not valid JSON/]);
     cases.push([write('v3.ipynb', JSON.stringify({ nbformat: 3, nbformat_minor: 0, metadata: {}, worksheets: [] })), /nbformat 3; Babelscope reads nbformat 4/]);
     cases.push([notebook(['1'], { kernelspec: { name: 'python3', language: 'python', display_name: 'Python 3' } }), /is a python notebook/]);
     for (const [path, message] of cases) {

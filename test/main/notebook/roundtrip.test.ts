@@ -67,7 +67,7 @@ it('round-trips a Jupyter-written notebook: everything kept, outputs as Jupyter 
       const plotly = o.data?.['application/vnd.plotly.v1+json'];
       if (plotly) {
         assert.match(String(o.data!['image/svg+xml']), /^<svg[\s\S]*<\/svg>$/, 'Plotly output carries an SVG fallback');
-        const { 'image/svg+xml': _svg, ...rest } = o.data!;
+        const { 'image/svg+xml': _svg, 'image/png': _png, ...rest } = o.data!;
         assert.deepEqual({ ...o, data: rest }, jupyterOutputs[k]);
       } else assert.deepEqual(o, jupyterOutputs[k]);
     }

@@ -10,7 +10,7 @@ import { modelA, tempDir } from './fixtures.js';
 const tmp = tempDir();
 after(tmp.cleanup);
 
-const TABLES = ['activations', 'capture_progress', 'corpora', 'merged_shards', 'neuron_stats', 'pooled', 'result_inputs', 'results', 'runs', 'texts'];
+const TABLES = ['activations', 'capture_progress', 'corpora', 'merged_shards', 'neuron_stats', 'neuron_text_groups', 'pooled', 'result_inputs', 'results', 'runs', 'texts'];
 
 test('a new file is migrated to the current schema, in WAL mode', () => {
   const path = join(tmp.dir, 'new.db');
@@ -134,6 +134,26 @@ test('a version 3 store (pooled mean and last, an alignment with analytic chance
     assert.deepEqual(r.layers[0]!.intervals.mexa, [[null, null], [null, null]]);
     assert.deepEqual(r.pivot!.mexaInterval, { eng: [null], deu: [null] });
     assert.deepEqual(r.layers[0]!.chance.mexa, matrix, 'the analytic chance levels it was stored with stay');
+    assert.deepEqual(store.integrityCheck(), ['ok']);
+  } finally {
+    store.close();
+  }
+});
+
+test('a version 4 store is migrated to 5 with an empty neuron_text_groups table: its runs have no text groups', () => {
+  const path = join(tmp.dir, 'v4.db');
+  const old = new Database(path);
+  old.pragma('journal_mode = WAL');
+  old.transaction(() => {
+    for (const m of migrations.slice(0, 4)) m(old);
+    old.pragma('user_version = 4');
+  })();
+  old.exec(`INSERT INTO runs VALUES (1, 'capture', 'capture', NULL, '/m', '${'a1'.repeat(32)}', '{}', 'cpu', '{}', '2026-01-01T00:00:00Z', NULL, 'done');`);
+  old.close();
+  const store = openStore(path);
+  try {
+    assert.equal(store.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    assert.deepEqual(store.textGroupLayers(1), []);
     assert.deepEqual(store.integrityCheck(), ['ok']);
   } finally {
     store.close();

@@ -98,6 +98,34 @@ describe('plot specs', () => {
     assert.deepEqual(t['x'], ['eng', 'rus', 'cmn']);
   });
 
+  it('deactivation matrix: each cell\'s interval on hover, diagonal cells marked against the random band', () => {
+    const f = deactivationMatrix({
+      deactivated: ['eng', 'rus'],
+      evaluated: ['eng', 'rus'],
+      delta: [[0.8, 0.1], [-0.2, 0.05]],
+      deltaInterval: [[{ low: 0.7, high: 0.9 }, null], [null, { low: 0, high: 0.1 }]],
+      diagonal: { eng: { delta: 0.8, randomBand: { low: 0, high: 0.2 }, outsideRandomBand: true }, rus: { delta: 0.05, randomBand: { low: 0, high: 0.2 }, outsideRandomBand: false } },
+      randomDraws: 20,
+    });
+    assertHouseStyle(f);
+    assert.equal((f.data[0]!['customdata'] as string[][])[0]![0], '95 % CI [+0.700, +0.900]');
+    assert.match(f.data[0]!['hovertemplate'] as string, /%\{customdata\}/);
+    const [above, within] = [f.data[1]!, f.data[2]!];
+    assert.deepEqual([above['x'], above['y']], [['eng'], ['eng']]);
+    assert.match(above['name'] as string, /above the random band \(2\.5–97\.5 % of 20 draws\)/);
+    assert.deepEqual([within['x'], (within['marker'] as { symbol: string }).symbol], [['rus'], 'diamond-open']);
+    assert.equal(deactivationMatrix({ deactivated: ['eng'], evaluated: ['eng'], delta: [[1]] }).data.length, 1, 'no band, no marks');
+  });
+
+  it('unlearned languages: neuron-count bars faded and labelled meaningless, flagged checkpoints crossed', () => {
+    const f = neuronCountsChart({ perLayer: { eng: [1, 2], rus: [3, 4] }, unlearned: ['rus'] });
+    assert.deepEqual(f.data.map((t) => t['name']), ['eng', 'rus (not learned: meaningless)']);
+    assert.equal((f.data[1]!['marker'] as { opacity: number }).opacity, 0.35);
+    const g = checkpointEvolution({ checkpoints: ['01', '02', '03'], series: [{ name: 'rus', values: [29, 10, 12], flagged: [true, false, false] }], yTitle: 'neurons (count)' });
+    const flag = g.data.find((t) => t['name'] === 'rus: not learned: meaningless')!;
+    assert.deepEqual([flag['x'], flag['y']], [['01'], [29]]);
+  });
+
   it('checkpoint evolution: checkpoints as categories in training order', () => {
     const f = checkpointEvolution({ checkpoints: ['01-english', '02-mid', '03-final'], series: [{ name: 'rus', values: [6.1, 4.2, 3.3] }], yTitle: 'mean NLL (nats/token)' });
     assertHouseStyle(f);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ablate } from '../../api/index.js';
+import { ablate, DEFAULT_RANDOM_SETS } from '../../api/index.js';
 import { describeSelection, lapeSelection, openExistingStore, partialRunWarning, type LapeSelection } from '../../capture/stored-runs.js';
 import { addModelOptions, output, parseFloatOption, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { addCorpusOptions, type CorpusOptions, corpusParams } from '../corpus-options.js';
@@ -11,7 +11,7 @@ export function registerAblate(program: Command): void {
     .option('--selection <id>', 'LAPE selection (result id) whose neurons to zero; default: the latest of --run', parseIntOption('--selection', 1))
     .option('--run <name>', 'capture run whose latest LAPE selection to use (default: capture)')
     .option('--scale <s>', 'multiply the neurons by this instead of 0', parseFloatOption('--scale', 0, 1000), 0)
-    .option('--random-sets <n>', 'chance level: per language, scale this many random neuron sets with as many neurons per layer as its own (0: none)', parseIntOption('--random-sets', 0, 100), 1)
+    .option('--random-sets <n>', 'chance level: per language, scale this many random neuron sets with as many neurons per layer as its own; their 2.5–97.5 % spread is the band each diagonal entry is tested against (0: none)', parseIntOption('--random-sets', 0, 1000), DEFAULT_RANDOM_SETS)
     .option('--seed <n>', 'seed of the random neuron sets', parseIntOption('--seed', 0), 0)
     .option('--batch <n>', 'texts per forward pass', parseIntOption('--batch', 1, 4096), 8)
     .option('--json', 'print JSON')
@@ -46,6 +46,16 @@ export function registerAblate(program: Command): void {
               // The chance level of each diagonal entry: a random set as large (per layer) as that language's, on that language.
               lines.push('random'.padEnd(10) + m.evaluated.map((e) => cell(m.diagonal[e]?.randomDelta ?? null)).join('') + `   (same-size random neuron sets, mean of ${m.randomDraws})`);
             }
+            if (m.randomBand) {
+              const banded = Object.entries(m.diagonal).filter(([, d]) => d.randomBand && d.delta !== null);
+              const where = (d: (typeof banded)[number][1]) => (d.delta! > d.randomBand!.high ? 'above' : d.delta! < d.randomBand!.low ? 'below' : 'within');
+              lines.push(
+                `diagonal above the 2.5–97.5 % band of its ${m.randomDraws} random draws for ${m.aboveRandomCount}/${banded.length} languages: ` +
+                  banded.map(([l, d]) => `${l} ${where(d)} (${d.randomBand!.low.toFixed(3)}…${d.randomBand!.high.toFixed(3)})`).join(', '),
+              );
+            }
+            const ci = Object.entries(m.diagonal).flatMap(([l, d]) => (d.deltaInterval ? [`${l} [${d.deltaInterval.low.toFixed(3)}, ${d.deltaInterval.high.toFixed(3)}]`] : []));
+            if (ci.length) lines.push(`95 % bootstrap interval of each diagonal Δ over its texts: ${ci.join('; ')}`);
             lines.push(`diagonal is strictly the largest rise in its column for ${m.columnMaxCount}/${m.diagonalSize} languages, in its row for ${m.rowMaxCount}/${m.diagonalSize}`);
             const margins = Object.entries(m.diagonal).map(([l, d]) => `${l} ${cell(d.columnMargin).trim()}/${cell(d.rowMargin).trim()}${d.excessOverRandom === null ? '' : `, ${cell(d.excessOverRandom).trim()} over random`}`);
             lines.push(`margin of the diagonal over the column/row runner-up: ${margins.join('; ')}`);

@@ -22,9 +22,19 @@ export function registerCompare(program: Command): void {
       for (const w of c.warnings) process.stderr.write(`warning: ${w}\n`);
       output(o, c, () => {
         const lines = [`checkpoints: ${c.checkpoints.join(' → ')}`, 'LAPE neurons per language:'];
-        for (const l of c.languages) lines.push(`  ${l.padEnd(6)} ${c.neuronCounts[l]!.map((v) => String(v ?? '–').padStart(5)).join('')}`);
-        lines.push('Jaccard overlap with the previous checkpoint:');
-        for (const l of c.languages) lines.push(`  ${l.padEnd(6)} ${c.checkpoints.slice(1).map((_, i) => (c.jaccard[l]![i]![i + 1] ?? NaN).toFixed(2).padStart(6)).join('')}`);
+        // A count or overlap of a language the checkpoint has not learned (NLL ≥ ln |V|) is marked `!`: its neurons are meaningless.
+        const mark = (l: string, i: number) => (c.learned[l]?.[i] === false ? '!' : ' ');
+        for (const l of c.languages) lines.push(`  ${l.padEnd(6)} ${c.neuronCounts[l]!.map((v, i) => String(v ?? '–').padStart(5) + mark(l, i)).join('')}`);
+        lines.push(`  (of ${c.selectedTotal.join(' / ')} selected; ! = not learned at that checkpoint, mean NLL ≥ ln |V|: its neurons are meaningless)`);
+        lines.push('Jaccard overlap with the previous checkpoint (random sets of the same sizes: expected [2.5–97.5 %]):');
+        for (const l of c.languages) {
+          const cells = c.checkpoints.slice(1).map((_, i) => {
+            const j = c.jaccard[l]![i]![i + 1];
+            const ch = c.jaccardChance[l]![i]![i + 1];
+            return `${j === null || j === undefined ? '–' : j.toFixed(2)}${mark(l, i) === '!' || mark(l, i + 1) === '!' ? '!' : ''}${ch ? ` (${ch.expected.toFixed(2)} [${ch.low.toFixed(2)}–${ch.high.toFixed(2)}])` : ''}`.padStart(24);
+          });
+          lines.push(`  ${l.padEnd(6)} ${cells.join('')}`);
+        }
         if (c.nllLanguages.length) {
           lines.push('mean NLL per language:');
           for (const l of c.nllLanguages) lines.push(`  ${l.padEnd(6)} ${c.nll[l]!.map((v) => (v === null ? '–' : v.toFixed(3)).padStart(8)).join('')}`);

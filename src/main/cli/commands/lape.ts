@@ -9,16 +9,21 @@ Methods:
                   all neurons, each assigned to every language whose activation probability p is above
                   the --activation-bar-ratio quantile. A fixed quota: it misses language neurons when
                   there are more and admits others when there are fewer.
-  selectivity     No quota. A neuron belongs to language k when p_k beats the p of EVERY other language
-                  by a large effect and not by chance:
-                  --min-effect h (default ${SELECTIVITY_DEFAULTS.minEffect}): Cohen's h = 2·asin(√p_k) − 2·asin(√p_j) against the
-                    highest other p_j must reach h. 0.8 is Cohen's (1988) "large" effect; a floor is
-                    needed because with millions of tokens any tiny difference is significant.
-                  --fdr q (default ${SELECTIVITY_DEFAULTS.fdr}): one-sided two-proportion z-tests of p_k > p_j for every other
-                    language j, combined as an intersection-union test (Berger 1982: p = the largest),
-                    then Benjamini-Hochberg (1995) over all neurons × languages at false-discovery
-                    rate q (the conventional 5 %). Tokens of one text are not independent, so the
-                    p-values are optimistic: one more reason for the effect floor.
+  selectivity     No quota, tested across texts (the unit of inference; tokens of one text are not
+                  independent). A neuron belongs to language k when it fires for k's texts more often
+                  than for EVERY other language's by more than a large effect, and not by chance:
+                  --min-effect h (default ${SELECTIVITY_DEFAULTS.minEffect}): the null is h ≤ this, where h is the text-level
+                    Cohen's h (mean over text groups of 2·asin(√rate), difference) over the closest
+                    other language. 0.8 is Cohen's (1988) "large" effect; the floor is inside the null,
+                    so a selected neuron's effect is shown to exceed it.
+                  Test: Welch's one-sided t-test over groups of texts (each language's texts dealt into
+                    up to 16 groups by the capture), against every other language, combined as an
+                    intersection-union test (Berger 1982: p = the largest).
+                  --fdr q (default ${SELECTIVITY_DEFAULTS.fdr}) with --fdr-procedure BY (default): Benjamini-Yekutieli
+                    (2001) over all neurons × languages, valid under any dependence between the tests
+                    (they share texts; neurons correlate both ways); BH (Benjamini-Hochberg 1995) needs
+                    positive dependence and is there for comparison.
+                  Needs a capture made with per-text counts (this version) and ≥ 2 texts per language.
                   Neither default was tuned on any model.`;
 
 export function registerLape(program: Command): void {
@@ -32,35 +37,39 @@ export function registerLape(program: Command): void {
     .option('--filter-rate <r>', 'lape: quantile of all p a neuron\'s max p must exceed', parseFloatOption('--filter-rate', 0, 1), LAPE_DEFAULTS.filterRate)
     .option('--activation-bar-ratio <r>', 'lape: quantile p must exceed to assign a language', parseFloatOption('--activation-bar-ratio', 0, 1), LAPE_DEFAULTS.activationBarRatio)
     .option('--min-effect <h>', "selectivity: Cohen's h floor over every other language", parseFloatOption('--min-effect', 0, Math.PI), SELECTIVITY_DEFAULTS.minEffect)
-    .option('--fdr <q>', 'selectivity: Benjamini-Hochberg false-discovery rate over all neurons × languages', parseFloatOption('--fdr', 1e-12, 1), SELECTIVITY_DEFAULTS.fdr)
+    .option('--fdr <q>', 'selectivity: false-discovery rate over all neurons × languages', parseFloatOption('--fdr', 1e-12, 1), SELECTIVITY_DEFAULTS.fdr)
+    .addOption(new Option('--fdr-procedure <p>', 'selectivity: BY (any dependence) or BH').choices(['BY', 'BH']).default(SELECTIVITY_DEFAULTS.fdrProcedure))
     .option('--json', 'print JSON')
     .addHelpText('after', METHODS_HELP)
     .action(
-      (o: OutputOptions & { db: string; run: string; method: 'lape' | 'selectivity'; topRate: number; filterRate: number; activationBarRatio: number; minEffect: number; fdr: number }) => {
+      (o: OutputOptions & { db: string; run: string; method: 'lape' | 'selectivity'; topRate: number; filterRate: number; activationBarRatio: number; minEffect: number; fdr: number; fdrProcedure: 'BY' | 'BH' }) => {
         openExistingStore(o.db).close(); // a missing file is a UserError saying how to make one
         const result = lape({
           store: o.db,
           run: o.run,
           method: o.method,
-          ...(o.method === 'selectivity' ? { minEffect: o.minEffect, fdr: o.fdr } : { topRate: o.topRate, filterRate: o.filterRate, activationBarRatio: o.activationBarRatio }),
+          ...(o.method === 'selectivity' ? { minEffect: o.minEffect, fdr: o.fdr, fdrProcedure: o.fdrProcedure } : { topRate: o.topRate, filterRate: o.filterRate, activationBarRatio: o.activationBarRatio }),
         });
         for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
         const { run, resultId: id } = result;
         const selection = { id, run: run.name, runStatus: run.status, partial: run.status !== 'done' };
         const table = [
           `${'lang'.padEnd(6)} ${'total'.padStart(6)}  per layer`,
-          ...result.languages.map((l) => `${l.padEnd(6)} ${String(result.neurons[l]!.length).padStart(6)}  ${result.perLayer[l]!.join(' ')}`),
+          ...result.languages.map(
+            (l) => `${l.padEnd(6)} ${String(result.neurons[l]!.length).padStart(6)}  ${result.perLayer[l]!.join(' ')}${result.unlearned?.includes(l) ? '   (not learned: meaningless)' : ''}`,
+          ),
         ];
         if (result.method === 'selectivity') {
-          output(o, { selection, method: result.method, languages: result.languages, neurons: result.neurons, perLayer: result.perLayer, options: result.options, tests: result.tests, details: result.details }, () =>
+          output(o, { selection, method: result.method, test: result.test, languages: result.languages, neurons: result.neurons, perLayer: result.perLayer, options: result.options, tests: result.tests, units: result.units, details: result.details, unlearned: result.unlearned, learnedCheck: result.learnedCheck }, () =>
             [
-              `selectivity (selection #${id}) on run "${run.name}": ${result.details.length} (neuron, language) pairs with Cohen's h ≥ ${result.options.minEffect} over every other language, FDR ${result.options.fdr} over ${result.tests} tests (no quota)`,
+              `selectivity (selection #${id}) on run "${run.name}": ${result.details.length} (neuron, language) pairs whose text-level Cohen's h over every other language is shown to exceed ${result.options.minEffect} (Welch over text groups, ${result.options.fdrProcedure} FDR ${result.options.fdr} over ${result.tests} tests; no quota)`,
+              `units: ${Object.entries(result.units ?? {}).map(([l, u]) => `${l} ${u.texts} texts in ${u.groups} groups`).join(', ')}`,
               ...table,
             ].join('\n'),
           );
           return;
         }
-        output(o, { selection, method: 'lape', languages: result.languages, neurons: result.neurons, perLayer: result.perLayer, thresholds: result.thresholds, options: result.options }, () =>
+        output(o, { selection, method: 'lape', languages: result.languages, neurons: result.neurons, perLayer: result.perLayer, thresholds: result.thresholds, options: result.options, unlearned: result.unlearned, learnedCheck: result.learnedCheck }, () =>
           [`LAPE selection #${id} on run "${run.name}": ${result.selected.length} neurons selected (top ${o.topRate * 100}%)`, ...table].join('\n'),
         );
       },

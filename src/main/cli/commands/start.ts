@@ -24,7 +24,8 @@ export function electronBinary(): { path: string } | { problem: string } {
   try {
     pkgDir = dirname(require.resolve('electron/package.json'));
   } catch {
-    return { problem: 'the electron package is not installed' };
+    // Electron is optional (most users run headless): say in one line how to get the desktop app.
+    return { problem: 'the desktop app is optional; get it with `npm install -g electron` beside a global babelscope, or `npm install electron` in a checkout' };
   }
   const installed = (): string | null => {
     try {

