@@ -1,4 +1,4 @@
-/** The file browser: the workspace's folders and notebooks, and recently opened notebooks. */
+/** The file browser: the workspace's folders, notebooks and stores (opened in the store browser), and recently opened notebooks. */
 import type { WorkspaceEntry } from '../shared/backend-contract.js';
 import type { Connection } from './connection.js';
 
@@ -9,6 +9,7 @@ export class FilesPanel {
     private readonly conn: Connection,
     private readonly el: { list: HTMLElement; crumbs: HTMLElement; recent: HTMLElement },
     private readonly openNotebook: (path: string) => void,
+    private readonly openStore: (path: string) => void,
     private readonly showError: (e: unknown) => void,
   ) {}
 
@@ -56,7 +57,10 @@ export class FilesPanel {
     b.dataset['path'] = e.path;
     if (e.kind === 'dir') b.addEventListener('click', () => void this.refresh(e.path));
     else if (e.kind === 'notebook') b.addEventListener('click', () => this.openNotebook(e.path));
-    else b.disabled = true;
+    else if (e.kind === 'store') {
+      b.title = `${e.path}: open in the store browser (read-only)`;
+      b.addEventListener('click', () => this.openStore(e.path));
+    } else b.disabled = true;
     li.append(b);
     return li;
   }

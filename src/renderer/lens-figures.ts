@@ -61,23 +61,44 @@ export function fitLabel(label: string, chars: number): string {
   return cut.join('').replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
+/** Options of `lensHeatmap`. */
+export interface LensHeatmapOptions {
+  /**
+   * For an exported file (no hover to read a cut label): cells and ticks as wide as their longest
+   * token, nothing shortened, and this title on top.
+   */
+  exportTitle?: string;
+}
+
+/** px per character of the 10–11 px labels (an upper bound for Latin, about right for CJK at 10 px). */
+const CHAR_PX = 6.6;
+
+/** The title of an exported lens figure: what it shows, the model and the text (shortened to a line). */
+export function lensExportTitle(what: string, model: string, text: string): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return `${what} · ${model} · “${fitLabel(displayToken(t), 70)}”`;
+}
+
 /**
  * The heatmap, sized to `widthAvailable` when the cells fit (wider, for a scrolling container,
- * when they do not). Cell and tick labels are shortened to their cell; the hover shows all.
+ * when they do not). Cell and tick labels are shortened to their cell; the hover shows all. With
+ * `exportTitle`, sized for a file instead: every label whole (see LensHeatmapOptions).
  */
-export function lensHeatmap(view: LensView, widthAvailable: number): { data: Trace[]; layout: Layout } {
+export function lensHeatmap(view: LensView, widthAvailable: number, o: LensHeatmapOptions = {}): { data: Trace[]; layout: Layout } {
   const positions = view.tokens.length;
   const layers = view.cells.length;
-  const showText = positions <= MAX_POSITIONS_WITH_TEXT;
+  const forExport = o.exportTitle !== undefined;
+  const showText = forExport || positions <= MAX_POSITIONS_WITH_TEXT;
   const colorbarSpace = 72;
   const narrowTicks = !showText;
-  const margin = { l: 56, r: 12 + colorbarSpace, t: 8, b: narrowTicks ? 96 : 50 };
+  const longest = forExport ? Math.max(2, ...view.tokens.map((t) => [...displayToken(t)].length), ...view.cells.flat().map((c) => [...displayToken(c.token)].length)) : 0;
+  const margin = { l: 56, r: 12 + colorbarSpace, t: forExport ? 44 : 8, b: narrowTicks ? 96 : 50 };
   const fit = (widthAvailable - margin.l - margin.r) / Math.max(1, positions);
-  const cellWidth = Math.min(120, Math.max(showText ? 30 : 12, fit));
+  const cellWidth = forExport ? Math.max(30, Math.ceil(longest * CHAR_PX + 8)) : Math.min(120, Math.max(showText ? 30 : 12, fit));
   const width = Math.round(margin.l + margin.r + positions * cellWidth);
   const rowHeight = Math.max(18, Math.min(40, Math.round(520 / Math.max(1, layers))));
   const height = margin.t + margin.b + Math.max(150, layers * rowHeight);
-  const chars = Math.max(2, Math.floor((cellWidth - 4) / 6.2));
+  const chars = forExport ? Infinity : Math.max(2, Math.floor((cellWidth - 4) / 6.2));
   const hasMass = view.languages.length > 0;
   const trace: Trace = {
     type: 'heatmap',
@@ -106,10 +127,11 @@ export function lensHeatmap(view: LensView, widthAvailable: number): { data: Tra
       (hasMass ? '<br>%{customdata[2]}' : '') +
       '<extra></extra>',
   };
-  const tickChars = narrowTicks ? 12 : Math.max(2, Math.floor((cellWidth - 2) / 6.6));
+  const tickChars = forExport ? Infinity : narrowTicks ? 12 : Math.max(2, Math.floor((cellWidth - 2) / 6.6));
   return {
     data: [trace],
     layout: {
+      ...(forExport ? { title: { text: o.exportTitle, font: { size: 14 }, x: 0.5, xanchor: 'center', y: 0.98, yanchor: 'top' } } : {}),
       width,
       height,
       margin,
@@ -156,6 +178,9 @@ function languageStyle(label: string, index: number): Record<string, unknown> {
   return { color: LANGUAGE_COLORS[label] ?? EXTRA_COLORS[index % EXTRA_COLORS.length], width: 2.25 };
 }
 
+/** Peak mean mass below which a language's line starts hidden. */
+export const NEGLIGIBLE_MASS = 0.02;
+
 export function languageMassChart(view: LensView): { data: Trace[]; layout: Layout } {
   const mass = meanLanguageMass(view);
   const layers = view.cells.map((_, l) => l);
@@ -167,6 +192,8 @@ export function languageMassChart(view: LensView): { data: Trace[]; layout: Layo
     y: ys,
     line: languageStyle(label, i),
     marker: { size: 5 },
+    // With a dozen labels, those with almost no mass start as legend entries only (a click shows them).
+    ...(Math.max(...ys) < NEGLIGIBLE_MASS && label !== 'shared' && label !== 'unknown' ? { visible: 'legendonly' } : {}),
     hovertemplate: `${label} %{y:.3f}<extra></extra>`,
   }));
   const top = Math.max(0.05, ...[...mass.values()].flat());

@@ -4,24 +4,17 @@
  * backend only through the typed connection.
  */
 import type { LensView, ModelSummary } from '../shared/backend-contract.js';
-import { languageMassChart, lensHeatmap } from './lens-figures.js';
-import { drawFigure, lightFigure, loadPlotly, type PlotElement } from './plotly.js';
+import { languageMassChart, lensExportTitle, lensHeatmap } from './lens-figures.js';
+import { drawFigure, loadPlotly, svgOf, type PlotElement } from './plotly.js';
 import { errorHint, type Connection } from './connection.js';
 import { saveFile, shell } from './shell.js';
 
-const LANGUAGES: { code: string; name: string }[] = [
-  { code: 'eng', name: 'English' },
-  { code: 'deu', name: 'German' },
-  { code: 'fra', name: 'French' },
-  { code: 'spa', name: 'Spanish' },
-  { code: 'rus', name: 'Russian' },
-  { code: 'ell', name: 'Greek' },
-  { code: 'arb', name: 'Arabic' },
-  { code: 'hin', name: 'Hindi' },
-  { code: 'kor', name: 'Korean' },
-  { code: 'cmn', name: 'Mandarin' },
-];
-const DEFAULT_LANGUAGES = new Set(['eng', 'rus', 'cmn']);
+/** Names shown on hover for the label codes we know; other labels (programming languages) show as they are. */
+const LANGUAGE_NAMES: Record<string, string> = {
+  eng: 'English', deu: 'German', fra: 'French', spa: 'Spanish', rus: 'Russian', ell: 'Greek', arb: 'Arabic', hin: 'Hindi',
+  kor: 'Korean', cmn: 'Mandarin', jpn: 'Japanese', tur: 'Turkish', ukr: 'Ukrainian',
+  python: 'Python', go: 'Go', php: 'PHP', cpp: 'C++', rust: 'Rust', csharp: 'C#',
+};
 
 function $<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -55,6 +48,7 @@ function clearError(): void {
 
 export function renderModel(m: ModelSummary): void {
   const name = m.dir.split(/[\\/]/).filter(Boolean).pop() ?? m.dir;
+  modelName = name;
   const facts: [string, string][] = [
     ['', m.architecture],
     ['layers', `${m.numLayers} layers`],
@@ -65,8 +59,16 @@ export function renderModel(m: ModelSummary): void {
   ];
   const box = $('model-summary');
   box.replaceChildren();
-  // The header shows the facts that fit its width (style.css); all of them on hover.
-  box.title = `${m.dir}\n${facts.map(([, text]) => text).join(' · ')}`;
+  // The header shows the facts that fit its width (style.css); all of them on hover. It is the panels'
+  // model, not the notebook's: cells open their own (MODEL_DIR), which the label says.
+  box.title = `${PANELS_MODEL_NOTE}\n${m.dir}\n${facts.map(([, text]) => text).join(' · ')}`;
+  const role = document.createElement('span');
+  role.className = 'model-role';
+  role.textContent = 'Lens model:';
+  const note = document.createElement('span');
+  note.className = 'notebook-model-note';
+  note.textContent = 'cells use their own MODEL_DIR';
+  box.append(note, role);
   const title = document.createElement('span');
   title.className = 'model-name';
   title.textContent = name;
@@ -79,29 +81,51 @@ export function renderModel(m: ModelSummary): void {
     chip.textContent = text;
     box.append(chip);
   }
+  renderLanguageChoices(m);
 }
 
-function renderLanguageChoices(): void {
+/**
+ * One checkbox per language the model's labels know, all checked: a text in a language left out of the
+ * labels puts its mass on the labels that share its pieces (German reads as English), so the lens labels
+ * against all of them unless the user narrows it down.
+ */
+function renderLanguageChoices(m: ModelSummary): void {
   const fieldset = $('languages');
-  for (const { code, name } of LANGUAGES) {
+  const legend = document.createElement('legend');
+  legend.textContent = 'Label tokens as';
+  legend.title = `Token languages come from the ${m.labels.corpus} in the checked languages.`;
+  fieldset.replaceChildren(legend);
+  for (const code of m.labels.languages) {
     const label = document.createElement('label');
     label.className = 'lang';
-    label.title = name;
+    label.title = LANGUAGE_NAMES[code] ?? code;
     const box = document.createElement('input');
     box.type = 'checkbox';
     box.name = 'language';
     box.value = code;
-    box.checked = DEFAULT_LANGUAGES.has(code);
+    box.checked = true;
     label.append(box, document.createTextNode(code));
     fieldset.append(label);
   }
+}
+
+function showLabelWarnings(warnings: readonly string[]): void {
+  const box = $('lens-warning');
+  box.replaceChildren(...warnings.map((w) => Object.assign(document.createElement('div'), { textContent: w })));
+  box.hidden = warnings.length === 0;
 }
 
 function chosenLanguages(): string[] {
   return [...document.querySelectorAll<HTMLInputElement>('#languages input[name=language]:checked')].map((b) => b.value);
 }
 
+/** What the header's model is (its tooltip), beside the notebook's name. */
+export const PANELS_MODEL_NOTE = 'The Logit lens view and the Model panel use this model. A notebook uses the model its cells open (openModel(MODEL_DIR)), whatever is shown here.';
+
 let lastView: LensView | null = null;
+/** The text and model of `lastView`, for export titles. */
+let lastRun: { text: string; model: string } | null = null;
+let modelName = '';
 
 async function renderView(view: LensView): Promise<void> {
   const P = await loadPlotly();
@@ -139,8 +163,10 @@ async function runLens(rpc: Connection): Promise<void> {
   try {
     const view = await rpc.call('lens', { text, languages: chosenLanguages() });
     clearError();
+    showLabelWarnings(view.labelWarnings);
     await renderView(view);
     lastView = view;
+    lastRun = { text, model: modelName };
     status.textContent = `${view.tokens.length} tokens · ${view.cells.length} layers · ${((performance.now() - started) / 1000).toFixed(2)} s`;
   } catch (e) {
     status.textContent = '';
@@ -154,13 +180,15 @@ async function runLens(rpc: Connection): Promise<void> {
 async function exportSvg(button: HTMLButtonElement): Promise<void> {
   const el: PlotElement = $(button.dataset.export ?? '');
   try {
-    const layout = el.layout as { width?: number; height?: number } | undefined;
-    const size = { width: layout?.width ?? (el.clientWidth || 900), height: layout?.height ?? (el.clientHeight || 400) };
     const filename = button.dataset.filename ?? 'babelscope';
-    const P = await loadPlotly();
-    const url = await P.toImage(lightFigure(el), { format: 'svg', ...size });
+    const run = lastRun ?? { text: '', model: modelName };
+    // The heatmap is redrawn for the file (every token whole, a title); the mass chart as shown (hidden lines stay hidden), titled.
+    const svg =
+      el.id === 'lens-heatmap' && lastView
+        ? await svgOf(lensHeatmap(lastView, 0, { exportTitle: lensExportTitle('Logit lens: top-1 token per layer and position', run.model, run.text) }))
+        : await svgOf(el, { title: { text: lensExportTitle('Language mass per layer', run.model, run.text), font: { size: 14 }, x: 0.5, xanchor: 'center' }, margin: { ...((el.layout?.['margin'] as object) ?? {}), t: 44 } });
     // In the desktop app: a native save dialog instead of the browser's downloads folder.
-    await saveFile(`${filename}.svg`, { text: decodeURIComponent(url.slice(url.indexOf(',') + 1)) });
+    await saveFile(`${filename}.svg`, { text: svg });
   } catch (e) {
     showError(e);
   }
@@ -168,8 +196,6 @@ async function exportSvg(button: HTMLButtonElement): Promise<void> {
 
 /** Wires the lens panel (its DOM is in index.html) to the backend. */
 export async function mountLens(rpc: Connection): Promise<void> {
-  renderLanguageChoices();
-
   const form = $<HTMLFormElement>('lens-form');
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();

@@ -5,7 +5,7 @@
 import { Connection, errorHint, takeToken } from './connection.js';
 import { FilesPanel } from './files-panel.js';
 import { mountLens } from './lens-panel.js';
-import { mountModelPanel } from './model-panel.js';
+import { mountFolderBrowser, mountModelPanel } from './model-panel.js';
 import { addApiTypes, addNodeTypesAtPause, configureTypeScript, setTheme } from './notebook/editor.js';
 import { NotebookView } from './notebook/notebook-view.js';
 import { setFigureExporter } from './notebook/outputs.js';
@@ -98,6 +98,7 @@ async function start(): Promise<void> {
       form: $<HTMLFormElement>('store-form'),
       sql: $<HTMLTextAreaElement>('store-sql'),
       chart: $<HTMLButtonElement>('store-chart'),
+      exportSvg: $<HTMLButtonElement>('store-export'),
       status: $('store-status'),
       error: $('store-error'),
       table: $('store-result'),
@@ -149,7 +150,13 @@ async function start(): Promise<void> {
         if (NARROW.matches) setSidebar(false);
       })
       .catch(showError);
-  files = new FilesPanel(conn, { list: $('files-list'), crumbs: $('files-crumbs'), recent: $('recent-list') }, openPath, showError);
+  const openStore = (path: string) => {
+    storePanel?.select(path);
+    if (location.hash === '#store') void storePanel?.refresh();
+    else location.hash = 'store';
+    if (NARROW.matches) setSidebar(false);
+  };
+  files = new FilesPanel(conn, { list: $('files-list'), crumbs: $('files-crumbs'), recent: $('recent-list') }, openPath, openStore, showError);
 
   const acts: Record<string, () => unknown> = {
     save: () => notebook.save(),
@@ -195,6 +202,12 @@ async function start(): Promise<void> {
   void files.refresh();
   void conn.call('api.types', {}).then((t) => addApiTypes(t.files)).catch((e) => console.info(`no API completion: ${(e as Error).message}`));
   void conn.call('node.types', {}).then((t) => addNodeTypesAtPause(t.files)).catch((e) => console.info(`Node's globals only in part for the cells: ${(e as Error).message}`));
+  mountFolderBrowser(
+    conn,
+    { toggle: $<HTMLButtonElement>('model-browse'), box: $('model-browser'), crumbs: $('model-browser-crumbs'), list: $('model-browser-list') },
+    (dir) => ($<HTMLInputElement>('model-dir').value = dir),
+    showError,
+  );
   mountModelPanel(conn, { form: $<HTMLFormElement>('model-form'), dir: $<HTMLInputElement>('model-dir'), device: $<HTMLSelectElement>('model-device'), facts: $('model-facts') }, showError);
   await mountLens(conn);
   // Open a notebook named in the address (#notebook=path), e.g. from a link or a test.

@@ -137,3 +137,17 @@ export function lightFigure(el: PlotElement): Figure {
   const own = ownLayouts.get(el) ?? current;
   return { data: el.data ?? [], layout: applied(current, themeUpdate(own, current, false)) };
 }
+
+/**
+ * A figure as SVG text at its own size (or the element's): a drawn one in the light paper style, with
+ * `layoutPatch` (a title, say) on top, or a figure made for the file.
+ */
+export async function svgOf(source: PlotElement | Figure, layoutPatch: Layout = {}): Promise<string> {
+  const figure = source instanceof HTMLElement ? lightFigure(source) : source;
+  const el = source instanceof HTMLElement ? source : null;
+  const layout = { ...figure.layout, ...layoutPatch };
+  const size = { width: (layout['width'] as number | undefined) ?? (el?.clientWidth || 900), height: (layout['height'] as number | undefined) ?? (el?.clientHeight || 400) };
+  const P = await loadPlotly();
+  const url = await P.toImage({ data: figure.data, layout }, { format: 'svg', ...size });
+  return decodeURIComponent(url.slice(url.indexOf(',') + 1));
+}

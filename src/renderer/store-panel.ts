@@ -4,7 +4,8 @@
  */
 import type { StoreOverview, StoreQueryResult } from '../shared/backend-contract.js';
 import { errorHint, type Connection } from './connection.js';
-import { drawFigure, type Trace } from './plotly.js';
+import { drawFigure, svgOf, type Trace } from './plotly.js';
+import { saveFile } from './shell.js';
 import { queryChart } from './store-chart.js';
 
 export interface StorePanelElements {
@@ -14,6 +15,8 @@ export interface StorePanelElements {
   form: HTMLFormElement;
   sql: HTMLTextAreaElement;
   chart: HTMLButtonElement;
+  /** Saves the drawn chart as SVG. */
+  exportSvg: HTMLButtonElement;
   status: HTMLElement;
   error: HTMLElement;
   table: HTMLElement;
@@ -56,13 +59,25 @@ export class StorePanel {
       }
     });
     el.chart.addEventListener('click', () => void this.chart().catch(showError));
+    el.exportSvg.addEventListener('click', () => void this.exportChart().catch(showError));
+  }
+
+  /** A store to select at the next refresh (the file browser opened it). */
+  private wanted: string | null = null;
+
+  /** Shows `path` (a workspace store) at the next refresh. */
+  select(path: string): void {
+    this.wanted = path;
   }
 
   /** Lists the workspace's stores and opens the selected (or newest) one. */
   async refresh(): Promise<void> {
     try {
       const { stores } = await this.conn.call('store.list', {});
-      const keep = this.el.stores.value;
+      const keep = this.wanted ?? this.el.stores.value;
+      // A store deeper than the listing looks (the file browser goes anywhere) is still shown.
+      if (this.wanted && !stores.some((s) => s.path === this.wanted)) stores.unshift({ path: this.wanted, sizeBytes: 0, mtimeMs: 0 });
+      this.wanted = null;
       this.el.stores.replaceChildren(...stores.map((s) => el('option', { value: s.path, textContent: `${s.path} (${(s.sizeBytes / 1024).toFixed(0)} KiB)` })));
       if (!stores.length) {
         this.el.overview.replaceChildren(el('p', { className: 'muted', textContent: 'No store (*.db) in the workspace yet: a capture writes one, e.g. capture({ model, store: "run.db", corpus: "udhr:eng,fra" }).' }));
@@ -108,6 +123,7 @@ export class StorePanel {
     const path = this.el.stores.value;
     this.el.error.hidden = true;
     this.el.chart.disabled = true;
+    this.el.exportSvg.disabled = true;
     this.last = null;
     this.el.plot.hidden = true;
     if (!path) return this.fail('no store is open', 'Put a store (*.db) in the workspace and refresh.');
@@ -131,9 +147,16 @@ export class StorePanel {
   }
 
   private async chart(): Promise<void> {
-    const figure = this.last && queryChart(this.last.columns, this.last.rows);
+    const figure = this.last && queryChart(this.last.columns, this.last.rows, this.el.stores.value);
     if (!figure) return;
     this.el.plot.hidden = false;
     await drawFigure(this.el.plot, figure.data as unknown as Trace[], figure.layout, { displaylogo: false, responsive: true });
+    this.el.exportSvg.disabled = false;
+  }
+
+  /** The chart as SVG, named after the store (`runs/udhr.db` → `udhr-query.svg`). */
+  private async exportChart(): Promise<void> {
+    const store = this.el.stores.value.split('/').pop()?.replace(/\.db$/, '') || 'store';
+    await saveFile(`${store}-query.svg`, { text: await svgOf(this.el.plot) });
   }
 }

@@ -14,6 +14,8 @@ export interface ModelSummary {
   vocabSize: number;
   device: string;
   taps: string[];
+  /** The languages the lens labels tokens against by default, and where their token labels come from. */
+  labels: { languages: string[]; corpus: string };
 }
 
 export interface LensCell {
@@ -31,13 +33,16 @@ export interface LensView {
   cells: LensCell[][];
   /** Language labels of `languageMass`, in order (empty when none were asked for). */
   languages: string[];
+  /** Signs that the text's own script or language is not among the labels (one sentence each). */
+  labelWarnings: string[];
 }
 
 /** A file or folder in the workspace; `path` is relative to the workspace, with `/` separators. */
 export interface WorkspaceEntry {
   name: string;
   path: string;
-  kind: 'dir' | 'notebook' | 'file';
+  /** `store`: a SQLite store (`*.db`), opened in the store browser. */
+  kind: 'dir' | 'notebook' | 'store' | 'file';
   mtimeMs: number;
 }
 
@@ -119,6 +124,7 @@ export const STORE_QUERY_LIMIT = 1000;
 
 export type BackendMethods = {
   model: (params: Record<string, never>) => ModelSummary;
+  /** `languages` omitted: every language of the model's labels (`ModelSummary.labels`); `[]`: none. */
   lens: (params: { text: string; languages?: string[] }) => LensView;
   /** The model picker: open another model folder for the panels. */
   'model.open': (params: { dir: string; device: 'auto' | 'cpu' | 'cuda' }) => ModelSummary;

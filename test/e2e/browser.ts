@@ -29,6 +29,7 @@ export function collectProblems(page: Page): string[] {
 export interface PlottedTrace {
   type: string;
   name?: string;
+  visible?: boolean | 'legendonly';
   x: number[];
   y: number[];
   z?: number[][];
@@ -51,6 +52,12 @@ interface PageGlobals {
 export function heatmapShows(positions: number): boolean {
   const { document } = globalThis as unknown as PageGlobals;
   return document.getElementById('lens-heatmap')?.data?.[0]?.x?.length === positions && !document.body.classList.contains('busy');
+}
+
+/** Runs in the page: the language-mass chart has `traces` lines and no run is in flight. */
+export function massChartShows(traces: number): boolean {
+  const { document } = globalThis as unknown as PageGlobals;
+  return document.getElementById('language-mass')?.data?.length === traces && !document.body.classList.contains('busy');
 }
 
 /** A GET or POST with headers `fetch` would not let us set (Host). */

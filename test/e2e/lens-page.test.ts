@@ -14,11 +14,16 @@ import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Model } from '../../src/main/model/model.js';
 import { tinyModelDir } from '../helpers/paths.js';
-import { collectProblems, heatmapShows, launchChromium, plotData, rawRequest, type PlottedTrace } from './browser.js';
+
+/** The header's tooltip starts by saying whose model it is (src/renderer/lens-panel.ts PANELS_MODEL_NOTE). */
+const PANELS_MODEL_NOTE = 'The Logit lens view and the Model panel use this model. A notebook uses the model its cells open (openModel(MODEL_DIR)), whatever is shown here.';
+import { collectProblems, heatmapShows, launchChromium, massChartShows, plotData, rawRequest, type PlottedTrace } from './browser.js';
 
 const SCREENSHOT = '/tmp/babelscope-lens.png';
 const SVG_EXPORT = '/tmp/babelscope-lens.svg';
 const GERMAN = 'Alle Menschen sind frei und gleich an Würde und Rechten geboren.';
+/** Issue 18: labelled only eng/rus/cmn, this read as 0.76–0.81 English mass per layer. */
+const JEDER = 'Jeder hat das Recht auf Bildung.';
 const RUSSIAN = 'Все люди рождаются свободными и равными в своем достоинстве и правах.';
 
 /** The page's rule for drawing a token (▁ as ␣, pseudo-HTML escaped), restated as the spec. */
@@ -87,20 +92,22 @@ describe('logit lens page (real model, server and Chromium)', () => {
     assert.equal(page.url(), `${server.origin}/#lens`);
     // Every fact is in the header (and its tooltip); a narrower window shows fewer of them, on one row.
     const text = (await header.textContent()) ?? '';
-    assert.equal(await header.getAttribute('title'), `${summary.dir}\n${[summary.architecture, `${summary.numLayers} layers`, `d_model ${summary.hiddenSize}`, `d_mlp ${summary.intermediateSize}`, `vocab ${summary.vocabSize.toLocaleString('en-US')}`, summary.device].join(' · ')}`);
+    assert.equal(await header.getAttribute('title'), `${PANELS_MODEL_NOTE}\n${summary.dir}\n${[summary.architecture, `${summary.numLayers} layers`, `d_model ${summary.hiddenSize}`, `d_mlp ${summary.intermediateSize}`, `vocab ${summary.vocabSize.toLocaleString('en-US')}`, summary.device].join(' · ')}`);
     for (const fact of [summary.architecture, `${summary.numLayers} layers`, `d_model ${summary.hiddenSize}`, `d_mlp ${summary.intermediateSize}`, `vocab ${summary.vocabSize.toLocaleString('en-US')}`, summary.device])
       assert.ok(text.includes(fact), `header "${text}" lacks "${fact}"`);
     assert.ok(text.includes('4 layers'));
+    // Every language the labeller knows is checked: a text's own language left out reads as another one.
     const checked = await page.locator('#languages input:checked').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
-    assert.deepEqual(checked, ['eng', 'rus', 'cmn']);
+    assert.deepEqual(checked, summary.labels.languages);
+    assert.deepEqual(checked, ['eng', 'deu', 'fra', 'spa', 'rus', 'ell', 'arb', 'hin', 'kor', 'cmn', 'jpn', 'tur', 'ukr']);
   });
 
   it('plots exactly what the backend returns: top-1 tokens, probabilities, language mass per layer', async () => {
     await page.fill('#lens-text', GERMAN);
-    await page.check('#languages input[value=deu]');
+    for (const l of ['fra', 'spa', 'ell', 'arb', 'hin', 'kor', 'jpn', 'tur', 'ukr']) await page.uncheck(`#languages input[value=${l}]`);
     await page.click('#run');
     // The first run also computes token languages from the UDHR and loads Plotly.
-    await page.locator('#lens-heatmap .main-svg').first().waitFor({ timeout: 30_000 });
+    await page.locator('#lens-heatmap .main-svg').first().waitFor({ timeout: 120_000 });
     const expected = (await rpc('lens', { text: GERMAN, languages: ['eng', 'deu', 'rus', 'cmn'] })) as LensView;
     await heatmapWith(expected.tokens.length);
 
@@ -135,6 +142,37 @@ describe('logit lens page (real model, server and Chromium)', () => {
       });
     }
     assert.equal(await page.locator('#error').isVisible(), false);
+    assert.equal(await page.locator('#lens-warning').isVisible(), false, 'deu is among the labels');
+  });
+
+  it('labels "Jeder hat das Recht auf Bildung." against every language by default: German mass, not English; a warning when deu is left out', async () => {
+    const text = JEDER;
+    await page.reload();
+    await page.locator('#languages input[value=ukr]').waitFor();
+    await page.fill('#lens-text', text);
+    await page.click('#run');
+    const expected = (await rpc('lens', { text })) as LensView;
+    assert.equal(expected.languages.length, 15, '13 languages, shared and unknown');
+    await page.waitForFunction(massChartShows, 15, { timeout: 30_000 });
+    const mass = (await plotData(page, 'language-mass'))!;
+    const byName = new Map(mass.map((t) => [t.name!, t]));
+    assert.deepEqual([...byName.keys()], expected.languages);
+    const deu = byName.get('deu')!;
+    const eng = byName.get('eng')!;
+    for (let l = 1; l < deu.y.length; l++) assert.ok(deu.y[l]! > 0.4 && eng.y[l]! < 0.1, `layer ${l}: deu ${deu.y[l]} eng ${eng.y[l]}`);
+    assert.notEqual(deu.visible, 'legendonly');
+    assert.equal(byName.get('hin')!.visible, 'legendonly', 'a language with no mass starts hidden');
+    assert.equal(await page.locator('#lens-warning').isVisible(), false);
+    await page.screenshot({ path: '/tmp/babelscope-lens-german.png', fullPage: true });
+
+    // Leave German out (the old default eng, rus, cmn): English takes the mass, and the page says why.
+    for (const l of ['deu', 'fra', 'spa', 'ell', 'arb', 'hin', 'kor', 'jpn', 'tur', 'ukr']) await page.uncheck(`#languages input[value=${l}]`);
+    await page.click('#run');
+    const warning = page.locator('#lens-warning');
+    await warning.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match(await warning.innerText(), /looks like deu .* not among the labels \(cmn, eng, rus\)/);
+    await page.screenshot({ path: '/tmp/babelscope-lens-warning.png', fullPage: true });
+    for (const box of await page.locator('#languages input').all()) await box.check();
   });
 
   it('exports the heatmap as SVG', async () => {
@@ -144,6 +182,13 @@ describe('logit lens page (real model, server and Chromium)', () => {
     const svg = readFileSync(SVG_EXPORT, 'utf8');
     assert.match(svg, /^<svg[\s>]/);
     assert.ok(svg.includes('layer'), 'the axis title is in the SVG');
+    // A title says what, which model and which text; every token is whole (a file has no hover).
+    assert.match(svg, /Logit lens: top-1 token per layer and position · tiny-babel · “Jeder hat das Recht auf Bildung\.”/);
+    const view = (await rpc('lens', { text: JEDER, languages: [] })) as LensView;
+    // Plotly writes < > & as numeric references; the page's rule (shown) as named ones.
+    const texts = svg.replaceAll('&#60;', '&lt;').replaceAll('&#62;', '&gt;').replaceAll('&#38;', '&amp;');
+    for (const t of [...view.tokens, ...view.cells.flat().map((c) => c.token)]) assert.ok(texts.includes(`>${shown(t)}<`), `token ${t} whole in the SVG`);
+    assert.ok(!svg.includes('\u2026'), 'no label cut short');
   });
 
   it('in the desktop shell, Export SVG hands the SVG to the preload\'s native save instead of downloading', async () => {

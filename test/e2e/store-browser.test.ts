@@ -6,7 +6,7 @@
  * dist/test-output/store-e2e/.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -49,6 +49,10 @@ describe('workbench store browser (real store, server and Chromium)', () => {
       await model.dispose();
     }
     lape({ store: db, topRate: 0.02 });
+    // SQLite's sidecar files, as a live store has them: the file browser must not list them.
+    writeFileSync(join(workspace, 'runs', 'scratch.db-wal'), '');
+    writeFileSync(join(workspace, 'runs', 'scratch.db-shm'), '');
+    writeFileSync(join(workspace, 'runs', 'notes.txt'), 'not a store');
     const store = openStore(db, { readonly: true });
     counts = Object.fromEntries(store.query<{ lang: string; n: number }>('SELECT lang, COUNT(*) AS n FROM texts GROUP BY lang').map((r) => [r.lang, r.n]));
     store.close();
@@ -87,6 +91,34 @@ describe('workbench store browser (real store, server and Chromium)', () => {
     assert.equal(await page.locator('#store-plot .main-svg').first().isVisible(), true);
     await page.screenshot({ path: join(SHOTS, '01-query-chart.png'), fullPage: true });
     assert.equal(statSync(join(workspace, 'runs', 'udhr.db')).mtimeMs, before, 'browsing must not write the store');
+  });
+
+  it('the chart has a title naming the store, and exports as SVG', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.locator('#store-export').click()]);
+    assert.equal(download.suggestedFilename(), 'udhr-query.svg');
+    const file = join(SHOTS, 'udhr-query.svg');
+    await download.saveAs(file);
+    const svg = readFileSync(file, 'utf8');
+    assert.match(svg, /^<svg[\s>]/);
+    assert.ok(svg.includes('n by lang (runs/udhr.db)'), 'the title is in the exported SVG');
+    assert.equal(await page.locator('#store-plot .gtitle').textContent(), 'n by lang (runs/udhr.db)');
+  });
+
+  it('the file browser opens a .db file in the store browser and does not list -wal/-shm files', async () => {
+    await page.goto(`${server.url}#lens`);
+    await page.locator('#files-list button[data-path="runs"]').click();
+    const store = page.locator('#files-list button[data-path="runs/udhr.db"]');
+    await store.waitFor({ timeout: 30_000 });
+    const names = await page.locator('#files-list button').allTextContents();
+    assert.ok(names.includes('udhr.db') && names.includes('notes.txt'), names.join(', '));
+    assert.ok(!names.some((n) => /-(wal|shm)$/.test(n)), names.join(', '));
+    assert.equal(await store.isEnabled(), true, 'a store is not greyed out');
+    assert.equal(await page.locator('#files-list button[data-path="runs/notes.txt"]').isEnabled(), false);
+    await store.click();
+    await page.waitForURL(/#store$/);
+    await page.locator('#store-overview .runs tbody tr').first().waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('#store-file').inputValue(), 'runs/udhr.db');
+    await page.screenshot({ path: join(SHOTS, '00-opened-from-files.png'), fullPage: true });
   });
 
   it('shows SQLite’s message for bad SQL and refuses writes', async () => {

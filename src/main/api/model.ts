@@ -2,6 +2,8 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
+import { labelCoverage } from '../analysis/label-coverage.js';
+import { createFastTextIdentifier } from '../analysis/language-id.js';
 import { DEFAULT_MIN_COUNT, DEFAULT_MIN_SHARE } from '../analysis/token-language.js';
 import { continuationText } from '../capture/continuation.js';
 import { tokenLanguagesOfCorpus } from '../capture/working-language-run.js';
@@ -195,7 +197,9 @@ export interface LensOptions {
   top?: number;
   /**
    * Also give the probability mass per language at every layer and position; token languages come
-   * from this corpus (`udhr:eng,rus`, a JSONL path, or an array of `{lang,id,text}`).
+   * from this corpus (`udhr:eng,rus`, `udhr` for every UDHR language the labeller knows, a JSONL path,
+   * or an array of `{lang,id,text}`). Label against many languages: a text in a language that is not
+   * among the labels puts its mass on the labels that share its pieces (German under `eng`).
    */
   languages?: CorpusSource;
   /** Limits on the `languages` corpus. */
@@ -211,6 +215,8 @@ export interface LensOptions {
 export interface LensOutput {
   /** With `languages`: how many vocabulary tokens each language label owns. */
   tokensPerLabel?: Record<string, number>;
+  /** With `languages`: one sentence per sign that the text's own script or language is not among the labels. */
+  labelWarnings?: string[];
   tokens: string[];
   ids: number[];
   /** `layers[layer].positions[position]`: the logit lens of the residual after block `layer`. */
@@ -250,8 +256,9 @@ export async function lens(model: Model, options: LensOptions): Promise<LensOutp
   const t = r.texts[0]!;
   const mass = (layer: number, pos: number): Record<string, number> =>
     Object.fromEntries(langs!.tokens.labels.map((label, k) => [label, t.setMass![layer]![pos]![k]!]));
+  const labelWarnings = langs ? labelCoverage(text, langs.tokens.labels, { identifier: await createFastTextIdentifier() }).warnings : [];
   return {
-    ...(langs ? { tokensPerLabel: langs.tokens.tokensPerLabel } : {}),
+    ...(langs ? { tokensPerLabel: langs.tokens.tokensPerLabel, labelWarnings } : {}),
     tokens: enc.tokens,
     ids: enc.ids,
     layers: t.topIds.map((perPos, layer) => ({

@@ -2,15 +2,16 @@ import { UserError } from '../../shared/errors.js';
 import { readJsonlCorpus } from './jsonl.js';
 import { limitPerLang } from './limits.js';
 import type { CorpusLimits, CorpusText } from './types.js';
-import { readUdhr } from './udhr.js';
+import { DEFAULT_LABEL_LANGUAGES, readUdhr } from './udhr.js';
 
 export type CorpusSpec = { kind: 'udhr'; langs: string[] } | { kind: 'jsonl'; path: string };
 
-const SPEC_HINT = 'Use udhr:LANG,LANG (e.g. udhr:eng,rus,cmn) or a path to a .jsonl file of {"lang","id","text"} lines.';
+const SPEC_HINT = 'Use udhr:LANG,LANG (e.g. udhr:eng,rus,cmn), udhr alone (all of its short codes) or a path to a .jsonl file of {"lang","id","text"} lines.';
 
-/** `udhr:eng,rus` → the built-in UDHR in those languages; anything ending in `.jsonl` → that file. */
+/** `udhr:eng,rus` → the built-in UDHR in those languages (`udhr` alone: every short code); anything ending in `.jsonl` → that file. */
 export function parseCorpusSpec(spec: string): CorpusSpec {
   const trimmed = spec.trim();
+  if (trimmed === 'udhr') return { kind: 'udhr', langs: [...DEFAULT_LABEL_LANGUAGES] };
   if (trimmed.startsWith('udhr:')) {
     const langs = trimmed
       .slice('udhr:'.length)

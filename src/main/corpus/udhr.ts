@@ -24,6 +24,9 @@ export const UDHR_SHORT_CODES: Readonly<Record<string, string>> = {
   ukr: 'ukr',
 };
 
+/** The languages token labels are made from when none are named (`udhr` alone, the lens): every short code. */
+export const DEFAULT_LABEL_LANGUAGES: readonly string[] = Object.keys(UDHR_SHORT_CODES);
+
 let declarationDir: string | undefined;
 let declarationCodes: Set<string> | undefined;
 

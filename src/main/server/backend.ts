@@ -1,8 +1,12 @@
 /** The backend's methods (src/shared/backend-contract.ts), over the workbench's model and workspace. */
 import type { BackendMethods, LensView, ModelSummary } from '../../shared/backend-contract.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '../../shared/errors.js';
+import { labelCoverage } from '../analysis/label-coverage.js';
+import { createFastTextIdentifier } from '../analysis/language-id.js';
 import { tokenLanguagesOfCorpus } from '../capture/working-language-run.js';
-import { readCorpus } from '../corpus/index.js';
+import { DEFAULT_LABEL_LANGUAGES, readCorpus, readJsonlCorpus, type CorpusText } from '../corpus/index.js';
 import { removeDeadKernelFiles } from '../kernel/leftovers.js';
 import type { Model } from '../model/model.js';
 import type { ModelSlot } from './model-slot.js';
@@ -37,7 +41,34 @@ export interface BackendOptions {
   dataDir?: string;
 }
 
-export function summarize(model: Model): ModelSummary {
+/**
+ * Where the lens takes token labels from for a model: a labelled sample the model folder carries
+ * (`heldout.jsonl`, as the bundled code model does: its programming languages), else the UDHR in every
+ * language the labeller knows.
+ */
+function labelSource(dir: string): { corpus: string; path: string | null } {
+  const own = join(dir, 'heldout.jsonl');
+  return existsSync(own) ? { corpus: 'heldout.jsonl in the model folder', path: own } : { corpus: 'UDHR', path: null };
+}
+
+async function labelLanguages(dir: string): Promise<string[]> {
+  const { path } = labelSource(dir);
+  if (!path) return [...DEFAULT_LABEL_LANGUAGES];
+  const langs = new Set<string>();
+  for await (const t of readJsonlCorpus(path)) langs.add(t.lang);
+  return [...langs];
+}
+
+async function labelTexts(dir: string, languages: readonly string[]): Promise<CorpusText[]> {
+  const { path } = labelSource(dir);
+  if (!path) return readCorpus(`udhr:${languages.join(',')}`);
+  const wanted = new Set(languages);
+  const texts: CorpusText[] = [];
+  for await (const t of readJsonlCorpus(path)) if (wanted.has(t.lang)) texts.push(t);
+  return texts;
+}
+
+export async function summarize(model: Model): Promise<ModelSummary> {
   const i = model.info;
   return {
     dir: i.dir,
@@ -48,6 +79,7 @@ export function summarize(model: Model): ModelSummary {
     vocabSize: i.vocabSize,
     device: i.device,
     taps: i.taps.map((t) => t.name),
+    labels: { languages: await labelLanguages(i.dir), corpus: labelSource(i.dir).corpus },
   };
 }
 
@@ -57,12 +89,13 @@ export function createBackend({ models, workspace: root, queryTimeoutMs, dataDir
   const trust = new NotebookTrust(dataDir);
   const kernels = new KernelSessions(workspace);
   const languageSets = new Map<string, ReturnType<typeof tokenLanguagesOfCorpus>>();
-  // Token languages come from the UDHR in those languages; computed once per model and language set.
+  // Token languages come from the model's label corpus in those languages; computed once per model and language set.
   const setsFor = (model: Model, languages: string[]) => {
-    const key = `${model.info.hash}:${[...languages].sort().join(',')}`;
+    const sorted = [...languages].sort();
+    const key = `${model.info.hash}:${sorted.join(',')}`;
     let sets = languageSets.get(key);
     if (!sets) {
-      sets = readCorpus(`udhr:${[...languages].sort().join(',')}`).then((texts) => tokenLanguagesOfCorpus(model, texts));
+      sets = labelTexts(model.info.dir, sorted).then((texts) => tokenLanguagesOfCorpus(model, texts));
       languageSets.set(key, sets);
       sets.catch(() => languageSets.delete(key));
     }
@@ -77,14 +110,21 @@ export function createBackend({ models, workspace: root, queryTimeoutMs, dataDir
     async lens({ text, languages }): Promise<LensView> {
       if (text.trim() === '') throw new UserError('the text is empty', 'Type a sentence to run the logit lens on.');
       const model = await models.get();
+      const known = await labelLanguages(model.info.dir);
+      const unknown = (languages ?? []).filter((l) => !known.includes(l));
+      if (unknown.length) throw new UserError(`no token labels for ${unknown.join(', ')} with this model`, `Label against ${known.join(', ')} (from the ${labelSource(model.info.dir).corpus}).`);
+      // In the label corpus's order, whatever order they were asked in (one cache entry, stable columns).
+      const asked = languages ? known.filter((l) => languages.includes(l)) : known;
       const enc = await model.tokenizer.encode(text);
-      const langs = languages?.length ? await setsFor(model, languages) : null;
+      const langs = asked.length ? await setsFor(model, asked) : null;
       const r = await model.lens({ inputIds: [enc.ids], topK: 1, ...(langs ? { tokenSets: langs.sets } : {}) });
       const t = r.texts[0]!;
       const labels = langs?.tokens.labels ?? [];
+      const labelWarnings = langs ? labelCoverage(text, labels, { identifier: await createFastTextIdentifier() }).warnings : [];
       return {
         tokens: enc.tokens,
         languages: labels,
+        labelWarnings,
         cells: t.topIds.map((perPos, l) =>
           perPos.map((ids, p) => ({
             token: model.tokenizer.idToToken(ids[0]!),

@@ -50,11 +50,12 @@ export class Workspace {
     const names = await readdir(abs, { withFileTypes: true });
     const entries: WorkspaceEntry[] = [];
     for (const d of names) {
-      if (d.name.startsWith('.') || d.name === 'node_modules') continue;
+      // SQLite's sidecars (-wal, -shm, -journal) belong to their store and are never opened alone.
+      if (d.name.startsWith('.') || d.name === 'node_modules' || /-(wal|shm|journal)$/.test(d.name)) continue;
       const p = join(abs, d.name);
       const s = await stat(p).catch(() => null);
       if (!s) continue;
-      entries.push({ name: d.name, path: this.rel(p), kind: s.isDirectory() ? 'dir' : d.name.endsWith('.ipynb') ? 'notebook' : 'file', mtimeMs: s.mtimeMs });
+      entries.push({ name: d.name, path: this.rel(p), kind: s.isDirectory() ? 'dir' : d.name.endsWith('.ipynb') ? 'notebook' : d.name.endsWith('.db') ? 'store' : 'file', mtimeMs: s.mtimeMs });
     }
     entries.sort((a, b) => (a.kind === 'dir') !== (b.kind === 'dir') ? (a.kind === 'dir' ? -1 : 1) : a.name.localeCompare(b.name));
     return { dir: this.rel(abs), entries };

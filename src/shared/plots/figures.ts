@@ -1,5 +1,5 @@
 /** Figure specs for the analyses (pure: data in, Plotly JSON out), in the style of style.ts. */
-import { axis, baseLayout, DIVERGING, OKABE_ITO, SEQUENTIAL, seriesStyle, SIZE, withAlpha } from './style.js';
+import { axis, baseLayout, colorRange, DIVERGING, OKABE_ITO, SEQUENTIAL, seriesStyle, SIZE, withAlpha, withLegendRoom, type ColorRange } from './style.js';
 import type { PlotFigure, PlotTrace } from './types.js';
 
 /** Matrix values; null = not measured (drawn as a gap). */
@@ -46,8 +46,8 @@ export interface LayerLanguageHeatmapInput {
   /** What a cell is, with its unit: e.g. `share of logit-lens top-1 tokens`. */
   valueTitle: string;
   title?: string;
-  /** Colour range; default [0, 1]. */
-  range?: [number, number];
+  /** Colour range: `'data'` (default: the values' own min and max, so small differences show) or a fixed `[low, high]`, e.g. `[0, 1]` to compare figures. */
+  range?: ColorRange;
   /** Write each value in its cell (d3 format); default `.2f`, `''` for none. */
   cellFormat?: string;
 }
@@ -56,7 +56,7 @@ export interface LayerLanguageHeatmapInput {
 export function layerLanguageHeatmap(input: LayerLanguageHeatmapInput): PlotFigure {
   const layers = Math.max(0, ...input.values.map((r) => r.length));
   const format = input.cellFormat ?? '.2f';
-  const [zmin, zmax] = input.range ?? [0, 1];
+  const [zmin, zmax] = colorRange(input.values.flat(), input.range);
   return {
     data: [
       heatmapTrace({
@@ -180,13 +180,13 @@ export function layerLines(input: LayerLinesInput): PlotFigure {
       hoverinfo: 'name+y',
     });
   }
-  return {
+  return withLegendRoom({
     data,
     layout: baseLayout(input.title, {
       xaxis: axis(input.xTitle ?? LAYER_AXIS, input.x ? {} : { dtick: 1 }),
       yaxis: axis(input.yTitle, input.yRange ? { range: input.yRange } : {}),
     }),
-  };
+  });
 }
 
 /** Data of `neuronCountsChart` (a `LapeResult` fits). */
@@ -203,7 +203,7 @@ export interface NeuronCountsInput {
 /** Language-specific neurons per layer per language (LAPE), as bars. */
 export function neuronCountsChart(input: NeuronCountsInput): PlotFigure {
   const langs = Object.keys(input.perLayer);
-  return {
+  return withLegendRoom({
     data: langs.map((lang, i) => {
       const counts = input.perLayer[lang]!;
       const meaningless = input.unlearned?.includes(lang) ?? false;
@@ -221,7 +221,7 @@ export function neuronCountsChart(input: NeuronCountsInput): PlotFigure {
       xaxis: axis(LAYER_AXIS, { dtick: 1 }),
       yaxis: axis('language-specific neurons (count)'),
     }),
-  };
+  });
 }
 
 /** Data of `similarityMatrix`. */
@@ -232,15 +232,14 @@ export interface SimilarityMatrixInput {
   title?: string;
   /** Default `cosine similarity`. */
   valueTitle?: string;
-  /** Default [-1, 1] … or the data's range when `range: 'data'`. */
-  range?: [number, number] | 'data';
+  /** Colour range: `'data'` (default: the values' own min and max; MEXA similarities often all lie in 0.8–1) or a fixed `[low, high]` such as `[-1, 1]`. */
+  range?: ColorRange;
   columnLabels?: readonly string[];
 }
 
 /** A language × language similarity matrix (e.g. one layer's cosine similarities). */
 export function similarityMatrix(input: SimilarityMatrixInput): PlotFigure {
-  const values = input.matrix.flat().filter((v): v is number => v !== null && Number.isFinite(v));
-  const [zmin, zmax] = input.range === 'data' ? [Math.min(...values), Math.max(...values)] : (input.range ?? [-1, 1]);
+  const [zmin, zmax] = colorRange(input.matrix.flat(), input.range);
   const side = Math.max(320, 120 + 40 * input.labels.length);
   return {
     data: [
@@ -419,7 +418,7 @@ export function categoryBars(input: CategoryBarsInput): PlotFigure {
       line: { color: '#7F7F7F', dash: 'dash', width: 1.5 },
     });
   }
-  return {
+  return withLegendRoom({
     data,
     layout: baseLayout(input.title, {
       barmode: 'group',
@@ -427,5 +426,5 @@ export function categoryBars(input: CategoryBarsInput): PlotFigure {
       xaxis: axis(input.xTitle ?? 'language', { type: 'category' }),
       yaxis: axis(input.yTitle, input.yRange ? { range: input.yRange } : {}),
     }),
-  };
+  });
 }

@@ -1,6 +1,6 @@
 /** Plotly figure specs for the analyses: pure, shared by the kernel, the renderer and scripts. */
 export type { PlotFigure, PlotTrace, PlotLayout } from './types.js';
-export { OKABE_ITO, DASHES, FONT, SIZE, SEQUENTIAL, DIVERGING, seriesStyle } from './style.js';
+export { OKABE_ITO, DASHES, FONT, SIZE, SEQUENTIAL, DIVERGING, LEGEND_ROW, seriesStyle, colorRange, withLegendRoom, type ColorRange } from './style.js';
 export {
   layerLanguageHeatmap,
   layerLines,

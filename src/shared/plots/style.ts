@@ -69,3 +69,39 @@ export function baseLayout(title: string | undefined, extra: PlotLayout = {}): P
     ...extra,
   };
 }
+
+/** Height of one legend entry in px as Plotly lays it out at the legend's font (measured in Chromium: 29 px). */
+export const LEGEND_ROW = 30;
+
+/**
+ * Makes the figure tall enough for its legend to show every entry: a static export (SVG, PNG, PDF)
+ * has no legend scrollbar, so entries below the plot area are cut off. Entries are the traces shown in
+ * the legend (a band's edges are not).
+ */
+export function withLegendRoom<F extends { data: readonly Record<string, unknown>[]; layout: PlotLayout }>(figure: F): F {
+  const entries = figure.data.filter((t) => t['showlegend'] !== false).length;
+  if (entries < 2) return figure;
+  const layout = figure.layout as { height?: number; margin?: { t?: number; b?: number }; title?: unknown };
+  const t = layout.margin?.t ?? 20;
+  const b = layout.margin?.b ?? 60;
+  const needed = t + b + entries * LEGEND_ROW + 10;
+  if ((layout.height ?? SIZE.height) >= needed) return figure;
+  return { ...figure, layout: { ...figure.layout, height: needed } };
+}
+
+/** A colour range: fixed `[low, high]`, or `'data'` (the default of every heatmap): the data's own range. */
+export type ColorRange = [number, number] | 'data';
+
+/**
+ * The colour range of a heatmap: the data's smallest and largest finite value for `'data'` (so
+ * 0.03–0.14 spans the whole scale instead of one dark end of 0–1), or the fixed range given.
+ */
+export function colorRange(values: readonly (number | null)[], range: ColorRange = 'data'): [number, number] {
+  if (range !== 'data') return range;
+  const finite = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  if (finite.length === 0) return [0, 1];
+  let lo = Math.min(...finite);
+  let hi = Math.max(...finite);
+  if (lo === hi) [lo, hi] = [lo - 0.5, hi + 0.5];
+  return [lo, hi];
+}

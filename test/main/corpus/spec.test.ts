@@ -10,6 +10,8 @@ after(files.cleanup);
 test('parses udhr:LANGS and .jsonl paths', () => {
   assert.deepEqual(parseCorpusSpec('udhr:eng,rus, cmn'), { kind: 'udhr', langs: ['eng', 'rus', 'cmn'] });
   assert.deepEqual(parseCorpusSpec('data/code.jsonl'), { kind: 'jsonl', path: 'data/code.jsonl' });
+  // udhr alone: every language the token labeller knows (the lens's default).
+  assert.deepEqual(parseCorpusSpec('udhr'), { kind: 'udhr', langs: ['eng', 'deu', 'fra', 'spa', 'rus', 'ell', 'arb', 'hin', 'kor', 'cmn', 'jpn', 'tur', 'ukr'] });
 });
 
 test('bad specs are UserErrors with a hint', () => {

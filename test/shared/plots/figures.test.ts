@@ -4,9 +4,11 @@ import { describe, it } from 'node:test';
 import {
   categoryBars,
   checkpointEvolution,
+  colorRange,
   deactivationMatrix,
   layerLanguageHeatmap,
   layerLines,
+  LEGEND_ROW,
   neuronCountsChart,
   OKABE_ITO,
   seriesStyle,
@@ -77,14 +79,40 @@ describe('plot specs', () => {
     assert.equal(f.layout['barmode'], 'group');
   });
 
-  it('similarity matrix: square, labelled both ways, default range [-1, 1] or the data range', () => {
+  it('similarity matrix: square, labelled both ways, default the data range, or a fixed range', () => {
     const m = [[1, 0.4], [0.4, 1]];
     const f = similarityMatrix({ labels: ['eng', 'rus'], matrix: m });
     assertHouseStyle(f);
-    assert.deepEqual([f.data[0]!['zmin'], f.data[0]!['zmax']], [-1, 1]);
+    assert.deepEqual([f.data[0]!['zmin'], f.data[0]!['zmax']], [0.4, 1]);
     assert.equal((f.layout['yaxis'] as { scaleanchor: string }).scaleanchor, 'x');
-    const g = similarityMatrix({ labels: ['eng', 'rus'], matrix: m, range: 'data' });
-    assert.deepEqual([g.data[0]!['zmin'], g.data[0]!['zmax']], [0.4, 1]);
+    const g = similarityMatrix({ labels: ['eng', 'rus'], matrix: m, range: [-1, 1] });
+    assert.deepEqual([g.data[0]!['zmin'], g.data[0]!['zmax']], [-1, 1]);
+  });
+
+  it('heatmap colour range: by default the data\'s own (0.03–0.14 spans the scale), a fixed range on request', () => {
+    const values = [[0.03, 0.05, 0.14], [0.08, null, 0.11]];
+    const auto = layerLanguageHeatmap({ languages: ['eng', 'rus'], values, valueTitle: 'share' }).data[0]!;
+    assert.deepEqual([auto['zmin'], auto['zmax']], [0.03, 0.14]);
+    // Where 0.03 and 0.14 fall on the colour scale: far apart with the data range, both in the bottom 15 % of 0–1.
+    const at = (v: number, t: Record<string, unknown>) => (v - (t['zmin'] as number)) / ((t['zmax'] as number) - (t['zmin'] as number));
+    assert.equal(at(0.14, auto) - at(0.03, auto), 1);
+    const fixed = layerLanguageHeatmap({ languages: ['eng', 'rus'], values, valueTitle: 'share', range: [0, 1] }).data[0]!;
+    assert.deepEqual([fixed['zmin'], fixed['zmax']], [0, 1]);
+    assert.ok(at(0.14, fixed) - at(0.03, fixed) < 0.15);
+    assert.deepEqual(colorRange([0.5, 0.5, null]), [0, 1], 'one value: a unit-wide range around it');
+    assert.deepEqual(colorRange([null]), [0, 1]);
+  });
+
+  it('a legend with many entries gets the room to show all of them (exports have no legend scrollbar)', () => {
+    const series = [...Array(16).keys()].map((i) => ({ name: `l${i}`, values: [i, i + 1] }));
+    const f = layerLines({ series, yTitle: 'y (unit)', title: 'sixteen' });
+    const m = f.layout['margin'] as { t: number; b: number };
+    assert.ok((f.layout['height'] as number) >= m.t + m.b + 16 * LEGEND_ROW, `height ${String(f.layout['height'])}`);
+    // Bands' edges are not legend entries; a few series keep the house size.
+    const few = layerLines({ series: series.slice(0, 3).map((s) => ({ ...s, lower: s.values, upper: s.values })), yTitle: 'y (unit)' });
+    assert.equal(few.layout['height'], 400);
+    assert.ok((categoryBars({ categories: ['a'], series: series.map((s) => ({ name: s.name, values: [1] })), yTitle: 'y (unit)' }).layout['height'] as number) > 400);
+    assert.ok((neuronCountsChart({ perLayer: Object.fromEntries(series.map((s) => [s.name, [1, 2]])) }).layout['height'] as number) > 400);
   });
 
   it('deactivation matrix: diverging colours symmetric around zero, signed cell text, NLL unit', () => {
