@@ -2,7 +2,8 @@
  * The demo notebooks in notebooks/: the committed files are valid nbformat 4.5 with their outputs (a
  * Plotly figure with an SVG fallback wherever a figure is drawn), and each runs headless through
  * `babelscope run` on the bundled model without a failing cell. The run writes to a temporary copy;
- * the committed notebooks are left as they are.
+ * the committed notebooks are left as they are. Each ends with a "What this run shows" cell whose numbers
+ * are all produced by the run's outputs above it, checked on the committed file and on the fresh run.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import ajvDraft04 from 'ajv-draft-04';
+import { checkClaims, type NotebookCell } from '../helpers/claims.js';
 import { runCli } from '../helpers/cli.js';
 import { fixturesDir, repoRoot } from '../helpers/paths.js';
 
@@ -36,6 +38,17 @@ interface Notebook {
 const read = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Notebook;
 const text = (s: string | string[]) => (Array.isArray(s) ? s.join('') : s);
 const validate = new ajvDraft04.default({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(join(fixturesDir, 'notebooks', 'nbformat.v4.5.schema.json'), 'utf8')));
+
+/**
+ * The notebook ends with a "What this run shows" cell (Markdown written by code) that says what the run does
+ * not show, and whose every number is produced by an output above it (test/helpers/claims.ts).
+ */
+function checkWhatItShows(nb: Notebook, name: string): void {
+  const claims = checkClaims(nb.cells as NotebookCell[]);
+  assert.match(claims.markdown, /does not show/i, `${name}: the claims say what the run does not show`);
+  assert.ok(claims.numbers.length > 0, `${name}: the claims state numbers`);
+  assert.deepEqual(claims.untraced, [], `${name}: every number in "What this run shows" comes from an output above it`);
+}
 
 /** Every code cell ran and none failed; every figure has its SVG fallback. Returns the number of figures. */
 function checkOutputs(nb: Notebook, name: string): number {
@@ -74,6 +87,7 @@ describe('demo notebooks', () => {
       assert.match(text(intro.source), /\*\*What it shows\.\*\*/);
       assert.match(text(intro.source), /\*\*Another model\.\*\*/);
       assert.ok(checkOutputs(nb, name) > 0, `${name} shows at least one figure`);
+      checkWhatItShows(nb, name);
     });
 
     it(`${name}: copied to another folder, runs headless (babelscope run) without a failing cell`, async () => {
@@ -88,6 +102,7 @@ describe('demo notebooks', () => {
       assert.ok(validate(nb), JSON.stringify(validate.errors?.slice(0, 3)));
       const shown = checkOutputs(nb, name);
       assert.equal(readdirSync(figures).filter((f) => f.endsWith('.svg')).length, shown, 'every figure is exported');
+      checkWhatItShows(nb, name);
     });
   }
 });

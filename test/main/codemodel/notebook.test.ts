@@ -1,12 +1,14 @@
 /**
  * The code-model demo notebook runs headless through `babelscope run` (real kernel, real models) with
- * no failing cell, and exports the same figures that are committed beside it.
+ * no failing cell, exports the same figures that are committed beside it, and ends with a "What this run
+ * shows" cell whose numbers all come from the run's outputs (test/helpers/claims.ts).
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { checkClaims, type NotebookCell } from '../../helpers/claims.js';
 import { runCliJson } from '../../helpers/cli.js';
 import { repoRoot } from '../../helpers/paths.js';
 
@@ -30,5 +32,9 @@ describe('notebooks/tiny-babel-code.ipynb', () => {
     assert.equal(report.cells.length, code.length);
     for (const c of code) assert.ok(!c.outputs!.some((o) => o.output_type === 'error'));
     assert.deepEqual(readdirSync(figures).sort(), readdirSync(committedFigures).sort());
+    // Its "What this run shows" cell states only numbers this run's outputs produce.
+    const claims = checkClaims(nb.cells as NotebookCell[]);
+    assert.match(claims.markdown, /does not show/i);
+    assert.deepEqual(claims.untraced, [], 'every number in "What this run shows" comes from an output above it');
   });
 });
