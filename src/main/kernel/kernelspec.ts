@@ -1,8 +1,9 @@
 /** `babelscope kernel install`: the Jupyter kernelspec that lets JupyterLab, VS Code and nbconvert run Babelscope notebooks. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { UserError } from '../../shared/errors.js';
+import { isUserError, UserError } from '../../shared/errors.js';
+import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { kernelMainPath } from './client.js';
 
 export const KERNEL_NAME = 'babelscope';
@@ -41,8 +42,9 @@ export function installKernelspec(options: { prefix?: string; user?: boolean }):
   const dir = join(base, 'kernels', KERNEL_NAME);
   try {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'kernel.json'), JSON.stringify(kernelspec(), null, 1) + '\n');
+    writeFileAtomicSync(join(dir, 'kernel.json'), JSON.stringify(kernelspec(), null, 1) + '\n');
   } catch (e) {
+    if (isUserError(e)) throw e;
     throw new UserError(`cannot write the kernelspec to ${dir}: ${(e as Error).message}`, 'Pick a writable folder with --prefix, or use --user.');
   }
   return dir;

@@ -3,9 +3,10 @@
  * notebook's folder, outputs written back (atomically) as they would be in Jupyter, Plotly figures given
  * an SVG fallback and exported. A failing cell stops the run (unless allowErrors); what ran is still saved.
  */
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../../shared/errors.js';
+import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import type { CellOutput, ExecuteOutcome } from '../../shared/kernel-types.js';
 import { KernelClient } from '../kernel/client.js';
 import { removeDeadKernelFiles } from '../kernel/leftovers.js';
@@ -124,7 +125,7 @@ export async function runNotebook(input: string, o: RunOptions = {}): Promise<Ru
         await addFigureFallbacks(nb, renderer, async (f, svg) => {
           if (figuresDir === undefined) return;
           const file = join(figuresDir, `${basename(outPath, '.ipynb')}-cell${f.cellIndex + 1}-${f.n}.${format}`);
-          writeFileSync(file, format === 'svg' ? svg : await renderer.render(f.figure, format));
+          writeFileAtomicSync(file, format === 'svg' ? svg : await renderer.render(f.figure, format), { what: `figure ${file}` });
           report.figures.push(file);
         });
       } finally {

@@ -11,7 +11,8 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalJson } from '../../shared/canonical-json.js';
@@ -65,9 +66,7 @@ export class NotebookTrust {
       if (list.length > MAX_SIGNATURES) list.splice(0, list.length - MAX_SIGNATURES);
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
       const file = join(this.dir, 'trusted-notebooks.json');
-      const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-      await writeFile(tmp, JSON.stringify({ version: 1, signatures: list }), { mode: 0o600 });
-      await rename(tmp, file);
+      await writeFileAtomic(file, JSON.stringify({ version: 1, signatures: list }), { mode: 0o600, what: 'the trusted-notebooks list' });
     });
     this.writing = write.catch(() => {});
     await write;
