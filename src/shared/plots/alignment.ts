@@ -41,6 +41,10 @@ export interface AlignmentLinesInput {
   title?: string;
 }
 
+/**
+ * MEXA and retrieval per layer of an `align` result, one line per language against the pivot, with their
+ * 95 % intervals as bands and the permutation chance level with its 2.5–97.5 % band (both drawn by default).
+ */
 export function alignmentLines(input: AlignmentLinesInput): PlotFigure {
   const { result } = input;
   const p = result.pivot;
