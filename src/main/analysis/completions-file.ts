@@ -5,43 +5,7 @@
  */
 import { UserError } from '../../shared/errors.js';
 import type { CompletionRow } from './lcb.js';
-
-/** RFC 4180 records: quoted fields may hold commas, doubled quotes and line breaks; blank lines are dropped. */
-export function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const endRecord = (): void => {
-    record.push(field);
-    if (!(record.length === 1 && record[0] === '')) records.push(record);
-    record = [];
-    field = '';
-  };
-  for (; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      record.push(field);
-      field = '';
-    } else if (c === '\n') endRecord();
-    else if (c === '\r') {
-      if (text[i + 1] === '\n') i++;
-      endRecord();
-    } else field += c;
-  }
-  if (quoted) throw new UserError('the CSV ends inside a quoted field', 'A field that opens with " must close with ".');
-  if (field !== '' || record.length > 0) endRecord();
-  return records;
-}
+import { parseCsv } from '../../shared/csv.js';
 
 const REQUIRED = ['completion', 'language'] as const;
 const FIELDS = ['id', 'model', 'completion', 'task', 'source', 'language'] as const;

@@ -6,48 +6,13 @@
  * RFC 4180 quoting (`"a ""b"" c"`), LF or CRLF line ends, a leading BOM ignored.
  */
 import { UserError } from '../../shared/errors.js';
+import { parseCsv } from '../../shared/csv.js';
 
 export interface WordList {
   /** Language columns, in file order. */
   languages: string[];
   /** One per concept: its id, the word per language, and cloze sentences per language where given. */
   concepts: { id: string; words: Record<string, string>; cloze: Record<string, string> }[];
-}
-
-/** Rows of a CSV text (RFC 4180). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  for (; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += c;
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (quoted) throw new UserError('the CSV ends inside a quoted field', 'close every opening " with a matching "');
-  if (field !== '' || row.length) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows.filter((r) => !(r.length === 1 && r[0] === ''));
 }
 
 const LANGUAGE_HEADER = /^[a-z]{3}$/;

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { detectVocabScheme, languageAutonym, latentPrompts, layerSeries, wordTokenSet, type WordList } from '../../../src/main/analysis/latent-language.js';
-import { parseCsv, parseWordList } from '../../../src/main/corpus/word-list.js';
+import { parseWordList } from '../../../src/main/corpus/word-list.js';
+import { parseCsv } from '../../../src/shared/csv.js';
 import { isUserError } from '../../../src/shared/errors.js';
 
 const vocab: Record<string, number> = { '<unk>': 0, '<0xE8>': 1, '<0xE5>': 2, 'f': 3, '▁f': 4, '▁fl': 5, 'fle': 6, '▁fleur': 7, '▁flower': 8, 'flo': 9, '花': 10, '▁花': 11, '▁b': 12, 'c': 13, 'ch': 14, '▁chat': 15, '▁cat': 16, '猫': 17 };
