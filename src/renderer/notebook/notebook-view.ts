@@ -67,6 +67,8 @@ export class NotebookView {
   private selected = 0;
   private mode: 'command' | 'edit' = 'command';
   private dirty = false;
+  /** Why the kernel cannot run this notebook (another language): kept in the banner whatever else it says. */
+  private refusalText: string | null = null;
   private session: string | null = null;
   private sessionPath: string | null = null;
   private queue: CellView[] = [];
@@ -140,7 +142,7 @@ export class NotebookView {
     const { mtimeMs } = await this.conn.call('notebook.write', { path: this.path, text: serializeNotebook(this.doc), expectMtimeMs: this.mtimeMs, trusted: this.allTrusted() });
     this.mtimeMs = mtimeMs;
     this.setDirty(false);
-    this.setBanner(null);
+    this.setBanner(this.refusalText);
     this.noticeUntrusted();
   }
 
@@ -171,7 +173,8 @@ export class NotebookView {
     this.mode = 'command';
     this.setDirty(false);
     const refusal = runRefusal(doc, path ?? 'this notebook');
-    this.setBanner(refusal ? `${refusal.message}.` : null);
+    this.refusalText = refusal ? `${refusal.message}.` : null;
+    this.setBanner(this.refusalText);
     this.noticeUntrusted();
     this.select(0);
     this.ui.onOpened(path);
@@ -213,7 +216,8 @@ export class NotebookView {
   private noticeUntrusted(): void {
     const scripted = this.views.some((v) => !this.isTrusted(v.cell) && (v.cell.outputs ?? []).some((o) => ['text/html', 'application/javascript'].some((m) => (o['data'] as Record<string, unknown> | undefined)?.[m] !== undefined)));
     if (!scripted) return;
-    this.setBanner('This notebook was not run here: its HTML outputs are shown without scripts.', [['Trust this notebook', () => void this.trust().catch((e) => this.ui.showError(e))]]);
+    const untrusted = 'This notebook was not run here: its HTML outputs are shown without scripts.';
+    this.setBanner(this.refusalText ? `${this.refusalText} ${untrusted}` : untrusted, [['Trust this notebook', () => void this.trust().catch((e) => this.ui.showError(e))]]);
     this.ui.banner.dataset['untrusted'] = '1';
   }
 
@@ -225,7 +229,7 @@ export class NotebookView {
       v.outputs.replaceChildren();
       for (const o of v.cell.outputs ?? []) renderOutput(v.outputs, o, () => this.figureName(v), { trusted: true });
     }
-    this.setBanner(null);
+    this.setBanner(this.refusalText);
     // Unsaved outputs are signed by the next save (all of them are trusted now).
     if (this.path && !this.dirty) await this.conn.call('notebook.trust', { path: this.path });
   }
@@ -241,7 +245,7 @@ export class NotebookView {
           this.setDirty(true);
         },
       ],
-      ['Discard', () => void this.conn.call('notebook.discardRecovery', { path: this.path! }).then(() => this.setBanner(null))],
+      ['Discard', () => void this.conn.call('notebook.discardRecovery', { path: this.path! }).then(() => this.setBanner(this.refusalText))],
     ]);
   }
 
@@ -258,11 +262,11 @@ export class NotebookView {
         const session = this.session;
         this.load(parseNotebook(file.text, path), path, file.mtimeMs, file.trusted ?? false);
         this.session = session;
-        this.setBanner(`${path} was changed on disk and has been reloaded.`, [['OK', () => this.setBanner(null)]]);
+        this.setBanner(`${path} was changed on disk and has been reloaded.`, [['OK', () => this.setBanner(this.refusalText)]]);
       } else if (!this.ui.banner.dataset['external']) {
         this.setBanner(`${path} was changed on disk by another program.`, [
           ['Reload theirs', () => void this.conn.call('notebook.read', { path }).then((f) => this.load(parseNotebook(f.text, path), path, f.mtimeMs, f.trusted ?? false))],
-          ['Keep mine (overwrite on save)', () => ((this.mtimeMs = mtimeMs), this.setBanner(null))],
+          ['Keep mine (overwrite on save)', () => ((this.mtimeMs = mtimeMs), this.setBanner(this.refusalText))],
         ]);
         this.ui.banner.dataset['external'] = '1';
       }
