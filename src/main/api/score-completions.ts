@@ -10,7 +10,7 @@ import { UserError } from '../../shared/errors.js';
 import type { Interval } from '../../shared/intervals.js';
 import { parseCompletions } from '../analysis/completions-file.js';
 import { createFastTextLabeler } from '../analysis/language-id.js';
-import { LCB_SEGMENTED_LANGUAGES, LCB_WPR_LANGUAGES, lcbEnglishWords, scoreCompletionRows, type CompletionRow, type CompletionScore, type LineLabeler } from '../analysis/lcb.js';
+import { LCB_SEGMENTED_LANGUAGES, LCB_WPR_LANGUAGES, lcbEnglishWords, scoreCompletionRows, type CompletionRow, type CompletionScore, type LcbRow, type LineLabeler } from '../analysis/lcb.js';
 
 const packageRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..');
 /** LCB's English word list as its `compute_metrics.py` filters it (assets/lcb, Apache-2.0, see its README). */
@@ -38,20 +38,8 @@ export interface ScoreCompletionsOptions {
   perCompletion?: boolean;
 }
 
-/** One row of LCB's table: a task × model × source × language, or one of LCB's averages (`all`). */
-export interface CompletionScoreRow {
-  task: string;
-  model: string;
-  source: string;
-  language: string;
-  /** Completions in the row (in the groups averaged, for an `all` row). */
-  n: number;
-  /** Line pass rate, 0–1. */
-  lpr: number;
-  /** Word pass rate, 0–1; null where LCB prints N/A (Latin-script languages). */
-  wpr: number | null;
-  /** Harmonic mean of this row's lpr and wpr; null where wpr is null. */
-  lcpr: number | null;
+/** One row of LCB's table (a task × model × source × language, or one of LCB's averages, `all`), with its counts and intervals. */
+export interface CompletionScoreRow extends LcbRow {
   /** For a task × model × source × language: completions with a line of ≥ 5 words, and errors among them; null for averages. */
   nonSkipped: number | null;
   lineErrors: number | null;
