@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { budgetBatches } from '../src/main/capture/batches.js';
-import { capture, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS } from '../src/main/capture/capture.js';
+import { budgetBatches } from '../src/main/pipelines/batches.js';
+import { capture, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS } from '../src/main/pipelines/capture.js';
 import { readCorpus } from '../src/main/corpus/index.js';
 import { Model } from '../src/main/model/model.js';
 import { openStore } from '../src/main/store/index.js';

@@ -32,7 +32,7 @@
  * pair by corpus id over every shared text, where `compute_mexa.py` pairs the first `num_sents` (100)
  * sentences of each file by position; cosines are float32 (the reference's are float64), so a diagonal
  * within ~1e-6 of its best rival can differ; the pooling (MEXA's position-weighted mean by default) is
- * the capture's, as `embed_extractor.py` (src/main/capture/pooling.ts).
+ * the capture's, as `embed_extractor.py` (src/main/pipelines/pooling.ts).
  * Summary over layers: mean, max and the first layer reaching the max, per pair, ignoring null layers.
  *
  * Cost: per layer and language pair, |a| × |b| dot products of the hidden size, on unit vectors in

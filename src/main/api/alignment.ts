@@ -1,7 +1,7 @@
 /** Cross-lingual alignment across layers (MEXA) from a capture's pooled residuals. */
 import type { RunStatus } from '../../shared/result-kinds.js';
 import type { AlignmentResult } from '../analysis/alignment.js';
-import { ALIGNMENT_RESULT, alignStoredRun, layerView, requireCaptureRun, type LayerIndexing } from '../capture/stored-runs.js';
+import { ALIGNMENT_RESULT, alignStoredRun, layerView, requireCaptureRun, type LayerIndexing } from '../pipelines/stored-runs.js';
 import type { PoolingKind } from '../analysis/alignment.js';
 import { createSimilarityKernel } from '../model/similarity-kernel.js';
 import type { DeviceRequest } from '../model/types.js';

@@ -1,14 +1,14 @@
 /** Capture: a corpus through the model into a store (neuron statistics, pooled residuals, NLL). */
-import { capture as captureCorpus, type CaptureSummary } from '../capture/capture.js';
-import type { PoolingChoice } from '../capture/pooling.js';
-import type { Shard } from '../capture/shard.js';
+import { capture as captureCorpus, type CaptureSummary } from '../pipelines/capture.js';
+import type { PoolingChoice } from '../pipelines/pooling.js';
+import type { Shard } from '../pipelines/shard.js';
 import type { Model } from '../model/model.js';
 import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
 import { longOperation, throwIfAborted, type LongRunningOptions } from './progress.js';
 import { withStore, type ProjectStore } from './store.js';
 
 export type { CaptureSummary, PoolingChoice, Shard };
-export { mergeShards, type MergeOptions, type MergeSummary } from '../capture/merge-shards.js';
+export { mergeShards, type MergeOptions, type MergeSummary } from '../pipelines/merge-shards.js';
 
 /** Options of `capture`. */
 export interface CaptureOptions extends LongRunningOptions, CorpusLimitOptions {

@@ -4,7 +4,7 @@ import { UserError } from '../../shared/errors.js';
 import { compareCheckpoints as compare, type CheckpointComparison, type CheckpointInput } from '../analysis/checkpoints.js';
 import { canonicalJson } from '../../shared/canonical-json.js';
 import type { ParamsOf, RunStatus } from '../../shared/result-kinds.js';
-import { checkpointInputOf, describeSelection, lapeSelection, partialRunWarning } from '../capture/stored-runs.js';
+import { checkpointInputOf, describeSelection, lapeSelection, partialRunWarning } from '../pipelines/stored-runs.js';
 import { withStoreSync, type ProjectStore } from './store.js';
 
 export type { CheckpointComparison };

@@ -10,9 +10,9 @@ import { codeSwitchReport, type CodeSwitchReport, type LanguageConfusionSummary,
 import { LANGUAGE_LABEL_SYSTEM } from '../analysis/language-codes.js';
 import { createFastTextIdentifier, createFastTextLabeler, type LanguageIdentifier } from '../analysis/language-id.js';
 import { englishWordsFrom } from './score-completions.js';
-import { generateResponses, tokenIndexAtChar, type GeneratedResponse, type GenerationPlan } from '../capture/codeswitch-run.js';
-import { languageNeuronInterventions } from '../capture/language-interventions.js';
-import { describeSelection, lapeSelection, requireCaptureRun } from '../capture/stored-runs.js';
+import { generateResponses, tokenIndexAtChar, type GeneratedResponse, type GenerationPlan } from '../pipelines/codeswitch-run.js';
+import { languageNeuronInterventions } from '../pipelines/language-interventions.js';
+import { describeSelection, lapeSelection, requireCaptureRun } from '../pipelines/stored-runs.js';
 import type { Model } from '../model/model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { limitsOf } from './capture.js';

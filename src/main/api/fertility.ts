@@ -6,7 +6,7 @@
 import type { Interval } from '../../shared/intervals.js';
 import { UserError } from '../../shared/errors.js';
 import { fertility as fertilityOf, fertilityWords, type FertilityStats, type TokenizeText, type WordTokens } from '../analysis/fertility.js';
-import { resolveTokenizerFiles, textTokenSpans } from '../capture/tokenizer-files.js';
+import { resolveTokenizerFiles, textTokenSpans } from '../pipelines/tokenizer-files.js';
 import { Tokenizer } from '../model/tokenizer.js';
 import { loadCorpus, type CorpusSource } from './corpus.js';
 

@@ -19,7 +19,7 @@ import {
   type VocabScheme,
   type WordList,
 } from '../analysis/latent-language.js';
-import { latentLanguageLens } from '../capture/latent-language-run.js';
+import { latentLanguageLens } from '../pipelines/latent-language-run.js';
 import { parseWordList } from '../corpus/word-list.js';
 import type { Model } from '../model/model.js';
 import { longOperation, progressWithAbort, throwIfAborted, type LongRunningOptions } from './progress.js';

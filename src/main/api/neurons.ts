@@ -2,11 +2,11 @@
 import { UserError } from '../../shared/errors.js';
 import type { RunStatus } from '../../shared/result-kinds.js';
 import type { AblationMatrix } from '../analysis/ablation-matrix.js';
-import { ablationOverCorpus } from '../capture/ablation-run.js';
+import { ablationOverCorpus } from '../pipelines/ablation-run.js';
 import { lape as lapeOf, LAPE_DEFAULTS, type LapeOptions as LapeAnalysisOptions, type LapeResult, type NeuronRef, type NeuronSelection } from '../analysis/lape.js';
 import { selectivity as selectivityOf, SELECTIVITY_DEFAULTS, type SelectivityResult, type SelectiveNeuron } from '../analysis/selectivity.js';
-import { meanNllByLanguage, tokenizeCorpus } from '../capture/corpus-nll.js';
-import { lapeSelection, lapeStatsOf, partialRunWarning, requireCaptureRun, selectivityStatsOf, withLearnedCheck } from '../capture/stored-runs.js';
+import { meanNllByLanguage, tokenizeCorpus } from '../pipelines/corpus-nll.js';
+import { lapeSelection, lapeStatsOf, partialRunWarning, requireCaptureRun, selectivityStatsOf, withLearnedCheck } from '../pipelines/stored-runs.js';
 import type { Model } from '../model/model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { limitsOf } from './capture.js';

@@ -1,9 +1,9 @@
 /** Working language per layer over a corpus (Babel Tower): shares of logit-lens top-1 tokens and language mass. */
 import type { WorkingLanguageResult } from '../analysis/working-language.js';
 import { UserError } from '../../shared/errors.js';
-import { requireCaptureRun } from '../capture/stored-runs.js';
+import { requireCaptureRun } from '../pipelines/stored-runs.js';
 import { DEFAULT_MIN_COUNT, DEFAULT_MIN_SHARE, type TokenEvidence } from '../analysis/token-language.js';
-import { workingLanguageOverCorpus } from '../capture/working-language-run.js';
+import { workingLanguageOverCorpus } from '../pipelines/working-language-run.js';
 import type { Model } from '../model/model.js';
 import { limitsOf } from './capture.js';
 import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';

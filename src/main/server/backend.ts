@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { UserError } from '../../shared/errors.js';
 import { labelCoverage } from '../analysis/label-coverage.js';
 import { createFastTextIdentifier } from '../analysis/language-id.js';
-import { tokenLanguagesOfCorpus } from '../capture/working-language-run.js';
+import { tokenLanguagesOfCorpus } from '../pipelines/working-language-run.js';
 import { DEFAULT_LABEL_LANGUAGES, readCorpus, readJsonlCorpus, type CorpusText } from '../corpus/index.js';
 import { removeDeadKernelFiles } from '../kernel/leftovers.js';
 import type { Model } from '../model/model.js';

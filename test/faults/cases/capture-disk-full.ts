@@ -1,5 +1,5 @@
 /**
- * A capture (src/main/capture/capture.ts → Store.commitBatch) under faults: the store's disk fills up at
+ * A capture (src/main/pipelines/capture.ts → Store.commitBatch) under faults: the store's disk fills up at
  * several points, the process is killed at several points. Each time the statistics and the texts' done
  * marks are stored together or not at all (`PRAGMA integrity_check` ok), and a resume (after freeing
  * space) gives the same store as an uninterrupted capture.
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { isUserError } from '../../../src/shared/errors.js';
-import { capture } from '../../../src/main/capture/capture.js';
+import { capture } from '../../../src/main/pipelines/capture.js';
 import { readCorpus, type CorpusText } from '../../../src/main/corpus/index.js';
 import { Model } from '../../../src/main/model/model.js';
 import { NeuronStatsAccumulator, openStore, type Store } from '../../../src/main/store/index.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { lapeSelection } from '../../../src/main/capture/stored-runs.js';
+import { lapeSelection } from '../../../src/main/pipelines/stored-runs.js';
 import { readCorpus } from '../../../src/main/corpus/index.js';
 import { Model } from '../../../src/main/model/model.js';
 import { scoreCompletions } from '../../../src/main/api/index.js';

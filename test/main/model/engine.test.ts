@@ -5,7 +5,7 @@ import { Model } from '../../../src/main/model/model.js';
 import { join } from 'node:path';
 import { decode, loadReference, maxAbsDiff, testCheckpointDirs, testModelDir, type Reference } from '../../helpers/fixtures.js';
 import { fixturesDir } from '../../helpers/paths.js';
-import { nextTokenNll } from '../../../src/main/capture/batches.js';
+import { nextTokenNll } from '../../../src/main/pipelines/batches.js';
 
 const TOL = 1e-4;
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ablate, DEFAULT_RANDOM_SETS } from '../../api/index.js';
-import { describeSelection, lapeSelection, openExistingStore, partialRunWarning, type LapeSelection } from '../../capture/stored-runs.js';
+import { describeSelection, lapeSelection, openExistingStore, partialRunWarning, type LapeSelection } from '../../pipelines/stored-runs.js';
 import { addModelOptions, output, parseFloatOption, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { addCorpusOptions, type CorpusOptions, corpusParams } from '../corpus-options.js';
 import { progressBar } from '../progress.js';

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { align, type AlignOutput } from '../../api/alignment.js';
-import { openExistingStore } from '../../capture/stored-runs.js';
+import { openExistingStore } from '../../pipelines/stored-runs.js';
 import type { DeviceRequest } from '../../model/types.js';
 import { output, parseIntOption, type OutputOptions } from '../common.js';
 

@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
 import { capture } from '../../api/index.js';
-import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS } from '../../capture/capture.js';
-import { DEFAULT_POOLING, parseLayerList, parsePoolVectors, type PoolingChoice } from '../../capture/pooling.js';
-import { parseShard, type Shard } from '../../capture/shard.js';
+import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS } from '../../pipelines/capture.js';
+import { DEFAULT_POOLING, parseLayerList, parsePoolVectors, type PoolingChoice } from '../../pipelines/pooling.js';
+import { parseShard, type Shard } from '../../pipelines/shard.js';
 import type { PooledDtype } from '../../store/index.js';
 import { CancellationError } from '../../../shared/errors.js';
 import { addModelOptions, interruptOnSigint, output, parseIntOption, requireDbPath, withModel, type ModelOptions, type OutputOptions } from '../common.js';

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { lape, LAPE_DEFAULTS, SELECTIVITY_DEFAULTS } from '../../api/index.js';
-import { openExistingStore } from '../../capture/stored-runs.js';
+import { openExistingStore } from '../../pipelines/stored-runs.js';
 import { output, parseFloatOption, type OutputOptions } from '../common.js';
 
 const METHODS_HELP = `

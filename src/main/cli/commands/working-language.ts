@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { workingLanguage } from '../../api/index.js';
-import { openExistingStore } from '../../capture/stored-runs.js';
+import { openExistingStore } from '../../pipelines/stored-runs.js';
 import { addModelOptions, output, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { addCorpusOptions, type CorpusOptions, corpusParams } from '../corpus-options.js';
 import { progressBar } from '../progress.js';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { capture } from '../../../src/main/capture/capture.js';
+import { capture } from '../../../src/main/pipelines/capture.js';
 import { readCorpus } from '../../../src/main/corpus/index.js';
 import { Model } from '../../../src/main/model/model.js';
 import { openStore } from '../../../src/main/store/index.js';

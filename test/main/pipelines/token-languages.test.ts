@@ -1,7 +1,7 @@
 /** The token→language rule on the bundled model's real tokenizer and UDHR texts, and its CLI options. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { tokenLanguagesOfCorpus } from '../../../src/main/capture/working-language-run.js';
+import { tokenLanguagesOfCorpus } from '../../../src/main/pipelines/working-language-run.js';
 import { readCorpus } from '../../../src/main/corpus/index.js';
 import { Model } from '../../../src/main/model/model.js';
 import { runCliJson } from '../../helpers/cli.js';

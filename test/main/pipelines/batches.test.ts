@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { budgetBatches } from '../../../src/main/capture/batches.js';
+import { budgetBatches } from '../../../src/main/pipelines/batches.js';
 
 const text = (n: number, item: number) => ({ item, ids: Array.from({ length: n }, (_, i) => i) });
 

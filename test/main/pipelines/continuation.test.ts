@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { continuationText, tokenIndexAtChar } from '../../../src/main/capture/continuation.js';
+import { continuationText, tokenIndexAtChar } from '../../../src/main/pipelines/continuation.js';
 import { Tokenizer } from '../../../src/main/model/tokenizer.js';
 import { testModelDir } from '../../helpers/fixtures.js';
 
