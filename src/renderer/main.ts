@@ -158,26 +158,15 @@ async function start(): Promise<void> {
   };
   files = new FilesPanel(conn, { list: $('files-list'), crumbs: $('files-crumbs'), recent: $('recent-list') }, openPath, openStore, showError);
 
-  const acts: Record<string, () => unknown> = {
-    save: () => notebook.save(),
-    'save-as': () => notebook.saveAs(),
-    'add-code': () => notebook.insert('below', 'code'),
-    'add-markdown': () => notebook.insert('below', 'markdown'),
-    'move-up': () => notebook.move(-1),
-    'move-down': () => notebook.move(1),
-    split: () => notebook.split(),
-    merge: () => notebook.mergeBelow(),
-    delete: () => notebook.remove(),
-    run: () => notebook.runAndAdvance(selectedIndex()),
-    'run-all': () => notebook.runAll(),
-    'run-above': () => notebook.runAbove(),
-    'run-below': () => notebook.runBelow(),
-    interrupt: () => notebook.interrupt(),
-    restart: () => notebook.restart(),
-  };
-  const selectedIndex = () => [...$('cells').children].findIndex((c) => c.classList.contains('selected'));
-  for (const b of document.querySelectorAll<HTMLButtonElement>('.toolbar button[data-act]'))
-    b.addEventListener('click', () => void Promise.resolve(acts[b.dataset['act']!]?.()).catch(showError));
+  // The toolbar's buttons are commands of the notebook's table: their tooltips say its label and keys.
+  for (const b of document.querySelectorAll<HTMLButtonElement>('.toolbar button[data-act]')) {
+    const id = b.dataset['act']!;
+    const command = notebook.commands.get(id);
+    if (!command) throw new Error(`the toolbar's ${id} is no notebook command`);
+    const keys = notebook.commands.keyText(id);
+    b.title = keys ? `${command.label} (${keys})` : command.label;
+    b.addEventListener('click', () => notebook.run(id));
+  }
   $('nb-new').addEventListener('click', () => void notebook.create().catch(showError));
   $('files-refresh').addEventListener('click', () => void files?.refresh());
   const native = shell();

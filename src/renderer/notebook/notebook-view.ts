@@ -1,9 +1,12 @@
 /**
- * The notebook: cells (Monaco TypeScript or Markdown), Jupyter's command and edit modes and keys,
- * running through the notebook's own kernel process with outputs streaming in, saving (atomic, refusing
- * to overwrite changes made by others), autosave for crash recovery, and noticing changes on disk.
+ * The notebook on the page: the list of cells (Monaco TypeScript or Markdown), selection and Jupyter's
+ * command and edit modes, cell edits (insert, delete and undo, move, split, merge, change type), which
+ * outputs are trusted, and the kernel's outputs routed to their cells. It puts together the file
+ * (`notebook-file.ts`), the cells' elements (`cell-view.ts`), the commands and their keys
+ * (`notebook-commands.ts`) and the run queue (`execution-queue.ts`).
  */
-import type { KernelOutputEvent, KernelStatusEvent, KernelUpdateEvent, NotebookFile } from '../../shared/backend-contract.js';
+import type { KernelOutputEvent, KernelUpdateEvent, NotebookFile as NotebookFileData } from '../../shared/backend-contract.js';
+import { runRefusal } from '../../shared/ipynb-codec.js';
 import {
   changeCellType,
   deleteCell,
@@ -18,33 +21,32 @@ import {
   type NbOutput,
   type NotebookDoc,
 } from '../../shared/notebook-doc.js';
-import { parseNotebook, runRefusal, serializeNotebook } from '../../shared/ipynb-codec.js';
 import type { Connection } from '../connection.js';
-import { renderMarkdown } from '../markdown.js';
+import { Banner } from './banner.js';
 import { recheckCells, setCellOrder } from './cell-diagnostics.js';
-import { cellModelUri, createCellEditor, highlightLine, monaco } from './editor.js';
-import { errorLine, renderOutput, updateOutput } from './outputs.js';
+import {
+  appendOutput,
+  createCellView,
+  disposeCellView,
+  ensureEditor,
+  renderMarkdownCell,
+  showCellContent,
+  updateDisplay,
+  type CellView,
+  type CellViewEvents,
+  type OutputContext,
+} from './cell-view.js';
+import type { KeyMode, KeyStroke } from './commands.js';
+import { cellModelUri, monaco } from './editor.js';
+import { ExecutionQueue } from './execution-queue.js';
+import { NotebookFile } from './notebook-file.js';
+import { notebookCommands, type NotebookActions } from './notebook-commands.js';
+import { renderOutput } from './outputs.js';
 
-const AUTOSAVE_MS = 1500;
 /** After typing stops in a cell, the cells below it are re-checked (they see its declarations). */
 const RECHECK_BELOW_MS = 600;
-const DISK_CHECK_MS = 2000;
 /** How many deletions Z can undo. */
 const UNDO_DELETES = 50;
-
-interface CellView {
-  cell: NbCell;
-  root: HTMLElement;
-  count: HTMLElement;
-  editorHost: HTMLElement;
-  rendered: HTMLElement;
-  outputs: HTMLElement;
-  editor: monaco.editor.IStandaloneCodeEditor | null;
-  clearHighlight: (() => void) | null;
-  state: 'idle' | 'queued' | 'running';
-  /** Outputs of the current run shown with a display id (progress bars): `kernel.update` replaces them in place. */
-  displays: Map<string, NbOutput>;
-}
 
 export interface NotebookUi {
   cells: HTMLElement;
@@ -59,25 +61,15 @@ export interface NotebookUi {
   onOpened(path: string | null): void;
 }
 
-export class NotebookView {
-  path: string | null = null;
-  private mtimeMs: number | null = null;
+export class NotebookView implements NotebookActions {
+  readonly commands = notebookCommands();
+  private readonly file: NotebookFile;
+  private readonly execution: ExecutionQueue;
+  private readonly banner: Banner;
   private doc: NotebookDoc = newNotebook();
   private views: CellView[] = [];
-  private selected = 0;
+  selected = 0;
   private mode: 'command' | 'edit' = 'command';
-  private dirty = false;
-  /** Why the kernel cannot run this notebook (another language): kept in the banner whatever else it says. */
-  private refusalText: string | null = null;
-  private session: string | null = null;
-  private sessionPath: string | null = null;
-  private queue: CellView[] = [];
-  private running: CellView | null = null;
-  private autosaveTimer: number | undefined;
-  /** The last autosave's error message ('' when it worked). */
-  private autosaveProblem = '';
-  private lastKey = '';
-  private checkingDisk = false;
   private recheckTimer: number | undefined;
   /** Deleted cells (with their outputs) and where they were, latest last: Z puts them back. */
   private deleted: { cell: NbCell; index: number }[] = [];
@@ -86,84 +78,90 @@ export class NotebookView {
    * loaded from a notebook the backend says is trusted. Others' HTML is shown without scripts.
    */
   private trustedCells = new WeakSet<NbCell>();
-  private readonly cleanup: (() => void)[] = [];
+  private readonly cellEvents: CellViewEvents = {
+    onMouseDown: (view) => this.select(this.views.indexOf(view), false),
+    onEditRequest: (view) => this.edit(this.views.indexOf(view)),
+    onSourceChange: (view) => {
+      this.changed();
+      if (view.cell.cell_type === 'code') this.recheckBelow(view);
+    },
+    onEditorFocus: (view) => {
+      this.select(this.views.indexOf(view), false);
+      this.mode = 'edit';
+    },
+    onEditorKey: (view, e) => this.onKey('edit', editorStroke(e), this.views.indexOf(view)),
+  };
 
   constructor(
     private readonly conn: Connection,
     private readonly ui: NotebookUi,
   ) {
-    this.cleanup.push(conn.on('kernel.output', (d) => this.onOutput(d as KernelOutputEvent)));
-    this.cleanup.push(conn.on('kernel.update', (d) => this.onUpdate(d as KernelUpdateEvent)));
-    this.cleanup.push(conn.on('kernel.status', (d) => this.onStatus(d as KernelStatusEvent)));
-    document.addEventListener('keydown', (e) => this.onCommandKey(e));
-    window.addEventListener('beforeunload', (e) => {
-      if (this.dirty) e.preventDefault();
+    this.banner = new Banner(ui.banner);
+    this.file = new NotebookFile(conn, { ...ui, banner: this.banner }, {
+      load: (doc, path, mtimeMs, trusted) => this.load(doc, path, mtimeMs, trusted),
+      doc: () => this.currentDoc(),
+      allTrusted: () => this.allTrusted(),
+      stopKernel: () => this.execution.stopKernel(),
+      saved: () => {
+        this.banner.clear();
+        this.noticeUntrusted();
+      },
     });
-    window.setInterval(() => void this.checkDisk(), DISK_CHECK_MS);
+    this.execution = new ExecutionQueue(conn, {
+      doc: () => this.doc,
+      path: () => this.file.path,
+      has: (v) => this.views.includes(v),
+      runStarting: (v) => this.trustedCells.add(v.cell),
+      changed: () => this.changed(),
+      showError: (e) => ui.showError(e),
+      kernelStatus: ui.kernelStatus,
+    });
+    conn.on('kernel.output', (d) => this.onOutput(d as KernelOutputEvent));
+    conn.on('kernel.update', (d) => this.onUpdate(d as KernelUpdateEvent));
+    document.addEventListener('keydown', (e) => this.onDocumentKey(e));
     this.load(newNotebook(), null, null);
   }
 
-  get isDirty(): boolean {
-    return this.dirty;
+  get path(): string | null {
+    return this.file.path;
   }
 
-  // ---- files ----
+  get isDirty(): boolean {
+    return this.file.isDirty;
+  }
 
-  async open(file: NotebookFile): Promise<void> {
-    if (this.dirty && !confirm(`Discard the unsaved changes to ${this.path ?? 'this notebook'}?`)) return;
-    const doc = parseNotebook(file.text, file.path);
-    await this.stopKernel();
-    this.load(doc, file.path, file.mtimeMs, file.trusted ?? false);
-    if (file.recovery) this.offerRecovery(file.recovery);
+  get busy(): boolean {
+    return this.execution.busy;
+  }
+
+  // ---- the file ----
+
+  open(file: NotebookFileData): Promise<void> {
+    return this.file.open(file);
   }
 
   /** A notebook not in the workspace (the shell's open dialog): it is saved with Save As. */
-  async openUnsaved(text: string, name: string): Promise<void> {
-    if (this.dirty && !confirm(`Discard the unsaved changes to ${this.path ?? 'this notebook'}?`)) return;
-    const doc = parseNotebook(text, name);
-    await this.stopKernel();
-    // A file from outside the workspace: its outputs were not made here.
-    this.load(doc, null, null, false);
-    this.setDirty(true);
+  openUnsaved(text: string, name: string): Promise<void> {
+    return this.file.openUnsaved(text, name);
   }
 
-  async create(): Promise<void> {
-    const path = await this.ui.askPath('New notebook', 'Untitled.ipynb');
-    if (!path) return;
-    const doc = newNotebook();
-    const { mtimeMs } = await this.conn.call('notebook.write', { path, text: serializeNotebook(doc), expectMtimeMs: null });
-    await this.stopKernel();
-    this.load(doc, path, mtimeMs);
+  create(): Promise<void> {
+    return this.file.create();
   }
 
-  async save(): Promise<void> {
-    if (!this.path) return this.saveAs();
-    this.syncSources();
-    const { mtimeMs } = await this.conn.call('notebook.write', { path: this.path, text: serializeNotebook(this.doc), expectMtimeMs: this.mtimeMs, trusted: this.allTrusted() });
-    this.mtimeMs = mtimeMs;
-    this.setDirty(false);
-    this.setBanner(this.refusalText);
-    this.noticeUntrusted();
+  save(): Promise<void> {
+    return this.file.save();
   }
 
-  async saveAs(): Promise<void> {
-    const path = await this.ui.askPath('Save notebook as', this.path ?? 'Untitled.ipynb');
-    if (!path) return;
-    this.syncSources();
-    const { mtimeMs } = await this.conn.call('notebook.write', { path, text: serializeNotebook(this.doc), expectMtimeMs: null, trusted: this.allTrusted() });
-    if (path !== this.path) await this.stopKernel();
-    this.path = path;
-    this.mtimeMs = mtimeMs;
-    this.setDirty(false);
-    this.ui.onOpened(path);
+  saveAs(): Promise<void> {
+    return this.file.saveAs();
   }
 
   private load(doc: NotebookDoc, path: string | null, mtimeMs: number | null, trusted = true): void {
     for (const v of this.views) this.unmount(v);
     if (trusted) for (const cell of doc.cells) this.trustedCells.add(cell);
     this.doc = doc;
-    this.path = path;
-    this.mtimeMs = mtimeMs;
+    this.file.loaded(path, mtimeMs);
     this.views = [];
     this.deleted = [];
     this.ui.cells.replaceChildren();
@@ -171,15 +169,60 @@ export class NotebookView {
     for (const cell of doc.cells) this.views.push(this.mountCell(cell, this.views.length));
     this.selected = 0;
     this.mode = 'command';
-    this.setDirty(false);
     const refusal = runRefusal(doc, path ?? 'this notebook');
-    this.refusalText = refusal ? `${refusal.message}.` : null;
-    this.setBanner(this.refusalText);
+    this.banner.base = refusal ? `${refusal.message}.` : null;
+    this.banner.clear();
     this.noticeUntrusted();
     this.select(0);
     this.ui.onOpened(path);
-    this.setKernelStatus(this.session ? 'idle' : 'none');
+    this.execution.showLoaded();
   }
+
+  /** The notebook with the cells as they are on the page. */
+  private currentDoc(): NotebookDoc {
+    this.doc.cells = this.views.map((v) => v.cell);
+    return this.doc;
+  }
+
+  private changed(): void {
+    this.file.changed();
+  }
+
+  // ---- trust ----
+
+  private isTrusted(cell: NbCell): boolean {
+    return this.trustedCells.has(cell) || !cell.outputs?.length;
+  }
+
+  /** Every output was produced here or trusted: a save signs them (the notebook opens trusted next time). */
+  private allTrusted(): boolean {
+    return this.views.every((v) => this.isTrusted(v.cell));
+  }
+
+  /** Says so when outputs that would run scripts are shown without them, with the Trust action. */
+  private noticeUntrusted(): void {
+    const scripted = this.views.some((v) => !this.isTrusted(v.cell) && (v.cell.outputs ?? []).some((o) => ['text/html', 'application/javascript'].some((m) => (o['data'] as Record<string, unknown> | undefined)?.[m] !== undefined)));
+    if (!scripted) return;
+    const untrusted = 'This notebook was not run here: its HTML outputs are shown without scripts.';
+    const base = this.banner.base;
+    this.banner.show(base ? `${base} ${untrusted}` : untrusted, [['Trust this notebook', () => void this.trust().catch((e) => this.ui.showError(e))]]);
+    this.banner.mark('untrusted');
+  }
+
+  /** The user trusts the notebook (like `jupyter trust`): its outputs are drawn again with scripts, and the file is signed. */
+  async trust(): Promise<void> {
+    for (const v of this.views) {
+      if (this.isTrusted(v.cell)) continue;
+      this.trustedCells.add(v.cell);
+      v.outputs.replaceChildren();
+      for (const o of v.cell.outputs ?? []) renderOutput(v.outputs, o, () => this.figureName(v), { trusted: true });
+    }
+    this.banner.clear();
+    // Unsaved outputs are signed by the next save (all of them are trusted now).
+    if (this.path && !this.isDirty) await this.conn.call('notebook.trust', { path: this.path });
+  }
+
+  // ---- cells ----
 
   /** The code cells' models, top to bottom: each sees the declarations of those above it. */
   private codeModels(views = this.views): monaco.editor.ITextModel[] {
@@ -203,163 +246,17 @@ export class NotebookView {
     }, RECHECK_BELOW_MS);
   }
 
-  private isTrusted(cell: NbCell): boolean {
-    return this.trustedCells.has(cell) || !cell.outputs?.length;
-  }
-
-  /** Every output was produced here or trusted: a save signs them (the notebook opens trusted next time). */
-  private allTrusted(): boolean {
-    return this.views.every((v) => this.isTrusted(v.cell));
-  }
-
-  /** Says so when outputs that would run scripts are shown without them, with the Trust action. */
-  private noticeUntrusted(): void {
-    const scripted = this.views.some((v) => !this.isTrusted(v.cell) && (v.cell.outputs ?? []).some((o) => ['text/html', 'application/javascript'].some((m) => (o['data'] as Record<string, unknown> | undefined)?.[m] !== undefined)));
-    if (!scripted) return;
-    const untrusted = 'This notebook was not run here: its HTML outputs are shown without scripts.';
-    this.setBanner(this.refusalText ? `${this.refusalText} ${untrusted}` : untrusted, [['Trust this notebook', () => void this.trust().catch((e) => this.ui.showError(e))]]);
-    this.ui.banner.dataset['untrusted'] = '1';
-  }
-
-  /** The user trusts the notebook (like `jupyter trust`): its outputs are drawn again with scripts, and the file is signed. */
-  async trust(): Promise<void> {
-    for (const v of this.views) {
-      if (this.isTrusted(v.cell)) continue;
-      this.trustedCells.add(v.cell);
-      v.outputs.replaceChildren();
-      for (const o of v.cell.outputs ?? []) renderOutput(v.outputs, o, () => this.figureName(v), { trusted: true });
-    }
-    this.setBanner(this.refusalText);
-    // Unsaved outputs are signed by the next save (all of them are trusted now).
-    if (this.path && !this.dirty) await this.conn.call('notebook.trust', { path: this.path });
-  }
-
-  private offerRecovery(recovery: { text: string; savedAt: number; trusted?: boolean }): void {
-    this.setBanner(`Unsaved changes from ${new Date(recovery.savedAt).toLocaleString()} were kept when the app stopped.`, [
-      [
-        'Recover them',
-        () => {
-          const path = this.path;
-          const mtime = this.mtimeMs;
-          this.load(parseNotebook(recovery.text, path ?? 'the recovered notebook'), path, mtime, recovery.trusted ?? false);
-          this.setDirty(true);
-        },
-      ],
-      ['Discard', () => void this.conn.call('notebook.discardRecovery', { path: this.path! }).then(() => this.setBanner(this.refusalText))],
-    ]);
-  }
-
-  /** Another program changed the file: reload it when nothing here is unsaved, otherwise ask. */
-  private async checkDisk(): Promise<void> {
-    if (!this.path || this.checkingDisk) return;
-    this.checkingDisk = true;
-    try {
-      const path = this.path;
-      const { mtimeMs } = await this.conn.call('notebook.stat', { path });
-      if (path !== this.path || mtimeMs === this.mtimeMs || mtimeMs === null) return;
-      if (!this.dirty) {
-        const file = await this.conn.call('notebook.read', { path });
-        const session = this.session;
-        this.load(parseNotebook(file.text, path), path, file.mtimeMs, file.trusted ?? false);
-        this.session = session;
-        this.setBanner(`${path} was changed on disk and has been reloaded.`, [['OK', () => this.setBanner(this.refusalText)]]);
-      } else if (!this.ui.banner.dataset['external']) {
-        this.setBanner(`${path} was changed on disk by another program.`, [
-          ['Reload theirs', () => void this.conn.call('notebook.read', { path }).then((f) => this.load(parseNotebook(f.text, path), path, f.mtimeMs, f.trusted ?? false))],
-          ['Keep mine (overwrite on save)', () => ((this.mtimeMs = mtimeMs), this.setBanner(this.refusalText))],
-        ]);
-        this.ui.banner.dataset['external'] = '1';
-      }
-    } catch {
-      // The backend may be restarting; the next check tries again.
-    } finally {
-      this.checkingDisk = false;
-    }
-  }
-
-  private setBanner(text: string | null, actions: [string, () => void][] = []): void {
-    const b = this.ui.banner;
-    delete b.dataset['external'];
-    delete b.dataset['untrusted'];
-    b.replaceChildren();
-    b.hidden = text === null;
-    if (text === null) return;
-    const span = document.createElement('span');
-    span.textContent = text;
-    b.append(span);
-    for (const [label, act] of actions) {
-      const btn = document.createElement('button');
-      btn.type = 'button';
-      btn.textContent = label;
-      btn.addEventListener('click', act);
-      b.append(btn);
-    }
-  }
-
-  private setDirty(d: boolean): void {
-    this.dirty = d;
-    this.ui.dirty.hidden = !d;
-    document.title = `${d ? '● ' : ''}${this.path?.split('/').pop() ?? 'Untitled'} — Babelscope`;
-    this.ui.name.textContent = this.path ?? 'Untitled (not saved)';
-    if (d && this.path) {
-      clearTimeout(this.autosaveTimer);
-      this.autosaveTimer = window.setTimeout(() => void this.autosave(), AUTOSAVE_MS);
-    }
-  }
-
-  private async autosave(): Promise<void> {
-    if (!this.dirty || !this.path) return;
-    this.syncSources();
-    try {
-      await this.conn.call('notebook.autosave', { path: this.path, text: serializeNotebook(this.doc), trusted: this.allTrusted() });
-      this.autosaveProblem = '';
-    } catch (e) {
-      // Said once per kind of failure, not at every keystroke's autosave.
-      const problem = (e as Error).message;
-      if (problem !== this.autosaveProblem) this.ui.showError(e);
-      this.autosaveProblem = problem;
-    }
-  }
-
-  private changed(): void {
-    this.setDirty(true);
-  }
-
-  private syncSources(): void {
-    this.doc.cells = this.views.map((v) => v.cell);
-  }
-
-  // ---- cells ----
-
   private mountCell(cell: NbCell, index: number): CellView {
-    const root = document.createElement('div');
-    root.className = `cell ${cell.cell_type}`;
-    root.dataset['id'] = cell.id;
-    const gutter = document.createElement('div');
-    gutter.className = 'cell-gutter';
-    const count = document.createElement('span');
-    count.className = 'exec-count';
-    gutter.append(count);
-    const main = document.createElement('div');
-    main.className = 'cell-main';
-    const editorHost = document.createElement('div');
-    editorHost.className = 'editor-host';
-    const rendered = document.createElement('div');
-    rendered.className = 'markdown rendered';
-    const outputs = document.createElement('div');
-    outputs.className = 'outputs';
-    main.append(editorHost, rendered, outputs);
-    root.append(gutter, main);
-    const view: CellView = { cell, root, count, editorHost, rendered, outputs, editor: null, clearHighlight: null, state: 'idle', displays: new Map() };
-    root.addEventListener('mousedown', () => this.select(this.views.indexOf(view), false));
-    rendered.addEventListener('dblclick', () => this.edit(this.views.indexOf(view)));
+    const view = createCellView(cell, this.cellEvents);
     const before = this.ui.cells.children[index];
-    this.ui.cells.insertBefore(root, before ?? null);
-    if (cell.cell_type === 'markdown' && cell.source.trim() !== '') this.renderMarkdownCell(view);
-    else this.ensureEditor(view);
-    this.renderCount(view);
-    for (const o of cell.outputs ?? []) renderOutput(outputs, o, () => this.figureName(view), { trusted: this.isTrusted(cell) });
+    this.ui.cells.insertBefore(view.root, before ?? null);
+    showCellContent(view, this.cellEvents, { figureName: () => this.figureName(view), trusted: this.isTrusted(cell) });
     return view;
+  }
+
+  private unmount(v: CellView): void {
+    disposeCellView(v);
+    this.execution.drop(v);
   }
 
   private figureName(view: CellView): string {
@@ -367,49 +264,9 @@ export class NotebookView {
     return `${base}-cell${this.views.indexOf(view) + 1}`;
   }
 
-  private ensureEditor(view: CellView): monaco.editor.IStandaloneCodeEditor {
-    if (view.editor) return view.editor;
-    view.rendered.hidden = true;
-    view.editorHost.hidden = false;
-    view.editor = createCellEditor(view.editorHost, {
-      cellId: view.cell.id,
-      language: view.cell.cell_type === 'code' ? 'typescript' : view.cell.cell_type === 'markdown' ? 'markdown' : 'plaintext',
-      value: view.cell.source,
-      onChange: (v) => {
-        view.cell.source = v;
-        view.clearHighlight?.();
-        view.clearHighlight = null;
-        this.changed();
-        if (view.cell.cell_type === 'code') this.recheckBelow(view);
-      },
-      onFocus: () => {
-        this.select(this.views.indexOf(view), false);
-        this.mode = 'edit';
-        view.root.classList.add('editing');
-      },
-      onBlur: () => view.root.classList.remove('editing'),
-      onKey: (e, editor) => this.onEditKey(e, editor, view),
-    });
-    return view.editor;
-  }
-
-  private renderMarkdownCell(view: CellView): void {
-    // Disposing a focused editor sends no blur: the cell leaves edit mode here.
-    view.root.classList.remove('editing');
-    view.editor?.dispose();
-    view.editor = null;
-    view.editorHost.replaceChildren();
-    view.editorHost.style.height = '';
-    view.editorHost.hidden = true;
-    view.rendered.hidden = false;
-    renderMarkdown(view.rendered, view.cell.source.trim() === '' ? '*Empty Markdown cell: double-click to edit.*' : view.cell.source);
-  }
-
-  private renderCount(view: CellView): void {
-    if (view.cell.cell_type !== 'code') return void (view.count.textContent = '');
-    view.count.textContent = view.state === 'idle' ? `[${view.cell.execution_count ?? ' '}]:` : '[*]:';
-    view.root.classList.toggle('running', view.state === 'running');
-    view.root.classList.toggle('queued', view.state === 'queued');
+  /** How a running cell's outputs are drawn: produced here, so trusted; a progress bar's Cancel interrupts. */
+  private liveOutputs(view: CellView): OutputContext {
+    return { figureName: () => this.figureName(view), trusted: true, cancel: () => void this.interrupt() };
   }
 
   select(index: number, scroll = true): void {
@@ -427,14 +284,14 @@ export class NotebookView {
     if (!v) return;
     this.select(index);
     this.mode = 'edit';
-    this.ensureEditor(v).focus();
+    ensureEditor(v, this.cellEvents).focus();
   }
 
   /** Command mode: the editor lets go of the keyboard; the selected cell keeps its highlight. */
   command(): void {
     this.mode = 'command';
     const v = this.views[this.selected];
-    if (v?.cell.cell_type === 'markdown' && v.cell.source.trim() !== '') this.renderMarkdownCell(v);
+    if (v?.cell.cell_type === 'markdown' && v.cell.source.trim() !== '') renderMarkdownCell(v);
     (document.activeElement as HTMLElement | null)?.blur();
     this.ui.cells.focus();
   }
@@ -457,21 +314,12 @@ export class NotebookView {
     for (const gone of old.values()) this.unmount(gone);
     this.views = next;
     this.ui.cells.replaceChildren(...next.map((v) => v.root));
-    this.syncSources();
+    this.currentDoc();
     this.changed();
     this.selected = Math.min(this.selected, next.length - 1);
     for (const v of next) v.root.classList.remove('selected');
     this.select(Math.max(0, Math.min(select, next.length - 1)));
     if (editAfter) this.edit(this.selected);
-  }
-
-  private unmount(v: CellView): void {
-    const model = v.editor?.getModel();
-    v.editor?.dispose();
-    model?.dispose();
-    v.editor = null;
-    v.root.remove();
-    this.queue = this.queue.filter((q) => q !== v);
   }
 
   /** A new cell above or below the selected one; `edit`: its editor takes the focus (Jupyter's A and B leave the keyboard in command mode). */
@@ -500,6 +348,10 @@ export class NotebookView {
     this.replaceCells(moveCell(this.cells(), this.selected, by), this.selected + by);
   }
 
+  get canSplit(): boolean {
+    return Boolean(this.views[this.selected]?.editor);
+  }
+
   split(): void {
     const v = this.views[this.selected];
     if (!v?.editor) return;
@@ -521,135 +373,53 @@ export class NotebookView {
     return this.views.map((v) => v.cell);
   }
 
-  // ---- keys ----
+  // ---- keys and commands ----
 
-  private onEditKey(e: monaco.IKeyboardEvent, editor: monaco.editor.IStandaloneCodeEditor, view: CellView): boolean {
-    const K = monaco.KeyCode;
-    const mod = e.ctrlKey || e.metaKey;
-    if (e.keyCode === K.Escape) return this.command(), true;
-    if (e.keyCode === K.Enter && e.shiftKey && !mod) return void this.runAndAdvance(this.views.indexOf(view)), true;
-    if (e.keyCode === K.Enter && mod) return void this.runCell(this.views.indexOf(view)), true;
-    if (e.keyCode === K.Enter && e.altKey) return void this.runCell(this.views.indexOf(view)).then(() => this.insert('below')), true;
-    if (e.keyCode === K.Minus && mod && e.shiftKey) return this.split(), true;
-    if (e.keyCode === K.KeyS && mod) return void this.save().catch((err) => this.ui.showError(err)), true;
-    void editor;
-    return false;
+  /** Runs a command of the table for the selected cell (the toolbar's buttons); errors are shown. */
+  run(id: string): void {
+    const c = this.commands.get(id);
+    if (c) void Promise.resolve(c.run({ nb: this, at: this.selected })).catch((e) => this.ui.showError(e));
   }
 
-  /** Command-mode keys (Jupyter's): only when no editor or form field has the focus. */
-  private onCommandKey(e: KeyboardEvent): void {
+  /** Looks a key up in the command table; true when it was taken (a command ran, or a sequence began). */
+  private onKey(mode: KeyMode, stroke: KeyStroke, at: number): boolean {
+    const ctx = { nb: this, at };
+    const found = this.commands.resolve(mode, stroke, ctx);
+    if (found.kind === 'run') void Promise.resolve(found.command.run(ctx)).catch((e) => this.ui.showError(e));
+    return found.kind !== 'none';
+  }
+
+  /** Keys on the page: the global ones (Save), then command mode's when no editor, form field or dialog has the focus. */
+  private onDocumentKey(e: KeyboardEvent): void {
     if (!this.ui.cells.isConnected || this.ui.cells.closest('[hidden]')) return;
-    const mod = e.ctrlKey || e.metaKey;
-    if (mod && e.key.toLowerCase() === 's') {
-      e.preventDefault();
-      void (e.shiftKey ? this.saveAs() : this.save()).catch((err) => this.ui.showError(err));
-      return;
-    }
+    const stroke: KeyStroke = { key: e.key, shift: e.shiftKey, mod: e.ctrlKey || e.metaKey, alt: e.altKey };
+    if (this.onKey('global', stroke, this.selected)) return e.preventDefault();
     const target = e.target as HTMLElement | null;
     if (target && (target.closest('.monaco-editor') || /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(target.tagName) || target.isContentEditable)) return;
     if (document.querySelector('dialog[open]')) return;
-    const key = e.key;
-    const handled = (() => {
-      if (key === 'Enter' && e.shiftKey) return void this.runAndAdvance(this.selected), true;
-      if (key === 'Enter' && mod) return void this.runCell(this.selected), true;
-      if (key === 'Enter') return this.edit(this.selected), true;
-      if (mod || e.altKey) return false;
-      if (key === 'ArrowUp' || key === 'k') return this.select(this.selected - 1), true;
-      if (key === 'ArrowDown' || key === 'j') return this.select(this.selected + 1), true;
-      if (key === 'a') return this.insert('above', 'code', false), true;
-      if (key === 'b') return this.insert('below', 'code', false), true;
-      if (key === 'm') return this.setType('markdown'), true;
-      if (key === 'y') return this.setType('code'), true;
-      if (key === 'd' && this.lastKey === 'd') return (this.lastKey = ''), this.remove(), true;
-      if (key === 'd') return (this.lastKey = 'd'), true;
-      if (key === 'M' && e.shiftKey) return this.mergeBelow(), true;
-      if (key === 'z') return this.undoDelete(), true;
-      if (key === 'i' && this.lastKey === 'i') return (this.lastKey = ''), void this.interrupt(), true;
-      if (key === 'i') return (this.lastKey = 'i'), true;
-      if (key === '0' && this.lastKey === '0') return (this.lastKey = ''), void this.restart(), true;
-      if (key === '0') return (this.lastKey = '0'), true;
-      return false;
-    })();
-    if (!['d', 'i', '0'].includes(key)) this.lastKey = '';
-    if (handled) e.preventDefault();
+    if (this.onKey('command', stroke, this.selected)) e.preventDefault();
   }
 
-  // ---- kernel ----
-
-  private async ensureSession(): Promise<string> {
-    if (this.session && this.sessionPath === this.path) return this.session;
-    if (this.session) await this.stopKernel();
-    this.setKernelStatus('starting');
-    const { session } = await this.conn.call('kernel.start', { path: this.path ?? '' });
-    this.session = session;
-    this.sessionPath = this.path;
-    return session;
-  }
-
-  private async stopKernel(): Promise<void> {
-    this.queue = [];
-    const s = this.session;
-    this.session = null;
-    if (s) await this.conn.call('kernel.shutdown', { session: s }).catch(() => {});
-    this.setKernelStatus('none');
-  }
-
-  private setKernelStatus(state: string, message?: string): void {
-    const el = this.ui.kernelStatus;
-    el.dataset['state'] = state;
-    el.textContent = state === 'none' ? 'no kernel' : `kernel ${state}`;
-    el.title = message ?? (state === 'busy' ? 'A cell is running (I, I interrupts)' : 'The notebook’s kernel');
-    document.body.classList.toggle('kernel-busy', state === 'busy');
-  }
-
-  private onStatus(e: KernelStatusEvent): void {
-    if (e.session !== this.session) return;
-    this.setKernelStatus(e.state, e.message);
-    if (e.state === 'dead' && e.message) this.ui.showError(new Error(e.message));
-  }
+  // ---- running ----
 
   private onOutput(e: KernelOutputEvent): void {
-    if (e.session !== this.session) return;
+    if (!this.execution.isCurrent(e.session)) return;
     const view = this.views.find((v) => v.cell.id === e.cellId);
-    if (!view) return;
-    // The display id is transient (nbformat has no place for it): kept beside the output, not in the file.
-    const { transient, ...o } = e.output as NbOutput & { transient?: { display_id?: string } };
-    const displayId = typeof transient?.display_id === 'string' ? transient.display_id : undefined;
-    // Streams arrive in chunks: keep one stream output per run of chunks, as Jupyter's files do.
-    const outs = (view.cell.outputs ??= []);
-    const last = outs[outs.length - 1];
-    if (o.output_type === 'stream' && last?.output_type === 'stream' && last['name'] === o['name']) last['text'] = String(last['text']) + String(o['text']);
-    else outs.push(o);
-    if (displayId) view.displays.set(displayId, o);
-    renderOutput(view.outputs, o, () => this.figureName(view), { ...(displayId ? { displayId } : {}), cancel: () => void this.interrupt(), trusted: true });
-    if (o.output_type === 'error' && view.editor) {
-      const line = errorLine(o, view.cell.execution_count != null ? `cell [${view.cell.execution_count}]` : undefined);
-      if (line !== null) view.clearHighlight = highlightLine(view.editor, line);
-    }
+    if (view) appendOutput(view, e.output as NbOutput, this.liveOutputs(view));
   }
 
   /** A display of a cell was updated (a progress bar moved): its output takes the new data, in the page and in the file. */
   private onUpdate(e: KernelUpdateEvent): void {
-    if (e.session !== this.session) return;
+    if (!this.execution.isCurrent(e.session)) return;
     const view = this.views.find((v) => v.cell.id === e.cellId);
-    const shown = view?.displays.get(e.displayId);
-    if (!view || !shown) return;
-    const { transient: _t, ...o } = e.output as NbOutput & { transient?: unknown };
-    shown['data'] = o['data'];
-    shown['metadata'] = o['metadata'] ?? {};
-    updateOutput(view.outputs, e.displayId, shown, () => this.figureName(view), { cancel: () => void this.interrupt(), trusted: true });
-    this.changed();
+    if (view && updateDisplay(view, e.displayId, e.output as NbOutput, this.liveOutputs(view))) this.changed();
   }
 
   async runCell(index: number): Promise<void> {
     const v = this.views[index];
     if (!v) return;
-    if (v.cell.cell_type === 'markdown') return this.renderMarkdownCell(v);
-    if (v.cell.cell_type !== 'code' || v.state !== 'idle') return;
-    v.state = 'queued';
-    this.renderCount(v);
-    this.queue.push(v);
-    await this.drain();
+    if (v.cell.cell_type === 'markdown') return renderMarkdownCell(v);
+    await this.execution.run(v);
   }
 
   async runAndAdvance(index: number): Promise<void> {
@@ -674,67 +444,18 @@ export class NotebookView {
   runAbove = () => this.runRange(0, this.selected);
   runBelow = () => this.runRange(this.selected, this.views.length);
 
-  private draining = false;
-  private async drain(): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      while (this.queue.length) {
-        const v = this.queue.shift()!;
-        if (!this.views.includes(v)) continue;
-        v.state = 'running';
-        this.running = v;
-        this.renderCount(v);
-        v.outputs.replaceChildren();
-        v.cell.outputs = [];
-        // What this run shows is produced here: trusted.
-        this.trustedCells.add(v.cell);
-        v.displays.clear();
-        v.clearHighlight?.();
-        v.clearHighlight = null;
-        let status = 'error';
-        try {
-          const refusal = runRefusal(this.doc, this.path ?? 'this notebook');
-          if (refusal) throw refusal;
-          const session = await this.ensureSession();
-          const r = await this.conn.call('kernel.execute', { session, cellId: v.cell.id, code: v.cell.source });
-          status = r.status;
-          v.cell.execution_count = r.executionCount;
-        } catch (e) {
-          this.ui.showError(e);
-        } finally {
-          v.state = 'idle';
-          this.running = null;
-          this.renderCount(v);
-          this.changed();
-        }
-        // As Jupyter: an error stops the cells queued after it.
-        if (status !== 'ok') {
-          for (const q of this.queue) (q.state = 'idle'), this.renderCount(q);
-          this.queue = [];
-        }
-      }
-    } finally {
-      this.draining = false;
-    }
+  interrupt(): Promise<void> {
+    return this.execution.interrupt();
   }
 
-  async interrupt(): Promise<void> {
-    if (!this.session) return;
-    for (const q of this.queue) (q.state = 'idle'), this.renderCount(q);
-    this.queue = [];
-    await this.conn.call('kernel.interrupt', { session: this.session }).catch((e) => this.ui.showError(e));
+  restart(): Promise<void> {
+    return this.execution.restart();
   }
+}
 
-  async restart(): Promise<void> {
-    if (!this.session) return;
-    for (const q of this.queue) (q.state = 'idle'), this.renderCount(q);
-    this.queue = [];
-    this.setKernelStatus('restarting');
-    await this.conn.call('kernel.restart', { session: this.session }).catch((e) => this.ui.showError(e));
-  }
-
-  get busy(): boolean {
-    return this.running !== null;
-  }
+/** A key in a cell's editor, named as the command table names keys (Monaco's key codes do not depend on Shift: Ctrl+Shift+- is `-`). */
+function editorStroke(e: monaco.IKeyboardEvent): KeyStroke {
+  const name = monaco.KeyCode[e.keyCode] ?? e.browserEvent.key;
+  const key = /^Key[A-Z]$/.test(name) ? name.slice(3) : /^Digit\d$/.test(name) ? name.slice(5) : name === 'Minus' ? '-' : name;
+  return { key, shift: e.shiftKey, mod: e.ctrlKey || e.metaKey, alt: e.altKey };
 }
