@@ -13,17 +13,11 @@
  * await kernel.shutdown();
  * ```
  * `done` never rejects: a kernel that dies mid-cell settles it with status `died`. One client owns one
- * kernel process; requests are answered in order (the kernel runs one cell at a time).
+ * kernel process at a time (kernel-process.ts: connection file, spawn, sockets, stop); this file routes
+ * its messages: replies to their requests, iopub outputs to their cells, display updates to the outputs
+ * they replace. Requests are answered in order (the kernel runs one cell at a time).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as zmq from 'zeromq';
-import { UserError } from '../../shared/errors.js';
+import { randomUUID } from 'node:crypto';
 import type {
   CellOutput,
   CompletionReply,
@@ -35,16 +29,11 @@ import type {
   KernelDeath,
   KernelState,
 } from '../../shared/kernel-types.js';
-import { channelAddress, makeMessage, MessageSigner, SendQueue, type ConnectionInfo, type JupyterMessage, type ReceivedMessage } from './wire.js';
+import { KernelProcess, type KernelPorts, type KernelProcessOptions } from './kernel-process.js';
+import { isMessage, replyType, type ErrorContent, type MessageContents, type Received, type ReceivedContent, type ReplyType, type RequestType } from './messages.js';
+import { makeMessage, type ReceivedMessage } from './wire.js';
 
-export const kernelMainPath = fileURLToPath(new URL('./kernel-main.js', import.meta.url));
-
-export interface KernelStartOptions {
-  /** The notebook's folder: relative imports and files resolve from here (default: process.cwd()). */
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-  /** Extra Node flags for the kernel process, e.g. ["--max-old-space-size=8192"]. */
-  nodeArgs?: string[];
+export interface KernelStartOptions extends KernelProcessOptions {
   /** How long to wait for the kernel to answer its first kernel_info (default 30 s). */
   startTimeoutMs?: number;
   /**
@@ -52,7 +41,7 @@ export interface KernelStartOptions {
    * Jupyter connection file may name them; default: free ones. When one is taken, the launch is
    * retried once on free ports.
    */
-  ports?: [number, number, number, number, number];
+  ports?: KernelPorts;
 }
 
 export interface ExecuteOptions {
@@ -103,87 +92,9 @@ interface PendingExecute {
   resolve: (o: ExecuteOutcome) => void;
 }
 
-interface Connection {
-  child: ChildProcess;
-  dir: string;
-  shell: zmq.Dealer;
-  control: zmq.Dealer;
-  iopub: zmq.Subscriber;
-  shellQueue: SendQueue;
-  controlQueue: SendQueue;
-  exited: Promise<void>;
-  stderrTail: string;
-  expectedExit: boolean;
-  /** Once the kernel's iopub delivered a message (the SUB socket is connected). */
-  iopubSeen: boolean;
-  /** The cgroup's OOM-kill count when the kernel started (null: unknown): a larger one at its death is evidence of OOM. */
-  oomKillsAtStart: number | null;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * The file where the kernel's OOM killer counts its kills in this process's cgroup (the kernel process
- * runs in the same one): cgroup v2 `memory.events`, or v1 `memory.oom_control` (Linux ≥ 4.13); each
- * under the cgroup's path, else at the mount's root (a container sees its own cgroup there). Null
- * where there is none (macOS, Windows).
- */
-function memoryEventsPath(): string | null {
-  let lines: string[];
-  try {
-    lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n');
-  } catch {
-    return null;
-  }
-  const candidates: string[] = [];
-  const v2 = lines.find((l) => l.startsWith('0::'));
-  if (v2 !== undefined) candidates.push(join('/sys/fs/cgroup', v2.slice(3).trim(), 'memory.events'), '/sys/fs/cgroup/memory.events');
-  const v1 = lines.map((l) => /^\d+:(?:[^:]*,)?memory(?:,[^:]*)?:(.*)$/.exec(l)).find((m) => m);
-  if (v1) candidates.push(join('/sys/fs/cgroup/memory', v1[1]!.trim(), 'memory.oom_control'), '/sys/fs/cgroup/memory/memory.oom_control');
-  return candidates.find((p) => existsSync(p)) ?? null;
-}
-
-/** How many processes the kernel's out-of-memory killer has killed in this cgroup so far (null: unknown). */
-export function oomKills(path = memoryEventsPath()): number | null {
-  if (!path) return null;
-  try {
-    const m = /^oom_kill (\d+)$/m.exec(readFileSync(path, 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** V8's own message when the heap limit is reached (Node then aborts: SIGABRT, or exit code 134). */
-const HEAP_LIMIT = /heap out of memory|Reached heap limit|Allocation failed|out of memory/i;
-
-/**
- * Why the kernel process ended, for people. It is called out of memory only on evidence: V8's
- * heap-limit message on its stderr, or the cgroup's `oom_kill` count having grown since the kernel
- * started (the kernel's OOM killer sends SIGKILL). Any other SIGKILL came from someone else.
- */
-export function describeDeath(code: number | null, signal: string | null, stderrTail: string, oomKilled = false): string {
-  const how = signal ? `signal ${signal}` : `exit code ${code}`;
-  if (HEAP_LIMIT.test(stderrTail)) return `the kernel ran out of memory (its JavaScript heap is full; ${how}); its state is lost, restart it to continue`;
-  if (oomKilled && signal === 'SIGKILL') return `the kernel ran out of memory (the system's out-of-memory killer stopped it: ${how}); its state is lost, restart it to continue`;
-  if (signal === 'SIGKILL') return `the kernel was killed (${how}) by another process or the system; its state is lost, restart it to continue`;
-  return `the kernel died (${how}); its state is lost, restart it to continue`;
-}
-
 export class KernelClient {
-  private conn!: Connection;
+  private proc!: KernelProcess;
   private readonly session = randomUUID();
-  private signer!: MessageSigner;
   private readonly replies = new Map<string, { resolve: (m: ReceivedMessage) => void; reject: (e: Error) => void }>();
   private readonly executes = new Map<string, PendingExecute>();
   /** Outputs shown with a display id, by id: where `update_display_data` puts its new data (any cell, even finished). */
@@ -216,7 +127,7 @@ export class KernelClient {
   }
 
   get pid(): number | undefined {
-    return this.conn.child.pid;
+    return this.proc.child.pid;
   }
 
   onStatus(listener: (state: KernelState) => void): () => void {
@@ -245,7 +156,7 @@ export class KernelClient {
     const send = () => {
       if (this.state === 'dead') return notRunning();
       this.executes.set(msg.header.msg_id, { outputs, emitter, updates, idle: false, resolve });
-      void this.conn.shellQueue.send(this.signer.serialize(msg)).catch(() => undefined);
+      this.proc.send('shell', msg);
     };
     // A cell run during a restart goes to the new kernel.
     if (this.restarting) void this.restarting.then(send, notRunning);
@@ -269,22 +180,23 @@ export class KernelClient {
     await this.request('control', 'interrupt_request', {}, 10_000);
   }
 
-  async kernelInfo(): Promise<Record<string, unknown>> {
+  async kernelInfo(): Promise<ReceivedContent<'kernel_info_reply'>> {
     return (await this.request('shell', 'kernel_info_request', {})).content;
   }
 
   async complete(code: string, cursorPos = code.length): Promise<CompletionReply> {
-    const c = (await this.request('shell', 'complete_request', { code, cursor_pos: cursorPos })).content as { matches: string[]; cursor_start: number; cursor_end: number };
-    return { matches: c.matches, cursorStart: c.cursor_start, cursorEnd: c.cursor_end };
+    const c = (await this.request('shell', 'complete_request', { code, cursor_pos: cursorPos })).content;
+    return { matches: c.matches ?? [], cursorStart: c.cursor_start ?? cursorPos, cursorEnd: c.cursor_end ?? cursorPos };
   }
 
   async inspect(code: string, cursorPos = code.length, detailLevel: 0 | 1 = 0): Promise<InspectReply> {
-    const c = (await this.request('shell', 'inspect_request', { code, cursor_pos: cursorPos, detail_level: detailLevel })).content as { found: boolean; data: Record<string, unknown> };
-    return { found: c.found, data: c.data };
+    const c = (await this.request('shell', 'inspect_request', { code, cursor_pos: cursorPos, detail_level: detailLevel })).content;
+    return { found: c.found ?? false, data: c.data ?? {} };
   }
 
   async isComplete(code: string): Promise<IsCompleteReply> {
-    return (await this.request('shell', 'is_complete_request', { code })).content as unknown as IsCompleteReply;
+    const c = (await this.request('shell', 'is_complete_request', { code })).content;
+    return { status: c.status ?? 'unknown', ...('indent' in c && c.indent !== undefined ? { indent: c.indent } : {}) };
   }
 
   /** A fresh kernel process (all state gone); cells still running end with status `died`. */
@@ -313,84 +225,32 @@ export class KernelClient {
     this.statusEvents.emit(s);
   }
 
-  private async launch(fixedPorts?: number[]): Promise<void> {
+  private async launch(fixedPorts?: readonly number[]): Promise<void> {
     this.displays.clear();
-    const cwd = this.options.cwd ?? process.cwd();
-    if (!existsSync(cwd)) throw new UserError(`the kernel cannot start in ${cwd}: the folder does not exist`, 'Save the notebook in an existing folder, then run it.');
-    const dir = mkdtempSync(join(tmpdir(), 'babelscope-kernel-'));
-    const ports = fixedPorts ?? (await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]));
-    const info: ConnectionInfo = {
-      transport: 'tcp',
-      ip: '127.0.0.1',
-      shell_port: ports[0]!,
-      iopub_port: ports[1]!,
-      stdin_port: ports[2]!,
-      control_port: ports[3]!,
-      hb_port: ports[4]!,
-      key: randomBytes(32).toString('hex'),
-      signature_scheme: 'hmac-sha256',
-      kernel_name: 'babelscope',
-    };
-    const file = join(dir, 'connection.json');
-    writeFileSync(file, JSON.stringify(info), { mode: 0o600 });
-    this.signer = new MessageSigner(info.key);
-
-    const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), kernelMainPath, '-f', file], {
-      cwd,
-      env: this.options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const shell = new zmq.Dealer({ routingId: `${this.session}-shell`, linger: 0 });
-    const control = new zmq.Dealer({ routingId: `${this.session}-control`, linger: 0 });
-    const iopub = new zmq.Subscriber({ linger: 0 });
-    iopub.subscribe();
-    shell.connect(channelAddress(info, info.shell_port));
-    control.connect(channelAddress(info, info.control_port));
-    iopub.connect(channelAddress(info, info.iopub_port));
-
-    const conn: Connection = {
-      child,
-      dir,
-      shell,
-      control,
-      iopub,
-      shellQueue: new SendQueue(shell),
-      controlQueue: new SendQueue(control),
-      stderrTail: '',
-      expectedExit: false,
-      iopubSeen: false,
-      // A process that could not be spawned emits 'error' and never 'exit'.
-      exited: new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.once('error', () => resolve());
-      }),
-      oomKillsAtStart: oomKills(),
-    };
-    this.conn = conn;
-    child.stdout!.on('data', () => undefined);
-    child.stderr!.on('data', (d: Buffer) => (conn.stderrTail = (conn.stderrTail + d.toString()).slice(-4000)));
-    child.on('exit', (code, signal) => this.onExit(conn, code, signal));
-    child.on('error', (e) => {
-      conn.stderrTail += `\n${e.message}`;
-      if (child.exitCode === null && child.signalCode === null && child.pid === undefined) this.onExit(conn, null, null);
-    });
-    void this.readLoop(conn, shell);
-    void this.readLoop(conn, control);
-    void this.readLoop(conn, iopub);
+    const proc = await KernelProcess.spawn(
+      this.options,
+      this.session,
+      {
+        message: (channel, msg) => (channel === 'iopub' ? this.onIopub(msg) : this.onReply(msg)),
+        exit: (p, code, signal) => this.onExit(p, code, signal),
+      },
+      fixedPorts,
+    );
+    this.proc = proc;
 
     // Like jupyter_client: ask for kernel_info until it answers and iopub is known to be connected.
     const deadline = Date.now() + (this.options.startTimeoutMs ?? 30_000);
     let exited = false;
-    void conn.exited.then(() => (exited = true));
+    void proc.exited.then(() => (exited = true));
     for (;;) {
-      if (exited) throw new Error(`the kernel exited while starting: ${conn.stderrTail.trim().split('\n').slice(-5).join(' | ') || 'no output'}`);
+      if (exited) throw new Error(`the kernel exited while starting: ${proc.stderrTail.trim().split('\n').slice(-5).join(' | ') || 'no output'}`);
       if (Date.now() > deadline) {
         await this.stopProcess('start timed out');
         throw new Error(`the kernel did not answer within ${(this.options.startTimeoutMs ?? 30_000) / 1000} s`);
       }
       try {
         await this.requestNow('shell', 'kernel_info_request', {}, 250);
-        if (conn.iopubSeen) break;
+        if (proc.iopubSeen) break;
       } catch {
         // Not up yet. A request refused at once must not spin on microtasks: the exit event and the
         // sockets need the event loop to be heard.
@@ -398,25 +258,6 @@ export class KernelClient {
       }
     }
     this.setState('idle');
-  }
-
-  private async readLoop(conn: Connection, socket: zmq.Dealer | zmq.Subscriber): Promise<void> {
-    try {
-      for await (const frames of socket) {
-        let msg: ReceivedMessage;
-        try {
-          msg = this.signer.deserialize(frames);
-        } catch {
-          continue;
-        }
-        if (socket === conn.iopub) {
-          conn.iopubSeen = true;
-          this.onIopub(msg);
-        } else this.onReply(msg);
-      }
-    } catch {
-      /* socket closed */
-    }
   }
 
   private onReply(msg: ReceivedMessage): void {
@@ -427,24 +268,24 @@ export class KernelClient {
       waiting.resolve(msg);
     }
     const ex = this.executes.get(parentId);
-    if (ex && msg.header.msg_type === 'execute_reply') {
-      const c = msg.content as { status: string; execution_count?: number; ename?: string; evalue?: string; traceback?: string[] };
-      const status = c.status === 'ok' || c.status === 'aborted' ? c.status : 'error';
-      ex.reply = {
-        status,
-        executionCount: c.execution_count ?? null,
-        ...(status === 'error' ? { error: { ename: c.ename ?? 'Error', evalue: c.evalue ?? '', traceback: c.traceback ?? [] } } : {}),
-      };
+    if (ex && isMessage(msg, 'execute_reply')) {
+      const c = msg.content;
+      const executionCount = c.execution_count ?? null;
+      if (c.status === 'ok' || c.status === 'aborted') ex.reply = { status: c.status, executionCount };
+      else {
+        // Any other status is a failure; its exception is there when the status says `error`.
+        const e: Partial<ErrorContent> = c.status === 'error' ? c : {};
+        ex.reply = { status: 'error', executionCount, error: { ename: e.ename ?? 'Error', evalue: e.evalue ?? '', traceback: e.traceback ?? [] } };
+      }
       this.settleIfDone(parentId, ex);
     }
   }
 
   private onIopub(msg: ReceivedMessage): void {
     const parentId = (msg.parent_header as { msg_id?: string }).msg_id ?? '';
-    const c = msg.content as Record<string, any>;
-    if (msg.header.msg_type === 'update_display_data') return this.onDisplayUpdate(c);
-    if (msg.header.msg_type === 'status') {
-      const s = c['execution_state'] as string;
+    if (isMessage(msg, 'update_display_data')) return this.onDisplayUpdate(msg.content);
+    if (isMessage(msg, 'status')) {
+      const s = msg.content.execution_state;
       if (s === 'busy' || s === 'idle') this.setState(s);
       const ex = this.executes.get(parentId);
       if (ex && s === 'idle') {
@@ -455,41 +296,26 @@ export class KernelClient {
     }
     const ex = this.executes.get(parentId);
     if (!ex) return;
-    let out: CellOutput | undefined;
-    switch (msg.header.msg_type) {
-      case 'stream':
-        out = { output_type: 'stream', name: c['name'] === 'stderr' ? 'stderr' : 'stdout', text: String(c['text']) };
-        break;
-      case 'display_data':
-        out = { output_type: 'display_data', data: c['data'], metadata: c['metadata'] ?? {}, ...(c['transient']?.display_id ? { transient: c['transient'] } : {}) };
-        break;
-      case 'execute_result':
-        out = { output_type: 'execute_result', execution_count: c['execution_count'] ?? null, data: c['data'], metadata: c['metadata'] ?? {} };
-        break;
-      case 'error':
-        out = { output_type: 'error', ename: c['ename'], evalue: c['evalue'], traceback: c['traceback'] ?? [] };
-        break;
+    const out = cellOutput(msg);
+    if (!out) return;
+    const id = out.output_type === 'display_data' ? out.transient?.display_id : undefined;
+    if (id) {
+      const shown = this.displays.get(id) ?? [];
+      shown.push({ outputs: ex.outputs, updates: ex.updates, index: ex.outputs.length });
+      this.displays.set(id, shown);
+      // The oldest displays are forgotten (their outputs are no longer updated) so memory stays bounded.
+      if (this.displays.size > MAX_DISPLAYS) this.displays.delete(this.displays.keys().next().value!);
     }
-    if (out) {
-      const id = out.output_type === 'display_data' ? out.transient?.display_id : undefined;
-      if (id) {
-        const shown = this.displays.get(id) ?? [];
-        shown.push({ outputs: ex.outputs, updates: ex.updates, index: ex.outputs.length });
-        this.displays.set(id, shown);
-        // The oldest displays are forgotten (their outputs are no longer updated) so memory stays bounded.
-        if (this.displays.size > MAX_DISPLAYS) this.displays.delete(this.displays.keys().next().value!);
-      }
-      ex.outputs.push(out);
-      ex.emitter.emit(out);
-    }
+    ex.outputs.push(out);
+    ex.emitter.emit(out);
   }
 
   /** nbformat semantics: every output shown with that display id takes the new data; nothing is appended. */
-  private onDisplayUpdate(c: Record<string, any>): void {
-    const id = c['transient']?.display_id;
-    if (typeof id !== 'string' || !c['data'] || typeof c['data'] !== 'object') return;
+  private onDisplayUpdate(c: ReceivedContent<'update_display_data'>): void {
+    const id = c.transient?.display_id;
+    if (typeof id !== 'string' || !c.data || typeof c.data !== 'object') return;
     for (const shown of this.displays.get(id) ?? []) {
-      const output: DisplayDataOutput = { output_type: 'display_data', data: c['data'], metadata: c['metadata'] ?? {}, transient: { display_id: id } };
+      const output: DisplayDataOutput = { output_type: 'display_data', data: c.data, metadata: c.metadata ?? {}, transient: { display_id: id } };
       shown.outputs[shown.index] = output;
       shown.updates.emit({ displayId: id, index: shown.index, output });
     }
@@ -501,45 +327,45 @@ export class KernelClient {
     ex.resolve(ex.reply);
   }
 
-  private async request(channel: 'shell' | 'control', msgType: string, content: unknown, timeoutMs = 60_000): Promise<ReceivedMessage> {
+  private async request<R extends RequestType>(channel: 'shell' | 'control', msgType: R, content: MessageContents[R], timeoutMs = 60_000): Promise<Received<ReplyType<R>>> {
     if (this.restarting) await this.restarting;
     return this.requestNow(channel, msgType, content, timeoutMs);
   }
 
-  /** Sends on the current process without waiting for a restart (used while starting and stopping it). */
-  private requestNow(channel: 'shell' | 'control', msgType: string, content: unknown, timeoutMs = 60_000): Promise<ReceivedMessage> {
+  /** Sends on the current process without waiting for a restart (used while starting and stopping it); resolves with the reply. */
+  private requestNow<R extends RequestType>(channel: 'shell' | 'control', msgType: R, content: MessageContents[R], timeoutMs = 60_000): Promise<Received<ReplyType<R>>> {
     if (this.state === 'dead') return Promise.reject(new Error('the kernel is not running'));
-    const msg: JupyterMessage<unknown> = makeMessage(msgType, content, this.session);
-    const conn = this.conn;
+    const msg = makeMessage(msgType, content, this.session);
+    const expected = replyType(msgType);
+    const proc = this.proc;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.replies.delete(msg.header.msg_id);
-        reject(new Error(`no ${msgType.replace('_request', '_reply')} within ${timeoutMs} ms`));
+        reject(new Error(`no ${expected} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.replies.set(msg.header.msg_id, {
         resolve: (m) => {
           clearTimeout(timer);
-          resolve(m);
+          if (isMessage(m, expected)) resolve(m);
+          else reject(new Error(`the kernel answered ${msgType} with ${m.header.msg_type}`));
         },
         reject: (e) => {
           clearTimeout(timer);
           reject(e);
         },
       });
-      void (channel === 'shell' ? conn.shellQueue : conn.controlQueue).send(this.signer.serialize(msg)).catch(() => undefined);
+      proc.send(channel, msg);
     });
   }
 
-  private onExit(conn: Connection, code: number | null, signal: string | null): void {
-    if (conn !== this.conn) return;
-    const kills = conn.expectedExit ? null : oomKills();
-    const oomKilled = kills !== null && conn.oomKillsAtStart !== null && kills > conn.oomKillsAtStart;
-    const message = conn.expectedExit ? 'the kernel was stopped' : describeDeath(code, signal, conn.stderrTail, oomKilled);
+  private onExit(proc: KernelProcess, code: number | null, signal: string | null): void {
+    if (proc !== this.proc) return;
+    const message = proc.expectedExit ? 'the kernel was stopped' : proc.deathMessage(code, signal);
     this.failPending(message);
-    this.closeSockets(conn);
-    if (!conn.expectedExit) {
+    proc.close();
+    if (!proc.expectedExit) {
       this.setState('dead');
-      this.diedEvents.emit({ exitCode: code, signal, message, stderrTail: conn.stderrTail.split('\n').slice(-20).join('\n') });
+      this.diedEvents.emit({ exitCode: code, signal, message, stderrTail: proc.stderrTail.split('\n').slice(-20).join('\n') });
     }
   }
 
@@ -554,25 +380,31 @@ export class KernelClient {
     }
   }
 
-  private closeSockets(conn: Connection): void {
-    for (const s of [conn.shell, conn.control, conn.iopub]) if (!s.closed) s.close();
-    rmSync(conn.dir, { recursive: true, force: true });
-  }
-
   private async stopProcess(reason: string, restart = false): Promise<void> {
-    const conn = this.conn;
-    conn.expectedExit = true;
-    if (conn.child.exitCode === null && conn.child.signalCode === null) {
+    const proc = this.proc;
+    proc.expectedExit = true;
+    if (proc.running) {
       try {
         await this.requestNow('control', 'shutdown_request', { restart }, 2000);
       } catch {
         /* kill below */
       }
-      const killed = setTimeout(() => conn.child.kill('SIGKILL'), 3000);
-      await conn.exited;
-      clearTimeout(killed);
+      await proc.waitForExit(3000);
     }
     this.failPending(reason);
-    this.closeSockets(conn);
+    proc.close();
   }
+}
+
+/** An iopub message that is a cell output, in nbformat's shape (undefined for any other). */
+function cellOutput(msg: ReceivedMessage): CellOutput | undefined {
+  if (isMessage(msg, 'stream')) return { output_type: 'stream', name: msg.content.name === 'stderr' ? 'stderr' : 'stdout', text: String(msg.content.text) };
+  if (isMessage(msg, 'display_data')) {
+    const c = msg.content;
+    const id = c.transient?.display_id;
+    return { output_type: 'display_data', data: c.data ?? {}, metadata: c.metadata ?? {}, ...(id ? { transient: { display_id: id } } : {}) };
+  }
+  if (isMessage(msg, 'execute_result')) return { output_type: 'execute_result', execution_count: msg.content.execution_count ?? null, data: msg.content.data ?? {}, metadata: msg.content.metadata ?? {} };
+  if (isMessage(msg, 'error')) return { output_type: 'error', ename: msg.content.ename ?? 'Error', evalue: msg.content.evalue ?? '', traceback: msg.content.traceback ?? [] };
+  return undefined;
 }

@@ -10,7 +10,8 @@ import { Session } from 'node:inspector';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as zmq from 'zeromq';
 import type { FromMain, ToMain } from './thread-protocol.js';
-import { channelAddress, makeMessage, MessageSigner, SendQueue, type ConnectionInfo, type JupyterMessage, type MessageHeader } from './wire.js';
+import { isMessage } from './messages.js';
+import { channelAddress, makeMessage, MessageSigner, SendQueue, type ConnectionInfo, type MessageHeader, type WireMessage } from './wire.js';
 
 const port = parentPort!;
 const { connection, session, closedFlag } = workerData as { connection: ConnectionInfo; session: string; closedFlag: Int32Array };
@@ -41,7 +42,7 @@ function flushStream(): void {
   void queues.iopub.send(signer.serialize(makeMessage('stream', { name, text }, session, parent)));
 }
 
-function send(channel: keyof typeof queues, msg: JupyterMessage<unknown>, identities: Buffer[] = []): void {
+function send(channel: keyof typeof queues, msg: WireMessage, identities: Buffer[] = []): void {
   flushStream();
   void queues[channel].send(signer.serialize(msg, identities.map((b) => Buffer.from(b))));
 }
@@ -125,15 +126,16 @@ async function serve(channel: 'shell' | 'control' | 'stdin', socket: zmq.Router)
       process.stderr.write(`babelscope kernel: dropped a message on ${channel}: ${(e as Error).message}\n`);
       continue;
     }
-    if (channel === 'control' && msg.header.msg_type === 'interrupt_request') {
+    if (channel === 'control' && isMessage(msg, 'interrupt_request')) {
       interruptMainThread();
       send('control', makeMessage('interrupt_reply', { status: 'ok' }, session, msg.header), msg.identities);
       continue;
     }
-    if (channel === 'control' && msg.header.msg_type === 'shutdown_request') {
+    if (channel === 'control' && isMessage(msg, 'shutdown_request')) {
       // Reply here (the main thread may be stuck), then stop the main thread's cell and exit there.
-      send('control', makeMessage('shutdown_reply', { status: 'ok', restart: Boolean(msg.content['restart']) }, session, msg.header), msg.identities);
-      post({ type: 'shutdown', restart: Boolean(msg.content['restart']) });
+      const restart = Boolean(msg.content.restart);
+      send('control', makeMessage('shutdown_reply', { status: 'ok', restart }, session, msg.header), msg.identities);
+      post({ type: 'shutdown', restart });
       setTimeout(() => interruptMainThread(), 300).unref();
       continue;
     }

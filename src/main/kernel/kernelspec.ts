@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isUserError, UserError } from '../../shared/errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
-import { kernelMainPath } from './client.js';
+import { kernelMainPath } from './kernel-process.js';
 
 export const KERNEL_NAME = 'babelscope';
 

@@ -15,8 +15,9 @@ import { FigureFallbacks } from './figure-fallback.js';
 import { cellContext, Executor, InterruptedError, type CellContext, type CellError } from './executor.js';
 import { LANGUAGE_INFO } from './language-info.js';
 import { packageRoot } from './resolve.js';
+import { isMessage, replyType, type ErrorReply, type ExecuteReply, type ExecutionState, type MessageContents, type MsgType, type Received, type ReplyType, type RequestType } from './messages.js';
 import type { FromMain } from './thread-protocol.js';
-import { makeMessage, PROTOCOL_VERSION, type MessageHeader, type ReceivedMessage } from './wire.js';
+import { makeMessage, makeUnknownReply, PROTOCOL_VERSION, type MessageHeader, type ReceivedMessage } from './wire.js';
 
 type CellResult = { ok: true; value: unknown } | { ok: false; error: CellError };
 
@@ -135,55 +136,40 @@ export class KernelProtocol {
     });
   }
 
-  private send(channel: 'shell' | 'control' | 'iopub', msgType: string, content: unknown, parent?: MessageHeader, identities?: Buffer[]): void {
+  private send<T extends MsgType>(channel: 'shell' | 'control' | 'iopub', msgType: T, content: MessageContents[T], parent?: MessageHeader, identities?: Buffer[]): void {
     this.post({ type: 'send', channel, msg: makeMessage(msgType, content, this.session, parent), ...(identities ? { identities } : {}) });
   }
 
-  private status(state: 'starting' | 'busy' | 'idle', parent?: MessageHeader): void {
+  private status(state: ExecutionState, parent?: MessageHeader): void {
     this.send('iopub', 'status', { execution_state: state }, parent);
   }
 
   private async handle(channel: 'shell' | 'control', msg: ReceivedMessage): Promise<void> {
-    const type = msg.header.msg_type;
-    const reply = (content: unknown) => this.send(channel, type.replace(/_request$/, '_reply'), content, msg.header, msg.identities);
+    const reply = <R extends RequestType>(request: Received<R>, content: MessageContents[ReplyType<R>]) =>
+      this.send(channel, replyType(request.header.msg_type), content, msg.header, msg.identities);
     this.status('busy', msg.header);
     try {
-      switch (type) {
-        case 'kernel_info_request':
-          reply({
-            status: 'ok',
-            protocol_version: PROTOCOL_VERSION,
-            implementation: 'babelscope',
-            implementation_version: version,
-            language_info: LANGUAGE_INFO,
-            banner: `Babelscope ${version}: TypeScript cells on Node ${process.versions.node}`,
-            help_links: [{ text: 'Babelscope', url: 'https://github.com/babelscope/babelscope' }],
-          });
-          break;
-        case 'execute_request':
-          await this.execute(msg, reply);
-          break;
-        case 'is_complete_request':
-          reply(isComplete(String(msg.content['code'] ?? '')));
-          break;
-        case 'complete_request':
-          reply({ status: 'ok', metadata: {}, ...complete(String(msg.content['code'] ?? ''), Number(msg.content['cursor_pos'] ?? 0)) });
-          break;
-        case 'inspect_request':
-          reply({ status: 'ok', metadata: {}, ...inspectAt(String(msg.content['code'] ?? ''), Number(msg.content['cursor_pos'] ?? 0)) });
-          break;
-        case 'history_request':
-          reply({ status: 'ok', history: [] });
-          break;
-        case 'comm_info_request':
-          reply({ status: 'ok', comms: {} });
-          break;
-        case 'comm_open':
-        case 'comm_msg':
-        case 'comm_close':
-          break;
-        default:
-          reply({ status: 'error', ename: 'NotImplemented', evalue: `${type} is not supported by the Babelscope kernel`, traceback: [] });
+      if (isMessage(msg, 'kernel_info_request'))
+        reply(msg, {
+          status: 'ok',
+          protocol_version: PROTOCOL_VERSION,
+          implementation: 'babelscope',
+          implementation_version: version,
+          language_info: LANGUAGE_INFO,
+          banner: `Babelscope ${version}: TypeScript cells on Node ${process.versions.node}`,
+          help_links: [{ text: 'Babelscope', url: 'https://github.com/babelscope/babelscope' }],
+        });
+      else if (isMessage(msg, 'execute_request')) await this.execute(msg, (content) => reply(msg, content));
+      else if (isMessage(msg, 'is_complete_request')) reply(msg, isComplete(String(msg.content.code ?? '')));
+      else if (isMessage(msg, 'complete_request')) reply(msg, { status: 'ok', metadata: {}, ...complete(String(msg.content.code ?? ''), Number(msg.content.cursor_pos ?? 0)) });
+      else if (isMessage(msg, 'inspect_request')) reply(msg, { status: 'ok', metadata: {}, ...inspectAt(String(msg.content.code ?? ''), Number(msg.content.cursor_pos ?? 0)) });
+      else if (isMessage(msg, 'history_request')) reply(msg, { status: 'ok', history: [] });
+      else if (isMessage(msg, 'comm_info_request')) reply(msg, { status: 'ok', comms: {} });
+      else if (isMessage(msg, 'comm_open') || isMessage(msg, 'comm_msg') || isMessage(msg, 'comm_close')) return;
+      else {
+        const type = msg.header.msg_type;
+        const content: ErrorReply = { status: 'error', ename: 'NotImplemented', evalue: `${type} is not supported by the Babelscope kernel`, traceback: [] };
+        this.post({ type: 'send', channel, msg: makeUnknownReply(type, content, this.session, msg.header), identities: msg.identities });
       }
     } finally {
       this.status('idle', msg.header);
@@ -223,8 +209,8 @@ export class KernelProtocol {
     })();
   }
 
-  private execute(msg: ReceivedMessage, reply: (content: unknown) => void): Promise<void> {
-    const c = msg.content as { code?: string; silent?: boolean; store_history?: boolean; stop_on_error?: boolean };
+  private execute(msg: Received<'execute_request'>, reply: (content: ExecuteReply) => void): Promise<void> {
+    const c = msg.content;
     const code = String(c.code ?? '');
     const silent = Boolean(c.silent);
     const storeHistory = c.store_history ?? !silent;
@@ -275,7 +261,7 @@ export class KernelProtocol {
             reply({ status: 'error', execution_count: count, ...result.error });
             // Requests already waiting when a cell fails are aborted (Jupyter's stop_on_error).
             if (c.stop_on_error !== false)
-              for (const q of this.queue) if (q.msg.header.msg_type === 'execute_request') this.aborted.add(q.msg.header.msg_id);
+              for (const q of this.queue) if (isMessage(q.msg, 'execute_request')) this.aborted.add(q.msg.header.msg_id);
           }
           resolve();
         };
@@ -300,7 +286,7 @@ function endOperationsWithCell(ctx: CellContext, ok: boolean): void {
   }
 }
 
-function isComplete(code: string): { status: 'complete' | 'incomplete' | 'invalid'; indent?: string } {
+function isComplete(code: string): MessageContents['is_complete_reply'] {
   try {
     transformSync(code, { loader: 'ts' });
     return { status: 'complete' };
@@ -343,7 +329,7 @@ function propertyNames(v: unknown): string[] {
   return [...names];
 }
 
-function complete(code: string, cursor: number): { matches: string[]; cursor_start: number; cursor_end: number } {
+function complete(code: string, cursor: number): Omit<MessageContents['complete_reply'], 'status' | 'metadata'> {
   const { object, prefix, start } = pathAt(code, cursor);
   const target = lookup(object);
   const candidates = target.found ? propertyNames(target.value === globalThis ? globalThis : Object(target.value)) : [];
@@ -352,7 +338,7 @@ function complete(code: string, cursor: number): { matches: string[]; cursor_sta
   return { matches, cursor_start: start, cursor_end: cursor };
 }
 
-function inspectAt(code: string, cursor: number): { found: boolean; data: MimeBundle } {
+function inspectAt(code: string, cursor: number): Omit<MessageContents['inspect_reply'], 'status' | 'metadata'> {
   const after = /^[\w$]*/.exec(code.slice(cursor))?.[0] ?? '';
   const { object, prefix } = pathAt(code, cursor + after.length);
   if (!prefix) return { found: false, data: {} };

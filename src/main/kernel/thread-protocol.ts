@@ -1,5 +1,5 @@
 /** Messages between the kernel's main thread (cells) and its I/O thread (ZeroMQ). */
-import type { JupyterMessage, MessageHeader, ReceivedMessage } from './wire.js';
+import type { JupyterMessage, MessageHeader, ReceivedMessage, UnknownReply } from './wire.js';
 
 export type ToMain =
   | { type: 'ready' }
@@ -10,7 +10,7 @@ export type ToMain =
   | { type: 'fatal'; message: string };
 
 export type FromMain =
-  | { type: 'send'; channel: 'shell' | 'control' | 'iopub'; msg: JupyterMessage<unknown>; identities?: Buffer[] }
+  | { type: 'send'; channel: 'shell' | 'control' | 'iopub'; msg: JupyterMessage | UnknownReply; identities?: Buffer[] }
   | { type: 'stream'; parent: MessageHeader; name: 'stdout' | 'stderr'; text: string }
   | { type: 'interrupt-ack' }
   | { type: 'interrupt' }

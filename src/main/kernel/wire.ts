@@ -3,6 +3,7 @@
  * ZeroMQ multipart frames `[identities…, "<IDS|MSG>", signature, header, parent_header, metadata, content, buffers…]`.
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { ErrorReply, MessageContents, MsgType } from './messages.js';
 
 export const PROTOCOL_VERSION = '5.3';
 const DELIMITER = '<IDS|MSG>';
@@ -16,16 +17,29 @@ export interface MessageHeader {
   version: string;
 }
 
-export interface JupyterMessage<C = Record<string, unknown>> {
+/** The envelope of any message on the wire; its content is typed by `msg_type` in JupyterMessage (messages.ts). */
+export interface WireMessage {
   header: MessageHeader;
   parent_header: MessageHeader | Record<string, never>;
   metadata: Record<string, unknown>;
-  content: C;
+  content: unknown;
   buffers?: Buffer[];
 }
 
-/** A message as received, with the ZeroMQ routing identities needed to reply on a ROUTER socket. */
-export interface ReceivedMessage extends JupyterMessage {
+/** A message to send, its content checked against its type (the map in messages.ts). */
+export interface JupyterMessage<T extends MsgType = MsgType> extends WireMessage {
+  header: MessageHeader & { msg_type: T };
+  content: MessageContents[T];
+}
+
+/** The reply to a request of a type the kernel does not know: `<type>_reply` with status error. */
+export interface UnknownReply extends WireMessage {
+  content: ErrorReply;
+}
+
+/** A message as received, with the ZeroMQ routing identities needed to reply on a ROUTER socket; read it with `isMessage` (messages.ts). */
+export interface ReceivedMessage extends WireMessage {
+  content: Record<string, unknown>;
   identities: Buffer[];
 }
 
@@ -42,12 +56,17 @@ export interface ConnectionInfo {
   kernel_name?: string;
 }
 
-export function makeHeader(msgType: string, session: string, username = 'babelscope'): MessageHeader {
+export function makeHeader<T extends string>(msgType: T, session: string, username = 'babelscope'): MessageHeader & { msg_type: T } {
   return { msg_id: randomUUID(), session, username, date: new Date().toISOString(), msg_type: msgType, version: PROTOCOL_VERSION };
 }
 
-export function makeMessage<C>(msgType: string, content: C, session: string, parent?: MessageHeader | Record<string, never>, metadata: Record<string, unknown> = {}): JupyterMessage<C> {
+export function makeMessage<T extends MsgType>(msgType: T, content: MessageContents[T], session: string, parent?: MessageHeader | Record<string, never>, metadata: Record<string, unknown> = {}): JupyterMessage<T> {
   return { header: makeHeader(msgType, session), parent_header: parent ?? {}, metadata, content };
+}
+
+/** The error reply to a request of a type not in the map (Jupyter's answer to what a kernel does not implement). */
+export function makeUnknownReply(requestType: string, content: ErrorReply, session: string, parent: MessageHeader): UnknownReply {
+  return { header: makeHeader(requestType.replace(/_request$/, '_reply'), session), parent_header: parent, metadata: {}, content };
 }
 
 export function channelAddress(info: ConnectionInfo, port: number): string {
@@ -68,7 +87,7 @@ export class MessageSigner {
     return h.digest('hex');
   }
 
-  serialize(msg: JupyterMessage<unknown>, identities: Buffer[] = []): Buffer[] {
+  serialize(msg: WireMessage, identities: Buffer[] = []): Buffer[] {
     const parts = [msg.header, msg.parent_header, msg.metadata, msg.content].map((p) => Buffer.from(JSON.stringify(p), 'utf8'));
     return [...identities, Buffer.from(DELIMITER), Buffer.from(this.sign(parts)), ...parts, ...(msg.buffers ?? [])];
   }

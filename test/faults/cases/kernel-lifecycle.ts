@@ -9,7 +9,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KernelDeath } from '../../../src/shared/kernel-types.js';
-import { describeDeath, KernelClient, oomKills } from '../../../src/main/kernel/client.js';
+import { KernelClient } from '../../../src/main/kernel/client.js';
+import { describeDeath, oomKills } from '../../../src/main/kernel/kernel-process.js';
 import { collectEvents, openSocket, sharedBackend, socketCall } from '../backend-fixture.js';
 import { faultCase } from '../harness.js';
 
