@@ -43,43 +43,11 @@ export const IMPLICIT_ANY_CODES: ReadonlySet<number> = new Set([7005, 7006, 7008
 export const API_TYPES_PATH = 'file:///node_modules/babelscope/index.d.ts';
 
 /**
- * What the kernel defines in every cell's scope (src/main/kernel) beyond Node's globals, as declarations.
+ * What the kernel defines in every cell's scope (src/main/kernel) beyond Node's globals, as declarations,
+ * generated from the `CellGlobals` interface (cell-globals.ts) that the kernel's implementation is typed by.
  * Node's own (console, process, fetch, Buffer, AbortSignal…) come from @types/node (`node.types`).
  */
-export const KERNEL_GLOBALS = `
-/** Shows a value as rich output: a Plotly figure, an HTML table of records, PNG bytes, text. */
-declare const display: ((value: unknown) => void) & {
-  text(s: string): void;
-  html(s: string): void;
-  markdown(s: string): void;
-  svg(s: string): void;
-  png(bytes: Uint8Array | string): void;
-  json(v: unknown): void;
-  table(rows: Record<string, unknown>[]): void;
-  plotly(figure: { data: object[]; layout?: object }): void;
-  /** Any MIME bundle, e.g. display.mime({ "text/latex": "$x^2$" }). */
-  mime(bundle: Record<string, unknown>): void;
-};
-/**
- * A progress bar under the cell for your own loops, stopped by Interrupt (its signal is aborted):
- *   const bar = progress('tokenize', texts.length);
- *   for (const t of texts) { bar.signal.throwIfAborted(); work(t); bar.tick(); }
- * Spread it into an API call to show that call's progress in it: await capture({ …, ...bar }).
- * Long API calls without onProgress show their own bar anyway. The bar ends with the cell.
- */
-declare function progress(label?: string, total?: number): {
-  /** Aborted when the cell is interrupted; throwIfAborted() throws a CancellationError. */
-  readonly signal: AbortSignal;
-  /** Shows an API call's reports (a babelscope Progress) in this bar. */
-  onProgress(p: { stage: string; done: number; total: number; detail?: string }): void;
-  /** Sets the count (and the total, and a detail text such as "1834 tokens"). */
-  update(done: number, total?: number, detail?: string): void;
-  /** Adds n (default 1) to the count. */
-  tick(n?: number, detail?: string): void;
-  /** Ends the bar: done (default), cancelled or error. */
-  end(state?: 'done' | 'cancelled' | 'error'): void;
-};
-`;
+export { KERNEL_GLOBALS } from './kernel-globals.generated.js';
 export const KERNEL_GLOBALS_PATH = 'file:///babelscope/kernel-globals.d.ts';
 
 /**

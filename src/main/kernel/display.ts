@@ -5,6 +5,7 @@
  * `image/png`, and everything has a `text/plain` form.
  */
 import { inspect } from 'node:util';
+import type { CellGlobals } from '../../shared/cell-globals.js';
 import type { MimeBundle } from '../../shared/kernel-types.js';
 
 export const DISPLAY_SYMBOL = Symbol.for('Jupyter.display');
@@ -90,7 +91,7 @@ export function png(bytes: Uint8Array | string): MimeBundle {
 }
 
 /** The `display` global: `display(value)` plus helpers for explicit MIME types. */
-export function makeDisplay(emit: (bundle: MimeBundle, metadata?: Record<string, unknown>) => void) {
+export function makeDisplay(emit: (bundle: MimeBundle, metadata?: Record<string, unknown>) => void): CellGlobals['display'] {
   const show = (bundle: MimeBundle | undefined) => {
     if (bundle) emit(bundle);
   };
@@ -103,7 +104,6 @@ export function makeDisplay(emit: (bundle: MimeBundle, metadata?: Record<string,
     json: (v: unknown) => show({ 'application/json': JSON.parse(JSON.stringify(v)) as unknown, 'text/plain': textOf(v) }),
     table: (rows: Record<string, unknown>[]) => show(table(rows)),
     plotly: (figure: { data: object[]; layout?: object }) => show(plotly(figure)),
-    /** Any MIME bundle, e.g. display.mime({ "text/latex": "$x^2$" }). */
     mime: (bundle: MimeBundle) => show(bundle),
   });
 }

@@ -13,6 +13,7 @@ import { Script } from 'node:vm';
 import type { MimeBundle } from '../../shared/kernel-types.js';
 import { CellSyntaxError, compileCell, HELPER, type CompiledCell } from './compile.js';
 import { AMBIENT_PROGRESS, type AmbientProgress } from '../api/progress.js';
+import type { CellGlobals } from '../../shared/cell-globals.js';
 import { makeDisplay, mimeBundle } from './display.js';
 import { progressHandle, ProgressOperation, type DisplaySink } from './progress-reporter.js';
 import { resolveSpecifier } from './resolve.js';
@@ -173,7 +174,6 @@ export class Executor {
       if (ctx.interrupted) throw new InterruptedError();
       ctx.sink.display(bundle, metadata);
     };
-    g['display'] = makeDisplay(displayBundle);
     // Long API calls without onProgress show a bar and stop when the cell is interrupted (src/main/api/progress.ts).
     const ambient: AmbientProgress = {
       begin: (label, options) => {
@@ -182,11 +182,17 @@ export class Executor {
       },
     };
     (globalThis as Record<symbol, unknown>)[AMBIENT_PROGRESS] = ambient;
-    g['progress'] = (label: unknown = 'progress', total?: unknown) => {
-      const op = this.beginOperation(String(label), true, true);
-      if (!op) throw new Error('progress() works inside a running cell');
-      return progressHandle(op, typeof total === 'number' && Number.isFinite(total) ? total : 0);
+    // What cells see beyond Node's globals: typed by the interface the editor's declarations are generated from.
+    const cellGlobals: CellGlobals = {
+      display: makeDisplay(displayBundle),
+      // Cells are not type-checked when they run: the arguments may be anything.
+      progress: (label: unknown = 'progress', total?: unknown) => {
+        const op = this.beginOperation(String(label), true, true);
+        if (!op) throw new Error('progress() works inside a running cell');
+        return progressHandle(op, typeof total === 'number' && Number.isFinite(total) ? total : 0);
+      },
     };
+    Object.assign(g, cellGlobals);
     // Timer callbacks of cells run as microtasks: an interrupt that stops a synchronous loop inside one
     // is then survivable (inside the timer's own callback scope it would abort the process, see above).
     g['setTimeout'] = asMicrotasks(setTimeout, true);

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { clearTimeout, setTimeout } from 'node:timers';
+import type { CellGlobals } from '../../shared/cell-globals.js';
 import { CancellationError } from '../../shared/errors.js';
 import type { MimeBundle } from '../../shared/kernel-types.js';
 import { progressBundle, type ProgressDisplay, type ProgressState } from '../../shared/progress-display.js';
@@ -107,7 +108,7 @@ function finite(n: unknown): number {
 }
 
 /** What a cell's `progress(label, total?)` returns: a bar for the cell's own loops, and options for API calls. */
-export function progressHandle(op: ProgressOperation, total = 0) {
+export function progressHandle(op: ProgressOperation, total = 0): ReturnType<CellGlobals['progress']> {
   let done = 0;
   let size = total;
   let detail: string | undefined;
