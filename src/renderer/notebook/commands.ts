@@ -111,11 +111,6 @@ export class CommandRegistry<C> {
     return all.map((k) => k.split(' ').map((s) => s.replace(/^Mod\b/, 'Ctrl/⌘')).join(', ')).join(' or ');
   }
 
-  /** The shortcut list: every command that has keys, with its label and key text. */
-  shortcuts(): { id: string; label: string; keys: string }[] {
-    return this.commands.filter((c) => KEY_MODES.some((m) => c.keys[m]?.length)).map((c) => ({ id: c.id, label: c.label, keys: this.keyText(c.id) }));
-  }
-
   /**
    * Looks a stroke up in a mode: a command to run (its `when` holds), the first stroke of a sequence
    * (`pending`: the caller takes the key), or nothing. Any stroke ends a sequence in waiting.

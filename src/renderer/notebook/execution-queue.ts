@@ -20,6 +20,8 @@ export interface ExecutionHost {
   changed(): void;
   showError(e: unknown): void;
   kernelStatus: HTMLElement;
+  /** The keys that interrupt the kernel, for the status's tooltip. */
+  interruptKeys: string;
 }
 
 export class ExecutionQueue {
@@ -141,7 +143,7 @@ export class ExecutionQueue {
     const el = this.host.kernelStatus;
     el.dataset['state'] = state;
     el.textContent = state === 'none' ? 'no kernel' : `kernel ${state}`;
-    el.title = message ?? (state === 'busy' ? 'A cell is running (I, I interrupts)' : 'The notebook’s kernel');
+    el.title = message ?? (state === 'busy' ? `A cell is running (${this.host.interruptKeys} interrupts)` : 'The notebook’s kernel');
     document.body.classList.toggle('kernel-busy', state === 'busy');
   }
 

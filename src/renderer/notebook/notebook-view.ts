@@ -115,6 +115,7 @@ export class NotebookView implements NotebookActions {
       changed: () => this.changed(),
       showError: (e) => ui.showError(e),
       kernelStatus: ui.kernelStatus,
+      interruptKeys: this.commands.keyText('interrupt'),
     });
     conn.on('kernel.output', (d) => this.onOutput(d as KernelOutputEvent));
     conn.on('kernel.update', (d) => this.onUpdate(d as KernelUpdateEvent));
