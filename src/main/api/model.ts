@@ -4,15 +4,16 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
 import { labelCoverage } from '../analysis/label-coverage.js';
 import { createFastTextIdentifier } from '../analysis/language-id.js';
-import { DEFAULT_MIN_COUNT, DEFAULT_MIN_SHARE } from '../analysis/token-language.js';
 import { continuationText } from '../pipelines/continuation.js';
 import { tokenLanguagesOfCorpus } from '../pipelines/working-language-run.js';
 import { layerTensors } from '../model/graph-listing.js';
 import { describeModel as describeModelFolder } from '../model/model-description.js';
 import { listVariants } from '../model/model-folder.js';
 import { Model } from '../model/model.js';
-import type { DeviceRequest, NeuronIntervention } from '../model/types.js';
+import type { DeviceRequest } from '../../shared/model-types.js';
+import type { NeuronIntervention } from '../model/types.js';
 import { loadCorpus, type CorpusSource } from './corpus.js';
+import { OPTION_DEFAULTS } from './defaults.js';
 
 /** The package root (dist/src/main/api → four levels up). */
 const packageRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..');
@@ -104,7 +105,7 @@ export function openModel(dir: string = bundledModelDir, options: OpenModelOptio
 
 function defaultDevice(): DeviceRequest {
   const env = process.env['BABELSCOPE_DEVICE'];
-  if (env === undefined || env === '') return 'auto';
+  if (env === undefined || env === '') return OPTION_DEFAULTS.openModel.device;
   if (env === 'auto' || env === 'cpu' || env === 'cuda') return env;
   throw new UserError(`BABELSCOPE_DEVICE is "${env}"`, 'Set it to auto, cpu or cuda (or unset it).');
 }
@@ -249,10 +250,10 @@ export async function lens(model: Model, options: LensOptions): Promise<LensOutp
           ...(options.maxTextsPerLang !== undefined ? { maxTextsPerLang: options.maxTextsPerLang } : {}),
           ...(options.maxTokensPerLang !== undefined ? { maxTokensPerLang: options.maxTokensPerLang } : {}),
         }),
-        { minShare: options.minShare ?? DEFAULT_MIN_SHARE, minCount: options.minCount ?? DEFAULT_MIN_COUNT },
+        { minShare: options.minShare ?? OPTION_DEFAULTS.lens.minShare, minCount: options.minCount ?? OPTION_DEFAULTS.lens.minCount },
       )
     : null;
-  const r = await model.lens({ inputIds: [enc.ids], topK: options.top ?? 5, ...(langs ? { tokenSets: langs.sets } : {}) });
+  const r = await model.lens({ inputIds: [enc.ids], topK: options.top ?? OPTION_DEFAULTS.lens.top, ...(langs ? { tokenSets: langs.sets } : {}) });
   const t = r.texts[0]!;
   const mass = (layer: number, pos: number): Record<string, number> =>
     Object.fromEntries(langs!.tokens.labels.map((label, k) => [label, t.setMass![layer]![pos]![k]!]));
@@ -342,10 +343,10 @@ export async function generate(model: Model, options: GenerateOptions): Promise<
   const enc = await model.tokenizer.encode(prompt);
   const r = await model.generate({
     inputIds: enc.ids,
-    maxNewTokens: options.maxNewTokens ?? 32,
-    temperature: options.temperature ?? 0,
-    topP: options.topP ?? 1,
-    seed: options.seed ?? 0,
+    maxNewTokens: options.maxNewTokens ?? OPTION_DEFAULTS.generate.maxNewTokens,
+    temperature: options.temperature ?? OPTION_DEFAULTS.generate.temperature,
+    topP: options.topP ?? OPTION_DEFAULTS.generate.topP,
+    seed: options.seed ?? OPTION_DEFAULTS.generate.seed,
     ...(options.interventions?.length ? { interventions: options.interventions } : {}),
   });
   const { text } = await continuationText(model.tokenizer, enc.ids, r.ids);

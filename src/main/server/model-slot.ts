@@ -3,7 +3,7 @@
  * `serve` starts at once, and switched from the model picker. One at a time; the old one is released.
  */
 import { Model } from '../model/model.js';
-import type { DeviceRequest } from '../model/types.js';
+import type { DeviceRequest } from '../../shared/model-types.js';
 
 export class ModelSlot {
   private current: Promise<Model> | null;

@@ -6,7 +6,7 @@ import { UserError } from '../../../shared/errors.js';
 import { ModelSlot } from '../../server/model-slot.js';
 import { startServer } from '../../server/server.js';
 import { parseIntOption } from '../common.js';
-import type { DeviceRequest } from '../../model/types.js';
+import type { DeviceRequest } from '../../../shared/model-types.js';
 import { Option } from 'commander';
 import { bundledModelDir } from './tour.js';
 import { EXIT_WITH_PARENT_ENV } from '../../electron/backend-process.js';
