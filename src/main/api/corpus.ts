@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { UserError } from '../../shared/errors.js';
 import type { CorpusText } from '../../shared/corpus-text.js';
 import { limitPerLang, readCorpus } from '../corpus/index.js';
+
+export { DEFAULT_LABEL_LANGUAGES } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
 
 /**

@@ -14,7 +14,7 @@
  */
 export { openModel, withModel, inspectModel, layerTensorNames, lens, activations, generate, bundledModelDir, bundledCheckpointDirs, bundledCodeModelDir, bundledCodeTrainingLog, bundledCodeCheckpoints, bundledCodeParallelPrograms } from './model.js';
 export type { OpenModelOptions, ModelDescription, LensOptions, LensOutput, ActivationsOptions, ActivationsOutput, GenerateOptions, GenerateOutput } from './model.js';
-export { loadCorpus, corpusLabel } from './corpus.js';
+export { loadCorpus, corpusLabel, DEFAULT_LABEL_LANGUAGES } from './corpus.js';
 export type { CorpusSource, CorpusLimitOptions, LoadCorpusOptions } from './corpus.js';
 export { openStore, ProjectStore } from './store.js';
 export type { OpenStoreOptions, ResultInfo } from './store.js';

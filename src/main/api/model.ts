@@ -12,7 +12,8 @@ import { listVariants } from '../model/model-folder.js';
 import { Model } from '../model/model.js';
 import type { DeviceRequest } from '../../shared/model-types.js';
 import type { NeuronIntervention } from '../model/types.js';
-import { loadCorpus, type CorpusSource } from './corpus.js';
+import type { CorpusText } from '../../shared/corpus-text.js';
+import { corpusLabel, loadCorpus, type CorpusSource } from './corpus.js';
 import { OPTION_DEFAULTS } from './defaults.js';
 
 /** The package root (dist/src/main/api → four levels up). */
@@ -243,7 +244,7 @@ export async function lens(model: Model, options: LensOptions): Promise<LensOutp
   const text = requireText(options.text, 'text');
   const enc = await model.tokenizer.encode(text);
   const langs = options.languages
-    ? await tokenLanguagesOfCorpus(
+    ? await labelSets(
         model,
         await loadCorpus(options.languages, {
           model,
@@ -273,6 +274,33 @@ export async function lens(model: Model, options: LensOptions): Promise<LensOutp
       })),
     })),
   };
+}
+
+type LabelSets = Pick<Awaited<ReturnType<typeof tokenLanguagesOfCorpus>>, 'tokens' | 'sets'>;
+
+/**
+ * Token languages per model, by the label texts (their hash) and the rule. The lens is called again and
+ * again against the same labels (the workbench's lens page, a cell in a loop), and tokenizing and
+ * counting the label corpus is most of its time; a few label sets per model are kept.
+ */
+const labelSetCache = new WeakMap<Model, Map<string, Promise<LabelSets>>>();
+const LABEL_SETS_PER_MODEL = 8;
+
+function labelSets(model: Model, texts: CorpusText[], rule: { minShare: number; minCount: number }): Promise<LabelSets> {
+  let cached = labelSetCache.get(model);
+  if (!cached) labelSetCache.set(model, (cached = new Map()));
+  const key = `${corpusLabel(texts)} ${rule.minShare} ${rule.minCount}`;
+  let sets = cached.get(key);
+  if (!sets) {
+    const made = tokenLanguagesOfCorpus(model, texts, rule).then(({ tokens, sets }) => ({ tokens, sets }));
+    made.catch(() => cached.delete(key));
+    cached.set(key, (sets = made));
+    if (cached.size > LABEL_SETS_PER_MODEL) cached.delete(cached.keys().next().value!);
+  } else {
+    cached.delete(key); // most recently used last
+    cached.set(key, sets);
+  }
+  return sets;
 }
 
 /** Options of `activations`. */
