@@ -175,7 +175,7 @@ export interface CodeSwitchOutput {
 }
 
 /** Reads the intervention's neurons (UserError when the store or language has none). */
-export function codeSwitchInterventions(i: NonNullable<CodeSwitchOptions['intervention']>): { info: InterventionInfo; interventions: NeuronIntervention[] } {
+function codeSwitchInterventions(i: NonNullable<CodeSwitchOptions['intervention']>): { info: InterventionInfo; interventions: NeuronIntervention[] } {
   const scale = i.mode === 'ablate' ? 0 : (i.factor ?? OPTION_DEFAULTS.codeSwitch.factor);
   return withStoreSync(i.store, { readonly: true, create: false }, (store) => {
     const selection = lapeSelection(store, i.run, i.selection);
