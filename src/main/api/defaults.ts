@@ -62,4 +62,5 @@ export const OPTION_DEFAULTS = {
   latentLanguage: { task: 'translation' as 'translation' | 'repetition' | 'cloze', latent: 'eng', seed: 1, batch: 8 },
   fertility: { pivot: 'eng', wordTokens: 'in-context' as 'in-context' | 'alone' },
   scoreCompletions: { threshold: 0.3, minLineWords: 5 },
+  exportStore: { format: 'parquet' as const },
 } as const;
