@@ -83,7 +83,7 @@ export function showToken(t: string): string {
   return JSON.stringify(t.replaceAll('\u2581', ' ')).slice(1, -1);
 }
 
-/** `--db ""` (or only spaces) would silently store nothing anywhere useful: refuse it. */
+/** `--db ""` (or only spaces): refused naming the flag (the API's own error cannot know the flag's name). */
 export function requireDbPath(path: string, flag = '--db'): string {
   if (path.trim() === '') throw new UserError(`${flag} is empty`, 'Pass the path of a store file, e.g. --db project.db.');
   return path;

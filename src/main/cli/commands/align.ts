@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { align, OPTION_DEFAULTS, type AlignOutput } from '../../api/index.js';
 import type { DeviceRequest } from '../../../shared/model-types.js';
-import { output, parseIntOption, type OutputOptions } from '../common.js';
+import { output, parseIntOption, requireDbPath, type OutputOptions } from '../common.js';
 
 interface AlignCliOptions extends OutputOptions {
   db: string;
@@ -39,7 +39,7 @@ export function registerAlign(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: AlignCliOptions) => {
       const r = await align({
-        store: o.db,
+        store: requireDbPath(o.db),
         run: o.run,
         ...(o.pool ? { pool: o.pool } : {}),
         layers: o.layers,

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { lape, OPTION_DEFAULTS } from '../../api/index.js';
-import { output, parseFloatOption, type OutputOptions } from '../common.js';
+import { output, parseFloatOption, requireDbPath, type OutputOptions } from '../common.js';
 
 const DEFAULTS = OPTION_DEFAULTS.lape;
 
@@ -45,7 +45,7 @@ export function registerLape(program: Command): void {
     .action(
       (o: OutputOptions & { db: string; run: string; method: 'lape' | 'selectivity'; topRate: number; filterRate: number; activationBarRatio: number; minEffect: number; fdr: number; fdrProcedure: 'BY' | 'BH' }) => {
         const result = lape({
-          store: o.db,
+          store: requireDbPath(o.db),
           run: o.run,
           method: o.method,
           ...(o.method === 'selectivity' ? { minEffect: o.minEffect, fdr: o.fdr, fdrProcedure: o.fdrProcedure } : { topRate: o.topRate, filterRate: o.filterRate, activationBarRatio: o.activationBarRatio }),
