@@ -1,8 +1,9 @@
 /**
  * The default of every option, one table per operation: the API functions fill a missing option from
  * here and the CLI's options take their defaults (and the values its --help shows) from here, so the two
- * cannot drift apart. Values an analysis owns (LAPE's rates, the selectivity test's floor, the
- * token→language rule) are the analysis module's own constants, read from there.
+ * cannot drift apart. Values an analysis or a pipeline owns (LAPE's rates, the selectivity test's
+ * floor, the token→language rule, the batch budget, the capture run's name) are that module's own
+ * constants, read from there.
  */
 import type { DeviceRequest } from '../../shared/model-types.js';
 import { LAPE_DEFAULTS } from '../analysis/lape.js';
@@ -11,9 +12,7 @@ import { DEFAULT_PERMUTATIONS } from '../analysis/alignment.js';
 import { DEFAULT_MIN_COUNT, DEFAULT_MIN_SHARE } from '../analysis/token-language.js';
 import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS } from '../pipelines/capture.js';
 import { DEFAULT_POOLING } from '../pipelines/pooling.js';
-
-/** The capture run that operations reading a store use unless told another. */
-const RUN = 'capture';
+import { DEFAULT_CAPTURE_RUN as RUN } from '../pipelines/stored-runs.js';
 
 /** The default options of each operation (`OPTION_DEFAULTS.align.permutations`, …), as the API and the CLI apply them. */
 export const OPTION_DEFAULTS = {

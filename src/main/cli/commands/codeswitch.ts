@@ -53,7 +53,7 @@ export function registerCodeSwitch(program: Command): void {
     .action(async (dir: string, o: CodeSwitchCliOptions) => {
       const intervention = interventionOption(o);
       // Read the neurons before the model loads, so a missing LAPE result fails fast.
-      if (intervention) process.stderr.write(`using ${describeLapeSelection({ ...intervention, lang: intervention.lang }).description}\n`);
+      if (intervention) process.stderr.write(`using ${describeLapeSelection(intervention).description}\n`);
       await withModel(dir, o, async (model) => {
         const bar = progressBar('codeswitch');
         const result = await codeSwitch({
