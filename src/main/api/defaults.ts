@@ -14,8 +14,14 @@ import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS } from '../pipelines/c
 import { DEFAULT_POOLING } from '../pipelines/pooling.js';
 import { DEFAULT_CAPTURE_RUN as RUN } from '../pipelines/stored-runs.js';
 
+/** Frozen all the way down: a cell that changed a default would change it for every later call. */
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) deepFreeze(v as object);
+  return Object.freeze(o);
+}
+
 /** The default options of each operation (`OPTION_DEFAULTS.align.permutations`, …), as the API and the CLI apply them. */
-export const OPTION_DEFAULTS = {
+export const OPTION_DEFAULTS = deepFreeze({
   openModel: { device: 'auto' as DeviceRequest },
   capture: { run: RUN, batch: DEFAULT_MAX_BATCH_SIZE, maxBatchTokens: DEFAULT_MAX_BATCH_TOKENS, keepActivations: 0, pooling: DEFAULT_POOLING },
   mergeShards: { run: RUN },
@@ -62,4 +68,4 @@ export const OPTION_DEFAULTS = {
   fertility: { pivot: 'eng', wordTokens: 'in-context' as 'in-context' | 'alone' },
   scoreCompletions: { threshold: 0.3, minLineWords: 5 },
   exportStore: { format: 'parquet' as const },
-} as const;
+} as const);
