@@ -3,14 +3,16 @@ import { lape, OPTION_DEFAULTS } from '../../api/index.js';
 import { output, parseFloatOption, requireDbPath, type OutputOptions } from '../common.js';
 
 const DEFAULTS = OPTION_DEFAULTS.lape;
+/** `name (default)` when it is the default, padded to the help's column. */
+const choice = (name: string, isDefault: boolean) => `${name}${isDefault ? ' (default)' : ''}`.padEnd(16);
 
 const METHODS_HELP = `
 Methods:
-  lape            LAPE (Tang et al. 2024), as its reference code: the lowest-entropy --top-rate share of
+  ${choice('lape', DEFAULTS.method === 'lape')}LAPE (Tang et al. 2024), as its reference code: the lowest-entropy --top-rate share of
                   all neurons, each assigned to every language whose activation probability p is above
                   the --activation-bar-ratio quantile. A fixed quota: it misses language neurons when
                   there are more and admits others when there are fewer.
-  selectivity     No quota, tested across texts (the unit of inference; tokens of one text are not
+  ${choice('selectivity', DEFAULTS.method === 'selectivity')}No quota, tested across texts (the unit of inference; tokens of one text are not
                   independent). A neuron belongs to language k when it fires for k's texts more often
                   than for EVERY other language's by more than a large effect, and not by chance:
                   --min-effect h (default ${DEFAULTS.minEffect}): the null is h ≤ this, where h is the text-level
@@ -20,7 +22,7 @@ Methods:
                   Test: Welch's one-sided t-test over groups of texts (each language's texts dealt into
                     up to 16 groups by the capture), against every other language, combined as an
                     intersection-union test (Berger 1982: p = the largest).
-                  --fdr q (default ${DEFAULTS.fdr}) with --fdr-procedure BY: Benjamini-Yekutieli
+                  --fdr q (default ${DEFAULTS.fdr}) with --fdr-procedure ${choice('BY', DEFAULTS.fdrProcedure === 'BY').trim()}: Benjamini-Yekutieli
                     (2001) over all neurons × languages, valid under any dependence between the tests
                     (they share texts; neurons correlate both ways); BH (Benjamini-Hochberg 1995) needs
                     positive dependence and is there for comparison.
