@@ -4,8 +4,9 @@ import type { AlignmentResult } from '../analysis/alignment.js';
 import { ALIGNMENT_RESULT, alignStoredRun, layerView, requireCaptureRun, type LayerIndexing } from '../pipelines/stored-runs.js';
 import type { PoolingKind } from '../analysis/alignment.js';
 import { createSimilarityKernel } from '../model/similarity-kernel.js';
-import type { DeviceRequest } from '../model/types.js';
+import type { DeviceRequest } from '../../shared/model-types.js';
 import { longOperation, progressWithAbort, type LongRunningOptions } from './progress.js';
+import { OPTION_DEFAULTS } from './defaults.js';
 import { withStore, type ProjectStore } from './store.js';
 
 export type { AlignmentResult, LayerIndexing, PoolingKind };
@@ -66,16 +67,17 @@ export interface AlignOutput extends AlignmentResult {
  * so memory is one layer's vectors; layers the capture did not pool are absent.
  */
 export async function align(options: AlignOptions): Promise<AlignOutput> {
-  const pivot = options.pivot ?? 'eng';
-  const save = options.save ?? true;
-  const indexing = options.layers ?? 'hidden_states';
+  const defaults = OPTION_DEFAULTS.align;
+  const pivot = options.pivot ?? defaults.pivot;
+  const save = options.save ?? defaults.save;
+  const indexing = options.layers ?? defaults.layers;
   return longOperation(options, 'align', async (o) => {
-    const kernel = (options.kernel ?? 'onnx') === 'onnx' ? await createSimilarityKernel(options.device ?? 'cpu', (m) => process.stderr.write(m + '\n')) : undefined;
+    const kernel = (options.kernel ?? defaults.kernel) === 'onnx' ? await createSimilarityKernel(options.device ?? defaults.device, (m) => process.stderr.write(m + '\n')) : undefined;
     try {
       return await withStore(options.store, { readonly: !save, create: false }, async (store) => {
-        const run = requireCaptureRun(store, options.run ?? 'capture');
+        const run = requireCaptureRun(store, options.run ?? defaults.run);
         const notes: string[] = [];
-        let pool: PoolingKind = options.pool ?? 'wmean';
+        let pool: PoolingKind = options.pool ?? defaults.pool;
         if (options.pool === undefined && !store.pooledKinds(run.id).includes('wmean') && store.pooledKinds(run.id).includes('mean')) {
           pool = 'mean';
           notes.push(`run "${run.name}" has no position-weighted means (MEXA's default; captured before they existed): the uniform mean over tokens after <bos> is used`);
@@ -97,8 +99,8 @@ export async function align(options: AlignOptions): Promise<AlignOutput> {
             pivot,
             pivotRequired: options.pivot !== undefined,
             ...(kernel ? { kernel: kernel.run } : {}),
-            ...(options.permutations !== undefined ? { permutations: options.permutations } : {}),
-            ...(options.seed !== undefined ? { seed: options.seed } : {}),
+            permutations: options.permutations ?? defaults.permutations,
+            seed: options.seed ?? defaults.seed,
             onLayer: (done, total) => progress(done, total, 'layers'),
           })),
         };

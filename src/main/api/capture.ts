@@ -1,14 +1,15 @@
 /** Capture: a corpus through the model into a store (neuron statistics, pooled residuals, NLL). */
 import { capture as captureCorpus, type CaptureSummary } from '../pipelines/capture.js';
+import { mergeShards as mergeShardsInto, type MergeOptions, type MergeSummary } from '../pipelines/merge-shards.js';
 import type { PoolingChoice } from '../pipelines/pooling.js';
 import type { Shard } from '../pipelines/shard.js';
 import type { Model } from '../model/model.js';
 import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
 import { longOperation, throwIfAborted, type LongRunningOptions } from './progress.js';
+import { OPTION_DEFAULTS } from './defaults.js';
 import { withStore, type ProjectStore } from './store.js';
 
-export type { CaptureSummary, PoolingChoice, Shard };
-export { mergeShards, type MergeOptions, type MergeSummary } from '../pipelines/merge-shards.js';
+export type { CaptureSummary, PoolingChoice, Shard, MergeOptions, MergeSummary };
 
 /** Options of `capture`. */
 export interface CaptureOptions extends LongRunningOptions, CorpusLimitOptions {
@@ -18,7 +19,7 @@ export interface CaptureOptions extends LongRunningOptions, CorpusLimitOptions {
   corpus: CorpusSource;
   /** Run name in the store; capturing again with the same name resumes it. Default `capture`. */
   run?: string;
-  /** Texts per forward pass at most; default 64, as the CLI's `--batch` (both take the pipeline's default). */
+  /** Texts per forward pass at most; default 64. */
   batch?: number;
   /** Padded tokens (texts × longest) per forward pass at most, which bounds memory; default 2048. */
   maxBatchTokens?: number;
@@ -48,19 +49,31 @@ export async function capture(options: CaptureOptions): Promise<CaptureSummary> 
     throwIfAborted(o.signal, 'capture');
     return withStore(options.store, {}, (store) =>
       captureCorpus(model, store, texts, {
-        runName: options.run ?? 'capture',
+        runName: options.run ?? OPTION_DEFAULTS.capture.run,
         corpusSpec: corpusLabel(options.corpus),
-        ...(options.batch !== undefined ? { batchSize: options.batch } : {}),
-        ...(options.maxBatchTokens !== undefined ? { maxBatchTokens: options.maxBatchTokens } : {}),
+        batchSize: options.batch ?? OPTION_DEFAULTS.capture.batch,
+        maxBatchTokens: options.maxBatchTokens ?? OPTION_DEFAULTS.capture.maxBatchTokens,
         ...(options.pooling ? { pooling: options.pooling } : {}),
         ...(options.shard ? { shard: options.shard } : {}),
-        keepActivationsPerLang: options.keepActivations ?? 0,
+        keepActivationsPerLang: options.keepActivations ?? OPTION_DEFAULTS.capture.keepActivations,
         ...(options.maxTokensPerText !== undefined ? { maxTokensPerText: options.maxTokensPerText } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
         onProgress: (p) => o.onProgress?.({ stage: 'capture', done: p.done, total: p.total, detail: `${p.tokens} tokens` }),
       }),
     );
   });
+}
+
+/**
+ * Adds the capture runs of `sourcePaths` (shards made by `capture --shard I/N`) into the run of the same
+ * name in `outPath`, creating it when missing. Refuses other models, corpora or settings, unfinished
+ * shards and texts counted twice; each source is added in one transaction, and one merged before is skipped.
+ *
+ * @example
+ *   mergeShards('all.db', ['shard-0.db', 'shard-1.db']);
+ */
+export function mergeShards(outPath: string, sourcePaths: readonly string[], options: MergeOptions = {}): MergeSummary {
+  return mergeShardsInto(outPath, sourcePaths, { run: options.run ?? OPTION_DEFAULTS.mergeShards.run });
 }
 
 /** The corpus limit fields of an options object. */

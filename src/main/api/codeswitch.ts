@@ -18,6 +18,7 @@ import type { NeuronIntervention } from '../model/types.js';
 import { limitsOf } from './capture.js';
 import { loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
 import { longOperation, progressWithAbort, type LongRunningOptions } from './progress.js';
+import { OPTION_DEFAULTS } from './defaults.js';
 import { withStoreSync, type ProjectStore } from './store.js';
 
 /** Options of `codeSwitch`. */
@@ -174,8 +175,8 @@ export interface CodeSwitchOutput {
 }
 
 /** Reads the intervention's neurons (UserError when the store or language has none). */
-export function codeSwitchInterventions(i: NonNullable<CodeSwitchOptions['intervention']>): { info: InterventionInfo; interventions: NeuronIntervention[] } {
-  const scale = i.mode === 'ablate' ? 0 : (i.factor ?? 2);
+function codeSwitchInterventions(i: NonNullable<CodeSwitchOptions['intervention']>): { info: InterventionInfo; interventions: NeuronIntervention[] } {
+  const scale = i.mode === 'ablate' ? 0 : (i.factor ?? OPTION_DEFAULTS.codeSwitch.factor);
   return withStoreSync(i.store, { readonly: true, create: false }, (store) => {
     const selection = lapeSelection(store, i.run, i.selection);
     const interventions = languageNeuronInterventions(selection.result, i.lang, scale);
@@ -213,22 +214,23 @@ async function codeSwitchWith(options: CodeSwitchOptions): Promise<CodeSwitchOut
   const promptsName = typeof options.prompts === 'string' ? options.prompts : 'array';
   const prompts = await loadCorpus(options.prompts, { ...limitsOf(options), model });
   if (prompts.length === 0) throw new UserError(`no prompts in ${promptsName}`);
+  const defaults = OPTION_DEFAULTS.codeSwitch;
   const plan: GenerationPlan = {
-    samples: options.samples ?? 1,
-    maxNewTokens: options.maxNewTokens ?? 48,
-    temperature: options.temperature ?? 0.8,
-    topP: options.topP ?? 0.95,
-    seed: options.seed ?? 0,
-    maxPromptTokens: options.maxPromptTokens ?? 64,
+    samples: options.samples ?? defaults.samples,
+    maxNewTokens: options.maxNewTokens ?? defaults.maxNewTokens,
+    temperature: options.temperature ?? defaults.temperature,
+    topP: options.topP ?? defaults.topP,
+    seed: options.seed ?? defaults.seed,
+    maxPromptTokens: options.maxPromptTokens ?? defaults.maxPromptTokens,
   };
-  const runs = intervention && (options.baseline ?? true) ? 2 : 1;
+  const runs = intervention && (options.baseline ?? defaults.baseline) ? 2 : 1;
   const perRun = prompts.length * (1 + plan.samples);
   const baselineProgress = progressWithAbort(options, 'baseline', 'code-switching');
   const baseline = runs === 2 ? await generateResponses(model, prompts, plan, (d) => baselineProgress(d, runs * perRun)) : null;
   const offset = runs === 2 ? perRun : 0;
   const progress = progressWithAbort(options, intervention ? `${intervention.info.mode} ${intervention.info.lang}` : 'generate', 'code-switching');
   const generated = await generateResponses(model, prompts, { ...plan, ...(intervention ? { interventions: intervention.interventions } : {}) }, (d) => progress(offset + d, runs * perRun));
-  const wordLevel = options.wordLevel ?? 'inherit';
+  const wordLevel = options.wordLevel ?? defaults.wordLevel;
   const analyse = (g: GeneratedResponse[]) => codeSwitchReport(g.map((r) => ({ id: responseId(r), expected: r.lang, text: r.text })), identifier, { wordLevel, englishWords, ...(labeler ? { labeler } : {}) });
   const report = analyse(generated);
   const baselineReport = baseline ? analyse(baseline) : null;

@@ -1,7 +1,10 @@
 /** Corpora for the API: a source string (`udhr:…`, a JSONL path) or texts made in a cell. */
 import { createHash } from 'node:crypto';
 import { UserError } from '../../shared/errors.js';
-import { limitPerLang, readCorpus, type CorpusText } from '../corpus/index.js';
+import type { CorpusText } from '../../shared/corpus-text.js';
+import { limitPerLang, readCorpus } from '../corpus/index.js';
+
+export { DEFAULT_LABEL_LANGUAGES } from '../corpus/index.js';
 import type { Model } from '../model/model.js';
 
 /**

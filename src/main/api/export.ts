@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { UserError } from '../../shared/errors.js';
 import { openStore as openInternalStore } from '../store/index.js';
 import { writeParquet } from '../store/parquet.js';
+import { OPTION_DEFAULTS } from './defaults.js';
 
 /** Options of `exportStore`. */
 export interface ExportStoreOptions {
@@ -40,7 +41,7 @@ export interface ExportSummary {
  * inputs (results, result_inputs), merged_shards. Columns are SCHEMA.md's; JSON columns stay JSON text.
  */
 export async function exportStore(options: ExportStoreOptions): Promise<ExportSummary> {
-  const format = options.format ?? 'parquet';
+  const format = options.format ?? OPTION_DEFAULTS.exportStore.format;
   if (format !== 'parquet') throw new UserError(`unknown export format "${String(format)}"`, 'Use --format parquet.');
   if (!existsSync(options.store)) throw new UserError(`no such store: ${options.store}`, 'Pass the SQLite file a capture wrote: --db run.db');
   const out = resolve(options.out);

@@ -9,6 +9,7 @@ import { fertility as fertilityOf, fertilityWords, type FertilityStats, type Tok
 import { resolveTokenizerFiles, textTokenSpans } from '../pipelines/tokenizer-files.js';
 import { Tokenizer } from '../model/tokenizer.js';
 import { loadCorpus, type CorpusSource } from './corpus.js';
+import { OPTION_DEFAULTS } from './defaults.js';
 
 export type { WordTokens } from '../analysis/fertility.js';
 
@@ -69,7 +70,7 @@ export interface FertilityOutput {
 
 /** Fertility and continued words (Rust et al. 2021), tokens per character and premium vs a pivot language. */
 export async function fertility(options: FertilityOptions): Promise<FertilityOutput> {
-  const pivot = options.pivot ?? 'eng';
+  const pivot = options.pivot ?? OPTION_DEFAULTS.fertility.pivot;
   const given = options.tokenizers.map((t) => (typeof t === 'string' ? t : t.path));
   const files = resolveTokenizerFiles(given).map((f, i) => {
     const t = options.tokenizers[i]!;
@@ -86,7 +87,7 @@ export async function fertility(options: FertilityOptions): Promise<FertilityOut
     throw new UserError(`pivot language "${pivot}" is not in the corpus`, `Languages of ${corpusName}: ${languages.join(', ')}; choose the pivot among them.`);
   }
   const counters: Record<string, TokenizeText> = {};
-  const wordTokens = options.wordTokens ?? 'in-context';
+  const wordTokens = options.wordTokens ?? OPTION_DEFAULTS.fertility.wordTokens;
   if (wordTokens !== 'in-context' && wordTokens !== 'alone') throw new UserError(`wordTokens must be 'in-context' or 'alone'`);
   // 'alone': every word too, tokenized on its own (the same segmentation as the analysis).
   const units = wordTokens === 'alone' ? [...texts, ...texts.flatMap((t) => fertilityWords(t.text, t.lang).map((w) => ({ text: w })))] : texts;

@@ -22,6 +22,7 @@ import {
 import { latentLanguageLens } from '../pipelines/latent-language-run.js';
 import { parseWordList } from '../corpus/word-list.js';
 import type { Model } from '../model/model.js';
+import { OPTION_DEFAULTS } from './defaults.js';
 import { longOperation, progressWithAbort, throwIfAborted, type LongRunningOptions } from './progress.js';
 
 export type { LatentTask, LayerSeries, DroppedConcept, VocabScheme, WordList };
@@ -120,9 +121,10 @@ export interface LatentLanguageOutput {
  */
 export async function latentLanguage(options: LatentLanguageOptions): Promise<LatentLanguageOutput> {
   const { model } = options;
-  const task = options.task ?? 'translation';
-  const latent = options.latent ?? 'eng';
-  const seed = options.seed ?? 1;
+  const defaults = OPTION_DEFAULTS.latentLanguage;
+  const task = options.task ?? defaults.task;
+  const latent = options.latent ?? defaults.latent;
+  const seed = options.seed ?? defaults.seed;
   const shots = options.shots ?? defaultShots(task);
   let list = typeof options.words === 'object' ? options.words : readWordList(options.words ?? bundledWordList);
   if (options.maxConcepts !== undefined) {
@@ -146,7 +148,7 @@ export async function latentLanguage(options: LatentLanguageOptions): Promise<La
   return longOperation(options, 'latent-language', async (o) => {
     throwIfAborted(o.signal, 'latent language');
     const progress = progressWithAbort(o, 'latent-language', 'latent language');
-    const lens = await latentLanguageLens(model, prompts, { batchSize: options.batch ?? 8, onProgress: (d, t) => progress(d, t) });
+    const lens = await latentLanguageLens(model, prompts, { batchSize: options.batch ?? defaults.batch, onProgress: (d, t) => progress(d, t) });
     const tok = (id: number) => ({ id, token: model.tokenizer.idToToken(id) });
     const results: LatentPromptResult[] = prompts.map((p, i) => {
       const l = lens[i]!;

@@ -4,15 +4,17 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
 import { labelCoverage } from '../analysis/label-coverage.js';
 import { createFastTextIdentifier } from '../analysis/language-id.js';
-import { DEFAULT_MIN_COUNT, DEFAULT_MIN_SHARE } from '../analysis/token-language.js';
 import { continuationText } from '../pipelines/continuation.js';
 import { tokenLanguagesOfCorpus } from '../pipelines/working-language-run.js';
 import { layerTensors } from '../model/graph-listing.js';
 import { describeModel as describeModelFolder } from '../model/model-description.js';
 import { listVariants } from '../model/model-folder.js';
 import { Model } from '../model/model.js';
-import type { DeviceRequest, NeuronIntervention } from '../model/types.js';
-import { loadCorpus, type CorpusSource } from './corpus.js';
+import type { DeviceRequest } from '../../shared/model-types.js';
+import type { NeuronIntervention } from '../model/types.js';
+import type { CorpusText } from '../../shared/corpus-text.js';
+import { corpusLabel, loadCorpus, type CorpusSource } from './corpus.js';
+import { OPTION_DEFAULTS } from './defaults.js';
 
 /** The package root (dist/src/main/api → four levels up). */
 const packageRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..');
@@ -104,7 +106,7 @@ export function openModel(dir: string = bundledModelDir, options: OpenModelOptio
 
 function defaultDevice(): DeviceRequest {
   const env = process.env['BABELSCOPE_DEVICE'];
-  if (env === undefined || env === '') return 'auto';
+  if (env === undefined || env === '') return OPTION_DEFAULTS.openModel.device;
   if (env === 'auto' || env === 'cpu' || env === 'cuda') return env;
   throw new UserError(`BABELSCOPE_DEVICE is "${env}"`, 'Set it to auto, cpu or cuda (or unset it).');
 }
@@ -242,17 +244,17 @@ export async function lens(model: Model, options: LensOptions): Promise<LensOutp
   const text = requireText(options.text, 'text');
   const enc = await model.tokenizer.encode(text);
   const langs = options.languages
-    ? await tokenLanguagesOfCorpus(
+    ? await labelSets(
         model,
         await loadCorpus(options.languages, {
           model,
           ...(options.maxTextsPerLang !== undefined ? { maxTextsPerLang: options.maxTextsPerLang } : {}),
           ...(options.maxTokensPerLang !== undefined ? { maxTokensPerLang: options.maxTokensPerLang } : {}),
         }),
-        { minShare: options.minShare ?? DEFAULT_MIN_SHARE, minCount: options.minCount ?? DEFAULT_MIN_COUNT },
+        { minShare: options.minShare ?? OPTION_DEFAULTS.lens.minShare, minCount: options.minCount ?? OPTION_DEFAULTS.lens.minCount },
       )
     : null;
-  const r = await model.lens({ inputIds: [enc.ids], topK: options.top ?? 5, ...(langs ? { tokenSets: langs.sets } : {}) });
+  const r = await model.lens({ inputIds: [enc.ids], topK: options.top ?? OPTION_DEFAULTS.lens.top, ...(langs ? { tokenSets: langs.sets } : {}) });
   const t = r.texts[0]!;
   const mass = (layer: number, pos: number): Record<string, number> =>
     Object.fromEntries(langs!.tokens.labels.map((label, k) => [label, t.setMass![layer]![pos]![k]!]));
@@ -272,6 +274,33 @@ export async function lens(model: Model, options: LensOptions): Promise<LensOutp
       })),
     })),
   };
+}
+
+type LabelSets = Pick<Awaited<ReturnType<typeof tokenLanguagesOfCorpus>>, 'tokens' | 'sets'>;
+
+/**
+ * Token languages per model, by the label texts (their hash) and the rule. The lens is called again and
+ * again against the same labels (the workbench's lens page, a cell in a loop), and tokenizing and
+ * counting the label corpus is most of its time; a few label sets per model are kept.
+ */
+const labelSetCache = new WeakMap<Model, Map<string, Promise<LabelSets>>>();
+const LABEL_SETS_PER_MODEL = 8;
+
+function labelSets(model: Model, texts: CorpusText[], rule: { minShare: number; minCount: number }): Promise<LabelSets> {
+  let cached = labelSetCache.get(model);
+  if (!cached) labelSetCache.set(model, (cached = new Map()));
+  const key = `${corpusLabel(texts)} ${rule.minShare} ${rule.minCount}`;
+  let sets = cached.get(key);
+  if (!sets) {
+    const made = tokenLanguagesOfCorpus(model, texts, rule).then(({ tokens, sets }) => ({ tokens, sets }));
+    made.catch(() => cached.delete(key));
+    cached.set(key, (sets = made));
+    if (cached.size > LABEL_SETS_PER_MODEL) cached.delete(cached.keys().next().value!);
+  } else {
+    cached.delete(key); // most recently used last
+    cached.set(key, sets);
+  }
+  return sets;
 }
 
 /** Options of `activations`. */
@@ -342,10 +371,10 @@ export async function generate(model: Model, options: GenerateOptions): Promise<
   const enc = await model.tokenizer.encode(prompt);
   const r = await model.generate({
     inputIds: enc.ids,
-    maxNewTokens: options.maxNewTokens ?? 32,
-    temperature: options.temperature ?? 0,
-    topP: options.topP ?? 1,
-    seed: options.seed ?? 0,
+    maxNewTokens: options.maxNewTokens ?? OPTION_DEFAULTS.generate.maxNewTokens,
+    temperature: options.temperature ?? OPTION_DEFAULTS.generate.temperature,
+    topP: options.topP ?? OPTION_DEFAULTS.generate.topP,
+    seed: options.seed ?? OPTION_DEFAULTS.generate.seed,
     ...(options.interventions?.length ? { interventions: options.interventions } : {}),
   });
   const { text } = await continuationText(model.tokenizer, enc.ids, r.ids);

@@ -3,21 +3,19 @@ import { UserError } from '../../shared/errors.js';
 import type { RunStatus } from '../../shared/result-kinds.js';
 import type { AblationMatrix } from '../analysis/ablation-matrix.js';
 import { ablationOverCorpus } from '../pipelines/ablation-run.js';
-import { lape as lapeOf, LAPE_DEFAULTS, type LapeOptions as LapeAnalysisOptions, type LapeResult, type NeuronRef, type NeuronSelection } from '../analysis/lape.js';
-import { selectivity as selectivityOf, SELECTIVITY_DEFAULTS, type SelectivityResult, type SelectiveNeuron } from '../analysis/selectivity.js';
+import { lape as lapeOf, type LapeOptions as LapeAnalysisOptions, type LapeResult, type NeuronRef, type NeuronSelection } from '../analysis/lape.js';
+import { selectivity as selectivityOf, type SelectivityResult, type SelectiveNeuron } from '../analysis/selectivity.js';
 import { meanNllByLanguage, tokenizeCorpus } from '../pipelines/corpus-nll.js';
-import { lapeSelection, lapeStatsOf, partialRunWarning, requireCaptureRun, selectivityStatsOf, withLearnedCheck } from '../pipelines/stored-runs.js';
+import { languageNeuronInterventions } from '../pipelines/language-interventions.js';
+import { describeSelection, lapeSelection, lapeStatsOf, partialRunWarning, requireCaptureRun, selectivityStatsOf, withLearnedCheck } from '../pipelines/stored-runs.js';
 import type { Model } from '../model/model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { limitsOf } from './capture.js';
 import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
 import { longOperation, progressWithAbort, throwIfAborted, type LongRunningOptions } from './progress.js';
+import { OPTION_DEFAULTS } from './defaults.js';
 import { withStore, withStoreSync, type ProjectStore } from './store.js';
 
-export { LAPE_DEFAULTS, SELECTIVITY_DEFAULTS };
-
-/** Random neuron sets per language in `ablate` by default: 20 draws make a 2.5–97.5 % band. */
-export const DEFAULT_RANDOM_SETS = 20;
 export type { LapeResult, NeuronRef, AblationMatrix, NeuronSelection, SelectivityResult, SelectiveNeuron };
 
 /** Options of `lape`. */
@@ -60,15 +58,16 @@ export type LapeOutput = (LapeResult | SelectivityResult) & { resultId: number |
  * counts; stored in the file as a `lape` result.
  */
 export function lape(options: LapeOptions): LapeOutput {
-  const save = options.save ?? true;
+  const defaults = OPTION_DEFAULTS.lape;
+  const save = options.save ?? defaults.save;
   return withStoreSync(options.store, { readonly: !save, create: false }, (store) => {
-    const run = requireCaptureRun(store, options.run ?? 'capture');
+    const run = requireCaptureRun(store, options.run ?? defaults.run);
     const about = { run: { id: run.id, name: run.name, status: run.status }, warnings: warningsAbout(run) };
-    if ((options.method ?? 'lape') === 'selectivity') {
+    if ((options.method ?? defaults.method) === 'selectivity') {
       const result = withLearnedCheck(store, run, selectivityOf(selectivityStatsOf(store, run), {
-        minEffect: options.minEffect ?? SELECTIVITY_DEFAULTS.minEffect,
-        fdr: options.fdr ?? SELECTIVITY_DEFAULTS.fdr,
-        fdrProcedure: options.fdrProcedure ?? SELECTIVITY_DEFAULTS.fdrProcedure,
+        minEffect: options.minEffect ?? defaults.minEffect,
+        fdr: options.fdr ?? defaults.fdr,
+        fdrProcedure: options.fdrProcedure ?? defaults.fdrProcedure,
       }));
       const params = { method: 'selectivity' as const, test: result.test!, ...result.options };
       const resultId = save ? store.saveResult('lape', { runId: run.id, params, result, inputs: { run: run.id } }) : null;
@@ -76,9 +75,9 @@ export function lape(options: LapeOptions): LapeOutput {
     }
     const stats = lapeStatsOf(store, run);
     const o: LapeAnalysisOptions = {
-      topRate: options.topRate ?? LAPE_DEFAULTS.topRate,
-      filterRate: options.filterRate ?? LAPE_DEFAULTS.filterRate,
-      activationBarRatio: options.activationBarRatio ?? LAPE_DEFAULTS.activationBarRatio,
+      topRate: options.topRate ?? defaults.topRate,
+      filterRate: options.filterRate ?? defaults.filterRate,
+      activationBarRatio: options.activationBarRatio ?? defaults.activationBarRatio,
     };
     const result = withLearnedCheck(store, run, lapeOf(stats, o));
     const resultId = save ? store.saveResult('lape', { runId: run.id, params: result.options, result, inputs: { run: run.id } }) : null;
@@ -110,6 +109,33 @@ export function storedLape(options: { store: ProjectStore | string; run?: string
   });
 }
 
+/** A stored LAPE selection described without its neurons: what `ablate` and `codeSwitch` say they use. */
+export interface LapeSelectionInfo {
+  /** The stored result's id. */
+  resultId: number;
+  /** The capture run it was made from. */
+  run: LapeRun;
+  /** True when it was made from a capture that had not finished. */
+  partial: boolean;
+  /** One line naming it, its method and settings and its neuron count. */
+  description: string;
+  /** Warnings, e.g. that its capture run has not finished. */
+  warnings: string[];
+}
+
+/**
+ * The stored LAPE selection that `ablate` and `codeSwitch` use for these options (`selection`, else the
+ * newest of `run`), described; with `lang`, a UserError when it holds no neurons of that language. Reads
+ * the store only, so a caller can say what it will use (or fail) before loading a model.
+ */
+export function describeLapeSelection(options: { store: ProjectStore | string; run?: string; selection?: number; lang?: string }): LapeSelectionInfo {
+  return withStoreSync(options.store, { readonly: true, create: false }, (store) => {
+    const s = lapeSelection(store, options.run, options.selection);
+    if (options.lang !== undefined) languageNeuronInterventions(s.result, options.lang, 0);
+    return { resultId: s.id, run: { id: s.run.id, name: s.run.name, status: s.run.status }, partial: s.partial, description: describeSelection(s, store.path), warnings: warningsAbout(s.run) };
+  });
+}
+
 /** Options of `meanNll`. */
 export interface MeanNllOptions extends LongRunningOptions, CorpusLimitOptions {
   model: Model;
@@ -127,7 +153,7 @@ export async function meanNll(options: MeanNllOptions): Promise<Record<string, n
     throwIfAborted(o.signal, 'meanNll');
     const progress = progressWithAbort(o, 'meanNll', 'meanNll');
     progress(0, corpus.texts.length);
-    return meanNllByLanguage(options.model, corpus, options.batch ?? 8, options.interventions ?? [], (done) => progress(done, corpus.texts.length));
+    return meanNllByLanguage(options.model, corpus, options.batch ?? OPTION_DEFAULTS.meanNll.batch, options.interventions ?? [], (done) => progress(done, corpus.texts.length));
   });
 }
 
@@ -173,15 +199,16 @@ export interface AblationOutput extends AblationMatrix {
  */
 export async function ablate(options: AblateOptions): Promise<AblationOutput> {
   if (!options.store && !options.lape) throw new UserError('ablate needs a store with a LAPE result, or a LAPE result', 'Pass { store: "run.db" } after lape({ store }), or { lape: result }.');
-  const scale = options.scale ?? 0;
-  const randomSets = options.randomSets ?? DEFAULT_RANDOM_SETS;
-  const seed = options.seed ?? 0;
+  const defaults = OPTION_DEFAULTS.ablate;
+  const scale = options.scale ?? defaults.scale;
+  const randomSets = options.randomSets ?? defaults.randomSets;
+  const seed = options.seed ?? defaults.seed;
   const run = (lapeResult: NeuronSelection): Promise<AblationMatrix> =>
     longOperation(options, 'ablate', async (o) => {
       const model = options.model;
       const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
       const progress = progressWithAbort(o, 'ablate', 'ablation');
-      return ablationOverCorpus(model, lapeResult.neurons, texts, { scale, batchSize: options.batch ?? 8, randomSets, seed, onProgress: progress });
+      return ablationOverCorpus(model, lapeResult.neurons, texts, { scale, batchSize: options.batch ?? defaults.batch, randomSets, seed, onProgress: progress });
     });
   const unstored = options.lape && (options.lape.resultId ?? null) === null;
   if (!options.store || unstored) return { ...(await run(options.lape!)), resultId: null, selection: null, partial: false };

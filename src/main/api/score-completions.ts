@@ -10,6 +10,7 @@ import { UserError } from '../../shared/errors.js';
 import type { Interval } from '../../shared/intervals.js';
 import { parseCompletions } from '../analysis/completions-file.js';
 import { createFastTextLabeler } from '../analysis/language-id.js';
+import { OPTION_DEFAULTS } from './defaults.js';
 import { LCB_SEGMENTED_LANGUAGES, LCB_WPR_LANGUAGES, lcbEnglishWords, scoreCompletionRows, type CompletionRow, type CompletionScore, type LcbRow, type LineLabeler } from '../analysis/lcb.js';
 
 const packageRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..');
@@ -119,8 +120,8 @@ export async function scoreCompletions(rows: readonly CompletionRow[] | string, 
   if (list.length === 0) throw new UserError(`no completions in ${input}`);
   const { words, name } = englishWordsFrom(options.englishWords);
   const labeler = options.labeler ?? (await createFastTextLabeler());
-  const threshold = options.threshold ?? 0.3;
-  const minLineWords = options.minLineWords ?? 5;
+  const threshold = options.threshold ?? OPTION_DEFAULTS.scoreCompletions.threshold;
+  const minLineWords = options.minLineWords ?? OPTION_DEFAULTS.scoreCompletions.minLineWords;
   const wprLanguages = [...(options.wprLanguages ?? LCB_WPR_LANGUAGES)];
   const scored = scoreCompletionRows(list, {
     labeler,

@@ -42,8 +42,11 @@ export class ProjectStore {
   /** Same as `openStore(path, options)`. */
   static open(path: string, options: OpenStoreOptions = {}): ProjectStore {
     const readonly = options.readonly ?? false;
+    if (typeof path !== 'string' || path.trim() === '') {
+      throw new UserError('the store path is empty', 'Pass the path of a store file, e.g. project.db (made by `babelscope capture DIR --corpus SRC --db FILE` or capture({ model, store, corpus })).');
+    }
     if (!existsSync(path) && (readonly || options.create === false)) {
-      throw new UserError(`no such file: ${path}`, 'Create it first with a capture (capture({ model, store: path, corpus })).');
+      throw new UserError(`no such file: ${path}`, 'Create it first with a capture: `babelscope capture DIR --corpus SRC --db FILE`, or capture({ model, store: path, corpus }).');
     }
     return new ProjectStore(openInternalStore(path, { readonly }));
   }

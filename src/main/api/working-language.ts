@@ -2,12 +2,13 @@
 import type { WorkingLanguageResult } from '../analysis/working-language.js';
 import { UserError } from '../../shared/errors.js';
 import { requireCaptureRun } from '../pipelines/stored-runs.js';
-import { DEFAULT_MIN_COUNT, DEFAULT_MIN_SHARE, type TokenEvidence } from '../analysis/token-language.js';
+import type { TokenEvidence } from '../analysis/token-language.js';
 import { workingLanguageOverCorpus } from '../pipelines/working-language-run.js';
 import type { Model } from '../model/model.js';
 import { limitsOf } from './capture.js';
 import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
 import { longOperation, progressWithAbort, throwIfAborted, type LongRunningOptions } from './progress.js';
+import { OPTION_DEFAULTS } from './defaults.js';
 import { withStore, type ProjectStore } from './store.js';
 
 export type { WorkingLanguageResult };
@@ -59,25 +60,26 @@ export interface WorkingLanguageOutput extends WorkingLanguageResult {
  */
 export async function workingLanguage(options: WorkingLanguageOptions): Promise<WorkingLanguageOutput> {
   const { model } = options;
-  const minShare = options.minShare ?? DEFAULT_MIN_SHARE;
-  const minCount = options.minCount ?? DEFAULT_MIN_COUNT;
+  const defaults = OPTION_DEFAULTS.workingLanguage;
+  const minShare = options.minShare ?? defaults.minShare;
+  const minCount = options.minCount ?? defaults.minCount;
   for (const [name, v] of [['chanceDraws', options.chanceDraws], ['resamples', options.resamples]] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new UserError(`${name} must be a non-negative integer, got ${v}`);
   }
-  const uncertainty = { chanceDraws: options.chanceDraws ?? 20, resamples: options.resamples ?? 1000, seed: options.seed ?? 1 };
+  const uncertainty = { chanceDraws: options.chanceDraws ?? defaults.chanceDraws, resamples: options.resamples ?? defaults.resamples, seed: options.seed ?? defaults.seed };
   const compute = () =>
     longOperation(options, 'working-language', async (o) => {
       const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
       throwIfAborted(o.signal, 'working language');
       const progress = progressWithAbort(o, 'working-language', 'working language');
-      return workingLanguageOverCorpus(model, texts, { batchSize: options.batch ?? 8, minShare, minCount, ...uncertainty, ...(options.evidence ? { evidence: options.evidence } : {}), onProgress: (d, t) => progress(d, t) });
+      return workingLanguageOverCorpus(model, texts, { batchSize: options.batch ?? defaults.batch, minShare, minCount, ...uncertainty, ...(options.evidence ? { evidence: options.evidence } : {}), onProgress: (d, t) => progress(d, t) });
     });
   if (!options.store) {
     const { tokens, result } = await compute();
     return { tokensPerLabel: tokens.tokensPerLabel, ...result, resultId: null };
   }
   return withStore(options.store, { create: false }, async (store) => {
-    const run = requireCaptureRun(store, options.run ?? 'capture');
+    const run = requireCaptureRun(store, options.run ?? defaults.run);
     store.assertSameModel(run, model.info);
     const { tokens, result } = await compute();
     const resultId = store.saveResult('working-language', { runId: run.id, params: { corpus: corpusLabel(options.corpus), ...limitsOf(options), minShare, minCount, ...uncertainty }, result, inputs: {} });

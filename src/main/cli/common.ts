@@ -2,8 +2,9 @@
 import { Option, type Command } from 'commander';
 import { UserError } from '../../shared/errors.js';
 import * as api from '../api/index.js';
-import type { Model } from '../model/model.js';
-import type { DeviceRequest } from '../model/types.js';
+import type { DeviceRequest } from '../../shared/model-types.js';
+
+type Model = api.Model;
 
 export interface ModelOptions {
   device: DeviceRequest;
@@ -19,7 +20,7 @@ export interface OutputOptions {
 
 export function addModelOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--device <device>', 'where to run the model').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .addOption(new Option('--device <device>', 'where to run the model').choices(['auto', 'cpu', 'cuda']).default(api.OPTION_DEFAULTS.openModel.device))
     .option('--tap <name=tensor>', 'tap point override, e.g. "mlp_act=/model/layers.{i}/mlp/Mul_output_0" (repeatable)', collect, [])
     .option('--arch <model_type>', 'treat the model as this architecture (llama, qwen2, gemma, gpt2, ...)')
     .option('--variant <name>', 'which ONNX file of the folder: fp16, q4f16, quantized, … (model_<name>.onnx; `inspect` lists them)')
@@ -82,7 +83,7 @@ export function showToken(t: string): string {
   return JSON.stringify(t.replaceAll('\u2581', ' ')).slice(1, -1);
 }
 
-/** `--db ""` (or only spaces) would silently store nothing anywhere useful: refuse it. */
+/** `--db ""` (or only spaces): refused naming the flag (the API's own error cannot know the flag's name). */
 export function requireDbPath(path: string, flag = '--db'): string {
   if (path.trim() === '') throw new UserError(`${flag} is empty`, 'Pass the path of a store file, e.g. --db project.db.');
   return path;

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import type { CorpusParams } from '../../shared/result-kinds.js';
-import { readCorpus, type CorpusText } from '../corpus/index.js';
-import type { Model } from '../model/model.js';
 import { parseIntOption } from './common.js';
 
 export interface CorpusOptions {
@@ -15,16 +13,6 @@ export function addCorpusOptions(cmd: Command, flag = '--corpus <src>', what = '
     .requiredOption(flag, what)
     .option('--max-texts-per-lang <n>', 'use at most this many texts per language', parseIntOption('--max-texts-per-lang', 1))
     .option('--max-tokens-per-lang <n>', 'use texts per language until this many tokens', parseIntOption('--max-tokens-per-lang', 1));
-}
-
-/** Reads the corpus with the per-language limits; token limits count with the model's tokenizer. */
-export function loadCorpus(spec: string, o: Omit<CorpusOptions, 'corpus'>, model?: Model): Promise<CorpusText[]> {
-  return readCorpus(spec, {
-    ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}),
-    ...(o.maxTokensPerLang !== undefined && model
-      ? { maxTokensPerLang: o.maxTokensPerLang, countTokens: async (t: string) => (await model.tokenizer.encode(t)).ids.length }
-      : {}),
-  });
 }
 
 /** The per-language limits the user gave, without the ones left unset (the API's and the store's shape). */

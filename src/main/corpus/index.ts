@@ -1,4 +1,4 @@
-export type { CorpusText, CorpusLimits, CountTokens } from './types.js';
+export type { CorpusLimits, CountTokens } from './types.js';
 export { readJsonlCorpus } from './jsonl.js';
 export { readUdhr, udhrFile, udhrCodes, UDHR_SHORT_CODES, DEFAULT_LABEL_LANGUAGES } from './udhr.js';
 export { parseUdhrHtml, type UdhrParagraph } from './udhr-html.js';

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { UserError } from '../../shared/errors.js';
-import type { CorpusText } from './types.js';
+import type { CorpusText } from '../../shared/corpus-text.js';
 
 const LINE_HINT = 'Each line must be one JSON object like {"lang":"eng","id":"1.1","text":"…"}.';
 

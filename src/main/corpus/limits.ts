@@ -1,4 +1,5 @@
-import type { CorpusLimits, CorpusText } from './types.js';
+import type { CorpusText } from '../../shared/corpus-text.js';
+import type { CorpusLimits } from './types.js';
 
 /** Applies per-language text and token budgets to a corpus stream, keeping corpus order. */
 export async function* limitPerLang(source: AsyncIterable<CorpusText>, limits: CorpusLimits): AsyncGenerator<CorpusText> {

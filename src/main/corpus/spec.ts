@@ -1,7 +1,8 @@
 import { UserError } from '../../shared/errors.js';
 import { readJsonlCorpus } from './jsonl.js';
 import { limitPerLang } from './limits.js';
-import type { CorpusLimits, CorpusText } from './types.js';
+import type { CorpusText } from '../../shared/corpus-text.js';
+import type { CorpusLimits } from './types.js';
 import { DEFAULT_LABEL_LANGUAGES, readUdhr } from './udhr.js';
 
 export type CorpusSpec = { kind: 'udhr'; langs: string[] } | { kind: 'jsonl'; path: string };

@@ -1,10 +1,3 @@
-/** One text of a corpus. Parallel texts (translations of each other) share `id` across languages. */
-export interface CorpusText {
-  lang: string;
-  id: string;
-  text: string;
-}
-
 /** Counts the tokens of a text (the model's tokenizer); may be async. */
 export type CountTokens = (text: string, lang: string) => number | Promise<number>;
 

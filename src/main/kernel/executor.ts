@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import type { MimeBundle } from '../../shared/kernel-types.js';
 import { CellSyntaxError, compileCell, HELPER, type CompiledCell } from './compile.js';
-import { AMBIENT_PROGRESS, type AmbientProgress } from '../api/progress.js';
+import { AMBIENT_PROGRESS, type AmbientProgress } from '../../shared/ambient-progress.js';
 import type { CellGlobals } from '../../shared/cell-globals.js';
 import { makeDisplay, mimeBundle } from './display.js';
 import { progressHandle, ProgressOperation, type DisplaySink } from './progress-reporter.js';

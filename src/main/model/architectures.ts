@@ -4,7 +4,7 @@
  * hold its dimensions. Folder reading, tap discovery and the engine all look things up here.
  */
 import { UserError } from '../../shared/errors.js';
-import type { NormKind } from './types.js';
+import type { NormKind } from '../../shared/model-types.js';
 
 export interface Architecture {
   /** rms, rms_plus_one (Gemma: weight + 1, unless the exporter folded it), layer (LayerNorm with bias). */

@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { UserError } from '../../shared/errors.js';
 import { OnnxType } from './onnx-graph.js';
 import { Writer } from './protobuf.js';
-import type { Device, DeviceRequest } from './types.js';
+import type { Device, DeviceRequest } from '../../shared/model-types.js';
 
 export async function pickDevice(req: DeviceRequest, log: (m: string) => void): Promise<{ device: Device; providers: string[] }> {
   if (req === 'cpu') return { device: 'cpu', providers: ['cpu'] };

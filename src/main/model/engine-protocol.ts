@@ -1,7 +1,8 @@
 /** Messages between the main thread and the engine worker. */
 import type { SerializedError } from '../../shared/errors.js';
 import type { CaptureStats, GenerateRequest, GenerateResult, LensRequest, LensResult, NllResult, OpenOptions } from './onnx-engine.js';
-import type { ForwardRequest, ForwardResult, ModelInfo, NeuronIntervention } from './types.js';
+import type { ModelInfo } from '../../shared/model-types.js';
+import type { ForwardRequest, ForwardResult, NeuronIntervention } from './types.js';
 
 export type EngineMethods = {
   open: (p: { dir: string; options: Omit<OpenOptions, 'log'> }) => ModelInfo;

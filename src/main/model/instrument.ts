@@ -10,7 +10,7 @@
  * only the nodes that read a scaled activation are rewritten, and the graph is re-wrapped from slices.
  */
 import { concatBytes, fieldKeyStart, fields, rewriteGraphFields, str, Wire, Writer } from './protobuf.js';
-import type { NormKind } from './types.js';
+import type { NormKind } from '../../shared/model-types.js';
 import { OnnxType } from './onnx-graph.js';
 import { widenValueInfo } from './bfloat16.js';
 

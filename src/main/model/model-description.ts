@@ -12,7 +12,7 @@ import { openModelFolder } from './model-folder.js';
 import { OnnxType, readOnnxGraph, type OnnxGraph } from './onnx-graph.js';
 import { dtypeName, float32Copy, FLOAT32_COPY, modelFloatType } from './bfloat16.js';
 import { discoverTaps, parseTapOverride, projectionShape, type HeadInfo, type SumOutput } from './tap-discovery.js';
-import type { ModelInfo } from './types.js';
+import type { ModelInfo } from '../../shared/model-types.js';
 
 export interface DescribeOptions {
   /** `name=tensor` overrides, as given to --tap. */

@@ -12,7 +12,8 @@ import { openModelFolder } from './model-folder.js';
 import type { CaptureStats, GenerateRequest, GenerateResult, LensRequest, LensResult, NllResult, OpenOptions } from './onnx-engine.js';
 import { Tokenizer } from './tokenizer.js';
 import { engineStackMb } from './worker-stack.js';
-import type { ForwardRequest, ForwardResult, ModelInfo, NeuronIntervention } from './types.js';
+import type { ModelInfo } from '../../shared/model-types.js';
+import type { ForwardRequest, ForwardResult, NeuronIntervention } from './types.js';
 
 /** A loaded model: its tokenizer on this thread, inference in a worker thread (open with `openModel`, release with `dispose`). */
 export class Model {

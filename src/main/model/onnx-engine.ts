@@ -15,7 +15,8 @@ import { jsReadable, modelFloatType } from './bfloat16.js';
 import { pickDevice } from './device.js';
 import { mulberry32 } from '../../shared/random.js';
 import { sampleToken } from './sampling.js';
-import type { DeviceRequest, NormKind, ForwardRequest, ForwardResult, ModelInfo, NeuronIntervention, Tensor } from './types.js';
+import type { DeviceRequest, NormKind, ModelInfo, Tensor } from '../../shared/model-types.js';
+import type { ForwardRequest, ForwardResult, NeuronIntervention } from './types.js';
 
 /** How the engine opens a model folder. */
 export interface OpenOptions {

@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { pickDevice } from './device.js';
 import { OnnxType } from './onnx-graph.js';
 import { Writer } from './protobuf.js';
-import type { Device, DeviceRequest } from './types.js';
+import type { Device, DeviceRequest } from '../../shared/model-types.js';
 
 export interface OnnxSimilarityKernel {
   device: Device;

@@ -6,7 +6,7 @@
 import { UserError } from '../../shared/errors.js';
 import { ALL_MLP_ACT_NAMES, ALL_RESID_NAMES } from './architectures.js';
 import { indexGraph, type GraphIndex, type OnnxGraph, type OnnxNode } from './onnx-graph.js';
-import type { TapPoint } from './types.js';
+import type { TapPoint } from '../../shared/model-types.js';
 
 export interface ModelDims {
   numLayers: number;

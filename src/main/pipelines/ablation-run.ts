@@ -4,7 +4,7 @@
  */
 import { ablationMatrix, randomNeuronSetLike, type AblationMatrix } from '../analysis/ablation-matrix.js';
 import type { NeuronRef } from '../analysis/lape.js';
-import type { CorpusText } from '../corpus/index.js';
+import type { CorpusText } from '../../shared/corpus-text.js';
 import type { Model } from '../model/model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { mulberry32 } from '../../shared/random.js';

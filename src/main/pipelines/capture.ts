@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { CancellationError, UserError } from '../../shared/errors.js';
-import type { CorpusText } from '../corpus/index.js';
+import type { CorpusText } from '../../shared/corpus-text.js';
 import type { Model } from '../model/model.js';
 import type { PooledSums } from '../model/onnx-engine.js';
 import type { NllTotals } from '../../shared/result-kinds.js';

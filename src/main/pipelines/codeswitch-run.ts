@@ -4,7 +4,7 @@
  * reproducible and one response can be regenerated alone); `tokenIndexAtChar` (continuation.ts) leads
  * back from a character of a response to the generated token that produced it.
  */
-import type { CorpusText } from '../corpus/index.js';
+import type { CorpusText } from '../../shared/corpus-text.js';
 import type { Model } from '../model/model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { continuationText } from './continuation.js';

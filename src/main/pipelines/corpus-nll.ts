@@ -1,5 +1,5 @@
 /** Mean next-token NLL per language over a corpus, optionally with neurons scaled (ablation). */
-import type { CorpusText } from '../corpus/index.js';
+import type { CorpusText } from '../../shared/corpus-text.js';
 import type { Model } from '../model/model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { lengthSortedBatches } from './batches.js';

@@ -50,16 +50,9 @@ interface SourceRun {
   nll: NllTotals;
 }
 
-/**
- * Adds the capture runs of `sourcePaths` (shards made by `capture --shard I/N`) into the run of the same
- * name in `outPath`, creating it when missing. Refuses other models, corpora or settings, unfinished
- * shards and texts counted twice; each source is added in one transaction, and one merged before is skipped.
- *
- * @example
- *   mergeShards('all.db', ['shard-0.db', 'shard-1.db']);
- */
-export function mergeShards(outPath: string, sourcePaths: readonly string[], o: MergeOptions = {}): MergeSummary {
-  const runName = o.run ?? 'capture';
+/** Adds the capture runs of `sourcePaths` into the run `o.run` of `outPath` (see the API's `mergeShards`). */
+export function mergeShards(outPath: string, sourcePaths: readonly string[], o: Required<MergeOptions>): MergeSummary {
+  const runName = o.run;
   if (sourcePaths.length === 0) throw new UserError('merge needs at least one source store', 'babelscope merge OUT.db SHARD0.db SHARD1.db …');
   const out = resolve(outPath);
   const paths = sourcePaths.map((p) => resolve(p));

@@ -12,8 +12,6 @@ export type { PooledKind };
 
 /** The residual-stream points pooled besides the blocks. */
 export type PooledEnd = 'embedding' | 'final_norm';
-const ENDS: readonly PooledEnd[] = ['embedding', 'final_norm'];
-const KINDS: readonly PooledKind[] = ['wmean', 'mean', 'last'];
 
 /** What a capture pools and keeps per text, and how it stores it. */
 export interface PoolingChoice {
@@ -31,34 +29,6 @@ export const DEFAULT_POOLING: PoolingChoice = { vectors: ['wmean', 'mean', 'last
 /** What runs made before pooling became a choice recorded as their pooling (all layers, mean and last, float32). */
 export const LEGACY_POOLING_PARAM = 'mean and last over tokens after <bos>';
 export const LEGACY_POOLING: PoolingChoice = { vectors: ['mean', 'last'], layers: 'all', dtype: 'float32' };
-
-/** `wmean`, `mean`, `last`, a comma-separated list of them, or `none`. */
-export function parsePoolVectors(spec: string): PooledKind[] {
-  const parts = spec.split(',').map((s) => s.trim()).filter(Boolean);
-  if (parts.length === 1 && parts[0] === 'none') return [];
-  const bad = parts.filter((p) => !(KINDS as readonly string[]).includes(p));
-  if (parts.length === 0 || bad.length) throw new UserError(`--pool must list wmean, mean and/or last (e.g. wmean,last), or be none, got "${spec}"`);
-  return KINDS.filter((k) => parts.includes(k));
-}
-
-/** `all`, or blocks and ranges with `embedding` and `final_norm`: `embedding,0,4,8-11,final_norm`. */
-export function parseLayerList(spec: string): { layers: number[] | 'all'; ends: PooledEnd[] } {
-  if (spec.trim() === 'all') return { layers: 'all', ends: [...ENDS] };
-  const layers = new Set<number>();
-  const ends = new Set<PooledEnd>();
-  for (const part of spec.split(',').map((s) => s.trim())) {
-    if ((ENDS as readonly string[]).includes(part)) {
-      ends.add(part as PooledEnd);
-      continue;
-    }
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m || (m[2] !== undefined && Number(m[2]) < Number(m[1]))) {
-      throw new UserError(`--pool-layers must list blocks and ranges such as 0,4,8-11, with embedding and final_norm if wanted (or all), got "${spec}"`);
-    }
-    for (let l = Number(m[1]); l <= Number(m[2] ?? m[1]); l++) layers.add(l);
-  }
-  return { layers: [...layers].sort((a, b) => a - b), ends: ENDS.filter((e) => ends.has(e)) };
-}
 
 /** The block indices to keep for a model of `numLayers` layers; UserError for layers it lacks. */
 export function pooledLayerSet(choice: PoolingChoice, numLayers: number): Set<number> {

@@ -11,6 +11,9 @@ import type { CheckpointInput } from '../analysis/checkpoints.js';
 import { NLL_RESULT } from './capture.js';
 import { WORKING_LANGUAGE_RESULT } from './working-language-run.js';
 
+/** The capture run that operations reading a store use unless told another. */
+export const DEFAULT_CAPTURE_RUN = 'capture';
+
 export function openExistingStore(path: string, readonly = false): Store {
   if (path.trim() === '') throw new UserError('--db is empty', 'Pass the path of a store file written by `babelscope capture`, e.g. --db project.db.');
   if (!existsSync(path)) throw new UserError(`no such file: ${path}`, 'Create it first with `babelscope capture DIR --corpus SRC --db FILE`.');
@@ -188,11 +191,11 @@ export type LapeSelection = StoredResult<'lape'> & { run: RunRecord };
 
 /**
  * The LAPE selection to use: result `selectionId` (`--selection ID`), else the latest of the run
- * named `runName` (default `capture`). A run name that disagrees with the selection's run is an error.
+ * named `runName` (default DEFAULT_CAPTURE_RUN). A run name that disagrees with the selection's run is an error.
  */
 export function lapeSelection(store: Store, runName: string | undefined, selectionId?: number): LapeSelection {
   if (selectionId === undefined) {
-    const run = requireCaptureRun(store, runName ?? 'capture');
+    const run = requireCaptureRun(store, runName ?? DEFAULT_CAPTURE_RUN);
     const r = store.latestResult(run.id, 'lape');
     if (!r) throw new UserError(`no LAPE selection for run "${run.name}" in ${store.path}`, `Run \`babelscope lape --db ${store.path} --run ${run.name}\` first.`);
     return { ...r, run };

@@ -7,7 +7,7 @@ import { keywordEvidence } from '../analysis/code-keywords.js';
 import { tokenLanguages, type TokenEvidence, type TokenLanguages } from '../analysis/token-language.js';
 import { DEFAULT_LANGUAGE_SCRIPTS } from '../analysis/script.js';
 import { chanceMassOf, randomSizeMatchedSets, workingLanguageIntervals, WorkingLanguageAccumulator, type WorkingLanguageResult, type WorkingLanguageTable, type WorkingLanguageTextSums } from '../analysis/working-language.js';
-import type { CorpusText } from '../corpus/index.js';
+import type { CorpusText } from '../../shared/corpus-text.js';
 import type { Model } from '../model/model.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { lengthSortedBatches } from './batches.js';

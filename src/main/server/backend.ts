@@ -2,13 +2,10 @@
 import type { BackendMethods, LensView, ModelSummary } from '../../shared/backend-contract.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CorpusText } from '../../shared/corpus-text.js';
 import { UserError } from '../../shared/errors.js';
-import { labelCoverage } from '../analysis/label-coverage.js';
-import { createFastTextIdentifier } from '../analysis/language-id.js';
-import { tokenLanguagesOfCorpus } from '../pipelines/working-language-run.js';
-import { DEFAULT_LABEL_LANGUAGES, readCorpus, readJsonlCorpus, type CorpusText } from '../corpus/index.js';
+import { DEFAULT_LABEL_LANGUAGES, lens, loadCorpus, type CorpusSource, type Model } from '../api/index.js';
 import { removeDeadKernelFiles } from '../kernel/leftovers.js';
-import type { Model } from '../model/model.js';
 import type { ModelSlot } from './model-slot.js';
 import { apiTypes } from './api-types.js';
 import { nodeTypes } from './node-types.js';
@@ -54,18 +51,15 @@ function labelSource(dir: string): { corpus: string; path: string | null } {
 async function labelLanguages(dir: string): Promise<string[]> {
   const { path } = labelSource(dir);
   if (!path) return [...DEFAULT_LABEL_LANGUAGES];
-  const langs = new Set<string>();
-  for await (const t of readJsonlCorpus(path)) langs.add(t.lang);
-  return [...langs];
+  return [...new Set((await loadCorpus(path)).map((t) => t.lang))];
 }
 
-async function labelTexts(dir: string, languages: readonly string[]): Promise<CorpusText[]> {
+/** The label corpus in these languages: a UDHR source, or the model's own sample's texts of them. */
+async function labelTexts(dir: string, languages: readonly string[]): Promise<CorpusSource> {
   const { path } = labelSource(dir);
-  if (!path) return readCorpus(`udhr:${languages.join(',')}`);
+  if (!path) return `udhr:${languages.join(',')}`;
   const wanted = new Set(languages);
-  const texts: CorpusText[] = [];
-  for await (const t of readJsonlCorpus(path)) if (wanted.has(t.lang)) texts.push(t);
-  return texts;
+  return (await loadCorpus(path)).filter((t: CorpusText) => wanted.has(t.lang));
 }
 
 export async function summarize(model: Model): Promise<ModelSummary> {
@@ -88,19 +82,6 @@ export function createBackend({ models, workspace: root, queryTimeoutMs, dataDir
   const workspace = new Workspace(root);
   const trust = new NotebookTrust(dataDir);
   const kernels = new KernelSessions(workspace);
-  const languageSets = new Map<string, ReturnType<typeof tokenLanguagesOfCorpus>>();
-  // Token languages come from the model's label corpus in those languages; computed once per model and language set.
-  const setsFor = (model: Model, languages: string[]) => {
-    const sorted = [...languages].sort();
-    const key = `${model.info.hash}:${sorted.join(',')}`;
-    let sets = languageSets.get(key);
-    if (!sets) {
-      sets = labelTexts(model.info.dir, sorted).then((texts) => tokenLanguagesOfCorpus(model, texts));
-      languageSets.set(key, sets);
-      sets.catch(() => languageSets.delete(key));
-    }
-    return sets;
-  };
 
   return {
     async model(): Promise<ModelSummary> {
@@ -113,24 +94,20 @@ export function createBackend({ models, workspace: root, queryTimeoutMs, dataDir
       const known = await labelLanguages(model.info.dir);
       const unknown = (languages ?? []).filter((l) => !known.includes(l));
       if (unknown.length) throw new UserError(`no token labels for ${unknown.join(', ')} with this model`, `Label against ${known.join(', ')} (from the ${labelSource(model.info.dir).corpus}).`);
-      // In the label corpus's order, whatever order they were asked in (one cache entry, stable columns).
+      // The same columns whatever order they were asked in: the label corpus's order (sorted for the UDHR).
       const asked = languages ? known.filter((l) => languages.includes(l)) : known;
-      const enc = await model.tokenizer.encode(text);
-      const langs = asked.length ? await setsFor(model, asked) : null;
-      const r = await model.lens({ inputIds: [enc.ids], topK: 1, ...(langs ? { tokenSets: langs.sets } : {}) });
-      const t = r.texts[0]!;
-      const labels = langs?.tokens.labels ?? [];
-      const labelWarnings = langs ? labelCoverage(text, labels, { identifier: await createFastTextIdentifier() }).warnings : [];
+      // The API keeps the token languages of each label corpus per model, so a page of lens calls counts them once.
+      const r = await lens(model, { text, top: 1, ...(asked.length ? { languages: await labelTexts(model.info.dir, [...asked].sort()) } : {}) });
       return {
-        tokens: enc.tokens,
-        languages: labels,
-        labelWarnings,
-        cells: t.topIds.map((perPos, l) =>
-          perPos.map((ids, p) => ({
-            token: model.tokenizer.idToToken(ids[0]!),
-            prob: t.topProbs[l]![p]![0]!,
-            entropy: t.entropy[l]![p]!,
-            ...(langs ? { languageMass: Object.fromEntries(labels.map((label, k) => [label, t.setMass![l]![p]![k]!])) } : {}),
+        tokens: r.tokens,
+        languages: Object.keys(r.tokensPerLabel ?? {}),
+        labelWarnings: r.labelWarnings ?? [],
+        cells: r.layers.map((layer) =>
+          layer.positions.map((p) => ({
+            token: p.top[0]!.token,
+            prob: p.top[0]!.prob!,
+            entropy: p.entropy!,
+            ...(p.languageMass ? { languageMass: p.languageMass } : {}),
           })),
         ),
       };

@@ -2,8 +2,7 @@
  * The model the workbench's panels use (the lens explorer, the model picker): opened on first use, so
  * `serve` starts at once, and switched from the model picker. One at a time; the old one is released.
  */
-import { Model } from '../model/model.js';
-import type { DeviceRequest } from '../model/types.js';
+import { openModel, type DeviceRequest, type Model } from '../api/index.js';
 
 export class ModelSlot {
   private current: Promise<Model> | null;
@@ -22,7 +21,7 @@ export class ModelSlot {
 
   get(): Promise<Model> {
     if (!this.current) {
-      const opening = Model.open(this.dir, { device: this.device });
+      const opening = openModel(this.dir, { device: this.device });
       this.current = opening;
       // A failed open is not cached: the next call tries again (the user may fix the folder).
       opening.catch(() => {
@@ -34,7 +33,7 @@ export class ModelSlot {
 
   /** Opens `dir` and makes it the current model; the previous one stays current if this fails. */
   async open(dir: string, device: DeviceRequest): Promise<Model> {
-    const next = await Model.open(dir, { device });
+    const next = await openModel(dir, { device });
     const previous = this.current;
     this.dir = dir;
     this.device = device;

@@ -8,7 +8,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { STORE_QUERY_LIMIT, type SqlValue, type StoreFileInfo, type StoreOverview, type StoreQueryResult } from '../../shared/backend-contract.js';
 import { UserError } from '../../shared/errors.js';
-import { openStore, type ProjectStore } from '../api/store.js';
+import { openStore, type ProjectStore } from '../api/index.js';
 import { runInQueryProcess, type QueryProcessOptions } from './store-query-process.js';
 import type { Workspace } from './workspace.js';
 

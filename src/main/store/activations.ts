@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { Tensor } from '../model/types.js';
+import type { Tensor } from '../../shared/model-types.js';
 import { float32FromBlob, parseShape, shapeJson, toBlob } from './blobs.js';
 import { statement } from './statements.js';
 import type { ActivationInfo } from './types.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import type { CorpusText } from '../corpus/types.js';
+import type { CorpusText } from '../../shared/corpus-text.js';
 import { now, statement } from './statements.js';
 import type { StoredCorpus, StoredText } from './types.js';
 

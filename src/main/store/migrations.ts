@@ -1,6 +1,5 @@
 import type { Database } from 'better-sqlite3';
 import { canonicalJson } from '../../shared/canonical-json.js';
-import { ablationMatrix } from '../analysis/ablation-matrix.js';
 
 /** `PRAGMA application_id` of a Babelscope store ("BSCP"): tells our files from other SQLite files. */
 export const APPLICATION_ID = 0x42534350;
@@ -182,7 +181,7 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
       if (old.randomDraws !== undefined) continue;
       const byLang = (values: readonly (number | null)[]) => Object.fromEntries(old.evaluated.flatMap((e, j) => (values[j] === null || values[j] === undefined ? [] : [[e, values[j]!]])));
       const ablated = Object.fromEntries(old.deactivated.map((d, i) => [d, byLang(old.nll[i] ?? [])]));
-      update.run(canonicalJson(ablationMatrix({ baseline: byLang(old.baseline), ablated })), row.id);
+      update.run(canonicalJson(ablationMatrixWithoutChance(byLang(old.baseline), ablated)), row.id);
     }
   },
 
@@ -242,3 +241,51 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
 ];
 
 export const SCHEMA_VERSION = migrations.length;
+
+/**
+ * The deactivation matrix as migration 3 writes it for an ablation stored without chance levels: deltas,
+ * strict row and column wins with their margins, no random sets, no intervals. A frozen copy of what
+ * analysis/ablation-matrix.ts computed from such an input when the migration was written: a migration
+ * must give the same result whenever it runs, whatever the analysis becomes later.
+ */
+function ablationMatrixWithoutChance(baselineByLang: Record<string, number>, ablatedByLang: Record<string, Record<string, number>>): unknown {
+  const deactivated = Object.keys(ablatedByLang);
+  const evaluated = Object.keys(baselineByLang);
+  for (const d of deactivated) for (const e of Object.keys(ablatedByLang[d]!)) if (!evaluated.includes(e)) evaluated.push(e);
+  const finite = (v: number | undefined, what: string): number | null => {
+    if (v === undefined) return null;
+    if (!Number.isFinite(v)) throw new Error(`migration 3: ${what} is not a finite number (${v})`);
+    return v;
+  };
+  const baseline = evaluated.map((e) => finite(baselineByLang[e], `baseline NLL of ${e}`));
+  const nll = deactivated.map((d) => evaluated.map((e) => finite(ablatedByLang[d]![e], `NLL of ${e} with ${d} deactivated`)));
+  const delta = nll.map((row) => row.map((v, j) => (v === null || baseline[j] === null ? null : v - baseline[j]!)));
+  const maxOther = (values: readonly (number | null)[], skip: number): number | null => {
+    let m: number | null = null;
+    values.forEach((v, k) => {
+      if (k !== skip && v !== null && (m === null || v > m)) m = v;
+    });
+    return m;
+  };
+  const diagonal: Record<string, unknown> = {};
+  let rowMaxCount = 0;
+  let columnMaxCount = 0;
+  deactivated.forEach((lang, i) => {
+    const j = evaluated.indexOf(lang);
+    if (j < 0) return;
+    const d = delta[i]![j]!;
+    const rowOther = maxOther(delta[i]!, j);
+    const colOther = maxOther(
+      delta.map((row) => row[j]!),
+      i,
+    );
+    const rowMargin = d === null || rowOther === null ? null : d - rowOther;
+    const columnMargin = d === null || colOther === null ? null : d - colOther;
+    const isRowMax = rowMargin === null ? null : rowMargin > 0;
+    const isColumnMax = columnMargin === null ? null : columnMargin > 0;
+    if (isRowMax) rowMaxCount++;
+    if (isColumnMax) columnMaxCount++;
+    diagonal[lang] = { delta: d, isRowMax, isColumnMax, rowMargin, columnMargin, randomDelta: null, excessOverRandom: null };
+  });
+  return { deactivated, evaluated, baseline, nll, delta, randomDelta: null, randomDraws: 0, diagonal, rowMaxCount, columnMaxCount, diagonalSize: Object.keys(diagonal).length };
+}

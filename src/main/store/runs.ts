@@ -3,7 +3,8 @@ import type { Database } from 'better-sqlite3';
 import { UserError } from '../../shared/errors.js';
 import { canonicalJson } from '../../shared/canonical-json.js';
 import { now, statement } from './statements.js';
-import type { ModelRef, NewRun, RunRecord, RunStatus } from './types.js';
+import type { ModelRef } from '../../shared/model-types.js';
+import type { NewRun, RunRecord, RunStatus } from './types.js';
 
 interface RunRow {
   id: number;

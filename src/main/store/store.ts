@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import type { CorpusText } from '../corpus/types.js';
-import type { Tensor } from '../model/types.js';
+import type { CorpusText } from '../../shared/corpus-text.js';
+import type { ModelRef, Tensor } from '../../shared/model-types.js';
 import * as activations from './activations.js';
 import * as corpora from './corpora.js';
 import * as merge from './merge.js';
@@ -18,7 +18,6 @@ import type {
   CaptureBatch,
   CorpusInfo,
   DoneText,
-  ModelRef,
   NeuronCounts,
   NeuronStats,
   NewRun,

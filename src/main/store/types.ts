@@ -1,10 +1,7 @@
 import type { RunStatus } from '../../shared/result-kinds.js';
-import type { ModelInfo, Tensor } from '../model/types.js';
+import type { ModelRef, Tensor } from '../../shared/model-types.js';
 
 export type { InputsOf, ParamsOf, ResultInput, ResultKind, ResultOf, RunStatus, StoredResult } from '../../shared/result-kinds.js';
-
-/** What a run records about its model: at least the folder and hash; a whole ModelInfo fits. */
-export type ModelRef = Pick<ModelInfo, 'dir' | 'hash'> & Partial<ModelInfo>;
 
 export interface NewRun {
   /** Unique within the store; defaults to `{kind}-{id}`. Resuming a capture finds its run by name. */

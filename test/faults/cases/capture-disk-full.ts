@@ -13,7 +13,8 @@ import { after } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { isUserError } from '../../../src/shared/errors.js';
 import { capture } from '../../../src/main/pipelines/capture.js';
-import { readCorpus, type CorpusText } from '../../../src/main/corpus/index.js';
+import type { CorpusText } from '../../../src/shared/corpus-text.js';
+import { readCorpus } from '../../../src/main/corpus/index.js';
 import { Model } from '../../../src/main/model/model.js';
 import { NeuronStatsAccumulator, openStore, type Store } from '../../../src/main/store/index.js';
 import { testModelDir } from '../../helpers/fixtures.js';
@@ -229,7 +230,7 @@ export function registerCases(): void {
   });
 
   const childScript = (storePath: string) => `
-    import { capture } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'dist', 'src', 'main', 'capture', 'capture.js')).href)};
+    import { capture } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'dist', 'src', 'main', 'pipelines', 'capture.js')).href)};
     import { readCorpus } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'dist', 'src', 'main', 'corpus', 'index.js')).href)};
     import { Model } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'dist', 'src', 'main', 'model', 'model.js')).href)};
     import { openStore } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'dist', 'src', 'main', 'store', 'index.js')).href)};

@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { CODE_KEYWORDS, exclusiveKeywords, keywordEvidence } from '../../../src/main/analysis/code-keywords.js';
 import { tokenLanguages, type TokenLanguages } from '../../../src/main/analysis/token-language.js';
 import { tokenLanguagesOfCorpus } from '../../../src/main/pipelines/working-language-run.js';
-import { readCorpus, type CorpusText } from '../../../src/main/corpus/index.js';
+import type { CorpusText } from '../../../src/shared/corpus-text.js';
+import { readCorpus } from '../../../src/main/corpus/index.js';
 import { Model } from '../../../src/main/model/model.js';
 import { CODE_LANGS, codeModelDir, repoRoot } from '../../helpers/paths.js';
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Model } from '../../../src/main/model/model.js';
-import type { NormKind } from '../../../src/main/model/types.js';
+import type { NormKind } from '../../../src/shared/model-types.js';
 import { decode, loadReference, maxAbsDiff, type EncodedArray, type Reference } from '../../helpers/fixtures.js';
 import { fixturesDir } from '../../helpers/paths.js';
 

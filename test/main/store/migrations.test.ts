@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { APPLICATION_ID, openStore, SCHEMA_VERSION } from '../../../src/main/store/index.js';
+import { ablationMatrix } from '../../../src/main/analysis/ablation-matrix.js';
 import { migrations } from '../../../src/main/store/migrations.js';
 import { modelA, tempDir } from './fixtures.js';
 
@@ -155,6 +156,38 @@ test('a version 4 store is migrated to 5 with an empty neuron_text_groups table:
     assert.equal(store.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     assert.deepEqual(store.textGroupLayers(1), []);
     assert.deepEqual(store.integrityCheck(), ['ok']);
+  } finally {
+    store.close();
+  }
+});
+
+test('a version 2 ablation without chance levels gets its diagonal again, frozen: strict wins and margins, no random sets', () => {
+  const path = join(tmp.dir, 'v2-ablation.db');
+  const old = new Database(path);
+  old.pragma('journal_mode = WAL');
+  old.transaction(() => {
+    for (const m of migrations.slice(0, 2)) m(old);
+    old.pragma('user_version = 2');
+  })();
+  // eng's own delta (0.5) ties with its effect on deu (0.5): no row win, margin 0.
+  const stored = { deactivated: ['eng', 'deu'], evaluated: ['eng', 'deu'], baseline: [2, 3], nll: [[2.5, 3.5], [2.125, 3.375]] };
+  old.exec(`INSERT INTO corpora VALUES (1, 'inline', 'h', 1, '2026-01-01T00:00:00Z');
+            INSERT INTO runs VALUES (1, 'capture', 'capture', 1, '/m', '${'a1'.repeat(32)}', '{}', 'cpu', '{}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'done');`);
+  old.prepare(`INSERT INTO results (id, run_id, kind, params_json, result_json, created_at) VALUES (1, 1, 'ablation', '{}', ?, '2026-01-01T00:00:00Z')`).run(JSON.stringify(stored));
+  old.close();
+
+  const store = openStore(path);
+  try {
+    const r = store.findResult(1, 'ablation')!.result;
+    assert.deepEqual(r.delta, [[0.5, 0.5], [0.125, 0.375]]);
+    assert.deepEqual(r.diagonal, {
+      eng: { delta: 0.5, isRowMax: false, isColumnMax: true, rowMargin: 0, columnMargin: 0.375, randomDelta: null, excessOverRandom: null },
+      deu: { delta: 0.375, isRowMax: true, isColumnMax: false, rowMargin: 0.25, columnMargin: -0.125, randomDelta: null, excessOverRandom: null },
+    });
+    assert.deepEqual([r.rowMaxCount, r.columnMaxCount, r.diagonalSize, r.randomDraws, r.randomDelta], [1, 1, 2, 0, null]);
+    // The frozen copy still agrees with the analysis on such an input (they may part later; the migration may not).
+    const byLang = (values: number[]) => ({ eng: values[0]!, deu: values[1]! });
+    assert.deepEqual(r, ablationMatrix({ baseline: byLang(stored.baseline), ablated: { eng: byLang(stored.nll[0]!), deu: byLang(stored.nll[1]!) } }));
   } finally {
     store.close();
   }

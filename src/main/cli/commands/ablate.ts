@@ -1,30 +1,32 @@
 import type { Command } from 'commander';
-import { ablate, DEFAULT_RANDOM_SETS } from '../../api/index.js';
-import { describeSelection, lapeSelection, openExistingStore, partialRunWarning, type LapeSelection } from '../../pipelines/stored-runs.js';
-import { addModelOptions, output, parseFloatOption, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
+import { ablate, describeLapeSelection, OPTION_DEFAULTS } from '../../api/index.js';
+import { addModelOptions, output, parseFloatOption, parseIntOption, requireDbPath, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { addCorpusOptions, type CorpusOptions, corpusParams } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
+
+const DEFAULTS = OPTION_DEFAULTS.ablate;
 
 export function registerAblate(program: Command): void {
   addCorpusOptions(addModelOptions(program.command('ablate').argument('<dir>', 'model folder').description('zero each language\'s LAPE neurons in turn; mean NLL per evaluated language')))
     .requiredOption('--db <file>', 'SQLite file with a LAPE result (babelscope lape)')
     .option('--selection <id>', 'LAPE selection (result id) whose neurons to zero; default: the latest of --run', parseIntOption('--selection', 1))
-    .option('--run <name>', 'capture run whose latest LAPE selection to use (default: capture)')
-    .option('--scale <s>', 'multiply the neurons by this instead of 0', parseFloatOption('--scale', 0, 1000), 0)
-    .option('--random-sets <n>', 'chance level: per language, scale this many random neuron sets with as many neurons per layer as its own; their 2.5–97.5 % spread is the band each diagonal entry is tested against (0: none)', parseIntOption('--random-sets', 0, 1000), DEFAULT_RANDOM_SETS)
-    .option('--seed <n>', 'seed of the random neuron sets', parseIntOption('--seed', 0), 0)
-    .option('--batch <n>', 'texts per forward pass', parseIntOption('--batch', 1, 4096), 8)
+    .option('--run <name>', `capture run whose latest LAPE selection to use (default: ${DEFAULTS.run})`)
+    .option('--scale <s>', 'multiply the neurons by this instead of 0', parseFloatOption('--scale', 0, 1000), DEFAULTS.scale)
+    .option('--random-sets <n>', 'chance level: per language, scale this many random neuron sets with as many neurons per layer as its own; their 2.5–97.5 % spread is the band each diagonal entry is tested against (0: none)', parseIntOption('--random-sets', 0, 1000), DEFAULTS.randomSets)
+    .option('--seed <n>', 'seed of the random neuron sets', parseIntOption('--seed', 0), DEFAULTS.seed)
+    .option('--batch <n>', 'texts per forward pass', parseIntOption('--batch', 1, 4096), DEFAULTS.batch)
     .option('--json', 'print JSON')
     .action(async (dir: string, o: ModelOptions & OutputOptions & CorpusOptions & { db: string; run?: string; selection?: number; scale: number; batch: number; randomSets: number; seed: number }) => {
-      const { selection, run, using } = selectionToUse(o.db, o.run, o.selection);
-      process.stderr.write(`using ${using}\n`);
+      // Resolved before the model loads: the user sees which selection (or what is missing) at once.
+      const chosen = describeLapeSelection({ store: requireDbPath(o.db), ...(o.run !== undefined ? { run: o.run } : {}), ...(o.selection !== undefined ? { selection: o.selection } : {}) });
+      process.stderr.write(`using ${chosen.description}\n`);
       await withModel(dir, o, async (model) => {
         const bar = progressBar('ablate');
         const out = await ablate({
           model,
           store: o.db,
           ...corpusParams(o),
-          selection,
+          selection: chosen.resultId,
           scale: o.scale,
           batch: o.batch,
           randomSets: o.randomSets,
@@ -33,8 +35,7 @@ export function registerAblate(program: Command): void {
         });
         bar.stop();
         const { resultId, selection: used, partial, ...m } = out;
-        const warning = partialRunWarning(run);
-        if (warning) process.stderr.write(warning + '\n');
+        for (const w of chosen.warnings) process.stderr.write(`warning: ${w}\n`);
           output(o, { resultId, selection: used, partial, ...m }, () => {
             const w = 8;
             const lines = [`mean NLL with each language's neurons of LAPE selection #${used} ×${o.scale} (rows) evaluated per language (columns); Δ vs baseline`];
@@ -63,15 +64,4 @@ export function registerAblate(program: Command): void {
         });
       });
     });
-}
-
-/** The LAPE selection ablate will use (resolved here so the user sees it before the model loads), its capture run and a description. */
-function selectionToUse(db: string, runName: string | undefined, id: number | undefined): { selection: number; run: LapeSelection['run']; using: string } {
-  const store = openExistingStore(db, true);
-  try {
-    const s = lapeSelection(store, runName, id);
-    return { selection: s.id, run: s.run, using: describeSelection(s, db) };
-  } finally {
-    store.close();
-  }
 }

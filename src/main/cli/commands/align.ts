@@ -1,8 +1,7 @@
 import { Option, type Command } from 'commander';
-import { align, type AlignOutput } from '../../api/alignment.js';
-import { openExistingStore } from '../../pipelines/stored-runs.js';
-import type { DeviceRequest } from '../../model/types.js';
-import { output, parseIntOption, type OutputOptions } from '../common.js';
+import { align, OPTION_DEFAULTS, type AlignOutput } from '../../api/index.js';
+import type { DeviceRequest } from '../../../shared/model-types.js';
+import { output, parseIntOption, requireDbPath, type OutputOptions } from '../common.js';
 
 interface AlignCliOptions extends OutputOptions {
   db: string;
@@ -17,29 +16,30 @@ interface AlignCliOptions extends OutputOptions {
   save: boolean;
 }
 
+const DEFAULTS = OPTION_DEFAULTS.align;
+
 export function registerAlign(program: Command): void {
   program
     .command('align')
     .description('cross-lingual alignment per layer (mean cosine, retrieval, MEXA as cisnlp/MEXA computes it) from pooled residuals of parallel texts')
     .requiredOption('--db <file>', 'SQLite file written by capture')
-    .option('--run <name>', 'capture run to read', 'capture')
+    .option('--run <name>', 'capture run to read', DEFAULTS.run)
     .addOption(
-      new Option('--pool <how>', "pooled vector to compare: wmean (MEXA's position-weighted mean; the default, mean for captures made before it), mean (uniform, after <bos>) or last").choices(['wmean', 'mean', 'last']),
+      new Option('--pool <how>', `pooled vector to compare: wmean (MEXA's position-weighted mean), mean (uniform, after <bos>) or last (default ${DEFAULTS.pool}; mean for captures made before wmean existed)`).choices(['wmean', 'mean', 'last']),
     )
     .addOption(
-      new Option('--layers <numbering>', 'hidden_states: as MEXA (0 = embedding output, the last after the final norm); blocks: block index, the last before the final norm').choices(['hidden_states', 'blocks']).default('hidden_states'),
+      new Option('--layers <numbering>', 'hidden_states: as MEXA (0 = embedding output, the last after the final norm); blocks: block index, the last before the final norm').choices(['hidden_states', 'blocks']).default(DEFAULTS.layers),
     )
-    .option('--pivot <lang>', 'report every language against this one (default: eng, when the run has it)')
-    .option('--permutations <n>', 'shuffles of the pairing for the chance level of MEXA and retrieval (at least 100)', parseIntOption('--permutations', 100), 200)
-    .option('--seed <n>', 'seed of the shuffles and of the bootstrap intervals', parseIntOption('--seed', 0), 1)
-    .addOption(new Option('--kernel <kind>', 'similarity kernel: onnxruntime Gemm (multi-threaded, GPU) or float32 JS').choices(['onnx', 'js']).default('onnx'))
-    .addOption(new Option('--device <device>', 'where the onnx kernel runs').choices(['auto', 'cpu', 'cuda']).default('cpu'))
+    .option('--pivot <lang>', `report every language against this one (default: ${DEFAULTS.pivot}, when the run has it)`)
+    .option('--permutations <n>', 'shuffles of the pairing for the chance level of MEXA and retrieval (at least 100)', parseIntOption('--permutations', 100), DEFAULTS.permutations)
+    .option('--seed <n>', 'seed of the shuffles and of the bootstrap intervals', parseIntOption('--seed', 0), DEFAULTS.seed)
+    .addOption(new Option('--kernel <kind>', 'similarity kernel: onnxruntime Gemm (multi-threaded, GPU) or float32 JS').choices(['onnx', 'js']).default(DEFAULTS.kernel))
+    .addOption(new Option('--device <device>', 'where the onnx kernel runs').choices(['auto', 'cpu', 'cuda']).default(DEFAULTS.device))
     .option('--no-save', 'do not store the result in the file (then the file is only read)')
     .option('--json', 'print JSON')
     .action(async (o: AlignCliOptions) => {
-      openExistingStore(o.db, !o.save).close(); // a missing file is a UserError saying how to make one
       const r = await align({
-        store: o.db,
+        store: requireDbPath(o.db),
         run: o.run,
         ...(o.pool ? { pool: o.pool } : {}),
         layers: o.layers,

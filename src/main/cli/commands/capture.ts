@@ -1,13 +1,12 @@
 import { Option, type Command } from 'commander';
-import { capture } from '../../api/index.js';
-import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS } from '../../pipelines/capture.js';
-import { DEFAULT_POOLING, parseLayerList, parsePoolVectors, type PoolingChoice } from '../../pipelines/pooling.js';
-import { parseShard, type Shard } from '../../pipelines/shard.js';
-import type { PooledDtype } from '../../store/index.js';
+import { capture, OPTION_DEFAULTS, type PoolingChoice, type Shard } from '../../api/index.js';
 import { CancellationError } from '../../../shared/errors.js';
+import { parseLayerList, parsePoolVectors, parseShard } from '../capture-options.js';
 import { addModelOptions, interruptOnSigint, output, parseIntOption, requireDbPath, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { addCorpusOptions, type CorpusOptions, corpusParams } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
+
+const DEFAULTS = OPTION_DEFAULTS.capture;
 
 interface CaptureCliOptions extends ModelOptions, OutputOptions, CorpusOptions {
   db: string;
@@ -18,22 +17,22 @@ interface CaptureCliOptions extends ModelOptions, OutputOptions, CorpusOptions {
   keepActivations: number;
   pool?: string;
   poolLayers?: string;
-  pooledDtype?: PooledDtype;
+  pooledDtype?: PoolingChoice['dtype'];
   shard?: Shard;
 }
 
 export function registerCapture(program: Command): void {
   addCorpusOptions(addModelOptions(program.command('capture').argument('<dir>', 'model folder').description('record per-language MLP neuron statistics and pooled residuals into a SQLite file (resumable)')))
     .requiredOption('--db <file>', 'SQLite file to write (created if missing)')
-    .option('--run <name>', 'run name in the file; the same name resumes', 'capture')
-    .option('--max-batch-tokens <n>', 'padded tokens (texts × longest) per forward pass: bounds memory', parseIntOption('--max-batch-tokens', 1), DEFAULT_MAX_BATCH_TOKENS)
-    .option('--batch <n>', 'texts per forward pass at most', parseIntOption('--batch', 1, 4096), DEFAULT_MAX_BATCH_SIZE)
+    .option('--run <name>', 'run name in the file; the same name resumes', DEFAULTS.run)
+    .option('--max-batch-tokens <n>', 'padded tokens (texts × longest) per forward pass: bounds memory', parseIntOption('--max-batch-tokens', 1), DEFAULTS.maxBatchTokens)
+    .option('--batch <n>', 'texts per forward pass at most', parseIntOption('--batch', 1, 4096), DEFAULTS.batch)
     .option('--max-tokens-per-text <n>', 'cut texts longer than this', parseIntOption('--max-tokens-per-text', 2))
-    .option('--pool <what>', "pooled residuals to keep per text: any of wmean (MEXA's position-weighted mean), mean, last, comma-separated, or none (default wmean,mean,last)")
-    .option('--pool-layers <layers>', 'where to pool: all (every block, the embedding output and the final norm), or blocks and ranges with embedding/final_norm, e.g. embedding,0,8,16-31,final_norm (default all)')
-    .addOption(new Option('--pooled-dtype <type>', 'storage type of pooled residuals (default float16)').choices(['float16', 'float32']))
+    .option('--pool <what>', `pooled residuals to keep per text: any of wmean (MEXA's position-weighted mean), mean, last, comma-separated, or none (default ${DEFAULTS.pooling.vectors.join(',')})`)
+    .option('--pool-layers <layers>', `where to pool: all (every block, the embedding output and the final norm), or blocks and ranges with embedding/final_norm, e.g. embedding,0,8,16-31,final_norm (default ${DEFAULTS.pooling.layers === 'all' ? 'all' : DEFAULTS.pooling.layers.join(',')})`)
+    .addOption(new Option('--pooled-dtype <type>', `storage type of pooled residuals (default ${DEFAULTS.pooling.dtype})`).choices(['float16', 'float32']))
     .option('--shard <I/N>', 'capture only shard I of N (0-based; a deterministic split by text id); `babelscope merge` adds the shards', parseShard)
-    .option('--keep-activations <n>', 'also store raw activations (all tap points) of the first N texts per language', parseIntOption('--keep-activations', 0), 0)
+    .option('--keep-activations <n>', 'also store raw activations (all tap points) of the first N texts per language', parseIntOption('--keep-activations', 0), DEFAULTS.keepActivations)
     .option('--json', 'print JSON')
     .action(async (dir: string, o: CaptureCliOptions) => {
       requireDbPath(o.db);
@@ -82,11 +81,11 @@ export function registerCapture(program: Command): void {
 /** The pooling the user asked for, or undefined to take the default (or a resumed old run's own). */
 function poolingChoice(o: CaptureCliOptions): PoolingChoice | undefined {
   if (o.pool === undefined && o.poolLayers === undefined && o.pooledDtype === undefined) return undefined;
-  const where = o.poolLayers !== undefined ? parseLayerList(o.poolLayers) : { layers: DEFAULT_POOLING.layers, ends: DEFAULT_POOLING.ends ?? [] };
+  const where = o.poolLayers !== undefined ? parseLayerList(o.poolLayers) : { layers: DEFAULTS.pooling.layers, ends: DEFAULTS.pooling.ends ?? [] };
   return {
-    vectors: o.pool !== undefined ? parsePoolVectors(o.pool) : DEFAULT_POOLING.vectors,
+    vectors: o.pool !== undefined ? parsePoolVectors(o.pool) : DEFAULTS.pooling.vectors,
     layers: where.layers,
-    dtype: o.pooledDtype ?? DEFAULT_POOLING.dtype,
+    dtype: o.pooledDtype ?? DEFAULTS.pooling.dtype,
     ends: where.ends,
   };
 }

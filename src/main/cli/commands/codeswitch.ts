@@ -1,9 +1,6 @@
-import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { UserError } from '../../../shared/errors.js';
-import { createFastTextIdentifier } from '../../analysis/language-id.js';
-import { codeSwitch, type CodeSwitchOptions, type CodeSwitchOutput, type ConfusionSummary, type OverallSummary } from '../../api/index.js';
-import { codeSwitchInterventions } from '../../api/codeswitch.js';
+import { codeSwitch, describeLapeSelection, OPTION_DEFAULTS, type CodeSwitchOptions, type CodeSwitchOutput, type ConfusionSummary, type OverallSummary } from '../../api/index.js';
 import { addModelOptions, output, parseFloatOption, parseIntOption, requireDbPath, showToken, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { addCorpusOptions, corpusLimits, type CorpusOptions } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
@@ -26,6 +23,8 @@ interface CodeSwitchCliOptions extends ModelOptions, OutputOptions, Omit<CorpusO
   wordLevel: 'inherit' | 'model';
 }
 
+const DEFAULTS = OPTION_DEFAULTS.codeSwitch;
+
 export function registerCodeSwitch(program: Command): void {
   const cmd = program
     .command('codeswitch')
@@ -34,28 +33,27 @@ export function registerCodeSwitch(program: Command): void {
   addCorpusOptions(addModelOptions(cmd), '--prompts <src>', 'prompts: udhr:eng,rus,… or a JSONL file of {"lang","id","text"}; a response should stay in its prompt\'s language')
     .option('--db <file>', 'SQLite file with a LAPE result (babelscope lape), for --ablate/--amplify')
     .option('--selection <id>', 'LAPE selection (result id) whose neurons --ablate/--amplify scale; default: the latest of --run', parseIntOption('--selection', 1))
-    .option('--run <name>', 'capture run whose latest LAPE selection to use (default: capture)')
+    .option('--run <name>', `capture run whose latest LAPE selection to use (default: ${DEFAULTS.run})`)
     .option('--ablate <lang>', "zero this language's LAPE neurons while generating")
     .option('--amplify <lang>', "multiply this language's LAPE neurons by --factor while generating")
-    .option('--factor <f>', 'scale for --amplify', parseFloatOption('--factor', 0, 1000), 2)
+    .option('--factor <f>', 'scale for --amplify', parseFloatOption('--factor', 0, 1000), DEFAULTS.factor)
     .option('--no-baseline', 'with --ablate/--amplify, skip the generations without the intervention')
-    .option('--max-new-tokens <n>', 'tokens to generate per response', parseIntOption('--max-new-tokens', 1, 100_000), 48)
-    .option('--max-prompt-tokens <n>', 'keep the first N tokens of longer prompts', parseIntOption('--max-prompt-tokens', 1, 1_000_000), 64)
-    .option('--samples <n>', 'sampled responses per prompt, besides the greedy one', parseIntOption('--samples', 0, 10_000), 1)
-    .option('--temperature <t>', 'sampling temperature', parseFloatOption('--temperature', 0, 100), 0.8)
-    .option('--top-p <p>', 'nucleus sampling mass', parseFloatOption('--top-p', 0, 1), 0.95)
-    .option('--seed <n>', 'random seed of the sampled responses', parseIntOption('--seed', 0), 0)
+    .option('--max-new-tokens <n>', 'tokens to generate per response', parseIntOption('--max-new-tokens', 1, 100_000), DEFAULTS.maxNewTokens)
+    .option('--max-prompt-tokens <n>', 'keep the first N tokens of longer prompts', parseIntOption('--max-prompt-tokens', 1, 1_000_000), DEFAULTS.maxPromptTokens)
+    .option('--samples <n>', 'sampled responses per prompt, besides the greedy one', parseIntOption('--samples', 0, 10_000), DEFAULTS.samples)
+    .option('--temperature <t>', 'sampling temperature', parseFloatOption('--temperature', 0, 100), DEFAULTS.temperature)
+    .option('--top-p <p>', 'nucleus sampling mass', parseFloatOption('--top-p', 0, 1), DEFAULTS.topP)
+    .option('--seed <n>', 'random seed of the sampled responses', parseIntOption('--seed', 0), DEFAULTS.seed)
     .addOption(
       new Option('--word-level <how>', "language of words in a script shared by several languages (Latin, Cyrillic, Han): 'inherit' from their line, or 'model': word-level identification (fastText on the word alone), needed for CMI between same-script languages")
         .choices(['inherit', 'model'])
-        .default('inherit'),
+        .default(DEFAULTS.wordLevel),
     )
     .option('--json', 'print JSON')
     .action(async (dir: string, o: CodeSwitchCliOptions) => {
       const intervention = interventionOption(o);
       // Read the neurons before the model loads, so a missing LAPE result fails fast.
-      if (intervention) process.stderr.write(`using ${codeSwitchInterventions(intervention).info.description}\n`);
-      const identifier = await createFastTextIdentifier();
+      if (intervention) process.stderr.write(`using ${describeLapeSelection(intervention).description}\n`);
       await withModel(dir, o, async (model) => {
         const bar = progressBar('codeswitch');
         const result = await codeSwitch({
@@ -71,7 +69,6 @@ export function registerCodeSwitch(program: Command): void {
           temperature: o.temperature,
           topP: o.topP,
           seed: o.seed,
-          identifier,
           wordLevel: o.wordLevel,
           onProgress: (p) => bar.update(p.done, p.total, p.stage === 'generate' ? '' : p.stage),
         });
@@ -91,7 +88,6 @@ function interventionOption(o: CodeSwitchCliOptions): CodeSwitchOptions['interve
     throw new UserError(`--${mode} needs --db`, 'Pass the SQLite file with a LAPE result: `babelscope capture DIR --corpus SRC --db FILE`, then `babelscope lape --db FILE`.');
   }
   requireDbPath(o.db);
-  if (!existsSync(o.db)) throw new UserError(`no such file: ${o.db}`, 'Create it first with `babelscope capture DIR --corpus SRC --db FILE`.');
   return { mode, lang, store: o.db, factor: o.factor, ...(o.run !== undefined ? { run: o.run } : {}), ...(o.selection !== undefined ? { selection: o.selection } : {}) };
 }
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { compareCheckpoints } from '../../api/checkpoints.js';
+import { compareCheckpoints } from '../../api/index.js';
 import { UserError } from '../../../shared/errors.js';
 import { collect, output, parseIntOption, requireDbPath, type OutputOptions } from '../common.js';
 

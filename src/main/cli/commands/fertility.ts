@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { UserError } from '../../../shared/errors.js';
-import { fertility, type FertilityOutput, type FertilityRow } from '../../api/index.js';
+import { fertility, OPTION_DEFAULTS, type FertilityOutput, type FertilityRow } from '../../api/index.js';
 import { output, type OutputOptions } from '../common.js';
 import { addCorpusOptions, type CorpusOptions } from '../corpus-options.js';
 
@@ -11,8 +11,8 @@ export function registerFertility(program: Command): void {
       .argument('<tokenizer...>', 'tokenizer.json files or model folders holding one')
       .description('fertility and proportion of continued words (Rust et al. 2021: each word tokenized alone, punctuation as words), tokens per character and premium vs a pivot language, side by side for several tokenizers (see METRICS.md)'),
   )
-    .option('--pivot <lang>', 'language the premium is relative to (parallel texts share ids)', 'eng')
-    .addOption(new Option('--word-tokens <how>', "a word's subwords: the whole text's tokens on the word, or the word tokenized alone (Rust et al.'s procedure)").choices(['in-context', 'alone']).default('in-context'))
+    .option('--pivot <lang>', 'language the premium is relative to (parallel texts share ids)', OPTION_DEFAULTS.fertility.pivot)
+    .addOption(new Option('--word-tokens <how>', "a word's subwords: the whole text's tokens on the word, or the word tokenized alone (Rust et al.'s procedure)").choices(['in-context', 'alone']).default(OPTION_DEFAULTS.fertility.wordTokens))
     .option('--json', 'print JSON')
     .action(async (args: string[], o: OutputOptions & CorpusOptions & { pivot: string; wordTokens: 'in-context' | 'alone' }) => {
       if (o.maxTokensPerLang !== undefined) throw new UserError('fertility does not take --max-tokens-per-lang', 'Token counts differ between tokenizers: limit the corpus with --max-texts-per-lang.');

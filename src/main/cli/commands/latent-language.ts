@@ -1,7 +1,9 @@
 import { Option, type Command } from 'commander';
-import { bundledWordList, latentLanguage, type LatentTask } from '../../api/index.js';
+import { bundledWordList, latentLanguage, OPTION_DEFAULTS, type LatentTask } from '../../api/index.js';
 import { addModelOptions, output, parseIntOption, showToken, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { progressBar } from '../progress.js';
+
+const DEFAULTS = OPTION_DEFAULTS.latentLanguage;
 
 export function registerLatentLanguage(program: Command): void {
   addModelOptions(
@@ -13,12 +15,12 @@ export function registerLatentLanguage(program: Command): void {
     .addOption(new Option('--words <file>', 'word list CSV: one column per language (ISO 639-3 header), one row per concept').default(bundledWordList, 'the bundled CLDR names, assets/words/cldr-names.csv'))
     .option('--from <lang>', 'input language of translation prompts (ISO 639-3)')
     .requiredOption('--to <lang>', 'target language (ISO 639-3)')
-    .option('--latent <lang>', 'the hypothesised latent language', 'eng')
-    .addOption(new Option('--task <task>', 'prompt kind').choices(['translation', 'repetition', 'cloze']).default('translation'))
+    .option('--latent <lang>', 'the hypothesised latent language', DEFAULTS.latent)
+    .addOption(new Option('--task <task>', 'prompt kind').choices(['translation', 'repetition', 'cloze']).default(DEFAULTS.task))
     .option('--shots <n>', 'examples before the query (default 4; cloze 2, as the paper)', parseIntOption('--shots', 0, 64))
-    .option('--seed <n>', 'seed of the shot sampling and the bootstrap', parseIntOption('--seed', 0), 1)
+    .option('--seed <n>', 'seed of the shot sampling and the bootstrap', parseIntOption('--seed', 0), DEFAULTS.seed)
     .option('--max-concepts <n>', 'use at most this many concepts of the list', parseIntOption('--max-concepts', 1))
-    .option('--batch <n>', 'prompts per forward pass', parseIntOption('--batch', 1, 4096), 8)
+    .option('--batch <n>', 'prompts per forward pass', parseIntOption('--batch', 1, 4096), DEFAULTS.batch)
     .option('--json', 'print JSON (with every prompt, its token sets and per-layer probabilities)')
     .action(async (dir: string, o: ModelOptions & OutputOptions & { words: string; from?: string; to: string; latent: string; task: LatentTask; shots?: number; seed: number; maxConcepts?: number; batch: number }) => {
       await withModel(dir, o, async (model) => {

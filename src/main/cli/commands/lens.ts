@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { lens } from '../../api/index.js';
+import { lens, OPTION_DEFAULTS } from '../../api/index.js';
 import { addModelOptions, output, parseIntOption, requireText, showToken, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { corpusLimits, type CorpusOptions } from '../corpus-options.js';
 import { addTokenLanguageOptions, type TokenLanguageCliOptions } from '../token-language-options.js';
@@ -7,7 +7,7 @@ import { addTokenLanguageOptions, type TokenLanguageCliOptions } from '../token-
 export function registerLens(program: Command): void {
   addTokenLanguageOptions(addModelOptions(program.command('lens').argument('<dir>', 'model folder').description('logit lens: top tokens at every layer and position')))
     .requiredOption('--text <text>', 'text to run')
-    .option('--top <k>', 'tokens per position', parseIntOption('--top', 1, 1000), 5)
+    .option('--top <k>', 'tokens per position', parseIntOption('--top', 1, 1000), OPTION_DEFAULTS.lens.top)
     .option('--languages [src]', 'also give each layer and position the probability mass per language; token languages come from this corpus (udhr:eng,rus,… or JSONL; alone: every UDHR language the labeller knows)')
     .option('--max-texts-per-lang <n>', 'with --languages: use at most this many texts per language', parseIntOption('--max-texts-per-lang', 1))
     .option('--max-tokens-per-lang <n>', 'with --languages: use texts per language until this many tokens', parseIntOption('--max-tokens-per-lang', 1))

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { mergeShards } from '../../api/index.js';
+import { mergeShards, OPTION_DEFAULTS } from '../../api/index.js';
 import { output, type OutputOptions } from '../common.js';
 
 export function registerMerge(program: Command): void {
@@ -8,7 +8,7 @@ export function registerMerge(program: Command): void {
     .argument('<out>', 'SQLite file to merge into (created if missing)')
     .argument('<shards...>', 'stores written by `capture --shard I/N`')
     .description('add sharded captures (capture --shard I/N) into one store: same model, corpus and settings; overlaps refused')
-    .option('--run <name>', 'capture run to read in every shard and to write in OUT', 'capture')
+    .option('--run <name>', 'capture run to read in every shard and to write in OUT', OPTION_DEFAULTS.mergeShards.run)
     .option('--json', 'print JSON')
     .action((out: string, shards: string[], o: OutputOptions & { run: string }) => {
       const s = mergeShards(out, shards, { run: o.run });

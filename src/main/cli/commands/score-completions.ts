@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { scoreCompletions, type CompletionScoreRow, type ScoreCompletionsOutput } from '../../api/index.js';
+import { OPTION_DEFAULTS, scoreCompletions, type CompletionScoreRow, type ScoreCompletionsOutput } from '../../api/index.js';
 import { parseFloatOption, parseIntOption, type OutputOptions } from '../common.js';
 
 interface ScoreCompletionsCliOptions extends OutputOptions {
@@ -23,8 +23,8 @@ export function registerScoreCompletions(program: Command): void {
     .description("Language Confusion Benchmark scores of given completions, as LCB's compute_metrics.py: LPR, WPR, LCPR per task × model × source × language and LCB's averages (see METRICS.md)")
     .option('--intervals', 'add each rate\'s 95 % interval (Wilson per group; bootstrap over completions for LCPR and averages)')
     .option('--english-words <file>', "word list for WPR (one word a line, filtered as LCB filters it: lower-case, > 3 characters); default LCB's")
-    .option('--threshold <p>', 'a line\'s fastText label needs probability above this', parseFloatOption('--threshold', 0, 1), 0.3)
-    .option('--min-line-words <n>', 'lines with fewer words are not scored', parseIntOption('--min-line-words', 1), 5)
+    .option('--threshold <p>', 'a line\'s fastText label needs probability above this', parseFloatOption('--threshold', 0, 1), OPTION_DEFAULTS.scoreCompletions.threshold)
+    .option('--min-line-words <n>', 'lines with fewer words are not scored', parseIntOption('--min-line-words', 1), OPTION_DEFAULTS.scoreCompletions.minLineWords)
     .option('--json', 'print JSON: { rows: [{ task, model, source, language, n, lpr, wpr, lcpr }] } (rates 0–1, null where LCB prints N/A)')
     .action(async (file: string, o: ScoreCompletionsCliOptions) => {
       const result = await scoreCompletions(file, {

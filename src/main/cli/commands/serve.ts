@@ -6,10 +6,11 @@ import { UserError } from '../../../shared/errors.js';
 import { ModelSlot } from '../../server/model-slot.js';
 import { startServer } from '../../server/server.js';
 import { parseIntOption } from '../common.js';
-import type { DeviceRequest } from '../../model/types.js';
+import type { DeviceRequest } from '../../../shared/model-types.js';
 import { Option } from 'commander';
 import { bundledModelDir } from './tour.js';
 import { EXIT_WITH_PARENT_ENV } from '../../electron/backend-process.js';
+import { OPTION_DEFAULTS } from '../../api/index.js';
 
 export interface ServeOptions {
   port?: number;
@@ -72,7 +73,7 @@ export function addServeOptions(cmd: Command): Command {
     .option('--port <n>', 'port (default: any free one)', parseIntOption('--port', 0, 65535))
     .option('--no-open', 'do not open a browser')
     .option('--model <dir>', 'model folder for the panels (default: the bundled tiny-babel model)')
-    .addOption(new Option('--device <device>', 'where to run the model').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .addOption(new Option('--device <device>', 'where to run the model').choices(['auto', 'cpu', 'cuda']).default(OPTION_DEFAULTS.openModel.device))
     .option('--query-timeout <seconds>', 'stop a store-browser SQL query after this many seconds (default 10)', parseIntOption('--query-timeout', 1, 86_400))
     .option('--json', 'print {"url","origin"} as JSON (and open no browser)');
 }

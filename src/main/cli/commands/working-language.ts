@@ -1,24 +1,23 @@
 import type { Command } from 'commander';
-import { workingLanguage } from '../../api/index.js';
-import { openExistingStore } from '../../pipelines/stored-runs.js';
-import { addModelOptions, output, parseIntOption, withModel, type ModelOptions, type OutputOptions } from '../common.js';
+import { OPTION_DEFAULTS, workingLanguage } from '../../api/index.js';
+import { addModelOptions, output, parseIntOption, requireDbPath, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { addCorpusOptions, type CorpusOptions, corpusParams } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
 import { addTokenLanguageOptions } from '../token-language-options.js';
 
-export { WORKING_LANGUAGE_RESULT } from '../../api/index.js';
+const DEFAULTS = OPTION_DEFAULTS.workingLanguage;
 
 export function registerWorkingLanguage(program: Command): void {
   addTokenLanguageOptions(addCorpusOptions(addModelOptions(program.command('working-language').argument('<dir>', 'model folder').description('per layer: language shares of logit-lens top-1 tokens and mean probability mass per language, with 95 % CIs over texts and a size-matched chance level (Babelscope\'s corpus measure; Wendler et al.\'s protocol is latent-language)'))))
-    .option('--batch <n>', 'texts per forward pass', parseIntOption('--batch', 1, 4096), 8)
+    .option('--batch <n>', 'texts per forward pass', parseIntOption('--batch', 1, 4096), DEFAULTS.batch)
     .option('--db <file>', 'also store the result with this file\'s capture run (for compare)')
-    .option('--run <name>', 'capture run to attach the result to', 'capture')
-    .option('--chance-draws <n>', 'random token sets per language for the size-matched chance level (0: none)', parseIntOption('--chance-draws', 0, 1000), 20)
-    .option('--resamples <n>', 'bootstrap resamples over texts for the 95 % intervals (0: none)', parseIntOption('--resamples', 0, 100000), 1000)
-    .option('--seed <n>', 'seed of the random sets and the bootstrap', parseIntOption('--seed', 0), 1)
+    .option('--run <name>', 'capture run to attach the result to', DEFAULTS.run)
+    .option('--chance-draws <n>', 'random token sets per language for the size-matched chance level (0: none)', parseIntOption('--chance-draws', 0, 1000), DEFAULTS.chanceDraws)
+    .option('--resamples <n>', 'bootstrap resamples over texts for the 95 % intervals (0: none)', parseIntOption('--resamples', 0, 100000), DEFAULTS.resamples)
+    .option('--seed <n>', 'seed of the random sets and the bootstrap', parseIntOption('--seed', 0), DEFAULTS.seed)
     .option('--json', 'print JSON')
     .action(async (dir: string, o: ModelOptions & OutputOptions & CorpusOptions & { batch: number; minShare: number; minCount: number; db?: string; run: string; chanceDraws: number; resamples: number; seed: number }) => {
-      if (o.db !== undefined) openExistingStore(o.db).close(); // a missing file is a UserError saying how to make one
+      if (o.db !== undefined) requireDbPath(o.db);
       await withModel(dir, o, async (model) => {
         const bar = progressBar('working-language');
         const value = await workingLanguage({
