@@ -263,7 +263,7 @@ export function cellScopedWorker<B extends WorkerClass>(Base: B, ts: TsApi) {
       const name = (this.#ownText(fileName) ?? '').slice(info.textSpan.start, info.textSpan.start + info.textSpan.length);
       const kind = this.#tail(fileName).inherited.get(name);
       if (kind === undefined) return info;
-      return { ...info, kind, displayParts: info.displayParts && withoutAlias(info.displayParts, kind) };
+      return info.displayParts ? { ...info, kind, displayParts: withoutAlias(info.displayParts, kind) } : { ...info, kind };
     }
 
     override async getDefinitionAtPosition(fileName: string, position: number) {
