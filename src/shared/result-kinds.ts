@@ -4,7 +4,7 @@
  * their types from here, so adding an analysis result is one entry in `ResultKinds` and one in
  * `RESULT_KINDS` (and its section in src/main/store/SCHEMA.md, which a test holds to this table).
  */
-import type { AblationMatrix, AlignmentResult, LapeOptions, LapeResult, SelectivityResult, SelectivityTest, WorkingLanguageResult } from './result-types.js';
+import type { AblationMatrix, AlignmentResult, LapeThresholds, LapeResult, SelectivityResult, SelectivityTest, WorkingLanguageResult } from './result-types.js';
 
 /** `running` while capturing, `interrupted` after Ctrl-C (resumable), `failed` after an error. */
 export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted';
@@ -32,7 +32,7 @@ export interface ResultKinds {
    * with `fdrProcedure`; selections stored before text-level tests have neither: token-level z-tests, BH).
    */
   lape: {
-    params: Required<LapeOptions> | { method: 'selectivity'; minEffect: number; fdr: number; test?: SelectivityTest; fdrProcedure?: 'BY' | 'BH' };
+    params: Required<LapeThresholds> | { method: 'selectivity'; minEffect: number; fdr: number; test?: SelectivityTest; fdrProcedure?: 'BY' | 'BH' };
     result: LapeResult | SelectivityResult;
     inputs: { run: 'run' };
   };

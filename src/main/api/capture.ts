@@ -2,13 +2,15 @@
 import { capture as captureCorpus, type CaptureSummary } from '../pipelines/capture.js';
 import type { PoolingChoice } from '../pipelines/pooling.js';
 import type { Shard } from '../pipelines/shard.js';
-import type { Model } from '../model/model.js';
+import { engineOf, type Model } from './model.js';
 import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
 import { longOperation, throwIfAborted, type LongRunningOptions } from './progress.js';
 import { withStore, type ProjectStore } from './store.js';
 
 export type { CaptureSummary, PoolingChoice, Shard };
-export { mergeShards, type MergeOptions, type MergeSummary } from '../pipelines/merge-shards.js';
+export { mergeShards, type MergeOptions, type MergeSummary, type MergedSourceSummary } from '../pipelines/merge-shards.js';
+export type { PooledKind, PooledDtype } from '../store/index.js';
+export type { PooledEnd } from '../pipelines/pooling.js';
 
 /** Options of `capture`. */
 export interface CaptureOptions extends LongRunningOptions, CorpusLimitOptions {
@@ -43,7 +45,7 @@ export interface CaptureOptions extends LongRunningOptions, CorpusLimitOptions {
  */
 export async function capture(options: CaptureOptions): Promise<CaptureSummary> {
   return longOperation(options, 'capture', async (o) => {
-    const { model } = options;
+    const model = engineOf(options.model);
     const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
     throwIfAborted(o.signal, 'capture');
     return withStore(options.store, {}, (store) =>
@@ -71,4 +73,3 @@ export function limitsOf(o: CorpusLimitOptions): CorpusLimitOptions {
   };
 }
 
-export type { Model };

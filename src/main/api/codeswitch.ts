@@ -13,7 +13,8 @@ import { englishWordsFrom } from './score-completions.js';
 import { generateResponses, tokenIndexAtChar, type GeneratedResponse, type GenerationPlan } from '../pipelines/codeswitch-run.js';
 import { languageNeuronInterventions } from '../pipelines/language-interventions.js';
 import { describeSelection, lapeSelection, requireCaptureRun } from '../pipelines/stored-runs.js';
-import type { Model } from '../model/model.js';
+import type { Model as Engine } from '../model/model.js';
+import { engineOf, type Model } from './model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { limitsOf } from './capture.js';
 import { loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
@@ -202,7 +203,7 @@ export function codeSwitch(options: CodeSwitchOptions): Promise<CodeSwitchOutput
 }
 
 async function codeSwitchWith(options: CodeSwitchOptions): Promise<CodeSwitchOutput> {
-  const { model } = options;
+  const model = engineOf(options.model);
   const intervention = options.intervention ? codeSwitchInterventions(options.intervention) : null;
   if (intervention) {
     withStoreSync(options.intervention!.store, { readonly: true, create: false }, (store) => store.assertSameModel(requireCaptureRun(store, intervention.info.run), model.info));
@@ -285,7 +286,7 @@ function overallJson(r: CodeSwitchReport): OverallSummary {
   return { responses: o.responses, lpr: o.lpr, wpr: o.wpr, lcpr: o.lcpr, intervals: o.intervals, codeSwitchRate: o.codeSwitchRate, meanCMI: o.meanCMI };
 }
 
-async function describeResponses(model: Model, generated: GeneratedResponse[], analyses: ResponseAnalysis[], baseline: GeneratedResponse[] | null): Promise<ResponseOutput[]> {
+async function describeResponses(model: Engine, generated: GeneratedResponse[], analyses: ResponseAnalysis[], baseline: GeneratedResponse[] | null): Promise<ResponseOutput[]> {
   return Promise.all(
     generated.map(async (g, i) => {
       const a = analyses[i]!;

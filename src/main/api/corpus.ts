@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { UserError } from '../../shared/errors.js';
 import { limitPerLang, readCorpus, type CorpusText } from '../corpus/index.js';
-import type { Model } from '../model/model.js';
+import type { Model } from './model.js';
 
 /**
  * Where texts come from: `"udhr:eng,rus,cmn"` (the Universal Declaration of Human Rights, paragraphs

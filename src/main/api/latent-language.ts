@@ -21,7 +21,7 @@ import {
 } from '../analysis/latent-language.js';
 import { latentLanguageLens } from '../pipelines/latent-language-run.js';
 import { parseWordList } from '../corpus/word-list.js';
-import type { Model } from '../model/model.js';
+import { engineOf, type Model } from './model.js';
 import { longOperation, progressWithAbort, throwIfAborted, type LongRunningOptions } from './progress.js';
 
 export type { LatentTask, LayerSeries, DroppedConcept, VocabScheme, WordList };
@@ -119,7 +119,7 @@ export interface LatentLanguageOutput {
  *   display(latentLanguageLines(r));
  */
 export async function latentLanguage(options: LatentLanguageOptions): Promise<LatentLanguageOutput> {
-  const { model } = options;
+  const model = engineOf(options.model);
   const task = options.task ?? 'translation';
   const latent = options.latent ?? 'eng';
   const seed = options.seed ?? 1;

@@ -10,8 +10,9 @@ import { tokenLanguagesOfCorpus } from '../pipelines/working-language-run.js';
 import { layerTensors } from '../model/graph-listing.js';
 import { describeModel as describeModelFolder } from '../model/model-description.js';
 import { listVariants } from '../model/model-folder.js';
-import { Model } from '../model/model.js';
-import type { DeviceRequest, NeuronIntervention } from '../model/types.js';
+import { Model as Engine } from '../model/model.js';
+import type { Tokenizer } from '../model/tokenizer.js';
+import type { DeviceRequest, ModelInfo, NeuronIntervention } from '../model/types.js';
 import { loadCorpus, type CorpusSource } from './corpus.js';
 
 /** The package root (dist/src/main/api → four levels up). */
@@ -61,6 +62,23 @@ function defaultLog(message: string): void {
   process.stderr.write(message + '\n');
 }
 
+/**
+ * A loaded model (from `openModel`): what it is (`info`: shape, tap points, device, hash), its tokenizer,
+ * and `dispose()`. The analyses (`lens`, `capture`, `lape`, …) take it as their `model`.
+ */
+export interface Model {
+  readonly info: ModelInfo;
+  readonly tokenizer: Tokenizer;
+  /** Releases the model's worker thread and onnxruntime session; calls made after reject. Calling it again does nothing. */
+  dispose(): Promise<void>;
+}
+
+/** The engine behind a model `openModel` returned (a UserError for any other object). */
+export function engineOf(model: Model): Engine {
+  if (model instanceof Engine) return model;
+  throw new UserError('model is not a model opened by openModel', 'Pass the model that `await openModel(dir)` returned.');
+}
+
 /** Options of `openModel`. */
 export interface OpenModelOptions {
   /**
@@ -92,7 +110,7 @@ export interface OpenModelOptions {
  *   console.log(model.info.numLayers);
  */
 export function openModel(dir: string = bundledModelDir, options: OpenModelOptions = {}): Promise<Model> {
-  return Model.open(dir, {
+  return Engine.open(dir, {
     device: options.device ?? defaultDevice(),
     ...(options.taps?.length ? { taps: options.taps } : {}),
     ...(options.arch ? { arch: options.arch } : {}),
@@ -238,7 +256,8 @@ export interface LensOutput {
  * Logit lens (Wendler et al. 2024): the residual after each block through the model's own final norm
  * and unembedding; top tokens, probabilities and entropy at every layer and position.
  */
-export async function lens(model: Model, options: LensOptions): Promise<LensOutput> {
+export async function lens(opened: Model, options: LensOptions): Promise<LensOutput> {
+  const model = engineOf(opened);
   const text = requireText(options.text, 'text');
   const enc = await model.tokenizer.encode(text);
   const langs = options.languages
@@ -294,7 +313,8 @@ export interface ActivationsOutput {
 }
 
 /** One layer's MLP neuron activations or residual stream for every token of a text. */
-export async function activations(model: Model, options: ActivationsOptions): Promise<ActivationsOutput> {
+export async function activations(opened: Model, options: ActivationsOptions): Promise<ActivationsOutput> {
+  const model = engineOf(opened);
   const text = requireText(options.text, 'text');
   if (options.point !== 'mlp' && options.point !== 'residual') throw new UserError(`point must be "mlp" or "residual", got "${String(options.point)}"`);
   if (!Number.isInteger(options.layer) || options.layer < 0 || options.layer >= model.info.numLayers) {
@@ -337,7 +357,8 @@ export interface GenerateOutput {
 }
 
 /** Continues a prompt (greedy unless `temperature` > 0), optionally with neurons scaled. */
-export async function generate(model: Model, options: GenerateOptions): Promise<GenerateOutput> {
+export async function generate(opened: Model, options: GenerateOptions): Promise<GenerateOutput> {
+  const model = engineOf(opened);
   const prompt = requireText(options.prompt, 'prompt');
   const enc = await model.tokenizer.encode(prompt);
   const r = await model.generate({

@@ -3,11 +3,12 @@ import { UserError } from '../../shared/errors.js';
 import type { RunStatus } from '../../shared/result-kinds.js';
 import type { AblationMatrix } from '../analysis/ablation-matrix.js';
 import { ablationOverCorpus } from '../pipelines/ablation-run.js';
-import { lape as lapeOf, LAPE_DEFAULTS, type LapeOptions as LapeAnalysisOptions, type LapeResult, type NeuronRef, type NeuronSelection } from '../analysis/lape.js';
+import { lape as lapeOf, LAPE_DEFAULTS, type LapeResult, type NeuronRef, type NeuronSelection } from '../analysis/lape.js';
+import type { LapeThresholds, SelectivityThresholds } from '../../shared/result-types.js';
 import { selectivity as selectivityOf, SELECTIVITY_DEFAULTS, type SelectivityResult, type SelectiveNeuron } from '../analysis/selectivity.js';
 import { meanNllByLanguage, tokenizeCorpus } from '../pipelines/corpus-nll.js';
 import { lapeSelection, lapeStatsOf, partialRunWarning, requireCaptureRun, selectivityStatsOf, withLearnedCheck } from '../pipelines/stored-runs.js';
-import type { Model } from '../model/model.js';
+import { engineOf, type Model } from './model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { limitsOf } from './capture.js';
 import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
@@ -20,26 +21,17 @@ export { LAPE_DEFAULTS, SELECTIVITY_DEFAULTS };
 export const DEFAULT_RANDOM_SETS = 20;
 export type { LapeResult, NeuronRef, AblationMatrix, NeuronSelection, SelectivityResult, SelectiveNeuron };
 
-/** Options of `lape`. */
-export interface LapeOptions {
+/**
+ * Options of `lape`: the store and run, the method, and its thresholds (LAPE's `topRate`, `filterRate`,
+ * `activationBarRatio`; selectivity's `minEffect`, `fdr`, `fdrProcedure`).
+ */
+export interface LapeOptions extends Omit<LapeThresholds, 'activationBarOver'>, SelectivityThresholds {
   /** A store or its path, holding a finished (or partial) capture. */
   store: ProjectStore | string;
   /** The capture run to read; default `capture`. */
   run?: string;
-  /** Share of all neurons (all layers) to select; default 0.01. */
-  topRate?: number;
-  /** Quantile of all p that a neuron's largest p must exceed; default 0.95. */
-  filterRate?: number;
-  /** Quantile p must exceed for a selected neuron to be assigned to a language; default 0.95. */
-  activationBarRatio?: number;
   /** 'lape' (default, the reference method) or 'selectivity' (no quota: effect size + FDR; analysis/selectivity.ts). */
   method?: 'lape' | 'selectivity';
-  /** selectivity: the null's margin h₀ (H0: text-level Cohen's h over the closest other language ≤ h₀); default 0.8. */
-  minEffect?: number;
-  /** selectivity: false-discovery rate over all neurons × languages; default 0.05. */
-  fdr?: number;
-  /** selectivity: 'BY' (Benjamini–Yekutieli, any dependence; default) or 'BH' (Benjamini–Hochberg). */
-  fdrProcedure?: 'BY' | 'BH';
   /** Store the result in the file (default true; false for a read-only store). */
   save?: boolean;
 }
@@ -75,7 +67,7 @@ export function lape(options: LapeOptions): LapeOutput {
       return { ...result, resultId, ...about, warnings: [...about.warnings, ...unlearnedWarnings(result)] };
     }
     const stats = lapeStatsOf(store, run);
-    const o: LapeAnalysisOptions = {
+    const o: LapeThresholds = {
       topRate: options.topRate ?? LAPE_DEFAULTS.topRate,
       filterRate: options.filterRate ?? LAPE_DEFAULTS.filterRate,
       activationBarRatio: options.activationBarRatio ?? LAPE_DEFAULTS.activationBarRatio,
@@ -123,11 +115,11 @@ export interface MeanNllOptions extends LongRunningOptions, CorpusLimitOptions {
 /** Mean next-token NLL (nats per token) per language, optionally with neurons scaled. */
 export async function meanNll(options: MeanNllOptions): Promise<Record<string, number>> {
   return longOperation(options, 'meanNll', async (o) => {
-    const corpus = await tokenizeCorpus(options.model, await loadCorpus(options.corpus, { ...limitsOf(options), model: options.model }));
+    const corpus = await tokenizeCorpus(engineOf(options.model), await loadCorpus(options.corpus, { ...limitsOf(options), model: options.model }));
     throwIfAborted(o.signal, 'meanNll');
     const progress = progressWithAbort(o, 'meanNll', 'meanNll');
     progress(0, corpus.texts.length);
-    return meanNllByLanguage(options.model, corpus, options.batch ?? 8, options.interventions ?? [], (done) => progress(done, corpus.texts.length));
+    return meanNllByLanguage(engineOf(options.model), corpus, options.batch ?? 8, options.interventions ?? [], (done) => progress(done, corpus.texts.length));
   });
 }
 
@@ -178,7 +170,7 @@ export async function ablate(options: AblateOptions): Promise<AblationOutput> {
   const seed = options.seed ?? 0;
   const run = (lapeResult: NeuronSelection): Promise<AblationMatrix> =>
     longOperation(options, 'ablate', async (o) => {
-      const model = options.model;
+      const model = engineOf(options.model);
       const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
       const progress = progressWithAbort(o, 'ablate', 'ablation');
       return ablationOverCorpus(model, lapeResult.neurons, texts, { scale, batchSize: options.batch ?? 8, randomSets, seed, onProgress: progress });

@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 import { UserError } from '../../shared/errors.js';
 import * as api from '../api/index.js';
+import { engineOf } from '../api/model.js';
 import type { Model } from '../model/model.js';
 import type { DeviceRequest } from '../model/types.js';
 
@@ -30,14 +31,14 @@ export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-export function openModel(dir: string, o: ModelOptions): Promise<Model> {
-  return api.openModel(dir, {
+export async function openModel(dir: string, o: ModelOptions): Promise<Model> {
+  return engineOf(await api.openModel(dir, {
     device: o.device,
     ...(o.tap?.length ? { taps: o.tap } : {}),
     ...(o.arch ? { arch: o.arch } : {}),
     ...(o.variant !== undefined ? { variant: o.variant } : {}),
     ...(o.file !== undefined ? { file: o.file } : {}),
-  });
+  }));
 }
 
 /** Runs `fn` with an open model and always releases it. */

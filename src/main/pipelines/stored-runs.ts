@@ -8,8 +8,6 @@ import type { GroupCounts, SelectivityStats } from '../analysis/selectivity.js';
 import { alignmentByLayer, pooledTexts, type AlignmentResult, type AsyncSimilarityKernel, type PooledLayer, type PoolingKind } from '../analysis/alignment.js';
 import { openStore, type RunRecord, type RunStatus, type Store, type StoredResult } from '../store/index.js';
 import type { CheckpointInput } from '../analysis/checkpoints.js';
-import { NLL_RESULT } from './capture.js';
-import { WORKING_LANGUAGE_RESULT } from './working-language-run.js';
 
 export function openExistingStore(path: string, readonly = false): Store {
   if (path.trim() === '') throw new UserError('--db is empty', 'Pass the path of a store file written by `babelscope capture`, e.g. --db project.db.');
@@ -73,7 +71,7 @@ function vocabSizeOf(run: RunRecord): number | null {
 
 /** Which languages the run's model has learned (mean NLL of the capture against ln |V|); null without NLL totals or a known vocabulary. */
 export function learnedCheckOf(store: Store, run: RunRecord): LearnedCheck | null {
-  const nll = store.latestResult(run.id, NLL_RESULT)?.result;
+  const nll = store.latestResult(run.id, 'nll')?.result;
   const vocab = vocabSizeOf(run);
   if (!nll || vocab === null) return null;
   const mean = Object.fromEntries(Object.entries(nll).flatMap(([l, v]) => (v.count > 0 ? [[l, v.sum / v.count]] : [])));
@@ -180,8 +178,6 @@ export function alignStoredRun(
   });
 }
 
-export const LAPE_RESULT = 'lape';
-export const ALIGNMENT_RESULT = 'alignment' as const;
 
 /** A LAPE selection with the run it was made from. */
 export type LapeSelection = StoredResult<'lape'> & { run: RunRecord };
@@ -240,9 +236,9 @@ export function partialRunWarning(run: RunRecord): string | null {
 /** What `compare` reads from one checkpoint's store: the LAPE selection given, and the run's newest NLL, working-language and alignment results. */
 export function checkpointInputOf(store: Store, selection: LapeSelection): CheckpointInput {
   const { run } = selection;
-  const nll = store.latestResult(run.id, NLL_RESULT)?.result;
-  const wl = store.latestResult(run.id, WORKING_LANGUAGE_RESULT)?.result;
-  const al = store.latestResult(run.id, ALIGNMENT_RESULT)?.result;
+  const nll = store.latestResult(run.id, 'nll')?.result;
+  const wl = store.latestResult(run.id, 'working-language')?.result;
+  const al = store.latestResult(run.id, 'alignment')?.result;
   return {
     name: basename(run.modelDir),
     lape: selection.result,

@@ -6,8 +6,6 @@ import { addCorpusOptions, type CorpusOptions, corpusParams } from '../corpus-op
 import { progressBar } from '../progress.js';
 import { addTokenLanguageOptions } from '../token-language-options.js';
 
-export { WORKING_LANGUAGE_RESULT } from '../../api/index.js';
-
 export function registerWorkingLanguage(program: Command): void {
   addTokenLanguageOptions(addCorpusOptions(addModelOptions(program.command('working-language').argument('<dir>', 'model folder').description('per layer: language shares of logit-lens top-1 tokens and mean probability mass per language, with 95 % CIs over texts and a size-matched chance level (Babelscope\'s corpus measure; Wendler et al.\'s protocol is latent-language)'))))
     .option('--batch <n>', 'texts per forward pass', parseIntOption('--batch', 1, 4096), 8)
