@@ -50,7 +50,7 @@ export { align } from './alignment.js';
 export type { AlignOptions, AlignOutput, AlignmentResult, LayerIndexing, PoolingKind } from './alignment.js';
 export type { LayerAlignment, PairSummary, PivotAlignment, PairMatrix, PairIntervals } from '../analysis/alignment.js';
 export { codeSwitch } from './codeswitch.js';
-export type { CodeSwitchOptions, CodeSwitchOutput, InterventionInfo, ConfusionSummary, OverallSummary, SwitchMatrix, ResponseOutput } from './codeswitch.js';
+export type { CodeSwitchOptions, CodeSwitchOutput, InterventionInfo, ConfusionSummary, OverallSummary, SwitchMatrix, ResponseOutput, ResponseVerdict } from './codeswitch.js';
 export { scoreCompletions, readCompletionsFile, lcbEnglishWordsFile } from './score-completions.js';
 export type { ScoreCompletionsOptions, ScoreCompletionsOutput, CompletionScoreRow, CompletionVerdict, CompletionRow, CompletionScore, LineLabeler, LcbRow } from './score-completions.js';
 export type { Interval } from '../../shared/intervals.js';
