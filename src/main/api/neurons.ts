@@ -62,8 +62,8 @@ export function lape(options: LapeOptions): LapeOutput {
         fdr: options.fdr ?? SELECTIVITY_DEFAULTS.fdr,
         fdrProcedure: options.fdrProcedure ?? SELECTIVITY_DEFAULTS.fdrProcedure,
       }));
-      const params = { method: 'selectivity' as const, test: result.test!, ...result.options };
-      const resultId = save ? store.saveResult('lape', { runId: run.id, params, result, inputs: { run: run.id } }) : null;
+      const params = { test: result.test!, ...result.options };
+      const resultId = save ? store.saveResult('selectivity', { runId: run.id, params, result, inputs: { run: run.id } }) : null;
       return { ...result, resultId, ...about, warnings: [...about.warnings, ...unlearnedWarnings(result)] };
     }
     const stats = lapeStatsOf(store, run);

@@ -8,6 +8,7 @@ import type { GroupCounts, SelectivityStats } from '../analysis/selectivity.js';
 import { alignmentByLayer, pooledTexts, type AlignmentResult, type AsyncSimilarityKernel, type PooledLayer, type PoolingKind } from '../analysis/alignment.js';
 import { openStore, type RunRecord, type RunStatus, type Store, type StoredResult } from '../store/index.js';
 import type { CheckpointInput } from '../analysis/checkpoints.js';
+import { NEURON_SELECTION_KINDS } from '../../shared/result-kinds.js';
 
 export function openExistingStore(path: string, readonly = false): Store {
   if (path.trim() === '') throw new UserError('--db is empty', 'Pass the path of a store file written by `babelscope capture`, e.g. --db project.db.');
@@ -179,8 +180,12 @@ export function alignStoredRun(
 }
 
 
-/** A LAPE selection with the run it was made from. */
-export type LapeSelection = StoredResult<'lape'> & { run: RunRecord };
+/** A neuron selection (kind `lape` or `selectivity`) with the run it was made from. */
+export type LapeSelection = (StoredResult<'lape'> | StoredResult<'selectivity'>) & { run: RunRecord };
+
+function isNeuronSelection(r: StoredResult | undefined): r is StoredResult<'lape'> | StoredResult<'selectivity'> {
+  return r !== undefined && (NEURON_SELECTION_KINDS as readonly string[]).includes(r.kind);
+}
 
 /**
  * The LAPE selection to use: result `selectionId` (`--selection ID`), else the latest of the run
@@ -189,13 +194,14 @@ export type LapeSelection = StoredResult<'lape'> & { run: RunRecord };
 export function lapeSelection(store: Store, runName: string | undefined, selectionId?: number): LapeSelection {
   if (selectionId === undefined) {
     const run = requireCaptureRun(store, runName ?? 'capture');
-    const r = store.latestResult(run.id, 'lape');
+    const [lape, selectivity] = [store.latestResult(run.id, 'lape'), store.latestResult(run.id, 'selectivity')];
+    const r = lape && selectivity ? (lape.id > selectivity.id ? lape : selectivity) : (lape ?? selectivity);
     if (!r) throw new UserError(`no LAPE selection for run "${run.name}" in ${store.path}`, `Run \`babelscope lape --db ${store.path} --run ${run.name}\` first.`);
     return { ...r, run };
   }
   const r = store.findResult(selectionId);
-  if (r?.kind !== 'lape') {
-    const ids = store.listResults('lape').map((s) => `#${s.id}`);
+  if (!isNeuronSelection(r)) {
+    const ids = NEURON_SELECTION_KINDS.flatMap((k) => store.listResults(k).map((s) => s.id)).sort((a, b) => a - b).map((id) => `#${id}`);
     throw new UserError(`no LAPE selection #${selectionId} in ${store.path}`, ids.length ? `LAPE selections here: ${ids.join(', ')}.` : `Run \`babelscope lape --db ${store.path}\` first.`);
   }
   const run = r.runId === null ? undefined : store.findRun(r.runId);
@@ -203,18 +209,17 @@ export function lapeSelection(store: Store, runName: string | undefined, selecti
   if (runName !== undefined && runName !== run.name) {
     throw new UserError(`LAPE selection #${selectionId} was made from run "${run.name}", not "${runName}"`, 'Drop --run, or pass a selection of that run.');
   }
-  return { ...(r as StoredResult<'lape'>), run };
+  return { ...r, run };
 }
 
 /** One line naming a selection, its settings and whether its data was partial; printed wherever one is used. */
 export function describeSelection(s: LapeSelection, path: string): string {
-  const o = s.params;
   const settings =
-    'method' in o
-      ? o.test
-        ? `selectivity (${o.test}), min-effect ${o.minEffect}, ${o.fdrProcedure ?? 'BY'} fdr ${o.fdr}`
-        : `selectivity (token-level z-tests, made before text-level tests: its p-values are not valid), min-effect ${o.minEffect}, fdr ${o.fdr}`
-      : `top-rate ${o.topRate}, filter-rate ${o.filterRate}, activation-bar-ratio ${o.activationBarRatio}`;
+    s.kind === 'selectivity'
+      ? s.params.test
+        ? `selectivity (${s.params.test}), min-effect ${s.params.minEffect}, ${s.params.fdrProcedure ?? 'BY'} fdr ${s.params.fdr}`
+        : `selectivity (token-level z-tests, made before text-level tests: its p-values are not valid), min-effect ${s.params.minEffect}, fdr ${s.params.fdr}`
+      : `top-rate ${s.params.topRate}, filter-rate ${s.params.filterRate}, activation-bar-ratio ${s.params.activationBarRatio}`;
   return (
     `LAPE selection #${s.id} of run "${s.run.name}" in ${path}: ${settings}, ` +
     `${s.result.selected.length} neurons` +
