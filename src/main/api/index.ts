@@ -29,7 +29,7 @@ export type { CorpusText } from '../corpus/index.js';
 export { openStore, ProjectStore } from './store.js';
 export type { OpenStoreOptions, ResultInfo } from './store.js';
 export type { RunRecord, RunStatus, ModelRef, StoredResult } from '../store/index.js';
-export { RESULT_KINDS, type ResultKind, type ResultKinds, type ResultKindInfo, type ResultInput, type InputTarget, type ParamsOf, type ResultOf, type NllTotals, type CorpusParams } from '../../shared/result-kinds.js';
+export { RESULT_KINDS, NEURON_SELECTION_KINDS, type NeuronSelectionKind, type ResultKind, type ResultKinds, type ResultKindInfo, type ResultInput, type InputTarget, type ParamsOf, type ResultOf, type NllTotals, type CorpusParams } from '../../shared/result-kinds.js';
 export { exportStore } from './export.js';
 export type { ExportStoreOptions, ExportSummary, ExportedTable } from './export.js';
 
