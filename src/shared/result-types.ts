@@ -20,6 +20,13 @@ export interface LapeThresholds {
   activationBarOver?: 'all' | 'selected';
 }
 
+/**
+ * A pooled vector of a text (what a capture keeps and alignment compares): `wmean`, MEXA's
+ * position-weighted mean (weights 1..n over all tokens, <bos> included, as embed_extractor.py); `mean`,
+ * the uniform mean after <bos>; `last`, the last token.
+ */
+export type PoolingKind = 'wmean' | 'mean' | 'last';
+
 /** A neuron as `[layer, index]`. */
 export type NeuronRef = [layer: number, index: number];
 

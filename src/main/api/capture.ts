@@ -9,7 +9,7 @@ import { withStore, type ProjectStore } from './store.js';
 
 export type { CaptureSummary, PoolingChoice, Shard };
 export { mergeShards, type MergeOptions, type MergeSummary, type MergedSourceSummary } from '../pipelines/merge-shards.js';
-export type { PooledKind, PooledDtype } from '../store/index.js';
+export type { PooledDtype } from '../store/index.js';
 export type { PooledEnd } from '../pipelines/pooling.js';
 
 /** Options of `capture`. */

@@ -35,7 +35,7 @@ export type { ExportStoreOptions, ExportSummary, ExportedTable } from './export.
 
 // Analyses.
 export { capture, mergeShards } from './capture.js';
-export type { CaptureOptions, CaptureSummary, MergeOptions, MergeSummary, MergedSourceSummary, PoolingChoice, PooledKind, PooledDtype, PooledEnd, Shard } from './capture.js';
+export type { CaptureOptions, CaptureSummary, MergeOptions, MergeSummary, MergedSourceSummary, PoolingChoice, PooledDtype, PooledEnd, Shard } from './capture.js';
 export { lape, storedLape, meanNll, ablate, LAPE_DEFAULTS, SELECTIVITY_DEFAULTS, DEFAULT_RANDOM_SETS } from './neurons.js';
 export type { LapeOptions, LapeOutput, LapeRun, LapeResult, NeuronRef, MeanNllOptions, AblateOptions, AblationOutput, AblationMatrix, NeuronSelection, SelectivityResult, SelectiveNeuron } from './neurons.js';
 export type { DiagonalEntry } from '../analysis/ablation-matrix.js';

@@ -10,7 +10,7 @@ export {
   checkpointEvolution,
   categoryBars,
   type CategoryBarsInput,
-  type Cell,
+  type PlotValue,
   type LayerLanguageHeatmapInput,
   type LineSeries,
   type LayerLinesInput,
