@@ -5,8 +5,6 @@
  * The Chromium side is in test/e2e/cell-scope.test.ts.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   CELL_COMPILER_OPTIONS,
@@ -23,7 +21,6 @@ import {
 import { cellScopedWorker, type DisplayPart, type MonacoTsWorker, type WorkerClass, type WorkerDiagnostic } from '../../src/shared/cell-scope-worker.js';
 import { apiTypes } from '../../src/main/server/api-types.js';
 import { nodeTypes } from '../../src/main/server/node-types.js';
-import { repoRoot } from '../helpers/paths.js';
 
 // Specifiers in variables: Monaco ships these modules without declarations.
 const TS_SERVICES = 'monaco-editor/languages/features/typescript/lib/typescriptServices.js';
