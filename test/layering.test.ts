@@ -11,8 +11,9 @@ import { it } from 'node:test';
 import ts from 'typescript';
 import { repoRoot } from './helpers/paths.js';
 
-/** The public API: the one file of src/main/api that callers (CLI, server, kernel, notebook) may import. */
+/** The public API's doors (package.json `exports`): the files of src/main/api that callers (CLI, server, kernel, notebook) may import. */
 const PUBLIC_API = 'src/main/api/index.ts';
+const PUBLIC_PLOTS = 'src/main/api/plots.ts';
 const SHARED = 'src/shared/';
 const FS = 'src/main/fs/';
 
@@ -31,10 +32,10 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'src/main/pipelines/': [SHARED, FS, 'src/main/model/', 'src/main/store/', 'src/main/analysis/', 'src/main/corpus/'],
   'src/main/api/': [SHARED, FS, 'src/main/model/', 'src/main/store/', 'src/main/analysis/', 'src/main/corpus/', 'src/main/pipelines/'],
   // The callers: the engine only through the public API; each other as they start one another.
-  'src/main/cli/': [SHARED, FS, PUBLIC_API, 'src/main/server/', 'src/main/kernel/', 'src/main/notebook/', 'src/main/electron/'],
-  'src/main/server/': [SHARED, FS, PUBLIC_API, 'src/main/kernel/', 'src/main/notebook/'],
-  'src/main/kernel/': [SHARED, FS, PUBLIC_API, 'src/main/notebook/'],
-  'src/main/notebook/': [SHARED, FS, PUBLIC_API, 'src/main/kernel/', 'src/main/electron/'],
+  'src/main/cli/': [SHARED, FS, PUBLIC_API, PUBLIC_PLOTS, 'src/main/server/', 'src/main/kernel/', 'src/main/notebook/', 'src/main/electron/'],
+  'src/main/server/': [SHARED, FS, PUBLIC_API, PUBLIC_PLOTS, 'src/main/kernel/', 'src/main/notebook/'],
+  'src/main/kernel/': [SHARED, FS, PUBLIC_API, PUBLIC_PLOTS, 'src/main/notebook/'],
+  'src/main/notebook/': [SHARED, FS, PUBLIC_API, PUBLIC_PLOTS, 'src/main/kernel/', 'src/main/electron/'],
   'src/main/electron/': [SHARED, FS, 'electron.config.ts'],
 };
 

@@ -39,8 +39,20 @@ export const CELL_COMPILER_OPTIONS = {
  */
 export const IMPLICIT_ANY_CODES: ReadonlySet<number> = new Set([7005, 7006, 7008, 7010, 7011, 7018, 7019, 7022, 7023, 7024, 7031, 7034]);
 
-/** Where the `babelscope` package's declarations are put (the backend's `api.types`), so `import … from "babelscope"` resolves. */
-export const API_TYPES_PATH = 'file:///node_modules/babelscope/index.d.ts';
+/**
+ * Where the `babelscope` package's declarations are put (the backend's `api.types`): one file per entry
+ * point of its package.json `exports`, where the cells' module resolution (Node10) looks for it:
+ * `babelscope` → index.d.ts (through the package.json below), `babelscope/plots` → plots.d.ts.
+ */
+export function apiTypesPath(subpath: string): string {
+  return `file:///node_modules/babelscope/${subpath === '.' ? 'index' : subpath.replace(/^\.\//, '')}.d.ts`;
+}
+
+/** The declarations of `import … from "babelscope"`. */
+export const API_TYPES_PATH = apiTypesPath('.');
+
+/** The package.json beside them, whose `types` names index.d.ts for the bare `babelscope`. */
+export const API_PACKAGE_JSON = { path: 'file:///node_modules/babelscope/package.json', text: '{"name":"babelscope","types":"index.d.ts"}' };
 
 /**
  * What the kernel defines in every cell's scope (src/main/kernel) beyond Node's globals, as declarations,

@@ -4,7 +4,7 @@
  * their types from here, so adding an analysis result is one entry in `ResultKinds` and one in
  * `RESULT_KINDS` (and its section in src/main/store/SCHEMA.md, which a test holds to this table).
  */
-import type { AblationMatrix, AlignmentResult, LapeOptions, LapeResult, SelectivityResult, SelectivityTest, WorkingLanguageResult } from './result-types.js';
+import type { AblationMatrix, AlignmentResult, LapeThresholds, LapeResult, SelectivityResult, SelectivityTest, WorkingLanguageResult } from './result-types.js';
 
 /** `running` while capturing, `interrupted` after Ctrl-C (resumable), `failed` after an error. */
 export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted';
@@ -27,17 +27,16 @@ export interface CorpusParams {
  */
 export interface ResultKinds {
   nll: { params: Record<string, never>; result: NllTotals; inputs: { run: 'run' } };
+  /** A neuron selection by LAPE; params are its thresholds. */
+  lape: { params: Required<LapeThresholds>; result: LapeResult; inputs: { run: 'run' } };
   /**
-   * A neuron selection: LAPE (params are its options) or `selectivity` (params carry `method`, and `test`
-   * with `fdrProcedure`; selections stored before text-level tests have neither: token-level z-tests, BH).
+   * A neuron selection by the selectivity method (kind `lape` with `method: "selectivity"` in stores before
+   * schema 6). `test` and `fdrProcedure` are absent in selections stored before text-level tests
+   * (token-level z-tests, BH).
    */
-  lape: {
-    params: Required<LapeOptions> | { method: 'selectivity'; minEffect: number; fdr: number; test?: SelectivityTest; fdrProcedure?: 'BY' | 'BH' };
-    result: LapeResult | SelectivityResult;
-    inputs: { run: 'run' };
-  };
+  selectivity: { params: { minEffect: number; fdr: number; test?: SelectivityTest; fdrProcedure?: 'BY' | 'BH' }; result: SelectivityResult; inputs: { run: 'run' } };
   /** `randomSets`/`seed` are absent in ablations stored before chance levels existed (none drawn). */
-  ablation: { params: CorpusParams & { scale: number; randomSets?: number; seed?: number }; result: AblationMatrix; inputs: { run: 'run'; selection: 'lape' } };
+  ablation: { params: CorpusParams & { scale: number; randomSets?: number; seed?: number }; result: AblationMatrix; inputs: { run: 'run'; selection: 'neuron-selection' } };
   alignment: {
     /** `layers`, `permutations` and `seed` are absent in results stored before them (block-indexed, analytic chance). */
     params: { pool: 'wmean' | 'mean' | 'last'; pivot: string | null; layers?: 'hidden_states' | 'blocks'; permutations?: number; seed?: number };
@@ -54,8 +53,17 @@ export type ResultKind = keyof ResultKinds;
 export type ParamsOf<K extends ResultKind> = ResultKinds[K]['params'];
 /** The result stored for kind K. */
 export type ResultOf<K extends ResultKind> = ResultKinds[K]['result'];
-/** What an input role refers to: a run, or a result of the named kind. */
-export type InputTarget = 'run' | ResultKind;
+/** The kinds that hold a neuron selection (what `ablate`, `codeSwitch` and `compareCheckpoints` read). */
+export const NEURON_SELECTION_KINDS = ['lape', 'selectivity'] as const;
+/** `lape` or `selectivity`. */
+export type NeuronSelectionKind = (typeof NEURON_SELECTION_KINDS)[number];
+/** What an input role refers to: a run, a result of the named kind, or a neuron selection of either method. */
+export type InputTarget = 'run' | ResultKind | 'neuron-selection';
+
+/** Whether a result of `kind` can be an input of this target. */
+export function targetAccepts(target: InputTarget, kind: string): boolean {
+  return target === 'neuron-selection' ? (NEURON_SELECTION_KINDS as readonly string[]).includes(kind) : target === kind;
+}
 /** The input roles of kind K (`run`, `selection`, …). */
 export type InputRole<K extends ResultKind> = keyof ResultKinds[K]['inputs'] & string;
 /** The inputs a writer gives: role → run id or result id. */
@@ -73,8 +81,9 @@ export interface ResultKindInfo<K extends ResultKind> {
 /** The kind table at run time: each kind's description, input roles and whether it keeps one result per run. */
 export const RESULT_KINDS: { readonly [K in ResultKind]: ResultKindInfo<K> } = {
   nll: { description: "a capture's running next-token NLL totals per language", inputs: { run: 'run' }, replaces: true },
-  lape: { description: 'a neuron selection, LAPE or selectivity (babelscope lape)', inputs: { run: 'run' }, replaces: false },
-  ablation: { description: 'the deactivation NLL matrix of a LAPE selection (babelscope ablate)', inputs: { run: 'run', selection: 'lape' }, replaces: false },
+  lape: { description: 'a neuron selection by LAPE (babelscope lape)', inputs: { run: 'run' }, replaces: false },
+  selectivity: { description: 'a neuron selection by the selectivity method (babelscope lape --method selectivity)', inputs: { run: 'run' }, replaces: false },
+  ablation: { description: 'the deactivation NLL matrix of a neuron selection (babelscope ablate)', inputs: { run: 'run', selection: 'neuron-selection' }, replaces: false },
   alignment: { description: 'cross-lingual alignment per layer from pooled residuals (babelscope align)', inputs: { run: 'run' }, replaces: false },
   'working-language': { description: 'working language per layer over a corpus (babelscope working-language --db)', inputs: {}, replaces: false },
 };

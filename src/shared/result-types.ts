@@ -9,7 +9,7 @@ import type { Interval } from './intervals.js';
 // LAPE (src/main/analysis/lape.ts)
 
 /** LAPE thresholds (Tang et al. 2024). */
-export interface LapeOptions {
+export interface LapeThresholds {
   /** Share of all neurons (all layers together) to select; default 0.01. */
   topRate?: number;
   /** Quantile of all p below which (inclusive) a neuron's largest p drops it; default 0.95. */
@@ -19,6 +19,13 @@ export interface LapeOptions {
   /** Values the activation-bar quantile is taken over: all p (reference code, default) or selected. */
   activationBarOver?: 'all' | 'selected';
 }
+
+/**
+ * A pooled vector of a text (what a capture keeps and alignment compares): `wmean`, MEXA's
+ * position-weighted mean (weights 1..n over all tokens, <bos> included, as embed_extractor.py); `mean`,
+ * the uniform mean after <bos>; `last`, the last token.
+ */
+export type PoolingKind = 'wmean' | 'mean' | 'last';
 
 /** A neuron as `[layer, index]`. */
 export type NeuronRef = [layer: number, index: number];
@@ -59,7 +66,7 @@ export interface NeuronSelection {
 export interface LapeResult extends NeuronSelection {
   method?: 'lape';
   /** The options used, defaults filled in. */
-  options: Required<LapeOptions>;
+  options: Required<LapeThresholds>;
   /** The quantile values used: τ_f (filter) and τ_a (activation bar; null when nothing was selected). */
   thresholds: { filter: number; activationBar: number | null };
 }
@@ -67,7 +74,7 @@ export interface LapeResult extends NeuronSelection {
 // Selectivity (src/main/analysis/selectivity.ts)
 
 /** Thresholds of the selectivity method (no quota): an effect-size floor inside the null and a false-discovery rate. */
-export interface SelectivityOptions {
+export interface SelectivityThresholds {
   /** The margin h₀ of the null H0: h ≤ h₀, where h is the text-level Cohen's h over the closest other language; default 0.8 ("large"). */
   minEffect?: number;
   /** False-discovery rate over all neurons × languages; default 0.05. */
@@ -118,7 +125,7 @@ export interface SelectivityResult extends NeuronSelection {
   method: 'selectivity';
   /** The test; absent in results stored before text-level tests (token-level z-tests, not valid). */
   test?: SelectivityTest;
-  options: Required<SelectivityOptions>;
+  options: Required<SelectivityThresholds>;
   /** Number of tests the FDR is controlled over (neurons × languages). */
   tests: number;
   /** language → its units of inference (groups of texts), texts and tokens (layer 0). */

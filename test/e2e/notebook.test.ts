@@ -107,7 +107,7 @@ describe('workbench notebook (real server, kernel and Chromium)', () => {
     await screenshot('ran-cell');
   });
 
-  it('completion offers the babelscope API’s functions', async () => {
+  it('completion offers the babelscope API’s functions, and babelscope/plots’ figures', async () => {
     const index = await page.locator('.cell').count();
     await page.keyboard.press('Escape');
     await page.keyboard.press('b');
@@ -117,6 +117,11 @@ describe('workbench notebook (real server, kernel and Chromium)', () => {
     const row = page.locator('.suggest-widget .monaco-list-row', { hasText: 'openModel' });
     await row.first().waitFor({ timeout: 30_000 });
     await screenshot('completion');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText("import * as plots from 'babelscope/plots'\nplots.layerLi");
+    await page.keyboard.press('Control+Space');
+    await page.locator('.suggest-widget .monaco-list-row', { hasText: 'layerLines' }).first().waitFor({ timeout: 30_000 });
     await page.keyboard.press('Escape');
     // Variables of earlier cells are known too.
     await page.keyboard.press('Control+A');

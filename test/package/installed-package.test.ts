@@ -53,7 +53,7 @@ describe('the installed package (npm pack → npm install → npx babelscope ser
     run(npm, ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], temp, env);
     const elsewhere = join(temp, 'elsewhere');
     mkdirSync(join(elsewhere, 'figures'), { recursive: true });
-    const cell = 'import { layerLanguageHeatmap, bundledModelDir } from "babelscope"\nconsole.log(bundledModelDir.includes("prefix"))\ndisplay(layerLanguageHeatmap({ title: "Installed", languages: ["eng", "rus"], values: [[0.1, 0.9], [0.8, 0.2]], valueTitle: "share" }))';
+    const cell = 'import { bundledModelDir } from "babelscope"\nimport { layerLanguageHeatmap } from "babelscope/plots"\nconsole.log(bundledModelDir.includes("prefix"))\ndisplay(layerLanguageHeatmap({ title: "Installed", languages: ["eng", "rus"], values: [[0.1, 0.9], [0.8, 0.2]], valueTitle: "share" }))';
     const nb = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ id: 'fig', cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source: cell }] };
     writeFileSync(join(elsewhere, 'installed.ipynb'), JSON.stringify(nb, null, 1));
     const which = run('sh', ['-c', 'command -v babelscope'], elsewhere, env).trim();

@@ -1,15 +1,12 @@
 /**
  * Cells scoped like a notebook in the TypeScript worker: Monaco's own worker class and TypeScript
  * (the very modules the browser loads), with our scope mixed in, over in-memory cell models, the real
- * `babelscope` declarations (dist/babelscope.d.ts) and Node's as the backend serves them (`node.types`).
+ * `babelscope` declarations (dist/babelscope.d.ts, dist/babelscope-plots.d.ts, as the backend serves them) and Node's as the backend serves them (`node.types`).
  * The Chromium side is in test/e2e/cell-scope.test.ts.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
-  API_TYPES_PATH,
   CELL_COMPILER_OPTIONS,
   CELL_ORDER_LIB,
   CELL_URI_PREFIX,
@@ -22,8 +19,8 @@ import {
   type TsApi,
 } from '../../src/shared/cell-scope.js';
 import { cellScopedWorker, type DisplayPart, type MonacoTsWorker, type WorkerClass, type WorkerDiagnostic } from '../../src/shared/cell-scope-worker.js';
+import { apiTypes } from '../../src/main/server/api-types.js';
 import { nodeTypes } from '../../src/main/server/node-types.js';
-import { repoRoot } from '../helpers/paths.js';
 
 // Specifiers in variables: Monaco ships these modules without declarations.
 const TS_SERVICES = 'monaco-editor/languages/features/typescript/lib/typescriptServices.js';
@@ -31,7 +28,7 @@ const TS_WORKER = 'monaco-editor/languages/features/typescript/tsWorker.js';
 const { typescript } = (await import(TS_SERVICES)) as { typescript: TsApi };
 const { TypeScriptWorker } = (await import(TS_WORKER)) as { TypeScriptWorker: WorkerClass };
 const CellWorker = cellScopedWorker(TypeScriptWorker, typescript);
-const apiTypes = readFileSync(join(repoRoot, 'dist', 'babelscope.d.ts'), 'utf8');
+const apiLibs = Object.fromEntries((await apiTypes()).files.map((f) => [f.path, { content: f.text, version: 1 }]));
 const nodeLibs = Object.fromEntries((await nodeTypes()).files.map((f) => [f.path, { content: f.text, version: 1 }]));
 
 interface MirrorModel {
@@ -46,8 +43,7 @@ class Cells {
   private readonly models = new Map<string, MirrorModel>();
   private readonly libs: Record<string, { content: string; version: number }> = {
     [KERNEL_GLOBALS_PATH]: { content: KERNEL_GLOBALS, version: 1 },
-    [API_TYPES_PATH]: { content: apiTypes, version: 1 },
-    [API_TYPES_PATH.replace(/index\.d\.ts$/, 'package.json')]: { content: '{"name":"babelscope","types":"index.d.ts"}', version: 1 },
+    ...apiLibs,
   };
   readonly worker: MonacoTsWorker & { updateExtraLibs(libs: unknown): Promise<void> };
 
@@ -195,6 +191,19 @@ describe('cells scoped like a notebook (Monaco’s TypeScript worker)', () => {
     assert.equal(await nb.hover('use', 'm)'), 'const m: bs.Model');
     const entries = await nb.completions('use', 'bs.open|', [['imp', nb.text('imp')], ['use', '']]);
     assert.equal(entries.get('openModel'), 'function');
+  });
+
+  it('knows babelscope/plots, and the root has no plot builders or engine internals', async () => {
+    const nb = new Cells([
+      ['imp', "import { openModel } from 'babelscope'\nimport { layerLines, FONT } from 'babelscope/plots'"],
+      ['use', 'const fig = layerLines({ series: [{ name: "eng", values: [0.1] }], yTitle: "mass" })\nconst size: number = FONT.size\nconsole.log(fig.data.length, size, openModel)'],
+      ['root', "import { layerLines, ForwardRequest } from 'babelscope'"],
+    ]);
+    assert.deepEqual(await nb.errors('imp'), []);
+    assert.deepEqual(await nb.errors('use'), []);
+    const root = await nb.errors('root');
+    assert.equal(root.length, 2, root.join('\n'));
+    assert.ok(root.every((e) => e.startsWith('2305 ')), root.join('\n'));
   });
 
   it('cells run in Node: its globals and node: modules are known, real type errors still marked', async () => {

@@ -43,6 +43,7 @@ import type { AlignmentResult, LayerAlignment, PairIntervals, PairMatrix, PairSu
 import { UserError } from '../../shared/errors.js';
 import { sortedQuantile, type Interval } from '../../shared/intervals.js';
 import { mulberry32 } from '../../shared/random.js';
+import type { PoolingKind } from '../../shared/result-types.js';
 
 /** [layer] language → text id → pooled vector [hidden]. */
 export type PooledVectorsByLayer = ReadonlyArray<ReadonlyMap<string, ReadonlyMap<string, Float32Array>>>;
@@ -57,8 +58,7 @@ export interface PooledRowLike {
   wmean?: Float32Array | null;
 }
 
-/** Which pooled vector to compare: MEXA's position-weighted mean, the uniform mean after <bos>, or the last token. */
-export type PoolingKind = 'wmean' | 'mean' | 'last';
+export type { PoolingKind };
 const KIND_NAMES: Record<PoolingKind, string> = { wmean: 'position-weighted mean', mean: 'mean', last: 'last-token' };
 
 /** Group pooled rows of one layer (any order) into language → text id → vector of the kind asked for. */

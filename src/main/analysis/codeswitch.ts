@@ -115,20 +115,14 @@ export interface WordLanguage {
   by: 'script' | 'model' | 'line' | 'expected' | 'none';
 }
 
-export interface ResponseAnalysis {
-  id?: string;
-  expected: string;
-  lines: LineLanguage[];
-  words: WordLanguage[];
-  /** No line had enough words: the response counts in no LPR/WPR denominator. */
+/** What the analysis says of one response: LCB's verdict, then Babelscope's own checks. */
+export interface ResponseVerdict {
   /** LCB: no line had ≥ 5 words, so the response counts in no LPR/WPR denominator. */
   skipped: boolean;
   /** LCB's line error: some kept line's fastText label is not the expected language; null when skipped. */
   lineError: boolean | null;
   /** LCB's word error (an English word from its list); null when skipped, with a line error, or without WPR for the language. */
   wordError: boolean | null;
-  /** LCB's verdict in full (kept lines' labels, the English word found). */
-  lcb: CompletionScore;
   /** Babelscope: some non-skipped line (script first, then the identifier) is off target; null when every line was skipped. */
   offTargetLine: boolean | null;
   /** Babelscope: a foreign word (see the module comment); null when skipped, off target, or the language is written in Latin. */
@@ -137,47 +131,60 @@ export interface ResponseAnalysis {
   codeSwitch: boolean;
   /** Languages other than the expected one found in words or non-skipped lines, sorted (may hold `und`). */
   switchedTo: string[];
+  /** Code-mixing index of the response's words. */
   cmi: number;
+  /** Word indices where the language changes. */
   switchPoints: number[];
+}
+
+export interface ResponseAnalysis extends ResponseVerdict {
+  id?: string;
+  expected: string;
+  lines: LineLanguage[];
+  words: WordLanguage[];
+  /** LCB's verdict in full (kept lines' labels, the English word found). */
+  lcb: CompletionScore;
   firstOffTarget: { wordIndex: number; charOffset: number; lang: string; basis: 'word' | 'line' } | null;
 }
 
-export interface LanguageConfusionSummary {
+/** LCB numbers of one prompt language (or all). */
+export interface ConfusionSummary {
   responses: number;
-  /** LCB's counts: responses with a kept line, line errors, word errors. */
+  /** LCB's counts: responses with a line of ≥ 5 words, line errors and word errors among them. */
   nonSkipped: number;
   lineErrors: number;
   wordErrors: number;
-  /** LCB's line pass rate. */
+  /** LCB's line pass rate: share of non-skipped responses whose every kept line is in the prompt language. */
   lpr: number;
-  /** LCB's word pass rate; null where LCB prints N/A. */
+  /** LCB's word pass rate (ar, hi, ja, ko, ru, zh only; null elsewhere, where LCB prints N/A). */
   wpr: number | null;
-  /** Harmonic mean of lpr and wpr; null where wpr is null. */
+  /** Harmonic mean of LPR and WPR; null where WPR is null. */
   lcpr: number | null;
-  /** 95 % intervals of lpr, wpr, lcpr (Wilson; bootstrap for lcpr and averages). */
+  /** 95 % intervals of lpr, wpr and lcpr (Wilson; bootstrap for lcpr and averages). */
   intervals: { lpr: Interval; wpr: Interval | null; lcpr: Interval | null };
-  /** Babelscope: share of responses with a foreign word (not LCB's WPR; see the module comment); null where it does not apply. */
+  /** Babelscope's foreign-word rate (not LCB's WPR: it also flags non-English Latin words and words in caseless scripts); null where it does not apply. */
   foreignWordRate: number | null;
   codeSwitchRate: number;
   meanCMI: number;
 }
 
+/** LCB numbers over all prompt languages: LPR/WPR averaged over languages (LCB), LCPR their harmonic mean; rates and CMI over all responses. */
+export type OverallSummary = Pick<ConfusionSummary, 'responses' | 'lpr' | 'wpr' | 'lcpr' | 'intervals' | 'codeSwitchRate' | 'meanCMI'>;
+
+/** Prompt language × switched-to language: responses that switched to it (counts, and share of the row's responses). */
+export interface SwitchMatrix {
+  rows: string[];
+  columns: string[];
+  counts: number[][];
+  rates: number[][];
+}
+
 export interface CodeSwitchReport {
   responses: ResponseAnalysis[];
   /** expected language → summary. */
-  byLanguage: Record<string, LanguageConfusionSummary>;
-  /** LPR/WPR averaged over languages (LCB), LCPR their harmonic mean; rates and CMI over all responses. */
-  overall: {
-    lpr: number;
-    wpr: number | null;
-    lcpr: number | null;
-    intervals: { lpr: Interval; wpr: Interval | null; lcpr: Interval | null };
-    codeSwitchRate: number;
-    meanCMI: number;
-    responses: number;
-  };
-  /** Prompt language × switched-to language: responses that switched to it (counts and share of the row's responses). */
-  matrix: { rows: string[]; columns: string[]; counts: number[][]; rates: number[][] };
+  byLanguage: Record<string, ConfusionSummary>;
+  overall: OverallSummary;
+  matrix: SwitchMatrix;
 }
 
 const ASCII_PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
@@ -358,7 +365,7 @@ function analyseResponse(resp: CodeSwitchResponse, ctx: Context, lcb: Completion
   };
 }
 
-function summarise(analyses: ResponseAnalysis[], row: LcbRowLike): LanguageConfusionSummary {
+function summarise(analyses: ResponseAnalysis[], row: LcbRowLike): ConfusionSummary {
   const withForeign = analyses.filter((a) => a.foreignWord !== null);
   return {
     responses: analyses.length,
@@ -430,7 +437,7 @@ export function codeSwitchReport(
 
   const rows: string[] = [];
   for (const a of analyses) if (!rows.includes(a.expected)) rows.push(a.expected);
-  const byLanguage: Record<string, LanguageConfusionSummary> = {};
+  const byLanguage: Record<string, ConfusionSummary> = {};
   const lcbRow = (source: string, language: string): LcbRowLike => lcb.rows.find((x) => x.source === source && x.language === language)!;
   for (const lang of rows) byLanguage[lang] = summarise(analyses.filter((a) => a.expected === lang), lcbRow('', lang));
   const all = lcb.rows.length ? lcbRow('all', 'all') : null;

@@ -70,20 +70,27 @@ export interface TextMeasure {
   tokens: number;
 }
 
-export interface FertilityStats {
+/** One tokenizer's numbers for one language. */
+export interface FertilityRow {
   texts: number;
+  /** Words (ICU segments, punctuation included) that gave a token. */
   words: number;
+  /** Subwords of those words (in context, or each word tokenized on its own: `wordTokens`). */
   wordTokens: number;
+  /** Words tokenized into ≥ 2 subwords. */
   continuedWords: number;
   chars: number;
+  /** Tokens of the texts tokenized whole. */
   tokens: number;
-  /** Rust et al.'s fertility: subwords per word. */
+  /** Fertility (Rust et al. 2021): subwords per word, with its 95 % bootstrap interval over texts. */
   fertility: number | null;
   fertilityInterval: Interval | null;
-  /** Rust et al.'s proportion of continued words. */
+  /** Proportion of continued words (Rust et al. 2021): words tokenized into ≥ 2 subwords / words, with its interval. */
   continuedWordShare: number | null;
   continuedWordShareInterval: Interval | null;
+  /** Tokens of the texts tokenized whole per non-space character. */
   tokensPerChar: number | null;
+  /** Tokens for this language / tokens for the pivot on the same parallel texts. */
   premium: number | null;
   premiumMeanOfRatios: number | null;
   /** Texts of this language with a pivot counterpart. */
@@ -101,7 +108,7 @@ export interface FertilityReport {
   /** Languages in first-seen order. */
   languages: string[];
   /** tokenizer → language → statistics. */
-  byTokenizer: Record<string, Record<string, FertilityStats>>;
+  byTokenizer: Record<string, Record<string, FertilityRow>>;
 }
 
 /** The words of a text as the fertility counts them (strings, in order). */
@@ -184,7 +191,7 @@ export function fertility(
   }
   const names = Object.keys(tokenizers);
   if (names.length === 0) throw new UserError('fertility needs at least one tokenizer');
-  const byTokenizer: Record<string, Record<string, FertilityStats>> = {};
+  const byTokenizer: Record<string, Record<string, FertilityRow>> = {};
   for (const name of names) {
     const tokenize = tokenizers[name]!;
     const measures = texts.map((t) => measureText(t.text, t.lang, tokenize, segmenter, options.wordTokens ?? 'in-context'));
@@ -192,7 +199,7 @@ export function fertility(
     texts.forEach((t, i) => {
       if (t.lang === pivot) pivotTokens.set(t.id, measures[i]!.tokens);
     });
-    const perLang: Record<string, FertilityStats> = {};
+    const perLang: Record<string, FertilityRow> = {};
     for (const lang of languages) {
       let n = 0;
       let words = 0;

@@ -25,7 +25,7 @@
  * Arithmetic is float64 (the reference divides int counts in float32, so the last bits can differ).
  */
 import { UserError } from '../../shared/errors.js';
-import type { LapeOptions, LapeResult, NeuronRef, NeuronSelection } from '../../shared/result-types.js';
+import type { LapeThresholds, LapeResult, NeuronRef, NeuronSelection } from '../../shared/result-types.js';
 import { kthValueQuantile, roundHalfEven } from './quantile.js';
 
 /** Activation counts of one language at one layer. */
@@ -64,10 +64,10 @@ export function lapeStatsFromLayers(
   };
 }
 
-export type { LapeOptions, LapeResult, NeuronRef, NeuronSelection };
+export type { LapeThresholds, LapeResult, NeuronRef, NeuronSelection };
 
 /** The reference implementation's defaults. */
-export const LAPE_DEFAULTS: Readonly<Required<LapeOptions>> = {
+export const LAPE_DEFAULTS: Readonly<Required<LapeThresholds>> = {
   topRate: 0.01,
   filterRate: 0.95,
   activationBarRatio: 0.95,
@@ -149,8 +149,8 @@ function neuronEntropies(probs: Float64Array, K: number): Float64Array {
 }
 
 /** Find language-specific neurons with LAPE (see the module comment for the exact definition). */
-export function lape(stats: LapeStats, options: LapeOptions = {}): LapeResult {
-  const opts: Required<LapeOptions> = { ...LAPE_DEFAULTS, ...options };
+export function lape(stats: LapeStats, options: LapeThresholds = {}): LapeResult {
+  const opts: Required<LapeThresholds> = { ...LAPE_DEFAULTS, ...options };
   checkRate('topRate', opts.topRate);
   checkRate('filterRate', opts.filterRate);
   checkRate('activationBarRatio', opts.activationBarRatio);

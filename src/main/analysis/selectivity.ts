@@ -30,16 +30,16 @@
  * A neuron can pass for one language at most (it must beat all others). No quota: the count of
  * selected neurons is whatever the data support, zero included.
  */
-import type { SelectiveNeuron, SelectivityOptions, SelectivityResult, SelectivityUnits } from '../../shared/result-types.js';
+import type { SelectiveNeuron, SelectivityThresholds, SelectivityResult, SelectivityUnits } from '../../shared/result-types.js';
 import { UserError } from '../../shared/errors.js';
 import { benjaminiHochberg, benjaminiYekutieli, studentTQuantileUpper, welchTest } from '../../shared/significance.js';
 import type { NeuronRef } from './lape.js';
 
-export type { SelectiveNeuron, SelectivityOptions, SelectivityResult };
+export type { SelectiveNeuron, SelectivityThresholds, SelectivityResult };
 export { benjaminiHochberg, benjaminiYekutieli };
 
 /** Defaults of the selectivity method: Cohen's "large" effect as the null's margin, a 5 % FDR by Benjamini–Yekutieli (see the module comment). */
-export const SELECTIVITY_DEFAULTS: Readonly<Required<SelectivityOptions>> = { minEffect: 0.8, fdr: 0.05, fdrProcedure: 'BY' };
+export const SELECTIVITY_DEFAULTS: Readonly<Required<SelectivityThresholds>> = { minEffect: 0.8, fdr: 0.05, fdrProcedure: 'BY' };
 
 /** The test this module runs, recorded with every result. */
 export const SELECTIVITY_TEST = 'welch-arcsine-text-groups' as const;
@@ -69,8 +69,8 @@ export function cohensH(p1: number, p2: number): number {
 const arcsineRate = (x: number, n: number) => 2 * Math.asin(Math.sqrt(Math.min(1, Math.max(0, x / n))));
 
 /** Language-selective neurons (see the module comment). */
-export function selectivity(stats: SelectivityStats, options: SelectivityOptions = {}): SelectivityResult {
-  const opts: Required<SelectivityOptions> = { ...SELECTIVITY_DEFAULTS, ...options };
+export function selectivity(stats: SelectivityStats, options: SelectivityThresholds = {}): SelectivityResult {
+  const opts: Required<SelectivityThresholds> = { ...SELECTIVITY_DEFAULTS, ...options };
   if (!(opts.minEffect >= 0 && opts.minEffect <= Math.PI)) throw new UserError(`selectivity: minEffect (Cohen's h) must be within [0, π], got ${opts.minEffect}`);
   if (!(opts.fdr > 0 && opts.fdr <= 1)) throw new UserError(`selectivity: fdr must be within (0, 1], got ${opts.fdr}`);
   if (opts.fdrProcedure !== 'BY' && opts.fdrProcedure !== 'BH') throw new UserError(`selectivity: fdrProcedure must be 'BY' or 'BH', got ${String(opts.fdrProcedure)}`);

@@ -1,7 +1,7 @@
 /** Cross-lingual alignment across layers (MEXA) from a capture's pooled residuals. */
 import type { RunStatus } from '../../shared/result-kinds.js';
 import type { AlignmentResult } from '../analysis/alignment.js';
-import { ALIGNMENT_RESULT, alignStoredRun, layerView, requireCaptureRun, type LayerIndexing } from '../pipelines/stored-runs.js';
+import { alignStoredRun, layerView, requireCaptureRun, type LayerIndexing } from '../pipelines/stored-runs.js';
 import type { PoolingKind } from '../analysis/alignment.js';
 import { createSimilarityKernel } from '../model/similarity-kernel.js';
 import type { DeviceRequest } from '../../shared/model-types.js';
@@ -105,7 +105,7 @@ export async function align(options: AlignOptions): Promise<AlignOutput> {
           })),
         };
         const params = { pool, pivot: r.pivot?.pivot ?? null, layers: indexing, permutations: r.chanceMethod!.permutations, seed: r.chanceMethod!.seed };
-        const resultId = save ? store.saveResult(ALIGNMENT_RESULT, { runId: run.id, params, result: r, inputs: { run: run.id } }) : null;
+        const resultId = save ? store.saveResult('alignment', { runId: run.id, params, result: r, inputs: { run: run.id } }) : null;
         return { ...r, resultId, runStatus: run.status, partial: run.status !== 'done' };
       });
     } finally {

@@ -3,13 +3,16 @@ import { capture as captureCorpus, type CaptureSummary } from '../pipelines/capt
 import { mergeShards as mergeShardsInto, type MergeOptions, type MergeSummary } from '../pipelines/merge-shards.js';
 import type { PoolingChoice } from '../pipelines/pooling.js';
 import type { Shard } from '../pipelines/shard.js';
-import type { Model } from '../model/model.js';
+import { engineOf, type Model } from './model.js';
 import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
 import { longOperation, throwIfAborted, type LongRunningOptions } from './progress.js';
 import { OPTION_DEFAULTS } from './defaults.js';
 import { withStore, type ProjectStore } from './store.js';
 
 export type { CaptureSummary, PoolingChoice, Shard, MergeOptions, MergeSummary };
+export type { MergedSourceSummary } from '../pipelines/merge-shards.js';
+export type { PooledDtype } from '../store/index.js';
+export type { PooledEnd } from '../pipelines/pooling.js';
 
 /** Options of `capture`. */
 export interface CaptureOptions extends LongRunningOptions, CorpusLimitOptions {
@@ -44,7 +47,7 @@ export interface CaptureOptions extends LongRunningOptions, CorpusLimitOptions {
  */
 export async function capture(options: CaptureOptions): Promise<CaptureSummary> {
   return longOperation(options, 'capture', async (o) => {
-    const { model } = options;
+    const model = engineOf(options.model);
     const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
     throwIfAborted(o.signal, 'capture');
     return withStore(options.store, {}, (store) =>
@@ -84,4 +87,3 @@ export function limitsOf(o: CorpusLimitOptions): CorpusLimitOptions {
   };
 }
 
-export type { Model };

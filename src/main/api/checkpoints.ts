@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { UserError } from '../../shared/errors.js';
 import { compareCheckpoints as compare, type CheckpointComparison, type CheckpointInput } from '../analysis/checkpoints.js';
 import { canonicalJson } from '../../shared/canonical-json.js';
-import type { ParamsOf, RunStatus } from '../../shared/result-kinds.js';
+import type { NeuronSelectionKind, ParamsOf, RunStatus } from '../../shared/result-kinds.js';
 import { checkpointInputOf, describeSelection, lapeSelection, partialRunWarning } from '../pipelines/stored-runs.js';
 import { withStoreSync, type ProjectStore } from './store.js';
 
@@ -29,8 +29,9 @@ export interface CheckpointSelection {
   runStatus: RunStatus;
   /** True when the selection or the run's data was partial. */
   partial: boolean;
-  /** The LAPE settings it was made with. */
-  params: ParamsOf<'lape'>;
+  /** Its method (`lape` or `selectivity`) and the settings it was made with. */
+  method: NeuronSelectionKind;
+  params: ParamsOf<NeuronSelectionKind>;
   /** One line naming it, for logs. */
   description: string;
 }
@@ -69,6 +70,7 @@ export function compareCheckpoints(options: CompareCheckpointsOptions): Checkpoi
         run: run.name,
         runStatus: run.status,
         partial: selection.partial || run.status !== 'done',
+        method: selection.kind,
         params: selection.params,
         description: describeSelection(selection, store.path),
       });
@@ -84,8 +86,9 @@ export function compareCheckpoints(options: CompareCheckpointsOptions): Checkpoi
 function selectionSettingWarnings(selections: readonly CheckpointSelection[]): string[] {
   const first = selections[0];
   if (!first) return [];
-  const differing = selections.filter((s) => canonicalJson(s.params) !== canonicalJson(first.params));
+  const settings = (s: CheckpointSelection) => canonicalJson({ method: s.method, ...s.params });
+  const differing = selections.filter((s) => settings(s) !== settings(first));
   if (differing.length === 0) return [];
-  const show = (s: CheckpointSelection) => `#${s.id} in ${basename(s.store)}: ${Object.entries(s.params).map(([k, v]) => `${k} ${String(v)}`).join(', ')}`;
+  const show = (s: CheckpointSelection) => `#${s.id} in ${basename(s.store)}: ${[`method ${s.method}`, ...Object.entries(s.params).map(([k, v]) => `${k} ${String(v)}`)].join(', ')}`;
   return [`the LAPE selections were made with different settings, so their neuron sets are not comparable: ${[first, ...differing].map(show).join('; ')}`];
 }

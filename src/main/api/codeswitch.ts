@@ -4,16 +4,18 @@
  * Language Confusion Benchmark's rules, the scorer of `scoreCompletions`), code-switch rate, CMI,
  * Babelscope's foreign-word rate and the first off-target token of each response.
  */
-import type { Interval } from '../../shared/intervals.js';
 import { UserError } from '../../shared/errors.js';
-import { codeSwitchReport, type CodeSwitchReport, type LanguageConfusionSummary, type ResponseAnalysis } from '../analysis/codeswitch.js';
+import { codeSwitchReport, type ConfusionSummary, type OverallSummary, type ResponseAnalysis, type ResponseVerdict, type SwitchMatrix } from '../analysis/codeswitch.js';
+
+export type { ConfusionSummary, OverallSummary, ResponseVerdict, SwitchMatrix } from '../analysis/codeswitch.js';
 import { LANGUAGE_LABEL_SYSTEM } from '../analysis/language-codes.js';
 import { createFastTextIdentifier, createFastTextLabeler, type LanguageIdentifier } from '../analysis/language-id.js';
 import { englishWordsFrom } from './score-completions.js';
 import { generateResponses, tokenIndexAtChar, type GeneratedResponse, type GenerationPlan } from '../pipelines/codeswitch-run.js';
 import { languageNeuronInterventions } from '../pipelines/language-interventions.js';
 import { describeSelection, lapeSelection, requireCaptureRun } from '../pipelines/stored-runs.js';
-import type { Model } from '../model/model.js';
+import type { Model as Engine } from '../model/model.js';
+import { engineOf, type Model } from './model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { limitsOf } from './capture.js';
 import { loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
@@ -79,40 +81,8 @@ export interface InterventionInfo {
   description: string;
 }
 
-/** LCB numbers of one prompt language (or all). */
-export interface ConfusionSummary {
-  responses: number;
-  /** LCB's counts: responses with a line of ≥ 5 words, line errors and word errors among them. */
-  nonSkipped: number;
-  lineErrors: number;
-  wordErrors: number;
-  /** LCB's line pass rate: share of non-skipped responses whose every kept line is in the prompt language. */
-  lpr: number;
-  /** LCB's word pass rate (ar, hi, ja, ko, ru, zh only; null elsewhere, where LCB prints N/A). */
-  wpr: number | null;
-  /** Harmonic mean of LPR and WPR; null where WPR is null. */
-  lcpr: number | null;
-  /** 95 % intervals of lpr, wpr and lcpr. */
-  intervals: { lpr: Interval; wpr: Interval | null; lcpr: Interval | null };
-  /** Babelscope's foreign-word rate (not LCB's WPR: it also flags non-English Latin words and words in caseless scripts); null where it does not apply. */
-  foreignWordRate: number | null;
-  codeSwitchRate: number;
-  meanCMI: number;
-}
-
-/** LCB numbers over all prompt languages (LCB's averages over languages). */
-export type OverallSummary = Pick<ConfusionSummary, 'responses' | 'lpr' | 'wpr' | 'lcpr' | 'intervals' | 'codeSwitchRate' | 'meanCMI'>;
-
-/** Prompt language × switched-to language: responses that switched to it (counts, and share of the row's responses). */
-export interface SwitchMatrix {
-  rows: string[];
-  columns: string[];
-  counts: number[][];
-  rates: number[][];
-}
-
 /** One generated response and its analysis. */
-export interface ResponseOutput {
+export interface ResponseOutput extends ResponseVerdict {
   promptId: string;
   lang: string;
   mode: 'greedy' | 'sample';
@@ -122,17 +92,6 @@ export interface ResponseOutput {
   text: string;
   ids: number[];
   stoppedBy: 'eos' | 'length' | 'context';
-  /** LCB's verdict: no line of ≥ 5 words; a kept line not in the prompt language; an English word (from LCB's list). */
-  skipped: boolean;
-  lineError: boolean | null;
-  wordError: boolean | null;
-  /** Babelscope's own checks (script first, then the identifier; foreign words of any language). */
-  offTargetLine: boolean | null;
-  foreignWord: boolean | null;
-  codeSwitch: boolean;
-  switchedTo: string[];
-  cmi: number;
-  switchPoints: number[];
   /** The first word not in the prompt language, and the generated token that produced it. */
   firstOffTarget: {
     wordIndex: number;
@@ -203,7 +162,7 @@ export function codeSwitch(options: CodeSwitchOptions): Promise<CodeSwitchOutput
 }
 
 async function codeSwitchWith(options: CodeSwitchOptions): Promise<CodeSwitchOutput> {
-  const { model } = options;
+  const model = engineOf(options.model);
   const intervention = options.intervention ? codeSwitchInterventions(options.intervention) : null;
   if (intervention) {
     withStoreSync(options.intervention!.store, { readonly: true, create: false }, (store) => store.assertSameModel(requireCaptureRun(store, intervention.info.run), model.info));
@@ -248,11 +207,11 @@ async function codeSwitchWith(options: CodeSwitchOptions): Promise<CodeSwitchOut
     intervention: intervention?.info ?? null,
     wordLevel: wordLevel,
     languageLabels: LANGUAGE_LABEL_SYSTEM,
-    overall: overallJson(report),
-    byLanguage: byLanguageJson(report),
+    overall: report.overall,
+    byLanguage: report.byLanguage,
     matrix: report.matrix,
     ...(baselineReport
-      ? { baseline: { overall: overallJson(baselineReport), byLanguage: byLanguageJson(baselineReport), matrix: baselineReport.matrix, changedResponses: responses.filter((r) => r.changed).length } }
+      ? { baseline: { overall: baselineReport.overall, byLanguage: baselineReport.byLanguage, matrix: baselineReport.matrix, changedResponses: responses.filter((r) => r.changed).length } }
       : {}),
     responses,
   };
@@ -262,32 +221,7 @@ function responseId(g: GeneratedResponse): string {
   return `${g.lang}/${g.promptId}/${g.mode === 'greedy' ? 'greedy' : `sample${g.sample}`}`;
 }
 
-function summaryJson(s: LanguageConfusionSummary): ConfusionSummary {
-  return {
-    responses: s.responses,
-    nonSkipped: s.nonSkipped,
-    lineErrors: s.lineErrors,
-    wordErrors: s.wordErrors,
-    lpr: s.lpr,
-    wpr: s.wpr,
-    lcpr: s.lcpr,
-    intervals: s.intervals,
-    foreignWordRate: s.foreignWordRate,
-    codeSwitchRate: s.codeSwitchRate,
-    meanCMI: s.meanCMI,
-  };
-}
-
-function byLanguageJson(r: CodeSwitchReport): Record<string, ConfusionSummary> {
-  return Object.fromEntries(Object.entries(r.byLanguage).map(([lang, s]) => [lang, summaryJson(s)]));
-}
-
-function overallJson(r: CodeSwitchReport): OverallSummary {
-  const o = r.overall;
-  return { responses: o.responses, lpr: o.lpr, wpr: o.wpr, lcpr: o.lcpr, intervals: o.intervals, codeSwitchRate: o.codeSwitchRate, meanCMI: o.meanCMI };
-}
-
-async function describeResponses(model: Model, generated: GeneratedResponse[], analyses: ResponseAnalysis[], baseline: GeneratedResponse[] | null): Promise<ResponseOutput[]> {
+async function describeResponses(model: Engine, generated: GeneratedResponse[], analyses: ResponseAnalysis[], baseline: GeneratedResponse[] | null): Promise<ResponseOutput[]> {
   return Promise.all(
     generated.map(async (g, i) => {
       const a = analyses[i]!;

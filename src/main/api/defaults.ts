@@ -5,6 +5,7 @@
  * floor, the token→language rule, the batch budget, the capture run's name) are that module's own
  * constants, read from there.
  */
+import { DEFAULT_DEVICE } from '../model/open-defaults.js';
 import type { DeviceRequest } from '../../shared/model-types.js';
 import { LAPE_DEFAULTS } from '../analysis/lape.js';
 import { SELECTIVITY_DEFAULTS } from '../analysis/selectivity.js';
@@ -22,7 +23,7 @@ function deepFreeze<T extends object>(o: T): T {
 
 /** The default options of each operation (`OPTION_DEFAULTS.align.permutations`, …), as the API and the CLI apply them. */
 export const OPTION_DEFAULTS = deepFreeze({
-  openModel: { device: 'auto' as DeviceRequest },
+  openModel: { device: DEFAULT_DEVICE },
   capture: { run: RUN, batch: DEFAULT_MAX_BATCH_SIZE, maxBatchTokens: DEFAULT_MAX_BATCH_TOKENS, keepActivations: 0, pooling: DEFAULT_POOLING },
   mergeShards: { run: RUN },
   lape: {

@@ -3,15 +3,14 @@
  * word tokenized on its own, punctuation as words; analysis/fertility.ts), and parity (Petrov et al.
  * 2023) of texts tokenized whole, side by side for several tokenizers.
  */
-import type { Interval } from '../../shared/intervals.js';
 import { UserError } from '../../shared/errors.js';
-import { fertility as fertilityOf, fertilityWords, type FertilityStats, type TokenizeText, type WordTokens } from '../analysis/fertility.js';
+import { fertility as fertilityOf, fertilityWords, type FertilityRow, type TokenizeText, type WordTokens } from '../analysis/fertility.js';
 import { resolveTokenizerFiles, textTokenSpans } from '../pipelines/tokenizer-files.js';
 import { Tokenizer } from '../model/tokenizer.js';
 import { loadCorpus, type CorpusSource } from './corpus.js';
 import { OPTION_DEFAULTS } from './defaults.js';
 
-export type { WordTokens } from '../analysis/fertility.js';
+export type { FertilityRow, WordTokens } from '../analysis/fertility.js';
 
 /** Options of `fertility`. */
 export interface FertilityOptions {
@@ -26,32 +25,6 @@ export interface FertilityOptions {
   maxTextsPerLang?: number;
   /** A word's subwords: the whole text's tokens on it ('in-context', default) or the word tokenized alone ('alone', Rust et al.'s procedure). */
   wordTokens?: WordTokens;
-}
-
-/** One tokenizer's numbers for one language. */
-export interface FertilityRow {
-  texts: number;
-  /** Words (ICU segments, punctuation included) that gave a token. */
-  words: number;
-  /** Subwords of those words, each tokenized on its own. */
-  wordTokens: number;
-  /** Words tokenized into ≥ 2 subwords. */
-  continuedWords: number;
-  chars: number;
-  /** Tokens of the texts tokenized whole. */
-  tokens: number;
-  /** Fertility (Rust et al. 2021): subwords per word, with its 95 % bootstrap interval over texts. */
-  fertility: number | null;
-  fertilityInterval: Interval | null;
-  /** Proportion of continued words (Rust et al. 2021): words tokenized into ≥ 2 subwords / words, with its interval. */
-  continuedWordShare: number | null;
-  continuedWordShareInterval: Interval | null;
-  /** Tokens of the texts tokenized whole per non-space character. */
-  tokensPerChar: number | null;
-  /** Tokens for this language / tokens for the pivot on the same parallel texts. */
-  premium: number | null;
-  premiumMeanOfRatios: number | null;
-  pairedTexts: number;
 }
 
 /** Fertility and parity per tokenizer per language. */
@@ -107,27 +80,6 @@ export async function fertility(options: FertilityOptions): Promise<FertilityOut
     },
     languages: report.languages,
     tokenizers: tokenizers.map((t) => ({ name: t.name, path: t.path, vocabSize: t.tokenizer.vocabSize() })),
-    byTokenizer: Object.fromEntries(
-      Object.entries(report.byTokenizer).map(([name, byLang]) => [name, Object.fromEntries(Object.entries(byLang).map(([lang, s]) => [lang, fertilityRow(s)]))]),
-    ),
-  };
-}
-
-function fertilityRow(s: FertilityStats): FertilityRow {
-  return {
-    texts: s.texts,
-    words: s.words,
-    wordTokens: s.wordTokens,
-    continuedWords: s.continuedWords,
-    chars: s.chars,
-    tokens: s.tokens,
-    fertility: s.fertility,
-    fertilityInterval: s.fertilityInterval,
-    continuedWordShare: s.continuedWordShare,
-    continuedWordShareInterval: s.continuedWordShareInterval,
-    tokensPerChar: s.tokensPerChar,
-    premium: s.premium,
-    premiumMeanOfRatios: s.premiumMeanOfRatios,
-    pairedTexts: s.pairedTexts,
+    byTokenizer: report.byTokenizer,
   };
 }

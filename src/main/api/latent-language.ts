@@ -21,7 +21,7 @@ import {
 } from '../analysis/latent-language.js';
 import { latentLanguageLens } from '../pipelines/latent-language-run.js';
 import { parseWordList } from '../corpus/word-list.js';
-import type { Model } from '../model/model.js';
+import { engineOf, type Model } from './model.js';
 import { OPTION_DEFAULTS } from './defaults.js';
 import { longOperation, progressWithAbort, throwIfAborted, type LongRunningOptions } from './progress.js';
 
@@ -120,7 +120,7 @@ export interface LatentLanguageOutput {
  *   display(latentLanguageLines(r));
  */
 export async function latentLanguage(options: LatentLanguageOptions): Promise<LatentLanguageOutput> {
-  const { model } = options;
+  const model = engineOf(options.model);
   const defaults = OPTION_DEFAULTS.latentLanguage;
   const task = options.task ?? defaults.task;
   const latent = options.latent ?? defaults.latent;

@@ -9,12 +9,15 @@ import { tokenLanguagesOfCorpus } from '../pipelines/working-language-run.js';
 import { layerTensors } from '../model/graph-listing.js';
 import { describeModel as describeModelFolder } from '../model/model-description.js';
 import { listVariants } from '../model/model-folder.js';
-import { Model } from '../model/model.js';
-import type { DeviceRequest } from '../../shared/model-types.js';
-import type { NeuronIntervention } from '../model/types.js';
+import { Model as Engine } from '../model/model.js';
+import type { Tokenizer } from '../model/tokenizer.js';
+import type { ModelInfo } from '../../shared/model-types.js';
+import type { NeuronIntervention, OpenModelOptions } from '../model/types.js';
 import type { CorpusText } from '../../shared/corpus-text.js';
 import { corpusLabel, loadCorpus, type CorpusSource } from './corpus.js';
 import { OPTION_DEFAULTS } from './defaults.js';
+
+export type { OpenModelOptions };
 
 /** The package root (dist/src/main/api → four levels up). */
 const packageRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..');
@@ -47,42 +50,21 @@ export const bundledCheckpointDirs: readonly string[] = [
   bundledModelDir,
 ];
 
-const saidOnce = new Set<string>();
 /**
- * Where the API's notes go unless the caller gives a `log`: stderr. The device note ("CUDA not
- * available …; running on CPU") is said once per process, and inside a notebook kernel it goes to the
- * kernel's log (what Jupyter shows as the kernel's console), not into the cell's saved outputs.
+ * A loaded model (from `openModel`): what it is (`info`: shape, tap points, device, hash), its tokenizer,
+ * and `dispose()`. The analyses (`lens`, `capture`, `lape`, …) take it as their `model`.
  */
-function defaultLog(message: string): void {
-  if (/^CUDA not available/.test(message)) {
-    if (saidOnce.has('device')) return;
-    saidOnce.add('device');
-    const kernelLog = (globalThis as Record<symbol, unknown>)[Symbol.for('babelscope.kernelLog')];
-    if (typeof kernelLog === 'function') return void (kernelLog as (m: string) => void)(message);
-  }
-  process.stderr.write(message + '\n');
+export interface Model {
+  readonly info: ModelInfo;
+  readonly tokenizer: Tokenizer;
+  /** Releases the model's worker thread and onnxruntime session; calls made after reject. Calling it again does nothing. */
+  dispose(): Promise<void>;
 }
 
-/** Options of `openModel`. */
-export interface OpenModelOptions {
-  /**
-   * Where to run: `auto` (CUDA when it works, else CPU, saying why), `cpu` or `cuda`. Default: the
-   * `BABELSCOPE_DEVICE` environment variable (set by `babelscope run --device`), else `auto`.
-   */
-  device?: DeviceRequest;
-  /**
-   * Tap point overrides, `name=tensor`: `"mlp_act=/model/layers.{i}/mlp/Mul_output_0"` (`{i}` = layer)
-   * or `"resid_post.3=TENSOR"`. Needed only when discovery from the graph fails.
-   */
-  taps?: string[];
-  /** Treat the model as this architecture (Hugging Face `model_type`: llama, qwen2, gemma, gpt2, …). */
-  arch?: string;
-  /** Which ONNX file of the folder: a variant `fp16`, `q4f16`, `quantized`, … (`model_<variant>.onnx`; `inspectModel` lists them). */
-  variant?: string;
-  /** The ONNX file to use, relative to the model folder (e.g. `onnx/model_q4f16.onnx`). */
-  file?: string;
-  /** Receives human messages (device fallback, cache use); default: stderr. */
-  log?: (message: string) => void;
+/** The engine behind a model `openModel` returned (a UserError for any other object). */
+export function engineOf(model: Model): Engine {
+  if (model instanceof Engine) return model;
+  throw new UserError('model is not a model opened by openModel', 'Pass the model that `await openModel(dir)` returned.');
 }
 
 /**
@@ -94,21 +76,7 @@ export interface OpenModelOptions {
  *   console.log(model.info.numLayers);
  */
 export function openModel(dir: string = bundledModelDir, options: OpenModelOptions = {}): Promise<Model> {
-  return Model.open(dir, {
-    device: options.device ?? defaultDevice(),
-    ...(options.taps?.length ? { taps: options.taps } : {}),
-    ...(options.arch ? { arch: options.arch } : {}),
-    ...(options.variant !== undefined ? { variant: options.variant } : {}),
-    ...(options.file !== undefined ? { file: options.file } : {}),
-    log: options.log ?? defaultLog,
-  });
-}
-
-function defaultDevice(): DeviceRequest {
-  const env = process.env['BABELSCOPE_DEVICE'];
-  if (env === undefined || env === '') return OPTION_DEFAULTS.openModel.device;
-  if (env === 'auto' || env === 'cpu' || env === 'cuda') return env;
-  throw new UserError(`BABELSCOPE_DEVICE is "${env}"`, 'Set it to auto, cpu or cuda (or unset it).');
+  return Engine.open(dir, options);
 }
 
 /** Opens a model, runs `fn` with it and always releases it. */
@@ -121,29 +89,13 @@ export async function withModel<T>(dir: string, options: OpenModelOptions, fn: (
   }
 }
 
-/** What `inspectModel` reads from a model folder. */
-export interface ModelDescription {
-  dir: string;
-  onnx: string;
-  architecture: string;
-  modelType: string;
-  layers: number;
-  hiddenSize: number;
-  intermediateSize: number;
-  vocabSize: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-  maxPositions: number;
-  /** `rms`, `rms_plus_one` (Gemma) or `layer`. */
-  norm: string;
-  /** The model file's float type: `float32`, `float16` or `bfloat16` (on CPU a bfloat16 model runs from a float32 copy of its weights). */
-  dtype: string;
+/**
+ * What `inspectModel` reads from a model folder: the `info` an opened model has (same names: `numLayers`,
+ * `numHeads`, `normKind`, `taps`, …) except its device, with its hash when known and the folder's ONNX files.
+ */
+export interface ModelDescription extends Omit<ModelInfo, 'device' | 'hash'> {
   /** sha256 of the ONNX bytes and external data; null until a run has hashed the model once. */
   hash: string | null;
-  tapPoints: { name: string; onnxName: string; width: number; foundBy: 'name' | 'pattern' | 'user' }[];
-  inputs: string[];
-  outputs: string[];
   /** The ONNX files of the folder; `current` is the one described. */
   variants: { name: string; file: string; bytes: number; current: boolean }[];
 }
@@ -164,27 +116,7 @@ export async function inspectModel(dir: string, options: Pick<OpenModelOptions, 
     'inspect',
   );
   const i = d.info;
-  return {
-    dir: i.dir,
-    onnx: i.onnxPath,
-    architecture: i.architecture,
-    modelType: i.modelType,
-    layers: i.numLayers,
-    hiddenSize: i.hiddenSize,
-    intermediateSize: i.intermediateSize,
-    vocabSize: i.vocabSize,
-    heads: i.numHeads,
-    kvHeads: i.numKvHeads,
-    headDim: i.headDim,
-    maxPositions: i.maxPositions,
-    norm: i.normKind,
-    dtype: i.dtype,
-    hash: d.hash,
-    tapPoints: i.taps.map((t) => ({ name: t.name, onnxName: t.onnxName, width: t.width, foundBy: t.foundBy })),
-    inputs: i.inputs,
-    outputs: i.outputs,
-    variants: listVariants(i.dir).map((v) => ({ name: v.name, file: v.file, bytes: v.bytes, current: join(i.dir, v.file) === i.onnxPath })),
-  };
+  return { ...i, hash: d.hash, variants: listVariants(i.dir).map((v) => ({ name: v.name, file: v.file, bytes: v.bytes, current: join(i.dir, v.file) === i.onnxPath })) };
 }
 
 /** The graph tensors of one layer with the op that makes each (to write a `taps` override); needs no working taps. */
@@ -240,7 +172,8 @@ export interface LensOutput {
  * Logit lens (Wendler et al. 2024): the residual after each block through the model's own final norm
  * and unembedding; top tokens, probabilities and entropy at every layer and position.
  */
-export async function lens(model: Model, options: LensOptions): Promise<LensOutput> {
+export async function lens(opened: Model, options: LensOptions): Promise<LensOutput> {
+  const model = engineOf(opened);
   const text = requireText(options.text, 'text');
   const enc = await model.tokenizer.encode(text);
   const langs = options.languages
@@ -292,7 +225,7 @@ function labelSets(model: Model, texts: CorpusText[], rule: { minShare: number; 
   const key = `${corpusLabel(texts)} ${rule.minShare} ${rule.minCount}`;
   let sets = cached.get(key);
   if (!sets) {
-    const made = tokenLanguagesOfCorpus(model, texts, rule).then(({ tokens, sets }) => ({ tokens, sets }));
+    const made = tokenLanguagesOfCorpus(engineOf(model), texts, rule).then(({ tokens, sets }) => ({ tokens, sets }));
     made.catch(() => cached.delete(key));
     cached.set(key, (sets = made));
     if (cached.size > LABEL_SETS_PER_MODEL) cached.delete(cached.keys().next().value!);
@@ -323,7 +256,8 @@ export interface ActivationsOutput {
 }
 
 /** One layer's MLP neuron activations or residual stream for every token of a text. */
-export async function activations(model: Model, options: ActivationsOptions): Promise<ActivationsOutput> {
+export async function activations(opened: Model, options: ActivationsOptions): Promise<ActivationsOutput> {
+  const model = engineOf(opened);
   const text = requireText(options.text, 'text');
   if (options.point !== 'mlp' && options.point !== 'residual') throw new UserError(`point must be "mlp" or "residual", got "${String(options.point)}"`);
   if (!Number.isInteger(options.layer) || options.layer < 0 || options.layer >= model.info.numLayers) {
@@ -366,7 +300,8 @@ export interface GenerateOutput {
 }
 
 /** Continues a prompt (greedy unless `temperature` > 0), optionally with neurons scaled. */
-export async function generate(model: Model, options: GenerateOptions): Promise<GenerateOutput> {
+export async function generate(opened: Model, options: GenerateOptions): Promise<GenerateOutput> {
+  const model = engineOf(opened);
   const prompt = requireText(options.prompt, 'prompt');
   const enc = await model.tokenizer.encode(prompt);
   const r = await model.generate({

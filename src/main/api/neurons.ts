@@ -3,12 +3,13 @@ import { UserError } from '../../shared/errors.js';
 import type { RunStatus } from '../../shared/result-kinds.js';
 import type { AblationMatrix } from '../analysis/ablation-matrix.js';
 import { ablationOverCorpus } from '../pipelines/ablation-run.js';
-import { lape as lapeOf, type LapeOptions as LapeAnalysisOptions, type LapeResult, type NeuronRef, type NeuronSelection } from '../analysis/lape.js';
+import { lape as lapeOf, type LapeResult, type NeuronRef, type NeuronSelection } from '../analysis/lape.js';
+import type { LapeThresholds, SelectivityThresholds } from '../../shared/result-types.js';
 import { selectivity as selectivityOf, type SelectivityResult, type SelectiveNeuron } from '../analysis/selectivity.js';
 import { meanNllByLanguage, tokenizeCorpus } from '../pipelines/corpus-nll.js';
 import { languageNeuronInterventions } from '../pipelines/language-interventions.js';
 import { describeSelection, lapeSelection, lapeStatsOf, partialRunWarning, requireCaptureRun, selectivityStatsOf, withLearnedCheck } from '../pipelines/stored-runs.js';
-import type { Model } from '../model/model.js';
+import { engineOf, type Model } from './model.js';
 import type { NeuronIntervention } from '../model/types.js';
 import { limitsOf } from './capture.js';
 import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
@@ -18,26 +19,17 @@ import { withStore, withStoreSync, type ProjectStore } from './store.js';
 
 export type { LapeResult, NeuronRef, AblationMatrix, NeuronSelection, SelectivityResult, SelectiveNeuron };
 
-/** Options of `lape`. */
-export interface LapeOptions {
+/**
+ * Options of `lape`: the store and run, the method, and its thresholds (LAPE's `topRate`, `filterRate`,
+ * `activationBarRatio`; selectivity's `minEffect`, `fdr`, `fdrProcedure`).
+ */
+export interface LapeOptions extends Omit<LapeThresholds, 'activationBarOver'>, SelectivityThresholds {
   /** A store or its path, holding a finished (or partial) capture. */
   store: ProjectStore | string;
   /** The capture run to read; default `capture`. */
   run?: string;
-  /** Share of all neurons (all layers) to select; default 0.01. */
-  topRate?: number;
-  /** Quantile of all p that a neuron's largest p must exceed; default 0.95. */
-  filterRate?: number;
-  /** Quantile p must exceed for a selected neuron to be assigned to a language; default 0.95. */
-  activationBarRatio?: number;
   /** 'lape' (default, the reference method) or 'selectivity' (no quota: effect size + FDR; analysis/selectivity.ts). */
   method?: 'lape' | 'selectivity';
-  /** selectivity: the null's margin h₀ (H0: text-level Cohen's h over the closest other language ≤ h₀); default 0.8. */
-  minEffect?: number;
-  /** selectivity: false-discovery rate over all neurons × languages; default 0.05. */
-  fdr?: number;
-  /** selectivity: 'BY' (Benjamini–Yekutieli, any dependence; default) or 'BH' (Benjamini–Hochberg). */
-  fdrProcedure?: 'BY' | 'BH';
   /** Store the result in the file (default true; false for a read-only store). */
   save?: boolean;
 }
@@ -69,12 +61,12 @@ export function lape(options: LapeOptions): LapeOutput {
         fdr: options.fdr ?? defaults.fdr,
         fdrProcedure: options.fdrProcedure ?? defaults.fdrProcedure,
       }));
-      const params = { method: 'selectivity' as const, test: result.test!, ...result.options };
-      const resultId = save ? store.saveResult('lape', { runId: run.id, params, result, inputs: { run: run.id } }) : null;
+      const params = { test: result.test!, ...result.options };
+      const resultId = save ? store.saveResult('selectivity', { runId: run.id, params, result, inputs: { run: run.id } }) : null;
       return { ...result, resultId, ...about, warnings: [...about.warnings, ...unlearnedWarnings(result)] };
     }
     const stats = lapeStatsOf(store, run);
-    const o: LapeAnalysisOptions = {
+    const o: LapeThresholds = {
       topRate: options.topRate ?? defaults.topRate,
       filterRate: options.filterRate ?? defaults.filterRate,
       activationBarRatio: options.activationBarRatio ?? defaults.activationBarRatio,
@@ -149,11 +141,11 @@ export interface MeanNllOptions extends LongRunningOptions, CorpusLimitOptions {
 /** Mean next-token NLL (nats per token) per language, optionally with neurons scaled. */
 export async function meanNll(options: MeanNllOptions): Promise<Record<string, number>> {
   return longOperation(options, 'meanNll', async (o) => {
-    const corpus = await tokenizeCorpus(options.model, await loadCorpus(options.corpus, { ...limitsOf(options), model: options.model }));
+    const corpus = await tokenizeCorpus(engineOf(options.model), await loadCorpus(options.corpus, { ...limitsOf(options), model: options.model }));
     throwIfAborted(o.signal, 'meanNll');
     const progress = progressWithAbort(o, 'meanNll', 'meanNll');
     progress(0, corpus.texts.length);
-    return meanNllByLanguage(options.model, corpus, options.batch ?? OPTION_DEFAULTS.meanNll.batch, options.interventions ?? [], (done) => progress(done, corpus.texts.length));
+    return meanNllByLanguage(engineOf(options.model), corpus, options.batch ?? OPTION_DEFAULTS.meanNll.batch, options.interventions ?? [], (done) => progress(done, corpus.texts.length));
   });
 }
 
@@ -205,7 +197,7 @@ export async function ablate(options: AblateOptions): Promise<AblationOutput> {
   const seed = options.seed ?? defaults.seed;
   const run = (lapeResult: NeuronSelection): Promise<AblationMatrix> =>
     longOperation(options, 'ablate', async (o) => {
-      const model = options.model;
+      const model = engineOf(options.model);
       const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
       const progress = progressWithAbort(o, 'ablate', 'ablation');
       return ablationOverCorpus(model, lapeResult.neurons, texts, { scale, batchSize: options.batch ?? defaults.batch, randomSets, seed, onProgress: progress });

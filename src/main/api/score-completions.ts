@@ -17,7 +17,7 @@ const packageRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..',
 /** LCB's English word list as its `compute_metrics.py` filters it (assets/lcb, Apache-2.0, see its README). */
 export const lcbEnglishWordsFile: string = join(packageRoot, 'assets', 'lcb', 'en_words.txt');
 
-export type { CompletionRow, CompletionScore, LineLabeler } from '../analysis/lcb.js';
+export type { CompletionRow, CompletionScore, LineLabeler, LcbRow } from '../analysis/lcb.js';
 
 /** Options of `scoreCompletions`. */
 export interface ScoreCompletionsOptions {

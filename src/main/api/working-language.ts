@@ -4,7 +4,7 @@ import { UserError } from '../../shared/errors.js';
 import { requireCaptureRun } from '../pipelines/stored-runs.js';
 import type { TokenEvidence } from '../analysis/token-language.js';
 import { workingLanguageOverCorpus } from '../pipelines/working-language-run.js';
-import type { Model } from '../model/model.js';
+import { engineOf, type Model } from './model.js';
 import { limitsOf } from './capture.js';
 import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus.js';
 import { longOperation, progressWithAbort, throwIfAborted, type LongRunningOptions } from './progress.js';
@@ -12,9 +12,6 @@ import { OPTION_DEFAULTS } from './defaults.js';
 import { withStore, type ProjectStore } from './store.js';
 
 export type { WorkingLanguageResult };
-
-/** Result kind under which working-language results are stored with a capture run. */
-export const WORKING_LANGUAGE_RESULT = 'working-language';
 
 /** Options of `workingLanguage`. */
 export interface WorkingLanguageOptions extends LongRunningOptions, CorpusLimitOptions {
@@ -59,7 +56,7 @@ export interface WorkingLanguageOutput extends WorkingLanguageResult {
  * Babelscope's own measure; for Wendler et al.'s protocol see `latentLanguage`.
  */
 export async function workingLanguage(options: WorkingLanguageOptions): Promise<WorkingLanguageOutput> {
-  const { model } = options;
+  const model = engineOf(options.model);
   const defaults = OPTION_DEFAULTS.workingLanguage;
   const minShare = options.minShare ?? defaults.minShare;
   const minCount = options.minCount ?? defaults.minCount;

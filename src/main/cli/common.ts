@@ -31,7 +31,7 @@ export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-export function openModel(dir: string, o: ModelOptions): Promise<Model> {
+export async function openModel(dir: string, o: ModelOptions): Promise<Model> {
   return api.openModel(dir, {
     device: o.device,
     ...(o.tap?.length ? { taps: o.tap } : {}),

@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { deserializeError, UserError } from '../../shared/errors.js';
 import type { EngineMessage, EngineMethods, EngineRequest } from './engine-protocol.js';
 import { openModelFolder } from './model-folder.js';
+import { defaultDevice, defaultLog } from './open-defaults.js';
 import type { CaptureStats, GenerateRequest, GenerateResult, LensRequest, LensResult, NllResult, OpenOptions } from './onnx-engine.js';
 import { Tokenizer } from './tokenizer.js';
 import { engineStackMb } from './worker-stack.js';
@@ -29,16 +30,16 @@ export class Model {
   ) {}
 
   static async open(dir: string, options: OpenOptions = {}): Promise<Model> {
+    const { log = defaultLog, device = defaultDevice(), ...rest } = options;
     const folder = openModelFolder(dir, options);
     const tokenizer = Tokenizer.fromFile(folder.tokenizerPath);
     const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { resourceLimits: { stackSizeMb: engineStackMb() } });
     const model = new Model(worker, tokenizer, null as unknown as ModelInfo);
-    worker.on('message', (m: EngineMessage) => model.onMessage(m, options.log));
+    worker.on('message', (m: EngineMessage) => model.onMessage(m, log));
     worker.on('error', (e) => model.failAll(new Error(`the model's worker crashed: ${e.message}; open the model again to continue`)));
     worker.on('exit', (code) => model.failAll(new Error(`the model's worker stopped (exit code ${code}); open the model again to continue`)));
-    const { log: _log, ...rest } = options;
     try {
-      model.info = await model.call('open', { dir, options: rest });
+      model.info = await model.call('open', { dir, options: { ...rest, device } });
     } catch (e) {
       await worker.terminate();
       throw e;
@@ -46,9 +47,9 @@ export class Model {
     return model;
   }
 
-  private onMessage(m: EngineMessage, log?: (s: string) => void): void {
+  private onMessage(m: EngineMessage, log: (s: string) => void): void {
     if (m.type === 'log') {
-      (log ?? ((s: string) => process.stderr.write(s + '\n')))(m.message);
+      log(m.message);
       return;
     }
     const p = this.pending.get(m.id);

@@ -16,21 +16,10 @@ import { pickDevice } from './device.js';
 import { mulberry32 } from '../../shared/random.js';
 import { sampleToken } from './sampling.js';
 import type { DeviceRequest, NormKind, ModelInfo, Tensor } from '../../shared/model-types.js';
-import type { ForwardRequest, ForwardResult, NeuronIntervention } from './types.js';
+import type { ForwardRequest, ForwardResult, NeuronIntervention, OpenModelOptions } from './types.js';
 
 /** How the engine opens a model folder. */
-export interface OpenOptions {
-  device?: DeviceRequest;
-  /** `name=tensor` overrides, as given to --tap. */
-  taps?: string[];
-  /** Treat the model as this architecture (HF model_type). */
-  arch?: string;
-  /** Which ONNX file of the folder: a variant (`fp16`, `q4f16`, `quantized`: model_<variant>.onnx) … */
-  variant?: string;
-  /** … or a path inside the folder (`onnx/model_q4f16.onnx`). */
-  file?: string;
-  /** Called with human messages (device fallback, cache use). */
-  log?: (message: string) => void;
+export interface OpenOptions extends OpenModelOptions {
   /** onnxruntime memory settings (the bench compares them; defaults are onnxruntime's). */
   memory?: SessionMemoryOptions;
 }

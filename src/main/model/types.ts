@@ -1,5 +1,29 @@
 /** The model engine's request and result types; the model's description (ModelInfo, Tensor, devices) is in src/shared/model-types.ts. */
 import type { Tensor } from '../../shared/model-types.js';
+import type { DeviceRequest } from '../../shared/model-types.js';
+
+/** Options of `openModel` (the engine's defaults: model/open-defaults.ts). */
+export interface OpenModelOptions {
+  /**
+   * Where to run: `auto` (CUDA when it works, else CPU, saying why), `cpu` or `cuda`. Default: the
+   * `BABELSCOPE_DEVICE` environment variable (set by `babelscope run --device`), else `auto`.
+   */
+  device?: DeviceRequest;
+  /**
+   * Tap point overrides, `name=tensor`: `"mlp_act=/model/layers.{i}/mlp/Mul_output_0"` (`{i}` = layer)
+   * or `"resid_post.3=TENSOR"`. Needed only when discovery from the graph fails.
+   */
+  taps?: string[];
+  /** Treat the model as this architecture (Hugging Face `model_type`: llama, qwen2, gemma, gpt2, …). */
+  arch?: string;
+  /** Which ONNX file of the folder: a variant `fp16`, `q4f16`, `quantized`, … (`model_<variant>.onnx`; `inspectModel` lists them). */
+  variant?: string;
+  /** The ONNX file to use, relative to the model folder (e.g. `onnx/model_q4f16.onnx`). */
+  file?: string;
+  /** Receives human messages (device fallback, cache use); default: stderr. */
+  log?: (message: string) => void;
+}
+
 
 /** Scale MLP neurons during a forward pass: 0 ablates, >1 amplifies. */
 export interface NeuronIntervention {

@@ -69,7 +69,6 @@ export interface CaptureSummary {
   shard?: Shard & { shardTexts: number; corpusTexts: number };
 }
 
-export const NLL_RESULT = 'nll';
 export const DEFAULT_MAX_BATCH_TOKENS = 2048;
 export const DEFAULT_MAX_BATCH_SIZE = 64;
 /** Texts tokenized at a time: the first chunk is small so inference starts at once. */

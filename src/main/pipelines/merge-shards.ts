@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { UserError } from '../../shared/errors.js';
 import { openStore, type CorpusInfo, type RunRecord, type Store } from '../store/index.js';
 import { canonicalJson } from '../../shared/canonical-json.js';
-import { NLL_RESULT, type CaptureParams } from './capture.js';
+import { type CaptureParams } from './capture.js';
 import { openExistingStore, requireCaptureRun } from './stored-runs.js';
 
 /** Options of `mergeShards`. */
@@ -83,9 +83,9 @@ export function mergeShards(outPath: string, sourcePaths: readonly string[], o: 
         { runId: run.id, corpusId: run.corpusId! },
         { path: s.path, runId: s.run.id, runName: s.run.name, corpusId: s.run.corpusId!, params: s.run.params },
         () => {
-          const totals: NllTotals = { ...(target.latestResult(run.id, NLL_RESULT)?.result ?? {}) };
+          const totals: NllTotals = { ...(target.latestResult(run.id, 'nll')?.result ?? {}) };
           for (const [lang, v] of Object.entries(s.nll)) totals[lang] = { sum: (totals[lang]?.sum ?? 0) + v.sum, count: (totals[lang]?.count ?? 0) + v.count };
-          target.saveResult(NLL_RESULT, { runId: run.id, params: {}, result: totals, inputs: { run: run.id } });
+          target.saveResult('nll', { runId: run.id, params: {}, result: totals, inputs: { run: run.id } });
         },
       );
       merged.push({ path: s.path, run: s.run.name, shard: shardOf(s.run), ...outcome });
@@ -97,7 +97,7 @@ export function mergeShards(outPath: string, sourcePaths: readonly string[], o: 
     if (complete)
       target.transaction(() => {
         target.finishRun(run.id, 'done');
-        target.saveResult(NLL_RESULT, { runId: run.id, params: {}, result: target.latestResult(run.id, NLL_RESULT)?.result ?? {}, inputs: { run: run.id } });
+        target.saveResult('nll', { runId: run.id, params: {}, result: target.latestResult(run.id, 'nll')?.result ?? {}, inputs: { run: run.id } });
       });
     return { out: outPath, runName: run.name, runId: run.id, createdRun: created, sources: merged, doneTexts, corpusTexts, complete };
   } finally {
@@ -119,7 +119,7 @@ function readSource(path: string, runName: string): SourceRun {
     }
     const corpus = run.corpusId === null ? undefined : store.corpusInfo(run.corpusId);
     if (!corpus) throw new UserError(`run "${run.name}" in ${path} has no corpus`, 'Only capture runs can be merged.');
-    const nll = store.latestResult(run.id, NLL_RESULT)?.result ?? {};
+    const nll = store.latestResult(run.id, 'nll')?.result ?? {};
     return { path, run, corpus, nll };
   } finally {
     store.close();

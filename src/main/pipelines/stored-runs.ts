@@ -8,8 +8,7 @@ import type { GroupCounts, SelectivityStats } from '../analysis/selectivity.js';
 import { alignmentByLayer, pooledTexts, type AlignmentResult, type AsyncSimilarityKernel, type PooledLayer, type PoolingKind } from '../analysis/alignment.js';
 import { openStore, type RunRecord, type RunStatus, type Store, type StoredResult } from '../store/index.js';
 import type { CheckpointInput } from '../analysis/checkpoints.js';
-import { NLL_RESULT } from './capture.js';
-import { WORKING_LANGUAGE_RESULT } from './working-language-run.js';
+import { NEURON_SELECTION_KINDS } from '../../shared/result-kinds.js';
 
 /** The capture run that operations reading a store use unless told another. */
 export const DEFAULT_CAPTURE_RUN = 'capture';
@@ -76,7 +75,7 @@ function vocabSizeOf(run: RunRecord): number | null {
 
 /** Which languages the run's model has learned (mean NLL of the capture against ln |V|); null without NLL totals or a known vocabulary. */
 export function learnedCheckOf(store: Store, run: RunRecord): LearnedCheck | null {
-  const nll = store.latestResult(run.id, NLL_RESULT)?.result;
+  const nll = store.latestResult(run.id, 'nll')?.result;
   const vocab = vocabSizeOf(run);
   if (!nll || vocab === null) return null;
   const mean = Object.fromEntries(Object.entries(nll).flatMap(([l, v]) => (v.count > 0 ? [[l, v.sum / v.count]] : [])));
@@ -183,11 +182,13 @@ export function alignStoredRun(
   });
 }
 
-export const LAPE_RESULT = 'lape';
-export const ALIGNMENT_RESULT = 'alignment' as const;
 
-/** A LAPE selection with the run it was made from. */
-export type LapeSelection = StoredResult<'lape'> & { run: RunRecord };
+/** A neuron selection (kind `lape` or `selectivity`) with the run it was made from. */
+export type LapeSelection = (StoredResult<'lape'> | StoredResult<'selectivity'>) & { run: RunRecord };
+
+function isNeuronSelection(r: StoredResult | undefined): r is StoredResult<'lape'> | StoredResult<'selectivity'> {
+  return r !== undefined && (NEURON_SELECTION_KINDS as readonly string[]).includes(r.kind);
+}
 
 /**
  * The LAPE selection to use: result `selectionId` (`--selection ID`), else the latest of the run
@@ -196,13 +197,14 @@ export type LapeSelection = StoredResult<'lape'> & { run: RunRecord };
 export function lapeSelection(store: Store, runName: string | undefined, selectionId?: number): LapeSelection {
   if (selectionId === undefined) {
     const run = requireCaptureRun(store, runName ?? DEFAULT_CAPTURE_RUN);
-    const r = store.latestResult(run.id, 'lape');
+    const [lape, selectivity] = [store.latestResult(run.id, 'lape'), store.latestResult(run.id, 'selectivity')];
+    const r = lape && selectivity ? (lape.id > selectivity.id ? lape : selectivity) : (lape ?? selectivity);
     if (!r) throw new UserError(`no LAPE selection for run "${run.name}" in ${store.path}`, `Run \`babelscope lape --db ${store.path} --run ${run.name}\` first.`);
     return { ...r, run };
   }
   const r = store.findResult(selectionId);
-  if (r?.kind !== 'lape') {
-    const ids = store.listResults('lape').map((s) => `#${s.id}`);
+  if (!isNeuronSelection(r)) {
+    const ids = NEURON_SELECTION_KINDS.flatMap((k) => store.listResults(k).map((s) => s.id)).sort((a, b) => a - b).map((id) => `#${id}`);
     throw new UserError(`no LAPE selection #${selectionId} in ${store.path}`, ids.length ? `LAPE selections here: ${ids.join(', ')}.` : `Run \`babelscope lape --db ${store.path}\` first.`);
   }
   const run = r.runId === null ? undefined : store.findRun(r.runId);
@@ -210,18 +212,17 @@ export function lapeSelection(store: Store, runName: string | undefined, selecti
   if (runName !== undefined && runName !== run.name) {
     throw new UserError(`LAPE selection #${selectionId} was made from run "${run.name}", not "${runName}"`, 'Drop --run, or pass a selection of that run.');
   }
-  return { ...(r as StoredResult<'lape'>), run };
+  return { ...r, run };
 }
 
 /** One line naming a selection, its settings and whether its data was partial; printed wherever one is used. */
 export function describeSelection(s: LapeSelection, path: string): string {
-  const o = s.params;
   const settings =
-    'method' in o
-      ? o.test
-        ? `selectivity (${o.test}), min-effect ${o.minEffect}, ${o.fdrProcedure ?? 'BY'} fdr ${o.fdr}`
-        : `selectivity (token-level z-tests, made before text-level tests: its p-values are not valid), min-effect ${o.minEffect}, fdr ${o.fdr}`
-      : `top-rate ${o.topRate}, filter-rate ${o.filterRate}, activation-bar-ratio ${o.activationBarRatio}`;
+    s.kind === 'selectivity'
+      ? s.params.test
+        ? `selectivity (${s.params.test}), min-effect ${s.params.minEffect}, ${s.params.fdrProcedure ?? 'BY'} fdr ${s.params.fdr}`
+        : `selectivity (token-level z-tests, made before text-level tests: its p-values are not valid), min-effect ${s.params.minEffect}, fdr ${s.params.fdr}`
+      : `top-rate ${s.params.topRate}, filter-rate ${s.params.filterRate}, activation-bar-ratio ${s.params.activationBarRatio}`;
   return (
     `LAPE selection #${s.id} of run "${s.run.name}" in ${path}: ${settings}, ` +
     `${s.result.selected.length} neurons` +
@@ -243,9 +244,9 @@ export function partialRunWarning(run: RunRecord): string | null {
 /** What `compare` reads from one checkpoint's store: the LAPE selection given, and the run's newest NLL, working-language and alignment results. */
 export function checkpointInputOf(store: Store, selection: LapeSelection): CheckpointInput {
   const { run } = selection;
-  const nll = store.latestResult(run.id, NLL_RESULT)?.result;
-  const wl = store.latestResult(run.id, WORKING_LANGUAGE_RESULT)?.result;
-  const al = store.latestResult(run.id, ALIGNMENT_RESULT)?.result;
+  const nll = store.latestResult(run.id, 'nll')?.result;
+  const wl = store.latestResult(run.id, 'working-language')?.result;
+  const al = store.latestResult(run.id, 'alignment')?.result;
   return {
     name: basename(run.modelDir),
     lape: selection.result,

@@ -12,9 +12,6 @@ import type { Model } from '../model/model.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { lengthSortedBatches } from './batches.js';
 
-/** Kind of the stored working-language result. */
-export const WORKING_LANGUAGE_RESULT = 'working-language';
-
 export interface WorkingLanguageRun {
   tokens: TokenLanguages;
   result: WorkingLanguageResult;

@@ -238,6 +238,18 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
       );
     `);
   },
+
+  /**
+   * The selection method in the result kind: selections by the selectivity method, stored until now as
+   * kind `lape` with `method: "selectivity"` in their params, become kind `selectivity` (their params
+   * without `method`, which the kind now says). Their results and the ablations made from them are unchanged.
+   */
+  function selectivityKind(db) {
+    db.exec(`
+      UPDATE results SET kind = 'selectivity', params_json = json_remove(params_json, '$.method')
+      WHERE kind = 'lape' AND json_extract(params_json, '$.method') = 'selectivity';
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = migrations.length;

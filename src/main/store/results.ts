@@ -2,7 +2,9 @@
 import type { Database } from 'better-sqlite3';
 import { UserError } from '../../shared/errors.js';
 import {
+  isResultKind,
   RESULT_KINDS,
+  targetAccepts,
   type InputsOf,
   type InputTarget,
   type ParamsOf,
@@ -63,7 +65,10 @@ export function saveResult<K extends ResultKind>(db: Database, kind: K, r: NewRe
       return { role, run_id: id, input_result_id: null, run_status: status };
     }
     const input = statement(db, 'SELECT kind, partial FROM results WHERE id = ?').get(id) as { kind: string; partial: number } | undefined;
-    if (input?.kind !== target) throw new UserError(`no ${target} result #${id} in this store`, `Pass the id of a ${target} result.`);
+    if (!input || !targetAccepts(target, input.kind)) {
+      const what = target === 'neuron-selection' ? 'neuron selection (a lape or selectivity result)' : `${target} result`;
+      throw new UserError(`no ${what} #${id} in this store`, `Pass the id of a ${what}.`);
+    }
     partial ||= input.partial === 1;
     return { role, run_id: null, input_result_id: id, run_status: null };
   });
@@ -111,10 +116,15 @@ export function listResults<K extends ResultKind>(db: Database, kind: K, runId?:
 
 function toStored<K extends ResultKind>(db: Database, row: ResultRow): StoredResult<K> {
   const targets = (RESULT_KINDS as Record<string, { inputs: Record<string, InputTarget> } | undefined>)[row.kind]?.inputs ?? {};
-  const inputs = (statement(db, 'SELECT role, run_id, input_result_id, run_status FROM result_inputs WHERE result_id = ? ORDER BY role').all(row.id) as InputRow[]).map(
+  const rows = statement(
+    db,
+    'SELECT i.role, i.run_id, i.input_result_id, i.run_status, r.kind AS input_kind FROM result_inputs i LEFT JOIN results r ON r.id = i.input_result_id WHERE i.result_id = ? ORDER BY i.role',
+  ).all(row.id) as (InputRow & { input_kind: string | null })[];
+  const inputs = rows.map(
     (i): ResultInput => ({
       role: i.role,
-      target: targets[i.role] ?? 'run',
+      // The input's own kind (`lape` or `selectivity` for a `neuron-selection`), while it exists.
+      target: i.input_kind !== null && isResultKind(i.input_kind) ? i.input_kind : (targets[i.role] ?? 'run'),
       id: i.run_id ?? i.input_result_id,
       runStatus: i.run_status,
     }),

@@ -1,5 +1,6 @@
 import type { RunStatus } from '../../shared/result-kinds.js';
 import type { ModelRef, Tensor } from '../../shared/model-types.js';
+import type { PoolingKind as PooledKind } from '../../shared/result-types.js';
 
 export type { InputsOf, ParamsOf, ResultInput, ResultKind, ResultOf, RunStatus, StoredResult } from '../../shared/result-kinds.js';
 
@@ -78,12 +79,7 @@ export interface NeuronStats {
 /** How pooled vectors are stored: float16 halves the file; a row whose values exceed ±65504 stays float32. */
 export type PooledDtype = 'float16' | 'float32';
 
-/**
- * The pooled vectors a capture can keep per text: `wmean`, MEXA's position-weighted mean (weights 1..n
- * over all tokens, <bos> included, as embed_extractor.py); `mean`, the uniform mean after <bos>; `last`,
- * the last token.
- */
-export type PooledKind = 'wmean' | 'mean' | 'last';
+export type { PooledKind };
 export const POOLED_KINDS: readonly PooledKind[] = ['wmean', 'mean', 'last'];
 
 /**

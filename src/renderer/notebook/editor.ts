@@ -36,13 +36,9 @@ export function configureTypeScript(): void {
   nodeGlobalsFallback = typescriptDefaults.addExtraLib(NODE_GLOBALS_FALLBACK, NODE_GLOBALS_FALLBACK_PATH);
 }
 
-/** Adds the `babelscope` module's declarations (once). */
+/** Adds the declarations of `babelscope` and its subpaths (`babelscope/plots`), and their package.json (once). */
 export function addApiTypes(files: { path: string; text: string }[]): void {
-  for (const f of files) {
-    typescriptDefaults.addExtraLib(f.text, f.path);
-    // NodeJs resolution finds index.d.ts through a package.json with "types".
-    if (f.path.endsWith('/index.d.ts')) typescriptDefaults.addExtraLib('{"name":"babelscope","types":"index.d.ts"}', f.path.replace(/index\.d\.ts$/, 'package.json'));
-  }
+  for (const f of files) typescriptDefaults.addExtraLib(f.text, f.path);
 }
 
 /** A performance mark, for bench/workbench.ts: when the worker got Node's declarations. */

@@ -6,8 +6,10 @@
 import { layerLines, type LineSeries } from './figures.js';
 import type { PlotFigure } from './types.js';
 
-type PerLayer<T> = Readonly<Record<string, readonly T[]>>;
-type Band = { low: number; high: number } | null;
+/** Values per language, one per layer. */
+export type ValuesByLanguage<T> = Readonly<Record<string, readonly T[]>>;
+/** A 95 % band around a value; null where none was computed. */
+export type IntervalBand = { low: number; high: number } | null;
 
 /** What `alignmentLines` reads of an `align` result (AlignmentResult fits). */
 export interface AlignmentLinesResult {
@@ -16,14 +18,14 @@ export interface AlignmentLinesResult {
   layerIndexing?: 'hidden_states' | 'blocks';
   pivot: {
     pivot: string;
-    mexa: PerLayer<number | null>;
-    retrieval: PerLayer<number | null>;
-    mexaInterval: PerLayer<Band>;
-    retrievalInterval: PerLayer<Band>;
-    chanceMexaByLayer: PerLayer<number | null>;
-    chanceRetrieval: PerLayer<number | null>;
-    mexaChanceBand: PerLayer<Band>;
-    retrievalChanceBand: PerLayer<Band>;
+    mexa: ValuesByLanguage<number | null>;
+    retrieval: ValuesByLanguage<number | null>;
+    mexaInterval: ValuesByLanguage<IntervalBand>;
+    retrievalInterval: ValuesByLanguage<IntervalBand>;
+    chanceMexaByLayer: ValuesByLanguage<number | null>;
+    chanceRetrieval: ValuesByLanguage<number | null>;
+    mexaChanceBand: ValuesByLanguage<IntervalBand>;
+    retrievalChanceBand: ValuesByLanguage<IntervalBand>;
   } | null;
 }
 

@@ -2,8 +2,8 @@
 import { axis, baseLayout, colorRange, DIVERGING, OKABE_ITO, SEQUENTIAL, seriesStyle, SIZE, withAlpha, withLegendRoom, type ColorRange } from './style.js';
 import type { PlotFigure, PlotTrace } from './types.js';
 
-/** Matrix values; null = not measured (drawn as a gap). */
-export type Cell = number | null;
+/** A value of a matrix or series; null = not measured (drawn as a gap). */
+export type PlotValue = number | null;
 
 const LAYER_AXIS = 'layer (block index)';
 
@@ -11,7 +11,7 @@ const LAYER_AXIS = 'layer (block index)';
 function heatmapTrace(o: {
   x: readonly (string | number)[];
   y: readonly string[];
-  z: readonly (readonly Cell[])[];
+  z: readonly (readonly PlotValue[])[];
   range: [number, number];
   colorscale: unknown;
   valueTitle: string;
@@ -42,7 +42,7 @@ export interface LayerLanguageHeatmapInput {
   /** Row labels (languages). */
   languages: readonly string[];
   /** `values[language][layer]`. */
-  values: readonly (readonly Cell[])[];
+  values: readonly (readonly PlotValue[])[];
   /** What a cell is, with its unit: e.g. `share of logit-lens top-1 tokens`. */
   valueTitle: string;
   title?: string;
@@ -82,10 +82,10 @@ export function layerLanguageHeatmap(input: LayerLanguageHeatmapInput): PlotFigu
 export interface LineSeries {
   name: string;
   /** `values[layer]` (or per x). */
-  values: readonly Cell[];
+  values: readonly PlotValue[];
   /** Lower and upper edge of a band around the line (e.g. ± one standard deviation, a 95% interval). */
-  lower?: readonly Cell[];
-  upper?: readonly Cell[];
+  lower?: readonly PlotValue[];
+  upper?: readonly PlotValue[];
   /** Points to flag as meaningless (e.g. a checkpoint that has not learned the language): drawn as open crosses with `flagLabel` on hover. */
   flagged?: readonly boolean[];
   /** What a flag means; default `not learned: meaningless`. */
@@ -103,7 +103,7 @@ export interface LayerLinesInput {
    * per x (a permutation baseline differs by layer), with an optional grey band (`low`, `high`: e.g.
    * its 2.5–97.5 % over permutations).
    */
-  chance?: { value: number | readonly Cell[]; low?: readonly Cell[]; high?: readonly Cell[]; label?: string };
+  chance?: { value: number | readonly PlotValue[]; low?: readonly PlotValue[]; high?: readonly PlotValue[]; label?: string };
   /** x values (default 0, 1, …) and their title (default the layer). */
   x?: readonly (number | string)[];
   xTitle?: string;
@@ -228,7 +228,7 @@ export function neuronCountsChart(input: NeuronCountsInput): PlotFigure {
 export interface SimilarityMatrixInput {
   /** Row and column labels (languages). */
   labels: readonly string[];
-  matrix: readonly (readonly Cell[])[];
+  matrix: readonly (readonly PlotValue[])[];
   title?: string;
   /** Default `cosine similarity`. */
   valueTitle?: string;
@@ -270,7 +270,7 @@ export interface DeactivationMatrixInput {
   /** Column labels: the language evaluated. */
   evaluated: readonly string[];
   /** `delta[deactivated][evaluated]`: NLL with the neurons deactivated − baseline NLL. */
-  delta: readonly (readonly Cell[])[];
+  delta: readonly (readonly PlotValue[])[];
   /** `[deactivated][evaluated]` 95 % interval of each delta (shown on hover). */
   deltaInterval?: readonly (readonly ({ low: number; high: number } | null)[])[];
   /** Per language: its diagonal entry's random band and whether it lies outside (marked on the diagonal). */
@@ -369,7 +369,7 @@ export interface CategoryBarsInput {
    * One bar group member per series, e.g. `without ablation` / `with ablation`: `values[category]`;
    * `intervals[category]` (e.g. 95 % intervals) are drawn as error bars.
    */
-  series: readonly { name: string; values: readonly Cell[]; intervals?: readonly ({ low: number; high: number } | null)[] }[];
+  series: readonly { name: string; values: readonly PlotValue[]; intervals?: readonly ({ low: number; high: number } | null)[] }[];
   /** The y quantity with its unit, e.g. `line pass rate (share of responses)`. */
   yTitle: string;
   /** Default `language`. */
@@ -381,7 +381,7 @@ export interface CategoryBarsInput {
 }
 
 /** Asymmetric Plotly error bars from intervals around values (none where either is missing). */
-function errorBars(values: readonly Cell[], intervals: readonly ({ low: number; high: number } | null)[]): Record<string, unknown> {
+function errorBars(values: readonly PlotValue[], intervals: readonly ({ low: number; high: number } | null)[]): Record<string, unknown> {
   const at = (k: number): [number, number] | null => {
     const v = values[k];
     const iv = intervals[k];

@@ -10,7 +10,7 @@ export {
   checkpointEvolution,
   categoryBars,
   type CategoryBarsInput,
-  type Cell,
+  type PlotValue,
   type LayerLanguageHeatmapInput,
   type LineSeries,
   type LayerLinesInput,
@@ -19,5 +19,5 @@ export {
   type DeactivationMatrixInput,
   type CheckpointEvolutionInput,
 } from './figures.js';
-export { alignmentLines, type AlignmentLinesInput, type AlignmentLinesResult } from './alignment.js';
+export { alignmentLines, type AlignmentLinesInput, type AlignmentLinesResult, type ValuesByLanguage, type IntervalBand } from './alignment.js';
 export { latentLanguageLines, type LatentLanguageLinesInput, type LatentBandSeries } from './latent-language.js';

@@ -4,14 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import type { Worker } from 'node:worker_threads';
-import { generate, lens, openModel } from '../../../src/main/api/index.js';
+import { generate, lens, openModel as openApiModel } from '../../../src/main/api/index.js';
+import { engineOf } from '../../../src/main/api/model.js';
 import type { Model } from '../../../src/main/model/model.js';
 import { isUserError } from '../../../src/shared/errors.js';
 import { tinyModelDir } from '../../helpers/paths.js';
 import { faultCase } from '../harness.js';
 import { after } from 'node:test';
 
-const open = () => openModel(tinyModelDir, { device: 'cpu', log: () => {} });
+const open = async () => engineOf(await openApiModel(tinyModelDir, { device: 'cpu', log: () => {} }));
 
 /** Every kind of call a model takes, on a short input. */
 function everyCall(model: Model): [string, () => Promise<unknown>][] {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { lape, lapeStatsFromLayers, type LapeOptions, type LapeStats, type NeuronRef } from '../../../src/main/analysis/lape.js';
+import { lape, lapeStatsFromLayers, type LapeThresholds, type LapeStats, type NeuronRef } from '../../../src/main/analysis/lape.js';
 import { kthValueQuantile, roundHalfEven } from '../../../src/main/analysis/quantile.js';
 import { mulberry32, randInt } from './prng.js';
 
@@ -8,7 +8,7 @@ import { mulberry32, randInt } from './prng.js';
  * An independent, deliberately plain LAPE (nested arrays, loops, one sort), written from the reference
  * identify.py, to hold the optimised module to.
  */
-function referenceLape(stats: LapeStats, o: Required<LapeOptions>) {
+function referenceLape(stats: LapeStats, o: Required<LapeThresholds>) {
   const pyRound = (x: number) => {
     const r = Math.round(x);
     return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r; // Math.round sends .5 up; Python to even
@@ -161,7 +161,7 @@ describe('lape', () => {
   });
 
   it('agrees exactly with a plain reference implementation on random counts', () => {
-    const cases: { seed: number; layers: number; width: number; langs: string[]; max: number; dup?: number; o: LapeOptions }[] = [
+    const cases: { seed: number; layers: number; width: number; langs: string[]; max: number; dup?: number; o: LapeThresholds }[] = [
       { seed: 1, layers: 3, width: 50, langs: ['eng', 'rus', 'cmn'], max: 1000, o: {} },
       { seed: 2, layers: 5, width: 64, langs: ['eng', 'deu', 'fra', 'spa'], max: 500, o: { topRate: 0.05 } },
       // tiny counts: τ_f = 1, too few finite entropies, +∞ neurons fill the selection as in the reference

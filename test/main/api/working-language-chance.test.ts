@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { loadCorpus, openModel, workingLanguage, type Model } from '../../../src/main/api/index.js';
+import { loadCorpus, openModel, workingLanguage } from '../../../src/main/api/index.js';
+import { engineOf } from '../../../src/main/api/model.js';
+import type { Model } from '../../../src/main/model/model.js';
 import { randomSizeMatchedSets } from '../../../src/main/analysis/working-language.js';
 import { runCliJson } from '../../helpers/cli.js';
 import { tinyModelDir } from '../../helpers/paths.js';
@@ -15,7 +17,7 @@ const CORPUS = 'udhr:eng,rus,cmn';
 describe('workingLanguage: size-matched chance and intervals', () => {
   let model: Model;
   before(async () => {
-    model = await openModel(tinyModelDir, { device: 'cpu', log: () => {} });
+    model = engineOf(await openModel(tinyModelDir, { device: 'cpu', log: () => {} }));
   });
   after(async () => {
     await model.dispose();

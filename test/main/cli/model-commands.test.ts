@@ -19,10 +19,10 @@ describe('babelscope CLI on the bundled model', () => {
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
     assert.equal(j.modelType, 'llama');
-    assert.equal(j.tapPoints.length, 2 * j.layers + 1);
-    assert.equal(j.tapPoints[0].name, 'resid_post.0');
-    assert.equal(j.tapPoints[0].onnxName, '/model/layers.0/Add_1_output_0');
-    assert.equal(j.tapPoints[1].onnxName, '/model/layers.0/mlp/act_fn/Mul_output_0');
+    assert.equal(j.taps.length, 2 * j.numLayers + 1);
+    assert.equal(j.taps[0].name, 'resid_post.0');
+    assert.equal(j.taps[0].onnxName, '/model/layers.0/Add_1_output_0');
+    assert.equal(j.taps[1].onnxName, '/model/layers.0/mlp/act_fn/Mul_output_0');
     assert.ok(j.inputs.includes('past_key_values.0.key'));
   });
 

@@ -43,8 +43,8 @@ describe('tiny-babel-code: checkpoints, training log, parallel programs', () => 
     for (const dir of codeCheckpointDirs) {
       const j = await runCliJson(['inspect', dir, '--device', 'cpu']);
       assert.equal(j.modelType, 'llama', dir);
-      assert.equal(j.layers, 4, dir);
-      assert.equal(j.tapPoints.length, 2 * 4 + 1, dir);
+      assert.equal(j.numLayers, 4, dir);
+      assert.equal(j.taps.length, 2 * 4 + 1, dir);
     }
   });
 

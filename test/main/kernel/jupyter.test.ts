@@ -41,7 +41,7 @@ describe('kernel under Jupyter clients', () => {
     const dir = mkdtempSync(join(tmpdir(), 'babelscope-nbconvert-fig-'));
     const path = join(dir, 'figures.ipynb');
     const figure = '{ data: [{ type: "bar", x: ["eng", "rus"], y: [0.5, 0.25] }], layout: { title: { text: "Fallback share" }, width: 400, height: 300 } }';
-    const cells = [`display(${figure})\nconsole.log("after the figure")`, `import { layerLines } from "babelscope"\nlayerLines({ series: [{ name: "eng", values: [0.1, 0.5, 0.9] }], yTitle: "mass", title: "Lines" })`];
+    const cells = [`display(${figure})\nconsole.log("after the figure")`, `import { layerLines } from "babelscope/plots"\nlayerLines({ series: [{ name: "eng", values: [0.1, 0.5, 0.9] }], yTitle: "mass", title: "Lines" })`];
     const nb = { nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: 'babelscope', display_name: 'TypeScript (Babelscope)', language: 'typescript' } }, cells: cells.map((source, i) => ({ cell_type: 'code', id: `c${i}`, metadata: {}, execution_count: null, outputs: [], source })) };
     writeFileSync(path, JSON.stringify(nb, null, 1));
     const out = join(dir, 'executed.ipynb');

@@ -307,7 +307,7 @@ describe('bfloat16 variant in a model folder', () => {
     assert.equal(plain.dtype, 'float32');
     const bf16 = await runCliJson(['inspect', m, '--variant', 'bf16'], env);
     assert.equal(bf16.dtype, 'bfloat16');
-    assert.match(bf16.onnx, /model_bf16\.onnx$/);
+    assert.match(bf16.onnxPath, /model_bf16\.onnx$/);
     const text = await runCli(['inspect', m, '--variant', 'bf16'], env);
     assert.match(text.stdout, /^dtype: bfloat16 /m);
     const args = ['lens', m, '--text', 'Everyone has the right', '--top', '1', '--device', 'cpu'];

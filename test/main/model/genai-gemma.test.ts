@@ -69,7 +69,7 @@ describe('onnxruntime-genai builder Gemma-2 graph', () => {
   it('inspect finds every residual through the sandwich-normed blocks, the gelu activation by name, and the final norm', async () => {
     const j = await runCliJson(['inspect', dir]);
     assert.equal(j.modelType, 'gemma2');
-    const taps = Object.fromEntries((j.tapPoints as { name: string; onnxName: string; foundBy: string }[]).map((t) => [t.name, t]));
+    const taps = Object.fromEntries((j.taps as { name: string; onnxName: string; foundBy: string }[]).map((t) => [t.name, t]));
     const L = ref.config['num_hidden_layers'] as number;
     for (let i = 0; i < L; i++) {
       // The post-attention and post-feedforward norms are plain norms of the block's outputs; the

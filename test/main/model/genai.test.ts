@@ -25,7 +25,7 @@ describe('onnxruntime-genai builder graph', () => {
 
   it('inspect finds every residual through the fused norms, the last one from the final norm it makes output its sum', async () => {
     const j = await runCliJson(['inspect', dir]);
-    const names = Object.fromEntries((j.tapPoints as { name: string; onnxName: string }[]).map((t) => [t.name, t.onnxName]));
+    const names = Object.fromEntries((j.taps as { name: string; onnxName: string }[]).map((t) => [t.name, t.onnxName]));
     assert.equal(names['resid_post.0'], '/model/layers.1/input_layernorm/output_3');
     assert.equal(names['resid_post.2'], '/model/layers.3/final_norm_layernorm/output_3');
     assert.equal(names['mlp_act.1'], '/model/layers.1/mlp/act_fn/Mul/output_0');

@@ -72,9 +72,9 @@ describe('model cache', () => {
     const r = await runCli(['inspect', dir, '--json'], { BABELSCOPE_CACHE: cache });
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
-    assert.equal(j.layers, 4);
+    assert.equal(j.numLayers, 4);
     assert.equal(j.hash, null, 'never hashed, so no hash yet');
-    assert.equal(j.tapPoints[0].onnxName, '/model/layers.0/Add_1_output_0');
+    assert.equal(j.taps[0].onnxName, '/model/layers.0/Add_1_output_0');
     const opened = await Model.open(dir, { device: 'cpu' }).then(
       (m) => m.dispose().then(() => 'opened'),
       (e: Error) => e.message,

@@ -29,7 +29,7 @@ describe('model variants', () => {
       [['default', 'onnx/model.onnx', true], ['inline', 'onnx/model_inline.onnx', false]],
     );
     const k = await runCliJson(['inspect', dir, '--variant', 'inline'], { BABELSCOPE_CACHE: cache });
-    assert.match(k.onnx, /model_inline\.onnx$/);
+    assert.match(k.onnxPath, /model_inline\.onnx$/);
   });
 
   it('--variant and --file run the chosen file, with the same numbers for the same weights', async () => {
@@ -56,7 +56,7 @@ describe('model variants', () => {
     rmSync(join(only, 'onnx', 'model.onnx'));
     rmSync(join(only, 'onnx', 'model.onnx_data'), { force: true });
     const k = await runCliJson(['inspect', only], { BABELSCOPE_CACHE: cache });
-    assert.match(k.onnx, /model_inline\.onnx$/);
+    assert.match(k.onnxPath, /model_inline\.onnx$/);
     cpSync(join(only, 'onnx', 'model_inline.onnx'), join(only, 'onnx', 'model_copy.onnx'));
     const r = await runCli(['inspect', only], { BABELSCOPE_CACHE: cache });
     assert.equal(r.code, 1);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { lape } from '../../../src/main/analysis/lape.js';
-import { capture, NLL_RESULT } from '../../../src/main/pipelines/capture.js';
+import { capture } from '../../../src/main/pipelines/capture.js';
 import { parseShard } from '../../../src/main/cli/capture-options.js';
 import { inShard, shardOf } from '../../../src/main/pipelines/shard.js';
 import { lapeStatsOf } from '../../../src/main/pipelines/stored-runs.js';
@@ -105,8 +105,8 @@ describe('sharded capture + merge on the bundled model', () => {
         const w = mp.get(k)!;
         for (let h = 0; h < v.mean!.length; h++) assert.ok(Math.abs(w.mean![h]! - v.mean![h]!) <= 1e-3 * (1 + Math.abs(v.mean![h]!)), k);
       }
-      const nf = full.latestResult(run(full).id, NLL_RESULT)!.result;
-      const nm = merged.latestResult(run(merged).id, NLL_RESULT)!.result;
+      const nf = full.latestResult(run(full).id, 'nll')!.result;
+      const nm = merged.latestResult(run(merged).id, 'nll')!.result;
       for (const lang of Object.keys(nf)) {
         assert.equal(nm[lang]!.count, nf[lang]!.count);
         assert.ok(Math.abs(nm[lang]!.sum - nf[lang]!.sum) < 1e-3 * nf[lang]!.count, lang);
@@ -149,7 +149,7 @@ describe('sharded capture + merge on the bundled model', () => {
     try {
       assert.deepEqual(lape(lapeStatsOf(a, run(a))), lape(lapeStatsOf(b, run(b))));
       assert.equal(run(a).status, 'done');
-      assert.deepEqual(a.latestResult(run(a).id, NLL_RESULT)!.result, b.latestResult(run(b).id, NLL_RESULT)!.result);
+      assert.deepEqual(a.latestResult(run(a).id, 'nll')!.result, b.latestResult(run(b).id, 'nll')!.result);
     } finally {
       a.close();
       b.close();

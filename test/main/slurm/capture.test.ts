@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { lape } from '../../../src/main/analysis/lape.js';
-import { NLL_RESULT } from '../../../src/main/pipelines/capture.js';
 import { lapeStatsOf } from '../../../src/main/pipelines/stored-runs.js';
 import { openStore, type Store } from '../../../src/main/store/index.js';
 import { runCliJson } from '../../helpers/cli.js';
@@ -51,8 +50,8 @@ function assertSameCapture(mergedPath: string, onePath: string): void {
         }
       }
     assert.ok(compared > 0);
-    const na = one.latestResult(run(one).id, NLL_RESULT)!.result;
-    const nb = merged.latestResult(run(merged).id, NLL_RESULT)!.result;
+    const na = one.latestResult(run(one).id, 'nll')!.result;
+    const nb = merged.latestResult(run(merged).id, 'nll')!.result;
     for (const lang of Object.keys(na)) {
       assert.equal(nb[lang]!.count, na[lang]!.count, lang);
       assert.ok(Math.abs(nb[lang]!.sum - na[lang]!.sum) < 1e-3 * na[lang]!.count, lang);

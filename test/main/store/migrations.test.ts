@@ -192,3 +192,32 @@ test('a version 2 ablation without chance levels gets its diagonal again, frozen
     store.close();
   }
 });
+
+test('a version 5 store is migrated to 6: selectivity selections stored as kind lape get their own kind, and ablations still find them', () => {
+  const path = join(tmp.dir, 'v5.db');
+  const old = new Database(path);
+  old.pragma('journal_mode = WAL');
+  old.transaction(() => {
+    for (const m of migrations.slice(0, 5)) m(old);
+    old.pragma('user_version = 5');
+  })();
+  old.exec(`INSERT INTO runs VALUES (1, 'capture', 'capture', NULL, '/m', '${'a1'.repeat(32)}', '{}', 'cpu', '{}', '2026-01-01T00:00:00Z', NULL, 'done');`);
+  const insert = old.prepare("INSERT INTO results (id, run_id, kind, params_json, result_json, created_at, partial) VALUES (?, 1, ?, ?, '{}', '2026-01-01T00:00:00Z', 0)");
+  insert.run(1, 'lape', '{"activationBarOver":"all","activationBarRatio":0.95,"filterRate":0.95,"topRate":0.01}');
+  insert.run(2, 'lape', '{"fdr":0.05,"fdrProcedure":"BY","method":"selectivity","minEffect":0.8,"test":"welch-arcsine-text-groups"}');
+  insert.run(3, 'ablation', '{"corpus":"udhr:eng","scale":0}');
+  old.exec(`INSERT INTO result_inputs (result_id, role, run_id, input_result_id, run_status) VALUES (3, 'run', 1, NULL, 'done'), (3, 'selection', NULL, 2, NULL);`);
+  old.close();
+  const store = openStore(path);
+  try {
+    assert.equal(store.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    assert.deepEqual(store.findResult(1)!.kind, 'lape');
+    const selectivity = store.findResult(2)!;
+    assert.equal(selectivity.kind, 'selectivity');
+    assert.deepEqual(selectivity.params, { fdr: 0.05, fdrProcedure: 'BY', minEffect: 0.8, test: 'welch-arcsine-text-groups' });
+    assert.deepEqual(store.findResult(3)!.inputs.find((i) => i.role === 'selection'), { role: 'selection', target: 'selectivity', id: 2, runStatus: null });
+    assert.deepEqual(store.integrityCheck(), ['ok']);
+  } finally {
+    store.close();
+  }
+});

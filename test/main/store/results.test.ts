@@ -59,7 +59,7 @@ test('inputs must exist and be of the kind the table names', () => {
     const nll = store.saveResult('nll', { runId: run.id, params: {}, result: { eng: { sum: 1, count: 1 } }, inputs: { run: run.id } });
     assert.throws(
       () => store.saveResult('ablation', { runId: run.id, params: { corpus: 'x', scale: 0 }, result: ablationOf(), inputs: { run: run.id, selection: nll } }),
-      { name: 'UserError', message: new RegExp(`no lape result #${nll}`) },
+      { name: 'UserError', message: new RegExp(`no neuron selection \\(a lape or selectivity result\\) #${nll}`) },
     );
     assert.throws(() => store.saveResult('lape', { runId: run.id, params: lapeOf(0.01).options, result: lapeOf(0.01), inputs: { run: 999 } }), { name: 'UserError', message: /no run #999/ });
     assert.equal(store.listResults('ablation').length, 0, 'nothing half-written');

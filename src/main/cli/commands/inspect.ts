@@ -21,13 +21,13 @@ export function registerInspect(program: Command): void {
       });
       output(o, d, () =>
         [
-          `${d.architecture} (${d.modelType}) — ${d.layers} layers, hidden ${d.hiddenSize}, MLP ${d.intermediateSize}, vocab ${d.vocabSize}, heads ${d.heads}/${d.kvHeads} kv, context ${d.maxPositions}`,
-          `dtype: ${d.dtype}   norm: ${d.norm}   hash: ${d.hash ? d.hash.slice(0, 16) : '(computed on the first run)'}`,
+          `${d.architecture} (${d.modelType}) — ${d.numLayers} layers, hidden ${d.hiddenSize}, MLP ${d.intermediateSize}, vocab ${d.vocabSize}, heads ${d.numHeads}/${d.numKvHeads} kv, context ${d.maxPositions}`,
+          `dtype: ${d.dtype}   norm: ${d.normKind}   hash: ${d.hash ? d.hash.slice(0, 16) : '(computed on the first run)'}`,
           `inputs: ${d.inputs.join(', ')}`,
           `outputs: ${d.outputs.join(', ')}`,
           `variants: ${d.variants.map((v) => `${v.current ? '*' : ''}${v.name} (${v.file}, ${(v.bytes / 2 ** 20).toFixed(1)} MiB)`).join(', ')}   (--variant NAME)`,
           'tap points:',
-          ...d.tapPoints.map((t) => `  ${t.name.padEnd(14)} ${String(t.width).padStart(6)}  ${t.onnxName}  (${t.foundBy})`),
+          ...d.taps.map((t) => `  ${t.name.padEnd(14)} ${String(t.width).padStart(6)}  ${t.onnxName}  (${t.foundBy})`),
         ].join('\n'),
       );
     });
