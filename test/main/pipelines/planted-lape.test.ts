@@ -140,11 +140,13 @@ describe('LAPE finds neurons planted to fire on one script only', () => {
     assert.equal(sel.tests, 128 * 4);
     // 20 texts a language: 16 groups of texts each, the units of the test.
     assert.deepEqual(Object.values((sel as unknown as { units: Record<string, { groups: number; texts: number }> }).units).map((u) => [u.groups, u.texts]), LANGS.map(() => [16, 20]));
-    // The method is stored with the selection's parameters.
+    // The method is the stored kind, with the selection's parameters.
     const store = openStore(db, { readonly: true });
     try {
-      const stored = store.findResult((sel as unknown as { selection: { id: number } }).selection.id, 'lape')!;
-      assert.deepEqual(stored.params, { method: 'selectivity', test: 'welch-arcsine-text-groups', minEffect: 0.8, fdr: 0.05, fdrProcedure: 'BY' });
+      const id = (sel as unknown as { selection: { id: number } }).selection.id;
+      assert.equal(store.findResult(id, 'lape'), undefined);
+      const stored = store.findResult(id, 'selectivity')!;
+      assert.deepEqual(stored.params, { test: 'welch-arcsine-text-groups', minEffect: 0.8, fdr: 0.05, fdrProcedure: 'BY' });
     } finally {
       store.close();
     }
