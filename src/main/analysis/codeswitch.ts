@@ -54,6 +54,7 @@ import { DEFAULT_LANGUAGE_SCRIPTS, DEFAULT_REQUIRED_SCRIPTS, languagesWithScript
 import { codePointLength, segmentWords } from './words.js';
 import type { Interval } from '../../shared/intervals.js';
 import { LCB_WPR_LANGUAGES, scoreCompletionRows, type CompletionScore, type LineLabeler } from './lcb.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 /** Label of words without letters (numbers, punctuation, emoji): language-independent. */
 export const UNIVERSAL = 'univ';
@@ -347,7 +348,7 @@ function analyseResponse(resp: CodeSwitchResponse, ctx: Context, lcb: Completion
   const firstOffTarget = byWord ?? byLine;
   const isSkipped = !lines.some((l) => !l.skipped);
   return {
-    ...(resp.id !== undefined ? { id: resp.id } : {}),
+    ...withoutUndefined({ id: resp.id }),
     expected,
     lines,
     words,
@@ -416,7 +417,7 @@ export function codeSwitchReport(
       threshold: lineThreshold,
       minLineWords,
       wprLanguages: LCB_WPR_LANGUAGES,
-      ...(options.resamples !== undefined ? { resamples: options.resamples } : {}),
+      ...withoutUndefined({ resamples: options.resamples }),
     },
   );
   const analyses = responses.map((r, i) => {

@@ -32,6 +32,7 @@
 import { UserError } from '../../shared/errors.js';
 import { bootstrapMeanInterval, mean, type Interval } from '../../shared/intervals.js';
 import { mulberry32 } from '../../shared/random.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 /** Concepts with their word per language and optional cloze sentences (`corpus/word-list.ts` reads them from CSV). */
 export interface WordList {
@@ -242,7 +243,7 @@ export function layerSeries(values: readonly (readonly number[])[], o: { seed?: 
     const sd = n > 1 ? Math.sqrt(col.reduce((s, v) => s + (v - m) ** 2, 0) / (n - 1)) : Number.NaN;
     const half = (1.96 / Math.sqrt(n)) * sd;
     out.mean.push(m);
-    out.interval.push(bootstrapMeanInterval(col, { seed: (o.seed ?? 1) + l, units: 'prompts', ...(o.resamples !== undefined ? { resamples: o.resamples } : {}) }));
+    out.interval.push(bootstrapMeanInterval(col, withoutUndefined({ seed: (o.seed ?? 1) + l, units: 'prompts' as const, resamples: o.resamples })));
     out.normalInterval.push({ low: m - half, high: m + half, level: 0.95, method: 'normal (mean ± 1.96·sd/√n over prompts, as Wendler et al. plot)' });
   }
   return out;

@@ -8,6 +8,7 @@ import type { DeviceRequest } from '../../shared/model-types.js';
 import { longOperation, progressWithAbort, type LongRunningOptions } from './progress.js';
 import { OPTION_DEFAULTS } from './defaults.js';
 import { withStore, type ProjectStore } from './store.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 export type { AlignmentResult, LayerIndexing, PoolingKind };
 
@@ -98,7 +99,7 @@ export async function align(options: AlignOptions): Promise<AlignOutput> {
             layers: indexing,
             pivot,
             pivotRequired: options.pivot !== undefined,
-            ...(kernel ? { kernel: kernel.run } : {}),
+            ...withoutUndefined({ kernel: kernel?.run }),
             permutations: options.permutations ?? defaults.permutations,
             seed: options.seed ?? defaults.seed,
             onLayer: (done, total) => progress(done, total, 'layers'),

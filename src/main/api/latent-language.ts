@@ -24,6 +24,7 @@ import { parseWordList } from '../corpus/word-list.js';
 import { engineOf, type Model } from './model.js';
 import { OPTION_DEFAULTS } from './defaults.js';
 import { longOperation, progressWithAbort, throwIfAborted, type LongRunningOptions } from './progress.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 export type { LatentTask, LayerSeries, DroppedConcept, VocabScheme, WordList };
 
@@ -135,14 +136,13 @@ export async function latentLanguage(options: LatentLanguageOptions): Promise<La
   const vocabScheme = detectVocabScheme(vocab);
   const { prompts, dropped } = latentPrompts(list, {
     task,
-    ...(options.from !== undefined ? { from: options.from } : {}),
     to: options.to,
     latent,
     shots,
     seed,
     vocab,
     scheme: vocabScheme,
-    ...(options.languageNames ? { languageNames: options.languageNames } : {}),
+    ...withoutUndefined({ from: options.from, languageNames: options.languageNames }),
   });
   if (prompts.length === 0) throw new UserError('no concept is left to measure', `dropped: ${dropped.slice(0, 5).map((d) => `${d.concept} (${d.reason})`).join('; ')}${dropped.length > 5 ? '; …' : ''}`);
   return longOperation(options, 'latent-language', async (o) => {
@@ -167,7 +167,7 @@ export async function latentLanguage(options: LatentLanguageOptions): Promise<La
         top1: l.top1.map((id) => model.tokenizer.idToToken(id)),
       };
     });
-    const summary = (pick: (r: LatentPromptResult) => number[]) => layerSeries(results.map(pick), { seed, ...(options.resamples !== undefined ? { resamples: options.resamples } : {}) });
+    const summary = (pick: (r: LatentPromptResult) => number[]) => layerSeries(results.map(pick), withoutUndefined({ seed, resamples: options.resamples }));
     return {
       task,
       from: task === 'translation' ? options.from! : options.to,

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 import { labelCoverage } from '../analysis/label-coverage.js';
 import { createFastTextIdentifier } from '../analysis/language-id.js';
 import { continuationText } from '../pipelines/continuation.js';
@@ -107,12 +108,7 @@ export interface ModelDescription extends Omit<ModelInfo, 'device' | 'hash'> {
 export async function inspectModel(dir: string, options: Pick<OpenModelOptions, 'taps' | 'arch' | 'variant' | 'file'> = {}): Promise<ModelDescription> {
   const d = await describeModelFolder(
     dir,
-    {
-      ...(options.taps?.length ? { taps: options.taps } : {}),
-      ...(options.arch ? { arch: options.arch } : {}),
-      ...(options.variant !== undefined ? { variant: options.variant } : {}),
-      ...(options.file !== undefined ? { file: options.file } : {}),
-    },
+    withoutUndefined({ taps: options.taps, arch: options.arch || undefined, variant: options.variant, file: options.file }),
     'inspect',
   );
   const i = d.info;
@@ -179,15 +175,11 @@ export async function lens(opened: Model, options: LensOptions): Promise<LensOut
   const langs = options.languages
     ? await labelSets(
         model,
-        await loadCorpus(options.languages, {
-          model,
-          ...(options.maxTextsPerLang !== undefined ? { maxTextsPerLang: options.maxTextsPerLang } : {}),
-          ...(options.maxTokensPerLang !== undefined ? { maxTokensPerLang: options.maxTokensPerLang } : {}),
-        }),
+        await loadCorpus(options.languages, withoutUndefined({ model, maxTextsPerLang: options.maxTextsPerLang, maxTokensPerLang: options.maxTokensPerLang })),
         { minShare: options.minShare ?? OPTION_DEFAULTS.lens.minShare, minCount: options.minCount ?? OPTION_DEFAULTS.lens.minCount },
       )
     : null;
-  const r = await model.lens({ inputIds: [enc.ids], topK: options.top ?? OPTION_DEFAULTS.lens.top, ...(langs ? { tokenSets: langs.sets } : {}) });
+  const r = await model.lens(withoutUndefined({ inputIds: [enc.ids], topK: options.top ?? OPTION_DEFAULTS.lens.top, tokenSets: langs?.sets }));
   const t = r.texts[0]!;
   const mass = (layer: number, pos: number): Record<string, number> =>
     Object.fromEntries(langs!.tokens.labels.map((label, k) => [label, t.setMass![layer]![pos]![k]!]));

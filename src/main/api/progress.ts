@@ -6,6 +6,7 @@
  */
 import { AMBIENT_PROGRESS, type AmbientOperation, type AmbientProgress, type OperationOutcome, type Progress } from '../../shared/ambient-progress.js';
 import { CancellationError } from '../../shared/errors.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 export { AMBIENT_PROGRESS, type AmbientOperation, type AmbientProgress, type OperationOutcome, type Progress };
 
@@ -57,6 +58,6 @@ export function throwIfAborted(signal: AbortSignal | undefined, what: string): v
 export function progressWithAbort(o: LongRunningOptions, stage: string, what: string): (done: number, total: number, detail?: string) => void {
   return (done, total, detail) => {
     throwIfAborted(o.signal, what);
-    o.onProgress?.({ stage, done, total, ...(detail !== undefined ? { detail } : {}) });
+    o.onProgress?.(withoutUndefined({ stage, done, total, detail }));
   };
 }

@@ -12,6 +12,7 @@ import { parseCompletions } from '../analysis/completions-file.js';
 import { createFastTextLabeler } from '../analysis/language-id.js';
 import { OPTION_DEFAULTS } from './defaults.js';
 import { LCB_SEGMENTED_LANGUAGES, LCB_WPR_LANGUAGES, lcbEnglishWords, scoreCompletionRows, type CompletionRow, type CompletionScore, type LcbRow, type LineLabeler } from '../analysis/lcb.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 const packageRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..');
 /** LCB's English word list as its `compute_metrics.py` filters it (assets/lcb, Apache-2.0, see its README). */
@@ -129,8 +130,7 @@ export async function scoreCompletions(rows: readonly CompletionRow[] | string, 
     threshold,
     minLineWords,
     wprLanguages,
-    ...(options.resamples !== undefined ? { resamples: options.resamples } : {}),
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...withoutUndefined({ resamples: options.resamples, seed: options.seed }),
   });
   return {
     input,
@@ -150,7 +150,7 @@ export async function scoreCompletions(rows: readonly CompletionRow[] | string, 
       ? {
           perCompletion: scored.completions.map((c, i) => {
             const r = list[i]!;
-            return { ...(r.id !== undefined ? { id: r.id } : {}), task: r.task ?? '', model: r.model ?? '', source: r.source ?? '', language: r.language, ...c };
+            return { ...withoutUndefined({ id: r.id }), task: r.task ?? '', model: r.model ?? '', source: r.source ?? '', language: r.language, ...c };
           }),
         }
       : {}),

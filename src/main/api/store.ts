@@ -4,6 +4,7 @@ import { isUserError, UserError } from '../../shared/errors.js';
 import type { ResultKind } from '../../shared/result-kinds.js';
 import { openStore as openInternalStore, type RunRecord, type Store, type StoredResult } from '../store/index.js';
 import { storeUserError } from '../store/sqlite-errors.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 /** Options of `openStore`. */
 export interface OpenStoreOptions {
@@ -82,7 +83,7 @@ export class ProjectStore {
     const where = [runId !== undefined ? 'run_id = @runId' : '', filter.kind !== undefined ? 'kind = @kind' : ''].filter(Boolean);
     const rows = this.query<{ id: number; run_id: number | null; kind: ResultKind; params_json: string; partial: number; created_at: string }>(
       `SELECT id, run_id, kind, params_json, partial, created_at FROM results ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC`,
-      { ...(runId !== undefined ? { runId } : {}), ...(filter.kind !== undefined ? { kind: filter.kind } : {}) },
+      withoutUndefined({ runId, kind: filter.kind }),
     );
     return rows.map((r) => ({ id: r.id, runId: r.run_id, kind: r.kind, params: JSON.parse(r.params_json) as unknown, partial: r.partial === 1, createdAt: r.created_at }));
   }

@@ -10,6 +10,7 @@ import { corpusLabel, loadCorpus, type CorpusLimitOptions, type CorpusSource } f
 import { longOperation, progressWithAbort, throwIfAborted, type LongRunningOptions } from './progress.js';
 import { OPTION_DEFAULTS } from './defaults.js';
 import { withStore, type ProjectStore } from './store.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 export type { WorkingLanguageResult };
 
@@ -69,7 +70,7 @@ export async function workingLanguage(options: WorkingLanguageOptions): Promise<
       const texts = await loadCorpus(options.corpus, { ...limitsOf(options), model });
       throwIfAborted(o.signal, 'working language');
       const progress = progressWithAbort(o, 'working-language', 'working language');
-      return workingLanguageOverCorpus(model, texts, { batchSize: options.batch ?? defaults.batch, minShare, minCount, ...uncertainty, ...(options.evidence ? { evidence: options.evidence } : {}), onProgress: (d, t) => progress(d, t) });
+      return workingLanguageOverCorpus(model, texts, { batchSize: options.batch ?? defaults.batch, minShare, minCount, ...uncertainty, ...withoutUndefined({ evidence: options.evidence }), onProgress: (d, t) => progress(d, t) });
     });
   if (!options.store) {
     const { tokens, result } = await compute();

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { UserError } from '../../shared/errors.js';
 import * as api from '../api/index.js';
 import type { DeviceRequest } from '../../shared/model-types.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 type Model = api.Model;
 
@@ -34,10 +35,7 @@ export function collect(value: string, previous: string[]): string[] {
 export async function openModel(dir: string, o: ModelOptions): Promise<Model> {
   return api.openModel(dir, {
     device: o.device,
-    ...(o.tap?.length ? { taps: o.tap } : {}),
-    ...(o.arch ? { arch: o.arch } : {}),
-    ...(o.variant !== undefined ? { variant: o.variant } : {}),
-    ...(o.file !== undefined ? { file: o.file } : {}),
+    ...withoutUndefined({ taps: o.tap, arch: o.arch || undefined, variant: o.variant, file: o.file }),
   });
 }
 

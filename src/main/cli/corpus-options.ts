@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CorpusParams } from '../../shared/result-kinds.js';
 import { parseIntOption } from './common.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 export interface CorpusOptions {
   corpus: string;
@@ -17,10 +18,7 @@ export function addCorpusOptions(cmd: Command, flag = '--corpus <src>', what = '
 
 /** The per-language limits the user gave, without the ones left unset (the API's and the store's shape). */
 export function corpusLimits(o: Omit<CorpusOptions, 'corpus'>): Omit<CorpusParams, 'corpus'> {
-  return {
-    ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}),
-    ...(o.maxTokensPerLang !== undefined ? { maxTokensPerLang: o.maxTokensPerLang } : {}),
-  };
+  return withoutUndefined({ maxTextsPerLang: o.maxTextsPerLang, maxTokensPerLang: o.maxTokensPerLang });
 }
 
 /** The corpus as recorded with a stored result: its source and the limits applied. */

@@ -11,6 +11,7 @@ import type { CellGlobals } from '../../shared/cell-globals.js';
 import { CancellationError } from '../../shared/errors.js';
 import type { MimeBundle } from '../../shared/kernel-types.js';
 import { progressBundle, type ProgressDisplay, type ProgressState } from '../../shared/progress-display.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 /** At most ten updates a second per bar: enough for the eye, little for the wire and the saved notebook. */
 export const THROTTLE_MS = 100;
@@ -112,7 +113,7 @@ export function progressHandle(op: ProgressOperation, total = 0): ReturnType<Cel
   let done = 0;
   let size = total;
   let detail: string | undefined;
-  const show = () => op.report({ stage: op.state.label, done, total: size, ...(detail !== undefined ? { detail } : {}) });
+  const show = () => op.report(withoutUndefined({ stage: op.state.label, done, total: size, detail }));
   if (total > 0) show();
   return {
     /** Aborted when the cell is interrupted: check it in loops (or pass it to an API call). */

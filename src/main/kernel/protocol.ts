@@ -18,6 +18,7 @@ import { packageRoot } from './resolve.js';
 import { isMessage, replyType, type ErrorReply, type ExecuteReply, type ExecutionState, type MessageContents, type MsgType, type Received, type ReplyType, type RequestType } from './messages.js';
 import type { FromMain } from './thread-protocol.js';
 import { makeMessage, makeUnknownReply, PROTOCOL_VERSION, type MessageHeader, type ReceivedMessage } from './wire.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 type CellResult = { ok: true; value: unknown } | { ok: false; error: CellError };
 
@@ -137,7 +138,7 @@ export class KernelProtocol {
   }
 
   private send<T extends MsgType>(channel: 'shell' | 'control' | 'iopub', msgType: T, content: MessageContents[T], parent?: MessageHeader, identities?: Buffer[]): void {
-    this.post({ type: 'send', channel, msg: makeMessage(msgType, content, this.session, parent), ...(identities ? { identities } : {}) });
+    this.post({ type: 'send', channel, msg: makeMessage(msgType, content, this.session, parent), ...withoutUndefined({ identities }) });
   }
 
   private status(state: ExecutionState, parent?: MessageHeader): void {

@@ -476,6 +476,6 @@ function nodeEps(node: { attributes: Record<string, number | number[]> }): { eps
   return typeof e === 'number' ? { eps: e } : {};
 }
 
-function pooledEnds(embedding: string | null, finalNorm: string | undefined): InstrumentSpec['pooledEnds'] {
+function pooledEnds(embedding: string | null, finalNorm: string | undefined): NonNullable<InstrumentSpec['pooledEnds']> {
   return { ...(embedding ? { embedding } : {}), ...(finalNorm ? { final_norm: finalNorm } : {}) };
 }

@@ -9,6 +9,7 @@ import { alignmentByLayer, pooledTexts, type AlignmentResult, type AsyncSimilari
 import { openStore, type RunRecord, type RunStatus, type Store, type StoredResult } from '../store/index.js';
 import type { CheckpointInput } from '../analysis/checkpoints.js';
 import { NEURON_SELECTION_KINDS } from '../../shared/result-kinds.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 /** The capture run that operations reading a store use unless told another. */
 export const DEFAULT_CAPTURE_RUN = 'capture';
@@ -175,10 +176,8 @@ export function alignStoredRun(
   return alignmentByLayer(pooledLayersOf(store, run, o.pool, indexing), {
     languages,
     ...(o.pivot !== undefined && languages.includes(o.pivot) ? { pivot: o.pivot } : {}),
-    ...(o.kernel ? { kernel: o.kernel } : {}),
     ...(o.onLayer ? { onLayer: (done: number) => o.onLayer!(done, total) } : {}),
-    ...(o.permutations !== undefined ? { permutations: o.permutations } : {}),
-    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...withoutUndefined({ kernel: o.kernel, permutations: o.permutations, seed: o.seed }),
   });
 }
 
@@ -251,8 +250,7 @@ export function checkpointInputOf(store: Store, selection: LapeSelection): Check
     name: basename(run.modelDir),
     lape: selection.result,
     ...(nll ? { nll: Object.fromEntries(Object.entries(nll).map(([k, v]) => [k, v.sum / Math.max(1, v.count)])) } : {}),
-    ...(wl ? { workingLanguage: wl } : {}),
-    ...(al ? { alignment: al } : {}),
+    ...withoutUndefined({ workingLanguage: wl, alignment: al }),
     ...withLearned(selection.result.learnedCheck ?? learnedCheckOf(store, run)),
   };
 }

@@ -11,6 +11,7 @@ import type { CorpusText } from '../../shared/corpus-text.js';
 import type { Model } from '../model/model.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { lengthSortedBatches } from './batches.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 export interface WorkingLanguageRun {
   tokens: TokenLanguages;
@@ -56,8 +57,7 @@ export async function tokenLanguagesOfCorpus(
   const tokens = tokenLanguages(counts, {
     tokenTexts: await tokenTexts(model.tokenizer, V),
     languageScripts: DEFAULT_LANGUAGE_SCRIPTS,
-    ...(o.minShare !== undefined ? { minShare: o.minShare } : {}),
-    ...(o.minCount !== undefined ? { minCount: o.minCount } : {}),
+    ...withoutUndefined({ minShare: o.minShare, minCount: o.minCount }),
     evidence: [keywordEvidence([...counts.keys()]), ...(o.evidence ?? [])],
   });
   // One indicator column per label: the in-graph lens sums each position's probability per column.

@@ -15,6 +15,7 @@ import { listStores, storeOverview, storeQuery } from './store-browser.js';
 import { stopQueryProcesses } from './store-query-process.js';
 import { NotebookTrust } from './trust.js';
 import { Workspace } from './workspace.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 /** Who is calling: events go back to that page only; `connection` names it (closing it ends its sessions). */
 export interface CallContext {
@@ -107,7 +108,7 @@ export function createBackend({ models, workspace: root, queryTimeoutMs, dataDir
             token: p.top[0]!.token,
             prob: p.top[0]!.prob!,
             entropy: p.entropy!,
-            ...(p.languageMass ? { languageMass: p.languageMass } : {}),
+            ...withoutUndefined({ languageMass: p.languageMass }),
           })),
         ),
       };
@@ -124,7 +125,7 @@ export function createBackend({ models, workspace: root, queryTimeoutMs, dataDir
     async 'notebook.read'({ path }) {
       const file = await workspace.read(path);
       const recovery = file.recovery && { ...file.recovery, trusted: await trust.isTrusted(file.recovery.text) };
-      return { ...file, trusted: await trust.isTrusted(file.text), ...(recovery ? { recovery } : {}) };
+      return { ...file, trusted: await trust.isTrusted(file.text), ...withoutUndefined({ recovery }) };
     },
     async 'notebook.write'({ path, text, expectMtimeMs, trusted }) {
       const written = await workspace.write(path, text, expectMtimeMs);

@@ -22,6 +22,7 @@ import { createBackend, type Backend, type CallContext } from './backend.js';
 import { FRAME_CSP, hostAllowed, originAllowed, pageCsp, tokenMatches } from './guard.js';
 import type { ModelSlot } from './model-slot.js';
 import { FRAME_HTML, MIME, plotlyPath, rendererAsset, rendererIndex } from './static-files.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 export interface ServerHandle {
   /** The URL to open, token included. */
@@ -47,7 +48,7 @@ const MAX_REQUEST_BYTES = MAX_MESSAGE_BYTES;
 
 export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   const token = opts.token ?? randomBytes(24).toString('hex');
-  const backend = createBackend({ models: opts.models, workspace: opts.workspace ?? process.cwd(), ...(opts.queryTimeoutMs !== undefined ? { queryTimeoutMs: opts.queryTimeoutMs } : {}), ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}) });
+  const backend = createBackend({ models: opts.models, workspace: opts.workspace ?? process.cwd(), ...withoutUndefined({ queryTimeoutMs: opts.queryTimeoutMs, dataDir: opts.dataDir }) });
   let port = 0;
 
   const server = createServer((req, res) => {

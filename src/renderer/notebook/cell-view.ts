@@ -6,6 +6,7 @@ import type { NbCell, NbOutput } from '../../shared/notebook-doc.js';
 import { renderMarkdown } from '../markdown.js';
 import { createCellEditor, highlightLine, monaco } from './editor.js';
 import { errorLine, renderOutput, updateOutput } from './outputs.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 export interface CellView {
   cell: NbCell;
@@ -145,7 +146,7 @@ export function appendOutput(view: CellView, output: NbOutput, ctx: OutputContex
   if (o.output_type === 'stream' && last?.output_type === 'stream' && last['name'] === o['name']) last['text'] = String(last['text']) + String(o['text']);
   else outs.push(o);
   if (displayId) view.displays.set(displayId, o);
-  renderOutput(view.outputs, o, ctx.figureName, { ...(displayId ? { displayId } : {}), ...(ctx.cancel ? { cancel: ctx.cancel } : {}), trusted: ctx.trusted });
+  renderOutput(view.outputs, o, ctx.figureName, withoutUndefined({ displayId: displayId || undefined, cancel: ctx.cancel, trusted: ctx.trusted }));
   if (o.output_type === 'error' && view.editor) {
     const line = errorLine(o, view.cell.execution_count != null ? `cell [${view.cell.execution_count}]` : undefined);
     if (line !== null) view.clearHighlight = highlightLine(view.editor, line);
@@ -159,6 +160,6 @@ export function updateDisplay(view: CellView, displayId: string, output: NbOutpu
   const { transient: _t, ...o } = output as NbOutput & { transient?: unknown };
   shown['data'] = o['data'];
   shown['metadata'] = o['metadata'] ?? {};
-  updateOutput(view.outputs, displayId, shown, ctx.figureName, { ...(ctx.cancel ? { cancel: ctx.cancel } : {}), trusted: ctx.trusted });
+  updateOutput(view.outputs, displayId, shown, ctx.figureName, withoutUndefined({ cancel: ctx.cancel, trusted: ctx.trusted }));
   return true;
 }

@@ -3,6 +3,7 @@ import { ablate, describeLapeSelection, OPTION_DEFAULTS } from '../../api/index.
 import { addModelOptions, output, parseFloatOption, parseIntOption, requireDbPath, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { addCorpusOptions, type CorpusOptions, corpusParams } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
+import { withoutUndefined } from '../../../shared/without-undefined.js';
 
 const DEFAULTS = OPTION_DEFAULTS.ablate;
 
@@ -18,7 +19,7 @@ export function registerAblate(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (dir: string, o: ModelOptions & OutputOptions & CorpusOptions & { db: string; run?: string; selection?: number; scale: number; batch: number; randomSets: number; seed: number }) => {
       // Resolved before the model loads: the user sees which selection (or what is missing) at once.
-      const chosen = describeLapeSelection({ store: requireDbPath(o.db), ...(o.run !== undefined ? { run: o.run } : {}), ...(o.selection !== undefined ? { selection: o.selection } : {}) });
+      const chosen = describeLapeSelection({ store: requireDbPath(o.db), ...withoutUndefined({ run: o.run, selection: o.selection }) });
       process.stderr.write(`using ${chosen.description}\n`);
       await withModel(dir, o, async (model) => {
         const bar = progressBar('ablate');

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { align, OPTION_DEFAULTS, type AlignOutput } from '../../api/index.js';
 import type { DeviceRequest } from '../../../shared/model-types.js';
 import { output, parseIntOption, requireDbPath, type OutputOptions } from '../common.js';
+import { withoutUndefined } from '../../../shared/without-undefined.js';
 
 interface AlignCliOptions extends OutputOptions {
   db: string;
@@ -41,9 +42,8 @@ export function registerAlign(program: Command): void {
       const r = await align({
         store: requireDbPath(o.db),
         run: o.run,
-        ...(o.pool ? { pool: o.pool } : {}),
         layers: o.layers,
-        ...(o.pivot !== undefined ? { pivot: o.pivot } : {}),
+        ...withoutUndefined({ pool: o.pool, pivot: o.pivot }),
         permutations: o.permutations,
         seed: o.seed,
         kernel: o.kernel,

@@ -5,6 +5,7 @@ import { parseLayerList, parsePoolVectors, parseShard } from '../capture-options
 import { addModelOptions, interruptOnSigint, output, parseIntOption, requireDbPath, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { addCorpusOptions, type CorpusOptions, corpusParams } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
+import { withoutUndefined } from '../../../shared/without-undefined.js';
 
 const DEFAULTS = OPTION_DEFAULTS.capture;
 
@@ -53,9 +54,7 @@ export function registerCapture(program: Command): void {
             batch: o.batch,
             maxBatchTokens: o.maxBatchTokens,
             keepActivations: o.keepActivations,
-            ...(pooling ? { pooling } : {}),
-            ...(o.shard ? { shard: o.shard } : {}),
-            ...(o.maxTokensPerText !== undefined ? { maxTokensPerText: o.maxTokensPerText } : {}),
+            ...withoutUndefined({ pooling, shard: o.shard, maxTokensPerText: o.maxTokensPerText }),
             onProgress: (p) => bar.update(p.done, p.total, p.detail),
           }).catch((e: unknown) => {
             if (!(e instanceof CancellationError)) throw e;

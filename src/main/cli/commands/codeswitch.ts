@@ -4,6 +4,7 @@ import { codeSwitch, describeLapeSelection, OPTION_DEFAULTS, type CodeSwitchOpti
 import { addModelOptions, output, parseFloatOption, parseIntOption, requireDbPath, showToken, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { addCorpusOptions, corpusLimits, type CorpusOptions } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
+import { withoutUndefined } from '../../../shared/without-undefined.js';
 
 interface CodeSwitchCliOptions extends ModelOptions, OutputOptions, Omit<CorpusOptions, 'corpus'> {
   prompts: string;
@@ -61,7 +62,7 @@ export function registerCodeSwitch(program: Command): void {
           modelName: dir,
           prompts: o.prompts,
           ...corpusLimits(o),
-          ...(intervention ? { intervention } : {}),
+          ...withoutUndefined({ intervention }),
           baseline: o.baseline,
           samples: o.samples,
           maxNewTokens: o.maxNewTokens,
@@ -79,16 +80,16 @@ export function registerCodeSwitch(program: Command): void {
 }
 
 /** Validates --ablate/--amplify. */
-function interventionOption(o: CodeSwitchCliOptions): CodeSwitchOptions['intervention'] | null {
+function interventionOption(o: CodeSwitchCliOptions): CodeSwitchOptions['intervention'] {
   if (o.ablate !== undefined && o.amplify !== undefined) throw new UserError('--ablate and --amplify cannot be combined', 'Pass one of them.');
   const lang = o.ablate ?? o.amplify;
-  if (lang === undefined) return null;
+  if (lang === undefined) return undefined;
   const mode = o.ablate !== undefined ? 'ablate' : 'amplify';
   if (o.db === undefined) {
     throw new UserError(`--${mode} needs --db`, 'Pass the SQLite file with a LAPE result: `babelscope capture DIR --corpus SRC --db FILE`, then `babelscope lape --db FILE`.');
   }
   requireDbPath(o.db);
-  return { mode, lang, store: o.db, factor: o.factor, ...(o.run !== undefined ? { run: o.run } : {}), ...(o.selection !== undefined ? { selection: o.selection } : {}) };
+  return { mode, lang, store: o.db, factor: o.factor, ...withoutUndefined({ run: o.run, selection: o.selection }) };
 }
 
 const num = (v: number | null, digits = 3): string => (v === null ? '–' : v.toFixed(digits));

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { compareCheckpoints } from '../../api/index.js';
 import { UserError } from '../../../shared/errors.js';
 import { collect, output, parseIntOption, requireDbPath, type OutputOptions } from '../common.js';
+import { withoutUndefined } from '../../../shared/without-undefined.js';
 
 export function registerCompare(program: Command): void {
   program
@@ -17,7 +18,7 @@ export function registerCompare(program: Command): void {
         throw new UserError(`compare got ${o.selection.length} --selection for ${o.db.length} --db files`, 'Give one --selection per --db, in the same order, or none to use the latest of each.');
       }
       for (const path of o.db) requireDbPath(path);
-      const c = compareCheckpoints({ stores: o.db, ...(o.run !== undefined ? { run: o.run } : {}), ...(o.selection.length ? { selections: o.selection } : {}) });
+      const c = compareCheckpoints({ stores: o.db, ...withoutUndefined({ run: o.run }), ...(o.selection.length ? { selections: o.selection } : {}) });
       for (const s of c.selections) process.stderr.write(`using ${s.description}\n`);
       for (const w of c.warnings) process.stderr.write(`warning: ${w}\n`);
       output(o, c, () => {

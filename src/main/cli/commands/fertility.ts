@@ -3,6 +3,7 @@ import { UserError } from '../../../shared/errors.js';
 import { fertility, OPTION_DEFAULTS, type FertilityOutput, type FertilityRow } from '../../api/index.js';
 import { output, type OutputOptions } from '../common.js';
 import { addCorpusOptions, type CorpusOptions } from '../corpus-options.js';
+import { withoutUndefined } from '../../../shared/without-undefined.js';
 
 export function registerFertility(program: Command): void {
   addCorpusOptions(
@@ -16,7 +17,7 @@ export function registerFertility(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (args: string[], o: OutputOptions & CorpusOptions & { pivot: string; wordTokens: 'in-context' | 'alone' }) => {
       if (o.maxTokensPerLang !== undefined) throw new UserError('fertility does not take --max-tokens-per-lang', 'Token counts differ between tokenizers: limit the corpus with --max-texts-per-lang.');
-      const result = await fertility({ tokenizers: args, corpus: o.corpus, pivot: o.pivot, wordTokens: o.wordTokens, ...(o.maxTextsPerLang !== undefined ? { maxTextsPerLang: o.maxTextsPerLang } : {}) });
+      const result = await fertility(withoutUndefined({ tokenizers: args, corpus: o.corpus, pivot: o.pivot, wordTokens: o.wordTokens, maxTextsPerLang: o.maxTextsPerLang }));
       output(o, result, () => renderHuman(result));
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { inspectModel, layerTensorNames } from '../../api/index.js';
 import { addModelOptions, output, parseIntOption, type ModelOptions, type OutputOptions } from '../common.js';
+import { withoutUndefined } from '../../../shared/without-undefined.js';
 
 export function registerInspect(program: Command): void {
   addModelOptions(program.command('inspect').argument('<dir>', 'model folder').description('show a model\'s shape, tap points and inputs/outputs'))
@@ -13,12 +14,7 @@ export function registerInspect(program: Command): void {
         return;
       }
       // The graph alone: no onnxruntime session, no weights read (the hash shows once a run computed it).
-      const d = await inspectModel(dir, {
-        ...(o.tap?.length ? { taps: o.tap } : {}),
-        ...(o.arch ? { arch: o.arch } : {}),
-        ...(o.variant !== undefined ? { variant: o.variant } : {}),
-        ...(o.file !== undefined ? { file: o.file } : {}),
-      });
+      const d = await inspectModel(dir, withoutUndefined({ taps: o.tap, arch: o.arch || undefined, variant: o.variant, file: o.file }));
       output(o, d, () =>
         [
           `${d.architecture} (${d.modelType}) — ${d.numLayers} layers, hidden ${d.hiddenSize}, MLP ${d.intermediateSize}, vocab ${d.vocabSize}, heads ${d.numHeads}/${d.numKvHeads} kv, context ${d.maxPositions}`,

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { bundledWordList, latentLanguage, OPTION_DEFAULTS, type LatentTask } from '../../api/index.js';
 import { addModelOptions, output, parseIntOption, showToken, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { progressBar } from '../progress.js';
+import { withoutUndefined } from '../../../shared/without-undefined.js';
 
 const DEFAULTS = OPTION_DEFAULTS.latentLanguage;
 
@@ -29,13 +30,11 @@ export function registerLatentLanguage(program: Command): void {
           model,
           words: o.words,
           task: o.task,
-          ...(o.from !== undefined ? { from: o.from } : {}),
           to: o.to,
           latent: o.latent,
-          ...(o.shots !== undefined ? { shots: o.shots } : {}),
           seed: o.seed,
-          ...(o.maxConcepts !== undefined ? { maxConcepts: o.maxConcepts } : {}),
           batch: o.batch,
+          ...withoutUndefined({ from: o.from, shots: o.shots, maxConcepts: o.maxConcepts }),
           onProgress: (p) => bar.update(p.done, p.total),
         });
         bar.stop();

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { UserError } from '../../../shared/errors.js';
 import { runNotebook } from '../../notebook/run.js';
 import { output, parseFloatOption, type OutputOptions } from '../common.js';
+import { withoutUndefined } from '../../../shared/without-undefined.js';
 
 interface RunCliOptions extends OutputOptions {
   out?: string;
@@ -34,11 +35,8 @@ export function registerRun(program: Command): void {
       process.on('SIGINT', onSigint);
       try {
         const report = await runNotebook(notebook, {
-          ...(o.out ? { out: o.out } : {}),
-          ...(o.figures ? { figuresDir: o.figures } : {}),
+          ...withoutUndefined({ out: o.out || undefined, figuresDir: o.figures || undefined, device: o.device || undefined, timeoutSec: o.timeout }),
           format: o.format,
-          ...(o.device ? { device: o.device } : {}),
-          ...(o.timeout !== undefined ? { timeoutSec: o.timeout } : {}),
           allowErrors: Boolean(o.allowErrors),
           log: (line) => process.stderr.write(line + '\n'),
           signal: abort.signal,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { OPTION_DEFAULTS, scoreCompletions, type CompletionScoreRow, type ScoreCompletionsOutput } from '../../api/index.js';
 import { parseFloatOption, parseIntOption, type OutputOptions } from '../common.js';
+import { withoutUndefined } from '../../../shared/without-undefined.js';
 
 interface ScoreCompletionsCliOptions extends OutputOptions {
   intervals?: boolean;
@@ -27,11 +28,7 @@ export function registerScoreCompletions(program: Command): void {
     .option('--min-line-words <n>', 'lines with fewer words are not scored', parseIntOption('--min-line-words', 1), OPTION_DEFAULTS.scoreCompletions.minLineWords)
     .option('--json', 'print JSON: { rows: [{ task, model, source, language, n, lpr, wpr, lcpr }] } (rates 0–1, null where LCB prints N/A)')
     .action(async (file: string, o: ScoreCompletionsCliOptions) => {
-      const result = await scoreCompletions(file, {
-        threshold: o.threshold,
-        minLineWords: o.minLineWords,
-        ...(o.englishWords !== undefined ? { englishWords: o.englishWords } : {}),
-      });
+      const result = await scoreCompletions(file, withoutUndefined({ threshold: o.threshold, minLineWords: o.minLineWords, englishWords: o.englishWords }));
       const intervals = o.intervals === true;
       if (o.json) process.stdout.write(JSON.stringify({ rows: result.rows.map((r) => rowJson(r, intervals)) }) + '\n');
       else process.stdout.write(renderHuman(result, intervals) + '\n');

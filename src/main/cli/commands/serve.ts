@@ -11,6 +11,7 @@ import { Option } from 'commander';
 import { bundledModelDir } from './tour.js';
 import { EXIT_WITH_PARENT_ENV } from '../../electron/backend-process.js';
 import { OPTION_DEFAULTS } from '../../api/index.js';
+import { withoutUndefined } from '../../../shared/without-undefined.js';
 
 export interface ServeOptions {
   port?: number;
@@ -53,7 +54,7 @@ function workspaceDir(dir: string | undefined): string {
 export async function serve(dir: string | undefined, o: ServeOptions): Promise<void> {
   const workspace = workspaceDir(dir);
   const models = new ModelSlot(resolve(o.model ?? bundledModelDir), o.device);
-  const server = await startServer({ models, workspace, ...(o.port !== undefined ? { port: o.port } : {}), ...(o.queryTimeout !== undefined ? { queryTimeoutMs: o.queryTimeout * 1000 } : {}) });
+  const server = await startServer({ models, workspace, ...withoutUndefined({ port: o.port, queryTimeoutMs: o.queryTimeout === undefined ? undefined : o.queryTimeout * 1000 }) });
   process.stdout.write(o.json ? JSON.stringify({ url: server.url, origin: server.origin }) + '\n' : `Babelscope is running at ${server.url}\n(workspace ${workspace}; Ctrl+C stops it)\n`);
   if (o.open !== false && !o.json) openBrowser(server.url);
   await new Promise<void>((done) => {
