@@ -97,8 +97,11 @@ describe('HTML outputs follow Jupyter’s trust model (real server and Chromium)
     await page.waitForFunction(() => (globalThis as unknown as { probes: string[] }).probes.some((p) => p.startsWith('rtc')), undefined, { timeout: 30_000 });
     assert.equal(await page.locator('iframe.html-output').getAttribute('sandbox'), 'allow-scripts');
     assert.match((await probes(page)).join(' '), /rtc (stable|have-local-offer|closed)/, 'a trusted output can use WebRTC, as in Jupyter');
+    // The page renders the trusted outputs first, then asks the backend to remember the trust: wait for that write.
+    const trustFile = join(wb!.dataDir, 'trusted-notebooks.json');
+    for (let waited = 0; !existsSync(trustFile) && waited < 10_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(existsSync(trustFile), 'the trust is written to the data folder');
     await page.context().close();
-    assert.ok(existsSync(join(wb!.dataDir, 'trusted-notebooks.json')));
 
     const again = await openNotebook('foreign.ipynb');
     await again.waitForFunction(() => (globalThis as unknown as { probes: string[] }).probes.some((p) => p.startsWith('rtc')), undefined, { timeout: 30_000 });
