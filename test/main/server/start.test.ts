@@ -21,12 +21,13 @@ function launch(args: string[], urlLine: RegExp) {
     });
     void exited.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)));
   });
-  return { url, stderr: () => stderr, stop: () => (child.kill('SIGTERM'), exited) };
+  return { url, stderr: () => stderr, stop: () => (child.kill('SIGTERM'), exited), kill: () => void child.kill('SIGKILL') };
 }
 
 describe('serve and start', () => {
-  it('serve --json prints the URL with its token; the page needs the token; SIGTERM stops it cleanly', async () => {
+  it('serve --json prints the URL with its token; the page needs the token; SIGTERM stops it cleanly', async (t) => {
     const app = launch(['serve', '--json', '--device', 'cpu'], /^(\{.*\})$/);
+    t.after(() => app.kill()); // a failed assertion would otherwise leave the server (and the test) running
     const { url, origin } = JSON.parse(await app.url) as { url: string; origin: string };
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{48}$/);
     const page = await fetch(url);
@@ -37,8 +38,9 @@ describe('serve and start', () => {
     assert.equal(await app.stop(), 0);
   });
 
-  it('npm start without an Electron binary says so in one line and serves browser mode', { skip: existsSync(join(repoRoot, 'node_modules', 'electron', 'path.txt')) && 'an Electron binary is installed here' }, async () => {
+  it('npm start without an Electron binary says so in one line and serves browser mode', { skip: existsSync(join(repoRoot, 'node_modules', 'electron', 'path.txt')) && 'an Electron binary is installed here' }, async (t) => {
     const app = launch(['start', '--no-open', '--device', 'cpu'], /running at (http\S+)/);
+    t.after(() => app.kill());
     const url = await app.url;
     assert.equal((await fetch(url)).status, 200);
     const lines = app.stderr().trim().split('\n');
