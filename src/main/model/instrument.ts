@@ -487,7 +487,7 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
   }
 
   // Every If, with the switch it runs on; `layer` places it (see below).
-  const ifs: { on: string; built: Built; layer: number | 'embedding' | 'end' }[] = [];
+  const ifs: { on: string; built: Built; layer: number | 'embedding' | 'end'; leaf?: string }[] = [];
   const L = spec.residuals.length;
   const taps = [...new Set([...spec.residuals, ...spec.activations.map((_, l) => scaledActName(l)), ...spec.extraTaps.map((t) => renames.get(t) ?? t)])];
   taps.forEach((t, i) => {
@@ -501,7 +501,7 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
     switchInput(w, defaults, { name: lensNames.kInput, type: 'int64', dims: [1], fill: 1 }, [1]);
     switchInput(w, defaults, { name: lensNames.setsInput, type: 'float32', dims: [spec.vocabSize, 1], fill: 0 }, [spec.vocabSize, 'sets']);
     lensConstants(spec.lens, w);
-    for (let l = 0; l < L; l++) ifs.push({ on: lensNames.on, built: lensNormBranch(spec, spec.lens, l), layer: l });
+    for (let l = 0; l < L; l++) ifs.push({ on: lensNames.on, built: lensNormBranch(spec, spec.lens, l), layer: l, leaf: lensNames.normed(l) });
     ifs.push({ on: lensNames.on, built: lensHeadBranch(spec, spec.lens), layer: 'end' });
   }
   off(captureNames.on);
@@ -519,9 +519,15 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
   // last-added first, emitting each node after its inputs. Added last to first layer, and the
   // embedding's last, each layer's Ifs run as soon as the layer is done, and its tensors are freed.
   const rank = (x: (typeof ifs)[number]['layer']) => (x === 'end' ? -1 : x === 'embedding' ? L : L - 1 - x);
-  for (const { on, built } of [...ifs].sort((a, b) => rank(a.layer) - rank(b.layer))) {
+  for (const { on, built, leaf } of [...ifs].sort((a, b) => rank(a.layer) - rank(b.layer))) {
     ifNode(main, on, built.branch, built.outputs);
     for (const o of built.outputs) encodeValueInfo(w, 12, o.name);
+    if (leaf) {
+      // An If read by a later node is no leaf, so the walk would reach it only from that node, after the
+      // last layer (the lens's final If holding every residual till then): a leaf reading it places it here.
+      main.add('Shape', [leaf], [`${leaf}.shape`]);
+      encodeValueInfo(w, 12, `${leaf}.shape`);
+    }
   }
   main.encode(w);
 
