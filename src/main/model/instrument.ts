@@ -1,6 +1,6 @@
 /**
  * Builds the one instrumented graph a model runs as, by editing its protobuf bytes (weights untouched):
- * - taps: intermediate tensors become extra graph outputs;
+ * - taps: intermediate tensors are copied out as extra graph outputs, each by an If switched by its own input;
  * - scales: every MLP activation is multiplied by a per-layer scale input that defaults to ones, so
  *   ablation and amplification need no other graph;
  * - the logit lens, the capture reductions and the next-token NLL are each computed inside `If`
