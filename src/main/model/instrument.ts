@@ -384,9 +384,10 @@ function captureConstants(w: Writer): void {
 
 /**
  * What a capture stores of one layer, per text and neuron: the count of activations > 0, their sum and
- * sum of squares over the counted positions; and the layer's residual pooled (see `pool`). The count
- * is an integer MatMul of the token mask with a uint8 copy of `activation > 0` (a quarter of a float
- * copy); the sums come from the masked activation and its square.
+ * sum of squares over the counted positions; and the layer's residual pooled (see `poolBranch`). At
+ * most one float32 [batch, pos, width] temporary: the masked activation, whose sum and sum of squares
+ * are reduced from it directly; the count is an integer MatMul of the token mask with a uint8 copy of
+ * `activation > 0`.
  */
 function captureLayerBranch(spec: InstrumentSpec, l: number): Built {
   const p = `babelscope.capture.${l}`;
@@ -400,32 +401,19 @@ function captureLayerBranch(spec: InstrumentSpec, l: number): Built {
   b.add('Cast', [`${p}.mask_t`], [`${p}.mask_u8`], [{ name: 'to', int: OnnxType.UINT8 }]);
   b.add('MatMulInteger', [`${p}.mask_u8`, `${p}.gt_u8`], [`${p}.positive_i32`]);
   b.add('Cast', [`${p}.positive_i32`], [thenName(captureNames.positive(l))], [{ name: 'to', int: OnnxType.FLOAT }]);
-  // Mul + ReduceSum, not ReduceSumSquare: onnxruntime has no fast path for the latter over a middle
-  // axis (a third slower capture). Listed so that the square is the masked activation's last reader.
   b.add('Mul', [act, m], [`${p}.act_m`]);
-  b.add('Mul', [`${p}.act_m`, `${p}.act_m`], [`${p}.act_sq`]);
-  sum('ReduceSum', `${p}.act_sq`, thenName(captureNames.sumSquares(l)), 0);
   sum('ReduceSum', `${p}.act_m`, thenName(captureNames.sums(l)), 0);
+  sum('ReduceSumSquare', `${p}.act_m`, thenName(captureNames.sumSquares(l)), 0);
   const outputs = [captureNames.positive(l), captureNames.sums(l), captureNames.sumSquares(l)].map((name) => ({ name, type: OnnxType.FLOAT }));
   return { branch: b, outputs: [...outputs, ...pool(b, spec, l, spec.residuals[l]!)] };
 }
 
-/**
- * A residual pooled per text: summed over the counted positions, at the last token, position-weighted;
- * each a weighted ReduceSum (faster than one batched MatMul of the three weight rows, measured).
- */
+/** A residual pooled per text in one MatMul, [batch, 3, pos] × [batch, pos, hidden]: summed, at the last token, position-weighted. */
 function pool(b: Nodes, spec: InstrumentSpec, key: number | PooledEnd, tensor: string): { name: string; type: number }[] {
   const names = [captureNames.residSum(key), captureNames.residLast(key), captureNames.residWeightedSum(key)];
-  const p = `babelscope.capture.${key}`;
-  const resid = b.f32(tensor);
-  b.add('Transpose', [captureNames.poolWeights], [`${p}.weights`], [{ name: 'perm', ints: [0, 2, 1] }]);
-  const weights = names.map((_, i) => `${p}.weight_${i}`);
-  b.add('Split', [`${p}.weights`], weights, [{ name: 'axis', int: 2 }, ...(spec.opset >= 18 ? [{ name: 'num_outputs', int: 3 }] : [])]);
-  const sum = reducer(b, spec.opset, 'babelscope.capture.axis_pos', 1);
-  names.forEach((name, i) => {
-    b.add('Mul', [resid, weights[i]!], [`${p}.weighted_${i}`]);
-    sum('ReduceSum', `${p}.weighted_${i}`, thenName(name), 0);
-  });
+  const pooled = `babelscope.capture.${key}.pooled`;
+  b.add('MatMul', [captureNames.poolWeights, b.f32(tensor)], [pooled]);
+  b.add('Split', [pooled], names.map(thenName), [{ name: 'axis', int: 1 }, ...(spec.opset >= 18 ? [{ name: 'num_outputs', int: 3 }] : [])]);
   return names.map((name) => ({ name, type: OnnxType.FLOAT }));
 }
 
