@@ -229,7 +229,7 @@ export function registerCases(): void {
   });
 
   const childScript = (storePath: string) => `
-    import { capture } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'dist', 'src', 'main', 'capture', 'capture.js')).href)};
+    import { capture } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'dist', 'src', 'main', 'pipelines', 'capture.js')).href)};
     import { readCorpus } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'dist', 'src', 'main', 'corpus', 'index.js')).href)};
     import { Model } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'dist', 'src', 'main', 'model', 'model.js')).href)};
     import { openStore } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'dist', 'src', 'main', 'store', 'index.js')).href)};
