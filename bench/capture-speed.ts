@@ -1,12 +1,16 @@
 /**
- * Capture's throughput against a bare onnxruntime forward over the same batches (issue 22), with the
- * time split: start-up (session create vs engine open), tokenizing, the forward, the in-graph
- * reductions (capture's run minus the instrumented graph with nothing on) and what the whole capture
- * adds (store writes, the worker hop). Rounds alternate so a loaded machine hits all alike.
+ * Capture's throughput against a bare onnxruntime forward over the same batches (issue 22), per batch,
+ * over all batches, and as whole processes (start-up included), with the time split: start-up (session
+ * create vs model open), tokenizing, the forward, the in-graph reductions (capture's run minus the
+ * instrumented graph with nothing on), the worker hop (the same batches through the model's worker)
+ * and what the whole capture adds on top (recording the results, store writes). Rounds alternate so a
+ * loaded machine hits all alike.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { budgetBatches } from '../src/main/pipelines/batches.js';
 import { capture, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS } from '../src/main/pipelines/capture.js';
@@ -15,74 +19,93 @@ import { Model } from '../src/main/model/model.js';
 import { OnnxEngine } from '../src/main/model/onnx-engine.js';
 import { openStore } from '../src/main/store/index.js';
 
+const here = fileURLToPath(import.meta.url);
+const CORPUS = 'udhr:eng,deu,rus,cmn,arb,hin,spa';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number) => Math.round(x);
+const ratio = (x: number) => Number(x.toFixed(3));
 
-export async function benchCaptureSpeed(modelDir: string, rounds = 5, textsPerLang = 20): Promise<Record<string, number>> {
+async function time(f: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await f();
+  return performance.now() - t;
+}
+
+/** The bare forward's feeds for a right-padded batch, as Optimum's graph takes them (empty past). */
+function bareFeeds(session: ort.InferenceSession, ids: number[][], numKvHeads: number, headDim: number): Record<string, ort.Tensor> {
+  const B = ids.length;
+  const T = Math.max(...ids.map((x) => x.length));
+  const grid = (f: (row: number[], t: number) => bigint) => BigInt64Array.from(ids.flatMap((x) => [...Array(T).keys()].map((t) => f(x, t))));
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', grid((x, t) => BigInt(x[t] ?? 0)), [B, T]),
+    attention_mask: new ort.Tensor('int64', grid((x, t) => (t < x.length ? 1n : 0n)), [B, T]),
+    position_ids: new ort.Tensor('int64', grid((_, t) => BigInt(t)), [B, T]),
+  };
+  for (const name of session.inputNames.filter((n) => n.startsWith('past_key_values'))) feeds[name] = new ort.Tensor('float32', new Float32Array(0), [B, numKvHeads, 0, headDim]);
+  return feeds;
+}
+
+/** Wall time of one child process (node start-up, loading, tokenizing and the whole run). */
+function processMs(mode: 'bare' | 'capture', modelDir: string, textsPerLang: number): number {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, [here, mode, modelDir, String(textsPerLang)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${mode} process failed: ${r.stderr}`);
+  return performance.now() - t;
+}
+
+export async function benchCaptureSpeed(modelDir: string, rounds = 5, textsPerLang = 20): Promise<Record<string, number | string>> {
   const dir = mkdtempSync(join(tmpdir(), 'babelscope-bench-capspeed-'));
-  const model = await Model.open(modelDir, { device: 'cpu' });
   let t0 = performance.now();
+  const model = await Model.open(modelDir, { device: 'cpu' });
+  const modelOpen = performance.now() - t0;
+  t0 = performance.now();
   const engine = await OnnxEngine.open(modelDir, { device: 'cpu' });
   const engineOpen = performance.now() - t0;
   t0 = performance.now();
   const bare = await ort.InferenceSession.create(model.info.onnxPath, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   const bareOpen = performance.now() - t0;
   try {
-    const texts = await readCorpus('udhr:eng,deu,rus,cmn,arb,hin,spa', { maxTextsPerLang: textsPerLang });
+    const texts = await readCorpus(CORPUS, { maxTextsPerLang: textsPerLang });
     t0 = performance.now();
     const enc = await model.tokenizer.encodeBatch(texts.map((t) => t.text));
     const tokenizeMs = performance.now() - t0;
     const items = texts.map((item, i) => ({ item, ids: enc[i]!.ids.slice(0, model.info.maxPositions) }));
     const tokens = items.reduce((s, x) => s + x.ids.length, 0);
     const batches = budgetBatches(items, { maxBatchTokens: DEFAULT_MAX_BATCH_TOKENS, maxBatchSize: DEFAULT_MAX_BATCH_SIZE }).map((b) => b.map((x) => x.ids));
-    const { numKvHeads, headDim } = model.info;
-    const bareFeeds = batches.map((ids) => {
-      const B = ids.length;
-      const T = Math.max(...ids.map((x) => x.length));
-      const grid = (f: (row: number[], t: number) => bigint) => BigInt64Array.from(ids.flatMap((x) => [...Array(T).keys()].map((t) => f(x, t))));
-      const feeds: Record<string, ort.Tensor> = {
-        input_ids: new ort.Tensor('int64', grid((x, t) => BigInt(x[t] ?? 0)), [B, T]),
-        attention_mask: new ort.Tensor('int64', grid((x, t) => (t < x.length ? 1n : 0n)), [B, T]),
-        position_ids: new ort.Tensor('int64', grid((_, t) => BigInt(t)), [B, T]),
-      };
-      for (const name of bare.inputNames.filter((n) => n.startsWith('past_key_values'))) feeds[name] = new ort.Tensor('float32', new Float32Array(0), [B, numKvHeads, 0, headDim]);
-      return feeds;
-    });
-    const time = async (f: () => Promise<unknown>) => {
-      const t = performance.now();
-      await f();
-      return performance.now() - t;
-    };
+    const feeds = batches.map((ids) => bareFeeds(bare, ids, model.info.numKvHeads, model.info.headDim));
     const bareMs: number[] = [];
     const nothingOnMs: number[] = [];
     const statsMs: number[] = [];
+    const workerMs: number[] = [];
     const captureMs: number[] = [];
     const bareBatchMs: number[] = [];
     const statsBatchMs: number[] = [];
     // One of each first: onnxruntime plans memory on first sight of a shape.
     for (let i = 0; i < batches.length; i++) {
-      await bare.run(bareFeeds[i]!, ['logits']);
+      await bare.run(feeds[i]!, ['logits']);
       await engine.captureStats(batches[i]!);
+      await model.captureStats(batches[i]!);
     }
     for (let r = 0; r < rounds; r++) {
-      bareMs.push(
-        await time(async () => {
-          for (const f of bareFeeds) bareBatchMs.push(await time(() => bare.run(f, ['logits'])));
-        }),
-      );
+      bareMs.push(await time(async () => { for (const f of feeds) bareBatchMs.push(await time(() => bare.run(f, ['logits']))); }));
       nothingOnMs.push(await time(async () => { for (const ids of batches) await engine.forward({ inputIds: ids }); }));
-      statsMs.push(
-        await time(async () => {
-          for (const ids of batches) statsBatchMs.push(await time(() => engine.captureStats(ids)));
-        }),
-      );
+      statsMs.push(await time(async () => { for (const ids of batches) statsBatchMs.push(await time(() => engine.captureStats(ids))); }));
+      workerMs.push(await time(async () => { for (const ids of batches) await model.captureStats(ids); }));
       const store = openStore(join(dir, `run-${r}.db`));
       captureMs.push(await time(() => capture(model, store, texts, { runName: 'bench', corpusSpec: 'bench' })));
       store.close();
     }
+    const bareProcessMs: number[] = [];
+    const captureProcessMs: number[] = [];
+    for (let r = 0; r < Math.max(1, Math.floor(rounds / 2)); r++) {
+      bareProcessMs.push(processMs('bare', modelDir, textsPerLang));
+      captureProcessMs.push(processMs('capture', modelDir, textsPerLang));
+    }
     const b = median(bareMs);
     const s = median(statsMs);
+    const wk = median(workerMs);
     const c = median(captureMs);
+    const ratios = { perBatch: median(bareBatchMs) / median(statsBatchMs), whole: b / c, process: median(bareProcessMs) / median(captureProcessMs) };
     return {
       texts: texts.length,
       tokens,
@@ -90,17 +113,23 @@ export async function benchCaptureSpeed(modelDir: string, rounds = 5, textsPerLa
       bare_forward_tokens_per_s: Math.round(tokens / (b / 1000)),
       capture_stats_tokens_per_s: Math.round(tokens / (s / 1000)),
       capture_whole_tokens_per_s: Math.round(tokens / (c / 1000)),
-      ratio_capture_stats_vs_bare: Number((b / s).toFixed(3)),
-      ratio_capture_stats_vs_bare_per_batch_median: Number((median(bareBatchMs) / median(statsBatchMs)).toFixed(3)),
-      ratio_capture_whole_vs_bare: Number((b / c).toFixed(3)),
+      ratio_capture_stats_vs_bare: ratio(b / s),
+      ratio_capture_stats_vs_bare_per_batch_median: ratio(ratios.perBatch),
+      ratio_capture_whole_vs_bare: ratio(ratios.whole),
+      ratio_capture_process_vs_bare_process: ratio(ratios.process),
       split_startup_bare_open_ms: ms(bareOpen),
       split_startup_engine_open_ms: ms(engineOpen),
+      split_startup_model_open_ms: ms(modelOpen),
       split_tokenize_ms: ms(tokenizeMs),
+      split_forward_bare_ms: ms(b),
       split_forward_nothing_on_ms: ms(median(nothingOnMs)),
       split_in_graph_reductions_ms: ms(s - median(nothingOnMs)),
-      split_store_writes_and_worker_ms: ms(c - s - tokenizeMs),
-      bare_forward_ms: ms(b),
+      split_worker_hop_ms: ms(wk - s),
+      split_record_and_store_writes_ms: ms(c - wk),
       capture_whole_ms: ms(c),
+      bare_process_ms: ms(median(bareProcessMs)),
+      capture_process_ms: ms(median(captureProcessMs)),
+      goals: `capture ≥ 0.95× bare, per batch / whole / process: ${Object.values(ratios).map((x) => (x >= 0.95 ? 'met' : 'NOT met')).join(' / ')}`,
     };
   } finally {
     await bare.release();
@@ -109,3 +138,30 @@ export async function benchCaptureSpeed(modelDir: string, rounds = 5, textsPerLa
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Child side: a whole bare forward or a whole capture over the corpus, as a user would run it. */
+async function child(mode: 'bare' | 'capture', modelDir: string, textsPerLang: number): Promise<void> {
+  const texts = await readCorpus(CORPUS, { maxTextsPerLang: textsPerLang });
+  if (mode === 'capture') {
+    const dir = mkdtempSync(join(tmpdir(), 'babelscope-bench-capspeed-'));
+    const model = await Model.open(modelDir, { device: 'cpu' });
+    const store = openStore(join(dir, 'run.db'));
+    await capture(model, store, texts, { runName: 'bench', corpusSpec: 'bench' });
+    store.close();
+    await model.dispose();
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  const { describeModel } = await import('../src/main/model/model-description.js');
+  const { Tokenizer } = await import('../src/main/model/tokenizer.js');
+  const d = await describeModel(modelDir, {}, 'inspect');
+  const session = await ort.InferenceSession.create(d.info.onnxPath, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+  const tokenizer = Tokenizer.fromFile(join(d.info.dir, 'tokenizer.json'));
+  const enc = await tokenizer.encodeBatch(texts.map((t) => t.text));
+  const items = texts.map((item, i) => ({ item, ids: enc[i]!.ids.slice(0, d.info.maxPositions) }));
+  for (const batch of budgetBatches(items, { maxBatchTokens: DEFAULT_MAX_BATCH_TOKENS, maxBatchSize: DEFAULT_MAX_BATCH_SIZE }))
+    await session.run(bareFeeds(session, batch.map((x) => x.ids), d.info.numKvHeads, d.info.headDim), ['logits']);
+  await session.release();
+}
+
+if (process.argv[1] === here && (process.argv[2] === 'bare' || process.argv[2] === 'capture')) await child(process.argv[2], process.argv[3]!, Number(process.argv[4]));

@@ -1,13 +1,21 @@
 /**
  * Builds the one instrumented graph a model runs as, by editing its protobuf bytes (weights untouched):
- * - taps: intermediate tensors become extra graph outputs;
+ * - taps: intermediate tensors are copied out as extra graph outputs, each by an If switched by its own input;
  * - scales: every MLP activation is multiplied by a per-layer scale input that defaults to ones, so
  *   ablation and amplification need no other graph;
- * - the logit lens, the capture reductions and the next-token NLL are each computed inside an `If`
- *   node switched by a boolean input (default false): onnxruntime runs only the branch it takes, so a
+ * - the logit lens, the capture reductions and the next-token NLL are each computed inside `If`
+ *   nodes switched by a boolean input (default false): onnxruntime runs only the branch it takes, so a
  *   forward with nothing switched on costs what the plain model costs.
  * New nodes go in a GraphProto fragment appended to the ModelProto (protobuf merges repeated fields);
  * only the nodes that read a scaled activation are rewritten, and the graph is re-wrapped from slices.
+ *
+ * Memory: a node that reads a tensor keeps it alive until the node runs, and a graph output lives to
+ * the end of the run. So no layer's tensor is a graph output (a tap is copied out by its own If), and
+ * every If that reads a layer's tensors reads only that layer's: the capture reduces each layer to
+ * [batch, width] as soon as the layer is done, and the lens normalises each layer in its own If, so
+ * the lens's one final If holds only empty tensors when it is off. onnxruntime orders nodes by a
+ * depth-first walk from the leaves, the last-added leaf first; the per-layer Ifs are added last and in
+ * reverse, so each runs right after its layer (see `instrumentModel`).
  */
 import { concatBytes, fieldKeyStart, fields, rewriteGraphFields, str, Wire, Writer } from './protobuf.js';
 import type { NormKind } from '../../shared/model-types.js';
@@ -62,6 +70,8 @@ export const lensNames = {
   topIndices: (l: number) => `babelscope.lens.${l}.top_ids`,
   entropy: (l: number) => `babelscope.lens.${l}.entropy`,
   setMass: (l: number) => `babelscope.lens.${l}.set_mass`,
+  /** float32 [batch, pos, hidden]: the layer's residual through the final norm (empty when the lens is off). */
+  normed: (l: number) => `babelscope.lens.${l}.normed_out`,
   /** bool []: run the lens. */
   on: 'babelscope.lens.on',
   /** int64 [1]: how many top tokens to return. */
@@ -76,10 +86,11 @@ export const captureNames = {
   on: 'babelscope.capture.on',
   /** float32 [batch, pos, 1]: 1 for positions that count (real tokens after <bos>), else 0. */
   tokenMask: 'babelscope.capture.token_mask',
-  /** float32 [batch, pos, 1]: 1 at each text's last token. */
-  lastMask: 'babelscope.capture.last_mask',
-  /** float32 [batch, pos, 1]: each real token's weight in the position-weighted sum (MEXA: its position 1..n), 0 for padding. */
-  positionWeight: 'babelscope.capture.position_weight',
+  /**
+   * float32 [batch, 3, pos]: per text, the weights of the three pooled sums of a residual (one MatMul):
+   * the token mask; 1 at the last token; each real token's position 1..n (MEXA's weighted mean), 0 for padding.
+   */
+  poolWeights: 'babelscope.capture.pool_weights',
   positive: (l: number) => `babelscope.capture.${l}.positive`,
   sums: (l: number) => `babelscope.capture.${l}.sums`,
   sumSquares: (l: number) => `babelscope.capture.${l}.sum_squares`,
@@ -102,8 +113,8 @@ export const nllNames = {
   nll: 'babelscope.nll',
 };
 
-/** bool []: for models not computing in float32, cast the taps to float32 (in an If, like the rest). */
-export const tapsOnName = 'babelscope.taps.on';
+/** bool []: copy this tap (a tensor of the graph, after renames) out as `tapOutputName`; float32 whatever the model's type. */
+export const tapSwitchName = (tensor: string) => `babelscope.tap_on/${tensor}`;
 export const scaleInputName = (layer: number) => `babelscope.mlp_scale.${layer}`;
 export const scaledActName = (layer: number) => `babelscope.mlp_act_scaled.${layer}`;
 /** Name of the float32 copy of a tensor, made for models computing in float16/bfloat16. */
@@ -252,58 +263,80 @@ function ifNode(main: Nodes, cond: string, branch: Nodes, outputs: { name: strin
 const thenName = (t: string) => `${t}/then`;
 
 function reducer(nodes: Nodes, opset: number, axesConst: string, axis: number) {
-  return (op: 'ReduceMean' | 'ReduceSum', x: string, out: string, keepdims: 0 | 1) => {
-    const axesAsInput = op === 'ReduceMean' ? opset >= 18 : opset >= 13;
+  return (op: 'ReduceMean' | 'ReduceSum' | 'ReduceSumSquare' | 'ReduceLogSumExp', x: string, out: string, keepdims: 0 | 1) => {
+    const axesAsInput = op === 'ReduceSum' ? opset >= 13 : opset >= 18;
     if (axesAsInput) nodes.add(op, [x, axesConst], [out], [{ name: 'keepdims', int: keepdims }]);
     else nodes.add(op, [x], [out], [{ name: 'axes', ints: [axis] }, { name: 'keepdims', int: keepdims }]);
   };
 }
 
-/** The logit lens of every residual: the final norm recomputed, the unembedding, top-k, entropy, set mass. */
-function lensBranch(spec: InstrumentSpec, lens: LensSpec, w: Writer): { branch: Nodes; outputs: { name: string; type: number }[] } {
-  const b = new Nodes('babelscope.lens', spec.floatType);
+type Built = { branch: Nodes; outputs: { name: string; type: number }[] };
+
+/** Initializers the lens branches share (main graph). */
+function lensConstants(lens: LensSpec, w: Writer): void {
   const p = 'babelscope.lens';
   encodeInitializer(w, `${p}.axes_last`, OnnxType.INT64, [1], int64Raw([-1]));
   encodeInitializer(w, `${p}.eps`, OnnxType.FLOAT, [], float32Raw([lens.normEps]));
+  if (lens.normKind === 'rms_plus_one') encodeInitializer(w, `${p}.one`, OnnxType.FLOAT, [], float32Raw([1]));
+}
+
+/** The lens's first half for one layer, in its own If: the residual through the final norm, recomputed in float32. */
+function lensNormBranch(spec: InstrumentSpec, lens: LensSpec, l: number): Built {
+  const p = 'babelscope.lens';
+  const b = new Nodes(`${p}.${l}`, spec.floatType);
+  const t = (s: string) => `${p}.${l}.${s}`;
   const reduce = reducer(b, spec.opset, `${p}.axes_last`, -1);
   let weight = b.f32(lens.normWeight);
   if (lens.normKind === 'rms_plus_one') {
-    encodeInitializer(w, `${p}.one`, OnnxType.FLOAT, [], float32Raw([1]));
-    b.add('Add', [weight, `${p}.one`], [`${p}.norm_weight`]);
-    weight = `${p}.norm_weight`;
+    b.add('Add', [weight, `${p}.one`], [t('norm_weight')]);
+    weight = t('norm_weight');
   }
+  const x = b.f32(spec.residuals[l]!);
+  let centered = x;
+  if (lens.normKind === 'layer') {
+    reduce('ReduceMean', x, t('mean'), 1);
+    b.add('Sub', [x, t('mean')], [t('centered')]);
+    centered = t('centered');
+  }
+  b.add('Mul', [centered, centered], [t('sq')]);
+  reduce('ReduceMean', t('sq'), t('var'), 1);
+  b.add('Add', [t('var'), `${p}.eps`], [t('var_eps')]);
+  b.add('Sqrt', [t('var_eps')], [t('std')]);
+  b.add('Div', [centered, t('std')], [t('normed')]);
+  const out = thenName(lensNames.normed(l));
+  if (lens.normBias === undefined) b.add('Mul', [t('normed'), weight], [out]);
+  else {
+    b.add('Mul', [t('normed'), weight], [t('scaled')]);
+    b.add('Add', [t('scaled'), b.f32(lens.normBias)], [out]);
+  }
+  return { branch: b, outputs: [{ name: lensNames.normed(l), type: OnnxType.FLOAT }] };
+}
+
+/** The lens's second half, over every layer's normed residual: the unembedding, top-k, entropy, set mass. */
+function lensHeadBranch(spec: InstrumentSpec, lens: LensSpec): Built {
+  const b = new Nodes('babelscope.lens', spec.floatType);
+  const p = 'babelscope.lens';
+  const reduce = reducer(b, spec.opset, `${p}.axes_last`, -1);
   let unembed = lens.unembedding === null ? null : b.f32(lens.unembedding);
   if (unembed && lens.unembeddingTransposed) {
     b.add('Transpose', [unembed], [`${p}.unembed`], [{ name: 'perm', ints: [1, 0] }]);
     unembed = `${p}.unembed`;
   }
   if (!unembed && !lens.head) throw new Error('the lens needs an unembedding weight or the head nodes');
-  const normBias = lens.normBias === undefined ? undefined : b.f32(lens.normBias);
   const outputs: { name: string; type: number }[] = [];
-  const normOuts: string[] = [];
-  spec.residuals.forEach((resid, l) => {
-    const x = b.f32(resid);
-    const t = (s: string) => `${p}.${l}.${s}`;
-    let centered = x;
-    if (lens.normKind === 'layer') {
-      reduce('ReduceMean', x, t('mean'), 1);
-      b.add('Sub', [x, t('mean')], [t('centered')]);
-      centered = t('centered');
-    }
-    b.add('Mul', [centered, centered], [t('sq')]);
-    reduce('ReduceMean', t('sq'), t('var'), 1);
-    b.add('Add', [t('var'), `${p}.eps`], [t('var_eps')]);
-    b.add('Sqrt', [t('var_eps')], [t('std')]);
-    b.add('Div', [centered, t('std')], [t('normed')]);
-    b.add('Mul', [t('normed'), weight], [t('scaled')]);
-    let normOut = t('scaled');
-    if (normBias) {
-      b.add('Add', [t('scaled'), normBias], [t('biased')]);
-      normOut = t('biased');
-    }
-    if (unembed) normOuts.push(normOut);
-    else {
+  const normOuts = spec.residuals.map((_, l) => lensNames.normed(l));
+  if (unembed) {
+    // One MatMul for every layer: onnxruntime prepacks a weight once per MatMul node, so a node per
+    // layer held that many packed copies of the unembedding (73 MiB on a 603 MiB model).
+    const L = spec.residuals.length;
+    b.add('Concat', normOuts, [`${p}.normed_all`], [{ name: 'axis', int: 0 }]);
+    b.add('MatMul', [`${p}.normed_all`, unembed], [`${p}.logits_all`]);
+    const logits = spec.residuals.map((_, l) => `${p}.${l}.logits`);
+    b.add('Split', [`${p}.logits_all`], logits, [{ name: 'axis', int: 0 }, ...(spec.opset >= 18 ? [{ name: 'num_outputs', int: L }] : [])]);
+  } else
+    normOuts.forEach((normOut, l) => {
       // The model's own (quantized) head on this layer's normed residual, in the model's float type.
+      const t = (s: string) => `${p}.${l}.${s}`;
       const head = lens.head!;
       let x = normOut;
       if (spec.floatType !== OnnxType.FLOAT) {
@@ -318,17 +351,7 @@ function lensBranch(spec: InstrumentSpec, lens: LensSpec, w: Writer): { branch: 
         b.copy(n, n.inputs.map((i) => (i ? name(i) : '')), outs);
       }
       b.add('Cast', [name(head.output)], [t('logits')], [{ name: 'to', int: OnnxType.FLOAT }]);
-    }
-  });
-  if (unembed) {
-    // One MatMul for every layer: onnxruntime prepacks a weight once per MatMul node, so a node per
-    // layer held that many packed copies of the unembedding (73 MiB on a 603 MiB model).
-    const L = spec.residuals.length;
-    b.add('Concat', normOuts, [`${p}.normed_all`], [{ name: 'axis', int: 0 }]);
-    b.add('MatMul', [`${p}.normed_all`, unembed], [`${p}.logits_all`]);
-    const logits = spec.residuals.map((_, l) => `${p}.${l}.logits`);
-    b.add('Split', [`${p}.logits_all`], logits, [{ name: 'axis', int: 0 }, ...(spec.opset >= 18 ? [{ name: 'num_outputs', int: L }] : [])]);
-  }
+    });
   spec.residuals.forEach((_, l) => {
     const t = (s: string) => `${p}.${l}.${s}`;
     b.add('Softmax', [t('logits')], [t('probs')], [{ name: 'axis', int: -1 }]);
@@ -352,64 +375,83 @@ function lensBranch(spec: InstrumentSpec, lens: LensSpec, w: Writer): { branch: 
   return { branch: b, outputs };
 }
 
-/**
- * What a capture stores, per text and neuron: the count of activations > 0, their sum and sum of
- * squares; per text the residual summed over positions and at the last token. Only [batch, width]
- * tensors leave the session.
- */
-function captureBranch(spec: InstrumentSpec, w: Writer): { branch: Nodes; outputs: { name: string; type: number }[] } {
-  const b = new Nodes('babelscope.capture', spec.floatType);
+/** Initializers the capture branches share (main graph). */
+function captureConstants(w: Writer): void {
   const p = 'babelscope.capture';
-  encodeInitializer(w, `${p}.axis_pos`, OnnxType.INT64, [1], int64Raw([1]));
   encodeInitializer(w, `${p}.zero`, OnnxType.FLOAT, [], float32Raw([0]));
-  const sum = reducer(b, spec.opset, `${p}.axis_pos`, 1);
-  const m = captureNames.tokenMask;
-  const outputs: { name: string; type: number }[] = [];
-  spec.activations.forEach((_, l) => {
-    const act = b.f32(scaledActName(l));
-    const t = (s: string) => `${p}.${l}.${s}`;
-    b.add('Greater', [act, `${p}.zero`], [t('gt')]);
-    b.add('Cast', [t('gt')], [t('gt_f')], [{ name: 'to', int: OnnxType.FLOAT }]);
-    b.add('Mul', [t('gt_f'), m], [t('gt_m')]);
-    sum('ReduceSum', t('gt_m'), thenName(captureNames.positive(l)), 0);
-    b.add('Mul', [act, m], [t('act_m')]);
-    sum('ReduceSum', t('act_m'), thenName(captureNames.sums(l)), 0);
-    b.add('Mul', [t('act_m'), act], [t('act_sq')]);
-    sum('ReduceSum', t('act_sq'), thenName(captureNames.sumSquares(l)), 0);
-    for (const name of [captureNames.positive(l), captureNames.sums(l), captureNames.sumSquares(l)]) outputs.push({ name, type: OnnxType.FLOAT });
-    poolResidual(l, spec.residuals[l]!);
-  });
-  function poolResidual(key: number | PooledEnd, tensor: string): void {
-    const resid = b.f32(tensor);
-    const t = (s: string) => `${p}.${key}.${s}`;
-    b.add('Mul', [resid, m], [t('resid_m')]);
-    sum('ReduceSum', t('resid_m'), thenName(captureNames.residSum(key)), 0);
-    b.add('Mul', [resid, captureNames.lastMask], [t('resid_l')]);
-    sum('ReduceSum', t('resid_l'), thenName(captureNames.residLast(key)), 0);
-    b.add('Mul', [resid, captureNames.positionWeight], [t('resid_w')]);
-    sum('ReduceSum', t('resid_w'), thenName(captureNames.residWeightedSum(key)), 0);
-    for (const name of [captureNames.residSum(key), captureNames.residLast(key), captureNames.residWeightedSum(key)]) outputs.push({ name, type: OnnxType.FLOAT });
-  }
-  for (const end of ['embedding', 'final_norm'] as const) {
-    const tensor = spec.pooledEnds?.[end];
-    if (tensor) poolResidual(end, tensor);
-  }
-  return { branch: b, outputs };
 }
 
-function nllBranch(spec: InstrumentSpec): { branch: Nodes; outputs: { name: string; type: number }[] } {
+/**
+ * What a capture stores of one layer, per text and neuron ([batch, 1, width]): the count of activations
+ * > 0, their sum and sum of squares over the counted positions; and the layer's residual pooled (see
+ * `pool`). Each is the token mask times a [pos, width] matrix, so the one float32 [batch, pos, width]
+ * temporary is the squared activation (the count multiplies uint8 copies of `activation > 0`, a quarter
+ * of a float copy each). MatMuls, not Mul + ReduceSum: onnxruntime's ReduceSumSquare over the position
+ * axis made the capture ~10 % slower (measured on the compute-bound bench model).
+ */
+function captureLayerBranch(spec: InstrumentSpec, l: number): Built {
+  const p = `babelscope.capture.${l}`;
+  const b = new Nodes(p, spec.floatType);
+  const m = captureNames.tokenMask;
+  const act = b.f32(scaledActName(l));
+  // The token mask as [batch, 1, pos] rows: each statistic is a (batched) product of it with a [pos, width] matrix.
+  b.add('Transpose', [m], [`${p}.mask_t`], [{ name: 'perm', ints: [0, 2, 1] }]);
+  b.add('Greater', [act, 'babelscope.capture.zero'], [`${p}.gt`]);
+  b.add('Cast', [`${p}.gt`], [`${p}.gt_u8`], [{ name: 'to', int: OnnxType.UINT8 }]);
+  b.add('Cast', [`${p}.mask_t`], [`${p}.mask_u8`], [{ name: 'to', int: OnnxType.UINT8 }]);
+  b.add('MatMulInteger', [`${p}.mask_u8`, `${p}.gt_u8`], [`${p}.positive_i32`]);
+  b.add('Cast', [`${p}.positive_i32`], [thenName(captureNames.positive(l))], [{ name: 'to', int: OnnxType.FLOAT }]);
+  b.add('MatMul', [`${p}.mask_t`, act], [thenName(captureNames.sums(l))]);
+  b.add('Mul', [act, act], [`${p}.act_sq`]);
+  b.add('MatMul', [`${p}.mask_t`, `${p}.act_sq`], [thenName(captureNames.sumSquares(l))]);
+  const outputs = [captureNames.positive(l), captureNames.sums(l), captureNames.sumSquares(l)].map((name) => ({ name, type: OnnxType.FLOAT }));
+  return { branch: b, outputs: [...outputs, ...pool(b, spec, l, spec.residuals[l]!)] };
+}
+
+/** A residual pooled per text in one MatMul, [batch, 3, pos] × [batch, pos, hidden]: summed, at the last token, position-weighted. */
+function pool(b: Nodes, spec: InstrumentSpec, key: number | PooledEnd, tensor: string): { name: string; type: number }[] {
+  const names = [captureNames.residSum(key), captureNames.residLast(key), captureNames.residWeightedSum(key)];
+  const pooled = `babelscope.capture.${key}.pooled`;
+  b.add('MatMul', [captureNames.poolWeights, b.f32(tensor)], [pooled]);
+  b.add('Split', [pooled], names.map(thenName), [{ name: 'axis', int: 1 }, ...(spec.opset >= 18 ? [{ name: 'num_outputs', int: 3 }] : [])]);
+  return names.map((name) => ({ name, type: OnnxType.FLOAT }));
+}
+
+function poolBranch(spec: InstrumentSpec, end: PooledEnd, tensor: string): Built {
+  const b = new Nodes(`babelscope.capture.${end}`, spec.floatType);
+  return { branch: b, outputs: pool(b, spec, end, tensor) };
+}
+
+/** −log p(target) as logsumexp(logits) − logits[target]: no [batch, pos, vocab] tensor besides the logits. */
+function nllBranch(spec: InstrumentSpec, w: Writer): Built {
   const b = new Nodes('babelscope.nll', spec.floatType);
-  b.add('LogSoftmax', [b.f32(spec.logits)], ['babelscope.nll.logp'], [{ name: 'axis', int: -1 }]);
-  b.add('GatherElements', ['babelscope.nll.logp', nllNames.targets], ['babelscope.nll.target_logp'], [{ name: 'axis', int: 2 }]);
-  b.add('Neg', ['babelscope.nll.target_logp'], [thenName(nllNames.nll)]);
+  encodeInitializer(w, 'babelscope.nll.axes_last', OnnxType.INT64, [1], int64Raw([-1]));
+  const logits = b.f32(spec.logits);
+  reducer(b, spec.opset, 'babelscope.nll.axes_last', -1)('ReduceLogSumExp', logits, 'babelscope.nll.lse', 1);
+  b.add('GatherElements', [logits, nllNames.targets], ['babelscope.nll.target_logit'], [{ name: 'axis', int: 2 }]);
+  b.add('Sub', ['babelscope.nll.lse', 'babelscope.nll.target_logit'], [thenName(nllNames.nll)]);
   return { branch: b, outputs: [{ name: nllNames.nll, type: OnnxType.FLOAT }] };
 }
 
+/** A tap copied out (float32) when its switch is on. */
+function tapBranch(spec: InstrumentSpec, tensor: string, i: number): Built {
+  const b = new Nodes(`babelscope.tap.${i}`, spec.floatType);
+  const out = tapName(tensor);
+  b.add(spec.floatType === OnnxType.FLOAT ? 'Identity' : 'Cast', [tensor], [thenName(out)], spec.floatType === OnnxType.FLOAT ? undefined : [{ name: 'to', int: OnnxType.FLOAT }]);
+  return { branch: b, outputs: [{ name: out, type: OnnxType.FLOAT }] };
+}
+
+const tapName = (tensor: string) => `babelscope.tap/${tensor}`;
+
 /** The name a tap is read from in the instrumented graph (float32, scaled for MLP activations). */
-export function tapOutputName(spec: Pick<InstrumentSpec, 'floatType' | 'activations'>, onnxName: string): string {
+export function tapOutputName(spec: Pick<InstrumentSpec, 'activations'>, onnxName: string): string {
+  return tapName(tapTensor(spec, onnxName));
+}
+
+/** The tensor a tap copies: the scaled one for an MLP activation. */
+export function tapTensor(spec: Pick<InstrumentSpec, 'activations'>, onnxName: string): string {
   const layer = spec.activations.indexOf(onnxName);
-  const name = layer >= 0 ? scaledActName(layer) : onnxName;
-  return spec.floatType === OnnxType.FLOAT ? name : float32Name(name);
+  return layer >= 0 ? scaledActName(layer) : onnxName;
 }
 
 /** Returns the instrumented model as chunks (views into `model` plus the new parts). */
@@ -444,35 +486,48 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
     encodeValueInfo(w, 12, float32Name(output));
   }
 
-  // Taps: plain outputs of a float32 model; other models cast them in an If.
+  // Every If, with the switch it runs on; `layer` places it (see below).
+  const ifs: { on: string; built: Built; layer: number | 'embedding' | 'end'; leaf?: string }[] = [];
+  const L = spec.residuals.length;
   const taps = [...new Set([...spec.residuals, ...spec.activations.map((_, l) => scaledActName(l)), ...spec.extraTaps.map((t) => renames.get(t) ?? t)])];
-  if (spec.floatType === OnnxType.FLOAT) for (const t of taps) encodeValueInfo(w, 12, t);
-  else {
-    off(tapsOnName);
-    const b = new Nodes('babelscope.taps', spec.floatType);
-    for (const t of taps) b.add('Cast', [t], [thenName(float32Name(t))], [{ name: 'to', int: OnnxType.FLOAT }]);
-    ifNode(main, tapsOnName, b, taps.map((t) => ({ name: float32Name(t), type: OnnxType.FLOAT })));
-    for (const t of taps) encodeValueInfo(w, 12, float32Name(t));
-  }
-
-  const switched: { on: string; built: { branch: Nodes; outputs: { name: string; type: number }[] } }[] = [];
+  taps.forEach((t, i) => {
+    const r = spec.residuals.indexOf(t);
+    const a = spec.activations.findIndex((_, l) => scaledActName(l) === t);
+    off(tapSwitchName(t));
+    ifs.push({ on: tapSwitchName(t), built: tapBranch(spec, t, i), layer: r >= 0 ? r : a >= 0 ? a : 'end' });
+  });
   if (spec.lens) {
     off(lensNames.on);
     switchInput(w, defaults, { name: lensNames.kInput, type: 'int64', dims: [1], fill: 1 }, [1]);
     switchInput(w, defaults, { name: lensNames.setsInput, type: 'float32', dims: [spec.vocabSize, 1], fill: 0 }, [spec.vocabSize, 'sets']);
-    switched.push({ on: lensNames.on, built: lensBranch(spec, spec.lens, w) });
+    lensConstants(spec.lens, w);
+    for (let l = 0; l < L; l++) ifs.push({ on: lensNames.on, built: lensNormBranch(spec, spec.lens, l), layer: l, leaf: lensNames.normed(l) });
+    ifs.push({ on: lensNames.on, built: lensHeadBranch(spec, spec.lens), layer: 'end' });
   }
   off(captureNames.on);
   switchInput(w, defaults, { name: captureNames.tokenMask, type: 'float32', dims: [1, 1, 1], fill: 0 }, ['batch', 'pos', 1]);
-  switchInput(w, defaults, { name: captureNames.lastMask, type: 'float32', dims: [1, 1, 1], fill: 0 }, ['batch', 'pos', 1]);
-  switchInput(w, defaults, { name: captureNames.positionWeight, type: 'float32', dims: [1, 1, 1], fill: 0 }, ['batch', 'pos', 1]);
-  switched.push({ on: captureNames.on, built: captureBranch(spec, w) });
+  switchInput(w, defaults, { name: captureNames.poolWeights, type: 'float32', dims: [1, 3, 1], fill: 0 }, ['batch', 3, 'pos']);
+  captureConstants(w);
+  for (let l = 0; l < spec.activations.length; l++) ifs.push({ on: captureNames.on, built: captureLayerBranch(spec, l), layer: l });
+  if (spec.pooledEnds?.embedding) ifs.push({ on: captureNames.on, built: poolBranch(spec, 'embedding', spec.pooledEnds.embedding), layer: 'embedding' });
+  if (spec.pooledEnds?.final_norm) ifs.push({ on: captureNames.on, built: poolBranch(spec, 'final_norm', spec.pooledEnds.final_norm), layer: 'end' });
   off(nllNames.on);
   switchInput(w, defaults, { name: nllNames.targets, type: 'int64', dims: [1, 1, 1], fill: 0 }, ['batch', 'pos', 1]);
-  switched.push({ on: nllNames.on, built: nllBranch(spec) });
-  for (const { on, built } of switched) {
+  ifs.push({ on: nllNames.on, built: nllBranch(spec, w), layer: 'end' });
+
+  // onnxruntime's default order walks depth-first from the leaves (nodes nobody reads: these Ifs), the
+  // last-added first, emitting each node after its inputs. Added last to first layer, and the
+  // embedding's last, each layer's Ifs run as soon as the layer is done, and its tensors are freed.
+  const rank = (x: (typeof ifs)[number]['layer']) => (x === 'end' ? -1 : x === 'embedding' ? L : L - 1 - x);
+  for (const { on, built, leaf } of [...ifs].sort((a, b) => rank(a.layer) - rank(b.layer))) {
     ifNode(main, on, built.branch, built.outputs);
     for (const o of built.outputs) encodeValueInfo(w, 12, o.name);
+    if (leaf) {
+      // An If read by a later node is no leaf, so the walk would reach it only from that node, after the
+      // last layer (the lens's final If holding every residual till then): a leaf reading it places it here.
+      main.add('Shape', [leaf], [`${leaf}.shape`]);
+      encodeValueInfo(w, 12, `${leaf}.shape`);
+    }
   }
   main.encode(w);
 

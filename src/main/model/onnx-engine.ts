@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../../shared/errors.js';
-import { captureNames, concatBytes, type PooledEnd, float32Name, instrumentModel, lensNames, nllNames, scaleInputName, tapOutputName, tapsOnName, type DefaultFeed, type InstrumentSpec, type LensSpec } from './instrument.js';
+import { captureNames, concatBytes, type PooledEnd, float32Name, instrumentModel, lensNames, nllNames, scaleInputName, tapOutputName, tapSwitchName, tapTensor, type DefaultFeed, type InstrumentSpec, type LensSpec } from './instrument.js';
 import { architecture } from './architectures.js';
 import { describeModel, type PastInput } from './model-description.js';
 import { OnnxType, type OnnxGraph } from './onnx-graph.js';
@@ -229,10 +229,6 @@ export class OnnxEngine {
     return this.spec.boundaryCasts?.outputs.includes(output) ? float32Name(output) : output;
   }
 
-  private get computesInFloat32(): boolean {
-    return this.spec.floatType === OnnxType.FLOAT;
-  }
-
   async forward(req: ForwardRequest): Promise<ForwardResult> {
     this.checkIds(req.inputIds);
     const wantLogits = req.logits ?? true;
@@ -243,7 +239,7 @@ export class OnnxEngine {
     });
     const { feeds } = this.feeds(req.inputIds);
     Object.assign(feeds, this.scaleFeeds(req.interventions ?? []));
-    if (taps.length && !this.computesInFloat32) feeds[tapsOnName] = bool(true);
+    for (const t of taps) feeds[tapSwitchName(tapTensor(this.spec, t.onnxName))] = bool(true);
     const outName = (t: (typeof taps)[number]) => tapOutputName(this.spec, t.onnxName);
     const logits = this.readable('logits');
     const fetches = [...new Set([...(wantLogits || taps.length === 0 ? [logits] : []), ...taps.map(outName)])];
@@ -290,20 +286,20 @@ export class OnnxEngine {
     const { feeds, maxLen } = this.feeds(inputIds);
     const B = inputIds.length;
     const mask = new Float32Array(B * maxLen);
-    const last = new Float32Array(B * maxLen);
-    const weight = new Float32Array(B * maxLen);
+    // Per text, three rows of maxLen: counted positions, the last token, position weights 1..n.
+    const poolWeights = new Float32Array(B * 3 * maxLen);
     const counted: number[] = [];
     inputIds.forEach((ids, b) => {
       const first = this.info.bosTokenId !== null && ids[0] === this.info.bosTokenId && ids.length > 1 ? 1 : 0;
-      for (let t = first; t < ids.length; t++) mask[b * maxLen + t] = 1;
-      for (let t = 0; t < ids.length; t++) weight[b * maxLen + t] = t + 1;
-      last[b * maxLen + ids.length - 1] = 1;
+      const rows = b * 3 * maxLen;
+      for (let t = first; t < ids.length; t++) mask[b * maxLen + t] = poolWeights[rows + t] = 1;
+      poolWeights[rows + maxLen + ids.length - 1] = 1;
+      for (let t = 0; t < ids.length; t++) poolWeights[rows + 2 * maxLen + t] = t + 1;
       counted.push(ids.length - first);
     });
     feeds[captureNames.on] = bool(true);
     feeds[captureNames.tokenMask] = new ort.Tensor('float32', mask, [B, maxLen, 1]);
-    feeds[captureNames.lastMask] = new ort.Tensor('float32', last, [B, maxLen, 1]);
-    feeds[captureNames.positionWeight] = new ort.Tensor('float32', weight, [B, maxLen, 1]);
+    feeds[captureNames.poolWeights] = new ort.Tensor('float32', poolWeights, [B, 3, maxLen]);
     Object.assign(feeds, this.nllFeeds(inputIds, maxLen));
     const L = this.info.numLayers;
     const ends = (['embedding', 'final_norm'] as const).filter((e) => this.spec.pooledEnds?.[e]);
