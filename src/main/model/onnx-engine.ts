@@ -17,6 +17,7 @@ import { mulberry32 } from '../../shared/random.js';
 import { sampleToken } from './sampling.js';
 import type { DeviceRequest, NormKind, ModelInfo, Tensor } from '../../shared/model-types.js';
 import type { ForwardRequest, ForwardResult, NeuronIntervention, OpenModelOptions } from './types.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 /** How the engine opens a model folder. */
 export interface OpenOptions extends OpenModelOptions {
@@ -151,8 +152,7 @@ export class OnnxEngine {
       pooledEnds: pooledEnds(d.embedding, info.taps.find((t) => t.kind === 'final_norm')?.onnxName),
       logits: info.outputs.includes('logits') ? 'logits' : info.outputs[0]!,
       sumOutputs: d.sumOutputs,
-      ...(lens ? { lens } : {}),
-      ...(boundaryCasts ? { boundaryCasts } : {}),
+      ...withoutUndefined({ lens, boundaryCasts }),
     };
     const instrumented = instrumentModel(d.graphBytes, spec);
     const bytes = concatBytes(instrumented.parts);
@@ -162,8 +162,7 @@ export class OnnxEngine {
         executionProviders: providers,
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3,
-        ...(memory?.memPattern !== undefined ? { enableMemPattern: memory.memPattern } : {}),
-        ...(memory?.cpuArena !== undefined ? { enableCpuMemArena: memory.cpuArena } : {}),
+        ...withoutUndefined({ enableMemPattern: memory?.memPattern, enableCpuMemArena: memory?.cpuArena }),
         // External data paths in the graph are relative to this folder (the bytes have no path of their own).
         extra: { session: { model_external_initializers_file_folder_path: d.externalFolder } },
       });

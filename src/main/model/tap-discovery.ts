@@ -7,6 +7,7 @@ import { UserError } from '../../shared/errors.js';
 import { ALL_MLP_ACT_NAMES, ALL_RESID_NAMES } from './architectures.js';
 import { indexGraph, type GraphIndex, type OnnxGraph, type OnnxNode } from './onnx-graph.js';
 import type { TapPoint } from '../../shared/model-types.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 export interface ModelDims {
   numLayers: number;
@@ -110,7 +111,7 @@ export function discoverTaps(
       put({
         name,
         kind,
-        ...(l !== undefined ? { layer: l } : {}),
+        ...withoutUndefined({ layer: l }),
         onnxName: tensor,
         width: kind === 'mlp_act' ? dims.intermediateSize : dims.hiddenSize,
         foundBy: 'user',

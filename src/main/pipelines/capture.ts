@@ -14,6 +14,7 @@ import { NeuronStatsAccumulator, TextGroupAccumulator, type PooledVectors, type 
 import { budgetBatches, type BatchBudget, type TokenizedText } from './batches.js';
 import { DEFAULT_POOLING, LEGACY_POOLING, LEGACY_POOLING_PARAM, pooledLayerSet, storedLayerOf, type PoolingChoice } from './pooling.js';
 import { inShard, type Shard } from './shard.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 export interface CaptureOptions {
   /** Run name in the store; a second capture with the same name resumes it. */
@@ -317,8 +318,7 @@ function captureParams(store: Store, o: CaptureOptions, maxTokensPerText: number
     corpus: o.corpusSpec,
     maxTokensPerText,
     pooling: own ?? pooling,
-    ...(o.shard ? { shard: o.shard } : {}),
-    ...(textGroups !== undefined ? { textGroups } : {}),
+    ...withoutUndefined({ shard: o.shard, textGroups }),
   };
   return { params, pooling };
 }
