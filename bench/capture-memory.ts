@@ -16,6 +16,7 @@ import { readCorpus } from '../src/main/corpus/index.js';
 import { describeModel } from '../src/main/model/model-description.js';
 import { OnnxEngine, type SessionMemoryOptions } from '../src/main/model/onnx-engine.js';
 import { Tokenizer } from '../src/main/model/tokenizer.js';
+import { bareFeeds } from './bare-feeds.js';
 
 const here = fileURLToPath(import.meta.url);
 
@@ -99,15 +100,7 @@ async function probe(mode: Mode, modelDir: string, batchFile: string): Promise<v
     const d = await describeModel(modelDir, {}, 'inspect');
     const session = await ort.InferenceSession.create(d.info.onnxPath, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
     for (const ids of batches) {
-      const B = ids.length;
-      const T = Math.max(...ids.map((x) => x.length));
-      const grid = (f: (row: number[], t: number) => bigint) => BigInt64Array.from(ids.flatMap((x) => [...Array(T).keys()].map((t) => f(x, t))));
-      const feeds: Record<string, ort.Tensor> = {
-        input_ids: new ort.Tensor('int64', grid((x, t) => BigInt(x[t] ?? 0)), [B, T]),
-        attention_mask: new ort.Tensor('int64', grid((x, t) => (t < x.length ? 1n : 0n)), [B, T]),
-        position_ids: new ort.Tensor('int64', grid((_, t) => BigInt(t)), [B, T]),
-      };
-      for (const name of session.inputNames.filter((n) => n.startsWith('past_key_values'))) feeds[name] = new ort.Tensor('float32', new Float32Array(0), [B, d.info.numKvHeads, 0, d.info.headDim]);
+      const feeds = bareFeeds(session, ids, d.info.numKvHeads, d.info.headDim);
       await session.run(feeds, ['logits']);
     }
     await session.release();

@@ -18,6 +18,7 @@ import { readCorpus } from '../src/main/corpus/index.js';
 import { Model } from '../src/main/model/model.js';
 import { OnnxEngine } from '../src/main/model/onnx-engine.js';
 import { openStore } from '../src/main/store/index.js';
+import { bareFeeds } from './bare-feeds.js';
 
 const here = fileURLToPath(import.meta.url);
 const CORPUS = 'udhr:eng,deu,rus,cmn,arb,hin,spa';
@@ -31,19 +32,6 @@ async function time(f: () => Promise<unknown>): Promise<number> {
   return performance.now() - t;
 }
 
-/** The bare forward's feeds for a right-padded batch, as Optimum's graph takes them (empty past). */
-function bareFeeds(session: ort.InferenceSession, ids: number[][], numKvHeads: number, headDim: number): Record<string, ort.Tensor> {
-  const B = ids.length;
-  const T = Math.max(...ids.map((x) => x.length));
-  const grid = (f: (row: number[], t: number) => bigint) => BigInt64Array.from(ids.flatMap((x) => [...Array(T).keys()].map((t) => f(x, t))));
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', grid((x, t) => BigInt(x[t] ?? 0)), [B, T]),
-    attention_mask: new ort.Tensor('int64', grid((x, t) => (t < x.length ? 1n : 0n)), [B, T]),
-    position_ids: new ort.Tensor('int64', grid((_, t) => BigInt(t)), [B, T]),
-  };
-  for (const name of session.inputNames.filter((n) => n.startsWith('past_key_values'))) feeds[name] = new ort.Tensor('float32', new Float32Array(0), [B, numKvHeads, 0, headDim]);
-  return feeds;
-}
 
 /** Wall time of one child process (node start-up, loading, tokenizing and the whole run). */
 function processMs(mode: 'bare' | 'capture', modelDir: string, textsPerLang: number): number {
