@@ -73,6 +73,12 @@ describe('workbench saves keep the file (real server and Chromium)', () => {
     const { before, after } = await openAndSave(PYTHON, async () => {
       await page.locator('#nb-banner', { hasText: 'is a python notebook' }).waitFor({ timeout: 10_000 });
       const cell = page.locator('.cell.code').first();
+      // Running a cell here is refused before anything changes: its saved output stays.
+      const outputs = await cell.locator('.outputs').innerHTML();
+      await cell.locator('.monaco-editor').click();
+      await page.keyboard.press('Shift+Enter');
+      await page.locator('#error', { hasText: 'runs only TypeScript notebooks' }).waitFor({ timeout: 10_000 });
+      assert.equal(await cell.locator('.outputs').innerHTML(), outputs);
       await cell.locator('.monaco-editor').click();
       await page.keyboard.press('Control+End');
       await page.keyboard.insertText('\nprint("more")');

@@ -50,6 +50,9 @@ export class ExecutionQueue {
   /** Queues a code cell (one already queued or running stays where it is) and runs the queue. */
   async run(v: CellView): Promise<void> {
     if (v.cell.cell_type !== 'code' || v.state !== 'idle') return;
+    // Before anything about the cell changes: a notebook this kernel cannot run keeps its outputs.
+    const refusal = runRefusal(this.host.doc(), this.host.path() ?? 'this notebook');
+    if (refusal) return this.host.showError(refusal);
     v.state = 'queued';
     renderCount(v);
     this.queue.push(v);
@@ -75,8 +78,6 @@ export class ExecutionQueue {
         this.host.runStarting(v);
         let status = 'error';
         try {
-          const refusal = runRefusal(this.host.doc(), this.host.path() ?? 'this notebook');
-          if (refusal) throw refusal;
           const session = await this.ensureSession();
           const r = await this.conn.call('kernel.execute', { session, cellId: v.cell.id, code: v.cell.source });
           status = r.status;
@@ -114,7 +115,7 @@ export class ExecutionQueue {
   }
 
   async stopKernel(): Promise<void> {
-    this.queue = [];
+    this.unqueueAll();
     const s = this.session;
     this.session = null;
     if (s) await this.conn.call('kernel.shutdown', { session: s }).catch(() => {});
