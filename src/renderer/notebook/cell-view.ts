@@ -71,6 +71,12 @@ export function showCellContent(view: CellView, events: CellViewEvents, outputs:
   if (view.cell.cell_type === 'markdown' && view.cell.source.trim() !== '') renderMarkdownCell(view);
   else ensureEditor(view, events);
   renderCount(view);
+  renderOutputs(view, outputs);
+}
+
+/** Draws the cell's saved outputs again, in place of what the view shows (e.g. once they are trusted). */
+export function renderOutputs(view: CellView, outputs: OutputContext): void {
+  view.outputs.replaceChildren();
   for (const o of view.cell.outputs ?? []) renderOutput(view.outputs, o, outputs.figureName, { trusted: outputs.trusted });
 }
 

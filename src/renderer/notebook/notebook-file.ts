@@ -109,6 +109,7 @@ export class NotebookFile {
     this.mtimeMs = mtimeMs;
     this.setDirty(false);
     this.ui.onOpened(path);
+    this.host.saved();
   }
 
   /** Something in the notebook changed: unsaved, and autosaved after a pause. */

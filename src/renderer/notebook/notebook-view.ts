@@ -30,6 +30,7 @@ import {
   disposeCellView,
   ensureEditor,
   renderMarkdownCell,
+  renderOutputs,
   showCellContent,
   updateDisplay,
   type CellView,
@@ -97,15 +98,13 @@ export class NotebookView implements NotebookActions {
     private readonly ui: NotebookUi,
   ) {
     this.banner = new Banner(ui.banner);
+    this.banner.resting = () => this.untrustedNotice();
     this.file = new NotebookFile(conn, { ...ui, banner: this.banner }, {
       load: (doc, path, mtimeMs, trusted) => this.load(doc, path, mtimeMs, trusted),
       doc: () => this.currentDoc(),
       allTrusted: () => this.allTrusted(),
       stopKernel: () => this.execution.stopKernel(),
-      saved: () => {
-        this.banner.clear();
-        this.noticeUntrusted();
-      },
+      saved: () => this.banner.clear(),
     });
     this.execution = new ExecutionQueue(conn, {
       doc: () => this.doc,
@@ -173,7 +172,6 @@ export class NotebookView implements NotebookActions {
     const refusal = runRefusal(doc, path ?? 'this notebook');
     this.banner.base = refusal ? `${refusal.message}.` : null;
     this.banner.clear();
-    this.noticeUntrusted();
     this.select(0);
     this.ui.onOpened(path);
     this.execution.showLoaded();
@@ -200,14 +198,13 @@ export class NotebookView implements NotebookActions {
     return this.views.every((v) => this.isTrusted(v.cell));
   }
 
-  /** Says so when outputs that would run scripts are shown without them, with the Trust action. */
-  private noticeUntrusted(): void {
+  /** The standing notice while outputs that would run scripts are shown without them, with the Trust action. */
+  private untrustedNotice(): { text: string; actions: [string, () => void][] } | null {
     const scripted = this.views.some((v) => !this.isTrusted(v.cell) && (v.cell.outputs ?? []).some((o) => ['text/html', 'application/javascript'].some((m) => (o['data'] as Record<string, unknown> | undefined)?.[m] !== undefined)));
-    if (!scripted) return;
+    if (!scripted) return null;
     const untrusted = 'This notebook was not run here: its HTML outputs are shown without scripts.';
     const base = this.banner.base;
-    this.banner.show(base ? `${base} ${untrusted}` : untrusted, [['Trust this notebook', () => void this.trust().catch((e) => this.ui.showError(e))]]);
-    this.banner.mark('untrusted');
+    return { text: base ? `${base} ${untrusted}` : untrusted, actions: [['Trust this notebook', () => void this.trust().catch((e) => this.ui.showError(e))]] };
   }
 
   /** The user trusts the notebook (like `jupyter trust`): its outputs are drawn again with scripts, and the file is signed. */
@@ -215,8 +212,7 @@ export class NotebookView implements NotebookActions {
     for (const v of this.views) {
       if (this.isTrusted(v.cell)) continue;
       this.trustedCells.add(v.cell);
-      v.outputs.replaceChildren();
-      for (const o of v.cell.outputs ?? []) renderOutput(v.outputs, o, () => this.figureName(v), { trusted: true });
+      renderOutputs(v, { figureName: () => this.figureName(v), trusted: true });
     }
     this.banner.clear();
     // Unsaved outputs are signed by the next save (all of them are trusted now).
