@@ -243,7 +243,10 @@ export class KernelClient {
     let exited = false;
     void proc.exited.then(() => (exited = true));
     for (;;) {
-      if (exited) throw new Error(`the kernel exited while starting: ${proc.stderrTail.trim().split('\n').slice(-5).join(' | ') || 'no output'}`);
+      if (exited) {
+        proc.close(); // it may have ended before it became this.proc, whose exit handler closes it
+        throw new Error(`the kernel exited while starting: ${proc.stderrTail.trim().split('\n').slice(-5).join(' | ') || 'no output'}`);
+      }
       if (Date.now() > deadline) {
         await this.stopProcess('start timed out');
         throw new Error(`the kernel did not answer within ${(this.options.startTimeoutMs ?? 30_000) / 1000} s`);

@@ -14,7 +14,7 @@ import type { MimeBundle } from '../../shared/kernel-types.js';
 import { FigureFallbacks } from './figure-fallback.js';
 import { cellContext, Executor, InterruptedError, type CellContext, type CellError } from './executor.js';
 import { LANGUAGE_INFO } from './language-info.js';
-import { packageRoot } from './resolve.js';
+import { packageRoot } from '../fs/package-root.js';
 import { isMessage, replyType, type ErrorReply, type ExecuteReply, type ExecutionState, type MessageContents, type MsgType, type Received, type ReplyType, type RequestType } from './messages.js';
 import type { FromMain } from './thread-protocol.js';
 import { makeMessage, makeUnknownReply, PROTOCOL_VERSION, type MessageHeader, type ReceivedMessage } from './wire.js';
@@ -197,7 +197,8 @@ export class KernelProtocol {
       return r;
     };
     const figure = data !== undefined && this.figures.wants(data);
-    if (!figures.length && !figure) return show(data);
+    // A stopped cell answers at once; its figures' image fallbacks still follow as display updates.
+    if (ctx.cancelled || (!figures.length && !figure)) return show(data);
     return (async () => {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((res) => (timer = setTimeout(res, FIGURE_WAIT_MS)));
