@@ -8,7 +8,7 @@ import type { GroupCounts, SelectivityStats } from '../analysis/selectivity.js';
 import { alignmentByLayer, pooledTexts, type AlignmentResult, type AsyncSimilarityKernel, type PooledLayer, type PoolingKind } from '../analysis/alignment.js';
 import { openStore, type RunRecord, type RunStatus, type Store, type StoredResult } from '../store/index.js';
 import type { CheckpointInput } from '../analysis/checkpoints.js';
-import { NEURON_SELECTION_KINDS } from '../../shared/result-kinds.js';
+import { NEURON_SELECTION_KINDS, targetAccepts } from '../../shared/result-kinds.js';
 import { withoutUndefined } from '../../shared/without-undefined.js';
 
 /** The capture run that operations reading a store use unless told another. */
@@ -45,7 +45,7 @@ export function lapeStatsOf(store: Store, run: RunRecord): LapeStats {
 export function selectivityStatsOf(store: Store, run: RunRecord): SelectivityStats {
   const layers = store.textGroupLayers(run.id);
   if (layers.length === 0) {
-    const captured = store.readNeuronStats(run.id).numLayers > 0;
+    const captured = Object.keys(store.readLayerStats(run.id, 0)).length > 0;
     throw new UserError(
       captured
         ? `run "${run.name}" has no per-text counts: it was captured before they were kept, and the selectivity test is made across texts`
@@ -53,7 +53,7 @@ export function selectivityStatsOf(store: Store, run: RunRecord): SelectivitySta
       captured ? 'Capture the corpus again under a new run name (--run NAME), then run lape --method selectivity --run NAME.' : 'Let `babelscope capture` finish (or resume it) first.',
     );
   }
-  const languages = store.readNeuronStats(run.id).languages;
+  const languages = Object.keys(store.readLayerStats(run.id, layers[0]!)).sort();
   function* byLayer(): Generator<GroupCounts[][]> {
     for (const layer of layers) {
       const groups = store.readTextGroups(run.id, layer);
@@ -186,7 +186,7 @@ export function alignStoredRun(
 export type LapeSelection = (StoredResult<'lape'> | StoredResult<'selectivity'>) & { run: RunRecord };
 
 function isNeuronSelection(r: StoredResult | undefined): r is StoredResult<'lape'> | StoredResult<'selectivity'> {
-  return r !== undefined && (NEURON_SELECTION_KINDS as readonly string[]).includes(r.kind);
+  return r !== undefined && targetAccepts('neuron-selection', r.kind);
 }
 
 /**
@@ -251,8 +251,6 @@ export function checkpointInputOf(store: Store, selection: LapeSelection): Check
     lape: selection.result,
     ...(nll ? { nll: Object.fromEntries(Object.entries(nll).map(([k, v]) => [k, v.sum / Math.max(1, v.count)])) } : {}),
     ...withoutUndefined({ workingLanguage: wl, alignment: al }),
-    ...withLearned(selection.result.learnedCheck ?? learnedCheckOf(store, run)),
+    ...withoutUndefined({ learnedCheck: selection.result.learnedCheck ?? learnedCheckOf(store, run) ?? undefined }),
   };
 }
-
-const withLearned = (check: LearnedCheck | null | undefined) => (check ? { learnedCheck: check } : {});
