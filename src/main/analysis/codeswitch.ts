@@ -53,7 +53,7 @@ import { toIso6393 } from './language-codes.js';
 import { DEFAULT_LANGUAGE_SCRIPTS, DEFAULT_REQUIRED_SCRIPTS, languagesWithScript, scriptCounts, scriptOf, type Script } from './script.js';
 import { codePointLength, segmentWords } from './words.js';
 import type { Interval } from '../../shared/intervals.js';
-import { LCB_WPR_LANGUAGES, scoreCompletionRows, type CompletionScore, type LineLabeler } from './lcb.js';
+import { LCB_DEFAULTS, LCB_WPR_LANGUAGES, scoreCompletionRows, type CompletionScore, type LineLabeler } from './lcb.js';
 import { withoutUndefined } from '../../shared/without-undefined.js';
 
 /** Label of words without letters (numbers, punctuation, emoji): language-independent. */
@@ -402,8 +402,8 @@ export function codeSwitchReport(
   const scripts = options.languageScripts ?? DEFAULT_LANGUAGE_SCRIPTS;
   const required = options.requiredScripts ?? DEFAULT_REQUIRED_SCRIPTS;
   const base = (options.languages ?? Object.keys(scripts)).map(toIso6393);
-  const lineThreshold = options.lineThreshold ?? 0.3;
-  const minLineWords = options.minLineWords ?? 5;
+  const lineThreshold = options.lineThreshold ?? LCB_DEFAULTS.threshold;
+  const minLineWords = options.minLineWords ?? LCB_DEFAULTS.minLineWords;
   const wordLevel = options.wordLevel ?? 'inherit';
   if (wordLevel !== 'inherit' && wordLevel !== 'model') throw new UserError(`wordLevel must be 'inherit' or 'model'`);
   for (const r of responses) {

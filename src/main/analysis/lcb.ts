@@ -43,6 +43,9 @@ export interface CompletionRow {
 /** fastText's top label for one line: the raw label (`__label__` prefix optional) and its probability. */
 export type LineLabeler = (line: string) => { label: string; prob: number } | null;
 
+/** LCB's line rules as `compute_metrics.py` has them: a label above probability 0.3, lines of at least 5 words. */
+export const LCB_DEFAULTS = { threshold: 0.3, minLineWords: 5 } as const;
+
 export interface LcbOptions {
   /** Top-1 language of a line; LCB: fastText lid.176 (see `createFastTextLabeler`). */
   labeler: LineLabeler;
@@ -192,8 +195,8 @@ function resolve(options: LcbOptions): Resolved {
   return {
     labeler: options.labeler,
     englishWords: options.englishWords,
-    threshold: options.threshold ?? 0.3,
-    minLineWords: options.minLineWords ?? 5,
+    threshold: options.threshold ?? LCB_DEFAULTS.threshold,
+    minLineWords: options.minLineWords ?? LCB_DEFAULTS.minLineWords,
     wpr: (lang) => wprLangs.includes(lang) || wprIso.has(toIso6393(lang)),
   };
 }

@@ -4,6 +4,7 @@ import type { AlignmentResult } from '../analysis/alignment.js';
 import { alignStoredRun, layerView, requireCaptureRun, type LayerIndexing } from '../pipelines/stored-runs.js';
 import type { PoolingKind } from '../analysis/alignment.js';
 import { createSimilarityKernel } from '../model/similarity-kernel.js';
+import { defaultLog } from '../model/open-defaults.js';
 import type { DeviceRequest } from '../../shared/model-types.js';
 import { longOperation, progressWithAbort, type LongRunningOptions } from './progress.js';
 import { OPTION_DEFAULTS } from './defaults.js';
@@ -73,7 +74,7 @@ export async function align(options: AlignOptions): Promise<AlignOutput> {
   const save = options.save ?? defaults.save;
   const indexing = options.layers ?? defaults.layers;
   return longOperation(options, 'align', async (o) => {
-    const kernel = (options.kernel ?? defaults.kernel) === 'onnx' ? await createSimilarityKernel(options.device ?? defaults.device, (m) => process.stderr.write(m + '\n')) : undefined;
+    const kernel = (options.kernel ?? defaults.kernel) === 'onnx' ? await createSimilarityKernel(options.device ?? defaults.device, defaultLog) : undefined;
     try {
       return await withStore(options.store, { readonly: !save, create: false }, async (store) => {
         const run = requireCaptureRun(store, options.run ?? defaults.run);

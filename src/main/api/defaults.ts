@@ -10,6 +10,7 @@ import type { DeviceRequest } from '../../shared/model-types.js';
 import { LAPE_DEFAULTS } from '../analysis/lape.js';
 import { SELECTIVITY_DEFAULTS } from '../analysis/selectivity.js';
 import { DEFAULT_PERMUTATIONS } from '../analysis/alignment.js';
+import { LCB_DEFAULTS } from '../analysis/lcb.js';
 import { DEFAULT_MIN_COUNT, DEFAULT_MIN_SHARE } from '../analysis/token-language.js';
 import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS } from '../pipelines/capture.js';
 import { DEFAULT_POOLING } from '../pipelines/pooling.js';
@@ -67,6 +68,6 @@ export const OPTION_DEFAULTS = deepFreeze({
   },
   latentLanguage: { task: 'translation' as 'translation' | 'repetition' | 'cloze', latent: 'eng', seed: 1, batch: 8 },
   fertility: { pivot: 'eng', wordTokens: 'in-context' as 'in-context' | 'alone' },
-  scoreCompletions: { threshold: 0.3, minLineWords: 5 },
+  scoreCompletions: { threshold: LCB_DEFAULTS.threshold, minLineWords: LCB_DEFAULTS.minLineWords },
   exportStore: { format: 'parquet' as const },
 } as const);

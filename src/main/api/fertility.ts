@@ -3,6 +3,7 @@
  * word tokenized on its own, punctuation as words; analysis/fertility.ts), and parity (Petrov et al.
  * 2023) of texts tokenized whole, side by side for several tokenizers.
  */
+import { withoutUndefined } from '../../shared/without-undefined.js';
 import { UserError } from '../../shared/errors.js';
 import { fertility as fertilityOf, fertilityWords, type FertilityRow, type TokenizeText, type WordTokens } from '../analysis/fertility.js';
 import { resolveTokenizerFiles, textTokenSpans } from '../pipelines/tokenizer-files.js';
@@ -53,7 +54,7 @@ export async function fertility(options: FertilityOptions): Promise<FertilityOut
   if (dup) throw new UserError(`two tokenizers are named "${dup.name}"`, 'Give each { name, path } its own name.');
   const tokenizers = files.map((f) => ({ ...f, tokenizer: Tokenizer.fromFile(f.path) }));
   const corpusName = typeof options.corpus === 'string' ? options.corpus : 'array';
-  const texts = await loadCorpus(options.corpus, options.maxTextsPerLang !== undefined ? { maxTextsPerLang: options.maxTextsPerLang } : {});
+  const texts = await loadCorpus(options.corpus, withoutUndefined({ maxTextsPerLang: options.maxTextsPerLang }));
   if (texts.length === 0) throw new UserError(`no texts in ${corpusName}`);
   const languages = [...new Set(texts.map((t) => t.lang))];
   if (!languages.includes(pivot)) {

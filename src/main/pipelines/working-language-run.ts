@@ -69,12 +69,12 @@ export async function tokenLanguagesOfCorpus(
 
 /** Options of the chance level and the intervals beside the working-language tables. */
 export interface WorkingLanguageUncertaintyOptions {
-  /** Random token sets per label for the size-matched chance level; default 20 (0: none). */
-  chanceDraws?: number;
-  /** Bootstrap resamples over texts for the 95 % intervals; default 1000 (0: none). */
-  resamples?: number;
-  /** Seed of the random sets and the bootstrap; default 1. */
-  seed?: number;
+  /** Random token sets per label for the size-matched chance level (0: none); the API's default: OPTION_DEFAULTS.workingLanguage. */
+  chanceDraws: number;
+  /** Bootstrap resamples over texts for the 95 % intervals (0: none). */
+  resamples: number;
+  /** Seed of the random sets and the bootstrap. */
+  seed: number;
 }
 
 export async function workingLanguageOverCorpus(
@@ -86,8 +86,8 @@ export async function workingLanguageOverCorpus(
   const V = model.info.vocabSize;
   const L = model.info.numLayers;
   const S = tokens.labels.length;
-  const R = o.chanceDraws ?? 20;
-  const seed = o.seed ?? 1;
+  const R = o.chanceDraws;
+  const seed = o.seed;
   const setSizes = tokens.labels.map((label) => tokens.tokensPerLabel[label] ?? 0);
   // Columns: one per label, then R random size-matched sets per label (label k, draw d at S + k·R + d).
   const numSets = S * (1 + R);
@@ -132,7 +132,7 @@ export async function workingLanguageOverCorpus(
     o.onProgress?.(done, tokenized.length);
   }
   const result = acc.result();
-  const resamples = o.resamples ?? 1000;
+  const resamples = o.resamples;
   const annotate = (table: WorkingLanguageTable, c: ChanceSums, of: WorkingLanguageTextSums[]) => {
     if (R > 0) table.chanceMass = chanceMassOf(c.sums, c.positions, tokens.labels, setSizes, V);
     if (resamples > 0 && of.length > 0) Object.assign(table, workingLanguageIntervals(of, tokens.labels, L, { resamples, seed }));

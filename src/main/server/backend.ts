@@ -169,7 +169,7 @@ export function createBackend({ models, workspace: root, queryTimeoutMs, dataDir
       return { stores: await listStores(workspace) };
     },
     'store.overview': ({ path }) => storeOverview(workspace, path),
-    'store.query': ({ path, sql }) => storeQuery(workspace, path, sql, queryTimeoutMs !== undefined ? { timeoutMs: queryTimeoutMs } : {}),
+    'store.query': ({ path, sql }) => storeQuery(workspace, path, sql, withoutUndefined({ timeoutMs: queryTimeoutMs })),
 
     closed: (connection) => kernels.closed(connection),
     dispose: () => {

@@ -3,13 +3,14 @@
  * `serve` starts at once, and switched from the model picker. One at a time; the old one is released.
  */
 import { openModel, type DeviceRequest, type Model } from '../api/index.js';
+import { withoutUndefined } from '../../shared/without-undefined.js';
 
 export class ModelSlot {
   private current: Promise<Model> | null;
 
   constructor(
     private dir: string,
-    private device: DeviceRequest = 'auto',
+    private device?: DeviceRequest,
     opened?: Model,
   ) {
     this.current = opened ? Promise.resolve(opened) : null;
@@ -21,7 +22,8 @@ export class ModelSlot {
 
   get(): Promise<Model> {
     if (!this.current) {
-      const opening = openModel(this.dir, { device: this.device });
+      // No device: openModel's own default (BABELSCOPE_DEVICE, else auto).
+      const opening = openModel(this.dir, withoutUndefined({ device: this.device }));
       this.current = opening;
       // A failed open is not cached: the next call tries again (the user may fix the folder).
       opening.catch(() => {
