@@ -1,6 +1,5 @@
 /** Opening a model and reading it one text at a time: lens, activations, generation, its description. */
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
 import { withoutUndefined } from '../../shared/without-undefined.js';
 import { labelCoverage } from '../analysis/label-coverage.js';
@@ -17,11 +16,11 @@ import type { NeuronIntervention, OpenModelOptions } from '../model/types.js';
 import type { CorpusText } from '../../shared/corpus-text.js';
 import { corpusLabel, loadCorpus, type CorpusSource } from './corpus.js';
 import { OPTION_DEFAULTS } from './defaults.js';
+import { packageRoot } from '../fs/package-root.js';
 
 export type { OpenModelOptions };
 
 /** The package root (dist/src/main/api → four levels up). */
-const packageRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..');
 
 /** The bundled trained model `assets/tiny-babel` (Llama architecture, 11 UDHR languages). */
 export const bundledModelDir: string = join(packageRoot, 'assets', 'tiny-babel');
@@ -108,7 +107,7 @@ export interface ModelDescription extends Omit<ModelInfo, 'device' | 'hash'> {
 export async function inspectModel(dir: string, options: Pick<OpenModelOptions, 'taps' | 'arch' | 'variant' | 'file'> = {}): Promise<ModelDescription> {
   const d = await describeModelFolder(
     dir,
-    withoutUndefined({ taps: options.taps, arch: options.arch || undefined, variant: options.variant, file: options.file }),
+    withoutUndefined({ taps: options.taps, arch: options.arch, variant: options.variant, file: options.file }),
     'inspect',
   );
   const i = d.info;

@@ -35,7 +35,7 @@ export function collect(value: string, previous: string[]): string[] {
 export async function openModel(dir: string, o: ModelOptions): Promise<Model> {
   return api.openModel(dir, {
     device: o.device,
-    ...withoutUndefined({ taps: o.tap, arch: o.arch || undefined, variant: o.variant, file: o.file }),
+    ...withoutUndefined({ taps: o.tap, arch: o.arch, variant: o.variant, file: o.file }),
   });
 }
 

@@ -111,7 +111,7 @@ export async function describeModel(dir: string, opts: DescribeOptions, mode: 'i
   }
   const c = folder.config;
   checkConfigAgainstGraph(folder.dir, c, graph);
-  const modelType = opts.arch ?? c.modelType;
+  const modelType = opts.arch || c.modelType; // an empty arch is not given (checkArch)
   const intermediate = c.intermediateSize ?? inferIntermediate(graph, c.hiddenSize, architecture(modelType).downProjection);
   const { taps, head, sumOutputs, embedding } = discoverTaps(graph, { numLayers: c.numLayers, hiddenSize: c.hiddenSize, intermediateSize: intermediate, vocabSize: c.vocabSize }, (opts.taps ?? []).map(parseTapOverride));
   const past = graph.inputs.flatMap((i): PastInput[] => {

@@ -125,7 +125,8 @@ function optionalNum(c: Record<string, unknown>, keys: readonly string[]): numbe
 }
 
 function checkArch(modelType: string, arch: string | undefined): string {
-  if (arch !== undefined) {
+  // An empty --arch (or arch: '') means not given, as for every other optional string.
+  if (arch) {
     if (!isKnownArchitecture(arch)) throw unknownArchitecture(arch, '--arch');
     return arch;
   }

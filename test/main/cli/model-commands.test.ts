@@ -148,6 +148,11 @@ describe('bad input gives a one-line error, a hint, no stack, exit ≠ 0', () =>
     });
   }
   it('--arch with an unknown name names it', () => expectUserError(['lens', testModelDir, '--text', 'Hello', '--arch', 'bogus', '--device', 'cpu'], /"bogus"/));
+  it('an empty --arch means not given: the model\'s own architecture', async () => {
+    const r = await runCli(['inspect', testModelDir, '--arch', '', '--json', '--device', 'cpu']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).modelType, 'llama');
+  });
   it('--arch makes an unknown architecture usable', async () => {
     const dir = copyModel('arch-override');
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));

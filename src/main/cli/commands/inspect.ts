@@ -14,7 +14,7 @@ export function registerInspect(program: Command): void {
         return;
       }
       // The graph alone: no onnxruntime session, no weights read (the hash shows once a run computed it).
-      const d = await inspectModel(dir, withoutUndefined({ taps: o.tap, arch: o.arch || undefined, variant: o.variant, file: o.file }));
+      const d = await inspectModel(dir, withoutUndefined({ taps: o.tap, arch: o.arch, variant: o.variant, file: o.file }));
       output(o, d, () =>
         [
           `${d.architecture} (${d.modelType}) — ${d.numLayers} layers, hidden ${d.hiddenSize}, MLP ${d.intermediateSize}, vocab ${d.vocabSize}, heads ${d.numHeads}/${d.numKvHeads} kv, context ${d.maxPositions}`,
