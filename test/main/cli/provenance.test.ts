@@ -122,6 +122,11 @@ describe('provenance of stored results', () => {
     }
   });
 
+  it('working-language with a missing --db says so before loading the model', async () => {
+    // The model folder does not exist either: the store's error comes first, so no model was opened.
+    userError(await runCli(['working-language', join(tmpdir(), 'no-such-model'), ...CORPUS, '--db', join(tmpdir(), 'no-such-store.db')]), /no such file: .*no-such-store\.db/);
+  });
+
   it('align stores its result with the run it read as input', async () => {
     const r = await json(['align', '--db', db, '--pool', 'last', '--kernel', 'js']);
     const store = openStore(db, { readonly: true });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { OPTION_DEFAULTS, workingLanguage } from '../../api/index.js';
+import { OPTION_DEFAULTS, openStore, workingLanguage } from '../../api/index.js';
 import { addModelOptions, output, parseIntOption, requireDbPath, withModel, type ModelOptions, type OutputOptions } from '../common.js';
 import { addCorpusOptions, type CorpusOptions, corpusParams } from '../corpus-options.js';
 import { progressBar } from '../progress.js';
@@ -17,7 +17,8 @@ export function registerWorkingLanguage(program: Command): void {
     .option('--seed <n>', 'seed of the random sets and the bootstrap', parseIntOption('--seed', 0), DEFAULTS.seed)
     .option('--json', 'print JSON')
     .action(async (dir: string, o: ModelOptions & OutputOptions & CorpusOptions & { batch: number; minShare: number; minCount: number; db?: string; run: string; chanceDraws: number; resamples: number; seed: number }) => {
-      if (o.db !== undefined) requireDbPath(o.db);
+      // A mistyped --db fails now, not after the model has loaded (minutes for a large one); the API's error says why.
+      if (o.db !== undefined) openStore(requireDbPath(o.db), { readonly: true }).close();
       await withModel(dir, o, async (model) => {
         const bar = progressBar('working-language');
         const value = await workingLanguage({
