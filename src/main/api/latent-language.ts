@@ -5,8 +5,7 @@
  * over prompts. Definitions in `analysis/latent-language.ts`.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { UserError } from '../../shared/errors.js';
 import {
   defaultShots,
@@ -25,10 +24,10 @@ import { engineOf, type Model } from './model.js';
 import { OPTION_DEFAULTS } from './defaults.js';
 import { longOperation, progressWithAbort, throwIfAborted, type LongRunningOptions } from './progress.js';
 import { withoutUndefined } from '../../shared/without-undefined.js';
+import { packageRoot } from '../fs/package-root.js';
 
 export type { LatentTask, LayerSeries, DroppedConcept, VocabScheme, WordList };
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
 /**
  * The bundled word list: names of languages, regions and currencies in the bundled model's 11

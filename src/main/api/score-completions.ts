@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
 import type { Interval } from '../../shared/intervals.js';
 import { parseCompletions } from '../analysis/completions-file.js';
@@ -13,8 +12,8 @@ import { createFastTextLabeler } from '../analysis/language-id.js';
 import { OPTION_DEFAULTS } from './defaults.js';
 import { LCB_SEGMENTED_LANGUAGES, LCB_WPR_LANGUAGES, lcbEnglishWords, scoreCompletionRows, type CompletionRow, type CompletionScore, type LcbRow, type LineLabeler } from '../analysis/lcb.js';
 import { withoutUndefined } from '../../shared/without-undefined.js';
+import { packageRoot } from '../fs/package-root.js';
 
-const packageRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..');
 /** LCB's English word list as its `compute_metrics.py` filters it (assets/lcb, Apache-2.0, see its README). */
 export const lcbEnglishWordsFile: string = join(packageRoot, 'assets', 'lcb', 'en_words.txt');
 

@@ -6,8 +6,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, resolve as resolvePath } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { UserError } from '../../shared/errors.js';
+import { packageRoot } from '../fs/package-root.js';
 
 const CONDITIONS = ['import', 'node', 'module-sync', 'default'];
 
@@ -17,18 +18,6 @@ interface PackageJson {
   exports?: unknown;
   type?: string;
 }
-
-/** This package's root: the nearest folder above this file whose package.json is named babelscope. */
-export const packageRoot: string = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj) && (JSON.parse(readFileSync(pj, 'utf8')) as PackageJson).name === 'babelscope') return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the babelscope package root');
-    dir = up;
-  }
-})();
 
 /** A specifier → the URL (or builtin name) to hand to `import()`. */
 export function resolveSpecifier(spec: string, fromDir: string): string {

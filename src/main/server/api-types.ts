@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { API_PACKAGE_JSON, apiTypesPath } from '../../shared/cell-scope.js';
 import { UserError } from '../../shared/errors.js';
-import { packageRoot } from './static-files.js';
+import { packageRoot } from '../fs/package-root.js';
 
 type Files = { files: { path: string; text: string }[] };
 let cached: Promise<Files> | null = null;

@@ -6,12 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { extname, join, normalize, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../../shared/errors.js';
 import { FRAME_STYLE } from '../../shared/frame-style.js';
+import { packageRoot } from '../fs/package-root.js';
 
 /** dist/src/main/server → the package root. */
-export const packageRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..');
 export const rendererDir = join(packageRoot, 'dist', 'renderer');
 
 const require = createRequire(import.meta.url);

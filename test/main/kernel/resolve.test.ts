@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { packageRoot, resolveSpecifier } from '../../../src/main/kernel/resolve.js';
+import { packageRoot } from '../../../src/main/fs/package-root.js';
+import { resolveSpecifier } from '../../../src/main/kernel/resolve.js';
 
 describe('cells import babelscope through its exports, from any folder', () => {
   const elsewhere = mkdtempSync(join(tmpdir(), 'babelscope-resolve-'));
