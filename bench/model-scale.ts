@@ -23,6 +23,7 @@ import { OnnxEngine } from '../src/main/model/onnx-engine.js';
 import { Tokenizer } from '../src/main/model/tokenizer.js';
 import { openStore } from '../src/main/store/index.js';
 import { mulberry32 } from '../src/shared/random.js';
+import { bareFeeds } from './bare-feeds.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const here = fileURLToPath(import.meta.url);
@@ -70,14 +71,7 @@ export async function benchOneSession(modelDir: string, rounds = 9): Promise<Rec
       const tokenizer = Tokenizer.fromFile(join(d.info.dir, 'tokenizer.json'));
       const ids = (await tokenizer.encodeBatch(corpus.map((t) => t.text))).slice(0, 8).map((e) => e.ids.slice(0, 64));
       const tokens = ids.reduce((s, x) => s + x.length, 0);
-      const B = ids.length;
-      const T = Math.max(...ids.map((x) => x.length));
-      const feeds: Record<string, ort.Tensor> = {
-        input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.flatMap((x) => [...Array(T).keys()].map((t) => BigInt(x[t] ?? 0)))), [B, T]),
-        attention_mask: new ort.Tensor('int64', BigInt64Array.from(ids.flatMap((x) => [...Array(T).keys()].map((t) => (t < x.length ? 1n : 0n)))), [B, T]),
-        position_ids: new ort.Tensor('int64', BigInt64Array.from(ids.flatMap(() => [...Array(T).keys()].map(BigInt))), [B, T]),
-      };
-      for (const name of bare.inputNames.filter((n) => n.startsWith('past_key_values'))) feeds[name] = new ort.Tensor('float32', new Float32Array(0), [B, d.info.numKvHeads, 0, d.info.headDim]);
+      const feeds = bareFeeds(bare, ids, d.info.numKvHeads, d.info.headDim);
       const plain: number[] = [];
       const ours: number[] = [];
       await bare.run(feeds, ['logits']);

@@ -263,7 +263,7 @@ function ifNode(main: Nodes, cond: string, branch: Nodes, outputs: { name: strin
 const thenName = (t: string) => `${t}/then`;
 
 function reducer(nodes: Nodes, opset: number, axesConst: string, axis: number) {
-  return (op: 'ReduceMean' | 'ReduceSum' | 'ReduceSumSquare' | 'ReduceLogSumExp', x: string, out: string, keepdims: 0 | 1) => {
+  return (op: 'ReduceMean' | 'ReduceSum' | 'ReduceLogSumExp', x: string, out: string, keepdims: 0 | 1) => {
     const axesAsInput = op === 'ReduceSum' ? opset >= 13 : opset >= 18;
     if (axesAsInput) nodes.add(op, [x, axesConst], [out], [{ name: 'keepdims', int: keepdims }]);
     else nodes.add(op, [x], [out], [{ name: 'axes', ints: [axis] }, { name: 'keepdims', int: keepdims }]);
