@@ -80,9 +80,12 @@ export interface ScoreCompletionsOutput {
   perCompletion?: CompletionVerdict[];
 }
 
+/** LCB's own list (800 KB), read once per process and only when used. */
+let lcbWords: ReadonlySet<string> | undefined;
+
 /** The English word set for WPR from a set, an array or a word-list file (default LCB's), and a name for it. @internal */
 export function englishWordsFrom(given: ScoreCompletionsOptions['englishWords']): { words: ReadonlySet<string>; name: string } {
-  if (given === undefined) return { words: lcbEnglishWords(readFileSync(lcbEnglishWordsFile, 'utf8')), name: "LCB's words list (assets/lcb/en_words.txt)" };
+  if (given === undefined) return { words: (lcbWords ??= lcbEnglishWords(readFileSync(lcbEnglishWordsFile, 'utf8'))), name: "LCB's words list (assets/lcb/en_words.txt)" };
   if (typeof given === 'string') {
     let text: string;
     try {
