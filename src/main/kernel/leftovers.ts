@@ -19,6 +19,14 @@ const GRACE_MS = 60_000;
  * returns the folders removed. Linux only (elsewhere nothing is removed): it reads /proc.
  */
 export function removeDeadKernelFiles(dir = tmpdir(), now = Date.now()): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.startsWith(KERNEL_DIR_PREFIX));
+  } catch {
+    return [];
+  }
+  // Reading every process's command line costs more than listing one folder: only when there is a candidate.
+  if (names.length === 0) return [];
   let live: string;
   try {
     live = commandLines();
@@ -27,12 +35,6 @@ export function removeDeadKernelFiles(dir = tmpdir(), now = Date.now()): string[
   }
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
   const removed: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((n) => n.startsWith(KERNEL_DIR_PREFIX));
-  } catch {
-    return [];
-  }
   for (const name of names) {
     const path = join(dir, name);
     try {
