@@ -77,7 +77,7 @@ describe('workbench saves keep the file (real server and Chromium)', () => {
       const outputs = await cell.locator('.outputs').innerHTML();
       await cell.locator('.monaco-editor').click();
       await page.keyboard.press('Shift+Enter');
-      await page.locator('#error', { hasText: 'runs only TypeScript notebooks' }).waitFor({ timeout: 10_000 });
+      await page.locator('#nb-error', { hasText: 'runs only TypeScript notebooks' }).waitFor({ timeout: 10_000 });
       assert.equal(await cell.locator('.outputs').innerHTML(), outputs);
       await cell.locator('.monaco-editor').click();
       await page.keyboard.press('Control+End');
