@@ -12,20 +12,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { fixturesDir, repoRoot } from '../helpers/paths.js';
 import { openPage, startWorkbench, type Workbench } from './workbench-fixture.js';
+import { changedLines } from '../helpers/changed-lines.js';
 
 const demos = readdirSync(join(repoRoot, 'notebooks')).filter((f) => f.endsWith('.ipynb'));
 const PYTHON = 'python-written.ipynb';
-
-/** Lines removed and added between two texts (common head and tail left out). */
-function changedLines(before: string, after: string): { removed: number; added: number } {
-  const a = before.split('\n');
-  const b = after.split('\n');
-  let head = 0;
-  while (head < a.length && a[head] === b[head]) head++;
-  let tail = 0;
-  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
-  return { removed: a.length - head - tail, added: b.length - head - tail };
-}
 
 describe('workbench saves keep the file (real server and Chromium)', () => {
   let wb: Workbench | undefined;
