@@ -149,11 +149,7 @@ function image(wrap: HTMLElement, src: string): void {
  * cannot read this page, its storage or the token, and whose CSP (served with /frame) allows no request.
  */
 function renderHtml(wrap: HTMLElement, html: string): void {
-  const frame = document.createElement('iframe');
-  frame.className = 'html-output';
-  frame.setAttribute('sandbox', 'allow-scripts');
-  frame.setAttribute('referrerpolicy', 'no-referrer');
-  frame.title = 'HTML output';
+  const frame = outputFrame('html-output', 'allow-scripts', 'HTML output');
   frame.src = '/frame';
   const onMessage = (e: MessageEvent) => {
     if (e.source !== frame.contentWindow) return;
@@ -163,6 +159,16 @@ function renderHtml(wrap: HTMLElement, html: string): void {
   };
   window.addEventListener('message', onMessage);
   wrap.append(frame);
+}
+
+/** An iframe for HTML output: sandboxed as asked, sending no referrer. */
+function outputFrame(className: string, sandbox: string, title: string): HTMLIFrameElement {
+  const frame = document.createElement('iframe');
+  frame.className = className;
+  frame.setAttribute('sandbox', sandbox);
+  frame.setAttribute('referrerpolicy', 'no-referrer');
+  frame.title = title;
+  return frame;
 }
 
 /** Elements that load or run something; removed from untrusted HTML (the frame runs no script anyway). */
@@ -187,11 +193,7 @@ export function sanitizeHtml(html: string): string {
  * measure its height, and the page's CSP (inherited by srcdoc) loads nothing from elsewhere.
  */
 function renderUntrustedHtml(wrap: HTMLElement, html: string): void {
-  const frame = document.createElement('iframe');
-  frame.className = 'html-output untrusted';
-  frame.setAttribute('sandbox', 'allow-same-origin');
-  frame.setAttribute('referrerpolicy', 'no-referrer');
-  frame.title = 'HTML output (not trusted: shown without scripts)';
+  const frame = outputFrame('html-output untrusted', 'allow-same-origin', 'HTML output (not trusted: shown without scripts)');
   frame.srcdoc = `<!doctype html><html><head><meta charset="utf-8"><style>${FRAME_STYLE}</style></head><body>${sanitizeHtml(html)}</body></html>`;
   frame.addEventListener('load', () => {
     const d = frame.contentDocument?.documentElement;
