@@ -263,7 +263,7 @@ function ifNode(main: Nodes, cond: string, branch: Nodes, outputs: { name: strin
 const thenName = (t: string) => `${t}/then`;
 
 function reducer(nodes: Nodes, opset: number, axesConst: string, axis: number) {
-  return (op: 'ReduceMean' | 'ReduceSum' | 'ReduceLogSumExp', x: string, out: string, keepdims: 0 | 1) => {
+  return (op: 'ReduceMean' | 'ReduceSum', x: string, out: string, keepdims: 0 | 1) => {
     const axesAsInput = op === 'ReduceSum' ? opset >= 13 : opset >= 18;
     if (axesAsInput) nodes.add(op, [x, axesConst], [out], [{ name: 'keepdims', int: keepdims }]);
     else nodes.add(op, [x], [out], [{ name: 'axes', ints: [axis] }, { name: 'keepdims', int: keepdims }]);
@@ -422,15 +422,71 @@ function poolBranch(spec: InstrumentSpec, end: PooledEnd, tensor: string): Built
   return { branch: b, outputs: pool(b, spec, end, tensor) };
 }
 
-/** −log p(target) as logsumexp(logits) − logits[target]: no [batch, pos, vocab] tensor besides the logits. */
+/**
+ * Rows of logits one step of the NLL loop reads: about 8 MiB of float32 at a time (at least 16 rows),
+ * so the step's two temporaries stay small whatever the vocabulary, and a short batch takes one step.
+ */
+export function nllChunkRows(vocabSize: number): number {
+  return Math.max(16, Math.floor((8 << 20) / (4 * vocabSize)));
+}
+
+/**
+ * −log p(target) at every position, by a Loop over chunks of positions: each step takes the log-softmax
+ * of its rows and picks the targets. onnxruntime's Softmax is vectorised where ReduceLogSumExp is not
+ * (logsumexp − target logit took 9 % of a capture on the compute-bound bench model), and chunking keeps
+ * the log-softmax's copy to `nllChunkRows` rows instead of a second [batch, pos, vocab] tensor.
+ */
 function nllBranch(spec: InstrumentSpec, w: Writer): Built {
-  const b = new Nodes('babelscope.nll', spec.floatType);
-  encodeInitializer(w, 'babelscope.nll.axes_last', OnnxType.INT64, [1], int64Raw([-1]));
-  const logits = b.f32(spec.logits);
-  reducer(b, spec.opset, 'babelscope.nll.axes_last', -1)('ReduceLogSumExp', logits, 'babelscope.nll.lse', 1);
-  b.add('GatherElements', [logits, nllNames.targets], ['babelscope.nll.target_logit'], [{ name: 'axis', int: 2 }]);
-  b.add('Sub', ['babelscope.nll.lse', 'babelscope.nll.target_logit'], [thenName(nllNames.nll)]);
+  const p = 'babelscope.nll';
+  const b = new Nodes(p, spec.floatType);
+  const rows = nllChunkRows(spec.vocabSize);
+  const i64 = (name: string, values: number[], dims = [values.length]) => encodeInitializer(w, `${p}.${name}`, OnnxType.INT64, dims, int64Raw(values));
+  i64('rows_shape', [-1, spec.vocabSize]);
+  i64('column_shape', [-1, 1]);
+  i64('zero', [0]);
+  i64('one', [1]);
+  i64('chunk', [rows]);
+  i64('chunk_minus_one', [rows - 1]);
+  i64('scalar_shape', [], [0]);
+  encodeInitializer(w, `${p}.true`, OnnxType.BOOL, [], Uint8Array.from([1]));
+  encodeInitializer(w, `${p}.no_rows`, OnnxType.FLOAT, [0, 1], new Uint8Array());
+  b.add('Reshape', [spec.logits, `${p}.rows_shape`], [`${p}.logits_2d`]);
+  b.add('Reshape', [nllNames.targets, `${p}.column_shape`], [`${p}.targets_2d`]);
+  b.add('Shape', [`${p}.targets_2d`], [`${p}.targets_shape`]);
+  b.add('Slice', [`${p}.targets_shape`, `${p}.zero`, `${p}.one`], [`${p}.positions`]);
+  b.add('Add', [`${p}.positions`, `${p}.chunk_minus_one`], [`${p}.positions_up`]);
+  b.add('Div', [`${p}.positions_up`, `${p}.chunk`], [`${p}.steps_1d`]);
+  b.add('Reshape', [`${p}.steps_1d`, `${p}.scalar_shape`], [`${p}.steps`]);
+  const body = nllStep(spec, p);
+  b.add('Loop', [`${p}.steps`, `${p}.true`, `${p}.no_rows`], [`${p}.nll_rows`], [{ name: 'body', graph: body }]);
+  b.add('Shape', [nllNames.targets], [`${p}.nll_shape`]);
+  b.add('Reshape', [`${p}.nll_rows`, `${p}.nll_shape`], [thenName(nllNames.nll)]);
   return { branch: b, outputs: [{ name: nllNames.nll, type: OnnxType.FLOAT }] };
+}
+
+/** The NLL loop's body: step i appends −log p(target) of rows [i·chunk, (i+1)·chunk) to the carried column. */
+function nllStep(spec: InstrumentSpec, p: string): Uint8Array[] {
+  const s = new Nodes(`${p}.step`, spec.floatType);
+  const t = (name: string) => `${p}.step.${name}`;
+  s.add('Reshape', [t('i'), `${p}.one`], [t('i_1d')]);
+  s.add('Mul', [t('i_1d'), `${p}.chunk`], [t('start')]);
+  s.add('Add', [t('start'), `${p}.chunk`], [t('end')]);
+  s.add('Slice', [`${p}.logits_2d`, t('start'), t('end'), `${p}.zero`], [t('logits')]);
+  s.add('Slice', [`${p}.targets_2d`, t('start'), t('end'), `${p}.zero`], [t('targets')]);
+  s.add('LogSoftmax', [s.f32(t('logits'))], [t('logp')], [{ name: 'axis', int: -1 }]);
+  s.add('GatherElements', [t('logp'), t('targets')], [t('target_logp')], [{ name: 'axis', int: 1 }]);
+  s.add('Neg', [t('target_logp')], [t('nll')]);
+  s.add('Concat', [t('carried'), t('nll')], [t('carried_out')], [{ name: 'axis', int: 0 }]);
+  s.add('Identity', [t('cond')], [t('cond_out')]);
+  const g = new Writer();
+  s.encode(g);
+  g.string(2, `${p}.step`);
+  encodeValueInfo(g, 11, t('i'), OnnxType.INT64, []);
+  encodeValueInfo(g, 11, t('cond'), OnnxType.BOOL, []);
+  encodeValueInfo(g, 11, t('carried'), OnnxType.FLOAT, ['rows', 1]);
+  encodeValueInfo(g, 12, t('cond_out'), OnnxType.BOOL, []);
+  encodeValueInfo(g, 12, t('carried_out'), OnnxType.FLOAT, ['rows', 1]);
+  return g.parts();
 }
 
 /** A tap copied out (float32) when its switch is on. */
