@@ -297,7 +297,7 @@ export class OnnxEngine {
       counted.push(ids.length - first);
     });
     feeds[captureNames.on] = bool(true);
-    feeds[captureNames.tokenMask] = new ort.Tensor('float32', mask, [B, maxLen, 1]);
+    feeds[captureNames.tokenMask] = new ort.Tensor('float32', mask, [B, 1, maxLen]);
     feeds[captureNames.poolWeights] = new ort.Tensor('float32', poolWeights, [B, 3, maxLen]);
     Object.assign(feeds, this.nllFeeds(inputIds, maxLen));
     const L = this.info.numLayers;
