@@ -32,8 +32,16 @@ export class Model {
   static async open(dir: string, options: OpenOptions = {}): Promise<Model> {
     const { log = defaultLog, device = defaultDevice(), ...rest } = options;
     const folder = openModelFolder(dir, options);
-    const tokenizer = Tokenizer.fromFile(folder.tokenizerPath);
+    // The worker starts before the tokenizer loads: its start-up (a V8 isolate, its modules, onnxruntime)
+    // runs meanwhile, and the open request waits in its queue. Nothing here yields, so no event is missed.
     const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { resourceLimits: { stackSizeMb: engineStackMb() } });
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = Tokenizer.fromFile(folder.tokenizerPath);
+    } catch (e) {
+      void worker.terminate();
+      throw e;
+    }
     const model = new Model(worker, tokenizer, null as unknown as ModelInfo);
     worker.on('message', (m: EngineMessage) => model.onMessage(m, log));
     worker.on('error', (e) => model.failAll(new Error(`the model's worker crashed: ${e.message}; open the model again to continue`)));
