@@ -5,7 +5,6 @@ import { withoutUndefined } from '../../shared/without-undefined.js';
 import { labelCoverage } from '../analysis/label-coverage.js';
 import { createFastTextIdentifier } from '../analysis/language-id.js';
 import { continuationText } from '../pipelines/continuation.js';
-import { tokenLanguagesOfCorpus } from '../pipelines/working-language-run.js';
 import { layerTensors } from '../model/graph-listing.js';
 import { describeModel as describeModelFolder } from '../model/model-description.js';
 import { listVariants } from '../model/model-folder.js';
@@ -13,8 +12,8 @@ import { Model as Engine } from '../model/model.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import type { ModelInfo } from '../../shared/model-types.js';
 import type { NeuronIntervention, OpenModelOptions } from '../model/types.js';
-import type { CorpusText } from '../../shared/corpus-text.js';
-import { corpusLabel, loadCorpus, type CorpusSource } from './corpus.js';
+import type { CorpusSource } from './corpus.js';
+import { LabelSetCache, type LabelSets } from './label-sets.js';
 import { OPTION_DEFAULTS } from './defaults.js';
 import { packageRoot } from '../fs/package-root.js';
 
@@ -171,61 +170,37 @@ export async function lens(opened: Model, options: LensOptions): Promise<LensOut
   const model = engineOf(opened);
   const text = requireText(options.text, 'text');
   const enc = await model.tokenizer.encode(text);
-  const langs = options.languages
-    ? await labelSets(
-        model,
-        await loadCorpus(options.languages, withoutUndefined({ model, maxTextsPerLang: options.maxTextsPerLang, maxTokensPerLang: options.maxTokensPerLang })),
-        { minShare: options.minShare ?? OPTION_DEFAULTS.lens.minShare, minCount: options.minCount ?? OPTION_DEFAULTS.lens.minCount },
-      )
-    : null;
-  const r = await model.lens(withoutUndefined({ inputIds: [enc.ids], topK: options.top ?? OPTION_DEFAULTS.lens.top, tokenSets: langs?.sets }));
-  const t = r.texts[0]!;
-  const mass = (layer: number, pos: number): Record<string, number> =>
-    Object.fromEntries(langs!.tokens.labels.map((label, k) => [label, t.setMass![layer]![pos]![k]!]));
-  const labelWarnings = langs ? labelCoverage(text, langs.tokens.labels, { identifier: await createFastTextIdentifier() }).warnings : [];
-  return {
-    ...(langs ? { tokensPerLabel: langs.tokens.tokensPerLabel, labelWarnings } : {}),
-    tokens: enc.tokens,
-    ids: enc.ids,
-    layers: t.topIds.map((perPos, layer) => ({
-      layer,
-      positions: perPos.map((ids, pos) => ({
-        position: pos,
-        token: enc.tokens[pos],
-        entropy: t.entropy[layer]![pos],
-        ...(langs ? { languageMass: mass(layer, pos) } : {}),
-        top: ids.map((id, k) => ({ id, token: model.tokenizer.idToToken(id), prob: t.topProbs[layer]![pos]![k] })),
+  const top = options.top ?? OPTION_DEFAULTS.lens.top;
+  const run = async (langs: LabelSets | null): Promise<LensOutput> => {
+    const r = await model.lens(withoutUndefined({ inputIds: [enc.ids], topK: top, tokenSets: langs?.sets }));
+    const t = r.texts[0]!;
+    const mass = (layer: number, pos: number): Record<string, number> =>
+      Object.fromEntries(langs!.tokens.labels.map((label, k) => [label, t.setMass![layer]![pos]![k]!]));
+    const labelWarnings = langs ? labelCoverage(text, langs.tokens.labels, { identifier: await createFastTextIdentifier() }).warnings : [];
+    return {
+      ...(langs ? { tokensPerLabel: langs.tokens.tokensPerLabel, labelWarnings } : {}),
+      tokens: enc.tokens,
+      ids: enc.ids,
+      layers: t.topIds.map((perPos, layer) => ({
+        layer,
+        positions: perPos.map((ids, pos) => ({
+          position: pos,
+          token: enc.tokens[pos],
+          entropy: t.entropy[layer]![pos],
+          ...(langs ? { languageMass: mass(layer, pos) } : {}),
+          top: ids.map((id, k) => ({ id, token: model.tokenizer.idToToken(id), prob: t.topProbs[layer]![pos]![k] })),
+        })),
       })),
-    })),
+    };
   };
+  if (!options.languages) return run(null);
+  const limits = withoutUndefined({ maxTextsPerLang: options.maxTextsPerLang, maxTokensPerLang: options.maxTokensPerLang });
+  const rule = { minShare: options.minShare ?? OPTION_DEFAULTS.lens.minShare, minCount: options.minCount ?? OPTION_DEFAULTS.lens.minCount };
+  return labelSetCache.use(model, options.languages, limits, rule, run);
 }
 
-type LabelSets = Pick<Awaited<ReturnType<typeof tokenLanguagesOfCorpus>>, 'tokens' | 'sets'>;
-
-/**
- * Token languages per model, by the label texts (their hash) and the rule. The lens is called again and
- * again against the same labels (the workbench's lens page, a cell in a loop), and tokenizing and
- * counting the label corpus is most of its time; a few label sets per model are kept.
- */
-const labelSetCache = new WeakMap<Model, Map<string, Promise<LabelSets>>>();
-const LABEL_SETS_PER_MODEL = 8;
-
-function labelSets(model: Model, texts: CorpusText[], rule: { minShare: number; minCount: number }): Promise<LabelSets> {
-  let cached = labelSetCache.get(model);
-  if (!cached) labelSetCache.set(model, (cached = new Map()));
-  const key = `${corpusLabel(texts)} ${rule.minShare} ${rule.minCount}`;
-  let sets = cached.get(key);
-  if (!sets) {
-    const made = tokenLanguagesOfCorpus(engineOf(model), texts, rule).then(({ tokens, sets }) => ({ tokens, sets }));
-    made.catch(() => cached.delete(key));
-    cached.set(key, (sets = made));
-    if (cached.size > LABEL_SETS_PER_MODEL) cached.delete(cached.keys().next().value!);
-  } else {
-    cached.delete(key); // most recently used last
-    cached.set(key, sets);
-  }
-  return sets;
-}
+/** The label corpora's token languages, per model (see label-sets.ts). */
+const labelSetCache = new LabelSetCache();
 
 /** Options of `activations`. */
 export interface ActivationsOptions {

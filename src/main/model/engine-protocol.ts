@@ -1,6 +1,6 @@
 /** Messages between the main thread and the engine worker. */
 import type { SerializedError } from '../../shared/errors.js';
-import type { CaptureStats, GenerateRequest, GenerateResult, LensRequest, LensResult, NllResult, OpenOptions } from './onnx-engine.js';
+import type { CaptureStats, GenerateRequest, GenerateResult, LensRequest, LensResult, NllResult, OpenOptions, TokenSets } from './onnx-engine.js';
 import type { ModelInfo } from '../../shared/model-types.js';
 import type { ForwardRequest, ForwardResult, NeuronIntervention } from './types.js';
 
@@ -8,6 +8,8 @@ export type EngineMethods = {
   open: (p: { dir: string; options: Omit<OpenOptions, 'log'> }) => ModelInfo;
   forward: (p: ForwardRequest) => ForwardResult;
   lens: (p: LensRequest) => LensResult;
+  keepTokenSets: (p: { kept: number; sets: TokenSets }) => void;
+  releaseTokenSets: (p: { kept: number }) => void;
   captureStats: (p: { inputIds: number[][] }) => CaptureStats;
   nll: (p: { inputIds: number[][]; interventions?: NeuronIntervention[] }) => NllResult;
   generate: (p: GenerateRequest) => GenerateResult;

@@ -49,6 +49,12 @@ async function handle(req: EngineRequest): Promise<{ result: unknown; transfer: 
     }
     case 'lens':
       return { result: await engine.lens(req.params), transfer: [] };
+    case 'keepTokenSets':
+      engine.keepTokenSets(req.params.kept, req.params.sets);
+      return { result: null, transfer: [] };
+    case 'releaseTokenSets':
+      engine.releaseTokenSets(req.params.kept);
+      return { result: null, transfer: [] };
     case 'nll':
       return { result: await engine.nll(req.params), transfer: [] };
     case 'generate':

@@ -10,7 +10,7 @@ import { deserializeError, UserError } from '../../shared/errors.js';
 import type { EngineMessage, EngineMethods, EngineRequest } from './engine-protocol.js';
 import { openModelFolder } from './model-folder.js';
 import { defaultDevice, defaultLog } from './open-defaults.js';
-import type { CaptureStats, GenerateRequest, GenerateResult, LensRequest, LensResult, NllResult, OpenOptions } from './onnx-engine.js';
+import type { CaptureStats, GenerateRequest, GenerateResult, KeptTokenSets, LensRequest, LensResult, NllResult, OpenOptions, TokenSets } from './onnx-engine.js';
 import { Tokenizer } from './tokenizer.js';
 import { engineStackMb } from './worker-stack.js';
 import type { ModelInfo } from '../../shared/model-types.js';
@@ -19,6 +19,7 @@ import type { ForwardRequest, ForwardResult, NeuronIntervention } from './types.
 /** A loaded model: its tokenizer on this thread, inference in a worker thread (open with `openModel`, release with `dispose`). */
 export class Model {
   private nextId = 1;
+  private nextKept = 1;
   private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   /** Why the model can no longer be used (disposed, or its worker crashed); calls then reject with it at once. */
   private unusable: Error | null = null;
@@ -73,13 +74,14 @@ export class Model {
     this.pending.clear();
   }
 
-  private call<M extends keyof EngineMethods>(method: M, params: Parameters<EngineMethods[M]>[0]): Promise<ReturnType<EngineMethods[M]>> {
+  /** `transfer`: buffers of `params` moved to the worker instead of copied (they are detached here). */
+  private call<M extends keyof EngineMethods>(method: M, params: Parameters<EngineMethods[M]>[0], transfer: ArrayBuffer[] = []): Promise<ReturnType<EngineMethods[M]>> {
     // A terminated worker drops messages silently: without this a call would wait forever.
     if (this.unusable) return Promise.reject(this.unusable);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, method, params } as EngineRequest);
+      this.worker.postMessage({ id, method, params } as EngineRequest, transfer);
     });
   }
 
@@ -88,9 +90,31 @@ export class Model {
     return this.call('forward', req);
   }
 
-  /** The logit lens at every layer and position, computed in the graph: top-k, entropy, mass per token set. */
-  lens(req: LensRequest): Promise<LensResult> {
-    return this.call('lens', req);
+  /**
+   * The logit lens at every layer and position, computed in the graph: top-k, entropy, mass per token set.
+   * With `transferTokenSets`, a token-set matrix in the request moves to the worker (its buffer is
+   * detached here) instead of being copied: for a caller that no longer needs it.
+   */
+  lens(req: LensRequest, o: { transferTokenSets?: boolean } = {}): Promise<LensResult> {
+    const sets = req.tokenSets;
+    return this.call('lens', req, o.transferTokenSets && sets && 'data' in sets ? [sets.data.buffer as ArrayBuffer] : []);
+  }
+
+  /**
+   * Hands token sets to the worker once, for lens requests that name them (`tokenSets: kept`) until
+   * `releaseTokenSets(kept)`. The matrix's buffer moves to the worker (it is detached here), so pass
+   * a matrix that nothing else reads.
+   */
+  async keepTokenSets(sets: TokenSets): Promise<KeptTokenSets> {
+    const kept = this.nextKept++;
+    await this.call('keepTokenSets', { kept, sets }, [sets.data.buffer as ArrayBuffer]);
+    return { kept, numSets: sets.numSets };
+  }
+
+  /** Lets the worker drop token sets `keepTokenSets` gave it; nothing to do once the model is disposed. */
+  async releaseTokenSets(sets: KeptTokenSets): Promise<void> {
+    if (this.unusable) return;
+    await this.call('releaseTokenSets', { kept: sets.kept });
   }
 
   /** Per-text neuron statistics, pooled residuals and NLL of a batch, reduced in the graph (see OnnxEngine.captureStats). */

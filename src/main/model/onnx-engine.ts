@@ -33,12 +33,27 @@ export interface SessionMemoryOptions {
   cpuArena?: boolean;
 }
 
+/** Token sets for the lens: float32 [vocab, numSets] (row-major) indicators, e.g. one column per language. */
+export interface TokenSets {
+  data: Float32Array;
+  numSets: number;
+}
+
+/**
+ * Token sets the engine keeps (`keepTokenSets`), named by a number: a lens request names them instead of
+ * carrying the [vocab, numSets] matrix again (a working-language run sends it once, not once per batch).
+ */
+export interface KeptTokenSets {
+  kept: number;
+  numSets: number;
+}
+
 /** A batch for the in-graph logit lens. */
 export interface LensRequest {
   inputIds: number[][];
   topK: number;
-  /** Optional token sets: float32 [vocab, numSets] (row-major), e.g. one column per language. */
-  tokenSets?: { data: Float32Array; numSets: number };
+  /** Optional token sets: the matrix itself, or the number of sets the engine keeps. */
+  tokenSets?: TokenSets | KeptTokenSets;
 }
 
 /** Per text (unpadded): [layers][positions][k] top ids and probs, entropy [layers][positions], set mass [layers][positions][sets]. */
@@ -112,6 +127,9 @@ export class OnnxEngine {
     /** Every switch off, every scale one: merged under each run's own feeds. */
     private readonly defaults: Record<string, ort.Tensor>,
   ) {}
+
+  /** Token sets kept for later lens requests, as the tensors fed to the graph. */
+  private readonly keptSets = new Map<number, ort.Tensor>();
 
   private run(feeds: Record<string, ort.Tensor>, fetches: string[]) {
     return this.session.run({ ...this.defaults, ...feeds }, fetches);
@@ -333,13 +351,11 @@ export class OnnxEngine {
     const { feeds, maxLen } = this.feeds(req.inputIds);
     feeds[lensNames.on] = bool(true);
     feeds[lensNames.kInput] = new ort.Tensor('int64', BigInt64Array.from([BigInt(req.topK)]), [1]);
-    if (req.tokenSets) {
-      if (req.tokenSets.data.length !== this.info.vocabSize * req.tokenSets.numSets) throw new Error(`token sets must be [${this.info.vocabSize}, ${req.tokenSets.numSets}]`);
-      feeds[lensNames.setsInput] = new ort.Tensor('float32', req.tokenSets.data, [this.info.vocabSize, req.tokenSets.numSets]);
-    }
-    const numSets = req.tokenSets?.numSets ?? 1;
+    const sets = req.tokenSets === undefined ? null : 'kept' in req.tokenSets ? this.keptTokenSets(req.tokenSets.kept) : this.tokenSetsTensor(req.tokenSets);
+    if (sets) feeds[lensNames.setsInput] = sets;
+    const numSets = sets?.dims[1] ?? 1;
     const L = this.info.numLayers;
-    const fetches = [...Array(L).keys()].flatMap((l) => [lensNames.topValues(l), lensNames.topIndices(l), lensNames.entropy(l), ...(req.tokenSets ? [lensNames.setMass(l)] : [])]);
+    const fetches = [...Array(L).keys()].flatMap((l) => [lensNames.topValues(l), lensNames.topIndices(l), lensNames.entropy(l), ...(sets ? [lensNames.setMass(l)] : [])]);
     const out = await this.run(feeds, fetches);
     const K = req.topK;
     const texts = req.inputIds.map((ids, b) => {
@@ -351,15 +367,36 @@ export class OnnxEngine {
         const pv = out[lensNames.topValues(l)]!.data as Float32Array;
         const iv = out[lensNames.topIndices(l)]!.data as BigInt64Array;
         const ev = out[lensNames.entropy(l)]!.data as Float32Array;
-        const sv = req.tokenSets ? (out[lensNames.setMass(l)]!.data as Float32Array) : null;
+        const sv = sets ? (out[lensNames.setMass(l)]!.data as Float32Array) : null;
         topIds.push(ids.map((_, t) => Array.from(iv.subarray((b * maxLen + t) * K, (b * maxLen + t + 1) * K), Number)));
         topProbs.push(ids.map((_, t) => Array.from(pv.subarray((b * maxLen + t) * K, (b * maxLen + t + 1) * K))));
         entropy.push(ids.map((_, t) => ev[b * maxLen + t]!));
         if (sv) setMass.push(ids.map((_, t) => Array.from(sv.subarray((b * maxLen + t) * numSets, (b * maxLen + t + 1) * numSets))));
       }
-      return { topIds, topProbs, entropy, ...(req.tokenSets ? { setMass } : {}) };
+      return { topIds, topProbs, entropy, ...(sets ? { setMass } : {}) };
     });
     return { lengths: req.inputIds.map((x) => x.length), texts };
+  }
+
+  /** Keeps token sets under the number `kept` for lens requests that name it, until `releaseTokenSets(kept)`. */
+  keepTokenSets(kept: number, sets: TokenSets): void {
+    if (this.keptSets.has(kept)) throw new Error(`token sets ${kept} are already kept`);
+    this.keptSets.set(kept, this.tokenSetsTensor(sets));
+  }
+
+  releaseTokenSets(kept: number): void {
+    this.keptSets.delete(kept);
+  }
+
+  private keptTokenSets(kept: number): ort.Tensor {
+    const t = this.keptSets.get(kept);
+    if (!t) throw new Error(`token sets ${kept} are not kept (released, or kept by another engine)`);
+    return t;
+  }
+
+  private tokenSetsTensor(sets: TokenSets): ort.Tensor {
+    if (sets.data.length !== this.info.vocabSize * sets.numSets) throw new Error(`token sets must be [${this.info.vocabSize}, ${sets.numSets}]`);
+    return new ort.Tensor('float32', sets.data, [this.info.vocabSize, sets.numSets]);
   }
 
   async generate(req: GenerateRequest): Promise<GenerateResult> {
@@ -396,6 +433,7 @@ export class OnnxEngine {
   }
 
   async dispose(): Promise<void> {
+    this.keptSets.clear();
     await this.session.release();
   }
 }

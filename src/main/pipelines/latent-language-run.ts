@@ -35,7 +35,8 @@ export async function latentLanguageLens(
       for (const id of p.targetTokens) data[id * numSets + 2 * i] = 1;
       for (const id of p.latentTokens) data[id * numSets + 2 * i + 1] = 1;
     });
-    const r = await model.lens({ inputIds: batch.map((b) => b.ids), topK: 1, tokenSets: { data, numSets } });
+    // This batch's own sets: moved to the worker, not copied.
+    const r = await model.lens({ inputIds: batch.map((b) => b.ids), topK: 1, tokenSets: { data, numSets } }, { transferTokenSets: true });
     batch.forEach(({ item: { index }, ids }, i) => {
       const t = r.texts[i]!;
       const last = ids.length - 1;

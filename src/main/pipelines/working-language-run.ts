@@ -96,9 +96,9 @@ export async function workingLanguageOverCorpus(
   randomSizeMatchedSets(setSizes, V, R, seed).forEach((draws, k) => draws.forEach((ids, d) => ids.forEach((id) => (data[id * numSets + S + k * R + d] = 1))));
   const acc = new WorkingLanguageAccumulator(tokens, L);
   const units: WorkingLanguageTextSums[] = [];
-  // Summed mass of each random set, [layer][label][draw], over all texts and per text language.
-  type ChanceSums = { sums: number[][][]; positions: number[] };
-  const newChance = (): ChanceSums => ({ sums: [...Array(L)].map(() => [...Array(S)].map(() => new Array<number>(R).fill(0))), positions: new Array<number>(L).fill(0) });
+  // Summed mass of each random set, [layer][label][draw] row-major, over all texts and per text language.
+  type ChanceSums = { sums: Float64Array; positions: number[] };
+  const newChance = (): ChanceSums => ({ sums: new Float64Array(L * S * R), positions: new Array<number>(L).fill(0) });
   const overallChance = newChance();
   const chanceByLanguage = new Map<string, ChanceSums>();
   const chanceOf = (lang: string) => {
@@ -106,35 +106,50 @@ export async function workingLanguageOverCorpus(
     if (!c) chanceByLanguage.set(lang, (c = newChance()));
     return c;
   };
-  let done = 0;
-  for (const batch of lengthSortedBatches(tokenized, o.batchSize)) {
-    const r = await model.lens({ inputIds: batch.map((b) => b.ids), topK: 1, tokenSets: { data, numSets } });
-    batch.forEach(({ item, ids }, i) => {
-      const t = r.texts[i]!;
-      const first = ids[0] === model.info.bosTokenId ? 1 : 0;
-      const unit: WorkingLanguageTextSums = { language: item.lang, positions: ids.length - first, top1: new Float64Array(L * S), mass: new Float64Array(L * S) };
-      const tables = [overallChance, chanceOf(item.lang)];
-      for (let l = 0; l < L; l++)
-        for (let p = first; p < ids.length; p++) {
-          const m = t.setMass![l]![p]!;
-          const top1 = t.topIds[l]![p]![0]!;
-          acc.addMass(l, m.slice(0, S), top1, item.lang);
-          unit.top1[l * S + tokens.tokenLabel[top1]!]!++;
-          for (let k = 0; k < S; k++) unit.mass[l * S + k]! += m[k]!;
-          for (const c of tables) {
-            c.positions[l]!++;
-            for (let k = 0; k < S; k++) for (let d = 0; d < R; d++) c.sums[l]![k]![d]! += m[S + k * R + d]!;
+  // The worker keeps the [vocab, numSets] matrix (moved there, not copied); each batch only names it.
+  const kept = await model.keepTokenSets({ data, numSets });
+  try {
+    let done = 0;
+    for (const batch of lengthSortedBatches(tokenized, o.batchSize)) {
+      const r = await model.lens({ inputIds: batch.map((b) => b.ids), topK: 1, tokenSets: kept });
+      batch.forEach(({ item, ids }, i) => {
+        const t = r.texts[i]!;
+        const first = ids[0] === model.info.bosTokenId ? 1 : 0;
+        const unit: WorkingLanguageTextSums = { language: item.lang, positions: ids.length - first, top1: new Float64Array(L * S), mass: new Float64Array(L * S) };
+        const all = overallChance;
+        const own = chanceOf(item.lang);
+        for (let l = 0; l < L; l++) {
+          all.positions[l]! += ids.length - first;
+          own.positions[l]! += ids.length - first;
+          for (let p = first; p < ids.length; p++) {
+            const m = t.setMass![l]![p]!;
+            const top1 = t.topIds[l]![p]![0]!;
+            acc.addMass(l, m.slice(0, S), top1, item.lang);
+            unit.top1[l * S + tokens.tokenLabel[top1]!]!++;
+            for (let k = 0; k < S; k++) unit.mass[l * S + k]! += m[k]!;
+            // Random set j = k·R + d of this position, read once, into the overall and the text language's sums.
+            for (let j = 0, at = l * S * R; j < S * R; j++, at++) {
+              const v = m[S + j]!;
+              all.sums[at]! += v;
+              own.sums[at]! += v;
+            }
           }
         }
-      units.push(unit);
-    });
-    done += batch.length;
-    o.onProgress?.(done, tokenized.length);
+        units.push(unit);
+      });
+      done += batch.length;
+      o.onProgress?.(done, tokenized.length);
+    }
+  } finally {
+    await model.releaseTokenSets(kept);
   }
   const result = acc.result();
   const resamples = o.resamples;
   const annotate = (table: WorkingLanguageTable, c: ChanceSums, of: WorkingLanguageTextSums[]) => {
-    if (R > 0) table.chanceMass = chanceMassOf(c.sums, c.positions, tokens.labels, setSizes, V);
+    if (R > 0) {
+      const sums = [...Array(L)].map((_, l) => [...Array(S)].map((_, k) => Array.from(c.sums.subarray((l * S + k) * R, (l * S + k + 1) * R))));
+      table.chanceMass = chanceMassOf(sums, c.positions, tokens.labels, setSizes, V);
+    }
     if (resamples > 0 && of.length > 0) Object.assign(table, workingLanguageIntervals(of, tokens.labels, L, { resamples, seed }));
   };
   annotate(result.overall, overallChance, units);

@@ -1,11 +1,9 @@
 /** The backend's methods (src/shared/backend-contract.ts), over the workbench's model and workspace. */
 import type { BackendMethods, LensView, ModelSummary } from '../../shared/backend-contract.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import type { CorpusText } from '../../shared/corpus-text.js';
 import { UserError } from '../../shared/errors.js';
-import { DEFAULT_LABEL_LANGUAGES, lens, loadCorpus, type CorpusSource, type Model } from '../api/index.js';
+import { lens, type Model } from '../api/index.js';
 import { removeDeadKernelFiles } from '../kernel/leftovers.js';
+import { LabelCorpora } from './label-corpus.js';
 import type { ModelSlot } from './model-slot.js';
 import { apiTypes } from './api-types.js';
 import { nodeTypes } from './node-types.js';
@@ -37,34 +35,14 @@ export interface BackendOptions {
   queryTimeoutMs?: number;
   /** Where the notebook-trust key and signatures live (default: the user's data folder). */
   dataDir?: string;
+  /** Where the lens's token labels come from (default: each model folder's `heldout.jsonl`, else the UDHR). */
+  labelCorpora?: LabelCorpora;
 }
 
-/**
- * Where the lens takes token labels from for a model: a labelled sample the model folder carries
- * (`heldout.jsonl`, as the bundled code model does: its programming languages), else the UDHR in every
- * language the labeller knows.
- */
-function labelSource(dir: string): { corpus: string; path: string | null } {
-  const own = join(dir, 'heldout.jsonl');
-  return existsSync(own) ? { corpus: 'heldout.jsonl in the model folder', path: own } : { corpus: 'UDHR', path: null };
-}
-
-async function labelLanguages(dir: string): Promise<string[]> {
-  const { path } = labelSource(dir);
-  if (!path) return [...DEFAULT_LABEL_LANGUAGES];
-  return [...new Set((await loadCorpus(path)).map((t) => t.lang))];
-}
-
-/** The label corpus in these languages: a UDHR source, or the model's own sample's texts of them. */
-async function labelTexts(dir: string, languages: readonly string[]): Promise<CorpusSource> {
-  const { path } = labelSource(dir);
-  if (!path) return `udhr:${languages.join(',')}`;
-  const wanted = new Set(languages);
-  return (await loadCorpus(path)).filter((t: CorpusText) => wanted.has(t.lang));
-}
-
-export async function summarize(model: Model): Promise<ModelSummary> {
+/** What the workbench shows of a model; `labels` as `labelCorpora` finds them. */
+export async function summarize(model: Model, labelCorpora: LabelCorpora): Promise<ModelSummary> {
   const i = model.info;
+  const labels = await labelCorpora.of(i.dir);
   return {
     dir: i.dir,
     architecture: i.architecture,
@@ -74,11 +52,11 @@ export async function summarize(model: Model): Promise<ModelSummary> {
     vocabSize: i.vocabSize,
     device: i.device,
     taps: i.taps.map((t) => t.name),
-    labels: { languages: await labelLanguages(i.dir), corpus: labelSource(i.dir).corpus },
+    labels: { languages: labels.languages, corpus: labels.corpus },
   };
 }
 
-export function createBackend({ models, workspace: root, queryTimeoutMs, dataDir }: BackendOptions): Backend {
+export function createBackend({ models, workspace: root, queryTimeoutMs, dataDir, labelCorpora = new LabelCorpora() }: BackendOptions): Backend {
   removeDeadKernelFiles(); // HMAC keys of kernels a killed backend left behind
   const workspace = new Workspace(root);
   const trust = new NotebookTrust(dataDir);
@@ -86,19 +64,20 @@ export function createBackend({ models, workspace: root, queryTimeoutMs, dataDir
 
   return {
     async model(): Promise<ModelSummary> {
-      return summarize(await models.get());
+      return summarize(await models.get(), labelCorpora);
     },
 
     async lens({ text, languages }): Promise<LensView> {
       if (text.trim() === '') throw new UserError('the text is empty', 'Type a sentence to run the logit lens on.');
       const model = await models.get();
-      const known = await labelLanguages(model.info.dir);
+      const labels = await labelCorpora.of(model.info.dir);
+      const known = labels.languages;
       const unknown = (languages ?? []).filter((l) => !known.includes(l));
-      if (unknown.length) throw new UserError(`no token labels for ${unknown.join(', ')} with this model`, `Label against ${known.join(', ')} (from the ${labelSource(model.info.dir).corpus}).`);
+      if (unknown.length) throw new UserError(`no token labels for ${unknown.join(', ')} with this model`, `Label against ${known.join(', ')} (from the ${labels.corpus}).`);
       // The same columns whatever order they were asked in: the label corpus's order (sorted for the UDHR).
       const asked = languages ? known.filter((l) => languages.includes(l)) : known;
       // The API keeps the token languages of each label corpus per model, so a page of lens calls counts them once.
-      const r = await lens(model, { text, top: 1, ...(asked.length ? { languages: await labelTexts(model.info.dir, [...asked].sort()) } : {}) });
+      const r = await lens(model, { text, top: 1, ...(asked.length ? { languages: labels.texts([...asked].sort()) } : {}) });
       return {
         tokens: r.tokens,
         languages: Object.keys(r.tokensPerLabel ?? {}),
@@ -115,7 +94,7 @@ export function createBackend({ models, workspace: root, queryTimeoutMs, dataDir
     },
 
     async 'model.open'({ dir, device }) {
-      return summarize(await models.open(dir, device));
+      return summarize(await models.open(dir, device), labelCorpora);
     },
 
     async 'workspace.info'() {

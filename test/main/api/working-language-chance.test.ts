@@ -1,6 +1,6 @@
 /**
  * workingLanguage on the bundled model: the chance level is the mass of its own random sets measured
- * through the lens apart, the label tables do not change when chance columns are added, and every
+ * through the lens apart (over all texts and per text language), the label tables do not change when chance columns are added, and every
  * interval holds its estimate.
  */
 import assert from 'node:assert/strict';
@@ -39,23 +39,39 @@ describe('workingLanguage: size-matched chance and intervals', () => {
     const data = new Float32Array(V * sets.length);
     sets.forEach((ids, s) => ids.forEach((id) => (data[id * sets.length + s] = 1)));
     const texts = await loadCorpus(CORPUS, { maxTextsPerLang: 3, model });
-    const sums = new Float64Array(model.info.numLayers * sets.length);
-    let positions = 0;
+    // Over all texts, and per text language (as `byTextLanguage`).
+    type Measured = { sums: Float64Array; positions: number };
+    const measured = (): Measured => ({ sums: new Float64Array(model.info.numLayers * sets.length), positions: 0 });
+    const overall = measured();
+    const byLanguage = new Map<string, Measured>();
     for (const t of texts) {
       const ids = (await model.tokenizer.encode(t.text)).ids.slice(0, model.info.maxPositions);
       const lens = await model.lens({ inputIds: [ids], topK: 1, tokenSets: { data, numSets: sets.length } });
       const first = ids[0] === model.info.bosTokenId ? 1 : 0;
-      positions += ids.length - first;
-      for (let l = 0; l < model.info.numLayers; l++) for (let p = first; p < ids.length; p++) for (let s = 0; s < sets.length; s++) sums[l * sets.length + s]! += lens.texts[0]!.setMass![l]![p]![s]!;
+      if (!byLanguage.has(t.lang)) byLanguage.set(t.lang, measured());
+      for (const m of [overall, byLanguage.get(t.lang)!]) {
+        m.positions += ids.length - first;
+        for (let l = 0; l < model.info.numLayers; l++) for (let p = first; p < ids.length; p++) for (let s = 0; s < sets.length; s++) m.sums[l * sets.length + s]! += lens.texts[0]!.setMass![l]![p]![s]!;
+      }
     }
+    const meanOf = ({ sums, positions }: Measured, k: number, l: number) => {
+      let m = 0;
+      for (let d = 0; d < draws; d++) m += sums[l * sets.length + k * draws + d]! / positions / draws;
+      return m;
+    };
+    assert.deepEqual(Object.keys(r.byTextLanguage).sort(), [...byLanguage.keys()].sort());
+    for (const [lang, m] of byLanguage)
+      r.labels.forEach((label, k) => {
+        const c = r.byTextLanguage[lang]!.chanceMass![label]!;
+        for (let l = 0; l < model.info.numLayers; l++) assert.ok(Math.abs(c.mean[l]! - meanOf(m, k, l)) < 1e-5, `${lang} texts, ${label} layer ${l}: chance ${c.mean[l]} vs measured apart ${meanOf(m, k, l)}`);
+      });
     r.labels.forEach((label, k) => {
       const c = r.overall.chanceMass![label]!;
       assert.equal(c.setSize, sizes[k]);
       assert.equal(c.expected, sizes[k]! / V);
       assert.equal(c.draws, draws);
       for (let l = 0; l < model.info.numLayers; l++) {
-        let m = 0;
-        for (let d = 0; d < draws; d++) m += sums[l * sets.length + k * draws + d]! / positions / draws;
+        const m = meanOf(overall, k, l);
         assert.ok(Math.abs(c.mean[l]! - m) < 1e-5, `${label} layer ${l}: chance ${c.mean[l]} vs measured apart ${m}`);
         assert.ok(c.low[l]! <= c.mean[l]! && c.mean[l]! <= c.high[l]!);
         const iv = r.overall.meanMassInterval![label]![l]!;

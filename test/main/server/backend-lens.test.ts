@@ -1,14 +1,18 @@
-/** The workbench's lens is the API's `lens()`: the same numbers, columns in one order, unknown labels refused. */
+/**
+ * The workbench's lens is the API's `lens()`: the same numbers, columns in one order, unknown labels
+ * refused; a model's own label sample is read once per version of the file.
+ */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DEFAULT_LABEL_LANGUAGES, lens, openModel, type Model } from '../../../src/main/api/index.js';
+import { DEFAULT_LABEL_LANGUAGES, lens, loadCorpus, openModel, type Model } from '../../../src/main/api/index.js';
+import { LabelCorpora } from '../../../src/main/server/label-corpus.js';
 import { createBackend, type Backend, type CallContext } from '../../../src/main/server/backend.js';
 import { ModelSlot } from '../../../src/main/server/model-slot.js';
 import { isUserError } from '../../../src/shared/errors.js';
-import { tinyModelDir } from '../../helpers/paths.js';
+import { codeModelDir, tinyModelDir } from '../../helpers/paths.js';
 
 const TEXT = 'Everyone has the right to life';
 
@@ -53,5 +57,66 @@ describe('backend lens', () => {
     assert.equal(plain.cells[0]![0]!.languageMass, undefined);
     await assert.rejects(backend.lens({ text: '  ', languages: [] }, ctx), (e) => isUserError(e) && /the text is empty/.test(e.message));
     await assert.rejects(backend.lens({ text: TEXT, languages: ['xyz'] }, ctx), (e) => isUserError(e) && /no token labels for xyz/.test(e.message) && /Label against eng/.test(e.hint ?? ''));
+  });
+});
+
+describe('label corpora', () => {
+  /** LabelCorpora whose reads are counted. */
+  const counted = () => {
+    const reads: string[] = [];
+    return {
+      reads,
+      corpora: new LabelCorpora(async (path) => {
+        reads.push(path);
+        return loadCorpus(path);
+      }),
+    };
+  };
+
+  it("the workbench reads the model's heldout.jsonl once, not at each lens call", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'babelscope-backend-labels-'));
+    const model = await openModel(codeModelDir, { device: 'cpu', log: () => {} });
+    const { reads, corpora } = counted();
+    const backend = createBackend({ models: ModelSlot.of(model), workspace: tmp, dataDir: tmp, labelCorpora: corpora });
+    const ctx: CallContext = { emit: () => {}, connection: 'test' };
+    try {
+      const summary = await backend.model({} as never, ctx);
+      assert.equal(summary.labels.corpus, 'heldout.jsonl in the model folder');
+      const view = await backend.lens({ text: 'def f(x):\n    return x', languages: ['go', 'python'] }, ctx);
+      assert.deepEqual(view.languages.slice(0, 2), ['python', 'go']);
+      await backend.lens({ text: 'fn main() {}' }, ctx);
+      await assert.rejects(backend.lens({ text: 'x', languages: ['eng'] }, ctx), (e) => isUserError(e) && /from the heldout\.jsonl in the model folder/.test(e.hint ?? ''));
+      assert.deepEqual(reads, [join(codeModelDir, 'heldout.jsonl')]);
+    } finally {
+      await backend.dispose();
+      await model.dispose();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('a rewritten sample is read again; without one the labels are the UDHR', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'babelscope-label-corpus-'));
+    try {
+      const { reads, corpora } = counted();
+      const file = join(dir, 'heldout.jsonl');
+      const line = (lang: string, id: string) => JSON.stringify({ lang, id, text: `${lang} ${id}` }) + '\n';
+      writeFileSync(file, line('go', '1') + line('php', '1') + line('go', '2'));
+      const first = await corpora.of(dir);
+      assert.deepEqual(first.languages, ['go', 'php']);
+      assert.deepEqual(first.texts(['go']), [
+        { lang: 'go', id: '1', text: 'go 1' },
+        { lang: 'go', id: '2', text: 'go 2' },
+      ]);
+      assert.deepEqual((await corpora.of(dir)).languages, ['go', 'php']);
+      assert.equal(reads.length, 1);
+      writeFileSync(file, line('rust', '1'));
+      assert.deepEqual((await corpora.of(dir)).languages, ['rust']);
+      assert.equal(reads.length, 2);
+      unlinkSync(file);
+      const udhr = await corpora.of(dir);
+      assert.deepEqual([udhr.corpus, udhr.languages, udhr.texts(['eng', 'rus'])], ['UDHR', [...DEFAULT_LABEL_LANGUAGES], 'udhr:eng,rus']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
