@@ -30,7 +30,11 @@ export interface CaptureOptions {
   pooling?: PoolingChoice;
   /** Capture only this deterministic part of the texts (see shard.ts); `babelscope merge` adds the parts. */
   shard?: Shard;
-  /** Write to the store at least this often (ms), and when pending pooled vectors exceed flushBytes. */
+  /**
+   * Write to the store at least this often (ms; default 10 s; ≤ 0: after every batch), and when pending
+   * pooled vectors exceed flushBytes; but not sooner than FLUSH_SPACING × the last write's duration
+   * after it (see flushDue).
+   */
   flushIntervalMs?: number;
   flushBytes?: number;
   /** Also keep the raw activations (every tap point, [pos, width]) of the first N texts of each language. */
@@ -72,6 +76,22 @@ export interface CaptureSummary {
 
 export const DEFAULT_MAX_BATCH_TOKENS = 2048;
 export const DEFAULT_MAX_BATCH_SIZE = 64;
+/**
+ * A flush writes every (layer, language) statistic and text group touched since the last, whatever the
+ * texts: for a 7B model and 20 languages that is hundreds of MB, seconds of writing. Waiting this many
+ * times a write's duration before the next bounds the writes to ~5 % of a capture's time (a kill then
+ * loses at most that much more work than the interval says).
+ */
+export const FLUSH_SPACING = 20;
+
+/**
+ * Whether the pending results are due for a write: the interval has passed, and so has FLUSH_SPACING ×
+ * the last write's duration. An interval ≤ 0 asks for a write after every batch, whatever it costs.
+ */
+export function flushDue(sinceLastMs: number, lastFlushMs: number, intervalMs: number): boolean {
+  return intervalMs <= 0 || sinceLastMs > Math.max(intervalMs, FLUSH_SPACING * lastFlushMs);
+}
+
 /** Texts tokenized at a time: the first chunk is small so inference starts at once. */
 const FIRST_CHUNK = 64;
 const TOKENIZE_CHUNK = 1024;
@@ -152,12 +172,14 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   // Running NLL totals as stored (a resumed run starts from its own); replaced, not re-read, at each flush.
   let nllTotals: NllTotals = store.latestResult(run.id, 'nll')?.result ?? {};
   let lastFlush = Date.now();
+  let lastFlushMs = 0;
   let tokens = 0;
   let processed = 0;
 
   /** Writes what is pending; with `finalStatus`, also ends the run, in the same transaction. */
   const flush = (finalStatus?: 'done' | 'interrupted' | 'failed') => {
     if (pendingDone.length === 0 && !finalStatus) return;
+    const started = Date.now();
     const merged = { ...nllTotals };
     for (const [lang, v] of nll) merged[lang] = { sum: (merged[lang]?.sum ?? 0) + v.sum, count: (merged[lang]?.count ?? 0) + v.count };
     // The statistics leave the accumulators only once the transaction has committed: after a failed one
@@ -178,6 +200,7 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
     pendingDone = [];
     nll = new Map();
     lastFlush = Date.now();
+    lastFlushMs = lastFlush - started;
   };
 
   const keepWmean = pooling.vectors.includes('wmean');
@@ -267,7 +290,7 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
       }
       processed += inflight.batch.length;
       o.onProgress?.({ done: alreadyDone + processed, total: mine.length, tokens });
-      if (Date.now() - lastFlush > flushInterval || pooled.length * kindsKept * H * bytesPerPooledValue > flushBytes) flush();
+      if (flushDue(Date.now() - lastFlush, lastFlushMs, flushInterval) || pooled.length * kindsKept * H * bytesPerPooledValue > flushBytes) flush();
       inflight = overlap ? queued : await submit();
     }
     // A shard's run is done when its part is; the merged run when every text is.
