@@ -3,7 +3,6 @@ import type { RunStatus } from '../../shared/result-kinds.js';
 import type { AlignmentResult } from '../analysis/alignment.js';
 import { alignStoredRun, layerView, requireCaptureRun, type LayerIndexing } from '../pipelines/stored-runs.js';
 import type { PoolingKind } from '../analysis/alignment.js';
-import { createSimilarityKernel } from '../model/similarity-kernel.js';
 import { defaultLog } from '../model/open-defaults.js';
 import type { DeviceRequest } from '../../shared/model-types.js';
 import { longOperation, progressWithAbort, type LongRunningOptions } from './progress.js';
@@ -74,7 +73,9 @@ export async function align(options: AlignOptions): Promise<AlignOutput> {
   const save = options.save ?? defaults.save;
   const indexing = options.layers ?? defaults.layers;
   return longOperation(options, 'align', async (o) => {
-    const kernel = (options.kernel ?? defaults.kernel) === 'onnx' ? await createSimilarityKernel(options.device ?? defaults.device, defaultLog) : undefined;
+    // Imported here, not at the top: it loads onnxruntime into this thread, which every other API call
+    // leaves to the model's worker (importing the API took ~50 ms longer with it, side by side).
+    const kernel = (options.kernel ?? defaults.kernel) === 'onnx' ? await (await import('../model/similarity-kernel.js')).createSimilarityKernel(options.device ?? defaults.device, defaultLog) : undefined;
     try {
       return await withStore(options.store, { readonly: !save, create: false }, async (store) => {
         const run = requireCaptureRun(store, options.run ?? defaults.run);
