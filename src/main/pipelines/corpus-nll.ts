@@ -9,8 +9,8 @@ export interface TokenizedCorpus {
 }
 
 export async function tokenizeCorpus(model: Model, texts: CorpusText[]): Promise<TokenizedCorpus> {
-  const enc = await model.tokenizer.encodeBatch(texts.map((t) => t.text));
-  return { texts: texts.map((item, i) => ({ item, ids: enc[i]!.ids.slice(0, model.info.maxPositions) })) };
+  const enc = await model.tokenizer.encodeBatchIds(texts.map((t) => t.text));
+  return { texts: texts.map((item, i) => ({ item, ids: enc[i]!.slice(0, model.info.maxPositions) })) };
 }
 
 /** Per-text NLL sums and counts, in corpus order; `onBatch(texts)` after each forward pass with the texts done so far; it may throw to stop (a CancellationError). */

@@ -24,8 +24,8 @@ export async function latentLanguageLens(
   o: { batchSize: number; onProgress?: (done: number, total: number) => void },
 ): Promise<LatentPromptLens[]> {
   const V = model.info.vocabSize;
-  const enc = await model.tokenizer.encodeBatch(prompts.map((p) => p.prompt));
-  const items = prompts.map((p, index) => ({ item: { p, index }, ids: enc[index]!.ids }));
+  const enc = await model.tokenizer.encodeBatchIds(prompts.map((p) => p.prompt));
+  const items = prompts.map((p, index) => ({ item: { p, index }, ids: enc[index]! }));
   const out: LatentPromptLens[] = new Array(prompts.length);
   let done = 0;
   for (const batch of lengthSortedBatches(items, o.batchSize)) {

@@ -46,8 +46,8 @@ export async function tokenLanguagesOfCorpus(
   o: TokenLanguageRuleOptions = {},
 ): Promise<{ tokens: TokenLanguages; tokenized: { item: CorpusText; ids: number[] }[]; sets: { data: Float32Array; numSets: number } }> {
   const V = model.info.vocabSize;
-  const enc = await model.tokenizer.encodeBatch(texts.map((t) => t.text));
-  const tokenized = texts.map((item, i) => ({ item, ids: enc[i]!.ids.slice(0, model.info.maxPositions) }));
+  const enc = await model.tokenizer.encodeBatchIds(texts.map((t) => t.text));
+  const tokenized = texts.map((item, i) => ({ item, ids: enc[i]!.slice(0, model.info.maxPositions) }));
   const counts = new Map<string, Uint32Array>();
   for (const { item, ids } of tokenized) {
     let c = counts.get(item.lang);
