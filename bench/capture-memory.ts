@@ -24,7 +24,7 @@ import { bareFeeds } from './bare-feeds.js';
 const here = fileURLToPath(import.meta.url);
 
 /** What one child runs over the batches. */
-type Mode = 'bare' | 'forward' | 'forward-no-mem-pattern' | 'nll' | 'capture' | 'capture-no-mem-pattern' | 'capture-no-arena' | 'lens' | 'lens-no-mem-pattern' | 'lens-batch';
+type Mode = 'bare' | 'forward' | 'forward-no-mem-pattern' | 'nll' | 'capture' | 'capture-no-mem-pattern' | 'capture-no-arena' | 'lens' | 'lens-no-mem-pattern' | 'lens-batch' | 'lens-batch-no-arena' | 'lens-batch-no-mem-pattern';
 
 function weightMib(modelDir: string): number {
   const onnx = existsSync(join(modelDir, 'onnx', 'model.onnx')) ? join(modelDir, 'onnx') : modelDir;
@@ -128,7 +128,7 @@ async function probe(mode: Mode, modelDir: string, batchFile: string): Promise<v
   }
   const memory: SessionMemoryOptions = mode.endsWith('no-mem-pattern') ? { memPattern: false } : mode.endsWith('no-arena') ? { cpuArena: false } : {};
   const engine = await OnnxEngine.open(modelDir, { device: 'cpu', memory });
-  if (mode === 'lens-batch') {
+  if (mode.startsWith('lens-batch')) {
     const data = new Float32Array(engine.info.vocabSize * LENS_BATCH_SETS);
     const random = mulberry32(1);
     for (let i = 0; i < data.length; i++) data[i] = random() < 1 / 8 ? 1 : 0;

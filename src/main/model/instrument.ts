@@ -64,12 +64,16 @@ export interface InstrumentSpec {
   boundaryCasts?: { inputs: string[]; outputs: string[] };
 }
 
-/** Names of the tensors the lens adds, per layer. */
+/** Names of the tensors the lens adds: its outputs stacked over layers, and each layer's normed residual. */
 export const lensNames = {
-  topValues: (l: number) => `babelscope.lens.${l}.top_probs`,
-  topIndices: (l: number) => `babelscope.lens.${l}.top_ids`,
-  entropy: (l: number) => `babelscope.lens.${l}.entropy`,
-  setMass: (l: number) => `babelscope.lens.${l}.set_mass`,
+  /** float32 [layers, batch, pos, k]: the top-k probabilities, largest first. */
+  topValues: 'babelscope.lens.top_probs',
+  /** int64 [layers, batch, pos, k]: their token ids. */
+  topIndices: 'babelscope.lens.top_ids',
+  /** float32 [layers, batch, pos]: the entropy of each position's distribution, in nats. */
+  entropy: 'babelscope.lens.entropy',
+  /** float32 [layers, batch, pos, sets]: the probability on each token set (each column of `setsInput`). */
+  setMass: 'babelscope.lens.set_mass',
   /** float32 [batch, pos, hidden]: the layer's residual through the final norm (empty when the lens is off). */
   normed: (l: number) => `babelscope.lens.${l}.normed_out`,
   /** bool []: run the lens. */
@@ -316,67 +320,111 @@ function lensNormBranch(spec: InstrumentSpec, lens: LensSpec, l: number): Built 
   return { branch: b, outputs: [{ name: lensNames.normed(l), type: OnnxType.FLOAT }] };
 }
 
-/** The lens's second half, over every layer's normed residual: the unembedding, top-k, entropy, set mass. */
-function lensHeadBranch(spec: InstrumentSpec, lens: LensSpec): Built {
-  const b = new Nodes('babelscope.lens', spec.floatType);
+/**
+ * The lens's second half, over every layer's normed residual: a Loop over layers, whose step unembeds
+ * one layer and reduces it to top-k, entropy and set mass (scan outputs, stacked on a leading layer
+ * axis). Only one layer's [batch·pos, vocab] logits and their softmax exist at a time, and one node
+ * reads the unembedding (onnxruntime prepacks a weight once per MatMul node: a node per layer held
+ * that many packed copies; one MatMul over all layers held every layer's logits, twice at its Split).
+ */
+function lensHeadBranch(spec: InstrumentSpec, lens: LensSpec, w: Writer): Built {
   const p = 'babelscope.lens';
-  const reduce = reducer(b, spec.opset, `${p}.axes_last`, -1);
+  const b = new Nodes(p, spec.floatType);
+  const L = spec.residuals.length;
+  const i64 = (name: string, values: number[], dims = [values.length]) => encodeInitializer(w, `${p}.${name}`, OnnxType.INT64, dims, int64Raw(values));
+  i64('layers', [L], []);
+  i64('layers_1d', [L]);
+  i64('rows_shape', [L, -1, 0]);
+  i64('zero', [0]);
+  i64('two', [2]);
+  i64('minus_one', [-1]);
+  encodeInitializer(w, `${p}.true`, OnnxType.BOOL, [], Uint8Array.from([1]));
+  if (lens.unembedding === null && !lens.head) throw new Error('the lens needs an unembedding weight or the head nodes');
+  // [L, batch·pos, hidden]: the loop's step takes a layer's rows, so a 2-D MatMul (or Gemm) unembeds them.
+  const normOuts = spec.residuals.map((_, l) => lensNames.normed(l));
+  b.add('Concat', normOuts, [`${p}.normed_all`], [{ name: 'axis', int: 0 }]);
+  b.add('Reshape', [`${p}.normed_all`, `${p}.rows_shape`], [`${p}.normed_rows`]);
   let unembed = lens.unembedding === null ? null : b.f32(lens.unembedding);
-  if (unembed && lens.unembeddingTransposed) {
+  let transposed = lens.unembeddingTransposed;
+  if (unembed && transposed && spec.opset < 11) {
+    // Gemm's bias is optional from opset 11 on; before, a transposed copy.
     b.add('Transpose', [unembed], [`${p}.unembed`], [{ name: 'perm', ints: [1, 0] }]);
     unembed = `${p}.unembed`;
+    transposed = false;
   }
-  if (!unembed && !lens.head) throw new Error('the lens needs an unembedding weight or the head nodes');
-  const outputs: { name: string; type: number }[] = [];
-  const normOuts = spec.residuals.map((_, l) => lensNames.normed(l));
-  if (unembed) {
-    // One MatMul for every layer: onnxruntime prepacks a weight once per MatMul node, so a node per
-    // layer held that many packed copies of the unembedding (73 MiB on a 603 MiB model).
-    const L = spec.residuals.length;
-    b.add('Concat', normOuts, [`${p}.normed_all`], [{ name: 'axis', int: 0 }]);
-    b.add('MatMul', [`${p}.normed_all`, unembed], [`${p}.logits_all`]);
-    const logits = spec.residuals.map((_, l) => `${p}.${l}.logits`);
-    b.add('Split', [`${p}.logits_all`], logits, [{ name: 'axis', int: 0 }, ...(spec.opset >= 18 ? [{ name: 'num_outputs', int: L }] : [])]);
-  } else
-    normOuts.forEach((normOut, l) => {
-      // The model's own (quantized) head on this layer's normed residual, in the model's float type.
-      const t = (s: string) => `${p}.${l}.${s}`;
-      const head = lens.head!;
-      let x = normOut;
-      if (spec.floatType !== OnnxType.FLOAT) {
-        b.add('Cast', [normOut], [t('normed_model_type')], [{ name: 'to', int: spec.floatType }]);
-        x = t('normed_model_type');
-      }
-      const renamed = new Map([[head.input, x]]);
-      const name = (tensor: string) => renamed.get(tensor) ?? tensor;
-      for (const n of head.nodes) {
-        const outs = n.outputs.map((o) => (o ? `${o}@lens.${l}` : ''));
-        n.outputs.forEach((o, i) => o && renamed.set(o, outs[i]!));
-        b.copy(n, n.inputs.map((i) => (i ? name(i) : '')), outs);
-      }
-      b.add('Cast', [name(head.output)], [t('logits')], [{ name: 'to', int: OnnxType.FLOAT }]);
-    });
-  spec.residuals.forEach((_, l) => {
-    const t = (s: string) => `${p}.${l}.${s}`;
-    b.add('Softmax', [t('logits')], [t('probs')], [{ name: 'axis', int: -1 }]);
-    b.add('LogSoftmax', [t('logits')], [t('logp')], [{ name: 'axis', int: -1 }]);
-    b.add('TopK', [t('probs'), lensNames.kInput], [thenName(lensNames.topValues(l)), thenName(lensNames.topIndices(l))], [
-      { name: 'axis', int: -1 },
-      { name: 'largest', int: 1 },
-      { name: 'sorted', int: 1 },
-    ]);
-    b.add('Mul', [t('probs'), t('logp')], [t('plogp')]);
-    reduce('ReduceSum', t('plogp'), t('neg_entropy'), 1);
-    b.add('Neg', [t('neg_entropy')], [thenName(lensNames.entropy(l))]);
-    b.add('MatMul', [t('probs'), lensNames.setsInput], [thenName(lensNames.setMass(l))]);
-    outputs.push(
-      { name: lensNames.topValues(l), type: OnnxType.FLOAT },
-      { name: lensNames.topIndices(l), type: OnnxType.INT64 },
-      { name: lensNames.entropy(l), type: OnnxType.FLOAT },
-      { name: lensNames.setMass(l), type: OnnxType.FLOAT },
-    );
-  });
+  const step = lensStep(spec, lens, unembed, transposed);
+  const stacked = (s: string) => `${p}.stacked_${s}`;
+  b.add('Loop', [`${p}.layers`, `${p}.true`], ['top_probs', 'top_ids', 'entropy', 'set_mass'].map(stacked), [{ name: 'body', graph: step }]);
+  // Back to [L, batch, pos, …] (entropy [L, batch, pos]).
+  b.add('Shape', [normOuts[0]!], [`${p}.normed_shape`]);
+  b.add('Slice', [`${p}.normed_shape`, `${p}.zero`, `${p}.two`], [`${p}.batch_pos`]);
+  b.add('Concat', [`${p}.layers_1d`, `${p}.batch_pos`, `${p}.minus_one`], [`${p}.out_shape`], [{ name: 'axis', int: 0 }]);
+  b.add('Concat', [`${p}.layers_1d`, `${p}.batch_pos`], [`${p}.entropy_shape`], [{ name: 'axis', int: 0 }]);
+  b.add('Reshape', [stacked('top_probs'), `${p}.out_shape`], [thenName(lensNames.topValues)]);
+  b.add('Reshape', [stacked('top_ids'), `${p}.out_shape`], [thenName(lensNames.topIndices)]);
+  b.add('Reshape', [stacked('entropy'), `${p}.entropy_shape`], [thenName(lensNames.entropy)]);
+  b.add('Reshape', [stacked('set_mass'), `${p}.out_shape`], [thenName(lensNames.setMass)]);
+  const outputs = [
+    { name: lensNames.topValues, type: OnnxType.FLOAT },
+    { name: lensNames.topIndices, type: OnnxType.INT64 },
+    { name: lensNames.entropy, type: OnnxType.FLOAT },
+    { name: lensNames.setMass, type: OnnxType.FLOAT },
+  ];
   return { branch: b, outputs };
+}
+
+/**
+ * The lens loop's body: step i unembeds layer i's normed rows ([batch·pos, hidden]) with the float32
+ * unembedding (read in place even when stored [vocab, hidden]: Gemm with transB) or with the model's
+ * own head nodes (one copy, in the model's float type), and reduces the logits.
+ */
+function lensStep(spec: InstrumentSpec, lens: LensSpec, unembed: string | null, transposed: boolean): Uint8Array[] {
+  const p = 'babelscope.lens.step';
+  const s = new Nodes(p, spec.floatType);
+  const t = (name: string) => `${p}.${name}`;
+  const reduce = reducer(s, spec.opset, 'babelscope.lens.axes_last', -1);
+  s.add('Gather', ['babelscope.lens.normed_rows', t('i')], [t('normed')], [{ name: 'axis', int: 0 }]);
+  if (unembed && transposed) s.add('Gemm', [t('normed'), unembed], [t('logits')], [{ name: 'transB', int: 1 }]);
+  else if (unembed) s.add('MatMul', [t('normed'), unembed], [t('logits')]);
+  else {
+    const head = lens.head!;
+    let x = t('normed');
+    if (spec.floatType !== OnnxType.FLOAT) {
+      s.add('Cast', [x], [t('normed_model_type')], [{ name: 'to', int: spec.floatType }]);
+      x = t('normed_model_type');
+    }
+    const renamed = new Map([[head.input, x]]);
+    const name = (tensor: string) => renamed.get(tensor) ?? tensor;
+    for (const n of head.nodes) {
+      const outs = n.outputs.map((o) => (o ? `${o}@lens` : ''));
+      n.outputs.forEach((o, i) => o && renamed.set(o, outs[i]!));
+      s.copy(n, n.inputs.map((i) => (i ? name(i) : '')), outs);
+    }
+    s.add('Cast', [name(head.output)], [t('logits')], [{ name: 'to', int: OnnxType.FLOAT }]);
+  }
+  s.add('Softmax', [t('logits')], [t('probs')], [{ name: 'axis', int: -1 }]);
+  s.add('LogSoftmax', [t('logits')], [t('logp')], [{ name: 'axis', int: -1 }]);
+  s.add('TopK', [t('probs'), lensNames.kInput], [t('top_probs'), t('top_ids')], [
+    { name: 'axis', int: -1 },
+    { name: 'largest', int: 1 },
+    { name: 'sorted', int: 1 },
+  ]);
+  s.add('Mul', [t('probs'), t('logp')], [t('plogp')]);
+  reduce('ReduceSum', t('plogp'), t('neg_entropy'), 0);
+  s.add('Neg', [t('neg_entropy')], [t('entropy')]);
+  s.add('MatMul', [t('probs'), lensNames.setsInput], [t('set_mass')]);
+  s.add('Identity', [t('cond')], [t('cond_out')]);
+  const g = new Writer();
+  s.encode(g);
+  g.string(2, p);
+  encodeValueInfo(g, 11, t('i'), OnnxType.INT64, []);
+  encodeValueInfo(g, 11, t('cond'), OnnxType.BOOL, []);
+  encodeValueInfo(g, 12, t('cond_out'), OnnxType.BOOL, []);
+  encodeValueInfo(g, 12, t('top_probs'), OnnxType.FLOAT, ['rows', 'k']);
+  encodeValueInfo(g, 12, t('top_ids'), OnnxType.INT64, ['rows', 'k']);
+  encodeValueInfo(g, 12, t('entropy'), OnnxType.FLOAT, ['rows']);
+  encodeValueInfo(g, 12, t('set_mass'), OnnxType.FLOAT, ['rows', 'sets']);
+  return g.parts();
 }
 
 /** Initializers the capture branches share (main graph). */
@@ -563,7 +611,7 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
     switchInput(w, defaults, { name: lensNames.setsInput, type: 'float32', dims: [spec.vocabSize, 1], fill: 0 }, [spec.vocabSize, 'sets']);
     lensConstants(spec.lens, w);
     for (let l = 0; l < L; l++) ifs.push({ on: lensNames.on, built: lensNormBranch(spec, spec.lens, l), layer: l, leaf: lensNames.normed(l) });
-    ifs.push({ on: lensNames.on, built: lensHeadBranch(spec, spec.lens), layer: 'end' });
+    ifs.push({ on: lensNames.on, built: lensHeadBranch(spec, spec.lens, w), layer: 'end' });
   }
   off(captureNames.on);
   switchInput(w, defaults, { name: captureNames.tokenMask, type: 'float32', dims: [1, 1, 1], fill: 0 }, ['batch', 1, 'pos']);
