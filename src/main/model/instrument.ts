@@ -271,7 +271,7 @@ function ifNode(main: Nodes, cond: string, branch: Nodes, outputs: { name: strin
 const thenName = (t: string) => `${t}/then`;
 
 function reducer(nodes: Nodes, opset: number, axesConst: string, axis: number) {
-  return (op: 'ReduceMean' | 'ReduceSum', x: string, out: string, keepdims: 0 | 1) => {
+  return (op: 'ReduceMean' | 'ReduceSum' | 'ReduceMax', x: string, out: string, keepdims: 0 | 1) => {
     const axesAsInput = op === 'ReduceSum' ? opset >= 13 : opset >= 18;
     if (axesAsInput) nodes.add(op, [x, axesConst], [out], [{ name: 'keepdims', int: keepdims }]);
     else nodes.add(op, [x], [out], [{ name: 'axes', ints: [axis] }, { name: 'keepdims', int: keepdims }]);
@@ -336,6 +336,7 @@ function lensHeadBranch(spec: InstrumentSpec, lens: LensSpec, w: Writer): Built 
   i64('layers_1d', [L]);
   i64('rows_shape', [L, -1, 0]);
   i64('zero', [0]);
+  i64('zero_scalar', [0], []);
   i64('two', [2]);
   i64('minus_one', [-1]);
   encodeInitializer(w, `${p}.true`, OnnxType.BOOL, [], Uint8Array.from([1]));
@@ -403,16 +404,20 @@ function lensStep(spec: InstrumentSpec, lens: LensSpec, unembed: string | null, 
     s.add('Cast', [name(head.output)], [t('logits')], [{ name: 'to', int: OnnxType.FLOAT }]);
   }
   s.add('Softmax', [t('logits')], [t('probs')], [{ name: 'axis', int: -1 }]);
-  s.add('LogSoftmax', [t('logits')], [t('logp')], [{ name: 'axis', int: -1 }]);
   s.add('TopK', [t('probs'), lensNames.kInput], [t('top_probs'), t('top_ids')], [
     { name: 'axis', int: -1 },
     { name: 'largest', int: 1 },
     { name: 'sorted', int: 1 },
   ]);
-  s.add('Mul', [t('probs'), t('logp')], [t('plogp')]);
-  reduce('ReduceSum', t('plogp'), t('neg_entropy'), 0);
-  s.add('Neg', [t('neg_entropy')], [t('entropy')]);
   s.add('MatMul', [t('probs'), lensNames.setsInput], [t('set_mass')]);
+  // Entropy = logsumexp(x) − Σ p·x, with logsumexp(x) = max(x) − log max(p): no log-softmax copy of the logits.
+  reduce('ReduceMax', t('logits'), t('max_logit'), 0);
+  s.add('Gather', [t('top_probs'), 'babelscope.lens.zero_scalar'], [t('max_prob')], [{ name: 'axis', int: 1 }]);
+  s.add('Log', [t('max_prob')], [t('log_max_prob')]);
+  s.add('Sub', [t('max_logit'), t('log_max_prob')], [t('logsumexp')]);
+  s.add('Mul', [t('probs'), t('logits')], [t('px')]);
+  reduce('ReduceSum', t('px'), t('mean_logit'), 0);
+  s.add('Sub', [t('logsumexp'), t('mean_logit')], [t('entropy')]);
   s.add('Identity', [t('cond')], [t('cond_out')]);
   const g = new Writer();
   s.encode(g);
