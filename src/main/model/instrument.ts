@@ -64,6 +64,9 @@ export interface InstrumentSpec {
   boundaryCasts?: { inputs: string[]; outputs: string[] };
 }
 
+/** The lens's loop reads the layers from a sequence (SequenceConstruct/SequenceAt, opset 11), and Gemm's bias is optional from 11 on. */
+export const LENS_MIN_OPSET = 11;
+
 /** Names of the tensors the lens adds: its outputs stacked over layers, and each layer's normed residual. */
 export const lensNames = {
   /** float32 [layers, batch, pos, k]: the top-k probabilities, largest first. */
@@ -334,26 +337,18 @@ function lensHeadBranch(spec: InstrumentSpec, lens: LensSpec, w: Writer): Built 
   const i64 = (name: string, values: number[], dims = [values.length]) => encodeInitializer(w, `${p}.${name}`, OnnxType.INT64, dims, int64Raw(values));
   i64('layers', [L], []);
   i64('layers_1d', [L]);
-  i64('rows_shape', [L, -1, 0]);
   i64('zero', [0]);
   i64('zero_scalar', [0], []);
   i64('two', [2]);
   i64('minus_one', [-1]);
   encodeInitializer(w, `${p}.true`, OnnxType.BOOL, [], Uint8Array.from([1]));
   if (lens.unembedding === null && !lens.head) throw new Error('the lens needs an unembedding weight or the head nodes');
-  // [L, batch·pos, hidden]: the loop's step takes a layer's rows, so a 2-D MatMul (or Gemm) unembeds them.
+  if (spec.opset < LENS_MIN_OPSET) throw new Error(`the lens needs opset ${LENS_MIN_OPSET}, the graph is ${spec.opset}`);
+  // The loop's step takes layer i from a sequence of the normed residuals: a Concat of them was a second copy of all.
   const normOuts = spec.residuals.map((_, l) => lensNames.normed(l));
-  b.add('Concat', normOuts, [`${p}.normed_all`], [{ name: 'axis', int: 0 }]);
-  b.add('Reshape', [`${p}.normed_all`, `${p}.rows_shape`], [`${p}.normed_rows`]);
-  let unembed = lens.unembedding === null ? null : b.f32(lens.unembedding);
-  let transposed = lens.unembeddingTransposed;
-  if (unembed && transposed && spec.opset < 11) {
-    // Gemm's bias is optional from opset 11 on; before, a transposed copy.
-    b.add('Transpose', [unembed], [`${p}.unembed`], [{ name: 'perm', ints: [1, 0] }]);
-    unembed = `${p}.unembed`;
-    transposed = false;
-  }
-  const step = lensStep(spec, lens, unembed, transposed);
+  b.add('SequenceConstruct', normOuts, [`${p}.normed_seq`]);
+  const unembed = lens.unembedding === null ? null : b.f32(lens.unembedding);
+  const step = lensStep(spec, lens, unembed);
   const stacked = (s: string) => `${p}.stacked_${s}`;
   b.add('Loop', [`${p}.layers`, `${p}.true`], ['top_probs', 'top_ids', 'entropy', 'set_mass'].map(stacked), [{ name: 'body', graph: step }]);
   // Back to [L, batch, pos, …] (entropy [L, batch, pos]).
@@ -379,13 +374,14 @@ function lensHeadBranch(spec: InstrumentSpec, lens: LensSpec, w: Writer): Built 
  * unembedding (read in place even when stored [vocab, hidden]: Gemm with transB) or with the model's
  * own head nodes (one copy, in the model's float type), and reduces the logits.
  */
-function lensStep(spec: InstrumentSpec, lens: LensSpec, unembed: string | null, transposed: boolean): Uint8Array[] {
+function lensStep(spec: InstrumentSpec, lens: LensSpec, unembed: string | null): Uint8Array[] {
   const p = 'babelscope.lens.step';
   const s = new Nodes(p, spec.floatType);
   const t = (name: string) => `${p}.${name}`;
   const reduce = reducer(s, spec.opset, 'babelscope.lens.axes_last', -1);
-  s.add('Gather', ['babelscope.lens.normed_rows', t('i')], [t('normed')], [{ name: 'axis', int: 0 }]);
-  if (unembed && transposed) s.add('Gemm', [t('normed'), unembed], [t('logits')], [{ name: 'transB', int: 1 }]);
+  s.add('SequenceAt', ['babelscope.lens.normed_seq', t('i')], [t('normed_3d')]);
+  s.add('Flatten', [t('normed_3d')], [t('normed')], [{ name: 'axis', int: 2 }]);
+  if (unembed && lens.unembeddingTransposed) s.add('Gemm', [t('normed'), unembed], [t('logits')], [{ name: 'transB', int: 1 }]);
   else if (unembed) s.add('MatMul', [t('normed'), unembed], [t('logits')]);
   else {
     const head = lens.head!;

@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../../shared/errors.js';
-import { captureNames, concatBytes, type PooledEnd, float32Name, instrumentModel, lensNames, nllNames, scaleInputName, tapOutputName, tapSwitchName, tapTensor, type DefaultFeed, type InstrumentSpec, type LensSpec } from './instrument.js';
+import { captureNames, LENS_MIN_OPSET, concatBytes, type PooledEnd, float32Name, instrumentModel, lensNames, nllNames, scaleInputName, tapOutputName, tapSwitchName, tapTensor, type DefaultFeed, type InstrumentSpec, type LensSpec } from './instrument.js';
 import { architecture } from './architectures.js';
 import { describeModel, type PastInput } from './model-description.js';
 import { OnnxType, type OnnxGraph } from './onnx-graph.js';
@@ -161,7 +161,7 @@ export class OnnxEngine {
         };
     const spec: InstrumentSpec = {
       floatType,
-      opset: d.graph.opsets[''] ?? d.graph.opsets['ai.onnx'] ?? 14,
+      opset: graphOpset(d.graph),
       residuals: info.taps.filter((t) => t.kind === 'resid_post').map((t) => t.onnxName),
       activations: info.taps.filter((t) => t.kind === 'mlp_act').map((t) => t.onnxName),
       width: info.intermediateSize,
@@ -461,12 +461,20 @@ function toFloat(t: ort.Tensor): Tensor {
 }
 
 
+const graphOpset = (graph: OnnxGraph) => graph.opsets[''] ?? graph.opsets['ai.onnx'] ?? 14;
+
 /** The lens reuses the model's own final norm and unembedding; throws (a UserError) when they cannot be found. */
 function lensSpec(info: ModelInfo, graph: OnnxGraph, head: HeadInfo | null): LensSpec {
   if (!head)
     throw new UserError(
       'no final norm found before the logits, so the logit lens is unavailable',
       'Taps, generation and capture still work.',
+    );
+  const opset = graphOpset(graph);
+  if (opset < LENS_MIN_OPSET)
+    throw new UserError(
+      `the logit lens needs ONNX opset ${LENS_MIN_OPSET} or later (its loop over layers uses sequence ops), and this model's graph is opset ${opset}`,
+      'Re-export the model with a newer opset (Optimum exports 14 or later). Taps, generation and capture still work.',
     );
   const norm = finalNormParams(info, graph, head);
   return {
