@@ -341,6 +341,8 @@ function lensHeadBranch(spec: InstrumentSpec, lens: LensSpec, w: Writer): Built 
   i64('zero_scalar', [0], []);
   i64('two', [2]);
   i64('minus_one', [-1]);
+  i64('row_shape', [0, 1, -1]);
+  i64('column_shape', [0, -1, 1]);
   encodeInitializer(w, `${p}.true`, OnnxType.BOOL, [], Uint8Array.from([1]));
   if (lens.unembedding === null && !lens.head) throw new Error('the lens needs an unembedding weight or the head nodes');
   if (spec.opset < LENS_MIN_OPSET) throw new Error(`the lens needs opset ${LENS_MIN_OPSET}, the graph is ${spec.opset}`);
@@ -411,8 +413,11 @@ function lensStep(spec: InstrumentSpec, lens: LensSpec, unembed: string | null):
   s.add('Gather', [t('top_probs'), 'babelscope.lens.zero_scalar'], [t('max_prob')], [{ name: 'axis', int: 1 }]);
   s.add('Log', [t('max_prob')], [t('log_max_prob')]);
   s.add('Sub', [t('max_logit'), t('log_max_prob')], [t('logsumexp')]);
-  s.add('Mul', [t('probs'), t('logits')], [t('px')]);
-  reduce('ReduceSum', t('px'), t('mean_logit'), 0);
+  // Σ p·x row by row as [rows, 1, vocab] × [rows, vocab, 1]: no [rows, vocab] product.
+  s.add('Reshape', [t('probs'), 'babelscope.lens.row_shape'], [t('probs_row')]);
+  s.add('Reshape', [t('logits'), 'babelscope.lens.column_shape'], [t('logits_column')]);
+  s.add('MatMul', [t('probs_row'), t('logits_column')], [t('mean_logit_3d')]);
+  s.add('Reshape', [t('mean_logit_3d'), 'babelscope.lens.minus_one'], [t('mean_logit')]);
   s.add('Sub', [t('logsumexp'), t('mean_logit')], [t('entropy')]);
   s.add('Identity', [t('cond')], [t('cond_out')]);
   const g = new Writer();
