@@ -103,7 +103,11 @@ export async function benchCaptureMemory(modelDir: string, opts: { sizes?: numbe
     const wl = join(dir, 'lens-batch.json');
     await writeLensBatch(tokenizer, wl);
     const lensBatch = runChild('lens-batch', modelDir, wl);
+    // The engine's plain forward on the same batches: what any run of that batch holds, lens or not.
+    const forwardBatch = runChild('forward', modelDir, wl);
     row['lens_wl_batch_over_weights'] = Number((lensBatch.mib / weights).toFixed(2));
+    row['lens_wl_batch_over_forward'] = Number((lensBatch.mib / forwardBatch.mib).toFixed(2));
+    row['forward_wl_batch_over_weights'] = Number((forwardBatch.mib / weights).toFixed(2));
     row['lens_wl_batch_seconds'] = lensBatch.stdout.trim();
     row['worst_capture_over_bare'] = Number(worst.toFixed(3));
     row['goals'] = `capture ≤ 1.15× bare: ${worst <= 1.15 ? 'met' : 'NOT met'}; lens ≤ 1.3× weights: ${Math.max(row['lens_one_sentence_over_weights'] as number, row['lens_wl_batch_over_weights'] as number) <= 1.3 ? 'met' : 'NOT met'}`;
