@@ -13,7 +13,10 @@
  * the end of the run. So no layer's tensor is a graph output (a tap is copied out by its own If), and
  * every If that reads a layer's tensors reads only that layer's: the capture reduces each layer to
  * [batch, width] as soon as the layer is done, and the lens normalises each layer in its own If, so
- * the lens's one final If holds only empty tensors when it is off. onnxruntime orders nodes by a
+ * the lens's one final If holds only empty tensors when it is off. That final If unembeds the layers in
+ * a Loop, one layer a step (top-k, entropy and set mass are scan outputs), so one node reads the
+ * unembedding (onnxruntime prepacks a weight once per node) and one layer's logits exist at a time.
+ * onnxruntime orders nodes by a
  * depth-first walk from the leaves, the last-added leaf first; the per-layer Ifs are added last and in
  * reverse, so each runs right after its layer (see `instrumentModel`).
  */
