@@ -72,13 +72,13 @@ export const LENS_MIN_OPSET = 11;
 
 /** Names of the tensors the lens adds: its outputs stacked over layers, and each layer's normed residual. */
 export const lensNames = {
-  /** float32 [layers, batch, pos, k]: the top-k probabilities, largest first. */
+  /** float32 [layers, batch·pos, k] (row b·pos + t is text b's position t): the top-k probabilities, largest first. */
   topValues: 'babelscope.lens.top_probs',
-  /** int64 [layers, batch, pos, k]: their token ids. */
+  /** int64 [layers, batch·pos, k]: their token ids. */
   topIndices: 'babelscope.lens.top_ids',
-  /** float32 [layers, batch, pos]: the entropy of each position's distribution, in nats. */
+  /** float32 [layers, batch·pos]: the entropy of each position's distribution, in nats. */
   entropy: 'babelscope.lens.entropy',
-  /** float32 [layers, batch, pos, sets]: the probability on each token set (each column of `setsInput`). */
+  /** float32 [layers, batch·pos, sets]: the probability on each token set (each column of `setsInput`). */
   setMass: 'babelscope.lens.set_mass',
   /** float32 [batch, pos, hidden]: the layer's residual through the final norm (empty when the lens is off). */
   normed: (l: number) => `babelscope.lens.${l}.normed_out`,
@@ -327,50 +327,52 @@ function lensNormBranch(spec: InstrumentSpec, lens: LensSpec, l: number): Built 
 }
 
 /**
- * The lens's second half, over every layer's normed residual: a Loop over layers, whose step unembeds
- * one layer and reduces it to top-k, entropy and set mass (scan outputs, stacked on a leading layer
- * axis). Only one layer's [batch·pos, vocab] logits and their softmax exist at a time, and one node
- * reads the unembedding (onnxruntime prepacks a weight once per MatMul node: a node per layer held
- * that many packed copies; one MatMul over all layers held every layer's logits, twice at its Split).
+ * The unembedding in float32 for a float16/bfloat16 model, cast in an If so that a forward without the
+ * lens does not pay for it (the cast is read only by the lens's loop).
  */
-function lensHeadBranch(spec: InstrumentSpec, lens: LensSpec, w: Writer): Built {
+function lensUnembedCastBranch(spec: InstrumentSpec, unembedding: string): Built {
+  const b = new Nodes('babelscope.lens.unembed', spec.floatType);
+  b.add('Cast', [unembedding], [thenName(LENS_UNEMBED_F32)], [{ name: 'to', int: OnnxType.FLOAT }]);
+  return { branch: b, outputs: [{ name: LENS_UNEMBED_F32, type: OnnxType.FLOAT }] };
+}
+
+const LENS_UNEMBED_F32 = 'babelscope.lens.unembed_f32';
+
+/**
+ * The lens's second half, main-graph nodes: a Loop over the layers that runs L times when the lens is on
+ * and 0 times when it is off (then it reads only the norm Ifs' empty tensors). Step i unembeds layer i
+ * and reduces it to top-k, entropy and set mass, scan outputs stacked on a leading layer axis. Only one
+ * layer's [batch·pos, vocab] logits and their softmax exist at a time, and one node reads the
+ * unembedding (onnxruntime prepacks a weight once per MatMul node: a node per layer held that many
+ * packed copies; one MatMul over all layers held every layer's logits, twice at its Split). The loop is
+ * in the main graph, not in an If: inside an If its MatMul kept a second copy of the unembedding for the
+ * session's life (measured: +18 MiB, the unembedding's size, on the medium model, gone without prepacking).
+ */
+function lensLoopNodes(spec: InstrumentSpec, lens: LensSpec, w: Writer): Built {
   const p = 'babelscope.lens';
   const b = new Nodes(p, spec.floatType);
   const L = spec.residuals.length;
   const i64 = (name: string, values: number[], dims = [values.length]) => encodeInitializer(w, `${p}.${name}`, OnnxType.INT64, dims, int64Raw(values));
   i64('layers', [L], []);
-  i64('layers_1d', [L]);
-  i64('zero', [0]);
   i64('zero_scalar', [0], []);
-  i64('two', [2]);
-  i64('minus_one', [-1]);
   i64('row_shape', [0, 1, -1]);
   i64('column_shape', [0, -1, 1]);
+  i64('minus_one', [-1]);
   encodeInitializer(w, `${p}.true`, OnnxType.BOOL, [], Uint8Array.from([1]));
   if (lens.unembedding === null && !lens.head) throw new Error('the lens needs an unembedding weight or the head nodes');
   if (spec.opset < LENS_MIN_OPSET) throw new Error(`the lens needs opset ${LENS_MIN_OPSET}, the graph is ${spec.opset}`);
-  // The loop's step takes layer i from a sequence of the normed residuals: a Concat of them was a second copy of all.
-  const normOuts = spec.residuals.map((_, l) => lensNames.normed(l));
-  b.add('SequenceConstruct', normOuts, [`${p}.normed_seq`]);
-  const unembed = lens.unembedding === null ? null : b.f32(lens.unembedding);
-  const step = lensStep(spec, lens, unembed);
-  const stacked = (s: string) => `${p}.stacked_${s}`;
-  b.add('Loop', [`${p}.layers`, `${p}.true`], ['top_probs', 'top_ids', 'entropy', 'set_mass'].map(stacked), [{ name: 'body', graph: step }]);
-  // Back to [L, batch, pos, …] (entropy [L, batch, pos]).
-  b.add('Shape', [normOuts[0]!], [`${p}.normed_shape`]);
-  b.add('Slice', [`${p}.normed_shape`, `${p}.zero`, `${p}.two`], [`${p}.batch_pos`]);
-  b.add('Concat', [`${p}.layers_1d`, `${p}.batch_pos`, `${p}.minus_one`], [`${p}.out_shape`], [{ name: 'axis', int: 0 }]);
-  b.add('Concat', [`${p}.layers_1d`, `${p}.batch_pos`], [`${p}.entropy_shape`], [{ name: 'axis', int: 0 }]);
-  b.add('Reshape', [stacked('top_probs'), `${p}.out_shape`], [thenName(lensNames.topValues)]);
-  b.add('Reshape', [stacked('top_ids'), `${p}.out_shape`], [thenName(lensNames.topIndices)]);
-  b.add('Reshape', [stacked('entropy'), `${p}.entropy_shape`], [thenName(lensNames.entropy)]);
-  b.add('Reshape', [stacked('set_mass'), `${p}.out_shape`], [thenName(lensNames.setMass)]);
+  b.add('Cast', [lensNames.on], [`${p}.on_i64`], [{ name: 'to', int: OnnxType.INT64 }]);
+  b.add('Mul', [`${p}.on_i64`, `${p}.layers`], [`${p}.steps`]);
+  // The step takes layer i from a sequence of the normed residuals (a Concat of them was a second copy of all).
+  b.add('SequenceConstruct', spec.residuals.map((_, l) => lensNames.normed(l)), [`${p}.normed_seq`]);
+  const unembed = lens.unembedding === null ? null : spec.floatType === OnnxType.FLOAT ? lens.unembedding : LENS_UNEMBED_F32;
   const outputs = [
     { name: lensNames.topValues, type: OnnxType.FLOAT },
     { name: lensNames.topIndices, type: OnnxType.INT64 },
     { name: lensNames.entropy, type: OnnxType.FLOAT },
     { name: lensNames.setMass, type: OnnxType.FLOAT },
   ];
+  b.add('Loop', [`${p}.steps`, `${p}.true`], outputs.map((o) => o.name), [{ name: 'body', graph: lensStep(spec, lens, unembed) }]);
   return { branch: b, outputs };
 }
 
@@ -605,7 +607,7 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
   }
 
   // Every If, with the switch it runs on; `layer` places it (see below).
-  const ifs: { on: string; built: Built; layer: number | 'embedding' | 'end'; leaf?: string }[] = [];
+  const ifs: { on: string; built: Built; layer: number | 'embedding' | 'end'; leaf?: string; inline?: true }[] = [];
   const L = spec.residuals.length;
   const taps = [...new Set([...spec.residuals, ...spec.activations.map((_, l) => scaledActName(l)), ...spec.extraTaps.map((t) => renames.get(t) ?? t)])];
   taps.forEach((t, i) => {
@@ -620,7 +622,8 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
     switchInput(w, defaults, { name: lensNames.setsInput, type: 'float32', dims: [spec.vocabSize, 1], fill: 0 }, [spec.vocabSize, 'sets']);
     lensConstants(spec.lens, w);
     for (let l = 0; l < L; l++) ifs.push({ on: lensNames.on, built: lensNormBranch(spec, spec.lens, l), layer: l, leaf: lensNames.normed(l) });
-    ifs.push({ on: lensNames.on, built: lensHeadBranch(spec, spec.lens, w), layer: 'end' });
+    if (spec.lens.unembedding !== null && spec.floatType !== OnnxType.FLOAT) ifs.push({ on: lensNames.on, built: lensUnembedCastBranch(spec, spec.lens.unembedding), layer: 'end' });
+    ifs.push({ on: lensNames.on, built: lensLoopNodes(spec, spec.lens, w), layer: 'end', inline: true });
   }
   off(captureNames.on);
   switchInput(w, defaults, { name: captureNames.tokenMask, type: 'float32', dims: [1, 1, 1], fill: 0 }, ['batch', 1, 'pos']);
@@ -637,8 +640,9 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
   // last-added first, emitting each node after its inputs. Added last to first layer, and the
   // embedding's last, each layer's Ifs run as soon as the layer is done, and its tensors are freed.
   const rank = (x: (typeof ifs)[number]['layer']) => (x === 'end' ? -1 : x === 'embedding' ? L : L - 1 - x);
-  for (const { on, built, leaf } of [...ifs].sort((a, b) => rank(a.layer) - rank(b.layer))) {
-    ifNode(main, on, built.branch, built.outputs);
+  for (const { on, built, leaf, inline } of [...ifs].sort((a, b) => rank(a.layer) - rank(b.layer))) {
+    if (inline) main.list.push(...built.branch.list); // switched by its own nodes (the lens's loop count)
+    else ifNode(main, on, built.branch, built.outputs);
     for (const o of built.outputs) encodeValueInfo(w, 12, o.name);
     if (leaf) {
       // An If read by a later node is no leaf, so the walk would reach it only from that node, after the

@@ -359,7 +359,7 @@ export class OnnxEngine {
     const out = await this.run(feeds, fetches);
     const K = req.topK;
     const B = req.inputIds.length;
-    // Each output is [layers, batch, pos, …]: layer l's row of text b at position t is row (l·B + b)·maxLen + t.
+    // Each output is [layers, batch·pos, …]: layer l's row of text b at position t is row (l·B + b)·maxLen + t.
     const pv = out[lensNames.topValues]!.data as Float32Array;
     const iv = out[lensNames.topIndices]!.data as BigInt64Array;
     const ev = out[lensNames.entropy]!.data as Float32Array;
