@@ -4,8 +4,9 @@
  * - scales: every MLP activation is multiplied by a per-layer scale input that defaults to ones, so
  *   ablation and amplification need no other graph;
  * - the logit lens, the capture reductions and the next-token NLL are each computed inside `If`
- *   nodes switched by a boolean input (default false): onnxruntime runs only the branch it takes, so a
- *   forward with nothing switched on costs what the plain model costs.
+ *   nodes switched by a boolean input (default false), the lens's last half in a Loop whose trip count
+ *   that input sets: onnxruntime runs only the branch it takes, so a forward with nothing switched on
+ *   costs what the plain model costs.
  * New nodes go in a GraphProto fragment appended to the ModelProto (protobuf merges repeated fields);
  * only the nodes that read a scaled activation are rewritten, and the graph is re-wrapped from slices.
  *
@@ -13,10 +14,10 @@
  * the end of the run. So no layer's tensor is a graph output (a tap is copied out by its own If), and
  * every If that reads a layer's tensors reads only that layer's: the capture reduces each layer to
  * [batch, width] as soon as the layer is done, and the lens normalises each layer in its own If, so
- * the lens's one final If holds only empty tensors when it is off. That final If unembeds the layers in
- * a Loop, one layer a step (top-k, entropy and set mass are scan outputs), so one node reads the
- * unembedding (onnxruntime prepacks a weight once per node) and one layer's logits exist at a time.
- * onnxruntime orders nodes by a
+ * the lens's loop over layers reads only empty tensors when it is off (it then runs zero times: its
+ * trip count is the switch times the layer count). The loop unembeds one layer a step (top-k, entropy
+ * and set mass are scan outputs), so one node reads the unembedding (onnxruntime prepacks a weight once
+ * per node) and one layer's logits exist at a time. onnxruntime orders nodes by a
  * depth-first walk from the leaves, the last-added leaf first; the per-layer Ifs are added last and in
  * reverse, so each runs right after its layer (see `instrumentModel`).
  */
