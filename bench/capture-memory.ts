@@ -110,7 +110,8 @@ export async function benchCaptureMemory(modelDir: string, opts: { sizes?: numbe
     row['forward_wl_batch_over_weights'] = Number((forwardBatch.mib / weights).toFixed(2));
     row['lens_wl_batch_seconds'] = lensBatch.stdout.trim();
     row['worst_capture_over_bare'] = Number(worst.toFixed(3));
-    row['goals'] = `capture ≤ 1.15× bare: ${worst <= 1.15 ? 'met' : 'NOT met'}; lens ≤ 1.3× weights: ${Math.max(row['lens_one_sentence_over_weights'] as number, row['lens_wl_batch_over_weights'] as number) <= 1.3 ? 'met' : 'NOT met'}`;
+    const met = (ratio: number | string | undefined) => ((ratio as number) <= 1.3 ? 'met' : 'NOT met');
+    row['goals'] = `capture ≤ 1.15× bare: ${worst <= 1.15 ? 'met' : 'NOT met'}; lens ≤ 1.3× weights: one sentence ${met(row['lens_one_sentence_over_weights'])}, working-language's batch ${met(row['lens_wl_batch_over_weights'])} (the forward alone there: ${row['forward_wl_batch_over_weights']}×)`;
     return row;
   } finally {
     rmSync(dir, { recursive: true, force: true });
