@@ -647,7 +647,7 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
     for (const o of built.outputs) encodeValueInfo(w, 12, o.name);
     if (leaf) {
       // An If read by a later node is no leaf, so the walk would reach it only from that node, after the
-      // last layer (the lens's final If holding every residual till then): a leaf reading it places it here.
+      // last layer (the lens's loop holding every residual till then): a leaf reading it places it here.
       main.add('Shape', [leaf], [`${leaf}.shape`]);
       encodeValueInfo(w, 12, `${leaf}.shape`);
     }
