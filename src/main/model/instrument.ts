@@ -4,8 +4,9 @@
  * - scales: every MLP activation is multiplied by a per-layer scale input that defaults to ones, so
  *   ablation and amplification need no other graph;
  * - the logit lens, the capture reductions and the next-token NLL are each computed inside `If`
- *   nodes switched by a boolean input (default false): onnxruntime runs only the branch it takes, so a
- *   forward with nothing switched on costs what the plain model costs.
+ *   nodes switched by a boolean input (default false), the lens's last half in a Loop whose trip count
+ *   that input sets: onnxruntime runs only the branch it takes, so a forward with nothing switched on
+ *   costs what the plain model costs.
  * New nodes go in a GraphProto fragment appended to the ModelProto (protobuf merges repeated fields);
  * only the nodes that read a scaled activation are rewritten, and the graph is re-wrapped from slices.
  *
@@ -13,7 +14,10 @@
  * the end of the run. So no layer's tensor is a graph output (a tap is copied out by its own If), and
  * every If that reads a layer's tensors reads only that layer's: the capture reduces each layer to
  * [batch, width] as soon as the layer is done, and the lens normalises each layer in its own If, so
- * the lens's one final If holds only empty tensors when it is off. onnxruntime orders nodes by a
+ * the lens's loop over layers reads only empty tensors when it is off (it then runs zero times: its
+ * trip count is the switch times the layer count). The loop unembeds one layer a step (top-k, entropy
+ * and set mass are scan outputs), so one node reads the unembedding (onnxruntime prepacks a weight once
+ * per node) and one layer's logits exist at a time. onnxruntime orders nodes by a
  * depth-first walk from the leaves, the last-added leaf first; the per-layer Ifs are added last and in
  * reverse, so each runs right after its layer (see `instrumentModel`).
  */
@@ -64,12 +68,19 @@ export interface InstrumentSpec {
   boundaryCasts?: { inputs: string[]; outputs: string[] };
 }
 
-/** Names of the tensors the lens adds, per layer. */
+/** The lens's loop reads the layers from a sequence (SequenceConstruct/SequenceAt, opset 11), and Gemm's bias is optional from 11 on. */
+export const LENS_MIN_OPSET = 11;
+
+/** Names of the tensors the lens adds: its outputs stacked over layers, and each layer's normed residual. */
 export const lensNames = {
-  topValues: (l: number) => `babelscope.lens.${l}.top_probs`,
-  topIndices: (l: number) => `babelscope.lens.${l}.top_ids`,
-  entropy: (l: number) => `babelscope.lens.${l}.entropy`,
-  setMass: (l: number) => `babelscope.lens.${l}.set_mass`,
+  /** float32 [layers, batch·pos, k] (row b·pos + t is text b's position t): the top-k probabilities, largest first. */
+  topValues: 'babelscope.lens.top_probs',
+  /** int64 [layers, batch·pos, k]: their token ids. */
+  topIndices: 'babelscope.lens.top_ids',
+  /** float32 [layers, batch·pos]: the entropy of each position's distribution, in nats. */
+  entropy: 'babelscope.lens.entropy',
+  /** float32 [layers, batch·pos, sets]: the probability on each token set (each column of `setsInput`). */
+  setMass: 'babelscope.lens.set_mass',
   /** float32 [batch, pos, hidden]: the layer's residual through the final norm (empty when the lens is off). */
   normed: (l: number) => `babelscope.lens.${l}.normed_out`,
   /** bool []: run the lens. */
@@ -267,7 +278,7 @@ function ifNode(main: Nodes, cond: string, branch: Nodes, outputs: { name: strin
 const thenName = (t: string) => `${t}/then`;
 
 function reducer(nodes: Nodes, opset: number, axesConst: string, axis: number) {
-  return (op: 'ReduceMean' | 'ReduceSum', x: string, out: string, keepdims: 0 | 1) => {
+  return (op: 'ReduceMean' | 'ReduceSum' | 'ReduceMax', x: string, out: string, keepdims: 0 | 1) => {
     const axesAsInput = op === 'ReduceSum' ? opset >= 13 : opset >= 18;
     if (axesAsInput) nodes.add(op, [x, axesConst], [out], [{ name: 'keepdims', int: keepdims }]);
     else nodes.add(op, [x], [out], [{ name: 'axes', ints: [axis] }, { name: 'keepdims', int: keepdims }]);
@@ -316,67 +327,116 @@ function lensNormBranch(spec: InstrumentSpec, lens: LensSpec, l: number): Built 
   return { branch: b, outputs: [{ name: lensNames.normed(l), type: OnnxType.FLOAT }] };
 }
 
-/** The lens's second half, over every layer's normed residual: the unembedding, top-k, entropy, set mass. */
-function lensHeadBranch(spec: InstrumentSpec, lens: LensSpec): Built {
-  const b = new Nodes('babelscope.lens', spec.floatType);
+/**
+ * The unembedding in float32 for a float16/bfloat16 model, cast in an If so that a forward without the
+ * lens does not pay for it (the cast is read only by the lens's loop).
+ */
+function lensUnembedCastBranch(spec: InstrumentSpec, unembedding: string): Built {
+  const b = new Nodes('babelscope.lens.unembed', spec.floatType);
+  b.add('Cast', [unembedding], [thenName(LENS_UNEMBED_F32)], [{ name: 'to', int: OnnxType.FLOAT }]);
+  return { branch: b, outputs: [{ name: LENS_UNEMBED_F32, type: OnnxType.FLOAT }] };
+}
+
+const LENS_UNEMBED_F32 = 'babelscope.lens.unembed_f32';
+
+/**
+ * The lens's second half, main-graph nodes: a Loop over the layers that runs L times when the lens is on
+ * and 0 times when it is off (then it reads only the norm Ifs' empty tensors). Step i unembeds layer i
+ * and reduces it to top-k, entropy and set mass, scan outputs stacked on a leading layer axis. Only one
+ * layer's [batch·pos, vocab] logits and their softmax exist at a time, and one node reads the
+ * unembedding (onnxruntime prepacks a weight once per MatMul node: a node per layer held that many
+ * packed copies; one MatMul over all layers held every layer's logits, twice at its Split). The loop is
+ * in the main graph, not in an If: inside an If its MatMul kept a second copy of the unembedding for the
+ * session's life (measured: +18 MiB, the unembedding's size, on the medium model, gone without prepacking).
+ */
+function lensLoopNodes(spec: InstrumentSpec, lens: LensSpec, w: Writer): Built {
   const p = 'babelscope.lens';
-  const reduce = reducer(b, spec.opset, `${p}.axes_last`, -1);
-  let unembed = lens.unembedding === null ? null : b.f32(lens.unembedding);
-  if (unembed && lens.unembeddingTransposed) {
-    b.add('Transpose', [unembed], [`${p}.unembed`], [{ name: 'perm', ints: [1, 0] }]);
-    unembed = `${p}.unembed`;
-  }
-  if (!unembed && !lens.head) throw new Error('the lens needs an unembedding weight or the head nodes');
-  const outputs: { name: string; type: number }[] = [];
-  const normOuts = spec.residuals.map((_, l) => lensNames.normed(l));
-  if (unembed) {
-    // One MatMul for every layer: onnxruntime prepacks a weight once per MatMul node, so a node per
-    // layer held that many packed copies of the unembedding (73 MiB on a 603 MiB model).
-    const L = spec.residuals.length;
-    b.add('Concat', normOuts, [`${p}.normed_all`], [{ name: 'axis', int: 0 }]);
-    b.add('MatMul', [`${p}.normed_all`, unembed], [`${p}.logits_all`]);
-    const logits = spec.residuals.map((_, l) => `${p}.${l}.logits`);
-    b.add('Split', [`${p}.logits_all`], logits, [{ name: 'axis', int: 0 }, ...(spec.opset >= 18 ? [{ name: 'num_outputs', int: L }] : [])]);
-  } else
-    normOuts.forEach((normOut, l) => {
-      // The model's own (quantized) head on this layer's normed residual, in the model's float type.
-      const t = (s: string) => `${p}.${l}.${s}`;
-      const head = lens.head!;
-      let x = normOut;
-      if (spec.floatType !== OnnxType.FLOAT) {
-        b.add('Cast', [normOut], [t('normed_model_type')], [{ name: 'to', int: spec.floatType }]);
-        x = t('normed_model_type');
-      }
-      const renamed = new Map([[head.input, x]]);
-      const name = (tensor: string) => renamed.get(tensor) ?? tensor;
-      for (const n of head.nodes) {
-        const outs = n.outputs.map((o) => (o ? `${o}@lens.${l}` : ''));
-        n.outputs.forEach((o, i) => o && renamed.set(o, outs[i]!));
-        b.copy(n, n.inputs.map((i) => (i ? name(i) : '')), outs);
-      }
-      b.add('Cast', [name(head.output)], [t('logits')], [{ name: 'to', int: OnnxType.FLOAT }]);
-    });
-  spec.residuals.forEach((_, l) => {
-    const t = (s: string) => `${p}.${l}.${s}`;
-    b.add('Softmax', [t('logits')], [t('probs')], [{ name: 'axis', int: -1 }]);
-    b.add('LogSoftmax', [t('logits')], [t('logp')], [{ name: 'axis', int: -1 }]);
-    b.add('TopK', [t('probs'), lensNames.kInput], [thenName(lensNames.topValues(l)), thenName(lensNames.topIndices(l))], [
-      { name: 'axis', int: -1 },
-      { name: 'largest', int: 1 },
-      { name: 'sorted', int: 1 },
-    ]);
-    b.add('Mul', [t('probs'), t('logp')], [t('plogp')]);
-    reduce('ReduceSum', t('plogp'), t('neg_entropy'), 1);
-    b.add('Neg', [t('neg_entropy')], [thenName(lensNames.entropy(l))]);
-    b.add('MatMul', [t('probs'), lensNames.setsInput], [thenName(lensNames.setMass(l))]);
-    outputs.push(
-      { name: lensNames.topValues(l), type: OnnxType.FLOAT },
-      { name: lensNames.topIndices(l), type: OnnxType.INT64 },
-      { name: lensNames.entropy(l), type: OnnxType.FLOAT },
-      { name: lensNames.setMass(l), type: OnnxType.FLOAT },
-    );
-  });
+  const b = new Nodes(p, spec.floatType);
+  const L = spec.residuals.length;
+  const i64 = (name: string, values: number[], dims = [values.length]) => encodeInitializer(w, `${p}.${name}`, OnnxType.INT64, dims, int64Raw(values));
+  i64('layers', [L], []);
+  i64('zero_scalar', [0], []);
+  i64('row_shape', [0, 1, -1]);
+  i64('column_shape', [0, -1, 1]);
+  i64('minus_one', [-1]);
+  encodeInitializer(w, `${p}.true`, OnnxType.BOOL, [], Uint8Array.from([1]));
+  if (lens.unembedding === null && !lens.head) throw new Error('the lens needs an unembedding weight or the head nodes');
+  if (spec.opset < LENS_MIN_OPSET) throw new Error(`the lens needs opset ${LENS_MIN_OPSET}, the graph is ${spec.opset}`);
+  b.add('Cast', [lensNames.on], [`${p}.on_i64`], [{ name: 'to', int: OnnxType.INT64 }]);
+  b.add('Mul', [`${p}.on_i64`, `${p}.layers`], [`${p}.steps`]);
+  // The step takes layer i from a sequence of the normed residuals (a Concat of them was a second copy of all).
+  b.add('SequenceConstruct', spec.residuals.map((_, l) => lensNames.normed(l)), [`${p}.normed_seq`]);
+  const unembed = lens.unembedding === null ? null : spec.floatType === OnnxType.FLOAT ? lens.unembedding : LENS_UNEMBED_F32;
+  const outputs = [
+    { name: lensNames.topValues, type: OnnxType.FLOAT },
+    { name: lensNames.topIndices, type: OnnxType.INT64 },
+    { name: lensNames.entropy, type: OnnxType.FLOAT },
+    { name: lensNames.setMass, type: OnnxType.FLOAT },
+  ];
+  b.add('Loop', [`${p}.steps`, `${p}.true`], outputs.map((o) => o.name), [{ name: 'body', graph: lensStep(spec, lens, unembed) }]);
   return { branch: b, outputs };
+}
+
+/**
+ * The lens loop's body: step i unembeds layer i's normed rows ([batch·pos, hidden]) with the float32
+ * unembedding (read in place even when stored [vocab, hidden]: Gemm with transB) or with the model's
+ * own head nodes (one copy, in the model's float type), and reduces the logits.
+ */
+function lensStep(spec: InstrumentSpec, lens: LensSpec, unembed: string | null): Uint8Array[] {
+  const p = 'babelscope.lens.step';
+  const s = new Nodes(p, spec.floatType);
+  const t = (name: string) => `${p}.${name}`;
+  const reduce = reducer(s, spec.opset, 'babelscope.lens.axes_last', -1);
+  s.add('SequenceAt', ['babelscope.lens.normed_seq', t('i')], [t('normed_3d')]);
+  s.add('Flatten', [t('normed_3d')], [t('normed')], [{ name: 'axis', int: 2 }]);
+  if (unembed && lens.unembeddingTransposed) s.add('Gemm', [t('normed'), unembed], [t('logits')], [{ name: 'transB', int: 1 }]);
+  else if (unembed) s.add('MatMul', [t('normed'), unembed], [t('logits')]);
+  else {
+    const head = lens.head!;
+    let x = t('normed');
+    if (spec.floatType !== OnnxType.FLOAT) {
+      s.add('Cast', [x], [t('normed_model_type')], [{ name: 'to', int: spec.floatType }]);
+      x = t('normed_model_type');
+    }
+    const renamed = new Map([[head.input, x]]);
+    const name = (tensor: string) => renamed.get(tensor) ?? tensor;
+    for (const n of head.nodes) {
+      const outs = n.outputs.map((o) => (o ? `${o}@lens` : ''));
+      n.outputs.forEach((o, i) => o && renamed.set(o, outs[i]!));
+      s.copy(n, n.inputs.map((i) => (i ? name(i) : '')), outs);
+    }
+    s.add('Cast', [name(head.output)], [t('logits')], [{ name: 'to', int: OnnxType.FLOAT }]);
+  }
+  s.add('Softmax', [t('logits')], [t('probs')], [{ name: 'axis', int: -1 }]);
+  s.add('TopK', [t('probs'), lensNames.kInput], [t('top_probs'), t('top_ids')], [
+    { name: 'axis', int: -1 },
+    { name: 'largest', int: 1 },
+    { name: 'sorted', int: 1 },
+  ]);
+  s.add('MatMul', [t('probs'), lensNames.setsInput], [t('set_mass')]);
+  // Entropy = logsumexp(x) − Σ p·x, with logsumexp(x) = max(x) − log max(p): no log-softmax copy of the logits.
+  reduce('ReduceMax', t('logits'), t('max_logit'), 0);
+  s.add('Gather', [t('top_probs'), 'babelscope.lens.zero_scalar'], [t('max_prob')], [{ name: 'axis', int: 1 }]);
+  s.add('Log', [t('max_prob')], [t('log_max_prob')]);
+  s.add('Sub', [t('max_logit'), t('log_max_prob')], [t('logsumexp')]);
+  // Σ p·x row by row as [rows, 1, vocab] × [rows, vocab, 1]: no [rows, vocab] product.
+  s.add('Reshape', [t('probs'), 'babelscope.lens.row_shape'], [t('probs_row')]);
+  s.add('Reshape', [t('logits'), 'babelscope.lens.column_shape'], [t('logits_column')]);
+  s.add('MatMul', [t('probs_row'), t('logits_column')], [t('mean_logit_3d')]);
+  s.add('Reshape', [t('mean_logit_3d'), 'babelscope.lens.minus_one'], [t('mean_logit')]);
+  s.add('Sub', [t('logsumexp'), t('mean_logit')], [t('entropy')]);
+  s.add('Identity', [t('cond')], [t('cond_out')]);
+  const g = new Writer();
+  s.encode(g);
+  g.string(2, p);
+  encodeValueInfo(g, 11, t('i'), OnnxType.INT64, []);
+  encodeValueInfo(g, 11, t('cond'), OnnxType.BOOL, []);
+  encodeValueInfo(g, 12, t('cond_out'), OnnxType.BOOL, []);
+  encodeValueInfo(g, 12, t('top_probs'), OnnxType.FLOAT, ['rows', 'k']);
+  encodeValueInfo(g, 12, t('top_ids'), OnnxType.INT64, ['rows', 'k']);
+  encodeValueInfo(g, 12, t('entropy'), OnnxType.FLOAT, ['rows']);
+  encodeValueInfo(g, 12, t('set_mass'), OnnxType.FLOAT, ['rows', 'sets']);
+  return g.parts();
 }
 
 /** Initializers the capture branches share (main graph). */
@@ -548,7 +608,7 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
   }
 
   // Every If, with the switch it runs on; `layer` places it (see below).
-  const ifs: { on: string; built: Built; layer: number | 'embedding' | 'end'; leaf?: string }[] = [];
+  const ifs: { on: string; built: Built; layer: number | 'embedding' | 'end'; leaf?: string; inline?: true }[] = [];
   const L = spec.residuals.length;
   const taps = [...new Set([...spec.residuals, ...spec.activations.map((_, l) => scaledActName(l)), ...spec.extraTaps.map((t) => renames.get(t) ?? t)])];
   taps.forEach((t, i) => {
@@ -563,7 +623,8 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
     switchInput(w, defaults, { name: lensNames.setsInput, type: 'float32', dims: [spec.vocabSize, 1], fill: 0 }, [spec.vocabSize, 'sets']);
     lensConstants(spec.lens, w);
     for (let l = 0; l < L; l++) ifs.push({ on: lensNames.on, built: lensNormBranch(spec, spec.lens, l), layer: l, leaf: lensNames.normed(l) });
-    ifs.push({ on: lensNames.on, built: lensHeadBranch(spec, spec.lens), layer: 'end' });
+    if (spec.lens.unembedding !== null && spec.floatType !== OnnxType.FLOAT) ifs.push({ on: lensNames.on, built: lensUnembedCastBranch(spec, spec.lens.unembedding), layer: 'end' });
+    ifs.push({ on: lensNames.on, built: lensLoopNodes(spec, spec.lens, w), layer: 'end', inline: true });
   }
   off(captureNames.on);
   switchInput(w, defaults, { name: captureNames.tokenMask, type: 'float32', dims: [1, 1, 1], fill: 0 }, ['batch', 1, 'pos']);
@@ -580,12 +641,13 @@ export function instrumentModel(model: Uint8Array, spec: InstrumentSpec): { part
   // last-added first, emitting each node after its inputs. Added last to first layer, and the
   // embedding's last, each layer's Ifs run as soon as the layer is done, and its tensors are freed.
   const rank = (x: (typeof ifs)[number]['layer']) => (x === 'end' ? -1 : x === 'embedding' ? L : L - 1 - x);
-  for (const { on, built, leaf } of [...ifs].sort((a, b) => rank(a.layer) - rank(b.layer))) {
-    ifNode(main, on, built.branch, built.outputs);
+  for (const { on, built, leaf, inline } of [...ifs].sort((a, b) => rank(a.layer) - rank(b.layer))) {
+    if (inline) main.list.push(...built.branch.list); // switched by its own nodes (the lens's loop count)
+    else ifNode(main, on, built.branch, built.outputs);
     for (const o of built.outputs) encodeValueInfo(w, 12, o.name);
     if (leaf) {
       // An If read by a later node is no leaf, so the walk would reach it only from that node, after the
-      // last layer (the lens's final If holding every residual till then): a leaf reading it places it here.
+      // last layer (the lens's loop holding every residual till then): a leaf reading it places it here.
       main.add('Shape', [leaf], [`${leaf}.shape`]);
       encodeValueInfo(w, 12, `${leaf}.shape`);
     }

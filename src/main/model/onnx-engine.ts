@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../../shared/errors.js';
-import { captureNames, concatBytes, type PooledEnd, float32Name, instrumentModel, lensNames, nllNames, scaleInputName, tapOutputName, tapSwitchName, tapTensor, type DefaultFeed, type InstrumentSpec, type LensSpec } from './instrument.js';
+import { captureNames, LENS_MIN_OPSET, concatBytes, type PooledEnd, float32Name, instrumentModel, lensNames, nllNames, scaleInputName, tapOutputName, tapSwitchName, tapTensor, type DefaultFeed, type InstrumentSpec, type LensSpec } from './instrument.js';
 import { architecture } from './architectures.js';
 import { describeModel, type PastInput } from './model-description.js';
 import { OnnxType, type OnnxGraph } from './onnx-graph.js';
@@ -161,7 +161,7 @@ export class OnnxEngine {
         };
     const spec: InstrumentSpec = {
       floatType,
-      opset: d.graph.opsets[''] ?? d.graph.opsets['ai.onnx'] ?? 14,
+      opset: graphOpset(d.graph),
       residuals: info.taps.filter((t) => t.kind === 'resid_post').map((t) => t.onnxName),
       activations: info.taps.filter((t) => t.kind === 'mlp_act').map((t) => t.onnxName),
       width: info.intermediateSize,
@@ -355,23 +355,26 @@ export class OnnxEngine {
     if (sets) feeds[lensNames.setsInput] = sets;
     const numSets = sets?.dims[1] ?? 1;
     const L = this.info.numLayers;
-    const fetches = [...Array(L).keys()].flatMap((l) => [lensNames.topValues(l), lensNames.topIndices(l), lensNames.entropy(l), ...(sets ? [lensNames.setMass(l)] : [])]);
+    const fetches = [lensNames.topValues, lensNames.topIndices, lensNames.entropy, ...(sets ? [lensNames.setMass] : [])];
     const out = await this.run(feeds, fetches);
     const K = req.topK;
+    const B = req.inputIds.length;
+    // Each output is [layers, batch·pos, …]: layer l's row of text b at position t is row (l·B + b)·maxLen + t.
+    const pv = out[lensNames.topValues]!.data as Float32Array;
+    const iv = out[lensNames.topIndices]!.data as BigInt64Array;
+    const ev = out[lensNames.entropy]!.data as Float32Array;
+    const sv = sets ? (out[lensNames.setMass]!.data as Float32Array) : null;
     const texts = req.inputIds.map((ids, b) => {
       const topIds: number[][][] = [];
       const topProbs: number[][][] = [];
       const entropy: number[][] = [];
       const setMass: number[][][] = [];
       for (let l = 0; l < L; l++) {
-        const pv = out[lensNames.topValues(l)]!.data as Float32Array;
-        const iv = out[lensNames.topIndices(l)]!.data as BigInt64Array;
-        const ev = out[lensNames.entropy(l)]!.data as Float32Array;
-        const sv = sets ? (out[lensNames.setMass(l)]!.data as Float32Array) : null;
-        topIds.push(ids.map((_, t) => Array.from(iv.subarray((b * maxLen + t) * K, (b * maxLen + t + 1) * K), Number)));
-        topProbs.push(ids.map((_, t) => Array.from(pv.subarray((b * maxLen + t) * K, (b * maxLen + t + 1) * K))));
-        entropy.push(ids.map((_, t) => ev[b * maxLen + t]!));
-        if (sv) setMass.push(ids.map((_, t) => Array.from(sv.subarray((b * maxLen + t) * numSets, (b * maxLen + t + 1) * numSets))));
+        const row = (t: number) => (l * B + b) * maxLen + t;
+        topIds.push(ids.map((_, t) => Array.from(iv.subarray(row(t) * K, (row(t) + 1) * K), Number)));
+        topProbs.push(ids.map((_, t) => Array.from(pv.subarray(row(t) * K, (row(t) + 1) * K))));
+        entropy.push(ids.map((_, t) => ev[row(t)]!));
+        if (sv) setMass.push(ids.map((_, t) => Array.from(sv.subarray(row(t) * numSets, (row(t) + 1) * numSets))));
       }
       return { topIds, topProbs, entropy, ...(sets ? { setMass } : {}) };
     });
@@ -458,12 +461,20 @@ function toFloat(t: ort.Tensor): Tensor {
 }
 
 
+const graphOpset = (graph: OnnxGraph) => graph.opsets[''] ?? graph.opsets['ai.onnx'] ?? 14;
+
 /** The lens reuses the model's own final norm and unembedding; throws (a UserError) when they cannot be found. */
 function lensSpec(info: ModelInfo, graph: OnnxGraph, head: HeadInfo | null): LensSpec {
   if (!head)
     throw new UserError(
       'no final norm found before the logits, so the logit lens is unavailable',
       'Taps, generation and capture still work.',
+    );
+  const opset = graphOpset(graph);
+  if (opset < LENS_MIN_OPSET)
+    throw new UserError(
+      `the logit lens needs ONNX opset ${LENS_MIN_OPSET} or later (its loop over layers uses sequence ops), and this model's graph is opset ${opset}`,
+      'Re-export the model with a newer opset (Optimum exports 14 or later). Taps, generation and capture still work.',
     );
   const norm = finalNormParams(info, graph, head);
   return {

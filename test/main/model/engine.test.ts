@@ -116,6 +116,25 @@ describe('engine vs torch reference', () => {
     }
   });
 
+  it('the lens on a padded batch gives each text what it gives alone (top-k, entropy, mass per token set)', async () => {
+    const ids = ref.texts.map((t) => t.input_ids);
+    assert.ok(new Set(ids.map((x) => x.length)).size > 1, 'texts of different lengths, so the batch is padded');
+    const V = model.info.vocabSize;
+    const numSets = 3;
+    const data = new Float32Array(V * numSets);
+    for (let id = 0; id < V; id++) data[id * numSets + (id % numSets)] = 1;
+    const batch = await model.lens({ inputIds: ids, topK: 3, tokenSets: { data, numSets } });
+    for (const [b, one] of ids.entries()) {
+      const single = (await model.lens({ inputIds: [one], topK: 3, tokenSets: { data, numSets } })).texts[0]!;
+      const got = batch.texts[b]!;
+      assert.deepEqual(got.topIds, single.topIds, `text ${b} top ids`);
+      for (const key of ['topProbs', 'entropy', 'setMass'] as const)
+        assert.ok(maxAbsDiff(got[key]!.flat(2), single[key]!.flat(2)) <= 1e-5, `text ${b} ${key}`);
+      // Three sets covering the vocabulary: each position's masses sum to 1.
+      got.setMass!.flat().forEach((m) => assert.ok(Math.abs(m[0]! + m[1]! + m[2]! - 1) <= 1e-4));
+    }
+  });
+
   it('greedy generation with the KV cache equals torch full recompute', async () => {
     const g = ref.greedy;
     const r = await model.generate({ inputIds: g.prompt_ids, maxNewTokens: g.generated_ids.length, stopTokenIds: [] });
