@@ -114,7 +114,8 @@ export async function benchCaptureSpeed(modelDir: string, rounds = 5, textsPerLa
       captureMs.push(await time(() => capture(model, store, texts, { runName: 'bench', corpusSpec: 'bench' })));
       store.close();
     }
-    const pairs = Math.max(1, Math.floor(rounds / 2));
+    // Whole processes vary by several % from run to run here: three pairs, alternating, and their medians.
+    const pairs = 3;
     const proc = processPairs(modelDir, CORPUS, textsPerLang, pairs);
     const runProc = processPairs(modelDir, RUN_CORPUS, 0, pairs);
     const runTexts = (await readCorpus(RUN_CORPUS, {})).length;
