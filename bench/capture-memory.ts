@@ -24,7 +24,7 @@ import { bareFeeds } from './bare-feeds.js';
 const here = fileURLToPath(import.meta.url);
 
 /** What one child runs over the batches. */
-type Mode = 'bare' | 'forward' | 'forward-no-mem-pattern' | 'nll' | 'capture' | 'capture-no-mem-pattern' | 'capture-no-arena' | 'lens' | 'lens-no-mem-pattern' | 'lens-batch' | 'lens-batch-no-arena' | 'lens-batch-no-mem-pattern';
+type Mode = 'bare' | 'forward' | 'forward-mem-pattern' | 'nll' | 'capture' | 'capture-mem-pattern' | 'capture-no-arena' | 'lens' | 'lens-mem-pattern' | 'lens-batch' | 'lens-batch-no-arena' | 'lens-batch-mem-pattern';
 
 function weightMib(modelDir: string): number {
   const onnx = existsSync(join(modelDir, 'onnx', 'model.onnx')) ? join(modelDir, 'onnx') : modelDir;
@@ -87,7 +87,7 @@ export async function benchCaptureMemory(modelDir: string, opts: { sizes?: numbe
         worst = Math.max(worst, cap.mib / bare.mib);
         if (kind === 'long' && size === Math.max(...longSizes)) {
           // Where the rest goes, on this configuration.
-          for (const mode of ['forward', 'forward-no-mem-pattern', 'nll', 'capture-no-mem-pattern', 'capture-no-arena'] as const) {
+          for (const mode of ['forward', 'forward-mem-pattern', 'nll', 'capture-mem-pattern', 'capture-no-arena'] as const) {
             const m = runChild(mode, modelDir, file);
             row[`${key}_${mode}_over_bare`] = Number((m.mib / bare.mib).toFixed(3));
           }
@@ -98,7 +98,7 @@ export async function benchCaptureMemory(modelDir: string, opts: { sizes?: numbe
     // The lens on one sentence, against the weights.
     const one = join(dir, 'one.json');
     writeFileSync(one, JSON.stringify(await batchesOf(tokenizer, 1, short)));
-    for (const mode of ['lens', 'lens-no-mem-pattern'] as const) row[`${mode}_one_sentence_over_weights`] = Number((runChild(mode, modelDir, one).mib / weights).toFixed(2));
+    for (const mode of ['lens', 'lens-mem-pattern'] as const) row[`${mode}_one_sentence_over_weights`] = Number((runChild(mode, modelDir, one).mib / weights).toFixed(2));
     // … and at working-language's batch, with its token sets.
     const wl = join(dir, 'lens-batch.json');
     await writeLensBatch(tokenizer, wl);
@@ -131,7 +131,7 @@ async function probe(mode: Mode, modelDir: string, batchFile: string): Promise<v
     await session.release();
     return;
   }
-  const memory: SessionMemoryOptions = mode.endsWith('no-mem-pattern') ? { memPattern: false } : mode.endsWith('no-arena') ? { cpuArena: false } : {};
+  const memory: SessionMemoryOptions = mode.endsWith('mem-pattern') ? { memPattern: true } : mode.endsWith('no-arena') ? { cpuArena: false } : {};
   const engine = await OnnxEngine.open(modelDir, { device: 'cpu', memory });
   if (mode.startsWith('lens-batch')) {
     const data = new Float32Array(engine.info.vocabSize * LENS_BATCH_SETS);
