@@ -213,7 +213,6 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   const kindsKept = pooling.vectors.length;
   /** One text's pooled vectors of one point, from the batch's in-graph sums. */
   const pooledOf = (s: PooledSums, i: number, textId: number, layer: number, counted: number, weightSum: number): PooledVectors => {
-    // A copy in a loop, not TypedArray.slice: at tens of thousands of rows per flush slice's overhead showed.
     const divided = (a: Float32Array, by = 1) => {
       const v = new Float32Array(H);
       for (let h = 0, k = i * H; h < H; h++, k++) v[h] = a[k]! / by;
