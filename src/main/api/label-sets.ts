@@ -7,8 +7,8 @@
  * and the rule. A file written since gets another key, so it is read again; the engine keeps each
  * entry's matrix until the entry leaves the cache and no lens call is using it.
  */
-import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { fileStamp } from '../fs/file-stamp.js';
 import { parseCorpusSpec, udhrFile } from '../corpus/index.js';
 import type { TokenLanguages } from '../analysis/token-language.js';
 import type { CorpusText } from '../../shared/corpus-text.js';
@@ -38,12 +38,6 @@ interface Entry {
   users: number;
   evicted: boolean;
   released: boolean;
-}
-
-/** A file's identity and version: a rewrite, a replacement or a touch changes it. */
-async function fileStamp(path: string): Promise<string> {
-  const s = await stat(path, { bigint: true });
-  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 }
 
 /**

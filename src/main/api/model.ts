@@ -19,8 +19,6 @@ import { packageRoot } from '../fs/package-root.js';
 
 export type { OpenModelOptions };
 
-/** The package root (dist/src/main/api → four levels up). */
-
 /** The bundled trained model `assets/tiny-babel` (Llama architecture, 11 UDHR languages). */
 export const bundledModelDir: string = join(packageRoot, 'assets', 'tiny-babel');
 

@@ -4,8 +4,8 @@
  * every language the labeller knows. The sample is read once per version of the file (its identity,
  * size and change times), not at every lens call.
  */
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileStamp } from '../fs/file-stamp.js';
 import type { CorpusText } from '../../shared/corpus-text.js';
 import { DEFAULT_LABEL_LANGUAGES, loadCorpus, type CorpusSource } from '../api/index.js';
 
@@ -29,10 +29,7 @@ export class LabelCorpora {
 
   async of(dir: string): Promise<LabelCorpus> {
     const path = join(dir, 'heldout.jsonl');
-    const stamp = await stat(path, { bigint: true }).then(
-      (s) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`,
-      () => null,
-    );
+    const stamp = await fileStamp(path).catch(() => null);
     if (stamp === null) {
       this.samples.delete(path);
       return UDHR;
