@@ -42,15 +42,15 @@ async function batchesOf(tokenizer: Tokenizer, size: number, len: number): Promi
 }
 
 /** One child's peak RSS and wall time; `stdout` is what it printed (the lens-batch mode prints its lens times). */
-export function runChild(mode: Mode, modelDir: string, batchFile: string, script = here): { mib: number; seconds: number; stdout: string } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M %e', process.execPath, script, mode, modelDir, batchFile], { encoding: 'utf8' });
+function runChild(mode: Mode, modelDir: string, batchFile: string): { mib: number; seconds: number; stdout: string } {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %e', process.execPath, here, mode, modelDir, batchFile], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${mode} failed: ${r.stderr}`);
   const [kb, seconds] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number) as [number, number];
   return { mib: kb / 1024, seconds, stdout: r.stdout };
 }
 
 /** Working-language's lens batch: OPTION_DEFAULTS.workingLanguage.batch texts, 100 tokens each (two batches, as a run sends them). */
-export async function writeLensBatch(tokenizer: Tokenizer, file: string): Promise<void> {
+async function writeLensBatch(tokenizer: Tokenizer, file: string): Promise<void> {
   writeFileSync(file, JSON.stringify(await batchesOf(tokenizer, OPTION_DEFAULTS.workingLanguage.batch, 100)));
 }
 
