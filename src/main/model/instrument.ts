@@ -277,6 +277,24 @@ function ifNode(main: Nodes, cond: string, branch: Nodes, outputs: { name: strin
 
 const thenName = (t: string) => `${t}/then`;
 
+type LoopValue = { name: string; type: number; shape: (number | string)[] };
+
+/**
+ * A Loop's body graph: `body`'s nodes read the step number `<prefix>.i` (int64 []) and the carried
+ * values, and make `outputs` (the carried values' next state, then the scan outputs); the loop's
+ * condition `<prefix>.cond` passes through unchanged, so the trip count alone ends it.
+ */
+function loopBody(body: Nodes, carried: LoopValue[], outputs: LoopValue[]): Uint8Array[] {
+  const name = (s: string) => `${body.prefix}.${s}`;
+  body.add('Identity', [name('cond')], [name('cond_out')]);
+  const g = new Writer();
+  body.encode(g);
+  g.string(2, body.prefix);
+  for (const v of [{ name: name('i'), type: OnnxType.INT64, shape: [] }, { name: name('cond'), type: OnnxType.BOOL, shape: [] }, ...carried]) encodeValueInfo(g, 11, v.name, v.type, v.shape);
+  for (const v of [{ name: name('cond_out'), type: OnnxType.BOOL, shape: [] }, ...outputs]) encodeValueInfo(g, 12, v.name, v.type, v.shape);
+  return g.parts();
+}
+
 function reducer(nodes: Nodes, opset: number, axesConst: string, axis: number) {
   return (op: 'ReduceMean' | 'ReduceSum' | 'ReduceMax', x: string, out: string, keepdims: 0 | 1) => {
     const axesAsInput = op === 'ReduceSum' ? opset >= 13 : opset >= 18;
@@ -425,18 +443,12 @@ function lensStep(spec: InstrumentSpec, lens: LensSpec, unembed: string | null):
   s.add('MatMul', [t('probs_row'), t('logits_column')], [t('mean_logit_3d')]);
   s.add('Reshape', [t('mean_logit_3d'), 'babelscope.lens.minus_one'], [t('mean_logit')]);
   s.add('Sub', [t('logsumexp'), t('mean_logit')], [t('entropy')]);
-  s.add('Identity', [t('cond')], [t('cond_out')]);
-  const g = new Writer();
-  s.encode(g);
-  g.string(2, p);
-  encodeValueInfo(g, 11, t('i'), OnnxType.INT64, []);
-  encodeValueInfo(g, 11, t('cond'), OnnxType.BOOL, []);
-  encodeValueInfo(g, 12, t('cond_out'), OnnxType.BOOL, []);
-  encodeValueInfo(g, 12, t('top_probs'), OnnxType.FLOAT, ['rows', 'k']);
-  encodeValueInfo(g, 12, t('top_ids'), OnnxType.INT64, ['rows', 'k']);
-  encodeValueInfo(g, 12, t('entropy'), OnnxType.FLOAT, ['rows']);
-  encodeValueInfo(g, 12, t('set_mass'), OnnxType.FLOAT, ['rows', 'sets']);
-  return g.parts();
+  return loopBody(s, [], [
+    { name: t('top_probs'), type: OnnxType.FLOAT, shape: ['rows', 'k'] },
+    { name: t('top_ids'), type: OnnxType.INT64, shape: ['rows', 'k'] },
+    { name: t('entropy'), type: OnnxType.FLOAT, shape: ['rows'] },
+    { name: t('set_mass'), type: OnnxType.FLOAT, shape: ['rows', 'sets'] },
+  ]);
 }
 
 /** Initializers the capture branches share (main graph). */
@@ -491,7 +503,7 @@ function poolBranch(spec: InstrumentSpec, end: PooledEnd, tensor: string): Built
  * [2025, 3072] logits: 64–256 rows a step ran as fast as one log-softmax over all of them, 682 rows
  * 10 % slower, one step of 4096 rows 25 % slower.
  */
-export function nllChunkRows(vocabSize: number): number {
+function nllChunkRows(vocabSize: number): number {
   return Math.max(16, Math.floor((1 << 20) / (4 * vocabSize)));
 }
 
@@ -542,16 +554,7 @@ function nllStep(spec: InstrumentSpec, p: string): Uint8Array[] {
   s.add('GatherElements', [t('logp'), t('targets')], [t('target_logp')], [{ name: 'axis', int: 1 }]);
   s.add('Neg', [t('target_logp')], [t('nll')]);
   s.add('Concat', [t('carried'), t('nll')], [t('carried_out')], [{ name: 'axis', int: 0 }]);
-  s.add('Identity', [t('cond')], [t('cond_out')]);
-  const g = new Writer();
-  s.encode(g);
-  g.string(2, `${p}.step`);
-  encodeValueInfo(g, 11, t('i'), OnnxType.INT64, []);
-  encodeValueInfo(g, 11, t('cond'), OnnxType.BOOL, []);
-  encodeValueInfo(g, 11, t('carried'), OnnxType.FLOAT, ['rows', 1]);
-  encodeValueInfo(g, 12, t('cond_out'), OnnxType.BOOL, []);
-  encodeValueInfo(g, 12, t('carried_out'), OnnxType.FLOAT, ['rows', 1]);
-  return g.parts();
+  return loopBody(s, [{ name: t('carried'), type: OnnxType.FLOAT, shape: ['rows', 1] }], [{ name: t('carried_out'), type: OnnxType.FLOAT, shape: ['rows', 1] }]);
 }
 
 /** A tap copied out (float32) when its switch is on. */
