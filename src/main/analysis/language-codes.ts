@@ -11,7 +11,9 @@
  *   {@link WIKIPEDIA_CODES} (`als` is Alemannic there, not Tosk Albanian);
  * - anything else (a programming language, a private label) comes back unchanged.
  */
-import { iso6393, iso6393To1 } from 'iso-639-3';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { iso6393To1 } from 'iso-639-3/iso6393-to-1.js';
 
 /** Macrolanguage (ISO 639-3) → the individual language its label stands for here. */
 export const MACROLANGUAGE_CHOICES: Readonly<Record<string, string>> = {
@@ -46,7 +48,21 @@ export const WIKIPEDIA_CODES: Readonly<Record<string, string>> = {
 };
 
 const FROM_639_1 = new Map<string, string>(Object.entries(iso6393To1).map(([three, one]) => [one, three]));
-const KNOWN_639_3 = new Set(iso6393.map((l) => l.iso6393));
+let known639_3: ReadonlySet<string> | undefined;
+
+/**
+ * Every ISO 639-3 code of the `iso-639-3` package's table, read on first use. Importing that table
+ * (a 780 KB module of 7,867 objects) cost every process that imports the API 65 ms at start-up, for the
+ * few labels that need it (a three-letter label not in lower case); its codes are its `iso6393: '…'`
+ * fields, and a unit test checks this set against the module itself.
+ */
+export function iso6393Codes(): ReadonlySet<string> {
+  if (!known639_3) {
+    const source = readFileSync(createRequire(import.meta.url).resolve('iso-639-3/iso6393.js'), 'utf8');
+    known639_3 = new Set(Array.from(source.matchAll(/\biso6393: '([a-z]{3})'/g), (m) => m[1]!));
+  }
+  return known639_3;
+}
 
 /** A language label in ISO 639-3, by the rules in this module's header. */
 export function toIso6393(label: string): string {
@@ -59,7 +75,9 @@ export function toIso6393(label: string): string {
     if (three) return MACROLANGUAGE_CHOICES[three] ?? three;
     return code;
   }
-  if (lower.length === 3 && KNOWN_639_3.has(lower)) return MACROLANGUAGE_CHOICES[lower] ?? lower;
+  if (lower.length !== 3) return code;
+  // A lower-case label is itself whether or not it is a code: the table is read only to lower a code's case.
+  if (lower === code || iso6393Codes().has(lower)) return MACROLANGUAGE_CHOICES[lower] ?? lower;
   return code;
 }
 
