@@ -9,7 +9,7 @@ import type { CorpusText } from '../../shared/corpus-text.js';
 import type { Model } from '../model/model.js';
 import type { PooledSums } from '../model/onnx-engine.js';
 import type { NllTotals } from '../../shared/result-kinds.js';
-import { NeuronStatsAccumulator, TextGroupAccumulator, type PooledVectors, type SavedActivation, type Store } from '../store/index.js';
+import { encodePooled, NeuronStatsAccumulator, TextGroupAccumulator, type EncodedPooled, type SavedActivation, type Store } from '../store/index.js';
 import { budgetBatches, type BatchBudget, type TokenizedText } from './batches.js';
 import { DEFAULT_POOLING, LEGACY_POOLING, LEGACY_POOLING_PARAM, pooledLayerSet, storedLayerOf, type PoolingChoice } from './pooling.js';
 import { inShard, type Shard } from './shard.js';
@@ -167,7 +167,7 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   const flushBytes = o.flushBytes ?? 64 << 20;
   const flushInterval = o.flushIntervalMs ?? 10_000;
   const bytesPerPooledValue = pooling.dtype === 'float16' ? 2 : 4;
-  let pooled: PooledVectors[] = [];
+  let pooled: EncodedPooled[] = [];
   let kept: SavedActivation[] = [];
   const keepIds = textsToKeep(corpus.texts, o.keepActivationsPerLang ?? 0);
   let pendingDone: { textId: number; nTokens: number }[] = [];
@@ -191,7 +191,7 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
     acc.commit((stats) =>
       groupAcc.commit((textGroups) =>
         store.transaction(() => {
-          if (pendingDone.length) store.commitBatch(run.id, { stats, textGroups, pooled, pooledDtype: pooling.dtype, activations: kept, done: pendingDone });
+          if (pendingDone.length) store.commitBatch(run.id, { stats, textGroups, pooled, activations: kept, done: pendingDone });
           if (finalStatus) store.finishRun(run.id, finalStatus);
           store.saveResult('nll', { runId: run.id, params: {}, result: merged, inputs: { run: run.id } });
         }),
@@ -211,20 +211,21 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   const keepLast = pooling.vectors.includes('last');
   const keepEnds = pooling.vectors.length ? (pooling.ends ?? []) : [];
   const kindsKept = pooling.vectors.length;
-  /** One text's pooled vectors of one point, from the batch's in-graph sums. */
-  const pooledOf = (s: PooledSums, i: number, textId: number, layer: number, counted: number, weightSum: number): PooledVectors => {
+  /** One text's pooled vectors of one point, from the batch's in-graph sums, encoded for the store. */
+  const pooledOf = (s: PooledSums, i: number, textId: number, layer: number, counted: number, weightSum: number): EncodedPooled => {
     const divided = (a: Float32Array, by = 1) => {
       const v = new Float32Array(H);
       for (let h = 0, k = i * H; h < H; h++, k++) v[h] = a[k]! / by;
       return v;
     };
-    return {
+    const vectors = {
       textId,
       layer,
       wmean: keepWmean ? divided(s.residWeightedSum, weightSum) : null,
       mean: keepMean ? divided(s.residSum, counted) : null,
       last: keepLast ? divided(s.residLast) : null,
     };
+    return encodePooled(vectors, pooling.dtype);
   };
   const record = (batch: TokenizedText<(typeof todo)[number]>[], r: Awaited<ReturnType<Model['captureStats']>>) => {
     batch.forEach(({ item, ids }, i) => {

@@ -7,3 +7,4 @@ export type * from './types.js';
 export type { NewResult } from './results.js';
 export type { MergedShard, MergeOutcome, MergeSource, MergeTarget } from './merge.js';
 export { POOLED_KINDS } from './types.js';
+export { encodePooled } from './pooled.js';

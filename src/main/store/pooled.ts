@@ -2,28 +2,39 @@ import type { Database } from 'better-sqlite3';
 import { float32ToHalf, halfToFloat32 } from '../../shared/float16.js';
 import { float32FromBlob, parseShape, shapeJson, toBlob } from './blobs.js';
 import { statement } from './statements.js';
-import { POOLED_KINDS, type PooledDtype, type PooledKind, type PooledRow, type PooledVectors } from './types.js';
+import { POOLED_KINDS, type EncodedPooled, type PooledDtype, type PooledKind, type PooledRow, type PooledVectors } from './types.js';
 
 /**
- * Stores (or, with `replace`, replaces) pooled vectors; call inside a transaction. A capture's rows are
- * new by construction (a text is skipped once done), and a plain INSERT there takes half the time: with
- * foreign keys on, INSERT OR REPLACE costs SQLite a delete check per row.
+ * A row's vectors as stored: float16 asked for, float32 kept where a value is beyond float16's range
+ * (the whole row, so it never turns into Infinity). Capture encodes each text as it is recorded, while
+ * the model's worker runs the next batch, so the store write at the end has only rows to insert.
  */
-export function savePooled(db: Database, runId: number, rows: readonly PooledVectors[], dtype: PooledDtype = 'float16', replace = true): void {
+export function encodePooled(row: PooledVectors, dtype: PooledDtype = 'float16'): EncodedPooled {
+  const { textId, layer } = row;
+  const vectors = [row.wmean ?? null, row.mean, row.last];
+  const present = vectors.filter((v): v is Float32Array => v !== null);
+  const width = present[0]?.length;
+  if (width === undefined) throw new Error(`pooled row of text ${textId} at layer ${layer} has no vector`);
+  if (present.some((v) => v.length !== width)) throw new Error(`pooled vectors of text ${textId} differ in length (${present.map((v) => v.length).join(', ')})`);
+  const half = dtype === 'float16' ? vectors.map((v) => v && float32ToHalf(v)) : null;
+  const asHalf = half !== null && vectors.every((v, k) => v === null || half[k] !== null);
+  const blob = (k: number) => (vectors[k] === null ? null : asHalf ? toBlob(half![k]!) : toBlob(vectors[k]!));
+  return { textId, layer, width, dtype: asHalf ? 'float16' : 'float32', wmean: blob(0), mean: blob(1), last: blob(2) };
+}
+
+/**
+ * Stores (or, with `replace`, replaces) encoded pooled rows; call inside a transaction. A capture's rows
+ * are new by construction (a text is skipped once done), and a plain INSERT there takes half the time:
+ * with foreign keys on, INSERT OR REPLACE costs SQLite a delete check per row.
+ */
+export function insertPooled(db: Database, runId: number, rows: readonly EncodedPooled[], replace: boolean): void {
   const insert = statement(db, `INSERT ${replace ? 'OR REPLACE ' : ''}INTO pooled (run_id, layer, text_id, shape, dtype, wmean, mean, last) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-  for (const row of rows) {
-    const { textId, layer } = row;
-    const vectors = [row.wmean ?? null, row.mean, row.last];
-    const present = vectors.filter((v): v is Float32Array => v !== null);
-    const width = present[0]?.length;
-    if (width === undefined) throw new Error(`pooled row of text ${textId} at layer ${layer} has no vector`);
-    if (present.some((v) => v.length !== width)) throw new Error(`pooled vectors of text ${textId} differ in length (${present.map((v) => v.length).join(', ')})`);
-    const half = dtype === 'float16' ? vectors.map((v) => v && float32ToHalf(v)) : null;
-    // A vector beyond the float16 range keeps the whole row in float32 instead of turning into Infinity.
-    const asHalf = half !== null && vectors.every((v, k) => v === null || half[k] !== null);
-    const blob = (k: number) => (vectors[k] === null ? null : asHalf ? toBlob(half![k]!) : toBlob(vectors[k]!));
-    insert.run(runId, layer, textId, shapeJson([width]), asHalf ? 'float16' : 'float32', blob(0), blob(1), blob(2));
-  }
+  for (const r of rows) insert.run(runId, r.layer, r.textId, shapeJson([r.width]), r.dtype, r.wmean, r.mean, r.last);
+}
+
+/** Stores (or replaces) pooled vectors, encoded as `dtype`; call inside a transaction. */
+export function savePooled(db: Database, runId: number, rows: readonly PooledVectors[], dtype: PooledDtype = 'float16'): void {
+  insertPooled(db, runId, rows.map((r) => encodePooled(r, dtype)), true);
 }
 
 /**

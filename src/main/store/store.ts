@@ -181,7 +181,7 @@ export class Store {
     this.transaction(() => {
       for (const delta of batch.stats ?? []) neuronStats.addNeuronStats(this.db, runId, delta.layer, delta.lang, delta);
       for (const delta of batch.textGroups ?? []) textGroups.addTextGroupCounts(this.db, runId, delta);
-      if (batch.pooled) pooled.savePooled(this.db, runId, batch.pooled, batch.pooledDtype, false);
+      if (batch.pooled) pooled.insertPooled(this.db, runId, batch.pooled, false);
       for (const a of batch.activations ?? []) activations.saveActivation(this.db, runId, a.textId, a.point, a.tensor);
       progress.markTextsDone(this.db, runId, batch.done);
     });

@@ -26,14 +26,19 @@ export class TextGroupAccumulator {
 
   /** What was added since the last commit (copies). */
   deltas(): TextGroupDelta[] {
-    return [...this.pending.values()]
-      .map((d) => ({ ...d, positiveCounts: d.positiveCounts.slice() }))
-      .sort((a, b) => a.layer - b.layer || (a.lang < b.lang ? -1 : a.lang > b.lang ? 1 : 0) || a.group - b.group);
+    return this.sorted().map((d) => ({ ...d, positiveCounts: d.positiveCounts.slice() }));
   }
 
-  /** Gives the pending deltas to `write`; starts afresh only if it returns (if it throws, they stay pending), as NeuronStatsAccumulator. */
-  commit<T>(write: (deltas: TextGroupDelta[]) => T): T {
-    const result = write(this.deltas());
+  private sorted(): TextGroupDelta[] {
+    return [...this.pending.values()].sort((a, b) => a.layer - b.layer || (a.lang < b.lang ? -1 : a.lang > b.lang ? 1 : 0) || a.group - b.group);
+  }
+
+  /**
+   * Gives the pending deltas to `write` (read-only: not copies, which took about a tenth of capture's last
+   * write); starts afresh only if it returns (if it throws, they stay pending), as NeuronStatsAccumulator.
+   */
+  commit<T>(write: (deltas: readonly Readonly<TextGroupDelta>[]) => T): T {
+    const result = write(this.sorted());
     this.pending = new Map();
     return result;
   }

@@ -96,6 +96,17 @@ export interface PooledVectors {
   wmean?: Float32Array | null;
 }
 
+/** One text's pooled vectors at one point, as the BLOBs a `pooled` row stores. */
+export interface EncodedPooled {
+  textId: number;
+  layer: number;
+  width: number;
+  dtype: PooledDtype;
+  wmean: Buffer | null;
+  mean: Buffer | null;
+  last: Buffer | null;
+}
+
 export interface PooledRow extends PooledVectors {
   lang: string;
   /** The corpus id of the text; parallel texts share it. */
@@ -148,9 +159,8 @@ export interface CaptureBatch {
   stats?: readonly NeuronStatsDelta[];
   /** Per-text-group counts (runs that keep them). */
   textGroups?: readonly TextGroupDelta[];
-  pooled?: readonly PooledVectors[];
-  /** Storage type of `pooled` (default float16). */
-  pooledDtype?: PooledDtype;
+  /** New rows (`encodePooled`): a text's pooled vectors are written once, with its done mark. */
+  pooled?: readonly EncodedPooled[];
   activations?: readonly SavedActivation[];
   /** Text ids, or `{ textId, nTokens }` to record each text's token count too. */
   done: readonly (number | DoneText)[];

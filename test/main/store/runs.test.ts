@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { openStore } from '../../../src/main/store/index.js';
+import { encodePooled, openStore } from '../../../src/main/store/index.js';
 import { ablationOf, lapeOf, modelA, modelB, tempDir } from './fixtures.js';
 
 const tmp = tempDir();
@@ -72,7 +72,7 @@ test('deleteRun removes everything stored for the run', () => {
   const run = store.createRun({ kind: 'capture', model: modelA });
   store.commitBatch(run.id, {
     stats: [{ layer: 0, lang: 'eng', tokens: 1, positiveCounts: new Float64Array(2), sums: new Float64Array(2), sumSquares: new Float64Array(2) }],
-    pooled: [{ textId: texts[0]!.textId, layer: 0, mean: new Float32Array(3), last: new Float32Array(3) }],
+    pooled: [encodePooled({ textId: texts[0]!.textId, layer: 0, mean: new Float32Array(3), last: new Float32Array(3) })],
     done: [texts[0]!.textId],
   });
   const selection = store.saveResult('lape', { runId: run.id, params: lapeOf(0.01).options, result: lapeOf(0.01), inputs: { run: run.id } });
