@@ -1,14 +1,13 @@
 /**
  * ARCHITECTURE.md's layers, enforced: one table says which folders (or files) each layer of src/ may
  * import, and every import of every source file is checked against it. Imports are read by TypeScript's
- * own scanner (`ts.preProcessFile`): `import`, `import type`, `export … from`, dynamic `import()` and
- * `require()`, in either quote style, and never a string or comment that only looks like one.
+ * own scanner (helpers/imports.ts).
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, posix, relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { it } from 'node:test';
-import ts from 'typescript';
+import { importsOf, resolveSpecifier } from './helpers/imports.js';
 import { repoRoot } from './helpers/paths.js';
 
 /** The public API's doors (package.json `exports`): the files of src/main/api that callers (CLI, server, kernel, notebook) may import. */
@@ -21,7 +20,7 @@ const FS = 'src/main/fs/';
  * Who may import whom. Keys are layers (folders of src/); values are what, besides itself, a layer may
  * import: a folder (ending in /) or one file. ARCHITECTURE.md states the same table.
  */
-export const LAYERS: Readonly<Record<string, readonly string[]>> = {
+const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'src/shared/': [],
   'src/renderer/': [SHARED],
   'src/main/fs/': [SHARED],
@@ -50,15 +49,10 @@ const NATIVE: Readonly<Record<string, string>> = {
 /** Browser packages the renderer may bundle (Vite); anything else would be a Node or app module. */
 const BROWSER_PACKAGES = /^(monaco-editor\/|marked$|dompurify$)/;
 
-export interface SourceFile {
+interface SourceFile {
   /** Relative to the repository root, with / separators. */
   path: string;
   text: string;
-}
-
-/** Every module specifier a file imports, as TypeScript's scanner reads them. */
-export function importsOf(text: string): string[] {
-  return ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName);
 }
 
 const layerOf = (path: string): string | undefined =>
@@ -66,16 +60,11 @@ const layerOf = (path: string): string | undefined =>
     .filter((l) => path.startsWith(l))
     .sort((a, b) => b.length - a.length)[0];
 
-/** `./x.js` from `src/main/cli/a.ts` → `src/main/cli/x.ts` (the emitted extension back to the source's). */
-function resolveSpecifier(from: string, spec: string): string {
-  return posix.normalize(posix.join(posix.dirname(from), spec)).replace(/\.js$/, '.ts').replace(/\.cjs$/, '.cts').replace(/\.mjs$/, '.mts');
-}
-
 const packageOf = (spec: string) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
 const reaches = (target: string, allowed: string) => (allowed.endsWith('/') ? target.startsWith(allowed) : target === allowed);
 
 /** One line per import that breaks the table or the package rules. */
-export function layerViolations(files: readonly SourceFile[]): string[] {
+function layerViolations(files: readonly SourceFile[]): string[] {
   const out: string[] = [];
   for (const file of files) {
     const layer = layerOf(file.path);

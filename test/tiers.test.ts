@@ -1,8 +1,9 @@
 /** Every test file is in exactly one tier (test/tiers.ts), and no unit test reaches a subprocess, the CLI, the kernel or Chromium. */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { it } from 'node:test';
+import { importsOf, resolveSpecifier } from './helpers/imports.js';
 import { repoRoot } from './helpers/paths.js';
 import { E2E_FOLDERS, INTEGRATION_FILES, INTEGRATION_FOLDERS, tierOf } from './tiers.js';
 
@@ -24,11 +25,7 @@ const FORBIDDEN_IN_UNIT: Array<[RegExp, string]> = [
 ];
 
 /** Import specifiers of a file: bare names as written, relative ones as repository paths (.js → .ts). */
-function importsOf(file: string): string[] {
-  const text = readFileSync(join(repoRoot, file), 'utf8');
-  const specs = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)(['"])([^'"]+)\1/gm)].map((m) => m[2]!);
-  return specs.map((s) => (s.startsWith('.') ? relative(repoRoot, join(repoRoot, dirname(file), s)).split('\\').join('/').replace(/\.js$/, '.ts') : s));
-}
+const specifiersOf = (file: string): string[] => importsOf(readFileSync(join(repoRoot, file), 'utf8')).map((s) => (s.startsWith('.') ? resolveSpecifier(file, s) : s));
 
 /** Why a unit test file may not be one: the first forbidden import reached through test/ files, with the path to it. */
 function forbiddenReach(file: string): string | null {
@@ -38,7 +35,7 @@ function forbiddenReach(file: string): string | null {
     const [f, path] = queue.shift()!;
     if (seen.has(f)) continue;
     seen.add(f);
-    for (const spec of importsOf(f)) {
+    for (const spec of specifiersOf(f)) {
       const hit = FORBIDDEN_IN_UNIT.find(([re]) => re.test(spec));
       if (hit) return `${[...path, spec].join(' → ')} (${hit[1]})`;
       if (spec.startsWith('test/') && existsSync(join(repoRoot, spec))) queue.push([spec, [...path, spec]]);

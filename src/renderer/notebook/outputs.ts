@@ -107,7 +107,7 @@ export function updateOutput(container: HTMLElement, displayId: string, o: NbOut
   return true;
 }
 
-/** The Plotly JSON each figure output was drawn from. */
+/** The Plotly JSON each figure output was drawn from: a snapshot, as Plotly adds to the traces it draws. */
 const drawnFigures = new WeakMap<HTMLElement, string>();
 
 function renderBundle(container: HTMLElement, data: Record<string, unknown>, figureName: () => string, live: LiveOutputHooks): HTMLElement {
