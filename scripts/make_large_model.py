@@ -14,15 +14,19 @@ Requirements: Debian ``python3-torch`` (1.13), ``python3-onnx``; about 6 GB of f
     /usr/bin/python3 scripts/make_large_model.py --out DIR --layers 9
     /usr/bin/python3 scripts/make_large_model.py --preset medium    # bench/models/medium-llama: 158 M params, 0.63 GB
     /usr/bin/python3 scripts/make_large_model.py --preset compute   # bench/models/compute-llama: 8 layers, d 256, 1024 neurons
+    /usr/bin/python3 scripts/make_large_model.py --preset wide-vocab  # bench/models/wide-vocab-llama: Llama 3's 128,256-token vocabulary, 0.57 GB
 
 ``medium`` is where a batched forward's activations, not its weights, dominate memory (issue 22's
-capture-vs-bare-forward rows); ``compute`` is small and compute-bound (capture-vs-bare-forward speed).
+capture-vs-bare-forward rows); ``compute`` is small and compute-bound (capture-vs-bare-forward speed);
+``wide-vocab`` has a large model's vocabulary on small blocks (the lens's logits, not the blocks, dominate
+its memory). Its tokenizer is still the bundled one: ids beyond 3072 are never fed, only unembedded.
 """
 
 PRESETS = {
     "large": dict(layers=9, hidden=2048, intermediate=5632),
     "medium": dict(layers=6, hidden=1536, intermediate=4096),
     "compute": dict(layers=8, hidden=256, intermediate=1024),
+    "wide-vocab": dict(layers=4, hidden=512, intermediate=1408, vocab=128256),
 }
 
 import argparse
@@ -51,17 +55,19 @@ def main():
     ap.add_argument("--layers", type=int)
     ap.add_argument("--hidden", type=int)
     ap.add_argument("--intermediate", type=int)
+    ap.add_argument("--vocab", type=int, help="vocabulary size (default the bundled tokenizer's)")
     args = ap.parse_args()
     for key, value in PRESETS[args.preset].items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    args.out = args.out or os.path.join(REPO, "bench", "models", f"{args.preset}-llama")
     tiny = load_tiny_module()
+    args.vocab = args.vocab or tiny.VOCAB_SIZE
+    args.out = args.out or os.path.join(REPO, "bench", "models", f"{args.preset}-llama")
     tiny.TRAIN_DROPOUT = 0.0
     torch.manual_seed(20251202)
     cfg = dict(tiny.CONFIG)
     cfg.update(hidden_size=args.hidden, intermediate_size=args.intermediate, num_hidden_layers=args.layers,
-               num_attention_heads=16, num_key_value_heads=4, max_position_embeddings=512, vocab_size=tiny.VOCAB_SIZE)
+               num_attention_heads=16, num_key_value_heads=4, max_position_embeddings=512, vocab_size=args.vocab)
     t0 = time.time()
     model = tiny.LlamaForCausalLM(cfg)
     tiny.init_weights(model, std=0.02)

@@ -58,6 +58,8 @@ export interface InstrumentSpec {
   pooledEnds?: { embedding?: string; final_norm?: string };
   /** Fused norms (by node name) that get their residual sum as output 3. */
   sumOutputs?: { nodeName: string; tensor: string }[];
+  /** Rows a lens step unembeds at a time (default `lensChunkRows(vocabSize)`; tests set a few to run several). */
+  lensChunkRows?: number;
   /** Absent when the graph has no usable unembedding (the lens is then unavailable). */
   lens?: LensSpec;
   /**
@@ -361,7 +363,7 @@ const LENS_UNEMBED_F32 = 'babelscope.lens.unembed_f32';
  * The lens's second half, main-graph nodes: a Loop over the layers that runs L times when the lens is on
  * and 0 times when it is off (then it reads only the norm Ifs' empty tensors). Step i unembeds layer i
  * and reduces it to top-k, entropy and set mass, scan outputs stacked on a leading layer axis. Only one
- * layer's [batch·pos, vocab] logits and their softmax exist at a time, and one node reads the
+ * chunk of one layer's logits ([lensChunkRows, vocab]) and its softmax exist at a time, and one node reads the
  * unembedding (onnxruntime prepacks a weight once per MatMul node: a node per layer held that many
  * packed copies; one MatMul over all layers held every layer's logits, twice at its Split). The loop is
  * in the main graph, not in an If: inside an If its MatMul kept a second copy of the unembedding for the
@@ -377,6 +379,15 @@ function lensLoopNodes(spec: InstrumentSpec, lens: LensSpec, w: Writer): Built {
   i64('row_shape', [0, 1, -1]);
   i64('column_shape', [0, -1, 1]);
   i64('minus_one', [-1]);
+  i64('zero', [0]);
+  i64('one', [1]);
+  i64('two', [2]);
+  i64('scalar_shape', [], [0]);
+  const chunk = spec.lensChunkRows ?? lensChunkRows(spec.vocabSize);
+  i64('chunk', [chunk]);
+  i64('chunk_minus_one', [chunk - 1]);
+  encodeInitializer(w, `${p}.zero_f32`, OnnxType.FLOAT, [], float32Raw([0]));
+  encodeInitializer(w, `${p}.no_rows`, OnnxType.FLOAT, [0], new Uint8Array());
   encodeInitializer(w, `${p}.true`, OnnxType.BOOL, [], Uint8Array.from([1]));
   if (lens.unembedding === null && !lens.head) throw new Error('the lens needs an unembedding weight or the head nodes');
   if (spec.opset < LENS_MIN_OPSET) throw new Error(`the lens needs opset ${LENS_MIN_OPSET}, the graph is ${spec.opset}`);
@@ -396,17 +407,66 @@ function lensLoopNodes(spec: InstrumentSpec, lens: LensSpec, w: Writer): Built {
 }
 
 /**
- * The lens loop's body: step i unembeds layer i's normed rows ([batch·pos, hidden]) with the float32
- * unembedding (read in place even when stored [vocab, hidden]: Gemm with transB) or with the model's
- * own head nodes (one copy, in the model's float type), and reduces the logits.
+ * Rows ([batch·pos] positions) one lens step unembeds at a time: about 16 MiB of float32 logits, at
+ * least 64 rows. The logits and their softmax are the lens's largest temporaries: over a
+ * working-language batch of 8 × 100 tokens a 152k vocabulary made two [800, vocab] tensors, 970 MB;
+ * in chunks they are two [64, vocab] ones. A small vocabulary gets one chunk for any usual batch.
+ */
+export function lensChunkRows(vocabSize: number): number {
+  return Math.max(64, Math.floor((16 << 20) / (4 * vocabSize)));
+}
+
+/**
+ * The lens loop's body: step i takes layer i's normed rows ([batch·pos, hidden]) and reduces them a
+ * chunk of rows at a time (`lensChunk`), appending each chunk's top-k, entropy and set mass to the
+ * carried results.
  */
 function lensStep(spec: InstrumentSpec, lens: LensSpec, unembed: string | null): Uint8Array[] {
   const p = 'babelscope.lens.step';
+  const c = 'babelscope.lens';
   const s = new Nodes(p, spec.floatType);
   const t = (name: string) => `${p}.${name}`;
-  const reduce = reducer(s, spec.opset, 'babelscope.lens.axes_last', -1);
-  s.add('SequenceAt', ['babelscope.lens.normed_seq', t('i')], [t('normed_3d')]);
+  s.add('SequenceAt', [`${c}.normed_seq`, t('i')], [t('normed_3d')]);
   s.add('Flatten', [t('normed_3d')], [t('normed')], [{ name: 'axis', int: 2 }]);
+  s.add('Shape', [t('normed')], [t('normed_shape')]);
+  s.add('Slice', [t('normed_shape'), `${c}.zero`, `${c}.one`], [t('rows')]);
+  s.add('Add', [t('rows'), `${c}.chunk_minus_one`], [t('rows_up')]);
+  s.add('Div', [t('rows_up'), `${c}.chunk`], [t('chunks_1d')]);
+  s.add('Reshape', [t('chunks_1d'), `${c}.scalar_shape`], [t('chunks')]);
+  // The carried results start with no rows: [0, k], [0], [0, sets].
+  s.add('Concat', [`${c}.zero`, lensNames.kInput], [t('no_top_shape')], [{ name: 'axis', int: 0 }]);
+  s.add('Expand', [`${c}.zero_f32`, t('no_top_shape')], [t('no_top_probs')]);
+  s.add('Expand', [`${c}.zero_scalar`, t('no_top_shape')], [t('no_top_ids')]);
+  s.add('Shape', [lensNames.setsInput], [t('sets_shape')]);
+  s.add('Slice', [t('sets_shape'), `${c}.one`, `${c}.two`], [t('sets')]);
+  s.add('Concat', [`${c}.zero`, t('sets')], [t('no_mass_shape')], [{ name: 'axis', int: 0 }]);
+  s.add('Expand', [`${c}.zero_f32`, t('no_mass_shape')], [t('no_mass')]);
+  s.add('Loop', [t('chunks'), `${c}.true`, t('no_top_probs'), t('no_top_ids'), `${c}.no_rows`, t('no_mass')], [t('top_probs'), t('top_ids'), t('entropy'), t('set_mass')], [
+    { name: 'body', graph: lensChunk(spec, lens, unembed, t('normed')) },
+  ]);
+  return loopBody(s, [], [
+    { name: t('top_probs'), type: OnnxType.FLOAT, shape: ['rows', 'k'] },
+    { name: t('top_ids'), type: OnnxType.INT64, shape: ['rows', 'k'] },
+    { name: t('entropy'), type: OnnxType.FLOAT, shape: ['rows'] },
+    { name: t('set_mass'), type: OnnxType.FLOAT, shape: ['rows', 'sets'] },
+  ]);
+}
+
+/**
+ * The lens's inner loop body: step j unembeds rows [j·chunk, (j+1)·chunk) of `normed` with the float32
+ * unembedding (read in place even when stored [vocab, hidden]: Gemm with transB) or with the model's
+ * own head nodes (one copy, in the model's float type), reduces the logits, and appends the results.
+ */
+function lensChunk(spec: InstrumentSpec, lens: LensSpec, unembed: string | null, normed: string): Uint8Array[] {
+  const p = 'babelscope.lens.chunk';
+  const c = 'babelscope.lens';
+  const s = new Nodes(p, spec.floatType);
+  const t = (name: string) => `${p}.${name}`;
+  const reduce = reducer(s, spec.opset, `${c}.axes_last`, -1);
+  s.add('Reshape', [t('i'), `${c}.one`], [t('i_1d')]);
+  s.add('Mul', [t('i_1d'), `${c}.chunk`], [t('start')]);
+  s.add('Add', [t('start'), `${c}.chunk`], [t('end')]);
+  s.add('Slice', [normed, t('start'), t('end'), `${c}.zero`], [t('normed')]);
   if (unembed && lens.unembeddingTransposed) s.add('Gemm', [t('normed'), unembed], [t('logits')], [{ name: 'transB', int: 1 }]);
   else if (unembed) s.add('MatMul', [t('normed'), unembed], [t('logits')]);
   else {
@@ -434,21 +494,27 @@ function lensStep(spec: InstrumentSpec, lens: LensSpec, unembed: string | null):
   s.add('MatMul', [t('probs'), lensNames.setsInput], [t('set_mass')]);
   // Entropy = logsumexp(x) − Σ p·x, with logsumexp(x) = max(x) − log max(p): no log-softmax copy of the logits.
   reduce('ReduceMax', t('logits'), t('max_logit'), 0);
-  s.add('Gather', [t('top_probs'), 'babelscope.lens.zero_scalar'], [t('max_prob')], [{ name: 'axis', int: 1 }]);
+  s.add('Gather', [t('top_probs'), `${c}.zero_scalar`], [t('max_prob')], [{ name: 'axis', int: 1 }]);
   s.add('Log', [t('max_prob')], [t('log_max_prob')]);
   s.add('Sub', [t('max_logit'), t('log_max_prob')], [t('logsumexp')]);
   // Σ p·x row by row as [rows, 1, vocab] × [rows, vocab, 1]: no [rows, vocab] product.
-  s.add('Reshape', [t('probs'), 'babelscope.lens.row_shape'], [t('probs_row')]);
-  s.add('Reshape', [t('logits'), 'babelscope.lens.column_shape'], [t('logits_column')]);
+  s.add('Reshape', [t('probs'), `${c}.row_shape`], [t('probs_row')]);
+  s.add('Reshape', [t('logits'), `${c}.column_shape`], [t('logits_column')]);
   s.add('MatMul', [t('probs_row'), t('logits_column')], [t('mean_logit_3d')]);
-  s.add('Reshape', [t('mean_logit_3d'), 'babelscope.lens.minus_one'], [t('mean_logit')]);
+  s.add('Reshape', [t('mean_logit_3d'), `${c}.minus_one`], [t('mean_logit')]);
   s.add('Sub', [t('logsumexp'), t('mean_logit')], [t('entropy')]);
-  return loopBody(s, [], [
-    { name: t('top_probs'), type: OnnxType.FLOAT, shape: ['rows', 'k'] },
-    { name: t('top_ids'), type: OnnxType.INT64, shape: ['rows', 'k'] },
-    { name: t('entropy'), type: OnnxType.FLOAT, shape: ['rows'] },
-    { name: t('set_mass'), type: OnnxType.FLOAT, shape: ['rows', 'sets'] },
-  ]);
+  const results = [
+    { name: 'top_probs', type: OnnxType.FLOAT, shape: ['rows', 'k'] },
+    { name: 'top_ids', type: OnnxType.INT64, shape: ['rows', 'k'] },
+    { name: 'entropy', type: OnnxType.FLOAT, shape: ['rows'] },
+    { name: 'set_mass', type: OnnxType.FLOAT, shape: ['rows', 'sets'] },
+  ];
+  for (const r of results) s.add('Concat', [t(`carried_${r.name}`), t(r.name)], [t(`carried_${r.name}_out`)], [{ name: 'axis', int: 0 }]);
+  return loopBody(
+    s,
+    results.map((r) => ({ ...r, name: t(`carried_${r.name}`) })),
+    results.map((r) => ({ ...r, name: t(`carried_${r.name}_out`) })),
+  );
 }
 
 /** Initializers the capture branches share (main graph). */

@@ -23,6 +23,8 @@ import { withoutUndefined } from '../../shared/without-undefined.js';
 export interface OpenOptions extends OpenModelOptions {
   /** onnxruntime memory settings (the bench compares them; defaults are onnxruntime's). */
   memory?: SessionMemoryOptions;
+  /** Rows a lens step unembeds at a time (default: from the vocabulary, `lensChunkRows`); tests make it small. */
+  lensChunkRows?: number;
 }
 
 /** The onnxruntime session options that decide how much memory a run holds. */
@@ -141,7 +143,7 @@ export class OnnxEngine {
 
   static async open(dir: string, opts: OpenOptions = {}): Promise<OnnxEngine> {
     const log = opts.log ?? (() => {});
-    const { device: _device, log: _log, memory, ...describe } = opts;
+    const { device: _device, log: _log, memory, lensChunkRows, ...describe } = opts;
     const { device, providers } = await pickDevice(opts.device ?? 'auto', log);
     const d = await describeModel(dir, { ...describe, widenBfloat16: device === 'cpu' }, 'run');
     if (d.widened)
@@ -174,7 +176,7 @@ export class OnnxEngine {
       pooledEnds: pooledEnds(d.embedding, info.taps.find((t) => t.kind === 'final_norm')?.onnxName),
       logits: info.outputs.includes('logits') ? 'logits' : info.outputs[0]!,
       sumOutputs: d.sumOutputs,
-      ...withoutUndefined({ lens, boundaryCasts }),
+      ...withoutUndefined({ lens, boundaryCasts, lensChunkRows }),
     };
     const instrumented = instrumentModel(d.graphBytes, spec);
     const bytes = concatBytes(instrumented.parts);

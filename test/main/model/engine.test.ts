@@ -171,6 +171,36 @@ describe('engine vs torch reference', () => {
   });
 });
 
+describe('the lens in chunks of rows (as for a large vocabulary)', () => {
+  it('gives torch top-1 and the numbers of the lens in one chunk when each layer takes several chunks, the last one partial', async () => {
+    const ref = loadReference();
+    const chunked = await Model.open(testModelDir, { device: 'cpu', lensChunkRows: 8 });
+    const whole = await Model.open(testModelDir, { device: 'cpu' });
+    try {
+      const ids = ref.texts.map((t) => t.input_ids);
+      const rows = ids.length * Math.max(...ids.map((x) => x.length));
+      assert.ok(rows > 8 && rows % 8 !== 0, `${rows} rows: several chunks of 8, the last partial`);
+      const V = chunked.info.vocabSize;
+      const numSets = 3;
+      const data = new Float32Array(V * numSets);
+      for (let id = 0; id < V; id++) data[id * numSets + (id % numSets)] = 1;
+      const a = await chunked.lens({ inputIds: ids, topK: 5, tokenSets: { data, numSets } });
+      const b = await whole.lens({ inputIds: ids, topK: 5, tokenSets: { data, numSets } });
+      for (const [i, t] of ref.texts.entries()) {
+        const got = a.texts[i]!;
+        t.lens.forEach((perPos, l) => perPos.forEach((want, p) => assert.equal(got.topIds[l]![p]![0], want.ids[0], `${t.lang} layer ${l} pos ${p} top-1`)));
+        assert.deepEqual(got.topIds, b.texts[i]!.topIds, `${t.lang} top ids`);
+        for (const key of ['topProbs', 'entropy', 'setMass'] as const) assert.ok(maxAbsDiff(got[key]!.flat(2), b.texts[i]![key]!.flat(2)) <= 1e-5, `${t.lang} ${key}`);
+      }
+      const single = await chunked.lens({ inputIds: [ids[0]!.slice(0, 3)], topK: 2 });
+      assert.equal(single.texts[0]!.topIds[0]!.length, 3, 'fewer rows than one chunk');
+    } finally {
+      await chunked.dispose();
+      await whole.dispose();
+    }
+  });
+});
+
 describe('a training checkpoint (model.onnx at the folder root, weights inline)', () => {
   it('gives the torch logits of that checkpoint', async () => {
     const ref = loadReference(join(fixturesDir, 'tiny-babel-01-english-reference.json'));
