@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { OPTION_DEFAULTS } from '../src/main/api/defaults.js';
 import { readCorpus } from '../src/main/corpus/index.js';
+import { lensChunkRows } from '../src/main/model/instrument.js';
 import { describeModel } from '../src/main/model/model-description.js';
 import { OnnxEngine, type SessionMemoryOptions } from '../src/main/model/onnx-engine.js';
 import { Tokenizer } from '../src/main/model/tokenizer.js';
@@ -42,8 +43,9 @@ async function batchesOf(tokenizer: Tokenizer, size: number, len: number): Promi
 }
 
 /** One child's peak RSS and wall time; `stdout` is what it printed (the lens-batch mode prints its lens times). */
-function runChild(mode: Mode, modelDir: string, batchFile: string): { mib: number; seconds: number; stdout: string } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M %e', process.execPath, here, mode, modelDir, batchFile], { encoding: 'utf8' });
+function runChild(mode: Mode, modelDir: string, batchFile: string, chunkRows?: number): { mib: number; seconds: number; stdout: string } {
+  const args = [here, mode, modelDir, batchFile, ...(chunkRows === undefined ? [] : [String(chunkRows)])];
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %e', process.execPath, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${mode} failed: ${r.stderr}`);
   const [kb, seconds] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number) as [number, number];
   return { mib: kb / 1024, seconds, stdout: r.stdout };
@@ -118,8 +120,34 @@ export async function benchCaptureMemory(modelDir: string, opts: { sizes?: numbe
   }
 }
 
-/** Child side: one mode over the batches in the file. */
-async function probe(mode: Mode, modelDir: string, batchFile: string): Promise<void> {
+/**
+ * The lens at working-language's batch on a large vocabulary, its rows unembedded in one chunk, in the
+ * default chunks (`lensChunkRows`) and in chunks of 64: peak RSS against the weights and the engine's
+ * plain forward on the same batches, and the seconds of each lens run.
+ */
+export async function benchLensChunks(modelDir: string): Promise<Record<string, number | string>> {
+  if (!existsSync('/usr/bin/time')) return { skipped: 'needs /usr/bin/time' };
+  const d = await describeModel(modelDir, {}, 'inspect');
+  const dir = mkdtempSync(join(tmpdir(), 'babelscope-bench-lenschunks-'));
+  const weights = weightMib(modelDir);
+  const row: Record<string, number | string> = { weight_mib: Math.round(weights), vocabulary: d.info.vocabSize, default_chunk_rows: lensChunkRows(d.info.vocabSize) };
+  try {
+    const wl = join(dir, 'lens-batch.json');
+    await writeLensBatch(Tokenizer.fromFile(join(d.info.dir, 'tokenizer.json')), wl);
+    row['forward_wl_batch_over_weights'] = Number((runChild('forward', modelDir, wl).mib / weights).toFixed(2));
+    for (const [name, rows] of [['one_chunk', 2 ** 30], ['default_chunks', undefined], ['chunks_of_64', 64]] as const) {
+      const r = runChild('lens-batch', modelDir, wl, rows);
+      row[`lens_${name}_over_weights`] = Number((r.mib / weights).toFixed(2));
+      row[`lens_${name}_seconds`] = r.stdout.trim();
+    }
+    return row;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Child side: one mode over the batches in the file (the lens-batch modes: in chunks of `chunkRows` rows if given). */
+async function probe(mode: Mode, modelDir: string, batchFile: string, chunkRows?: number): Promise<void> {
   const batches = JSON.parse(readFileSync(batchFile, 'utf8')) as number[][][];
   if (mode === 'bare') {
     const d = await describeModel(modelDir, {}, 'inspect');
@@ -132,7 +160,7 @@ async function probe(mode: Mode, modelDir: string, batchFile: string): Promise<v
     return;
   }
   const memory: SessionMemoryOptions = mode.endsWith('mem-pattern') ? { memPattern: true } : mode.endsWith('no-arena') ? { cpuArena: false } : {};
-  const engine = await OnnxEngine.open(modelDir, { device: 'cpu', memory });
+  const engine = await OnnxEngine.open(modelDir, { device: 'cpu', memory, ...(chunkRows === undefined ? {} : { lensChunkRows: chunkRows }) });
   if (mode.startsWith('lens-batch')) {
     const data = new Float32Array(engine.info.vocabSize * LENS_BATCH_SETS);
     const random = mulberry32(1);
@@ -153,4 +181,4 @@ async function probe(mode: Mode, modelDir: string, batchFile: string): Promise<v
   await engine.dispose();
 }
 
-if (process.argv[1] === here && process.argv[2]) await probe(process.argv[2] as Mode, process.argv[3]!, process.argv[4]!);
+if (process.argv[1] === here && process.argv[2]) await probe(process.argv[2] as Mode, process.argv[3]!, process.argv[4]!, process.argv[5] === undefined ? undefined : Number(process.argv[5]));

@@ -360,113 +360,121 @@ function lensUnembedCastBranch(spec: InstrumentSpec, unembedding: string): Built
 const LENS_UNEMBED_F32 = 'babelscope.lens.unembed_f32';
 
 /**
- * The lens's second half, main-graph nodes: a Loop over the layers that runs L times when the lens is on
- * and 0 times when it is off (then it reads only the norm Ifs' empty tensors). Step i unembeds layer i
- * and reduces it to top-k, entropy and set mass, scan outputs stacked on a leading layer axis. Only one
- * chunk of one layer's logits ([lensChunkRows, vocab]) and its softmax exist at a time, and one node reads the
+ * The lens's second half, main-graph nodes: one Loop over (layer, chunk of rows) that runs L × n times
+ * when the lens is on and 0 times when it is off (then it reads only the norm Ifs' empty tensors). Each
+ * layer's batch·pos rows are cut into n chunks of c rows (n = ⌈rows / lensChunkRows⌉, c = ⌈rows / n⌉, the
+ * last chunk padded with zero rows); step i unembeds chunk i mod n of layer ⌊i / n⌋ and reduces it to
+ * top-k, entropy and set mass. The scan outputs, [L·n, c, …], are reshaped to [L, n·c, …] and cut to the
+ * real rows. Only one chunk's logits and their softmax exist at a time, and one node reads the
  * unembedding (onnxruntime prepacks a weight once per MatMul node: a node per layer held that many
  * packed copies; one MatMul over all layers held every layer's logits, twice at its Split). The loop is
- * in the main graph, not in an If: inside an If its MatMul kept a second copy of the unembedding for the
- * session's life (measured: +18 MiB, the unembedding's size, on the medium model, gone without prepacking).
+ * in the main graph, not in an If, and not nested in another loop: deeper, its MatMul kept a packed copy
+ * of the unembedding for the session's life (inside an If: +18 MiB, the unembedding's size, on the
+ * medium model; in a loop over chunks inside the loop over layers: +253 MiB on the 128k vocabulary).
  */
 function lensLoopNodes(spec: InstrumentSpec, lens: LensSpec, w: Writer): Built {
   const p = 'babelscope.lens';
   const b = new Nodes(p, spec.floatType);
+  const t = (name: string) => `${p}.${name}`;
   const L = spec.residuals.length;
-  const i64 = (name: string, values: number[], dims = [values.length]) => encodeInitializer(w, `${p}.${name}`, OnnxType.INT64, dims, int64Raw(values));
-  i64('layers', [L], []);
+  const i64 = (name: string, values: number[], dims = [values.length]) => encodeInitializer(w, t(name), OnnxType.INT64, dims, int64Raw(values));
+  const chunk = spec.lensChunkRows ?? lensChunkRows(spec.vocabSize);
+  i64('layers', [L]);
   i64('zero_scalar', [0], []);
+  i64('i64_zero', [0]);
+  i64('i64_one', [1]);
+  i64('i64_two', [2]);
+  i64('scalar_shape', [], [0]);
+  i64('max_chunk', [chunk]);
+  i64('max_chunk_minus_one', [chunk - 1]);
   i64('row_shape', [0, 1, -1]);
   i64('column_shape', [0, -1, 1]);
   i64('minus_one', [-1]);
-  i64('zero', [0]);
-  i64('one', [1]);
-  i64('two', [2]);
-  i64('scalar_shape', [], [0]);
-  const chunk = spec.lensChunkRows ?? lensChunkRows(spec.vocabSize);
-  i64('chunk', [chunk]);
-  i64('chunk_minus_one', [chunk - 1]);
-  encodeInitializer(w, `${p}.zero_f32`, OnnxType.FLOAT, [], float32Raw([0]));
-  encodeInitializer(w, `${p}.no_rows`, OnnxType.FLOAT, [0], new Uint8Array());
-  encodeInitializer(w, `${p}.true`, OnnxType.BOOL, [], Uint8Array.from([1]));
+  encodeInitializer(w, t('zero_f32'), OnnxType.FLOAT, [], float32Raw([0]));
+  encodeInitializer(w, t('true'), OnnxType.BOOL, [], Uint8Array.from([1]));
   if (lens.unembedding === null && !lens.head) throw new Error('the lens needs an unembedding weight or the head nodes');
   if (spec.opset < LENS_MIN_OPSET) throw new Error(`the lens needs opset ${LENS_MIN_OPSET}, the graph is ${spec.opset}`);
-  b.add('Cast', [lensNames.on], [`${p}.on_i64`], [{ name: 'to', int: OnnxType.INT64 }]);
-  b.add('Mul', [`${p}.on_i64`, `${p}.layers`], [`${p}.steps`]);
+  // rows = batch × positions (from input_ids, which every run feeds); n chunks of c rows.
+  b.add('Shape', ['input_ids'], [t('ids_shape')]);
+  b.add('Gather', [t('ids_shape'), t('i64_zero')], [t('batch')], [{ name: 'axis', int: 0 }]);
+  b.add('Gather', [t('ids_shape'), t('i64_one')], [t('positions')], [{ name: 'axis', int: 0 }]);
+  b.add('Mul', [t('batch'), t('positions')], [t('rows')]);
+  b.add('Add', [t('rows'), t('max_chunk_minus_one')], [t('rows_up')]);
+  b.add('Div', [t('rows_up'), t('max_chunk')], [t('chunks')]);
+  b.add('Add', [t('rows'), t('chunks')], [t('rows_plus_chunks')]);
+  b.add('Sub', [t('rows_plus_chunks'), t('i64_one')], [t('rows_up_n')]);
+  b.add('Div', [t('rows_up_n'), t('chunks')], [t('chunk_rows')]);
+  b.add('Cast', [lensNames.on], [t('on_i64')], [{ name: 'to', int: OnnxType.INT64 }]);
+  b.add('Mul', [t('on_i64'), t('layers')], [t('layers_run')]);
+  b.add('Mul', [t('layers_run'), t('chunks')], [t('steps_1d')]);
+  b.add('Reshape', [t('steps_1d'), t('scalar_shape')], [t('steps')]);
   // The step takes layer i from a sequence of the normed residuals (a Concat of them was a second copy of all).
-  b.add('SequenceConstruct', spec.residuals.map((_, l) => lensNames.normed(l)), [`${p}.normed_seq`]);
+  b.add('SequenceConstruct', spec.residuals.map((_, l) => lensNames.normed(l)), [t('normed_seq')]);
   const unembed = lens.unembedding === null ? null : spec.floatType === OnnxType.FLOAT ? lens.unembedding : LENS_UNEMBED_F32;
+  const scanned = ['top_probs', 'top_ids', 'entropy', 'set_mass'].map((n) => t(`scanned_${n}`));
+  b.add('Loop', [t('steps'), t('true')], scanned, [{ name: 'body', graph: lensStep(spec, lens, unembed) }]);
+  // [L·n, c, …] → [L, n·c, …] → [L, rows, …].
+  b.add('Mul', [t('chunks'), t('chunk_rows')], [t('padded_rows')]);
+  b.add('Shape', [lensNames.setsInput], [t('sets_shape')]);
+  b.add('Slice', [t('sets_shape'), t('i64_one'), t('i64_two')], [t('sets')]);
+  b.add('Concat', [t('layers_run'), t('padded_rows'), lensNames.kInput], [t('top_shape')], [{ name: 'axis', int: 0 }]);
+  b.add('Concat', [t('layers_run'), t('padded_rows')], [t('entropy_shape')], [{ name: 'axis', int: 0 }]);
+  b.add('Concat', [t('layers_run'), t('padded_rows'), t('sets')], [t('mass_shape')], [{ name: 'axis', int: 0 }]);
   const outputs = [
-    { name: lensNames.topValues, type: OnnxType.FLOAT },
-    { name: lensNames.topIndices, type: OnnxType.INT64 },
-    { name: lensNames.entropy, type: OnnxType.FLOAT },
-    { name: lensNames.setMass, type: OnnxType.FLOAT },
+    { name: lensNames.topValues, type: OnnxType.FLOAT, shape: t('top_shape') },
+    { name: lensNames.topIndices, type: OnnxType.INT64, shape: t('top_shape') },
+    { name: lensNames.entropy, type: OnnxType.FLOAT, shape: t('entropy_shape') },
+    { name: lensNames.setMass, type: OnnxType.FLOAT, shape: t('mass_shape') },
   ];
-  b.add('Loop', [`${p}.steps`, `${p}.true`], outputs.map((o) => o.name), [{ name: 'body', graph: lensStep(spec, lens, unembed) }]);
-  return { branch: b, outputs };
+  outputs.forEach((o, k) => {
+    b.add('Reshape', [scanned[k]!, o.shape], [`${o.name}.padded`]);
+    b.add('Slice', [`${o.name}.padded`, t('i64_zero'), t('rows'), t('i64_one')], [o.name]);
+  });
+  return { branch: b, outputs: outputs.map(({ name, type }) => ({ name, type })) };
 }
 
 /**
- * Rows ([batch·pos] positions) one lens step unembeds at a time: about 16 MiB of float32 logits, at
+ * Rows ([batch·pos] positions) one lens step unembeds at most: about 128 MiB of float32 logits, at
  * least 64 rows. The logits and their softmax are the lens's largest temporaries: over a
- * working-language batch of 8 × 100 tokens a 152k vocabulary made two [800, vocab] tensors, 970 MB;
- * in chunks they are two [64, vocab] ones. A small vocabulary gets one chunk for any usual batch.
+ * working-language batch of 8 × 100 tokens a 152k vocabulary made two [800, vocab] tensors, 970 MB.
+ * On the bench's 128k vocabulary (make_large_model.py --preset wide-vocab), two such batches peaked at
+ * 1.77 GB in one chunk, 1.40 GB in the default 261 rows and 1.34 GB in 64, in 8.1, 8.1 and 8.9 s.
+ * A small vocabulary gets one chunk for any usual batch.
  */
 export function lensChunkRows(vocabSize: number): number {
-  return Math.max(64, Math.floor((16 << 20) / (4 * vocabSize)));
+  return Math.max(64, Math.floor((128 << 20) / (4 * vocabSize)));
 }
 
 /**
- * The lens loop's body: step i takes layer i's normed rows ([batch·pos, hidden]) and reduces them a
- * chunk of rows at a time (`lensChunk`), appending each chunk's top-k, entropy and set mass to the
- * carried results.
+ * The lens loop's body: step i takes chunk j = i mod n of layer ⌊i / n⌋'s normed rows ([c, hidden],
+ * zero rows past the end), unembeds it with the float32 unembedding (read in place even when stored
+ * [vocab, hidden]: Gemm with transB) or with the model's own head nodes (one copy, in the model's float
+ * type), and reduces the logits.
  */
 function lensStep(spec: InstrumentSpec, lens: LensSpec, unembed: string | null): Uint8Array[] {
   const p = 'babelscope.lens.step';
   const c = 'babelscope.lens';
   const s = new Nodes(p, spec.floatType);
   const t = (name: string) => `${p}.${name}`;
-  s.add('SequenceAt', [`${c}.normed_seq`, t('i')], [t('normed_3d')]);
-  s.add('Flatten', [t('normed_3d')], [t('normed')], [{ name: 'axis', int: 2 }]);
-  s.add('Shape', [t('normed')], [t('normed_shape')]);
-  s.add('Slice', [t('normed_shape'), `${c}.zero`, `${c}.one`], [t('rows')]);
-  s.add('Add', [t('rows'), `${c}.chunk_minus_one`], [t('rows_up')]);
-  s.add('Div', [t('rows_up'), `${c}.chunk`], [t('chunks_1d')]);
-  s.add('Reshape', [t('chunks_1d'), `${c}.scalar_shape`], [t('chunks')]);
-  // The carried results start with no rows: [0, k], [0], [0, sets].
-  s.add('Concat', [`${c}.zero`, lensNames.kInput], [t('no_top_shape')], [{ name: 'axis', int: 0 }]);
-  s.add('Expand', [`${c}.zero_f32`, t('no_top_shape')], [t('no_top_probs')]);
-  s.add('Expand', [`${c}.zero_scalar`, t('no_top_shape')], [t('no_top_ids')]);
-  s.add('Shape', [lensNames.setsInput], [t('sets_shape')]);
-  s.add('Slice', [t('sets_shape'), `${c}.one`, `${c}.two`], [t('sets')]);
-  s.add('Concat', [`${c}.zero`, t('sets')], [t('no_mass_shape')], [{ name: 'axis', int: 0 }]);
-  s.add('Expand', [`${c}.zero_f32`, t('no_mass_shape')], [t('no_mass')]);
-  s.add('Loop', [t('chunks'), `${c}.true`, t('no_top_probs'), t('no_top_ids'), `${c}.no_rows`, t('no_mass')], [t('top_probs'), t('top_ids'), t('entropy'), t('set_mass')], [
-    { name: 'body', graph: lensChunk(spec, lens, unembed, t('normed')) },
-  ]);
-  return loopBody(s, [], [
-    { name: t('top_probs'), type: OnnxType.FLOAT, shape: ['rows', 'k'] },
-    { name: t('top_ids'), type: OnnxType.INT64, shape: ['rows', 'k'] },
-    { name: t('entropy'), type: OnnxType.FLOAT, shape: ['rows'] },
-    { name: t('set_mass'), type: OnnxType.FLOAT, shape: ['rows', 'sets'] },
-  ]);
-}
-
-/**
- * The lens's inner loop body: step j unembeds rows [j·chunk, (j+1)·chunk) of `normed` with the float32
- * unembedding (read in place even when stored [vocab, hidden]: Gemm with transB) or with the model's
- * own head nodes (one copy, in the model's float type), reduces the logits, and appends the results.
- */
-function lensChunk(spec: InstrumentSpec, lens: LensSpec, unembed: string | null, normed: string): Uint8Array[] {
-  const p = 'babelscope.lens.chunk';
-  const c = 'babelscope.lens';
-  const s = new Nodes(p, spec.floatType);
-  const t = (name: string) => `${p}.${name}`;
   const reduce = reducer(s, spec.opset, `${c}.axes_last`, -1);
-  s.add('Reshape', [t('i'), `${c}.one`], [t('i_1d')]);
-  s.add('Mul', [t('i_1d'), `${c}.chunk`], [t('start')]);
-  s.add('Add', [t('start'), `${c}.chunk`], [t('end')]);
-  s.add('Slice', [normed, t('start'), t('end'), `${c}.zero`], [t('normed')]);
+  s.add('Reshape', [`${c}.chunks`, `${c}.scalar_shape`], [t('n')]);
+  s.add('Div', [t('i'), t('n')], [t('layer')]);
+  s.add('Mod', [t('i'), t('n')], [t('j')]);
+  s.add('SequenceAt', [`${c}.normed_seq`, t('layer')], [t('normed_3d')]);
+  s.add('Flatten', [t('normed_3d')], [t('normed_all')], [{ name: 'axis', int: 2 }]);
+  s.add('Reshape', [t('j'), `${c}.i64_one`], [t('j_1d')]);
+  s.add('Mul', [t('j_1d'), `${c}.chunk_rows`], [t('start')]);
+  s.add('Add', [t('start'), `${c}.chunk_rows`], [t('end')]);
+  s.add('Slice', [t('normed_all'), t('start'), t('end'), `${c}.i64_zero`], [t('normed_part')]);
+  // The last chunk is padded with zero rows to c (its results are cut off after the loop).
+  s.add('Shape', [t('normed_part')], [t('part_shape')]);
+  s.add('Slice', [t('part_shape'), `${c}.i64_zero`, `${c}.i64_one`], [t('part_rows')]);
+  s.add('Sub', [`${c}.chunk_rows`, t('part_rows')], [t('pad_rows')]);
+  // Concat with zeros, not Pad: onnxruntime's Pad made the lens 10 % slower on the medium model.
+  s.add('Slice', [t('part_shape'), `${c}.i64_one`, `${c}.i64_two`], [t('hidden')]);
+  s.add('Concat', [t('pad_rows'), t('hidden')], [t('pad_shape')], [{ name: 'axis', int: 0 }]);
+  s.add('Expand', [`${c}.zero_f32`, t('pad_shape')], [t('pad')]);
+  s.add('Concat', [t('normed_part'), t('pad')], [t('normed')], [{ name: 'axis', int: 0 }]);
   if (unembed && lens.unembeddingTransposed) s.add('Gemm', [t('normed'), unembed], [t('logits')], [{ name: 'transB', int: 1 }]);
   else if (unembed) s.add('MatMul', [t('normed'), unembed], [t('logits')]);
   else {
@@ -503,18 +511,12 @@ function lensChunk(spec: InstrumentSpec, lens: LensSpec, unembed: string | null,
   s.add('MatMul', [t('probs_row'), t('logits_column')], [t('mean_logit_3d')]);
   s.add('Reshape', [t('mean_logit_3d'), `${c}.minus_one`], [t('mean_logit')]);
   s.add('Sub', [t('logsumexp'), t('mean_logit')], [t('entropy')]);
-  const results = [
-    { name: 'top_probs', type: OnnxType.FLOAT, shape: ['rows', 'k'] },
-    { name: 'top_ids', type: OnnxType.INT64, shape: ['rows', 'k'] },
-    { name: 'entropy', type: OnnxType.FLOAT, shape: ['rows'] },
-    { name: 'set_mass', type: OnnxType.FLOAT, shape: ['rows', 'sets'] },
-  ];
-  for (const r of results) s.add('Concat', [t(`carried_${r.name}`), t(r.name)], [t(`carried_${r.name}_out`)], [{ name: 'axis', int: 0 }]);
-  return loopBody(
-    s,
-    results.map((r) => ({ ...r, name: t(`carried_${r.name}`) })),
-    results.map((r) => ({ ...r, name: t(`carried_${r.name}_out`) })),
-  );
+  return loopBody(s, [], [
+    { name: t('top_probs'), type: OnnxType.FLOAT, shape: ['rows', 'k'] },
+    { name: t('top_ids'), type: OnnxType.INT64, shape: ['rows', 'k'] },
+    { name: t('entropy'), type: OnnxType.FLOAT, shape: ['rows'] },
+    { name: t('set_mass'), type: OnnxType.FLOAT, shape: ['rows', 'sets'] },
+  ]);
 }
 
 /** Initializers the capture branches share (main graph). */
