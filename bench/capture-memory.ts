@@ -25,7 +25,7 @@ import { bareFeeds } from './bare-feeds.js';
 const here = fileURLToPath(import.meta.url);
 
 /** What one child runs over the batches. */
-type Mode = 'bare' | 'forward' | 'forward-mem-pattern' | 'nll' | 'capture' | 'capture-mem-pattern' | 'capture-no-arena' | 'lens' | 'lens-mem-pattern' | 'lens-batch' | 'lens-batch-no-arena' | 'lens-batch-mem-pattern';
+type Mode = 'bare' | 'forward' | 'forward-mem-pattern' | 'nll' | 'capture' | 'capture-mem-pattern' | 'capture-no-arena' | 'capture-lens-built-in' | 'lens' | 'lens-mem-pattern' | 'lens-batch' | 'lens-batch-no-arena' | 'lens-batch-mem-pattern';
 
 function weightMib(modelDir: string): number {
   const onnx = existsSync(join(modelDir, 'onnx', 'model.onnx')) ? join(modelDir, 'onnx') : modelDir;
@@ -121,19 +121,28 @@ export async function benchCaptureMemory(modelDir: string, opts: { sizes?: numbe
 }
 
 /**
- * The lens at working-language's batch on a large vocabulary, its rows unembedded in one chunk, in the
- * default chunks (`lensChunkRows`) and in chunks of 64: peak RSS against the weights and the engine's
- * plain forward on the same batches, and the seconds of each lens run.
+ * A large vocabulary: capture's peak RSS over a bare forward on one and eight short texts (the session
+ * is made without the lens until a lens request), and the lens at working-language's batch with its rows
+ * unembedded in one chunk, in the default chunks (`lensChunkRows`) and in chunks of 64: peak RSS against
+ * the weights and the engine's plain forward on the same batches, and the seconds of each lens run.
  */
-export async function benchLensChunks(modelDir: string): Promise<Record<string, number | string>> {
+export async function benchLargeVocabulary(modelDir: string): Promise<Record<string, number | string>> {
   if (!existsSync('/usr/bin/time')) return { skipped: 'needs /usr/bin/time' };
   const d = await describeModel(modelDir, {}, 'inspect');
   const dir = mkdtempSync(join(tmpdir(), 'babelscope-bench-lenschunks-'));
   const weights = weightMib(modelDir);
   const row: Record<string, number | string> = { weight_mib: Math.round(weights), vocabulary: d.info.vocabSize, default_chunk_rows: lensChunkRows(d.info.vocabSize) };
   try {
+    const tokenizer = Tokenizer.fromFile(join(d.info.dir, 'tokenizer.json'));
+    for (const size of [1, 8]) {
+      const file = join(dir, `short-${size}.json`);
+      writeFileSync(file, JSON.stringify(await batchesOf(tokenizer, size, 24)));
+      const bare = runChild('bare', modelDir, file).mib;
+      row[`short_${size}_capture_over_bare`] = Number((runChild('capture', modelDir, file).mib / bare).toFixed(3));
+      row[`short_${size}_capture_lens_built_in_over_bare`] = Number((runChild('capture-lens-built-in', modelDir, file).mib / bare).toFixed(3));
+    }
     const wl = join(dir, 'lens-batch.json');
-    await writeLensBatch(Tokenizer.fromFile(join(d.info.dir, 'tokenizer.json')), wl);
+    await writeLensBatch(tokenizer, wl);
     row['forward_wl_batch_over_weights'] = Number((runChild('forward', modelDir, wl).mib / weights).toFixed(2));
     for (const [name, rows] of [['one_chunk', 2 ** 30], ['default_chunks', undefined], ['chunks_of_64', 64]] as const) {
       const r = runChild('lens-batch', modelDir, wl, rows);
@@ -160,7 +169,7 @@ async function probe(mode: Mode, modelDir: string, batchFile: string, chunkRows?
     return;
   }
   const memory: SessionMemoryOptions = mode.endsWith('mem-pattern') ? { memPattern: true } : mode.endsWith('no-arena') ? { cpuArena: false } : {};
-  const engine = await OnnxEngine.open(modelDir, { device: 'cpu', memory, ...(chunkRows === undefined ? {} : { lensChunkRows: chunkRows }) });
+  const engine = await OnnxEngine.open(modelDir, { device: 'cpu', memory, lens: mode === 'capture-lens-built-in' || mode.startsWith('lens'), ...(chunkRows === undefined ? {} : { lensChunkRows: chunkRows }) });
   if (mode.startsWith('lens-batch')) {
     const data = new Float32Array(engine.info.vocabSize * LENS_BATCH_SETS);
     const random = mulberry32(1);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { benchAlignment } from './alignment.js';
 import { benchBatchMemory } from './batch-memory.js';
 import { benchCapture } from './capture.js';
-import { benchCaptureMemory, benchLensChunks } from './capture-memory.js';
+import { benchCaptureMemory, benchLargeVocabulary } from './capture-memory.js';
 import { benchCaptureSpeed } from './capture-speed.js';
 import { benchEngine, benchOpen } from './engine.js';
 import { benchKernel } from './kernel.js';
@@ -25,7 +25,7 @@ const hasLarge = existsSync(join(largeDir, 'onnx', 'model.onnx'));
 /** scripts/make_large_model.py --preset medium / --preset compute (issue 22: capture against a bare forward). */
 const mediumDir = join(repoRoot, 'bench', 'models', 'medium-llama');
 const computeDir = join(repoRoot, 'bench', 'models', 'compute-llama');
-/** scripts/make_large_model.py --preset wide-vocab: the lens over a 128k vocabulary. */
+/** scripts/make_large_model.py --preset wide-vocab: a 128k vocabulary (capture's memory, the lens in chunks). */
 const wideVocabDir = join(repoRoot, 'bench', 'models', 'wide-vocab-llama');
 const built = (dir: string) => existsSync(join(dir, 'onnx', 'model.onnx'));
 
@@ -38,8 +38,8 @@ section(`engine (${modelDir}, CPU)`, { ...(await benchOpen(modelDir)), ...(await
 section(`capture (${modelDir}, CPU; includes tokenizing and SQLite writes)`, await benchCapture(modelDir));
 if (built(mediumDir)) section(`capture vs bare forward, peak RSS, same batches, one process each (${mediumDir}, CPU)`, await benchCaptureMemory(mediumDir));
 else console.log('\n(capture memory vs bare forward: skipped, build the model with /usr/bin/python3 scripts/make_large_model.py --preset medium)');
-if (built(wideVocabDir)) section(`lens at working-language's batch, rows in chunks, peak RSS (${wideVocabDir}, CPU)`, await benchLensChunks(wideVocabDir));
-else console.log('\n(lens in chunks on a large vocabulary: skipped, build the model with /usr/bin/python3 scripts/make_large_model.py --preset wide-vocab)');
+if (built(wideVocabDir)) section(`a 128k vocabulary: capture vs bare forward and the lens in chunks, peak RSS (${wideVocabDir}, CPU)`, await benchLargeVocabulary(wideVocabDir));
+else console.log('\n(large vocabulary: skipped, build the model with /usr/bin/python3 scripts/make_large_model.py --preset wide-vocab)');
 if (built(computeDir)) section(`capture vs bare forward, speed, compute-bound (${computeDir}, CPU; shared machine)`, await benchCaptureSpeed(computeDir));
 else console.log('\n(capture speed vs bare forward: skipped, build the model with /usr/bin/python3 scripts/make_large_model.py --preset compute)');
 section(`one session (${modelDir}, CPU)`, await benchOneSession(modelDir));

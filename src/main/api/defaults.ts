@@ -24,7 +24,7 @@ function deepFreeze<T extends object>(o: T): T {
 
 /** The default options of each operation (`OPTION_DEFAULTS.align.permutations`, …), as the API and the CLI apply them. */
 export const OPTION_DEFAULTS = deepFreeze({
-  openModel: { device: DEFAULT_DEVICE },
+  openModel: { device: DEFAULT_DEVICE, lens: false },
   capture: { run: RUN, batch: DEFAULT_MAX_BATCH_SIZE, maxBatchTokens: DEFAULT_MAX_BATCH_TOKENS, keepActivations: 0, pooling: DEFAULT_POOLING },
   mergeShards: { run: RUN },
   lape: {

@@ -13,6 +13,8 @@ export interface ModelOptions {
   arch?: string;
   variant?: string;
   file?: string;
+  /** The command is for the lens (OpenModelOptions.lens): built in as the model opens. */
+  lens?: boolean;
 }
 
 export interface OutputOptions {
@@ -35,7 +37,7 @@ export function collect(value: string, previous: string[]): string[] {
 export async function openModel(dir: string, o: ModelOptions): Promise<Model> {
   return api.openModel(dir, {
     device: o.device,
-    ...withoutUndefined({ taps: o.tap, arch: o.arch, variant: o.variant, file: o.file }),
+    ...withoutUndefined({ taps: o.tap, arch: o.arch, variant: o.variant, file: o.file, lens: o.lens }),
   });
 }
 

@@ -437,8 +437,10 @@ function lensLoopNodes(spec: InstrumentSpec, lens: LensSpec, w: Writer): Built {
  * Rows ([batch·pos] positions) one lens step unembeds at most: about 128 MiB of float32 logits, at
  * least 64 rows. The logits and their softmax are the lens's largest temporaries: over a
  * working-language batch of 8 × 100 tokens a 152k vocabulary made two [800, vocab] tensors, 970 MB.
- * On the bench's 128k vocabulary (make_large_model.py --preset wide-vocab), two such batches peaked at
- * 1.77 GB in one chunk, 1.40 GB in the default 261 rows and 1.34 GB in 64, in 8.1, 8.1 and 8.9 s.
+ * On the bench's 128k vocabulary (make_large_model.py --preset wide-vocab; 544 MiB of weights), two such
+ * batches with working-language's 168 token sets peaked at 3.29× the weights in one chunk, 2.64× in
+ * the default 261 rows and 2.54× in 64 (the plain forward: 2.88×), taking 8.7, 10.0 and 12.3 s: each
+ * chunk reads the unembedding and the token sets again.
  * A small vocabulary gets one chunk for any usual batch.
  */
 export function lensChunkRows(vocabSize: number): number {

@@ -39,6 +39,11 @@ export interface SessionMemoryOptions {
   cpuArena?: boolean;
 }
 
+interface BuiltSession {
+  session: ort.InferenceSession;
+  defaults: Record<string, ort.Tensor>;
+}
+
 /** Token sets for the lens: float32 [vocab, numSets] (row-major) indicators, e.g. one column per language. */
 export interface TokenSets {
   data: Float32Array;
@@ -126,13 +131,21 @@ export interface NllResult {
 export class OnnxEngine {
   private constructor(
     readonly info: ModelInfo,
-    private readonly session: ort.InferenceSession,
+    private session: ort.InferenceSession,
     private readonly spec: InstrumentSpec,
     private readonly past: PastInput[],
     private readonly lensProblem: UserError | null,
     /** Every switch off, every scale one: merged under each run's own feeds. */
-    private readonly defaults: Record<string, ort.Tensor>,
+    private defaults: Record<string, ort.Tensor>,
+    /** Makes the session, with the lens or without it (see OpenModelOptions.lens). */
+    private readonly makeSession: (withLens: boolean) => Promise<BuiltSession>,
+    private hasLens: boolean,
   ) {}
+
+  /** Whether the session computes the lens now (it is built in at the first lens request otherwise). */
+  get lensInSession(): boolean {
+    return this.hasLens;
+  }
 
   /** Token sets kept for later lens requests, as the tensors fed to the graph. */
   private readonly keptSets = new Map<number, ort.Tensor>();
@@ -143,7 +156,7 @@ export class OnnxEngine {
 
   static async open(dir: string, opts: OpenOptions = {}): Promise<OnnxEngine> {
     const log = opts.log ?? (() => {});
-    const { device: _device, log: _log, memory, lensChunkRows, ...describe } = opts;
+    const { device: _device, log: _log, memory, lensChunkRows, lens: lensNow, ...describe } = opts;
     const { device, providers } = await pickDevice(opts.device ?? 'auto', log);
     const d = await describeModel(dir, { ...describe, widenBfloat16: device === 'cpu' }, 'run');
     if (d.widened)
@@ -178,23 +191,42 @@ export class OnnxEngine {
       sumOutputs: d.sumOutputs,
       ...withoutUndefined({ lens, boundaryCasts, lensChunkRows }),
     };
-    const instrumented = instrumentModel(d.graphBytes, spec);
-    const bytes = concatBytes(instrumented.parts);
-    let session: ort.InferenceSession;
+    const { graphBytes, externalFolder } = d;
+    const makeSession = async (withLens: boolean): Promise<BuiltSession> => {
+      const { lens: _lens, ...withoutLens } = spec;
+      const instrumented = instrumentModel(graphBytes, withLens ? spec : withoutLens);
+      try {
+        const session = await ort.InferenceSession.create(concatBytes(instrumented.parts), {
+          executionProviders: providers,
+          graphOptimizationLevel: 'all',
+          logSeverityLevel: 3,
+          enableMemPattern: memory?.memPattern ?? false,
+          ...withoutUndefined({ enableCpuMemArena: memory?.cpuArena }),
+          // External data paths in the graph are relative to this folder (the bytes have no path of their own).
+          extra: { session: { model_external_initializers_file_folder_path: externalFolder } },
+        });
+        return { session, defaults: defaultFeeds(instrumented.defaults) };
+      } catch (e) {
+        throw new UserError(`onnxruntime could not load ${info.onnxPath}: ${(e as Error).message.split('\n')[0]}`, 'The model may be corrupt, or use operators this onnxruntime version lacks.');
+      }
+    };
+    const withLens = lensNow === true && lens !== undefined;
+    const { session, defaults } = await makeSession(withLens);
+    return new OnnxEngine(info, session, spec, d.past, lensProblem, defaults, makeSession, withLens);
+  }
+
+  /** Makes the session again with the lens built in: the old one is released first, so the weights are never held twice. */
+  private async buildLens(): Promise<void> {
+    await this.session.release();
+    let built: BuiltSession;
     try {
-      session = await ort.InferenceSession.create(bytes, {
-        executionProviders: providers,
-        graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
-        enableMemPattern: memory?.memPattern ?? false,
-        ...withoutUndefined({ enableCpuMemArena: memory?.cpuArena }),
-        // External data paths in the graph are relative to this folder (the bytes have no path of their own).
-        extra: { session: { model_external_initializers_file_folder_path: d.externalFolder } },
-      });
+      built = await this.makeSession(true);
     } catch (e) {
-      throw new UserError(`onnxruntime could not load ${info.onnxPath}: ${(e as Error).message.split('\n')[0]}`, 'The model may be corrupt, or use operators this onnxruntime version lacks.');
+      ({ session: this.session, defaults: this.defaults } = await this.makeSession(false));
+      throw e;
     }
-    return new OnnxEngine(info, session, spec, d.past, lensProblem, defaultFeeds(instrumented.defaults));
+    ({ session: this.session, defaults: this.defaults } = built);
+    this.hasLens = true;
   }
 
   private checkIds(inputIds: number[][]): void {
@@ -355,6 +387,7 @@ export class OnnxEngine {
     this.checkIds(req.inputIds);
     if (this.lensProblem) throw this.lensProblem;
     if (!Number.isInteger(req.topK) || req.topK < 1 || req.topK > this.info.vocabSize) throw new UserError(`the number of top tokens (topK) must be a whole number between 1 and ${this.info.vocabSize} (the vocabulary size), got ${req.topK}`);
+    if (!this.hasLens) await this.buildLens();
     const { feeds, maxLen } = this.feeds(req.inputIds);
     feeds[lensNames.on] = bool(true);
     feeds[lensNames.kInput] = new ort.Tensor('int64', BigInt64Array.from([BigInt(req.topK)]), [1]);

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Model } from '../../../src/main/model/model.js';
+import { OnnxEngine } from '../../../src/main/model/onnx-engine.js';
 import { join } from 'node:path';
 import { decode, loadReference, maxAbsDiff, testCheckpointDirs, testModelDir, type Reference } from '../../helpers/fixtures.js';
 import { fixturesDir } from '../../helpers/paths.js';
@@ -261,6 +262,30 @@ describe('one session, features switched by inputs', () => {
       assert.equal(nll.nllSum[0], stats.nllSum[0]);
     } finally {
       await model.dispose();
+    }
+  });
+  it('the lens is built into the session at its first request (or at open with lens: true): the same numbers before and after', async () => {
+    const ref = loadReference();
+    const ids = ref.texts.map((t) => t.input_ids);
+    const later = await OnnxEngine.open(testModelDir, { device: 'cpu' });
+    const atOpen = await OnnxEngine.open(testModelDir, { device: 'cpu', lens: true });
+    try {
+      assert.equal(later.lensInSession, false);
+      assert.equal(atOpen.lensInSession, true);
+      const before = await later.captureStats(ids);
+      const forward = await later.forward({ inputIds: ids, taps: ['mlp_act.1'] });
+      await assert.rejects(later.lens({ inputIds: ids, topK: 0 }), /topK/);
+      assert.equal(later.lensInSession, false, 'a bad request does not make the session again');
+      const lens = await later.lens({ inputIds: ids, topK: 3 });
+      assert.equal(later.lensInSession, true);
+      assert.deepEqual(lens, await atOpen.lens({ inputIds: ids, topK: 3 }));
+      ids.forEach((x, i) => assert.equal(lens.texts[i]!.topIds[0]![0]![0], ref.texts[i]!.lens[0]![0]!.ids[0]));
+      const after = await later.captureStats(ids);
+      assert.deepEqual(after, before);
+      assert.equal(maxAbsDiff((await later.forward({ inputIds: ids, taps: ['mlp_act.1'] })).taps['mlp_act.1']!.data, forward.taps['mlp_act.1']!.data), 0);
+    } finally {
+      await later.dispose();
+      await atOpen.dispose();
     }
   });
 });

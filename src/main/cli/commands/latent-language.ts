@@ -24,7 +24,7 @@ export function registerLatentLanguage(program: Command): void {
     .option('--batch <n>', 'prompts per forward pass', parseIntOption('--batch', 1, 4096), DEFAULTS.batch)
     .option('--json', 'print JSON (with every prompt, its token sets and per-layer probabilities)')
     .action(async (dir: string, o: ModelOptions & OutputOptions & { words: string; from?: string; to: string; latent: string; task: LatentTask; shots?: number; seed: number; maxConcepts?: number; batch: number }) => {
-      await withModel(dir, o, async (model) => {
+      await withModel(dir, { ...o, lens: true }, async (model) => {
         const bar = progressBar('latent-language');
         const r = await latentLanguage({
           model,

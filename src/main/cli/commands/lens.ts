@@ -14,7 +14,7 @@ export function registerLens(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (dir: string, o: ModelOptions & OutputOptions & TokenLanguageCliOptions & Omit<CorpusOptions, 'corpus'> & { text: string; top: number; languages?: string | true }) => {
       const text = requireText(o.text);
-      await withModel(dir, o, async (model) => {
+      await withModel(dir, { ...o, lens: true }, async (model) => {
         const value = await lens(model, {
           text,
           top: o.top,

@@ -19,7 +19,7 @@ export function registerWorkingLanguage(program: Command): void {
     .action(async (dir: string, o: ModelOptions & OutputOptions & CorpusOptions & { batch: number; minShare: number; minCount: number; db?: string; run: string; chanceDraws: number; resamples: number; seed: number }) => {
       // A mistyped --db fails now, not after the model has loaded (minutes for a large one); the API's error says why.
       if (o.db !== undefined) openStore(requireDbPath(o.db), { readonly: true }).close();
-      await withModel(dir, o, async (model) => {
+      await withModel(dir, { ...o, lens: true }, async (model) => {
         const bar = progressBar('working-language');
         const value = await workingLanguage({
           model,
