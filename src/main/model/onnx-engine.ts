@@ -126,7 +126,8 @@ export interface NllResult {
  * One onnxruntime session per model, whatever is asked of it: taps are extra outputs, neuron scales
  * are inputs that default to ones, and the lens, capture reductions and NLL run inside If nodes
  * switched on by inputs. The weights are loaded once, from the model's own external data file (or
- * the cache's, for a graph that had them inline).
+ * the cache's, for a graph that had them inline). The lens is built in at the first lens request
+ * unless asked for at open (OpenModelOptions.lens): the session is then made again, once.
  */
 export class OnnxEngine {
   private constructor(
