@@ -9,7 +9,11 @@ const u32 = new Uint32Array(f32.buffer);
 /** The binary16 bits of `x` (rounded to nearest even; beyond ±65504 it becomes ±Infinity). */
 export function halfBits(x: number): number {
   f32[0] = x;
-  const b = u32[0]!;
+  return halfOfFloat32Bits(u32[0]!);
+}
+
+/** The binary16 bits of the float32 whose bits are `b`. */
+function halfOfFloat32Bits(b: number): number {
   const sign = (b >>> 16) & 0x8000;
   const exp = (b >>> 23) & 0xff;
   let mant = b & 0x7fffff;
@@ -59,11 +63,14 @@ export function halfToFloat32(bits: Uint16Array): Float32Array {
  * turn into Infinity: callers then keep float32 rather than lose the vector.
  */
 export function float32ToHalf(values: Float32Array): Uint16Array | null {
+  // The float32 bits read in place: half the time of a scratch write per value (capture encodes every
+  // pooled vector of every text this way).
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    const h = halfBits(v);
-    if ((h & 0x7fff) === 0x7c00 && Number.isFinite(v)) return null;
+  for (let i = 0; i < bits.length; i++) {
+    const b = bits[i]!;
+    const h = halfOfFloat32Bits(b);
+    if ((h & 0x7fff) === 0x7c00 && (b & 0x7f800000) !== 0x7f800000) return null;
     out[i] = h;
   }
   return out;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { float32ToHalf, halfBits, halfToFloat32 } from '../../src/shared/float16.js';
+import { mulberry32 } from '../../src/shared/random.js';
 
 const allHalves = Uint16Array.from({ length: 65536 }, (_, i) => i);
 const values = halfToFloat32(allHalves);
@@ -37,4 +38,18 @@ test('overflow: a vector beyond ±65504 has no float16 form; infinities and tiny
   assert.equal(float32ToHalf(Float32Array.from([1, 65519])) !== null, true);
   assert.equal(float32ToHalf(Float32Array.from([1, -70000])), null);
   assert.deepEqual(float32ToHalf(Float32Array.from([Infinity, -0.5])), Uint16Array.from([0x7c00, 0xb800]));
+});
+
+test('float32ToHalf gives halfBits of every value, reading the float32 bits in place (also from a view at an offset)', () => {
+  const random = mulberry32(7);
+  const backing = new Uint32Array(1 + 200_000);
+  for (let i = 0; i < backing.length; i++) backing[i] = Math.floor(random() * 2 ** 32);
+  const view = new Float32Array(backing.buffer, 4, 200_000).map((v) => (Number.isNaN(v) || Math.abs(v) > 65504 ? 0.5 : v));
+  const offset = new Float32Array(view.length + 1);
+  offset.set(view, 1);
+  const atOffset = offset.subarray(1);
+  const want = Uint16Array.from(view, (v) => halfBits(v));
+  assert.deepEqual(float32ToHalf(view), want);
+  assert.deepEqual(float32ToHalf(atOffset), want);
+  assert.deepEqual(float32ToHalf(Float32Array.from([-Infinity, -0, 2 ** -149, 65504])), Uint16Array.from([0xfc00, 0x8000, 0, 0x7bff]));
 });
