@@ -24,21 +24,13 @@ export class TextGroupAccumulator {
     for (let n = 0; n < this.width; n++) d.positiveCounts[n]! += Math.round(positive[n]!);
   }
 
-  /** What was added since the last commit (copies). */
-  deltas(): TextGroupDelta[] {
-    return this.sorted().map((d) => ({ ...d, positiveCounts: d.positiveCounts.slice() }));
-  }
-
-  private sorted(): TextGroupDelta[] {
-    return [...this.pending.values()].sort((a, b) => a.layer - b.layer || (a.lang < b.lang ? -1 : a.lang > b.lang ? 1 : 0) || a.group - b.group);
-  }
-
   /**
    * Gives the pending deltas to `write` (read-only: not copies, which took about a tenth of capture's last
    * write); starts afresh only if it returns (if it throws, they stay pending), as NeuronStatsAccumulator.
    */
   commit<T>(write: (deltas: readonly Readonly<TextGroupDelta>[]) => T): T {
-    const result = write(this.sorted());
+    const sorted = [...this.pending.values()].sort((a, b) => a.layer - b.layer || (a.lang < b.lang ? -1 : a.lang > b.lang ? 1 : 0) || a.group - b.group);
+    const result = write(sorted);
     this.pending = new Map();
     return result;
   }
