@@ -140,12 +140,11 @@ export class OnnxEngine {
     private defaults: Record<string, ort.Tensor>,
     /** Makes the session, with the lens or without it (see OpenModelOptions.lens). */
     private readonly makeSession: (withLens: boolean) => Promise<BuiltSession>,
-    private hasLens: boolean,
   ) {}
 
   /** Whether the session computes the lens now (it is built in at the first lens request otherwise). */
   get lensInSession(): boolean {
-    return this.hasLens;
+    return this.session.inputNames.includes(lensNames.on);
   }
 
   /** Token sets kept for later lens requests, as the tensors fed to the graph. */
@@ -211,9 +210,8 @@ export class OnnxEngine {
         throw new UserError(`onnxruntime could not load ${info.onnxPath}: ${(e as Error).message.split('\n')[0]}`, 'The model may be corrupt, or use operators this onnxruntime version lacks.');
       }
     };
-    const withLens = lensNow === true && lens !== undefined;
-    const { session, defaults } = await makeSession(withLens);
-    return new OnnxEngine(info, session, spec, d.past, lensProblem, defaults, makeSession, withLens);
+    const { session, defaults } = await makeSession(lensNow === true && lens !== undefined);
+    return new OnnxEngine(info, session, spec, d.past, lensProblem, defaults, makeSession);
   }
 
   /** Makes the session again with the lens built in: the old one is released first, so the weights are never held twice. */
@@ -227,7 +225,6 @@ export class OnnxEngine {
       throw e;
     }
     ({ session: this.session, defaults: this.defaults } = built);
-    this.hasLens = true;
   }
 
   private checkIds(inputIds: number[][]): void {
@@ -388,7 +385,7 @@ export class OnnxEngine {
     this.checkIds(req.inputIds);
     if (this.lensProblem) throw this.lensProblem;
     if (!Number.isInteger(req.topK) || req.topK < 1 || req.topK > this.info.vocabSize) throw new UserError(`the number of top tokens (topK) must be a whole number between 1 and ${this.info.vocabSize} (the vocabulary size), got ${req.topK}`);
-    if (!this.hasLens) await this.buildLens();
+    if (!this.lensInSession) await this.buildLens();
     const { feeds, maxLen } = this.feeds(req.inputIds);
     feeds[lensNames.on] = bool(true);
     feeds[lensNames.kInput] = new ort.Tensor('int64', BigInt64Array.from([BigInt(req.topK)]), [1]);
