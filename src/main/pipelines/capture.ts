@@ -213,7 +213,7 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
   const kindsKept = pooling.vectors.length;
   /** One text's pooled vectors of one point, from the batch's in-graph sums, encoded for the store. */
   const pooledOf = (s: PooledSums, i: number, textId: number, layer: number, counted: number, weightSum: number): EncodedPooled => {
-    const divided = (a: Float32Array, by = 1) => {
+    const divided = (a: Float32Array, by: number) => {
       const v = new Float32Array(H);
       for (let h = 0, k = i * H; h < H; h++, k++) v[h] = a[k]! / by;
       return v;
@@ -223,7 +223,7 @@ export async function capture(model: Model, store: Store, texts: CorpusText[], o
       layer,
       wmean: keepWmean ? divided(s.residWeightedSum, weightSum) : null,
       mean: keepMean ? divided(s.residSum, counted) : null,
-      last: keepLast ? divided(s.residLast) : null,
+      last: keepLast ? s.residLast.slice(i * H, (i + 1) * H) : null,
     };
     return encodePooled(vectors, pooling.dtype);
   };
