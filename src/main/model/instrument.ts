@@ -15,9 +15,12 @@
  * every If that reads a layer's tensors reads only that layer's: the capture reduces each layer to
  * [batch, width] as soon as the layer is done, and the lens normalises each layer in its own If, so
  * the lens's loop over layers reads only empty tensors when it is off (it then runs zero times: its
- * trip count is the switch times the layer count). The loop unembeds one layer a step (top-k, entropy
- * and set mass are scan outputs), so one node reads the unembedding (onnxruntime prepacks a weight once
- * per node) and one layer's logits exist at a time. onnxruntime orders nodes by a
+ * trip count is the switch times the layer count times the chunks of rows). The loop unembeds one
+ * chunk of one layer's rows a step (top-k, entropy and set mass are scan outputs), so one node reads the
+ * unembedding (onnxruntime prepacks a weight once per node) and one chunk's logits exist at a time. Each
+ * step takes its layer from the sequence again (a copy of [batch·pos, hidden], small beside the chunk's
+ * [rows, vocab] logits): a loop over chunks nested in the loop over layers kept a packed copy of the
+ * unembedding instead. onnxruntime orders nodes by a
  * depth-first walk from the leaves, the last-added leaf first; the per-layer Ifs are added last and in
  * reverse, so each runs right after its layer (see `instrumentModel`).
  */
