@@ -15,15 +15,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { budgetBatches } from '../src/main/pipelines/batches.js';
+import { budgetBatches, type BatchBudget } from '../src/main/pipelines/batches.js';
 import { capture, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS } from '../src/main/pipelines/capture.js';
 import { readCorpus } from '../src/main/corpus/index.js';
 import { Model } from '../src/main/model/model.js';
 import { OnnxEngine } from '../src/main/model/onnx-engine.js';
 import { openStore } from '../src/main/store/index.js';
 import { bareFeeds } from './bare-feeds.js';
+import { bareForwardOver } from './capture-speed-child.js';
 
-const here = fileURLToPath(import.meta.url);
+/** The child process: one whole bare forward or capture (its own module, so the bare side loads none of capture's). */
+const childScript = fileURLToPath(new URL('./capture-speed-child.js', import.meta.url));
+const BUDGET: BatchBudget = { maxBatchTokens: DEFAULT_MAX_BATCH_TOKENS, maxBatchSize: DEFAULT_MAX_BATCH_SIZE };
 const CORPUS = 'udhr:eng,deu,rus,cmn,arb,hin,spa';
 /** A real run's size: every UDHR paragraph in 20 languages (1160 texts). */
 const RUN_CORPUS = 'udhr:eng,deu,fra,spa,rus,ell,arb,hin,kor,cmn,jpn,tur,ukr,por_PT,ita,vie,ind,pol,nld,swe';
@@ -47,7 +50,7 @@ interface ChildTimes {
 /** One child process: its wall time (node start-up, loading, tokenizing, the whole run) and its own split. */
 function processRun(mode: 'bare' | 'capture', modelDir: string, corpus: string, textsPerLang: number): ChildTimes & { wallMs: number } {
   const t = performance.now();
-  const r = spawnSync(process.execPath, [here, mode, modelDir, corpus, String(textsPerLang)], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [childScript, mode, modelDir, corpus, String(textsPerLang), String(BUDGET.maxBatchTokens), String(BUDGET.maxBatchSize)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${mode} process failed: ${r.stderr}`);
   const wallMs = performance.now() - t;
   return { ...(JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildTimes), wallMs };
@@ -91,17 +94,12 @@ export async function benchCaptureSpeed(modelDir: string, rounds = 5, textsPerLa
     const tokenizeMs = performance.now() - t0;
     const items = texts.map((item, i) => ({ item, ids: enc[i]!.slice(0, model.info.maxPositions) }));
     const tokens = items.reduce((s, x) => s + x.ids.length, 0);
-    const batches = budgetBatches(items, { maxBatchTokens: DEFAULT_MAX_BATCH_TOKENS, maxBatchSize: DEFAULT_MAX_BATCH_SIZE }).map((b) => b.map((x) => x.ids));
+    const batches = budgetBatches(items, BUDGET).map((b) => b.map((x) => x.ids));
     const feeds = batches.map((ids) => bareFeeds(bare, ids, model.info.numKvHeads, model.info.headDim));
     const bareMs: number[] = [];
     /** The bare side of the whole-capture comparison does what capture does besides recording: tokenize, batch, feed, run. */
     const bareWholeMs: number[] = [];
-    const bareWhole = async () => {
-      const ids = await model.tokenizer.encodeBatchIds(texts.map((t) => t.text));
-      const cut = texts.map((item, i) => ({ item, ids: ids[i]!.slice(0, model.info.maxPositions) }));
-      for (const batch of budgetBatches(cut, { maxBatchTokens: DEFAULT_MAX_BATCH_TOKENS, maxBatchSize: DEFAULT_MAX_BATCH_SIZE }))
-        await bare.run(bareFeeds(bare, batch.map((x) => x.ids), model.info.numKvHeads, model.info.headDim), ['logits']);
-    };
+    const bareWhole = () => bareForwardOver(bare, model.tokenizer, texts, model.info, BUDGET);
     const nothingOnMs: number[] = [];
     const statsMs: number[] = [];
     const workerMs: number[] = [];
@@ -176,43 +174,3 @@ export async function benchCaptureSpeed(modelDir: string, rounds = 5, textsPerLa
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
-/**
- * Child side: a whole bare forward or a whole capture over the corpus, as a user would run it (the
- * capture through the public API: openModel, then capture into a store file). Prints its own split.
- */
-async function child(mode: 'bare' | 'capture', modelDir: string, corpus: string, textsPerLang: number): Promise<void> {
-  const limits = textsPerLang > 0 ? { maxTextsPerLang: textsPerLang } : {};
-  let startupMs: number;
-  let t0: number;
-  if (mode === 'capture') {
-    const api = await import('../src/main/api/index.js');
-    const dir = mkdtempSync(join(tmpdir(), 'babelscope-bench-capspeed-'));
-    const model = await api.openModel(modelDir, { device: 'cpu' });
-    startupMs = performance.now(); // since this process started
-    t0 = performance.now();
-    await api.capture({ model, store: join(dir, 'run.db'), corpus, ...limits });
-    const runMs = performance.now() - t0;
-    await model.dispose();
-    rmSync(dir, { recursive: true, force: true });
-    console.log(JSON.stringify({ startupMs, runMs }));
-    return;
-  }
-  const { describeModel } = await import('../src/main/model/model-description.js');
-  const { Tokenizer } = await import('../src/main/model/tokenizer.js');
-  const d = await describeModel(modelDir, {}, 'inspect');
-  const session = await ort.InferenceSession.create(d.info.onnxPath, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
-  const tokenizer = Tokenizer.fromFile(join(d.info.dir, 'tokenizer.json'));
-  startupMs = performance.now();
-  t0 = performance.now();
-  const texts = await readCorpus(corpus, limits);
-  const enc = await tokenizer.encodeBatch(texts.map((t) => t.text));
-  const items = texts.map((item, i) => ({ item, ids: enc[i]!.ids.slice(0, d.info.maxPositions) }));
-  for (const batch of budgetBatches(items, { maxBatchTokens: DEFAULT_MAX_BATCH_TOKENS, maxBatchSize: DEFAULT_MAX_BATCH_SIZE }))
-    await session.run(bareFeeds(session, batch.map((x) => x.ids), d.info.numKvHeads, d.info.headDim), ['logits']);
-  const runMs = performance.now() - t0;
-  await session.release();
-  console.log(JSON.stringify({ startupMs, runMs }));
-}
-
-if (process.argv[1] === here && (process.argv[2] === 'bare' || process.argv[2] === 'capture')) await child(process.argv[2], process.argv[3]!, process.argv[4]!, Number(process.argv[5]));
